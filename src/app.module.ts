@@ -1,0 +1,46 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { ProblemFilter } from './common/problem.filter';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
+import { Environment, validateEnvironment } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { InventoryModule } from './inventory/inventory.module';
+import { RulesModule } from './rules/rules.module';
+
+@Module({})
+export class AppModule {
+  /** `overrides` win over the environment: tests pass a temporary database path this way. */
+  static forRoot(overrides: Partial<Record<keyof Environment, unknown>> = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          cache: true,
+          ignoreEnvFile: true,
+          validate: (raw) => validateEnvironment({ ...raw, ...overrides }),
+        }),
+        AppConfigModule,
+        LoggerModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            pinoHttp: {
+              level: config.get('LOG_LEVEL'),
+              redact: ['req.headers.authorization', 'req.headers.cookie'],
+              customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
+            },
+          }),
+        }),
+        DatabaseModule,
+        HealthModule,
+        InventoryModule,
+        RulesModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}

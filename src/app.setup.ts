@@ -1,0 +1,51 @@
+// HTTP setup shared by main.ts and the e2e tests, so that tests run the app exactly as served.
+import { INestApplication, RequestMethod } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { problem, PROBLEM_CONTENT_TYPE } from './common/problem';
+import { createValidationPipe } from './common/validation';
+
+export const API_PREFIX = 'api/v1';
+/** Large enough for a 10,000-VM inventory sync or 50,000 samples in one request. */
+export const BODY_LIMIT = '32mb';
+
+/** A body that is not JSON gets a 415 before it reaches a route (express would otherwise ignore it). */
+function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && ['POST', 'PUT', 'PATCH'].includes(req.method) && !req.is(['application/json', 'application/*+json'])) {
+    const body = problem(415, `Content-Type must be application/json, not ${req.headers['content-type'] ?? 'missing'}`);
+    res.status(415).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ ...body, instance: req.path }));
+    return;
+  }
+  next();
+}
+
+export function configureApp(app: NestExpressApplication): INestApplication {
+  app.useLogger(app.get(Logger));
+  app.use(requireJsonBody);
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: 'health', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  app.disable('x-powered-by');
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('DRS scheduler')
+      .setDescription(
+        'Automatic load balancing for virtualization clusters: inventory, utilization, balancing plans and live migrations. Errors are application/problem+json.',
+      )
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

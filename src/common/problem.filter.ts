@@ -1,0 +1,109 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { DomainError, ErrorCode, FieldProblem } from './domain-error';
+import { Problem, problem, PROBLEM_CONTENT_TYPE } from './problem';
+import { RequestValidationError } from './validation';
+
+const STATUS_OF: Record<ErrorCode, number> = {
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.Conflict]: 409,
+  [ErrorCode.StaleVersion]: 409,
+  [ErrorCode.InUse]: 409,
+  [ErrorCode.Invalid]: 400,
+  [ErrorCode.Unprocessable]: 422,
+  [ErrorCode.Unavailable]: 503,
+};
+
+/** Errors raised by body-parser before a route runs. */
+const BODY_PARSER: Record<string, [number, string]> = {
+  'entity.parse.failed': [400, 'The request body is not valid JSON'],
+  'entity.too.large': [413, 'The request body is larger than the service accepts'],
+  'encoding.unsupported': [415, 'The request body has an unsupported content encoding'],
+  'charset.unsupported': [415, 'The request body has an unsupported charset'],
+  'request.aborted': [400, 'The request was aborted'],
+  'request.size.invalid': [400, 'The request body does not match its Content-Length'],
+  'stream.encoding.set': [500, 'Internal error'],
+};
+
+const RETRY_AFTER_SECONDS = 2;
+
+/** The one place where errors become HTTP: every error response is application/problem+json. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    const body = this.toProblem(exception);
+    body.instance = request?.originalUrl?.split('?')[0];
+    if (response.headersSent) return;
+    if (body.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  }
+
+  toProblem(exception: unknown): Problem {
+    if (exception instanceof DomainError) {
+      return { ...problem(STATUS_OF[exception.code], exception.message, exception.errors), ...exception.extra };
+    }
+    if (exception instanceof RequestValidationError) {
+      return problem(400, exception.message, exception.errors);
+    }
+    if (exception instanceof HttpException) {
+      return this.fromHttpException(exception);
+    }
+    const parserError = exception as { type?: string; status?: number };
+    if (parserError && typeof parserError.type === 'string' && BODY_PARSER[parserError.type]) {
+      const [status, detail] = BODY_PARSER[parserError.type];
+      return problem(status, detail);
+    }
+    if (exception instanceof QueryFailedError) {
+      const fromDb = this.fromDatabaseError(exception);
+      if (fromDb) return fromDb;
+    }
+    if (isSqliteUnavailable(exception)) {
+      return problem(503, 'The database is busy or out of space; try again shortly');
+    }
+    this.logger.error({ err: exception }, 'Unhandled error');
+    return problem(500, 'An internal error occurred; it has been logged');
+  }
+
+  private fromHttpException(exception: HttpException): Problem {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    let detail = exception.message;
+    let errors: FieldProblem[] | undefined;
+    if (typeof response === 'object' && response !== null) {
+      const message = (response as { message?: unknown }).message;
+      if (Array.isArray(message)) {
+        errors = message.map((m) => ({ field: String(m).split(' ')[0], message: String(m) }));
+        detail = 'Invalid request';
+      } else if (typeof message === 'string') {
+        detail = message;
+      }
+    }
+    if (status >= 500) this.logger.error({ err: exception }, 'HTTP exception');
+    return problem(status, detail, errors);
+  }
+
+  private fromDatabaseError(error: QueryFailedError): Problem | undefined {
+    const message = String((error as { message?: string }).message ?? '');
+    if (message.includes('UNIQUE constraint failed')) {
+      const column = message.split(':').pop()?.trim().split(',')[0]?.split('.').pop();
+      return problem(409, 'A resource with the same unique value already exists', [
+        { field: column ?? 'name', message: `${column ?? 'value'} is already taken` },
+      ]);
+    }
+    if (message.includes('FOREIGN KEY constraint failed')) {
+      return problem(409, 'The change would break a reference between resources');
+    }
+    return undefined;
+  }
+}
+
+export function isSqliteUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string; driverError?: { code?: string } })?.driverError?.code ?? (error as { code?: string })?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR' || code === 'SQLITE_READONLY';
+}

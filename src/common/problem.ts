@@ -1,0 +1,40 @@
+import { FieldProblem } from './domain-error';
+
+/** RFC 9457 problem details, the body of every error response. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldProblem[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function problem(status: number, detail: string, errors?: FieldProblem[], type?: string): Problem {
+  const body: Problem = {
+    type: type ?? 'about:blank',
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+  };
+  if (errors && errors.length > 0) body.errors = errors;
+  return body;
+}

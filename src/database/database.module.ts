@@ -1,0 +1,29 @@
+import { Global, Module } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source';
+import { Database, READER } from './database.service';
+
+function settings(config: AppConfig) {
+  return { path: config.get('DATABASE_PATH'), busyTimeoutMs: config.get('DATABASE_BUSY_TIMEOUT_MS') };
+}
+
+@Global()
+@Module({
+  imports: [
+    // The writer applies pending migrations before the app serves anything.
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(settings(config)), migrationsRun: true }),
+    }),
+    TypeOrmModule.forRootAsync({
+      name: READER,
+      // Depending on the writer makes the reader open only after the migrations have run.
+      inject: [AppConfig, getDataSourceToken()],
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(settings(config), READER), migrations: [] }),
+    }),
+  ],
+  providers: [Database],
+  exports: [Database],
+})
+export class DatabaseModule {}

@@ -1,0 +1,77 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsOptional } from 'class-validator';
+import { PageQuery } from '../../common/pagination';
+import { IsId, IsName, IsVersion } from '../../common/validators';
+import { GROUP_KINDS, GroupKind } from '../group.entity';
+
+export const MAX_GROUP_MEMBERS = 10_000;
+
+export class CreateGroupDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsId()
+  clusterId: string;
+
+  @ApiProperty({ example: 'db-tier', maxLength: 200 })
+  @IsName()
+  name: string;
+
+  @ApiProperty({ enum: GROUP_KINDS, description: 'vm: members are VM ids; host: members are host ids' })
+  @IsIn(GROUP_KINDS)
+  kind: GroupKind;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: MAX_GROUP_MEMBERS, default: [] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_GROUP_MEMBERS)
+  @ArrayUnique()
+  @IsId({ each: true })
+  memberIds?: string[];
+}
+
+export class UpdateGroupDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsName()
+  name?: string;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: MAX_GROUP_MEMBERS, description: 'Replaces the members' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_GROUP_MEMBERS)
+  @ArrayUnique()
+  @IsId({ each: true })
+  memberIds?: string[];
+
+  @ApiPropertyOptional({ description: 'The version you read; the update is refused with 409 if it is stale' })
+  @IsOptional()
+  @IsVersion()
+  version?: number;
+}
+
+export class ListGroupsQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsId()
+  clusterId?: string;
+
+  @ApiPropertyOptional({ enum: GROUP_KINDS })
+  @IsOptional()
+  @IsIn(GROUP_KINDS)
+  kind?: GroupKind;
+
+  @ApiPropertyOptional({ description: 'Exact name' })
+  @IsOptional()
+  @IsName()
+  name?: string;
+}
+
+export class GroupView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) clusterId: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: GROUP_KINDS }) kind: GroupKind;
+  @ApiProperty({ type: [String] }) memberIds: string[];
+  @ApiProperty() version: number;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() updatedAt: Date;
+}

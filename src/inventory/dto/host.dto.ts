@@ -1,0 +1,131 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { PageQuery } from '../../common/pagination';
+import { IsId, IsName, IsVersion } from '../../common/validators';
+import { HOST_STATES, HostState } from '../host.entity';
+
+export const HOST_LIMITS = {
+  cpuCores: 4096,
+  cpuMhz: 20_000_000,
+  memoryMib: 128 * 1024 * 1024,
+  migrationGbps: 800,
+};
+
+/** Capacity and state of a host, as reported by the hypervisor manager. */
+export class HostSpecDto {
+  @ApiProperty({ example: 'esx-01', maxLength: 200 })
+  @IsName()
+  name: string;
+
+  @ApiProperty({ minimum: 1, maximum: HOST_LIMITS.cpuCores, example: 32 })
+  @IsInt()
+  @Min(1)
+  @Max(HOST_LIMITS.cpuCores)
+  cpuCores: number;
+
+  @ApiProperty({ description: 'Total CPU capacity in MHz (all cores)', minimum: 1, maximum: HOST_LIMITS.cpuMhz, example: 76800 })
+  @IsInt()
+  @Min(1)
+  @Max(HOST_LIMITS.cpuMhz)
+  cpuMhz: number;
+
+  @ApiProperty({ minimum: 1, maximum: HOST_LIMITS.memoryMib, example: 524288 })
+  @IsInt()
+  @Min(1)
+  @Max(HOST_LIMITS.memoryMib)
+  memoryMib: number;
+
+  @ApiPropertyOptional({ description: 'Live-migration bandwidth in Gbit/s', minimum: 0.1, maximum: HOST_LIMITS.migrationGbps, default: 10 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.1)
+  @Max(HOST_LIMITS.migrationGbps)
+  migrationGbps?: number;
+
+  @ApiPropertyOptional({ enum: HOST_STATES, default: 'connected' })
+  @IsOptional()
+  @IsIn(HOST_STATES)
+  state?: HostState;
+}
+
+export class CreateHostDto extends HostSpecDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsId()
+  clusterId: string;
+}
+
+export class UpdateHostDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsName()
+  name?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: HOST_LIMITS.cpuCores })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(HOST_LIMITS.cpuCores)
+  cpuCores?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: HOST_LIMITS.cpuMhz })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(HOST_LIMITS.cpuMhz)
+  cpuMhz?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: HOST_LIMITS.memoryMib })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(HOST_LIMITS.memoryMib)
+  memoryMib?: number;
+
+  @ApiPropertyOptional({ minimum: 0.1, maximum: HOST_LIMITS.migrationGbps })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.1)
+  @Max(HOST_LIMITS.migrationGbps)
+  migrationGbps?: number;
+
+  @ApiPropertyOptional({ enum: HOST_STATES })
+  @IsOptional()
+  @IsIn(HOST_STATES)
+  state?: HostState;
+
+  @ApiPropertyOptional({ description: 'The version you read; the update is refused with 409 if it is stale' })
+  @IsOptional()
+  @IsVersion()
+  version?: number;
+}
+
+export class ListHostsQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsId()
+  clusterId?: string;
+
+  @ApiPropertyOptional({ enum: HOST_STATES })
+  @IsOptional()
+  @IsIn(HOST_STATES)
+  state?: HostState;
+
+  @ApiPropertyOptional({ description: 'Exact name' })
+  @IsOptional()
+  @IsName()
+  name?: string;
+}
+
+export class HostView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) clusterId: string;
+  @ApiProperty() name: string;
+  @ApiProperty() cpuCores: number;
+  @ApiProperty() cpuMhz: number;
+  @ApiProperty() memoryMib: number;
+  @ApiProperty() migrationGbps: number;
+  @ApiProperty({ enum: HOST_STATES }) state: HostState;
+  @ApiProperty() version: number;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() updatedAt: Date;
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiWriteErrors } from '../common/api-responses';
+import { IdParam } from '../common/id.pipe';
+import { PageOf } from '../common/page-view';
+import { CreateGroupDto, ListGroupsQuery, UpdateGroupDto, GroupView } from './dto/group.dto';
+import { GroupsService } from './groups.service';
+
+@ApiTags('inventory')
+@Controller('groups')
+export class GroupsController {
+  constructor(private readonly service: GroupsService) {}
+
+  @Post()
+  @ApiWriteErrors()
+  create(@Body() dto: CreateGroupDto): Promise<GroupView> {
+    return this.service.create(dto);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: PageOf(GroupView) })
+  list(@Query() query: ListGroupsQuery) {
+    return this.service.list(query);
+  }
+
+  @Get(':id')
+  @ApiNotFoundResponse()
+  get(@IdParam() id: string): Promise<GroupView> {
+    return this.service.get(id);
+  }
+
+  @Patch(':id')
+  @ApiWriteErrors()
+  update(@IdParam() id: string, @Body() dto: UpdateGroupDto): Promise<GroupView> {
+    return this.service.update(id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  @ApiWriteErrors()
+  remove(@IdParam() id: string): Promise<void> {
+    return this.service.remove(id);
+  }
+}

@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, In } from 'typeorm';
+import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { Page } from '../common/pagination';
+import { Database } from '../database/database.service';
+import { RuleEntity } from '../rules/rule.entity';
+import { CreateGroupDto, GroupView, ListGroupsQuery, UpdateGroupDto } from './dto/group.dto';
+import { GroupEntity, GroupKind } from './group.entity';
+import { HostEntity } from './host.entity';
+import { requireCluster } from './hosts.service';
+import { VmEntity } from './vm.entity';
+import { toGroupView } from './views';
+
+const SQLITE_IN_CHUNK = 900;
+
+/** Every member must be a VM (or host) of the group's own cluster; otherwise a 422 naming them. */
+async function assertMembers(m: EntityManager, clusterId: string, kind: GroupKind, ids: string[]): Promise<void> {
+  const entity = kind === 'vm' ? VmEntity : HostEntity;
+  const found = new Set<string>();
+  for (let i = 0; i < ids.length; i += SQLITE_IN_CHUNK) {
+    const rows = await m.find(entity, {
+      select: { id: true },
+      where: { id: In(ids.slice(i, i + SQLITE_IN_CHUNK)), clusterId },
+    });
+    rows.forEach((r) => found.add(r.id));
+  }
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) {
+    const what = kind === 'vm' ? 'VM' : 'host';
+    throw new DomainError(
+      ErrorCode.Unprocessable,
+      `${missing.length} member(s) are not ${what}s of this cluster: ${missing.slice(0, 10).join(', ')}`,
+      [{ field: 'memberIds', message: `not ${what}s of cluster ${clusterId}: ${missing.slice(0, 10).join(', ')}` }],
+    );
+  }
+}
+
+function memberRelation(kind: GroupKind, ids: string[]): Partial<GroupEntity> {
+  const refs = ids.map((id) => ({ id }));
+  return kind === 'vm' ? { vms: refs as VmEntity[] } : { hosts: refs as HostEntity[] };
+}
+
+@Injectable()
+export class GroupsService {
+  constructor(private readonly db: Database) {}
+
+  create(dto: CreateGroupDto): Promise<GroupView> {
+    return this.db.transaction(async (m) => {
+      await requireCluster(m, dto.clusterId);
+      await assertNameFree(m, GroupEntity, { clusterId: dto.clusterId }, 'group in this cluster', dto.name);
+      const memberIds = dto.memberIds ?? [];
+      await assertMembers(m, dto.clusterId, dto.kind, memberIds);
+      const saved = await m.save(
+        m.create(GroupEntity, { clusterId: dto.clusterId, name: dto.name, kind: dto.kind, ...memberRelation(dto.kind, memberIds) }),
+      );
+      return toGroupView(await findOr404(m, GroupEntity, saved.id, 'Group'));
+    });
+  }
+
+  async list(query: ListGroupsQuery): Promise<Page<GroupView>> {
+    const { limit = 50, offset = 0, clusterId, kind, name } = query;
+    const [rows, total] = await this.db.reader.findAndCount(GroupEntity, {
+      where: { clusterId, kind, name },
+      order: { name: 'ASC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items: rows.map(toGroupView), total, limit, offset };
+  }
+
+  async get(id: string): Promise<GroupView> {
+    return toGroupView(await findOr404(this.db.reader, GroupEntity, id, 'Group'));
+  }
+
+  update(id: string, dto: UpdateGroupDto): Promise<GroupView> {
+    return this.db.transaction(async (m) => {
+      const group = await findOr404(m, GroupEntity, id, 'Group');
+      assertVersion(group, dto.version, 'Group');
+      if (dto.name !== undefined && dto.name !== group.name) {
+        await assertNameFree(m, GroupEntity, { clusterId: group.clusterId }, 'group in this cluster', dto.name, id);
+        group.name = dto.name;
+      }
+      if (dto.memberIds !== undefined) {
+        await assertMembers(m, group.clusterId, group.kind, dto.memberIds);
+        Object.assign(group, memberRelation(group.kind, dto.memberIds));
+        // The version must move even when only the members changed.
+        group.updatedAt = new Date();
+      }
+      await m.save(group);
+      return toGroupView(await findOr404(m, GroupEntity, id, 'Group'));
+    });
+  }
+
+  /** A group that a rule refers to is not deleted: the rule would lose its meaning. */
+  remove(id: string): Promise<void> {
+    return this.db.transaction(async (m) => {
+      await findOr404(m, GroupEntity, id, 'Group');
+      const rules = await m.find(RuleEntity, { where: [{ vmGroupId: id }, { hostGroupId: id }], select: { name: true } });
+      if (rules.length > 0) {
+        throw new DomainError(
+          ErrorCode.InUse,
+          `Group ${id} is used by rule(s) ${rules.map((r) => `"${r.name}"`).join(', ')}; delete or change them first`,
+        );
+      }
+      await m.delete(GroupEntity, { id });
+    });
+  }
+}

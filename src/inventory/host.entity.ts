@@ -1,0 +1,37 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { BaseEntity } from '../database/base.entity';
+import { ClusterEntity } from './cluster.entity';
+
+export const HOST_STATES = ['connected', 'maintenance', 'entering-maintenance', 'disconnected'] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+@Entity('hosts')
+@Index('UQ_hosts_cluster_name', ['clusterId', 'name'], { unique: true })
+export class HostEntity extends BaseEntity {
+  @Column('varchar')
+  clusterId: string;
+
+  @ManyToOne(() => ClusterEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'clusterId' })
+  cluster?: ClusterEntity;
+
+  @Column('varchar', { length: 200 })
+  name: string;
+
+  @Column('integer')
+  cpuCores: number;
+
+  /** Total CPU capacity of the host (all cores). */
+  @Column('integer')
+  cpuMhz: number;
+
+  @Column('integer')
+  memoryMib: number;
+
+  @Column('real', { default: 10 })
+  migrationGbps: number;
+
+  @Index('IDX_hosts_state')
+  @Column('varchar', { length: 32, default: 'connected' })
+  state: HostState;
+}

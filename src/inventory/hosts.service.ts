@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { Page } from '../common/pagination';
+import { Database } from '../database/database.service';
+import { ClusterEntity } from './cluster.entity';
+import { CreateHostDto, HostView, ListHostsQuery, UpdateHostDto } from './dto/host.dto';
+import { HostEntity } from './host.entity';
+import { VmEntity } from './vm.entity';
+import { toHostView } from './views';
+
+/** The cluster named in a request body must exist: otherwise a 422 naming `clusterId`. */
+export async function requireCluster(m: EntityManager, clusterId: string): Promise<ClusterEntity> {
+  const cluster = await m.findOne(ClusterEntity, { where: { id: clusterId } });
+  if (!cluster) throw DomainError.unprocessable(`Cluster ${clusterId} does not exist`, 'clusterId');
+  return cluster;
+}
+
+@Injectable()
+export class HostsService {
+  constructor(private readonly db: Database) {}
+
+  create(dto: CreateHostDto): Promise<HostView> {
+    return this.db.transaction(async (m) => {
+      await requireCluster(m, dto.clusterId);
+      await assertNameFree(m, HostEntity, { clusterId: dto.clusterId }, 'host in this cluster', dto.name);
+      const host = m.create(HostEntity, { migrationGbps: 10, state: 'connected', ...dto });
+      return toHostView(await m.save(host));
+    });
+  }
+
+  async list(query: ListHostsQuery): Promise<Page<HostView>> {
+    const { limit = 50, offset = 0, clusterId, state, name } = query;
+    const [rows, total] = await this.db.reader.findAndCount(HostEntity, {
+      where: { clusterId, state, name },
+      order: { name: 'ASC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items: rows.map(toHostView), total, limit, offset };
+  }
+
+  async get(id: string): Promise<HostView> {
+    return toHostView(await findOr404(this.db.reader, HostEntity, id, 'Host'));
+  }
+
+  update(id: string, dto: UpdateHostDto): Promise<HostView> {
+    return this.db.transaction(async (m) => {
+      const host = await findOr404(m, HostEntity, id, 'Host');
+      assertVersion(host, dto.version, 'Host');
+      const { version: _version, ...changes } = dto;
+      if (changes.name !== undefined && changes.name !== host.name) {
+        await assertNameFree(m, HostEntity, { clusterId: host.clusterId }, 'host in this cluster', changes.name, id);
+      }
+      Object.assign(host, changes);
+      return toHostView(await m.save(host));
+    });
+  }
+
+  /** A host that still runs VMs is not deleted: they would be lost. */
+  remove(id: string): Promise<void> {
+    return this.db.transaction(async (m) => {
+      await findOr404(m, HostEntity, id, 'Host');
+      const vms = await m.count(VmEntity, { where: { hostId: id } });
+      if (vms > 0) {
+        throw new DomainError(ErrorCode.InUse, `Host ${id} still runs ${vms} VM(s); migrate them away first`);
+      }
+      await m.delete(HostEntity, { id });
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiWriteErrors } from '../common/api-responses';
+import { IdParam } from '../common/id.pipe';
+import { PageOf } from '../common/page-view';
+import { CreateVmDto, ListVmsQuery, UpdateVmDto, VmView } from './dto/vm.dto';
+import { VmsService } from './vms.service';
+
+@ApiTags('inventory')
+@Controller('vms')
+export class VmsController {
+  constructor(private readonly service: VmsService) {}
+
+  @Post()
+  @ApiWriteErrors()
+  create(@Body() dto: CreateVmDto): Promise<VmView> {
+    return this.service.create(dto);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: PageOf(VmView) })
+  list(@Query() query: ListVmsQuery) {
+    return this.service.list(query);
+  }
+
+  @Get(':id')
+  @ApiNotFoundResponse()
+  get(@IdParam() id: string): Promise<VmView> {
+    return this.service.get(id);
+  }
+
+  @Patch(':id')
+  @ApiWriteErrors()
+  update(@IdParam() id: string, @Body() dto: UpdateVmDto): Promise<VmView> {
+    return this.service.update(id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  @ApiWriteErrors()
+  remove(@IdParam() id: string): Promise<void> {
+    return this.service.remove(id);
+  }
+}

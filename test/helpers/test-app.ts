@@ -1,0 +1,45 @@
+import { INestApplication } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import TestAgent from 'supertest/lib/agent';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+
+export interface TestApp {
+  app: INestApplication;
+  http: TestAgent;
+  databasePath: string;
+  close(): Promise<void>;
+}
+
+/** A fresh temporary directory for a SQLite file; removed by `removeTempDir`. */
+export function makeTempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'drs-e2e-'));
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The real app, configured exactly as main.ts does, on the given (or a new temporary) SQLite file. */
+export async function createTestApp(options: { databasePath?: string; env?: Record<string, unknown> } = {}): Promise<TestApp> {
+  const databasePath = options.databasePath ?? join(makeTempDir(), 'drs.sqlite');
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot({ DATABASE_PATH: databasePath, LOG_LEVEL: 'silent', ...options.env })],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  configureApp(app);
+  await app.init();
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    databasePath,
+    close: () => app.close(),
+  };
+}
+
+export const json = { 'Content-Type': 'application/json' };
