@@ -22,10 +22,41 @@ function requireJsonBody(req: Request, res: Response, next: NextFunction): void 
   next();
 }
 
+const MAX_BODY_DEPTH = 32;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Where the parsed body nests deeper than any endpoint needs, or uses a prototype key; else undefined. */
+export function bodyShapeProblem(body: unknown): { field: string; message: string } | undefined {
+  const stack: [unknown, string, number][] = [[body, '', 0]];
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_BODY_DEPTH) return { field: path || 'body', message: `the body nests deeper than ${MAX_BODY_DEPTH} levels` };
+    for (const key of Object.keys(value)) {
+      const field = path ? `${path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) return { field, message: `${field} is not an accepted field` };
+      stack.push([(value as Record<string, unknown>)[key], field, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** Runs after the JSON parser, before validation walks the body recursively. */
+function checkBodyShape(req: Request, res: Response, next: NextFunction): void {
+  const fault = bodyShapeProblem(req.body);
+  if (fault) {
+    const body = problem(400, fault.message, [fault]);
+    res.status(400).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ ...body, instance: req.path }));
+    return;
+  }
+  next();
+}
+
 export function configureApp(app: NestExpressApplication): INestApplication {
   app.useLogger(app.get(Logger));
   app.use(requireJsonBody);
-  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.use(checkBodyShape);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },

@@ -8,6 +8,7 @@ import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { Clock } from '../../src/common/clock';
 
 export interface TestApp {
   app: INestApplication;
@@ -26,11 +27,15 @@ export function removeTempDir(dir: string): void {
 }
 
 /** The real app, configured exactly as main.ts does, on the given (or a new temporary) SQLite file. */
-export async function createTestApp(options: { databasePath?: string; env?: Record<string, unknown> } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: { databasePath?: string; env?: Record<string, unknown>; clock?: Clock } = {},
+): Promise<TestApp> {
   const databasePath = options.databasePath ?? join(makeTempDir(), 'drs.sqlite');
-  const moduleRef = await Test.createTestingModule({
+  let builder = Test.createTestingModule({
     imports: [AppModule.forRoot({ DATABASE_PATH: databasePath, LOG_LEVEL: 'silent', ...options.env })],
-  }).compile();
+  });
+  if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   configureApp(app);
   await app.init();
@@ -42,4 +47,17 @@ export async function createTestApp(options: { databasePath?: string; env?: Reco
   };
 }
 
-export const json = { 'Content-Type': 'application/json' };
+/** A clock that stands still until a test moves it. */
+export class FakeClock extends Clock {
+  constructor(public current = Date.UTC(2026, 10, 25, 12, 0, 0)) {
+    super();
+  }
+
+  override now(): number {
+    return this.current;
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { IsName, IsVersion } from '../../common/validators';
+import { IsName, IsVersion, Optional } from '../../common/validators';
 
 export class CreateClusterDto {
   @ApiProperty({ example: 'prod-east', maxLength: 200 })
@@ -9,7 +9,7 @@ export class CreateClusterDto {
   name: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2000)
   description?: string;
@@ -17,25 +17,25 @@ export class CreateClusterDto {
 
 export class UpdateClusterDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2000)
   description?: string;
 
   @ApiPropertyOptional({ description: 'The version you read; the update is refused with 409 if it is stale' })
-  @IsOptional()
+  @Optional()
   @IsVersion()
   version?: number;
 }
 
 export class ListClustersQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Exact name' })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 }

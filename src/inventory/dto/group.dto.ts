@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsOptional } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { IsId, IsName, IsVersion } from '../../common/validators';
+import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
 import { GROUP_KINDS, GroupKind } from '../group.entity';
 
 export const MAX_GROUP_MEMBERS = 10_000;
@@ -20,7 +20,7 @@ export class CreateGroupDto {
   kind: GroupKind;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: MAX_GROUP_MEMBERS, default: [] })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_GROUP_MEMBERS)
   @ArrayUnique()
@@ -30,12 +30,12 @@ export class CreateGroupDto {
 
 export class UpdateGroupDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: MAX_GROUP_MEMBERS, description: 'Replaces the members' })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_GROUP_MEMBERS)
   @ArrayUnique()
@@ -43,24 +43,24 @@ export class UpdateGroupDto {
   memberIds?: string[];
 
   @ApiPropertyOptional({ description: 'The version you read; the update is refused with 409 if it is stale' })
-  @IsOptional()
+  @Optional()
   @IsVersion()
   version?: number;
 }
 
 export class ListGroupsQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsId()
   clusterId?: string;
 
   @ApiPropertyOptional({ enum: GROUP_KINDS })
-  @IsOptional()
+  @Optional()
   @IsIn(GROUP_KINDS)
   kind?: GroupKind;
 
   @ApiPropertyOptional({ description: 'Exact name' })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 }

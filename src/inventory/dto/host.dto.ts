@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { IsId, IsName, IsVersion } from '../../common/validators';
+import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
 import { HOST_STATES, HostState } from '../host.entity';
 
 export const HOST_LIMITS = {
@@ -36,14 +36,14 @@ export class HostSpecDto {
   memoryMib: number;
 
   @ApiPropertyOptional({ description: 'Live-migration bandwidth in Gbit/s', minimum: 0.1, maximum: HOST_LIMITS.migrationGbps, default: 10 })
-  @IsOptional()
+  @Optional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.1)
   @Max(HOST_LIMITS.migrationGbps)
   migrationGbps?: number;
 
   @ApiPropertyOptional({ enum: HOST_STATES, default: 'connected' })
-  @IsOptional()
+  @Optional()
   @IsIn(HOST_STATES)
   state?: HostState;
 }
@@ -56,62 +56,62 @@ export class CreateHostDto extends HostSpecDto {
 
 export class UpdateHostDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: HOST_LIMITS.cpuCores })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(HOST_LIMITS.cpuCores)
   cpuCores?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: HOST_LIMITS.cpuMhz })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(HOST_LIMITS.cpuMhz)
   cpuMhz?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: HOST_LIMITS.memoryMib })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(HOST_LIMITS.memoryMib)
   memoryMib?: number;
 
   @ApiPropertyOptional({ minimum: 0.1, maximum: HOST_LIMITS.migrationGbps })
-  @IsOptional()
+  @Optional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.1)
   @Max(HOST_LIMITS.migrationGbps)
   migrationGbps?: number;
 
   @ApiPropertyOptional({ enum: HOST_STATES })
-  @IsOptional()
+  @Optional()
   @IsIn(HOST_STATES)
   state?: HostState;
 
   @ApiPropertyOptional({ description: 'The version you read; the update is refused with 409 if it is stale' })
-  @IsOptional()
+  @Optional()
   @IsVersion()
   version?: number;
 }
 
 export class ListHostsQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsId()
   clusterId?: string;
 
   @ApiPropertyOptional({ enum: HOST_STATES })
-  @IsOptional()
+  @Optional()
   @IsIn(HOST_STATES)
   state?: HostState;
 
   @ApiPropertyOptional({ description: 'Exact name' })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 }

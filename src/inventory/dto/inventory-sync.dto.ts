@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, ValidateNested } from 'class-validator';
-import { IsName } from '../../common/validators';
+import { ArrayMaxSize, IsArray, IsBoolean, ValidateNested } from 'class-validator';
+import { IsName, Optional } from '../../common/validators';
 import { HostSpecDto } from './host.dto';
 import { VmSpecDto } from './vm.dto';
 
@@ -31,7 +31,7 @@ export class InventorySyncDto {
   vms: SyncVmDto[];
 
   @ApiPropertyOptional({ default: false, description: 'Delete the hosts and VMs of the cluster that this request does not list' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   prune?: boolean;
 }

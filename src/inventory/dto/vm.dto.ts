@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, Max, Min, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { IsId, IsName, IsVersion } from '../../common/validators';
+import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
 import { POWER_STATES, PowerState, VM_AUTOMATION, VmAutomation } from '../vm.entity';
 
 export const VM_LIMITS = {
@@ -13,7 +13,7 @@ export const VM_LIMITS = {
 /** Size, power state, automation override, reservations and limits of a VM. */
 export class VmSettingsDto {
   @ApiPropertyOptional({ enum: POWER_STATES, default: 'poweredOn' })
-  @IsOptional()
+  @Optional()
   @IsIn(POWER_STATES)
   powerState?: PowerState;
 
@@ -22,19 +22,19 @@ export class VmSettingsDto {
     default: 'default',
     description: 'default: follow the cluster policy; manual: recommend only; disabled: never move (still counts for load)',
   })
-  @IsOptional()
+  @Optional()
   @IsIn(VM_AUTOMATION)
   automation?: VmAutomation;
 
   @ApiPropertyOptional({ minimum: 0, maximum: VM_LIMITS.cpuMhz, default: 0 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(VM_LIMITS.cpuMhz)
   cpuReservationMhz?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: VM_LIMITS.cpuMhz, nullable: true, description: 'null: unlimited' })
-  @IsOptional()
+  @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsInt()
   @Min(1)
@@ -42,14 +42,14 @@ export class VmSettingsDto {
   cpuLimitMhz?: number | null;
 
   @ApiPropertyOptional({ minimum: 0, maximum: VM_LIMITS.memoryMib, default: 0 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(VM_LIMITS.memoryMib)
   memoryReservationMib?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: VM_LIMITS.memoryMib, nullable: true, description: 'null: unlimited' })
-  @IsOptional()
+  @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsInt()
   @Min(1)
@@ -88,48 +88,48 @@ export class CreateVmDto extends VmSpecDto {
 /** The host is not editable here: a VM changes host only through a migration (or an inventory sync). */
 export class UpdateVmDto extends VmSettingsDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: VM_LIMITS.vcpus })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(VM_LIMITS.vcpus)
   vcpus?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: VM_LIMITS.memoryMib })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(VM_LIMITS.memoryMib)
   memoryMib?: number;
 
   @ApiPropertyOptional({ description: 'The version you read; the update is refused with 409 if it is stale' })
-  @IsOptional()
+  @Optional()
   @IsVersion()
   version?: number;
 }
 
 export class ListVmsQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsId()
   clusterId?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsId()
   hostId?: string;
 
   @ApiPropertyOptional({ enum: POWER_STATES })
-  @IsOptional()
+  @Optional()
   @IsIn(POWER_STATES)
   powerState?: PowerState;
 
   @ApiPropertyOptional({ description: 'Exact name' })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { IsId, IsName, IsVersion } from '../../common/validators';
+import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
 import {
   RULE_ENFORCEMENTS,
   RULE_KINDS,
@@ -32,12 +32,12 @@ export class CreateRuleDto {
   vmGroupId: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'vm-host rules only: a host group of the same cluster' })
-  @IsOptional()
+  @Optional()
   @IsId()
   hostGroupId?: string;
 
   @ApiPropertyOptional({ enum: RULE_RELATIONS, description: 'vm-host rules only' })
-  @IsOptional()
+  @Optional()
   @IsIn(RULE_RELATIONS)
   relation?: RuleRelation;
 
@@ -46,68 +46,68 @@ export class CreateRuleDto {
   enforcement: RuleEnforcement;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   enabled?: boolean;
 }
 
 export class UpdateRuleDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 
   @ApiPropertyOptional({ enum: RULE_KINDS })
-  @IsOptional()
+  @Optional()
   @IsIn(RULE_KINDS)
   kind?: RuleKind;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsId()
   vmGroupId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true })
-  @IsOptional()
+  @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsId()
   hostGroupId?: string | null;
 
   @ApiPropertyOptional({ enum: RULE_RELATIONS, nullable: true })
-  @IsOptional()
+  @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsIn(RULE_RELATIONS)
   relation?: RuleRelation | null;
 
   @ApiPropertyOptional({ enum: RULE_ENFORCEMENTS })
-  @IsOptional()
+  @Optional()
   @IsIn(RULE_ENFORCEMENTS)
   enforcement?: RuleEnforcement;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   enabled?: boolean;
 
   @ApiPropertyOptional({ description: 'The version you read; the update is refused with 409 if it is stale' })
-  @IsOptional()
+  @Optional()
   @IsVersion()
   version?: number;
 }
 
 export class ListRulesQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsId()
   clusterId?: string;
 
   @ApiPropertyOptional({ enum: RULE_KINDS })
-  @IsOptional()
+  @Optional()
   @IsIn(RULE_KINDS)
   kind?: RuleKind;
 
   @ApiPropertyOptional({ description: 'Exact name' })
-  @IsOptional()
+  @Optional()
   @IsName()
   name?: string;
 }
