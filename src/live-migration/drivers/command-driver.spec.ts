@@ -1,0 +1,242 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CommandMigrationDriver, parseProgressLine, type CommandDriverOptions } from './command-driver';
+import type { MigrationJob, MigrationProgress } from './migration-driver';
+
+// Run through bash explicitly, so the fixture's file mode does not matter.
+const FAKE = resolve(__dirname, '../../../test/fixtures/fake-migrate.sh');
+const fake = (...args: string[]) => ['bash', FAKE, ...args];
+
+function job(vmName = 'web-01'): MigrationJob {
+  return {
+    migrationId: 'mig-42',
+    vm: { id: 'vm-7', name: vmName, memoryMib: 2048 },
+    source: { id: 'host-a', name: 'kvm-a.example', migrationGbps: 10 },
+    target: { id: 'host-b', name: 'kvm-b.example', migrationGbps: 10 },
+    bandwidthMibPerSecond: () => 1192,
+  };
+}
+
+function driver(migrate: string[], options: Partial<CommandDriverOptions> = {}) {
+  return new CommandMigrationDriver({ migrate, killGraceSeconds: 0.5, ...options });
+}
+
+const run = (d: CommandMigrationDriver, j = job(), onProgress: (p: MigrationProgress) => void = () => {}) =>
+  d.migrate(j, new AbortController().signal, onProgress);
+
+describe('CommandMigrationDriver', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'drs-cmd-driver-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const argsSeenBy = (file: string) => readFileSync(file, 'utf8').split('\0').slice(0, -1);
+
+  it('fills the placeholders into separate arguments', async () => {
+    const out = join(dir, 'args');
+    const d = driver(fake('args', out, '--live', '{vm}', 'qemu+ssh://{targetHost}/system', '{vmId}', '{sourceHost}', '{migrationId}', '{sourceHostId}', '{targetHostId}'));
+    await expect(run(d)).resolves.toMatchObject({ status: 'succeeded' });
+    expect(argsSeenBy(out)).toEqual(['--live', 'web-01', 'qemu+ssh://kvm-b.example/system', 'vm-7', 'kvm-a.example', 'mig-42', 'host-a', 'host-b']);
+  });
+
+  it.each([
+    'x; rm -rf /does-not-exist-drs-test',
+    '$(id)',
+    '`id`',
+    'a b  c',
+    '*',
+    'it\'s "quoted"',
+    'line\nbreak',
+    '{targetHost}',
+  ])('passes the VM name %j as one literal argument, never through a shell', async (name) => {
+    const out = join(dir, 'args');
+    const d = driver(fake('args', out, 'before', '{vm}', 'after'));
+    await expect(run(d, job(name))).resolves.toMatchObject({ status: 'succeeded' });
+    expect(argsSeenBy(out)).toEqual(['before', name, 'after']);
+  });
+
+  it('does not run commands hidden in names', async () => {
+    const out = join(dir, 'args');
+    const sentinel = join(dir, 'pwned');
+    const names = [`x; touch ${sentinel}`, `$(touch ${sentinel})`, `\`touch ${sentinel}\``, `x && touch ${sentinel}`, `x | touch ${sentinel}`];
+    for (const name of names) {
+      await expect(run(driver(fake('args', out, '{vm}')), job(name))).resolves.toMatchObject({ status: 'succeeded' });
+      expect(argsSeenBy(out)).toEqual([name]);
+    }
+    expect(existsSync(sentinel)).toBe(false);
+  });
+
+  it('refuses a name that would become an option of the tool', async () => {
+    const out = join(dir, 'args');
+    const outcome = await run(driver(fake('args', out, '{vm}')), job('--undefinesource'));
+    expect(outcome).toMatchObject({ status: 'failed', transient: false });
+    if (outcome.status === 'failed') expect(outcome.error).toMatch(/option/);
+    expect(existsSync(out)).toBe(false);
+    // Inside an argument the template controls, such a value is harmless.
+    await expect(run(driver(fake('args', out, '--domain={vm}')), job('--undefinesource'))).resolves.toMatchObject({ status: 'succeeded' });
+    expect(argsSeenBy(out)).toEqual(['--domain=--undefinesource']);
+  });
+
+  it('succeeds on exit 0, relaying monotonic progress and the statistics the tool prints', async () => {
+    const reports: MigrationProgress[] = [];
+    const outcome = await run(driver(fake('succeed')), job(), (p) => reports.push(p));
+    // The fixture prints 10 40 40 35 80 100: repeats and regressions are dropped, 100 waits for the exit.
+    expect(reports.map((r) => r.percent)).toEqual([10, 40, 80, 99, 100]);
+    expect(reports[0].copiedMib).toBeCloseTo(204.8, 9);
+    expect(reports[0].remainingMib).toBeCloseTo(1843.2, 9);
+    expect(reports[0].etaSeconds).toBeGreaterThanOrEqual(0);
+    expect(reports[reports.length - 1].etaSeconds).toBe(0);
+    expect(outcome).toMatchObject({ status: 'succeeded', downtimeMs: 120, rounds: 3, copiedMib: 5000 });
+    if (outcome.status === 'succeeded') expect(outcome.durationSeconds).toBeGreaterThan(0.1);
+  });
+
+  it('understands virsh --verbose progress on stderr', async () => {
+    const reports: MigrationProgress[] = [];
+    await run(driver(fake('virsh-progress')), job(), (p) => reports.push(p));
+    expect(reports.map((r) => r.percent)).toEqual([5, 50, 95, 100]);
+  });
+
+  it('fails with the tail of stderr on a non-zero exit', async () => {
+    const outcome = await run(driver(fake('fail', '1', 'error: operation failed: domain is not running')));
+    expect(outcome).toMatchObject({ status: 'failed', transient: false });
+    if (outcome.status === 'failed') {
+      expect(outcome.error).toMatch(/exited with code 1/);
+      expect(outcome.error).toMatch(/error: operation failed: domain is not running/);
+    }
+  });
+
+  it('marks configured exit codes as transient (75, EX_TEMPFAIL, by default)', async () => {
+    await expect(run(driver(fake('fail', '75', 'busy')))).resolves.toMatchObject({ status: 'failed', transient: true });
+    await expect(run(driver(fake('fail', '3', 'busy'), { transientExitCodes: [3] }))).resolves.toMatchObject({
+      status: 'failed',
+      transient: true,
+    });
+  });
+
+  it('keeps only the last few KiB of a flood on stderr', async () => {
+    const outcome = await run(driver(fake('flood-stderr'), { stderrTailBytes: 4096 }));
+    expect(outcome.status).toBe('failed');
+    if (outcome.status === 'failed') {
+      expect(outcome.error).toMatch(/LAST-LINE: error: migration aborted by peer$/);
+      expect(outcome.error).not.toMatch(/FIRST-LINE-OF-THE-FLOOD/);
+      expect(outcome.error.length).toBeLessThan(4096 + 100);
+    }
+  });
+
+  /** The fixture's own child (its "sleep"), which must not outlive a kill either. */
+  const isAlive = (pidFile: string) => {
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    // Orphans are reaped by whatever runs as PID 1, maybe a moment later: a zombie is dead already.
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return true;
+    }
+  };
+
+  /** A killed process closes its pipes a moment before it is gone from the process table. */
+  const diesSoon = async (pidFile: string) => {
+    for (let waitedMs = 0; waitedMs < 500; waitedMs += 10) {
+      if (!isAlive(pidFile)) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  };
+
+  it('kills a command that outlives its timeout, and its children, as a transient failure', async () => {
+    const pidFile = join(dir, 'pid');
+    const started = performance.now();
+    const outcome = await run(driver(fake('sleep', '30', pidFile), { timeoutSeconds: 0.3 }));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(outcome).toMatchObject({ status: 'failed', transient: true });
+    if (outcome.status === 'failed') expect(outcome.error).toMatch(/timed out after 0.3 s/);
+    expect(await diesSoon(pidFile)).toBe(true);
+  });
+
+  it('escalates to SIGKILL when the command ignores SIGTERM', async () => {
+    const pidFile = join(dir, 'pid');
+    const started = performance.now();
+    const outcome = await run(driver(fake('ignore-term', '30', pidFile), { timeoutSeconds: 0.2, killGraceSeconds: 0.2 }));
+    const elapsedMs = performance.now() - started;
+    // Timeout, then the grace period, then SIGKILL.
+    expect(elapsedMs).toBeGreaterThanOrEqual(350);
+    expect(elapsedMs).toBeLessThan(1500);
+    expect(outcome).toMatchObject({ status: 'failed', transient: true });
+    expect(await diesSoon(pidFile)).toBe(true);
+  });
+
+  it('cancels by killing the command and its children', async () => {
+    const pidFile = join(dir, 'pid');
+    const controller = new AbortController();
+    const running = driver(fake('sleep', '30', pidFile)).migrate(job(), controller.signal, () => {});
+    await new Promise((r) => setTimeout(r, 150));
+    expect(isAlive(pidFile)).toBe(true);
+    const abortedAt = performance.now();
+    controller.abort();
+    await expect(running).resolves.toEqual({ status: 'cancelled' });
+    expect(performance.now() - abortedAt).toBeLessThan(1000);
+    expect(await diesSoon(pidFile)).toBe(true);
+  });
+
+  it('does not start the command when already cancelled', async () => {
+    const out = join(dir, 'args');
+    const controller = new AbortController();
+    controller.abort();
+    await expect(driver(fake('args', out, '{vm}')).migrate(job(), controller.signal, () => {})).resolves.toEqual({ status: 'cancelled' });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('fails, without rejecting, when the tool is missing', async () => {
+    const outcome = await run(driver(['/nonexistent/virsh', 'migrate', '{vm}']));
+    expect(outcome).toMatchObject({ status: 'failed', transient: false });
+    if (outcome.status === 'failed') expect(outcome.error).toMatch(/could not start \/nonexistent\/virsh.*ENOENT/);
+  });
+
+  it('rejects bad templates when configured', () => {
+    expect(() => driver([])).toThrow(/non-empty/);
+    expect(() => driver(['virsh', 'migrate', '{domain}'])).toThrow(/unknown placeholder \{domain\}/);
+    expect(() => driver(['{vm}'])).toThrow(/executable/);
+    expect(() => driver(['virsh'], { reconcile: ['x', '{nope}'] })).toThrow(/command.reconcile/);
+  });
+
+  describe('reconcile', () => {
+    const reconciling = (host: string) => driver(fake('succeed'), { reconcile: fake('print-host', host) });
+
+    it('maps the printed host to source or target, by name or id, ignoring case', async () => {
+      await expect(reconciling('kvm-b.example').reconcile(job())).resolves.toBe('target');
+      await expect(reconciling('KVM-A.example').reconcile(job())).resolves.toBe('source');
+      await expect(reconciling('host-b').reconcile(job())).resolves.toBe('target');
+    });
+
+    it('fills placeholders, so the script can print the target it was given', async () => {
+      const d = driver(fake('succeed'), { reconcile: fake('print-host', '{targetHost}') });
+      await expect(d.reconcile(job())).resolves.toBe('target');
+    });
+
+    it('says unknown for another host, a failing command, or none configured', async () => {
+      await expect(reconciling('kvm-c.example').reconcile(job())).resolves.toBe('unknown');
+      await expect(driver(fake('succeed'), { reconcile: fake('fail', '1', 'no route') }).reconcile(job())).resolves.toBe('unknown');
+      await expect(driver(fake('succeed')).reconcile(job())).resolves.toBe('unknown');
+    });
+  });
+});
+
+describe('parseProgressLine', () => {
+  it.each([
+    ['progress 42', 42],
+    ['  Progress 7.5 % ', 7.5],
+    ['Migration: [ 64 %]', 64],
+    ['progress 250', 100],
+    ['progressing nicely', null],
+    ['copied 42', null],
+  ])('%j → %p', (line, expected) => {
+    expect(parseProgressLine(line)).toBe(expected);
+  });
+});
