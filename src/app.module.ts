@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
+import { ClockModule } from './common/clock';
 import { ProblemFilter } from './common/problem.filter';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
@@ -9,6 +11,7 @@ import { Environment, validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { InventoryModule } from './inventory/inventory.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RulesModule } from './rules/rules.module';
 
 @Module({})
@@ -35,10 +38,13 @@ export class AppModule {
             },
           }),
         }),
+        ScheduleModule.forRoot(),
+        ClockModule,
         DatabaseModule,
         HealthModule,
         InventoryModule,
         RulesModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

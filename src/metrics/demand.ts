@@ -1,0 +1,94 @@
+// Demand estimation, pure: what a VM needs now, per resource, from its recent samples (DESIGN.md, Load model).
+
+export const DEMAND_STATISTICS = ['mean', 'p80', 'max', 'ewma'] as const;
+export type DemandStatistic = (typeof DEMAND_STATISTICS)[number];
+
+export interface UsagePoint {
+  timestamp: number;
+  cpuMhz: number;
+  memoryActiveMib: number;
+  memoryConsumedMib: number;
+}
+
+export interface DemandSettings {
+  statistic: DemandStatistic;
+  windowSeconds: number;
+  /** Share of consumed-but-idle memory that counts as demand (0.25 in DRS). */
+  idleTax: number;
+  /** Smoothing factor of `ewma`: the newest sample's weight. */
+  ewmaAlpha: number;
+}
+
+export interface ConfiguredSize {
+  vcpus: number;
+  memoryMib: number;
+  /** MHz of one core of the VM's host: a VM without samples is assumed to use all its vCPUs. */
+  hostMhzPerCore: number;
+  cpuReservationMhz: number;
+  cpuLimitMhz: number | null;
+  memoryReservationMib: number;
+  memoryLimitMib: number | null;
+}
+
+export interface Demand {
+  cpuMhz: number;
+  memoryMib: number;
+  /** Demand clamped to [reservation, limit]: what the load model counts. */
+  entitlement: { cpuMhz: number; memoryMib: number };
+  source: 'samples' | 'configured';
+  sampleCount: number;
+}
+
+/** Memory a VM needs: what it touches, plus a share of what it holds but leaves idle. */
+export function memoryDemandMib(point: Pick<UsagePoint, 'memoryActiveMib' | 'memoryConsumedMib'>, idleTax: number): number {
+  const idle = Math.max(0, point.memoryConsumedMib - point.memoryActiveMib);
+  return point.memoryActiveMib + idleTax * idle;
+}
+
+/** Values in time order; `values` must not be empty. */
+export function summarize(values: number[], statistic: DemandStatistic, ewmaAlpha: number): number {
+  switch (statistic) {
+    case 'mean':
+      return values.reduce((sum, v) => sum + v, 0) / values.length;
+    case 'max':
+      return values.reduce((max, v) => (v > max ? v : max), -Infinity);
+    case 'p80': {
+      // Nearest rank: the smallest value with at least 80 % of the samples at or below it.
+      const sorted = [...values].sort((a, b) => a - b);
+      return sorted[Math.ceil(0.8 * sorted.length) - 1];
+    }
+    case 'ewma': {
+      let smoothed = values[0];
+      for (let i = 1; i < values.length; i++) smoothed = ewmaAlpha * values[i] + (1 - ewmaAlpha) * smoothed;
+      return smoothed;
+    }
+  }
+}
+
+function clamp(value: number, low: number, high: number | null): number {
+  const capped = high === null ? value : Math.min(value, high);
+  return Math.max(capped, low);
+}
+
+/** Points must be in time order and inside the window already. */
+export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, settings: DemandSettings): Demand {
+  let cpuMhz: number;
+  let memoryMib: number;
+  if (points.length === 0) {
+    cpuMhz = size.vcpus * size.hostMhzPerCore;
+    memoryMib = size.memoryMib;
+  } else {
+    cpuMhz = summarize(points.map((p) => p.cpuMhz), settings.statistic, settings.ewmaAlpha);
+    memoryMib = summarize(points.map((p) => memoryDemandMib(p, settings.idleTax)), settings.statistic, settings.ewmaAlpha);
+  }
+  return {
+    cpuMhz,
+    memoryMib,
+    entitlement: {
+      cpuMhz: clamp(cpuMhz, size.cpuReservationMhz, size.cpuLimitMhz),
+      memoryMib: clamp(memoryMib, size.memoryReservationMib, size.memoryLimitMib),
+    },
+    source: points.length === 0 ? 'configured' : 'samples',
+    sampleCount: points.length,
+  };
+}

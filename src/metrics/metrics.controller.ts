@@ -1,0 +1,52 @@
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { findOr404 } from '../common/database-helpers';
+import { IdParam } from '../common/id.pipe';
+import { Database } from '../database/database.service';
+import { HostEntity } from '../inventory/host.entity';
+import { VmEntity } from '../inventory/vm.entity';
+import { DemandService } from './demand.service';
+import { DemandQuery, HistoryQueryDto, IngestResult, IngestSamplesDto } from './dto/metrics.dto';
+import { SamplesService } from './samples.service';
+
+@ApiTags('utilization')
+@Controller()
+export class MetricsController {
+  constructor(
+    private readonly samples: SamplesService,
+    private readonly demand: DemandService,
+    private readonly db: Database,
+  ) {}
+
+  /** Up to 50,000 samples in one request, written all together or not at all. */
+  @Post('samples')
+  @ApiBody({ type: IngestSamplesDto })
+  @ApiCreatedResponse({ type: IngestResult })
+  ingest(@Body() body: unknown): Promise<IngestResult> {
+    return this.samples.ingest(body);
+  }
+
+  /** What the VM needs now, estimated from its samples over the look-back window. */
+  @Get('vms/:id/demand')
+  vmDemand(@IdParam() id: string, @Query() query: DemandQuery) {
+    return this.demand.vmDemand(id, this.demand.settings(query));
+  }
+
+  /** The host's load: the entitlements of its powered-on VMs over its capacity. */
+  @Get('hosts/:id/utilization')
+  hostUtilization(@IdParam() id: string, @Query() query: DemandQuery) {
+    return this.demand.hostUtilization(id, this.demand.settings(query));
+  }
+
+  @Get('vms/:id/samples')
+  async vmSamples(@IdParam() id: string, @Query() query: HistoryQueryDto) {
+    const vm = await findOr404(this.db.reader, VmEntity, id, 'VM');
+    return this.samples.history(vm, { from: query.from, to: query.to, stepSeconds: query.step });
+  }
+
+  @Get('hosts/:id/samples')
+  async hostSamples(@IdParam() id: string, @Query() query: HistoryQueryDto) {
+    const host = await findOr404(this.db.reader, HostEntity, id, 'Host');
+    return this.samples.history(host, { from: query.from, to: query.to, stepSeconds: query.step });
+  }
+}

@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
+import { AppConfig } from '../config/app-config';
+import { Database } from '../database/database.service';
+import { SampleInput, sampleBodyProblems, timestampMs } from './sample-input';
+import { SubjectKind } from './sample.entity';
+
+const COLUMNS = ['clusterId', 'timestamp', 'subjectId', 'subjectKind', 'cpuMhz', 'memoryActiveMib', 'memoryConsumedMib', 'memoryDirtyMibPerSecond'];
+/**
+ * The whole batch is bound as one JSON text and unpacked by SQLite (json_each): binding tens of
+ * thousands of separate parameters costs more than the insert itself.
+ */
+const INSERT_FROM_JSON = `INSERT OR REPLACE INTO samples (${COLUMNS.join(', ')})
+  SELECT ${COLUMNS.map((_, i) => `value->>${i}`).join(', ')} FROM json_each(?)`;
+const IN_CHUNK = 900;
+const MAX_HISTORY_POINTS = 10_000;
+
+interface Subject {
+  id: string;
+  kind: SubjectKind;
+  clusterId: string;
+}
+
+export interface HistoryPoint {
+  timestamp: number;
+  cpuMhz: number;
+  memoryActiveMib: number;
+  memoryConsumedMib: number;
+  memoryDirtyMibPerSecond: number | null;
+  sampleCount: number;
+}
+
+export interface HistoryQuery {
+  from?: number;
+  to?: number;
+  stepSeconds?: number;
+}
+
+async function idsToClusters(m: EntityManager, table: 'vms' | 'hosts', column: 'id' | 'name', values: string[], clusterId?: string) {
+  const found = new Map<string, { id: string; clusterId: string }>();
+  for (let i = 0; i < values.length; i += IN_CHUNK) {
+    const chunk = values.slice(i, i + IN_CHUNK);
+    const where = `${column} IN (${chunk.map(() => '?').join(',')})${clusterId ? ' AND clusterId = ?' : ''}`;
+    const rows: { id: string; clusterId: string; name: string }[] = await m.query(
+      `SELECT id, clusterId, name FROM ${table} WHERE ${where}`,
+      clusterId ? [...chunk, clusterId] : chunk,
+    );
+    for (const row of rows) found.set(column === 'id' ? row.id : row.name, row);
+  }
+  return found;
+}
+
+/** Bulk ingestion and history of utilization samples. */
+@Injectable()
+export class SamplesService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Validates every sample, then writes all of them in one transaction, or none. */
+  async ingest(body: unknown): Promise<{ accepted: number }> {
+    const shape = sampleBodyProblems(body);
+    if (shape.length > 0) throw new DomainError(ErrorCode.Invalid, `${shape.length} problem(s) in the samples`, shape);
+    const samples = (body as { samples: SampleInput[] }).samples;
+
+    const problems: FieldProblem[] = [];
+    const times = this.checkTimes(samples, problems);
+    const subjects = await this.resolveSubjects(samples, problems);
+    if (problems.length > 0) {
+      throw new DomainError(ErrorCode.Unprocessable, `${problems.length} sample(s) refused; nothing was written`, problems.slice(0, 100));
+    }
+
+    const rows = samples.map((s, i) => {
+      const subject = subjects[i] as Subject;
+      return [subject.clusterId, times[i], subject.id, subject.kind, s.cpuMhz, s.memoryActiveMib, s.memoryConsumedMib, s.memoryDirtyMibPerSecond ?? null];
+    });
+    await this.db.transaction((m) => m.query(INSERT_FROM_JSON, [JSON.stringify(rows)]));
+    return { accepted: samples.length };
+  }
+
+  private checkTimes(samples: SampleInput[], problems: FieldProblem[]): number[] {
+    const now = this.clock.now();
+    const latest = now + this.config.get('SAMPLE_MAX_CLOCK_SKEW_SECONDS') * 1000;
+    const earliest = now - this.config.get('SAMPLE_ROLLUP_RETENTION_DAYS') * 86_400_000;
+    return samples.map((s, i) => {
+      const ms = timestampMs(s.timestamp);
+      const field = `samples.${i}.timestamp`;
+      if (Number.isNaN(ms)) problems.push({ field, message: `${field} is not an ISO-8601 date-time` });
+      else if (ms > latest) problems.push({ field, message: `${field} is ${Math.round((ms - now) / 1000)} s in the future (allowed skew ${(latest - now) / 1000} s)` });
+      else if (ms < earliest) problems.push({ field, message: `${field} is older than the retention of the roll-ups` });
+      return Math.round(ms);
+    });
+  }
+
+  /** Finds each sample's VM or host: by id, or by cluster and name. */
+  private async resolveSubjects(samples: SampleInput[], problems: FieldProblem[]): Promise<(Subject | undefined)[]> {
+    const m = this.db.reader;
+    const vmIds = new Set<string>();
+    const hostIds = new Set<string>();
+    const vmNames = new Map<string, Set<string>>();
+    const hostNames = new Map<string, Set<string>>();
+    const add = (map: Map<string, Set<string>>, clusterId: string, name: string) => {
+      if (!map.has(clusterId)) map.set(clusterId, new Set());
+      map.get(clusterId)!.add(name);
+    };
+    samples.forEach((s, i) => {
+      const forms = [s.vmId, s.hostId, s.vmName, s.hostName].filter((v) => v !== undefined).length;
+      const named = s.vmName !== undefined || s.hostName !== undefined;
+      if (forms !== 1 || named !== (s.clusterId !== undefined)) {
+        problems.push({ field: `samples.${i}`, message: `samples.${i} must name one subject: vmId, hostId, or clusterId with vmName or hostName` });
+      } else if (s.vmId) vmIds.add(s.vmId);
+      else if (s.hostId) hostIds.add(s.hostId);
+      else if (s.vmName) add(vmNames, s.clusterId!, s.vmName);
+      else add(hostNames, s.clusterId!, s.hostName!);
+    });
+    if (problems.length > 0) return [];
+
+    const vmsById = await idsToClusters(m, 'vms', 'id', [...vmIds]);
+    const hostsById = await idsToClusters(m, 'hosts', 'id', [...hostIds]);
+    const byName = async (table: 'vms' | 'hosts', names: Map<string, Set<string>>) => {
+      const found = new Map<string, { id: string; clusterId: string }>();
+      for (const [clusterId, set] of names) {
+        for (const [name, row] of await idsToClusters(m, table, 'name', [...set], clusterId)) found.set(`${clusterId}/${name}`, row);
+      }
+      return found;
+    };
+    const vmsByName = await byName('vms', vmNames);
+    const hostsByName = await byName('hosts', hostNames);
+
+    return samples.map((s, i) => {
+      const [row, kind, label] = s.vmId
+        ? [vmsById.get(s.vmId), 'vm' as const, `VM ${s.vmId}`]
+        : s.hostId
+          ? [hostsById.get(s.hostId), 'host' as const, `host ${s.hostId}`]
+          : s.vmName
+            ? [vmsByName.get(`${s.clusterId}/${s.vmName}`), 'vm' as const, `VM "${s.vmName}" in cluster ${s.clusterId}`]
+            : [hostsByName.get(`${s.clusterId}/${s.hostName}`), 'host' as const, `host "${s.hostName}" in cluster ${s.clusterId}`];
+      if (!row) {
+        const field = `samples.${i}.${s.vmId ? 'vmId' : s.hostId ? 'hostId' : s.vmName ? 'vmName' : 'hostName'}`;
+        problems.push({ field, message: `${field}: ${label} is unknown` });
+        return undefined;
+      }
+      return { id: row.id, kind, clusterId: row.clusterId };
+    });
+  }
+
+  /**
+   * Samples of one VM or host between `from` and `to`: raw samples and 5-minute roll-ups together,
+   * averaged into buckets of `stepSeconds` when a step is given.
+   */
+  async history(subject: { id: string; clusterId: string }, query: HistoryQuery) {
+    const subjectId = subject.id;
+    const to = query.to ?? this.clock.now();
+    const from = query.from ?? to - 3_600_000;
+    if (from > to) throw DomainError.unprocessable('from must not be after to', 'from');
+    const stepMs = query.stepSeconds ? query.stepSeconds * 1000 : 0;
+    const source = `
+      SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, 1 AS n
+        FROM samples WHERE clusterId = ? AND timestamp BETWEEN ? AND ? AND subjectId = ?
+      UNION ALL
+      SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, sampleCount AS n
+        FROM sample_rollups WHERE subjectId = ? AND timestamp BETWEEN ? AND ?`;
+    const params = [subject.clusterId, from, to, subjectId, subjectId, from, to];
+    const sql = stepMs
+      ? `SELECT (timestamp / ${stepMs}) * ${stepMs} AS timestamp,
+           SUM(cpuMhz * n) / SUM(n) AS cpuMhz,
+           SUM(memoryActiveMib * n) / SUM(n) AS memoryActiveMib,
+           SUM(memoryConsumedMib * n) / SUM(n) AS memoryConsumedMib,
+           SUM(memoryDirtyMibPerSecond * n) / NULLIF(SUM(CASE WHEN memoryDirtyMibPerSecond IS NULL THEN 0 ELSE n END), 0) AS memoryDirtyMibPerSecond,
+           SUM(n) AS sampleCount
+         FROM (${source}) GROUP BY 1 ORDER BY 1 LIMIT ${MAX_HISTORY_POINTS + 1}`
+      : `SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, n AS sampleCount
+         FROM (${source}) ORDER BY timestamp LIMIT ${MAX_HISTORY_POINTS + 1}`;
+    const points: HistoryPoint[] = await this.db.reader.query(sql, params);
+    if (points.length > MAX_HISTORY_POINTS) {
+      throw new DomainError(ErrorCode.Invalid, `More than ${MAX_HISTORY_POINTS} points in this range; pass a larger step`, [
+        { field: 'step', message: `step is needed (or must be larger) for more than ${MAX_HISTORY_POINTS} points` },
+      ]);
+    }
+    return { subjectId, from, to, stepSeconds: query.stepSeconds ?? null, points };
+  }
+}
