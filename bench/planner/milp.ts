@@ -1,0 +1,134 @@
+// Exact optima with the HiGHS MILP solver (highs, WebAssembly), for the quality benchmark.
+// Final placements only (intermediate states are not modelled), so the optimum is a lower bound
+// for any sequential planner. Objective "SAD": Σ_r w_r Σ_h |u_r(h) − mean_r|, over connected hosts.
+import { ClusterSnapshot, PlannerPolicy } from '../../src/balancer/model';
+
+type Highs = { solve(lp: string, options?: Record<string, unknown>): any };
+let highsPromise: Promise<Highs> | null = null;
+export function loadHighs(): Promise<Highs> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  highsPromise ??= require('highs')();
+  return highsPromise!;
+}
+
+export function sumAbsDeviation(snapshot: ClusterSnapshot, finalHost: (vmId: string) => string, policy: PlannerPolicy): number {
+  const hosts = snapshot.hosts.filter((h) => h.state === 'connected');
+  const cpu = new Map(hosts.map((h) => [h.id, 0]));
+  const mem = new Map(hosts.map((h) => [h.id, 0]));
+  for (const vm of snapshot.vms) {
+    if (!vm.poweredOn) continue;
+    const h = finalHost(vm.id);
+    if (!cpu.has(h)) continue;
+    cpu.set(h, cpu.get(h)! + vm.cpuMhz);
+    mem.set(h, mem.get(h)! + vm.memoryMib);
+  }
+  const uc = hosts.map((h) => cpu.get(h.id)! / h.cpuCapacityMhz);
+  const um = hosts.map((h) => mem.get(h.id)! / h.memoryCapacityMib);
+  const sad = (u: number[]) => {
+    const mean = u.reduce((a, b) => a + b, 0) / u.length;
+    return u.reduce((a, x) => a + Math.abs(x - mean), 0);
+  };
+  return policy.cpuWeight * sad(uc) + policy.memoryWeight * sad(um);
+}
+
+const num = (x: number) => (Math.abs(x) < 1e-15 ? '0' : x.toFixed(12));
+
+interface Model {
+  lines: string[];
+  stayTerms: string[];
+  devTerms: string[];
+  binaries: string[];
+  vmCount: number;
+}
+
+/** Assignment model with hard rules and capacity ceilings; all VMs powered on and movable. */
+function model(snapshot: ClusterSnapshot, policy: PlannerPolicy): Model {
+  const hosts = snapshot.hosts.filter((h) => h.state === 'connected');
+  const vms = snapshot.vms.filter((v) => v.poweredOn);
+  const H = hosts.length;
+  const x = (v: number, h: number) => `x_${v}_${h}`;
+  const vIndex = new Map(vms.map((v, i) => [v.id, i]));
+  const hIndex = new Map(hosts.map((h, i) => [h.id, i]));
+  const lines: string[] = [];
+  const binaries: string[] = [];
+  const forbidden = new Set<string>();
+  let row = 0;
+  const r = () => `r${row++}`;
+  for (const rule of snapshot.rules) {
+    if (rule.enforcement !== 'hard' || rule.kind !== 'vm-host') continue;
+    for (const id of rule.vmIds) {
+      const v = vIndex.get(id);
+      if (v === undefined) continue;
+      hosts.forEach((h, hi) => {
+        const inSet = (rule.hostIds ?? []).includes(h.id);
+        if ((rule.relation ?? 'run-on') === 'run-on' ? !inSet : inSet) forbidden.add(x(v, hi));
+      });
+    }
+  }
+  vms.forEach((_, v) => {
+    lines.push(`${r()}: ${hosts.map((__, h) => x(v, h)).join(' + ')} = 1`);
+    for (let h = 0; h < H; h++) binaries.push(x(v, h));
+  });
+  for (const f of forbidden) lines.push(`${r()}: ${f} = 0`);
+  const util = (h: number, res: 'cpu' | 'mem') =>
+    vms.map((vm, v) => `${num((res === 'cpu' ? vm.cpuMhz / hosts[h].cpuCapacityMhz : vm.memoryMib / hosts[h].memoryCapacityMib))} ${x(v, h)}`);
+  const devTerms: string[] = [];
+  for (const res of ['cpu', 'mem'] as const) {
+    const w = res === 'cpu' ? policy.cpuWeight : policy.memoryWeight;
+    const ceiling = res === 'cpu' ? policy.cpuCeiling : policy.memoryCeiling;
+    for (let h = 0; h < H; h++) {
+      lines.push(`${r()}: ${util(h, res).join(' + ')} <= ${num(ceiling)}`);
+      // d_h ≥ ±(u_h − mean), mean = (1/H) Σ_g u_g.
+      const terms: string[] = [];
+      for (let g = 0; g < H; g++) {
+        const coef = (g === h ? 1 : 0) - 1 / H;
+        vms.forEach((vm, v) => {
+          const c = coef * (res === 'cpu' ? vm.cpuMhz / hosts[g].cpuCapacityMhz : vm.memoryMib / hosts[g].memoryCapacityMib);
+          if (c !== 0) terms.push(`${c >= 0 ? '+' : '-'} ${num(Math.abs(c))} ${x(v, g)}`);
+        });
+      }
+      const d = `d_${res}_${h}`;
+      lines.push(`${r()}: ${d} ${terms.map((t) => (t.startsWith('+') ? '-' + t.slice(1) : '+' + t.slice(1))).join(' ')} >= 0`);
+      lines.push(`${r()}: ${d} ${terms.join(' ')} >= 0`);
+      devTerms.push(`${num(w)} ${d}`);
+    }
+  }
+  for (const rule of snapshot.rules) {
+    if (rule.enforcement !== 'hard' || rule.kind === 'vm-host') continue;
+    const members = rule.vmIds.map((id) => vIndex.get(id)).filter((v): v is number => v !== undefined);
+    for (let h = 0; h < H; h++) {
+      if (rule.kind === 'anti-affinity') lines.push(`${r()}: ${members.map((v) => x(v, h)).join(' + ')} <= 1`);
+      else for (let i = 1; i < members.length; i++) lines.push(`${r()}: ${x(members[0], h)} - ${x(members[i], h)} = 0`);
+    }
+  }
+  const stayTerms = vms.map((vm, v) => x(v, hIndex.get(vm.hostId)!));
+  return { lines, stayTerms, devTerms, binaries, vmCount: vms.length };
+}
+
+function lp(objective: string, m: Model, extra: string[]): string {
+  return `${objective}\nSubject To\n${[...m.lines, ...extra].join('\n')}\nBinary\n${m.binaries.join('\n')}\nEnd\n`;
+}
+
+export interface MilpAnswer {
+  value: number;
+  optimal: boolean;
+  status: string;
+}
+
+/** Minimum SAD reachable with at most k moved VMs. */
+export async function minDeviationWithMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy, k: number, timeLimitSeconds = 20): Promise<MilpAnswer> {
+  const highs = await loadHighs();
+  const m = model(snapshot, policy);
+  const text = lp(`Minimize\n obj: ${m.devTerms.join(' + ')}`, m, [`moves: ${m.stayTerms.join(' + ')} >= ${m.vmCount - k}`]);
+  const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 1e-6 });
+  return { value: res.ObjectiveValue, optimal: res.Status === 'Optimal', status: res.Status };
+}
+
+/** Minimum number of moved VMs reaching SAD ≤ bound. */
+export async function minMovesForDeviation(snapshot: ClusterSnapshot, policy: PlannerPolicy, bound: number, timeLimitSeconds = 20): Promise<MilpAnswer> {
+  const highs = await loadHighs();
+  const m = model(snapshot, policy);
+  const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, [`quality: ${m.devTerms.join(' + ')} <= ${num(bound + 1e-9)}`]);
+  const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
+  return { value: m.vmCount - Math.round(res.ObjectiveValue), optimal: res.Status === 'Optimal', status: res.Status };
+}

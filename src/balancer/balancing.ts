@@ -1,0 +1,167 @@
+// One round of greedy balancing: the admissible (unit, target) pair with the best net gain.
+// Each candidate is scored in O(resources) from the running sums, and a per-unit upper bound on
+// the gain (computed from per-round minima over the targets) skips units that cannot win, so a
+// round costs O(units + hosts) plus full target scans for the few promising units.
+import { allowed } from './constraints';
+import { Move, PlanningState } from './planning-state';
+
+export interface BalancingCandidate {
+  unit: number;
+  from: number;
+  to: number;
+  imbalanceAfter: number;
+  gain: number;
+  net: number;
+}
+
+export interface SearchContext {
+  /** Units that may move for balancing, ascending. */
+  units: Int32Array;
+  /** Connected hosts that may still receive moves, ascending. */
+  targets: Int32Array;
+  /** VM moves each host may still take part in. */
+  hostMovesLeft: Int32Array;
+  /** VM moves the pass may still make. */
+  passMovesLeft: number;
+}
+
+/** A search strategy: the planner's own, or the benchmark's naive reference. */
+export type BalancingSearch = (state: PlanningState, ctx: SearchContext) => BalancingCandidate | null;
+
+/** Net gains closer than this are ties, broken by unit then host index (both follow id order). */
+export const TIE_EPSILON = 1e-12;
+
+export function isBetter(
+  net: number,
+  unit: number,
+  to: number,
+  best: BalancingCandidate | null,
+): boolean {
+  if (best === null) return true;
+  if (net > best.net + TIE_EPSILON) return true;
+  if (net < best.net - TIE_EPSILON) return false;
+  return unit < best.unit || (unit === best.unit && to < best.to);
+}
+
+/** A candidate the greedy may take: it lowers I by at least minGain and pays for its migration cost. */
+export function admissible(gain: number, net: number, minGain: number): boolean {
+  return gain >= minGain && gain > TIE_EPSILON && net > 0;
+}
+
+export const incrementalSearch: BalancingSearch = (state, ctx) => {
+  const n = state.connectedCount;
+  if (n < 2 || ctx.targets.length < 2) return null;
+  const { capCpu, capMem, uCpu, uMem, unitCpu, unitMem, unitCost, units, vmHost, wCpu, wMem } = state;
+  const policy = state.policy;
+  const lambda = policy.costWeight;
+  const minGain = policy.minGain;
+  const I2 = state.imbalance2();
+  const I = Math.sqrt(I2);
+  const s1c = state.sumCpu;
+  const s1m = state.sumMem;
+  const muC = s1c / n;
+  const muM = s1m / n;
+  const k1 = 1 - 1 / n;
+
+  // Target-side minima: lower bounds for every term of Δσ² that depends on the target.
+  let minDevC = Infinity;
+  let minPC = Infinity;
+  let minP2C = Infinity;
+  let minDevM = Infinity;
+  let minPM = Infinity;
+  let minP2M = Infinity;
+  const targets = ctx.targets;
+  for (let i = 0; i < targets.length; i++) {
+    const b = targets[i];
+    const pc = 1 / capCpu[b];
+    const pm = 1 / capMem[b];
+    const dc = pc * (uCpu[b] - muC);
+    const dm = pm * (uMem[b] - muM);
+    if (dc < minDevC) minDevC = dc;
+    if (pc < minPC) minPC = pc;
+    if (pc * pc < minP2C) minP2C = pc * pc;
+    if (dm < minDevM) minDevM = dm;
+    if (pm < minPM) minPM = pm;
+    if (pm * pm < minP2M) minP2M = pm * pm;
+  }
+
+  const unitList = ctx.units;
+  const bound = new Float64Array(unitList.length);
+  let top = -1;
+  for (let i = 0; i < unitList.length; i++) {
+    const u = unitList[i];
+    const a = vmHost[units[u][0]];
+    const size = units[u].length;
+    bound[i] = -Infinity;
+    if (ctx.hostMovesLeft[a] < size || ctx.passMovesLeft < size) continue;
+    const c = unitCpu[u];
+    const m = unitMem[u];
+    let lb = 0;
+    if (c > 0) {
+      const xa = c / capCpu[a];
+      lb += (wCpu * (xa * xa * k1 - 2 * xa * (uCpu[a] - muC) + 2 * c * minDevC + (2 * c * xa * minPC) / n + c * c * k1 * minP2C)) / n;
+    }
+    if (m > 0) {
+      const xa = m / capMem[a];
+      lb += (wMem * (xa * xa * k1 - 2 * xa * (uMem[a] - muM) + 2 * m * minDevM + (2 * m * xa * minPM) / n + m * m * k1 * minP2M)) / n;
+    }
+    const after2 = I2 + lb;
+    const gainUpper = I - (after2 > 0 ? Math.sqrt(after2) : 0);
+    const netUpper = gainUpper - lambda * unitCost[u];
+    if (gainUpper < minGain - TIE_EPSILON || netUpper <= 0) continue;
+    bound[i] = netUpper;
+    if (top < 0 || netUpper > bound[top]) top = i;
+  }
+  if (top < 0) return null;
+
+  let best: BalancingCandidate | null = null;
+  const evaluate = (u: number): void => {
+    const members = units[u];
+    const a = vmHost[members[0]];
+    const size = members.length;
+    const c = unitCpu[u];
+    const m = unitMem[u];
+    const cost = lambda * unitCost[u];
+    const xaC = c / capCpu[a];
+    const xaM = m / capMem[a];
+    const aC = xaC * xaC - 2 * uCpu[a] * xaC;
+    const aM = xaM * xaM - 2 * uMem[a] * xaM;
+    let move: Move | null = null;
+    for (let i = 0; i < targets.length; i++) {
+      const b = targets[i];
+      if (b === a || ctx.hostMovesLeft[b] < size) continue;
+      let delta = 0;
+      if (c > 0) {
+        const xb = c / capCpu[b];
+        const dS1 = xb - xaC;
+        const dS2 = aC + xb * xb + 2 * uCpu[b] * xb;
+        delta += (wCpu * (dS2 - (2 * s1c * dS1 + dS1 * dS1) / n)) / n;
+      }
+      if (m > 0) {
+        const xb = m / capMem[b];
+        const dS1 = xb - xaM;
+        const dS2 = aM + xb * xb + 2 * uMem[b] * xb;
+        delta += (wMem * (dS2 - (2 * s1m * dS1 + dS1 * dS1) / n)) / n;
+      }
+      const after2 = I2 + delta;
+      const after = after2 > 0 ? Math.sqrt(after2) : 0;
+      const gain = I - after;
+      const net = gain - cost;
+      if (!admissible(gain, net, minGain) || !isBetter(net, u, b, best)) continue;
+      if (move === null) move = { vms: members, from: a, to: b, purpose: 'balance' };
+      else move.to = b;
+      if (!allowed(move, state)) continue;
+      best = { unit: u, from: a, to: b, imbalanceAfter: after, gain, net };
+    }
+  };
+
+  evaluate(unitList[top]);
+  for (let i = 0; i < unitList.length; i++) {
+    if (i === top) continue;
+    const current = best as BalancingCandidate | null;
+    const floor = current === null ? 0 : current.net - TIE_EPSILON;
+    if (bound[i] < floor || bound[i] === -Infinity) continue;
+    evaluate(unitList[i]);
+  }
+  return best;
+};

@@ -1,0 +1,477 @@
+// Post-pass compaction of the greedy's balancing moves. The greedy reaches a final state F with k
+// moves; many of them are chains (A→B→C), undone later, or small corrections. Here F is reduced to
+// its net effect (which VM ends where), moves that do not matter are dropped, and a search looks
+// for a placement as balanced as F with fewer moves (then better balanced at that count): seeded
+// simulated annealing on small clusters, otherwise — within an evaluation budget — a local search
+// replacing pairs of moves by one and swapping moves for better ones. The result is then
+// re-sequenced so that every intermediate state passes every constraint and every move lowers I.
+import { isBetter, TIE_EPSILON } from './balancing';
+import { allowed } from './constraints';
+import { Pass, Step } from './pass';
+import { Move, PlanningState } from './planning-state';
+import { seededRandom } from './random';
+
+export interface CompactionOptions {
+  /** Candidate (unit, host) evaluations the local search may spend; 0 disables it. */
+  localSearchBudget: number;
+  /** Annealing steps for small clusters (units × hosts ≤ SMALL_CLUSTER). */
+  annealIterations?: number;
+}
+
+const QUALITY_EPSILON = 1e-12;
+/** Clusters with units × hosts up to this get the annealing search. */
+export const SMALL_CLUSTER = 2_000;
+
+/** Per-host and per-pass move counts of the current set of balancing moves, for budget checks. */
+class MoveBudget {
+  private readonly base: Int32Array;
+  private readonly baseTotal: number;
+  private readonly used: Int32Array;
+  private usedTotal = 0;
+
+  constructor(
+    private readonly pass: Pass,
+    private readonly home: (u: number) => number,
+    private readonly where: (u: number) => number,
+    units: Int32Array,
+  ) {
+    const state = pass.state;
+    this.base = new Int32Array(state.hostCount);
+    let total = 0;
+    for (const s of pass.steps) {
+      if (s.kind === 'balance') continue;
+      total += s.vms.length;
+      if (s.from >= 0) this.base[s.from] += s.vms.length;
+      this.base[s.to] += s.vms.length;
+    }
+    this.baseTotal = total;
+    this.used = new Int32Array(state.hostCount);
+    for (const u of units) if (where(u) !== home(u)) this.add(u, where(u), 1);
+  }
+
+  private add(u: number, at: number, sign: number): void {
+    const size = this.pass.state.units[u].length * sign;
+    this.used[this.home(u)] += size;
+    this.used[at] += size;
+    this.usedTotal += size;
+  }
+
+  /** Update after unit u moved from `from` to `to`. */
+  moved(u: number, from: number, to: number): void {
+    if (from !== this.home(u)) this.add(u, from, -1);
+    if (to !== this.home(u)) this.add(u, to, 1);
+  }
+
+  /** Would moving unit u (now on `from`) to `to` stay within the budgets? */
+  fits(u: number, from: number, to: number): boolean {
+    const home = this.home(u);
+    if (to === home) return true;
+    const size = this.pass.state.units[u].length;
+    const p = this.pass.policy;
+    if (this.base[to] + this.used[to] + size > p.maxMovesPerHost) return false;
+    if (from === home) {
+      if (this.base[home] + this.used[home] + size > p.maxMovesPerHost) return false;
+      if (this.baseTotal + this.usedTotal + size > p.maxMovesPerPass) return false;
+    }
+    return true;
+  }
+}
+
+export function compactBalancing(pass: Pass, mHost: Int32Array, unitList: Int32Array, options: CompactionOptions): void {
+  const greedySteps = pass.steps.filter((s) => s.kind === 'balance');
+  if (greedySteps.length === 0) return;
+  const c = new Compactor(pass, mHost, unitList);
+  const greedyFinal = c.save();
+  c.dropPass();
+  const afterDrop = c.save();
+  if (options.localSearchBudget > 0) {
+    if (!c.anneal(options.annealIterations ?? 60_000)) c.localSearch(options.localSearchBudget);
+  }
+  const greedyMoves = c.movedIn(greedyFinal);
+  let steps = c.sequence();
+  if (steps === null) {
+    // The best placement found cannot be reached one I-lowering move at a time. Keep the longest
+    // prefix that can, when it is at least as balanced as the greedy with no more moves.
+    const partial = c.sequence(true);
+    if (partial !== null && partial.length <= greedyMoves && c.acceptable()) steps = partial;
+    else c.restore(afterDrop);
+  }
+  if (steps === null && !sameHosts(c.save(), afterDrop)) steps = c.sequence();
+  if (steps === null) {
+    c.restore(afterDrop);
+    steps = c.sequence();
+  }
+  if (steps === null) {
+    c.restore(greedyFinal);
+    return;
+  }
+  pass.replaceBalancingSteps(steps);
+}
+
+function sameHosts(a: Int32Array, b: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+class Compactor {
+  private readonly state: PlanningState;
+  private readonly lambda: number;
+  /** Imbalance the compacted plan must not exceed: the greedy's. */
+  private readonly quality: number;
+  private readonly mustStayBalanced: boolean;
+  private readonly budget: MoveBudget;
+  private readonly connectedHosts: number[] = [];
+  private evaluations = 0;
+
+  constructor(
+    private readonly pass: Pass,
+    private readonly mHost: Int32Array,
+    private readonly unitList: Int32Array,
+  ) {
+    this.state = pass.state;
+    this.lambda = pass.policy.costWeight;
+    this.quality = this.state.imbalance();
+    this.mustStayBalanced = this.state.balanced();
+    for (let h = 0; h < this.state.hostCount; h++) if (this.state.connected[h]) this.connectedHosts.push(h);
+    this.budget = new MoveBudget(pass, (u) => this.home(u), (u) => this.where(u), unitList);
+  }
+
+  movedIn(saved: Int32Array): number {
+    let n = 0;
+    this.unitList.forEach((u, i) => {
+      if (saved[i] !== this.home(u)) n += this.state.units[u].length;
+    });
+    return n;
+  }
+
+
+  home(u: number): number {
+    return this.mHost[this.state.units[u][0]];
+  }
+
+  where(u: number): number {
+    return this.state.vmHost[this.state.units[u][0]];
+  }
+
+  private place(u: number, to: number): void {
+    const from = this.where(u);
+    if (from === to) return;
+    for (const v of this.state.units[u]) this.state.placeVm(v, to);
+    this.budget.moved(u, from, to);
+  }
+
+  save(): Int32Array {
+    return Int32Array.from(this.unitList, (u) => this.where(u));
+  }
+
+  restore(saved: Int32Array): void {
+    this.unitList.forEach((u, i) => this.place(u, saved[i]));
+  }
+
+  private moved(): number[] {
+    const out: number[] = [];
+    for (const u of this.unitList) if (this.where(u) !== this.home(u)) out.push(u);
+    return out;
+  }
+
+  private movedCost(): number {
+    let cost = 0;
+    for (const u of this.unitList) if (this.where(u) !== this.home(u)) cost += this.state.unitCost[u];
+    return cost;
+  }
+
+  private canPlace(u: number, to: number): boolean {
+    const from = this.where(u);
+    const move: Move = { vms: this.state.units[u], from, to, purpose: 'balance' };
+    return this.budget.fits(u, from, to) && allowed(move, this.state);
+  }
+
+  acceptable(): boolean {
+    return this.state.imbalance() <= this.quality + QUALITY_EPSILON && (!this.mustStayBalanced || this.state.balanced());
+  }
+
+  /** Undo every move whose undoing keeps the plan at least as balanced. */
+  dropPass(): boolean {
+    let changed = false;
+    for (const u of this.moved()) {
+      const from = this.where(u);
+      if (!this.canPlace(u, this.home(u))) continue;
+      this.place(u, this.home(u));
+      if (this.acceptable()) changed = true;
+      else this.place(u, from);
+    }
+    return changed;
+  }
+
+  /**
+   * The best single change (unit v to host t) in the current state by (moves after, then
+   * I + λ·cost), among those `accept` takes. Counts as |units| × |hosts| evaluations.
+   */
+  private bestChange(
+    movesNow: number,
+    costNow: number,
+    accept: (moves: number, imbalance: number, objective: number) => boolean,
+  ): { unit: number; to: number; moves: number; objective: number } | null {
+    const state = this.state;
+    let best: { unit: number; to: number; moves: number; objective: number } | null = null;
+    this.evaluations += this.unitList.length * this.connectedHosts.length;
+    for (const v of this.unitList) {
+      const cur = this.where(v);
+      const home = this.home(v);
+      const cpu = state.unitCpu[v];
+      const mem = state.unitMem[v];
+      const cost = state.unitCost[v];
+      for (const t of this.connectedHosts) {
+        if (t === cur) continue;
+        const after = state.imbalanceAfter(cpu, mem, cur, t);
+        const moves = movesNow + (cur === home ? 1 : t === home ? -1 : 0);
+        const objective = after + this.lambda * (costNow + (cur === home ? cost : t === home ? -cost : 0));
+        if (!accept(moves, after, objective)) continue;
+        if (best !== null) {
+          if (moves > best.moves) continue;
+          if (moves === best.moves) {
+            if (objective > best.objective + TIE_EPSILON) continue;
+            if (objective >= best.objective - TIE_EPSILON && (v > best.unit || (v === best.unit && t > best.to))) continue;
+          }
+        }
+        if (!this.canPlace(v, t)) continue;
+        best = { unit: v, to: t, moves, objective };
+      }
+    }
+    return best;
+  }
+
+  /** Try a change; keep it if the state stays acceptable. */
+  private commit(change: { unit: number; to: number }): boolean {
+    const from = this.where(change.unit);
+    this.place(change.unit, change.to);
+    if (this.acceptable()) return true;
+    this.place(change.unit, from);
+    return false;
+  }
+
+  /** Undo u; then the best change that gets back to ≤ k moves with a lower objective, or to fewer moves. */
+  private swapPass(budget: number): boolean {
+    let changed = false;
+    for (const u of this.moved()) {
+      if (this.evaluations > budget) break;
+      if (this.where(u) === this.home(u)) continue;
+      const k0 = this.moved().length;
+      const j0 = this.state.imbalance() + this.lambda * this.movedCost();
+      const from = this.where(u);
+      if (!this.canPlace(u, this.home(u))) continue;
+      this.place(u, this.home(u));
+      const change = this.bestChange(k0 - 1, this.movedCost(), (moves, after, objective) => {
+        if (after > this.quality + QUALITY_EPSILON) return false;
+        return moves < k0 || objective < j0 - 1e-12;
+      });
+      if (change && !(change.unit === u && change.to === from) && this.commit(change)) {
+        changed = true;
+        continue;
+      }
+      this.place(u, from);
+    }
+    return changed;
+  }
+
+  /** Undo two moves and make at most one other: k − 1 moves (or fewer) at no loss of balance. */
+  private pairPass(budget: number): boolean {
+    const moved = this.moved();
+    for (let i = 0; i < moved.length; i++) {
+      for (let j = i + 1; j < moved.length; j++) {
+        if (this.evaluations > budget) return false;
+        const u1 = moved[i];
+        const u2 = moved[j];
+        const from1 = this.where(u1);
+        const from2 = this.where(u2);
+        if (!this.canPlace(u1, this.home(u1))) continue;
+        this.place(u1, this.home(u1));
+        if (!this.canPlace(u2, this.home(u2))) {
+          this.place(u1, from1);
+          continue;
+        }
+        this.place(u2, this.home(u2));
+        if (this.acceptable()) return true;
+        const k = moved.length - 2;
+        const change = this.bestChange(k, this.movedCost(), (moves, after) => moves <= k + 1 && after <= this.quality + QUALITY_EPSILON);
+        if (change && this.commit(change)) return true;
+        this.place(u2, from2);
+        this.place(u1, from1);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Small clusters: simulated annealing over final placements with at most k moved units
+   * (single moves and exchanges of two units), seeded deterministically. First the fewest moves
+   * that keep the greedy's balance, then the best balance at that count, then more moves while
+   * each extra one still gains minGain and pays for its cost. A stage is kept only when its
+   * placement can be reached one I-lowering move at a time. Returns false when not small.
+   */
+  anneal(totalIterations: number): boolean {
+    const U = this.unitList.length;
+    const H = this.connectedHosts.length;
+    if (U * H > SMALL_CLUSTER || U === 0 || H < 2) return false;
+    const rnd = seededRandom(0x9e3779b1 ^ (U * 7919 + H));
+    const perRun = Math.max(500, Math.min(20 * U * H, 20_000));
+    let runs = Math.max(1, Math.floor(totalIterations / perRun));
+    let k = this.moved().length;
+    while (k > 0 && runs > 0) {
+      const saved = this.save();
+      runs--;
+      const I = this.annealAt(k - 1, perRun, rnd);
+      if (I <= this.quality + QUALITY_EPSILON && this.acceptable() && this.sequence() !== null) {
+        k--;
+        continue;
+      }
+      this.restore(saved);
+      break;
+    }
+    if (runs > 0) {
+      runs--;
+      const saved = this.save();
+      const before = this.state.imbalance();
+      const I = this.annealAt(k, perRun, rnd);
+      if (!(I < before && this.acceptable() && this.sequence() !== null)) this.restore(saved);
+    }
+    const { minGain, costWeight } = this.pass.policy;
+    while (runs > 0 && !this.state.balanced()) {
+      runs--;
+      const saved = this.save();
+      const before = this.state.imbalance();
+      const costBefore = this.movedCost();
+      const I = this.annealAt(k + 1, perRun, rnd);
+      const gain = before - I;
+      if (gain >= minGain && gain > costWeight * (this.movedCost() - costBefore) && this.moved().length > k && this.sequence() !== null) {
+        k = this.moved().length;
+        continue;
+      }
+      this.restore(saved);
+      break;
+    }
+    return true;
+  }
+
+  /** Anneal towards the lowest I with at most k moved units; leaves the state at the best found. */
+  private annealAt(k: number, iterations: number, rnd: () => number): number {
+    const state = this.state;
+    const units = this.unitList;
+    const hosts = this.connectedHosts;
+    // Start within the move count: undo the moves whose undoing costs least balance.
+    let movedCount = this.moved().length;
+    while (movedCount > k) {
+      let best = -1;
+      let bestAfter = Infinity;
+      for (const u of this.moved()) {
+        if (!this.canPlace(u, this.home(u))) continue;
+        const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], this.where(u), this.home(u));
+        if (after < bestAfter) (best = u), (bestAfter = after);
+      }
+      if (best < 0) return Infinity;
+      this.place(best, this.home(best));
+      movedCount--;
+    }
+    let I = state.imbalance();
+    let bestI = I;
+    let bestHosts = this.save();
+    const T0 = Math.max(I, 1e-6) * 0.05;
+    const T1 = Math.max(I, 1e-6) * 1e-4;
+    const cool = Math.pow(T1 / T0, 1 / iterations);
+    let T = T0;
+    const countAfter = (u: number, t: number) => (this.where(u) === this.home(u) ? 1 : t === this.home(u) ? -1 : 0);
+    for (let it = 0; it < iterations; it++, T *= cool) {
+      const v = units[Math.floor(rnd() * units.length)];
+      const a = this.where(v);
+      if (rnd() < 0.7) {
+        const t = hosts[Math.floor(rnd() * hosts.length)];
+        if (t === a || movedCount + countAfter(v, t) > k) continue;
+        const after = state.imbalanceAfter(state.unitCpu[v], state.unitMem[v], a, t);
+        const delta = after - I;
+        if (delta > 0 && rnd() >= Math.exp(-delta / T)) continue;
+        if (!this.canPlace(v, t)) continue;
+        movedCount += countAfter(v, t);
+        this.place(v, t);
+        I = after;
+      } else {
+        // Exchange with a unit of another host.
+        const w = units[Math.floor(rnd() * units.length)];
+        const b = this.where(w);
+        if (b === a) continue;
+        const dv = countAfter(v, b);
+        if (!this.canPlace(v, b)) continue;
+        this.place(v, b);
+        const dw = countAfter(w, a);
+        if (movedCount + dv + dw > k || !this.canPlace(w, a)) {
+          this.place(v, a);
+          continue;
+        }
+        this.place(w, a);
+        const after = state.imbalance();
+        const delta = after - I;
+        if (delta > 0 && rnd() >= Math.exp(-delta / T)) {
+          this.place(w, b);
+          this.place(v, a);
+          continue;
+        }
+        movedCount += dv + dw;
+        I = after;
+      }
+      if (I < bestI - QUALITY_EPSILON) {
+        bestI = I;
+        bestHosts = this.save();
+      }
+    }
+    this.restore(bestHosts);
+    return state.imbalance();
+  }
+
+  localSearch(budget: number): void {
+    const perScan = this.unitList.length * this.connectedHosts.length;
+    if (perScan === 0 || perScan * Math.max(1, this.moved().length) > budget) return;
+    for (let round = 0; round < 100 && this.evaluations <= budget; round++) {
+      if (this.dropPass()) continue;
+      if (this.pairPass(budget)) continue;
+      if (!this.swapPass(budget)) break;
+    }
+  }
+
+  /**
+   * Order the moves from the post-mandatory state to the current one: each step takes the
+   * remaining move with the best net gain among those the constraints allow that lower I.
+   * Returns null (and leaves the state as it found it) when no such order exists, or with
+   * keepPrefix the steps of the longest such order found (the state left after them).
+   */
+  sequence(keepPrefix = false): Step[] | null {
+    const state = this.state;
+    const final = this.save();
+    const pending = this.moved();
+    const target = new Map(pending.map((u) => [u, this.where(u)]));
+    for (const u of pending) this.place(u, this.home(u));
+    const steps: Step[] = [];
+    const remaining = new Set(pending);
+    while (remaining.size > 0) {
+      const I = state.imbalance();
+      let best: { unit: number; from: number; to: number; imbalanceAfter: number; gain: number; net: number } | null = null;
+      for (const u of remaining) {
+        const from = this.where(u);
+        const to = target.get(u)!;
+        const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], from, to);
+        const gain = I - after;
+        const net = gain - this.lambda * state.unitCost[u];
+        if (!(gain > TIE_EPSILON) || !isBetter(net, u, to, best)) continue;
+        if (!allowed({ vms: state.units[u], from, to, purpose: 'balance' }, state)) continue;
+        best = { unit: u, from, to, imbalanceAfter: after, gain, net };
+      }
+      if (best === null) {
+        if (keepPrefix) return steps;
+        this.restore(final);
+        return null;
+      }
+      this.place(best.unit, best.to);
+      remaining.delete(best.unit);
+      steps.push({ vms: [...state.units[best.unit]], from: best.from, to: best.to, kind: 'balance', reason: null });
+    }
+    return steps;
+  }
+}
