@@ -28,15 +28,15 @@ interface Batch {
   }[];
 }
 
-/** Batch n: every VM reports once per 20 s tick, ticks counting back from now. */
-function makeBatch(vmIds: string[], n: number, now: number): Batch {
+/** Batch n: every VM reports once per 20 s tick, ticks counting forward from `start`. */
+function makeBatch(vmIds: string[], n: number, start: number): Batch {
   const samples = [];
   for (let i = 0; i < BATCH; i++) {
     const k = n * BATCH + i;
     const tick = Math.floor(k / vmIds.length);
     samples.push({
       vmId: vmIds[k % vmIds.length],
-      timestamp: now - tick * SAMPLE_INTERVAL_MS - (k % 1000),
+      timestamp: start + tick * SAMPLE_INTERVAL_MS + (k % 1000),
       cpuMhz: 100 + (k % 3000),
       memoryActiveMib: 512 + (k % 2048),
       memoryConsumedMib: 4096,
@@ -80,10 +80,11 @@ async function pushBatches(baseUrl: string, batches: Batch[]): Promise<number> {
 async function soak(baseUrl: string, vmIds: string[]): Promise<void> {
   const rows: Record<string, string | number>[] = [];
   const total = Math.ceil(SOAK_SAMPLES / BATCH);
-  const now = Date.now();
+  // Steady ingestion up to now: the oldest raw samples age past the raw retention and get rolled up meanwhile.
+  const start = Date.now() - Math.ceil(SOAK_SAMPLES / vmIds.length) * SAMPLE_INTERVAL_MS - 60_000;
   const started = performance.now();
   for (let n = 0; n < total; n++) {
-    await pushBatches(baseUrl, [makeBatch(vmIds, 1_000_000 + n, now)]);
+    await pushBatches(baseUrl, [makeBatch(vmIds, n, start)]);
     if (n % Math.max(1, Math.floor(total / 10)) === 0 || n === total - 1) {
       gc?.();
       const mem = process.memoryUsage();
@@ -113,9 +114,9 @@ async function main(): Promise<void> {
 
     const api: number[] = [];
     const raw: number[] = [];
-    const now = Date.now();
+    const start = Date.now() - 3_600_000;
     for (let run = 0; run < RUNS; run++) {
-      const batches = Array.from({ length: BATCHES_PER_RUN }, (_, n) => makeBatch(vmIds, run * BATCHES_PER_RUN + n, now));
+      const batches = Array.from({ length: BATCHES_PER_RUN }, (_, n) => makeBatch(vmIds, run * BATCHES_PER_RUN + n, start));
       api.push(await pushBatches(bench.baseUrl, batches));
       raw.push(await rawCeiling(bench.databasePath, batches, cluster.body.id));
     }

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
+import { BalancerModule } from './balancer/balancer.module';
 import { ClockModule } from './common/clock';
 import { ProblemFilter } from './common/problem.filter';
 import { AppConfig } from './config/app-config';
@@ -45,6 +46,7 @@ export class AppModule {
         InventoryModule,
         RulesModule,
         MetricsModule,
+        BalancerModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

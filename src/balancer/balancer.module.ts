@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
+import { BalancerController } from './balancer.controller';
+import { BalancerService } from './balancer.service';
+import { SnapshotBuilder } from './snapshot-builder';
+
+@Module({
+  imports: [MetricsModule],
+  controllers: [BalancerController],
+  providers: [BalancerService, SnapshotBuilder],
+  exports: [BalancerService],
+})
+export class BalancerModule {}

@@ -1,0 +1,95 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
+import { Optional } from '../../common/validators';
+import { DEMAND_STATISTICS, DemandStatistic } from '../../metrics/demand';
+
+export const BASES = ['demand', 'configured'] as const;
+export type Basis = (typeof BASES)[number];
+
+/** The policy fields that shape a plan; a plan request may override any of them for a what-if. */
+export class BalancingPolicyDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 5, description: '1: mandatory moves only; 3: default; 5: most aggressive' })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  migrationThreshold?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Weight of CPU in the imbalance; cpuWeight + memoryWeight = 1' })
+  @Optional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  cpuWeight?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1 })
+  @Optional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  memoryWeight?: number;
+
+  @ApiPropertyOptional({ enum: BASES, description: 'demand: balance what VMs use; configured: balance their configured size' })
+  @Optional()
+  @IsIn(BASES)
+  cpuBasis?: Basis;
+
+  @ApiPropertyOptional({ enum: BASES })
+  @Optional()
+  @IsIn(BASES)
+  memoryBasis?: Basis;
+
+  @ApiPropertyOptional({ enum: DEMAND_STATISTICS })
+  @Optional()
+  @IsIn(DEMAND_STATISTICS)
+  demandStatistic?: DemandStatistic;
+
+  @ApiPropertyOptional({ minimum: 10, maximum: 86400 })
+  @Optional()
+  @IsInt()
+  @Min(10)
+  @Max(86400)
+  demandWindowSeconds?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000, description: 'Moves per pass (mandatory moves are never capped)' })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  maxMovesPerPass?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 10000 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  maxMovesPerHost?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'λ: imbalance a balancing move must gain per GiB it copies' })
+  @Optional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  costWeight?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Minimum drop in imbalance for a balancing move' })
+  @Optional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  minGain?: number;
+
+  @ApiPropertyOptional({ minimum: 0.1, maximum: 2, description: 'No move pushes a host above this CPU fraction' })
+  @Optional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.1)
+  @Max(2)
+  cpuCeiling?: number;
+
+  @ApiPropertyOptional({ minimum: 0.1, maximum: 1.5, description: 'No move pushes a host above this memory fraction (1 = never overcommit)' })
+  @Optional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.1)
+  @Max(1.5)
+  memoryCeiling?: number;
+}
