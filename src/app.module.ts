@@ -10,10 +10,14 @@ import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { InventoryModule } from './inventory/inventory.module';
+import { LiveMigrationModule } from './live-migration/live-migration.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PoliciesModule } from './policies/policies.module';
 import { RulesModule } from './rules/rules.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 
 @Module({})
 export class AppModule {
@@ -42,11 +46,15 @@ export class AppModule {
         ScheduleModule.forRoot(),
         ClockModule,
         DatabaseModule,
+        EventsModule,
         HealthModule,
         InventoryModule,
         RulesModule,
         MetricsModule,
+        PoliciesModule,
         BalancerModule,
+        SchedulerModule,
+        LiveMigrationModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module';
+import { PoliciesModule } from '../policies/policies.module';
 import { BalancerController } from './balancer.controller';
 import { BalancerService } from './balancer.service';
 import { SnapshotBuilder } from './snapshot-builder';
 
 @Module({
-  imports: [MetricsModule],
+  imports: [MetricsModule, PoliciesModule],
   controllers: [BalancerController],
   providers: [BalancerService, SnapshotBuilder],
   exports: [BalancerService],

@@ -1,48 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { findOr404 } from '../common/database-helpers';
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { DomainError } from '../common/domain-error';
 import { Database } from '../database/database.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
 import { DemandService } from '../metrics/demand.service';
-import { BalancingPolicyDto, Basis } from './dto/balancing-policy.dto';
+import { BalancingPolicyDto } from './dto/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
-import { balanceReport, ClusterSnapshot, DEFAULT_PLANNER_POLICY, planMoves, PlannerPolicy, rankPlacement } from './index';
+import { PoliciesService } from '../policies/policies.service';
+import { BalancingPolicy } from './balancing-policy';
+import { balanceReport, ClusterSnapshot, planMoves, rankPlacement } from './index';
 import { SnapshotBuilder } from './snapshot-builder';
-import { DemandStatistic } from '../metrics/demand';
-import { DEFAULT_DEMAND_STATISTIC, DEFAULT_DEMAND_WINDOW_SECONDS } from '../metrics/demand.service';
-
-/** Everything that shapes a balancing decision: the planner's policy and how load is measured. */
-export interface BalancingPolicy extends PlannerPolicy {
-  cpuBasis: Basis;
-  memoryBasis: Basis;
-  demandStatistic: DemandStatistic;
-  demandWindowSeconds: number;
-}
-
-export const DEFAULT_BALANCING_POLICY: Readonly<BalancingPolicy> = Object.freeze({
-  ...DEFAULT_PLANNER_POLICY,
-  cpuBasis: 'demand',
-  memoryBasis: 'demand',
-  demandStatistic: DEFAULT_DEMAND_STATISTIC,
-  demandWindowSeconds: DEFAULT_DEMAND_WINDOW_SECONDS,
-});
 
 export type MoveCheck = { allowed: true } | { allowed: false; status: 409 | 422; reasons: string[] };
-
-/** Merges overrides into a policy; the weights must still add up to 1. */
-export function withOverrides(base: BalancingPolicy, overrides: BalancingPolicyDto = {}): BalancingPolicy {
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const merged: BalancingPolicy = { ...base, ...defined };
-  if (overrides.cpuWeight !== undefined && overrides.memoryWeight === undefined) merged.memoryWeight = 1 - overrides.cpuWeight;
-  if (overrides.memoryWeight !== undefined && overrides.cpuWeight === undefined) merged.cpuWeight = 1 - overrides.memoryWeight;
-  if (Math.abs(merged.cpuWeight + merged.memoryWeight - 1) > 1e-9) {
-    throw new DomainError(ErrorCode.Invalid, 'cpuWeight and memoryWeight must add up to 1', [
-      { field: 'memoryWeight', message: `cpuWeight ${merged.cpuWeight} + memoryWeight ${merged.memoryWeight} must add up to 1` },
-    ]);
-  }
-  return merged;
-}
 
 /** The balancer as the API and the scheduler use it: snapshot from the database, then pure planning. */
 @Injectable()
@@ -51,11 +21,12 @@ export class BalancerService {
     private readonly snapshots: SnapshotBuilder,
     private readonly demand: DemandService,
     private readonly db: Database,
+    private readonly policies: PoliciesService,
   ) {}
 
-  /** The policy of a cluster (defaults until per-cluster policies are stored), with what-if overrides. */
-  async policyFor(_clusterId: string, overrides?: BalancingPolicyDto): Promise<BalancingPolicy> {
-    return withOverrides(DEFAULT_BALANCING_POLICY, overrides);
+  /** The cluster's policy, with what-if overrides. */
+  policyFor(clusterId: string, overrides?: BalancingPolicyDto): Promise<BalancingPolicy> {
+    return this.policies.resolve(clusterId, overrides);
   }
 
   async snapshot(clusterId: string, policy: BalancingPolicy, cooldownVmIds?: ReadonlySet<string>): Promise<ClusterSnapshot> {

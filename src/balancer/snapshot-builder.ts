@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
 import { findOr404 } from '../common/database-helpers';
 import { Database } from '../database/database.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
+import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { DemandSettings } from '../metrics/demand';
 import { DemandService } from '../metrics/demand.service';
 import { RuleEntity } from '../rules/rule.entity';
-import { Basis } from './dto/balancing-policy.dto';
+import { Basis } from './balancing-policy';
 import { ClusterSnapshot, InFlightMigration, RuleSnapshot, VmSnapshot } from './model';
 
 export interface SnapshotInputs {
@@ -99,7 +101,12 @@ export class SnapshotBuilder {
   }
 
   /** Migrations queued or running: their VMs do not move again, and their targets hold the memory. */
-  private async inFlight(_clusterId: string): Promise<Omit<InFlightMigration, 'cpuMhz'>[]> {
-    return [];
+  private async inFlight(clusterId: string): Promise<Omit<InFlightMigration, 'cpuMhz'>[]> {
+    const rows = await this.db.reader.find(LiveMigrationEntity, {
+      where: { clusterId, state: In([...ACTIVE_MIGRATION_STATES]) },
+      select: { vmId: true, sourceHostId: true, targetHostId: true, memoryMib: true },
+      order: { createdAt: 'ASC' },
+    });
+    return rows.map((r) => ({ vmId: r.vmId, fromHostId: r.sourceHostId, toHostId: r.targetHostId, memoryMib: r.memoryMib }));
   }
 }

@@ -1,14 +1,60 @@
 // Typed, validated configuration read once at boot. Nothing else reads process.env.
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsNumber, IsString, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsString, Max, Min, registerDecorator, ValidateIf, validateSync } from 'class-validator';
+import { validateArgvTemplate } from '../live-migration/drivers/argv-template';
+import { MIGRATION_DRIVER_NAMES, type MigrationDriverName } from '../live-migration/drivers/create-migration-driver';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBoolean = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^(true|false|1|0|yes|no)$/i.test(value.trim()) ? /^(true|1|yes)$/i.test(value.trim()) : value;
 const toNumber = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
+/** A JSON text becomes its value; anything unparsable stays a string, which the validator then names. */
+const fromJson = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+const ARGV_EXAMPLE = '["virsh","migrate","--live","{vm}","qemu+ssh://{targetHost}/system"]';
+
+/** An argv template: a JSON array of strings with known placeholders (see live-migration/drivers). */
+function IsArgvTemplate(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isArgvTemplate',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown) => {
+          try {
+            validateArgvTemplate(value as string[]);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: (args) => {
+          if (args?.value === null || args?.value === undefined) {
+            return `${args?.property} is required when MIGRATION_DRIVER=command: a JSON array argv template such as ${ARGV_EXAMPLE}`;
+          }
+          try {
+            validateArgvTemplate(args?.value as string[], String(args?.property));
+            return `${args?.property} is invalid`;
+          } catch (error) {
+            return `${(error as Error).message}; expected a JSON array argv template such as ${ARGV_EXAMPLE}`;
+          }
+        },
+      },
+    });
+}
 
 export class Environment {
   @Transform(toInt)
@@ -76,6 +122,117 @@ export class Environment {
   @Min(0.01)
   @Max(1)
   DEMAND_EWMA_ALPHA = 0.3;
+
+  /** Events (the audit trail) older than this are deleted. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  EVENT_RETENTION_DAYS = 30;
+
+  /** Run balancing passes on each cluster's interval (passes on demand and evacuations run regardless). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  SCHEDULER_ENABLED = true;
+
+  /** How often the scheduler looks for passes that are due and hosts done entering maintenance. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  SCHEDULER_TICK_MS = 1000;
+
+  /**
+   * What carries out live migrations: `simulated` plays vMotion pre-copy and moves nothing real;
+   * `command` runs MIGRATION_COMMAND. Chosen here only, never by an API request.
+   */
+  @IsIn(MIGRATION_DRIVER_NAMES)
+  MIGRATION_DRIVER: MigrationDriverName = 'simulated';
+
+  /** Simulated seconds per real second for the simulated driver: 1000 plays a 10 s migration in 10 ms. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.001)
+  @Max(1_000_000)
+  MIGRATION_TIME_SCALE = 1;
+
+  /** Migrations running at once that involve one host, as source or target (vMotion on 1 GbE allows 4). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(128)
+  MIGRATION_MAX_PER_HOST = 4;
+
+  /** Migrations running at once in one cluster; the rest wait in the queue. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  MIGRATION_MAX_PER_CLUSTER = 16;
+
+  /** Attempts per migration when a driver reports a failure as transient (1 = never retry). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  MIGRATION_MAX_ATTEMPTS = 3;
+
+  /** Wait before the first retry; it doubles with each further attempt (capped at one hour). */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(86_400)
+  MIGRATION_RETRY_BACKOFF_SECONDS = 30;
+
+  /** Longest acceptable switch-over stun of the simulated driver: pre-copy goes on until the rest fits. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  MIGRATION_STUN_BUDGET_MS = 500;
+
+  /**
+   * Simulated seconds a simulated migration attempt may take before it fails as timed out (real time:
+   * this ÷ MIGRATION_TIME_SCALE, at least 1 s). The command driver uses MIGRATION_COMMAND_TIMEOUT_SECONDS.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7 * 86_400)
+  MIGRATION_TIME_LIMIT_SECONDS = 600;
+
+  /** Chance (0–1) that a simulated migration fails transiently halfway through its first round: for demos and tests. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  MIGRATION_FAILURE_PROBABILITY = 0;
+
+  /**
+   * The command driver's argv template, a JSON array run without a shell, e.g.
+   * ["virsh","migrate","--live","{vm}","qemu+ssh://{targetHost}/system"]. Placeholders: {vm} {vmId}
+   * {sourceHost} {sourceHostId} {targetHost} {targetHostId} {migrationId}. Required with MIGRATION_DRIVER=command.
+   */
+  @Transform(fromJson)
+  @ValidateIf((env: Environment) => env.MIGRATION_DRIVER === 'command' || env.MIGRATION_COMMAND !== null)
+  @IsArgvTemplate()
+  MIGRATION_COMMAND: string[] | null = null;
+
+  /**
+   * Optional argv template (JSON array) printing, as its last line, the host a VM runs on: used at start
+   * to settle migrations a crash left running. Without it those migrations fail as "unknown".
+   */
+  @Transform(fromJson)
+  @ValidateIf((env: Environment) => env.MIGRATION_RECONCILE_COMMAND !== null)
+  @IsArgvTemplate()
+  MIGRATION_RECONCILE_COMMAND: string[] | null = null;
+
+  /** The migration command is stopped (SIGTERM, then SIGKILL) and the attempt fails transiently after this long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7 * 86_400)
+  MIGRATION_COMMAND_TIMEOUT_SECONDS = 3600;
 }
 
 /** Validates the raw environment and returns it typed, or throws one error listing every bad variable. */

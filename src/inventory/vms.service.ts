@@ -3,7 +3,11 @@ import { EntityManager } from 'typeorm';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
+import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
+import { EventsService } from '../events/events.service';
+import { PoliciesService } from '../policies/policies.service';
+import { GroupEntity } from './group.entity';
 import { CreateVmDto, ListVmsQuery, UpdateVmDto, VmView } from './dto/vm.dto';
 import { HostEntity } from './host.entity';
 import { requireCluster } from './hosts.service';
@@ -44,13 +48,48 @@ async function requireHostInCluster(m: EntityManager, hostId: string, clusterId:
 
 @Injectable()
 export class VmsService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly balancer: BalancerService,
+    private readonly policies: PoliciesService,
+    private readonly events: EventsService,
+  ) {}
 
-  create(dto: CreateVmDto): Promise<VmView> {
+  /**
+   * Without a host, the balancer places the VM where it leaves the cluster most even; a manual
+   * cluster answers 409 with the ranked hosts instead, for the operator to choose.
+   */
+  private async place(dto: CreateVmDto): Promise<{ hostId: string; placed: boolean }> {
+    if (dto.hostId) return { hostId: dto.hostId, placed: false };
+    await requireCluster(this.db.reader, dto.clusterId);
+    const ranking = await this.balancer.placement(dto.clusterId, {
+      name: dto.name,
+      vcpus: dto.vcpus,
+      memoryMib: dto.memoryMib,
+      vmGroupIds: dto.vmGroupIds,
+    });
+    const policy = await this.policies.resolve(dto.clusterId);
+    if (policy.automationLevel === 'manual') {
+      throw new DomainError(ErrorCode.Conflict, 'The cluster is manual: choose a hostId; the ranked hosts are attached', [], {
+        ranked: ranking.ranked,
+        excluded: ranking.excluded,
+      });
+    }
+    if (ranking.ranked.length === 0) {
+      throw new DomainError(ErrorCode.Unprocessable, 'No host can take this VM', [{ field: 'hostId', message: 'no host has room or satisfies the rules' }], {
+        excluded: ranking.excluded,
+      });
+    }
+    return { hostId: ranking.ranked[0].hostId, placed: true };
+  }
+
+  async create(dto: CreateVmDto): Promise<VmView> {
+    const { hostId, placed } = await this.place(dto);
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
-      await requireHostInCluster(m, dto.hostId, dto.clusterId);
+      await requireHostInCluster(m, hostId, dto.clusterId);
       await assertNameFree(m, VmEntity, { clusterId: dto.clusterId }, 'VM in this cluster', dto.name);
+      const { vmGroupIds = [], ...fields } = dto;
       const vm = m.create(VmEntity, {
         powerState: 'poweredOn',
         automation: 'default',
@@ -58,10 +97,28 @@ export class VmsService {
         cpuLimitMhz: null,
         memoryReservationMib: 0,
         memoryLimitMib: null,
-        ...dto,
+        ...fields,
+        hostId,
       });
       assertVmBounds(vm);
-      return toVmView(await m.save(vm));
+      const saved = await m.save(vm);
+      for (const groupId of vmGroupIds) {
+        const group = await m.findOne(GroupEntity, { where: { id: groupId, clusterId: dto.clusterId, kind: 'vm' } });
+        if (!group) throw DomainError.unprocessable(`Group ${groupId} is not a VM group of this cluster`, 'vmGroupIds');
+        await m.createQueryBuilder().relation(GroupEntity, 'vms').of(groupId).add(saved.id);
+        await m.update(GroupEntity, { id: groupId }, { updatedAt: new Date() });
+      }
+      if (placed) {
+        await this.events.recordIn(m, {
+          clusterId: dto.clusterId,
+          subjectType: 'vm',
+          subjectId: saved.id,
+          type: 'vm.placed',
+          message: `${saved.name} placed on the host that leaves the cluster most even`,
+          data: { hostId },
+        });
+      }
+      return toVmView(saved);
     });
   }
 

@@ -5,10 +5,8 @@ import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
-import { Demand, DemandSettings, DemandStatistic, estimateDemand, UsagePoint } from './demand';
+import { DEFAULT_DEMAND_STATISTIC, DEFAULT_DEMAND_WINDOW_SECONDS, Demand, DemandSettings, estimateDemand, UsagePoint } from './demand';
 
-export const DEFAULT_DEMAND_STATISTIC: DemandStatistic = 'mean';
-export const DEFAULT_DEMAND_WINDOW_SECONDS = 300;
 
 export interface VmDemand extends Demand {
   vmId: string;

@@ -2,6 +2,8 @@
 
 export const DEMAND_STATISTICS = ['mean', 'p80', 'max', 'ewma'] as const;
 export type DemandStatistic = (typeof DEMAND_STATISTICS)[number];
+export const DEFAULT_DEMAND_STATISTIC: DemandStatistic = 'mean';
+export const DEFAULT_DEMAND_WINDOW_SECONDS = 300;
 
 export interface UsagePoint {
   timestamp: number;

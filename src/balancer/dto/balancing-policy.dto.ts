@@ -2,9 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
 import { Optional } from '../../common/validators';
 import { DEMAND_STATISTICS, DemandStatistic } from '../../metrics/demand';
+import { BASES, Basis } from '../balancing-policy';
 
-export const BASES = ['demand', 'configured'] as const;
-export type Basis = (typeof BASES)[number];
 
 /** The policy fields that shape a plan; a plan request may override any of them for a what-if. */
 export class BalancingPolicyDto {

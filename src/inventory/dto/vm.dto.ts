@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, Max, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, Max, Min, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
 import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
 import { POWER_STATES, PowerState, VM_AUTOMATION, VmAutomation } from '../vm.entity';
@@ -80,9 +80,22 @@ export class CreateVmDto extends VmSpecDto {
   @IsId()
   clusterId: string;
 
-  @ApiProperty({ format: 'uuid', description: 'The host the VM runs on (a host of the same cluster)' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'The host the VM runs on (a host of the same cluster). Left out: the balancer places it (partially or fully automated clusters); a manual cluster answers 409 with the ranked hosts.',
+  })
+  @Optional()
   @IsId()
-  hostId: string;
+  hostId?: string;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'With placement: VM groups the VM joins at once, so that their rules guide where it goes' })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @IsId({ each: true })
+  vmGroupIds?: string[];
 }
 
 /** The host is not editable here: a VM changes host only through a migration (or an inventory sync). */

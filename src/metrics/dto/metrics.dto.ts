@@ -46,7 +46,7 @@ export class DemandQuery {
 }
 
 /** Epoch milliseconds from "1732500000000" or an ISO-8601 string; anything else stays a string and fails validation. */
-const toEpochMs = ({ value }: { value: unknown }) => {
+export const toEpochMs = ({ value }: { value: unknown }) => {
   if (typeof value !== 'string') return value;
   if (/^\d{1,15}$/.test(value)) return Number(value);
   const parsed = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;

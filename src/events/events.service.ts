@@ -1,0 +1,95 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { Page } from '../common/pagination';
+import { AppConfig } from '../config/app-config';
+import { Database } from '../database/database.service';
+import { EventEntity } from './event.entity';
+
+export interface NewEvent {
+  clusterId?: string | null;
+  subjectType: string;
+  subjectId?: string | null;
+  type: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface EventQuery {
+  clusterId?: string;
+  subjectId?: string;
+  type?: string;
+  from?: number;
+  to?: number;
+  limit?: number;
+  offset?: number;
+}
+
+const PRUNE_JOB = 'event-retention';
+const PRUNE_EVERY_MS = 3_600_000;
+
+/** Records every decision and state change; old events are pruned after the configured retention. */
+@Injectable()
+export class EventsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Events');
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.scheduler.addInterval(PRUNE_JOB, setInterval(() => void this.prune().catch((err) => this.logger.error({ err }, 'event pruning failed')), PRUNE_EVERY_MS));
+  }
+
+  onApplicationShutdown(): void {
+    if (this.scheduler.doesExist('interval', PRUNE_JOB)) this.scheduler.deleteInterval(PRUNE_JOB);
+  }
+
+  /** Inside a caller's transaction, so the event and the change it describes commit together. */
+  async recordIn(m: EntityManager, events: NewEvent | NewEvent[]): Promise<void> {
+    const list = Array.isArray(events) ? events : [events];
+    if (list.length === 0) return;
+    const timestamp = this.clock.now();
+    for (let i = 0; i < list.length; i += 500) {
+      await m.insert(
+        EventEntity,
+        list.slice(i, i + 500).map((e) => ({
+          timestamp,
+          clusterId: e.clusterId ?? null,
+          subjectType: e.subjectType,
+          subjectId: e.subjectId ?? null,
+          type: e.type,
+          message: e.message.slice(0, 2000),
+          data: e.data ?? null,
+        })) as never, // simple-json columns take plain objects; TypeORM's insert typing does not see that
+
+      );
+    }
+    for (const e of list) this.logger.log({ clusterId: e.clusterId, subjectId: e.subjectId, event: e.type }, e.message);
+  }
+
+  record(events: NewEvent | NewEvent[]): Promise<void> {
+    return this.db.transaction((m) => this.recordIn(m, events));
+  }
+
+  async list(query: EventQuery): Promise<Page<EventEntity>> {
+    const { limit = 50, offset = 0 } = query;
+    const qb = this.db.reader.createQueryBuilder(EventEntity, 'e');
+    if (query.clusterId) qb.andWhere('e.clusterId = :clusterId', { clusterId: query.clusterId });
+    if (query.subjectId) qb.andWhere('e.subjectId = :subjectId', { subjectId: query.subjectId });
+    if (query.type) qb.andWhere('(e.type = :type OR e.type LIKE :prefix)', { type: query.type, prefix: `${query.type}.%` });
+    if (query.from !== undefined) qb.andWhere('e.timestamp >= :from', { from: query.from });
+    if (query.to !== undefined) qb.andWhere('e.timestamp <= :to', { to: query.to });
+    const [items, total] = await qb.orderBy('e.timestamp', 'DESC').addOrderBy('e.id', 'DESC').take(limit).skip(offset).getManyAndCount();
+    return { items, total, limit, offset };
+  }
+
+  async prune(): Promise<number> {
+    const cutoff = this.clock.now() - this.config.get('EVENT_RETENTION_DAYS') * 86_400_000;
+    return this.db.transaction(async (m) => (await m.createQueryBuilder().delete().from(EventEntity).where('timestamp < :cutoff', { cutoff }).execute()).affected ?? 0);
+  }
+}

@@ -1,0 +1,227 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Brackets, In, IsNull } from 'typeorm';
+import { Clock } from '../common/clock';
+import { findOr404 } from '../common/database-helpers';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { Page } from '../common/pagination';
+import { BalancerService } from '../balancer/balancer.service';
+import { Database } from '../database/database.service';
+import { HostEntity } from '../inventory/host.entity';
+import { VmEntity } from '../inventory/vm.entity';
+import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
+import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, MigrationTrigger } from './live-migration.entity';
+import { MigrationDispatcher } from './migration-dispatcher';
+import { toMigrationView } from './views';
+
+/** A move to carry out, from whoever decided it. */
+export interface MigrationRequest {
+  vmId: string;
+  targetHostId: string;
+  trigger: MigrationTrigger;
+  reason: string;
+  /** 1–5, lower first; defaults: evacuation 1, manual 2, recommendation 3. */
+  priority?: number;
+  recommendationId?: string | null;
+}
+
+/** A queued or running migration as the balancer accounts for it. */
+export interface InFlightMigration {
+  id: string;
+  vmId: string;
+  sourceHostId: string;
+  targetHostId: string;
+  /** Reserved on the target until the migration ends. */
+  memoryMib: number;
+  state: Extract<MigrationState, 'queued' | 'running'>;
+}
+
+const DEFAULT_PRIORITY: Record<MigrationTrigger, number> = { evacuation: 1, manual: 2, recommendation: 3 };
+/** How long a cancel request waits for a running migration's driver to stop before answering 202. */
+const CANCEL_WAIT_MS = 5000;
+
+/** The migration queue as others see it: enqueue, list, cancel, and what is in flight. */
+@Injectable()
+export class LiveMigrationService {
+  private readonly logger = new Logger('LiveMigration');
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly dispatcher: MigrationDispatcher,
+    private readonly balancer: BalancerService,
+  ) {}
+
+  /**
+   * A manual move from the API: refused with 409 or 422 and the balancer's reasons when the target
+   * is not connected, lacks room, or a hard rule forbids it.
+   */
+  async requestMove(dto: CreateMigrationDto): Promise<MigrationView> {
+    const vm = await this.db.reader.findOne(VmEntity, { where: { id: dto.vmId } });
+    if (!vm) throw DomainError.unprocessable(`VM ${dto.vmId} does not exist`, 'vmId');
+    const check = await this.balancer.checkMove(dto.vmId, dto.targetHostId);
+    if (!check.allowed) {
+      throw new DomainError(
+        check.status === 409 ? ErrorCode.Conflict : ErrorCode.Unprocessable,
+        `${vm.name} cannot move to host ${dto.targetHostId}: ${check.reasons.join('; ')}`,
+        check.reasons.map((message) => ({ field: 'targetHostId', message })),
+        { reasons: check.reasons },
+      );
+    }
+    const migration = await this.enqueue({
+      vmId: dto.vmId,
+      targetHostId: dto.targetHostId,
+      trigger: 'manual',
+      reason: dto.reason ?? 'manual move',
+      priority: dto.priority,
+    });
+    return toMigrationView(migration);
+  }
+
+  /**
+   * Queues a move in one transaction. Checks only what keeps the queue sound (the VM and target
+   * exist in one cluster, the target is connected, the VM has no other migration queued or running);
+   * room and rules are the caller's to check (the balancer plans with them).
+   */
+  async enqueue(request: MigrationRequest): Promise<LiveMigrationEntity> {
+    const migration = await this.db.transaction(async (m) => {
+      const vm = await m.findOne(VmEntity, { where: { id: request.vmId } });
+      if (!vm) throw DomainError.unprocessable(`VM ${request.vmId} does not exist`, 'vmId');
+      const target = await m.findOne(HostEntity, { where: { id: request.targetHostId } });
+      if (!target) throw DomainError.unprocessable(`Host ${request.targetHostId} does not exist`, 'targetHostId');
+      if (target.clusterId !== vm.clusterId) {
+        throw DomainError.unprocessable(`Host ${target.name} is in another cluster than ${vm.name}`, 'targetHostId');
+      }
+      if (vm.hostId === target.id) throw DomainError.conflict(`${vm.name} already runs on ${target.name}`, 'targetHostId');
+      if (target.state !== 'connected') throw DomainError.conflict(`Host ${target.name} is ${target.state}`, 'targetHostId');
+      const active = await m.findOne(LiveMigrationEntity, { where: { vmId: vm.id, state: In([...ACTIVE_MIGRATION_STATES]) } });
+      if (active) {
+        throw new DomainError(
+          ErrorCode.Conflict,
+          `${vm.name} is already migrating (migration ${active.id} is ${active.state}); one migration per VM at a time`,
+          [{ field: 'vmId', message: `${vm.name} already has a ${active.state} migration` }],
+          { migrationId: active.id },
+        );
+      }
+      const now = this.clock.now();
+      return m.save(
+        m.create(LiveMigrationEntity, {
+          clusterId: vm.clusterId,
+          vmId: vm.id,
+          sourceHostId: vm.hostId,
+          targetHostId: target.id,
+          state: 'queued',
+          memoryMib: vm.memoryMib,
+          trigger: request.trigger,
+          reason: request.reason,
+          priority: request.priority ?? DEFAULT_PRIORITY[request.trigger],
+          recommendationId: request.recommendationId ?? null,
+          driver: this.dispatcher.driverName,
+          attempts: 0,
+          maxAttempts: this.dispatcher.maxAttempts,
+          createdAt: now,
+          updatedAt: now,
+          startedAt: null,
+          finishedAt: null,
+          nextAttemptAt: null,
+          cancelRequestedAt: null,
+          progressPercent: 0,
+          precopyRound: null,
+          copiedMib: 0,
+          remainingMib: null,
+          etaSeconds: null,
+          downtimeMs: null,
+          durationSeconds: null,
+          error: null,
+        }),
+      );
+    });
+    this.logger.log(
+      {
+        migrationId: migration.id,
+        clusterId: migration.clusterId,
+        vmId: migration.vmId,
+        state: 'queued',
+        trigger: migration.trigger,
+        sourceHostId: migration.sourceHostId,
+        targetHostId: migration.targetHostId,
+      },
+      'migration queued',
+    );
+    this.dispatcher.wake();
+    return migration;
+  }
+
+  async list(query: ListMigrationsQuery): Promise<Page<MigrationView>> {
+    const { limit = 50, offset = 0, clusterId, vmId, hostId, state, trigger, from, to } = query;
+    const q = this.db.reader.createQueryBuilder(LiveMigrationEntity, 'm');
+    if (clusterId) q.andWhere('m.clusterId = :clusterId', { clusterId });
+    if (vmId) q.andWhere('m.vmId = :vmId', { vmId });
+    if (hostId) q.andWhere(new Brackets((b) => b.where('m.sourceHostId = :hostId', { hostId }).orWhere('m.targetHostId = :hostId', { hostId })));
+    if (state && state.length > 0) q.andWhere('m.state IN (:...state)', { state });
+    if (trigger) q.andWhere('m.trigger = :trigger', { trigger });
+    if (from !== undefined) q.andWhere('m.createdAt >= :from', { from });
+    if (to !== undefined) q.andWhere('m.createdAt < :to', { to });
+    const [rows, total] = await q.orderBy('m.createdAt', 'DESC').addOrderBy('m.id', 'ASC').take(limit).skip(offset).getManyAndCount();
+    return { items: rows.map(toMigrationView), total, limit, offset };
+  }
+
+  async get(id: string): Promise<MigrationView> {
+    return toMigrationView(await findOr404(this.db.reader, LiveMigrationEntity, id, 'Migration'));
+  }
+
+  /**
+   * A queued migration is cancelled at once. A running one is aborted through its driver; the answer
+   * waits a few seconds for the driver to stop (`final` false if it has not yet: it ends cancelled,
+   * or succeeded if the switch-over won the race).
+   */
+  async cancel(id: string): Promise<{ migration: MigrationView; final: boolean }> {
+    for (;;) {
+      const current = await findOr404(this.db.reader, LiveMigrationEntity, id, 'Migration');
+      const now = this.clock.now();
+      if (current.state === 'queued') {
+        const result = await this.db.transaction((m) =>
+          m.update(
+            LiveMigrationEntity,
+            { id, state: 'queued' },
+            { state: 'cancelled', finishedAt: now, updatedAt: now, nextAttemptAt: null, etaSeconds: null, remainingMib: null },
+          ),
+        );
+        if (!result.affected) continue; // It started meanwhile.
+        this.logger.log({ migrationId: id, clusterId: current.clusterId, vmId: current.vmId, state: 'cancelled' }, 'migration cancelled');
+        return { migration: await this.get(id), final: true };
+      }
+      if (current.state === 'running') {
+        const result = await this.db.transaction((m) =>
+          m.update(LiveMigrationEntity, { id, state: 'running', cancelRequestedAt: IsNull() }, { cancelRequestedAt: now, updatedAt: now }),
+        );
+        if (!result.affected && current.cancelRequestedAt === null) continue; // It ended or went back to the queue meanwhile.
+        this.dispatcher.abort(id);
+        await Promise.race([this.dispatcher.settled(id), delay(CANCEL_WAIT_MS, undefined, { ref: false })]);
+        const after = await this.get(id);
+        return { migration: after, final: after.state !== 'running' };
+      }
+      throw new DomainError(
+        ErrorCode.Conflict,
+        `Migration ${id} has already ${current.state}; only queued or running migrations can be cancelled`,
+        [{ field: 'state', message: `the migration is ${current.state}` }],
+      );
+    }
+  }
+
+  /** Queued and running migrations of a cluster: their VMs must not move again, their targets hold the memory. */
+  async inFlight(clusterId: string): Promise<InFlightMigration[]> {
+    const rows = await this.db.reader.find(LiveMigrationEntity, {
+      where: { clusterId, state: In([...ACTIVE_MIGRATION_STATES]) },
+      order: { priority: 'ASC', createdAt: 'ASC' },
+    });
+    return rows.map((r) => ({
+      id: r.id,
+      vmId: r.vmId,
+      sourceHostId: r.sourceHostId,
+      targetHostId: r.targetHostId,
+      memoryMib: r.memoryMib,
+      state: r.state as InFlightMigration['state'],
+    }));
+  }
+}

@@ -1,0 +1,560 @@
+// Runs the queue: starts queued migrations as slots free up, drives each through its driver outside
+// any transaction, records the outcome, retries transient failures, and settles what a crash left running.
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
+import { Database } from '../database/database.service';
+import { HostEntity } from '../inventory/host.entity';
+import { VmEntity } from '../inventory/vm.entity';
+import {
+  gbpsToMibPerSecond,
+  type MigrationDriver,
+  type MigrationJob,
+  type MigrationOutcome,
+  type MigrationProgress,
+  type VmLocation,
+} from './drivers';
+import { LiveMigrationEntity, MigrationState } from './live-migration.entity';
+import { engineSettings, MIGRATION_DRIVER, MigrationEngineSettings } from './migration-settings';
+import { retryDelayMs, SlotBook, SlotClaim } from './slots';
+
+/** Candidates read per look at the queue; more are read while some of them could start. */
+const CANDIDATES_PER_READ = 64;
+/** Migrations reconciled with the driver at once after a restart. */
+const RECOVERY_CONCURRENCY = 8;
+/** The dirty rate handed to the driver is the mean over this window of the VM's samples. */
+const DIRTY_RATE_WINDOW_MS = 300_000;
+
+interface RunningMigration {
+  claim: SlotClaim;
+  attempt: number;
+  maxAttempts: number;
+  controller: AbortController;
+  cancelRequested: boolean;
+  timedOut: boolean;
+  settled: Promise<void>;
+  latest?: MigrationProgress;
+  lastWriteMs: number;
+  writing?: Promise<void>;
+}
+
+type Failure = { error: string; transient: boolean };
+
+/** Values written when an attempt ends, whatever its outcome: no estimate survives it. */
+const ATTEMPT_OVER = { etaSeconds: null, remainingMib: null } as const;
+
+@Injectable()
+export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('LiveMigration');
+  private readonly settings: MigrationEngineSettings;
+  private readonly slots: SlotBook;
+  private readonly running = new Map<string, RunningMigration>();
+  /** Cancels that arrived while their migration was being claimed. */
+  private readonly earlyCancels = new Set<string>();
+  private accepting = false;
+  private stopping = false;
+  private refilling: Promise<void> | undefined;
+  private refillAgain = false;
+  private poller: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAtMs = Infinity;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    config: AppConfig,
+    @Inject(MIGRATION_DRIVER) private readonly driver: MigrationDriver,
+  ) {
+    this.settings = engineSettings(config);
+    this.slots = new SlotBook({ perHost: this.settings.maxPerHost, perCluster: this.settings.maxPerCluster });
+  }
+
+  get driverName(): string {
+    return this.driver.name;
+  }
+
+  get maxAttempts(): number {
+    return this.settings.maxAttempts;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.recover();
+    this.accepting = true;
+    this.poller = setInterval(() => void this.refill(), this.settings.pollIntervalMs);
+    this.poller.unref();
+    void this.refill();
+  }
+
+  /**
+   * Stops starting migrations and aborts the running ones. Those the driver stopped stay `running`
+   * in the database and are reconciled at the next start, exactly as after a crash; one that
+   * finished meanwhile is recorded.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.accepting = false;
+    clearInterval(this.poller);
+    clearTimeout(this.wakeTimer);
+    await this.refilling;
+    for (const run of this.running.values()) run.controller.abort();
+    await Promise.all([...this.running.values()].map((run) => run.settled));
+  }
+
+  /** Something was queued or freed: look at the queue soon. */
+  wake(): void {
+    void this.refill();
+  }
+
+  /** Aborts a running migration; false when this process does not run it. */
+  abort(id: string): boolean {
+    const run = this.running.get(id);
+    if (!run) {
+      this.earlyCancels.add(id);
+      return false;
+    }
+    run.cancelRequested = true;
+    run.controller.abort();
+    return true;
+  }
+
+  /** Resolves once the migration is no longer running here (immediately if it is not). */
+  settled(id: string): Promise<void> {
+    return this.running.get(id)?.settled ?? Promise.resolve();
+  }
+
+  // ---- dispatching -------------------------------------------------------------------------------
+
+  /** One refill at a time; calls meanwhile make it look again once it is done. */
+  private refill(): Promise<void> {
+    if (!this.accepting) return Promise.resolve();
+    if (this.refilling) {
+      this.refillAgain = true;
+      return this.refilling;
+    }
+    this.refilling = (async () => {
+      try {
+        do {
+          this.refillAgain = false;
+          await this.fillFreeSlots();
+        } while (this.refillAgain && this.accepting);
+      } catch (err) {
+        this.logger.error({ err }, 'migration dispatch failed; trying again shortly');
+        this.wakeAt(this.clock.now() + 1000);
+      } finally {
+        this.refilling = undefined;
+      }
+    })();
+    return this.refilling;
+  }
+
+  /**
+   * Starts queued migrations, best priority then oldest first, skipping those whose hosts or cluster
+   * have no free slot: a refill, so a migration starts as soon as one ends, not in batches.
+   */
+  private async fillFreeSlots(): Promise<void> {
+    for (;;) {
+      const full = this.slots.full();
+      const params: unknown[] = [this.clock.now()];
+      const notIn = (column: string, ids: string[]) => {
+        if (ids.length === 0) return '';
+        params.push(...ids);
+        return ` AND ${column} NOT IN (${ids.map(() => '?').join(',')})`;
+      };
+      const where =
+        notIn('clusterId', full.clusterIds) + notIn('sourceHostId', full.hostIds) + notIn('targetHostId', full.hostIds);
+      params.push(CANDIDATES_PER_READ);
+      const candidates: SlotClaim[] = await this.db.reader.query(
+        `SELECT id, clusterId, vmId, sourceHostId, targetHostId FROM live_migrations
+          WHERE state = 'queued' AND (nextAttemptAt IS NULL OR nextAttemptAt <= ?)${where}
+          ORDER BY priority, createdAt, id LIMIT ?`,
+        params,
+      );
+      let progressed = false;
+      for (const candidate of candidates) {
+        if (!this.accepting) return;
+        if (this.slots.blocker(candidate)) continue;
+        this.slots.take(candidate);
+        const started = await this.start(candidate).catch((err) => {
+          this.slots.release(candidate.id);
+          throw err;
+        });
+        if (!started) this.slots.release(candidate.id);
+        progressed = true;
+      }
+      if (candidates.length < CANDIDATES_PER_READ || !progressed) return;
+    }
+  }
+
+  /** Claims a queued migration (queued → running) and sets it going; false if it could not start. */
+  private async start(claim: SlotClaim): Promise<boolean> {
+    const now = this.clock.now();
+    const claimed = await this.db.transaction(async (m) => {
+      const migration = await m.findOne(LiveMigrationEntity, { where: { id: claim.id } });
+      if (!migration || migration.state !== 'queued') return undefined;
+      const { vm, source, target } = await this.loadParties(m, migration);
+      const refusal = startRefusal(migration, vm, source, target);
+      if (refusal) {
+        await m.update(
+          LiveMigrationEntity,
+          { id: migration.id, state: 'queued' },
+          { state: 'failed', finishedAt: now, updatedAt: now, nextAttemptAt: null, error: refusal, ...ATTEMPT_OVER },
+        );
+        this.logState(migration, 'failed', { error: refusal });
+        return undefined;
+      }
+      const attempt = migration.attempts + 1;
+      await m.update(
+        LiveMigrationEntity,
+        { id: migration.id, state: 'queued' },
+        {
+          state: 'running',
+          attempts: attempt,
+          startedAt: now,
+          finishedAt: null,
+          nextAttemptAt: null,
+          updatedAt: now,
+          driver: this.driver.name,
+          progressPercent: 0,
+          precopyRound: 0,
+          copiedMib: 0,
+          remainingMib: null,
+          etaSeconds: null,
+        },
+      );
+      return { migration, attempt, vm: vm!, source: source!, target: target! };
+    });
+    if (!claimed) return false;
+    const { migration, attempt, vm, source, target } = claimed;
+    // Left `running`: the next start reconciles it like any migration a crash interrupted.
+    if (this.stopping) return true;
+
+    const run: RunningMigration = {
+      claim,
+      attempt,
+      maxAttempts: migration.maxAttempts,
+      controller: new AbortController(),
+      cancelRequested: false,
+      timedOut: false,
+      settled: Promise.resolve(),
+      lastWriteMs: performance.now(),
+    };
+    this.running.set(claim.id, run);
+    if (this.earlyCancels.delete(claim.id)) {
+      run.cancelRequested = true;
+      run.controller.abort();
+    }
+    this.logState(migration, 'running', { attempt, sourceHostId: source.id, targetHostId: target.id });
+    run.settled = this.execute(run, migration, vm, source, target)
+      .catch((err) => this.logger.error({ err, migrationId: claim.id }, 'migration bookkeeping failed'))
+      .finally(() => {
+        this.running.delete(claim.id);
+        this.slots.release(claim.id);
+        void this.refill();
+      });
+    return true;
+  }
+
+  private async execute(
+    run: RunningMigration,
+    migration: LiveMigrationEntity,
+    vm: VmEntity,
+    source: HostEntity,
+    target: HostEntity,
+  ): Promise<void> {
+    const job = this.jobFor(migration, vm, source, target, await this.dirtyRate(vm));
+    const deadline = setTimeout(() => {
+      run.timedOut = true;
+      run.controller.abort();
+    }, this.settings.attemptLimitMs);
+    let outcome: MigrationOutcome;
+    try {
+      outcome = await this.driver.migrate(job, run.controller.signal, (progress) => this.onProgress(run, progress));
+    } catch (error) {
+      outcome = { status: 'failed', error: `driver error: ${(error as Error).message}`, transient: false };
+    } finally {
+      clearTimeout(deadline);
+    }
+    await run.writing;
+    await this.finish(run, migration, outcome);
+  }
+
+  private async finish(run: RunningMigration, migration: LiveMigrationEntity, outcome: MigrationOutcome): Promise<void> {
+    if (outcome.status === 'succeeded') {
+      await this.succeed(migration, outcome);
+      return;
+    }
+    if (this.stopping && !run.cancelRequested) {
+      this.logger.log(
+        { migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId },
+        'migration interrupted by shutdown; it is reconciled at the next start',
+      );
+      return;
+    }
+    let failure: Failure;
+    if (run.timedOut) {
+      failure = {
+        error: `timed out: attempt ${run.attempt} did not finish within ${Math.round(this.settings.attemptLimitMs / 100) / 10} s of real time; the VM stays on its source`,
+        transient: false,
+      };
+    } else if (outcome.status === 'cancelled') {
+      if (run.cancelRequested) {
+        await this.endAs(migration, 'cancelled', null);
+        return;
+      }
+      failure = { error: 'the driver stopped the migration without being asked to', transient: true };
+    } else {
+      failure = { error: outcome.error, transient: outcome.transient };
+    }
+    if (run.cancelRequested) {
+      await this.endAs(migration, 'cancelled', failure.error);
+    } else if (failure.transient && run.attempt < run.maxAttempts) {
+      await this.retryLater(
+        { ...migration, attempts: run.attempt },
+        this.clock.now() + retryDelayMs(this.settings.retryBackoffSeconds, run.attempt),
+        failure.error,
+      );
+    } else {
+      await this.endAs(migration, 'failed', failure.error);
+    }
+  }
+
+  /** The VM changes host in the same transaction that marks the migration succeeded. */
+  private async succeed(
+    migration: LiveMigrationEntity,
+    outcome: Extract<MigrationOutcome, { status: 'succeeded' }>,
+    note: string | null = null,
+  ): Promise<void> {
+    const now = this.clock.now();
+    await this.db.transaction(async (m) => {
+      await this.moveVm(m, migration);
+      await m.update(
+        LiveMigrationEntity,
+        { id: migration.id, state: 'running' },
+        {
+          state: 'succeeded',
+          finishedAt: now,
+          updatedAt: now,
+          progressPercent: 100,
+          precopyRound: Math.max(0, outcome.rounds - 1),
+          copiedMib: outcome.copiedMib,
+          remainingMib: 0,
+          etaSeconds: 0,
+          downtimeMs: outcome.downtimeMs,
+          durationSeconds: outcome.durationSeconds,
+          error: note,
+        },
+      );
+    });
+    this.logState(migration, 'succeeded', { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds });
+  }
+
+  private async moveVm(m: EntityManager, migration: LiveMigrationEntity): Promise<void> {
+    const vm = await m.findOne(VmEntity, { where: { id: migration.vmId } });
+    if (!vm) {
+      this.logger.warn({ migrationId: migration.id, vmId: migration.vmId }, 'migrated VM was deleted meanwhile; nothing to move');
+      return;
+    }
+    if (vm.hostId === migration.targetHostId) return;
+    if (vm.hostId !== migration.sourceHostId) {
+      this.logger.warn(
+        { migrationId: migration.id, vmId: vm.id, recordedHostId: vm.hostId },
+        'VM was recorded on another host than the migration source; the driver put it on the target',
+      );
+    }
+    await m.update(VmEntity, { id: vm.id }, { hostId: migration.targetHostId });
+  }
+
+  private async endAs(migration: LiveMigrationEntity, state: 'failed' | 'cancelled', error: string | null): Promise<void> {
+    const now = this.clock.now();
+    await this.db.transaction((m) =>
+      m.update(
+        LiveMigrationEntity,
+        { id: migration.id, state: 'running' },
+        { state, finishedAt: now, updatedAt: now, error, ...ATTEMPT_OVER },
+      ),
+    );
+    this.logState(migration, state, error ? { error } : {});
+  }
+
+  /** Back to the queue; it may start again from `nextAttemptAt` (null: as soon as a slot is free). */
+  private async retryLater(migration: LiveMigrationEntity, nextAttemptAt: number | null, error: string): Promise<void> {
+    const now = this.clock.now();
+    await this.db.transaction((m) =>
+      m.update(
+        LiveMigrationEntity,
+        { id: migration.id, state: 'running' },
+        { state: 'queued', nextAttemptAt, updatedAt: now, error, progressPercent: 0, precopyRound: null, copiedMib: 0, ...ATTEMPT_OVER },
+      ),
+    );
+    this.logState(migration, 'queued', {
+      error,
+      attempts: migration.attempts,
+      ...(nextAttemptAt !== null ? { retryAt: new Date(nextAttemptAt).toISOString() } : {}),
+    });
+    if (nextAttemptAt !== null) this.wakeAt(nextAttemptAt);
+  }
+
+  /** At most one progress write per migration every progressWriteIntervalMs, never two at once. */
+  private onProgress(run: RunningMigration, progress: MigrationProgress): void {
+    run.latest = progress;
+    const nowMs = performance.now();
+    if (run.writing || nowMs - run.lastWriteMs < this.settings.progressWriteIntervalMs) return;
+    run.lastWriteMs = nowMs;
+    const p = progress;
+    run.writing = this.db
+      .transaction((m) =>
+        m.update(
+          LiveMigrationEntity,
+          { id: run.claim.id, state: 'running', attempts: run.attempt },
+          {
+            progressPercent: p.percent,
+            precopyRound: p.round,
+            copiedMib: p.copiedMib,
+            remainingMib: p.remainingMib,
+            etaSeconds: p.etaSeconds,
+            updatedAt: this.clock.now(),
+          },
+        ),
+      )
+      .then(
+        () => undefined,
+        (err) => this.logger.warn({ err, migrationId: run.claim.id }, 'could not record migration progress'),
+      )
+      .finally(() => (run.writing = undefined));
+  }
+
+  private wakeAt(atMs: number): void {
+    if (!this.accepting || atMs >= this.wakeAtMs) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAtMs = atMs;
+    this.wakeTimer = setTimeout(() => void this.onWake(), Math.max(0, atMs - this.clock.now()));
+    this.wakeTimer.unref();
+  }
+
+  private async onWake(): Promise<void> {
+    this.wakeAtMs = Infinity;
+    await this.refill();
+    if (!this.accepting) return;
+    const [{ next }] = await this.db.reader.query(
+      `SELECT MIN(nextAttemptAt) AS next FROM live_migrations WHERE state = 'queued' AND nextAttemptAt > ?`,
+      [this.clock.now()],
+    );
+    if (next !== null) this.wakeAt(next);
+  }
+
+  // ---- recovery ----------------------------------------------------------------------------------
+
+  /**
+   * Migrations left `running` by a crash or a shutdown: the driver says where each VM is, and each
+   * ends succeeded (VM on the target), back in the queue (VM on its source, attempts left), or failed.
+   */
+  private async recover(): Promise<void> {
+    const stuck = await this.db.reader.find(LiveMigrationEntity, { where: { state: 'running' }, order: { createdAt: 'ASC' } });
+    if (stuck.length === 0) return;
+    this.logger.log({ migrations: stuck.length }, 'reconciling migrations left running by the previous run');
+    for (let i = 0; i < stuck.length; i += RECOVERY_CONCURRENCY) {
+      await Promise.all(stuck.slice(i, i + RECOVERY_CONCURRENCY).map((migration) => this.recoverOne(migration)));
+    }
+  }
+
+  private async recoverOne(migration: LiveMigrationEntity): Promise<void> {
+    const { vm, source, target } = await this.loadParties(this.db.reader, migration);
+    let location: VmLocation;
+    let missing: string | null = null;
+    if (vm && vm.hostId === migration.targetHostId) location = 'target';
+    else if (!vm || !source || !target) {
+      location = 'unknown';
+      missing = !vm ? 'its VM no longer exists' : 'one of its hosts no longer exists';
+    } else {
+      location = await this.driver.reconcile(this.jobFor(migration, vm, source, target)).catch((): VmLocation => 'unknown');
+    }
+    const interrupted = `interrupted by a restart during attempt ${migration.attempts}`;
+    if (location === 'target') {
+      await this.succeed(
+        migration,
+        { status: 'succeeded', downtimeMs: migration.downtimeMs ?? 0, rounds: (migration.precopyRound ?? 0) + 1, copiedMib: migration.copiedMib, durationSeconds: migration.durationSeconds ?? 0 },
+        `${interrupted}; the ${this.driver.name} driver found the VM on the target`,
+      );
+    } else if (location === 'source') {
+      if (migration.cancelRequestedAt !== null) {
+        await this.endAs(migration, 'cancelled', `${interrupted}; cancelled as asked, the VM stayed on its source`);
+      } else if (migration.attempts < migration.maxAttempts) {
+        // No backoff: the service failed, not the migration.
+        await this.retryLater(migration, null, `${interrupted}; the VM stayed on its source, so it runs again`);
+      } else {
+        await this.endAs(migration, 'failed', `${interrupted}, its last; the VM stayed on its source`);
+      }
+    } else {
+      await this.endAs(
+        migration,
+        'failed',
+        missing
+          ? `${interrupted}; ${missing}`
+          : `${interrupted}; the ${this.driver.name} driver could not tell where the VM runs, so it stays recorded on its source: check it and sync the inventory`,
+      );
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  private async loadParties(m: EntityManager, migration: LiveMigrationEntity) {
+    const [vm, source, target] = await Promise.all([
+      m.findOne(VmEntity, { where: { id: migration.vmId } }),
+      m.findOne(HostEntity, { where: { id: migration.sourceHostId } }),
+      m.findOne(HostEntity, { where: { id: migration.targetHostId } }),
+    ]);
+    return { vm, source, target };
+  }
+
+  private jobFor(
+    migration: LiveMigrationEntity,
+    vm: VmEntity,
+    source: HostEntity,
+    target: HostEntity,
+    dirtyRateMibPerSecond?: number,
+  ): MigrationJob {
+    const linkMibPerSecond = gbpsToMibPerSecond(Math.min(source.migrationGbps, target.migrationGbps));
+    return {
+      migrationId: migration.id,
+      vm: { id: vm.id, name: vm.name, memoryMib: vm.memoryMib, ...(dirtyRateMibPerSecond !== undefined ? { dirtyRateMibPerSecond } : {}) },
+      source: { id: source.id, name: source.name, migrationGbps: source.migrationGbps },
+      target: { id: target.id, name: target.name, migrationGbps: target.migrationGbps },
+      // The slower link, shared with the other migrations on the busier of the two hosts.
+      bandwidthMibPerSecond: () =>
+        linkMibPerSecond / Math.max(1, this.slots.hostLoad(source.id), this.slots.hostLoad(target.id)),
+    };
+  }
+
+  /** Mean dirty rate of the VM's recent samples, when it reports one. */
+  private async dirtyRate(vm: VmEntity): Promise<number | undefined> {
+    const [row] = await this.db.reader.query(
+      `SELECT AVG(memoryDirtyMibPerSecond) AS rate FROM samples
+        WHERE clusterId = ? AND timestamp > ? AND subjectId = ? AND memoryDirtyMibPerSecond IS NOT NULL`,
+      [vm.clusterId, this.clock.now() - DIRTY_RATE_WINDOW_MS, vm.id],
+    );
+    return typeof row?.rate === 'number' ? row.rate : undefined;
+  }
+
+  private logState(migration: LiveMigrationEntity, state: MigrationState, extra: Record<string, unknown> = {}): void {
+    this.logger.log(
+      { migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId, state, ...extra },
+      `migration ${state}`,
+    );
+  }
+}
+
+/** Why a queued migration can no longer start, or null. Checked when it leaves the queue. */
+function startRefusal(
+  migration: LiveMigrationEntity,
+  vm: VmEntity | null,
+  source: HostEntity | null,
+  target: HostEntity | null,
+): string | null {
+  if (!vm) return 'its VM was deleted while the migration was queued';
+  if (!target) return 'its target host was deleted while the migration was queued';
+  if (vm.hostId === migration.targetHostId) return `${vm.name} already runs on ${target.name}`;
+  if (vm.hostId !== migration.sourceHostId || !source) return `${vm.name} moved to another host while the migration was queued`;
+  if (target.state !== 'connected') return `target ${target.name} is ${target.state}`;
+  return null;
+}

@@ -1,0 +1,58 @@
+// The engine's configuration, read once from the validated environment.
+import { AppConfig } from '../config/app-config';
+import { createMigrationDriver, type MigrationDriver } from './drivers';
+
+/** Injection token of the configured MigrationDriver. */
+export const MIGRATION_DRIVER = Symbol('MigrationDriver');
+
+/** How long the command driver gives a command between SIGTERM and SIGKILL (its default). */
+const COMMAND_KILL_GRACE_SECONDS = 10;
+/** Real time never goes below this, however large the time scale: timers and the event loop jitter. */
+const MIN_ATTEMPT_LIMIT_MS = 1000;
+
+export interface MigrationEngineSettings {
+  maxPerHost: number;
+  maxPerCluster: number;
+  maxAttempts: number;
+  retryBackoffSeconds: number;
+  /** Real milliseconds after which the engine aborts an attempt as timed out. */
+  attemptLimitMs: number;
+  /** At most one progress write per migration this often. */
+  progressWriteIntervalMs: number;
+  /** How often the dispatcher looks at the queue when nothing woke it (rows written by others, retries due). */
+  pollIntervalMs: number;
+}
+
+export function engineSettings(config: AppConfig): MigrationEngineSettings {
+  const simulated = config.get('MIGRATION_DRIVER') === 'simulated';
+  const attemptLimitMs = simulated
+    ? Math.max(MIN_ATTEMPT_LIMIT_MS, (config.get('MIGRATION_TIME_LIMIT_SECONDS') * 1000) / config.get('MIGRATION_TIME_SCALE'))
+    : // The command driver enforces its own timeout; this only catches a driver that never returns.
+      (config.get('MIGRATION_COMMAND_TIMEOUT_SECONDS') + COMMAND_KILL_GRACE_SECONDS + 5) * 1000;
+  return {
+    maxPerHost: config.get('MIGRATION_MAX_PER_HOST'),
+    maxPerCluster: config.get('MIGRATION_MAX_PER_CLUSTER'),
+    maxAttempts: config.get('MIGRATION_MAX_ATTEMPTS'),
+    retryBackoffSeconds: config.get('MIGRATION_RETRY_BACKOFF_SECONDS'),
+    attemptLimitMs,
+    progressWriteIntervalMs: 500,
+    pollIntervalMs: 5000,
+  };
+}
+
+export function driverFromConfig(config: AppConfig): MigrationDriver {
+  return createMigrationDriver({
+    driver: config.get('MIGRATION_DRIVER'),
+    timeScale: config.get('MIGRATION_TIME_SCALE'),
+    stunBudgetMs: config.get('MIGRATION_STUN_BUDGET_MS'),
+    timeLimitSeconds: config.get('MIGRATION_TIME_LIMIT_SECONDS'),
+    failureProbability: config.get('MIGRATION_FAILURE_PROBABILITY'),
+    progressIntervalMs: 500,
+    command: {
+      migrate: config.get('MIGRATION_COMMAND') ?? undefined,
+      reconcile: config.get('MIGRATION_RECONCILE_COMMAND') ?? undefined,
+      timeoutSeconds: config.get('MIGRATION_COMMAND_TIMEOUT_SECONDS'),
+      killGraceSeconds: COMMAND_KILL_GRACE_SECONDS,
+    },
+  });
+}

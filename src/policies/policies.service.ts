@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { withOverrides } from '../balancer/balancing-policy';
+import { assertVersion, findOr404 } from '../common/database-helpers';
+import { Database } from '../database/database.service';
+import { ClusterEntity } from '../inventory/cluster.entity';
+import { ClusterPolicyEntity } from './cluster-policy.entity';
+import { ClusterPolicy, DEFAULT_CLUSTER_POLICY } from './policy';
+import { ClusterPolicyDto, ClusterPolicyView, PutClusterPolicyDto } from './policy.dto';
+
+/** The defaults with the stored settings over them, then the request's what-if overrides. */
+export function resolvePolicy(stored: Record<string, unknown> = {}, overrides: ClusterPolicyDto = {}): ClusterPolicy {
+  return withOverrides(withOverrides({ ...DEFAULT_CLUSTER_POLICY }, stored as Partial<ClusterPolicy>), overrides as Partial<ClusterPolicy>);
+}
+
+function definedFields(dto: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(dto).filter(([key, value]) => value !== undefined && key !== 'version'));
+}
+
+@Injectable()
+export class PoliciesService {
+  constructor(private readonly db: Database) {}
+
+  async get(clusterId: string): Promise<ClusterPolicyView> {
+    await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
+    const row = await this.db.reader.findOne(ClusterPolicyEntity, { where: { clusterId } });
+    return { clusterId, policy: resolvePolicy(row?.settings), overrides: row?.settings ?? {}, version: row?.version ?? 0 };
+  }
+
+  /** The policy in force, with what-if overrides on top (validated like a stored policy). */
+  async resolve(clusterId: string, overrides?: ClusterPolicyDto): Promise<ClusterPolicy> {
+    const row = await this.db.reader.findOne(ClusterPolicyEntity, { where: { clusterId } });
+    return resolvePolicy(row?.settings, overrides);
+  }
+
+  /** Replaces the policy: fields left out go back to their defaults. */
+  put(clusterId: string, dto: PutClusterPolicyDto): Promise<ClusterPolicyView> {
+    const settings = definedFields(dto);
+    resolvePolicy(settings);
+    return this.db.transaction(async (m) => {
+      await findOr404(m, ClusterEntity, clusterId, 'Cluster');
+      const row = await m.findOne(ClusterPolicyEntity, { where: { clusterId } });
+      assertVersion({ version: row?.version ?? 0 }, dto.version, 'Policy');
+      const saved = await m.save(row ? Object.assign(row, { settings }) : m.create(ClusterPolicyEntity, { clusterId, settings }));
+      return { clusterId, policy: resolvePolicy(settings), overrides: settings, version: saved.version };
+    });
+  }
+}

@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { BalancerService } from '../balancer/balancer.service';
+import { Clock } from '../common/clock';
+import { findOr404 } from '../common/database-helpers';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { Page } from '../common/pagination';
+import { Database } from '../database/database.service';
+import { EventsService } from '../events/events.service';
+import { VmEntity } from '../inventory/vm.entity';
+import { MigrationRequests } from '../scheduler/migration-requests';
+import { RecommendationEntity, RecommendationStatus } from './recommendation.entity';
+
+export interface RecommendationQuery {
+  clusterId?: string;
+  status?: RecommendationStatus;
+  vmId?: string;
+  passId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+@Injectable()
+export class RecommendationsService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly events: EventsService,
+    private readonly migrations: MigrationRequests,
+    private readonly balancer: BalancerService,
+  ) {}
+
+  async list(query: RecommendationQuery): Promise<Page<RecommendationEntity>> {
+    const { limit = 50, offset = 0, clusterId, status, vmId, passId } = query;
+    const [items, total] = await this.db.reader.findAndCount(RecommendationEntity, {
+      where: { clusterId, status, vmId, passId },
+      order: { createdAt: 'DESC', priority: 'ASC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total, limit, offset };
+  }
+
+  get(id: string): Promise<RecommendationEntity> {
+    return findOr404(this.db.reader, RecommendationEntity, id, 'Recommendation');
+  }
+
+  /**
+   * Starts the migration of a pending recommendation (with the rest of its affinity group). A
+   * recommendation whose VM has left its source meanwhile is expired instead: acting on it would
+   * be acting on a world that is gone. An operator's apply, which may come long after the pass,
+   * is checked again against room and hard rules; a pass applies its own plan as planned.
+   */
+  async apply(id: string, options: { recheck: boolean } = { recheck: true }): Promise<RecommendationEntity> {
+    const rec = await this.requirePending(id, 'apply');
+    if (options.recheck && !rec.groupId) {
+      const check = await this.balancer.checkMove(rec.vmId, rec.toHostId);
+      if (!check.allowed) {
+        throw new DomainError(
+          check.status === 409 ? ErrorCode.Conflict : ErrorCode.Unprocessable,
+          `${rec.vmName} cannot move as recommended any more: ${check.reasons.join('; ')}`,
+          [],
+          { reasons: check.reasons },
+        );
+      }
+    }
+    const group = rec.groupId
+      ? await this.db.reader.find(RecommendationEntity, { where: { groupId: rec.groupId, passId: rec.passId, status: 'pending' }, order: { vmName: 'ASC' } })
+      : [rec];
+    for (const member of group) {
+      const vm = await this.db.reader.findOne(VmEntity, { where: { id: member.vmId } });
+      if (!vm || vm.hostId !== member.fromHostId) {
+        await this.settle(member, 'expired', null, `${member.vmName} is no longer on the host the recommendation moves it from`);
+        throw new DomainError(ErrorCode.Conflict, `Recommendation ${member.id} expired: ${member.vmName} has moved or gone since it was made`);
+      }
+    }
+    for (const member of group) {
+      const migrationId = await this.migrations.request({
+        vmId: member.vmId,
+        targetHostId: member.toHostId,
+        trigger: member.reason === 'maintenance' ? 'evacuation' : 'recommendation',
+        priority: member.priority,
+        reason: member.explanation,
+        recommendationId: member.id,
+      });
+      await this.settle(member, 'applied', migrationId, `Applied: ${member.explanation}`);
+    }
+    return this.get(id);
+  }
+
+  async dismiss(id: string): Promise<RecommendationEntity> {
+    const rec = await this.requirePending(id, 'dismiss');
+    await this.settle(rec, 'dismissed', null, `Dismissed: move of ${rec.vmName}`);
+    return this.get(id);
+  }
+
+  /** Marks the outcome, if it is still pending (a concurrent pass may have superseded it). */
+  async settle(rec: RecommendationEntity, status: RecommendationStatus, migrationId: string | null, message: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const result = await m.update(
+        RecommendationEntity,
+        { id: rec.id, status: 'pending' },
+        { status, migrationId, decidedAt: this.clock.now() },
+      );
+      if (!result.affected) return;
+      await this.events.recordIn(m, {
+        clusterId: rec.clusterId,
+        subjectType: 'recommendation',
+        subjectId: rec.id,
+        type: `recommendation.${status}`,
+        message,
+        data: { vmId: rec.vmId, fromHostId: rec.fromHostId, toHostId: rec.toHostId, migrationId },
+      });
+    });
+  }
+
+  private async requirePending(id: string, action: string): Promise<RecommendationEntity> {
+    const rec = await this.get(id);
+    if (rec.status !== 'pending') {
+      throw new DomainError(ErrorCode.Conflict, `Recommendation ${id} is ${rec.status}; only a pending one can be ${action === 'apply' ? 'applied' : 'dismissed'}`);
+    }
+    return rec;
+  }
+}

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+import { BalancerService } from '../balancer/balancer.service';
+import { findOr404 } from '../common/database-helpers';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { Database } from '../database/database.service';
+import { EventsService } from '../events/events.service';
+import { HostEntity } from '../inventory/host.entity';
+import { VmEntity } from '../inventory/vm.entity';
+import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
+import { SchedulerService } from './scheduler.service';
+
+export interface MaintenanceStatus {
+  hostId: string;
+  hostName: string;
+  state: HostEntity['state'];
+  vmsRemaining: number;
+  migrationsInFlight: number;
+  /** VMs the evacuation cannot move now, and why (no room, a must-rule, ...). */
+  blockers: { vmId: string; vmName: string; reason: string; explanation: string }[];
+}
+
+/** Puts hosts in and out of maintenance: evacuation first (priority 1, never breaking a hard rule or a ceiling). */
+@Injectable()
+export class MaintenanceService {
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+    private readonly scheduler: SchedulerService,
+    private readonly balancer: BalancerService,
+  ) {}
+
+  async enter(hostId: string): Promise<MaintenanceStatus> {
+    const host = await this.db.transaction(async (m) => {
+      const host = await findOr404(m, HostEntity, hostId, 'Host');
+      if (host.state === 'disconnected') {
+        throw new DomainError(ErrorCode.Conflict, `${host.name} is disconnected: its VMs cannot be migrated away`);
+      }
+      if (host.state === 'connected') {
+        await m.update(HostEntity, { id: hostId }, { state: 'entering-maintenance' });
+        await this.events.recordIn(m, {
+          clusterId: host.clusterId,
+          subjectType: 'host',
+          subjectId: host.id,
+          type: 'host.maintenance.requested',
+          message: `${host.name} is entering maintenance: evacuating its VMs`,
+        });
+      }
+      return host;
+    });
+    await this.scheduler.runPass(host.clusterId, 'maintenance');
+    return this.status(hostId);
+  }
+
+  async exit(hostId: string): Promise<MaintenanceStatus> {
+    await this.db.transaction(async (m) => {
+      const host = await findOr404(m, HostEntity, hostId, 'Host');
+      if (host.state !== 'maintenance' && host.state !== 'entering-maintenance') {
+        throw new DomainError(ErrorCode.Conflict, `${host.name} is ${host.state}, not in maintenance`);
+      }
+      await m.update(HostEntity, { id: hostId }, { state: 'connected' });
+      await this.events.recordIn(m, {
+        clusterId: host.clusterId,
+        subjectType: 'host',
+        subjectId: host.id,
+        type: 'host.maintenance.exited',
+        message: `${host.name} is back in service`,
+      });
+    });
+    return this.status(hostId);
+  }
+
+  async status(hostId: string): Promise<MaintenanceStatus> {
+    const host = await findOr404(this.db.reader, HostEntity, hostId, 'Host');
+    const vmsRemaining = await this.db.reader.count(VmEntity, { where: { hostId } });
+    const migrationsInFlight = await this.db.reader.count(LiveMigrationEntity, {
+      where: { sourceHostId: hostId, state: In([...ACTIVE_MIGRATION_STATES]) },
+    });
+    let blockers: MaintenanceStatus['blockers'] = [];
+    if (host.state === 'entering-maintenance' && vmsRemaining > 0) {
+      const plan = await this.balancer.plan(host.clusterId, { migrationThreshold: 1 });
+      const moving = new Set(plan.moves.map((m) => m.vmId));
+      blockers = plan.notMoved
+        .filter((n) => n.hostId === hostId && n.reason !== 'migrating' && !moving.has(n.vmId))
+        .map((n) => ({ vmId: n.vmId, vmName: n.vmName, reason: n.reason, explanation: n.explanation }));
+    }
+    return { hostId, hostName: host.name, state: host.state, vmsRemaining, migrationsInFlight, blockers };
+  }
+}

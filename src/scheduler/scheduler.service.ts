@@ -1,0 +1,274 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { In, MoreThan, MoreThanOrEqual } from 'typeorm';
+import { BalancerService } from '../balancer/balancer.service';
+import { Plan } from '../balancer/model';
+import { planMoves } from '../balancer/planner';
+import { Clock } from '../common/clock';
+import { findOr404 } from '../common/database-helpers';
+import { DomainError } from '../common/domain-error';
+import { Page } from '../common/pagination';
+import { AppConfig } from '../config/app-config';
+import { Database } from '../database/database.service';
+import { EventsService, NewEvent } from '../events/events.service';
+import { ClusterEntity } from '../inventory/cluster.entity';
+import { HostEntity } from '../inventory/host.entity';
+import { VmEntity } from '../inventory/vm.entity';
+import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
+import { PoliciesService } from '../policies/policies.service';
+import { activeBlackout, ClusterPolicy } from '../policies/policy';
+import { RecommendationEntity } from '../recommendations/recommendation.entity';
+import { RecommendationsService } from '../recommendations/recommendations.service';
+import { RuleEntity } from '../rules/rule.entity';
+import { decide } from './automation';
+import { PassEntity, PassTrigger, SkippedMove } from './pass.entity';
+
+const TICK_JOB = 'scheduler-tick';
+
+/**
+ * Runs balancing passes: on each cluster's interval, on demand, when a host enters maintenance and
+ * when a hard rule changes. Passes of one cluster run one at a time; a pass never holds a write
+ * transaction while it plans or migrates.
+ */
+@Injectable()
+export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Scheduler');
+  /** Tail of each cluster's chain of passes. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  /** When each cluster's last pass started (or when the scheduler first saw it). */
+  private readonly lastPassAt = new Map<string, number>();
+  private ticking = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly registry: SchedulerRegistry,
+    private readonly balancer: BalancerService,
+    private readonly policies: PoliciesService,
+    private readonly events: EventsService,
+    private readonly recommendations: RecommendationsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.get('SCHEDULER_ENABLED')) return;
+    const every = this.config.get('SCHEDULER_TICK_MS');
+    this.registry.addInterval(TICK_JOB, setInterval(() => void this.tick(), every));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.registry.doesExist('interval', TICK_JOB)) this.registry.deleteInterval(TICK_JOB);
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  /** One look at every cluster: passes that are due, hosts done entering maintenance. */
+  async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const now = this.clock.now();
+      const clusters = await this.db.reader.find(ClusterEntity, { select: { id: true } });
+      for (const { id } of clusters) {
+        await this.finishMaintenance(id);
+        const policy = await this.policies.resolve(id);
+        const last = this.lastPassAt.get(id);
+        if (last === undefined) {
+          this.lastPassAt.set(id, now);
+          continue;
+        }
+        const ruleChanged = await this.db.reader.exists(RuleEntity, {
+          where: { clusterId: id, enforcement: 'hard', enabled: true, updatedAt: MoreThan(new Date(last)) },
+        });
+        if (ruleChanged) void this.runPass(id, 'rule-change').catch((err) => this.logger.error({ err, clusterId: id }, 'pass failed'));
+        else if (now - last >= policy.passIntervalSeconds * 1000) void this.runPass(id, 'interval').catch((err) => this.logger.error({ err, clusterId: id }, 'pass failed'));
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'scheduler tick failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Queues a pass behind any pass of the same cluster in progress, and resolves with its record. */
+  runPass(clusterId: string, trigger: PassTrigger): Promise<PassEntity> {
+    this.lastPassAt.set(clusterId, this.clock.now());
+    const previous = this.chains.get(clusterId) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.pass(clusterId, trigger));
+    const tail = run.catch(() => undefined);
+    this.chains.set(clusterId, tail);
+    void tail.then(() => {
+      if (this.chains.get(clusterId) === tail) this.chains.delete(clusterId);
+    });
+    return run;
+  }
+
+  async listPasses(clusterId: string, limit = 50, offset = 0): Promise<Page<PassEntity>> {
+    await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
+    const [items, total] = await this.db.reader.findAndCount(PassEntity, {
+      where: { clusterId },
+      order: { startedAt: 'DESC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total, limit, offset };
+  }
+
+  private async pass(clusterId: string, trigger: PassTrigger): Promise<PassEntity> {
+    const startedAt = this.clock.now();
+    this.lastPassAt.set(clusterId, startedAt);
+    await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
+    const policy = await this.policies.resolve(clusterId);
+    const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
+    const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
+    const snapshot = await this.balancer.snapshot(clusterId, policy, cooldown);
+    const plan = planMoves(snapshot, policy);
+    const automation = new Map(snapshot.vms.map((v) => [v.id, v.automation]));
+
+    const decisions = plan.moves.map((move) => ({ move, decision: decide(move, automation.get(move.vmId) ?? 'default', policy, blackout !== undefined) }));
+    const notes = [
+      blackout ? `blackout window ${blackout.days.join(',')} ${blackout.start}–${blackout.end} (${policy.timeZone}): balancing held back` : '',
+      policy.dryRun ? 'dry run' : '',
+      plan.before.balanced && plan.moves.length === 0 ? 'balanced: nothing to do' : '',
+      plan.softRulesRelaxed?.length ? `soft rules relaxed: ${plan.softRulesRelaxed.join(', ')}` : '',
+    ].filter(Boolean);
+
+    const { pass, recs } = await this.db.transaction(async (m) => {
+      await m.update(RecommendationEntity, { clusterId, status: 'pending' }, { status: 'superseded', decidedAt: startedAt });
+      const pass = await m.save(
+        m.create(PassEntity, {
+          clusterId,
+          trigger,
+          status: 'running',
+          startedAt,
+          finishedAt: null,
+          imbalanceBefore: plan.before.imbalance,
+          imbalanceAfter: plan.after.imbalance,
+          target: plan.before.target,
+          movesRecommended: plan.moves.length,
+          skipped: [],
+          notes: notes.join('; '),
+        }),
+      );
+      const recs = await m.save(
+        decisions.map(({ move }) =>
+          m.create(RecommendationEntity, {
+            clusterId,
+            passId: pass.id,
+            vmId: move.vmId,
+            vmName: move.vmName,
+            fromHostId: move.fromHostId,
+            toHostId: move.toHostId,
+            priority: move.priority,
+            reason: move.reason,
+            explanation: move.explanation,
+            gain: move.gain,
+            cost: move.cost,
+            imbalanceAfter: move.imbalanceAfter,
+            groupId: move.groupId ?? null,
+            status: 'pending',
+            migrationId: null,
+            createdAt: startedAt,
+            decidedAt: null,
+          }),
+        ),
+        { chunk: 200 },
+      );
+      await this.events.recordIn(m, this.passEvents(clusterId, pass, plan, trigger));
+      return { pass, recs };
+    });
+
+    const skipped: SkippedMove[] = [];
+    let applied = 0;
+    for (const [i, { move, decision }] of decisions.entries()) {
+      if (!decision.apply) {
+        skipped.push({ vmId: move.vmId, vmName: move.vmName, reason: decision.why });
+        continue;
+      }
+      try {
+        await this.recommendations.apply(recs[i].id, { recheck: false });
+        applied++;
+      } catch (err) {
+        skipped.push({ vmId: move.vmId, vmName: move.vmName, reason: err instanceof DomainError ? err.message : 'the migration could not be queued' });
+        if (!(err instanceof DomainError)) this.logger.error({ err, clusterId, passId: pass.id }, 'applying a recommendation failed');
+      }
+    }
+    // Members of an affinity group are applied together by their first member.
+    applied = await this.db.reader.count(RecommendationEntity, { where: { passId: pass.id, status: 'applied' } });
+
+    const finishedAt = this.clock.now();
+    await this.db.transaction(async (m) => {
+      await m.update(PassEntity, { id: pass.id }, { status: 'completed', finishedAt, movesApplied: applied, movesSkipped: skipped.length, skipped });
+      await this.events.recordIn(m, {
+        clusterId,
+        subjectType: 'pass',
+        subjectId: pass.id,
+        type: 'pass.completed',
+        message: `Pass (${trigger}) done in ${finishedAt - startedAt} ms: ${plan.moves.length} move(s) recommended, ${applied} applied, ${skipped.length} waiting${notes.length ? ` (${notes.join('; ')})` : ''}`,
+        data: { applied, skipped: skipped.length },
+      });
+    });
+    return findOr404(this.db.reader, PassEntity, pass.id, 'Pass');
+  }
+
+  private passEvents(clusterId: string, pass: PassEntity, plan: Plan, trigger: PassTrigger): NewEvent[] {
+    const fmt = (x: number) => x.toFixed(4);
+    return [
+      {
+        clusterId,
+        subjectType: 'pass',
+        subjectId: pass.id,
+        type: 'pass.started',
+        message: `Pass (${trigger}): imbalance ${fmt(plan.before.imbalance)} against target ${fmt(plan.before.target)}${plan.before.balanced ? ' (balanced)' : ''}; ${plan.moves.length} move(s) would bring it to ${fmt(plan.after.imbalance)}`,
+        data: { imbalance: plan.before.imbalance, target: plan.before.target, predicted: plan.after.imbalance },
+      },
+      ...plan.moves.map(
+        (move): NewEvent => ({
+          clusterId,
+          subjectType: 'vm',
+          subjectId: move.vmId,
+          type: 'recommendation.created',
+          message: move.explanation,
+          data: { passId: pass.id, fromHostId: move.fromHostId, toHostId: move.toHostId, priority: move.priority, reason: move.reason },
+        }),
+      ),
+    ];
+  }
+
+  /** VMs moved by the balancer within the policy's cooldown are left alone for balancing. */
+  private async cooldownVmIds(clusterId: string, policy: ClusterPolicy, now: number): Promise<Set<string>> {
+    if (policy.cooldownSeconds <= 0) return new Set();
+    const rows = await this.db.reader.find(RecommendationEntity, {
+      where: { clusterId, status: 'applied', decidedAt: MoreThanOrEqual(now - policy.cooldownSeconds * 1000) },
+      select: { vmId: true },
+    });
+    return new Set(rows.map((r) => r.vmId));
+  }
+
+  /** A host entering maintenance with no VM left and nothing migrating to or from it is in maintenance. */
+  private async finishMaintenance(clusterId: string): Promise<void> {
+    const entering = await this.db.reader.find(HostEntity, { where: { clusterId, state: 'entering-maintenance' } });
+    for (const host of entering) {
+      const vms = await this.db.reader.count(VmEntity, { where: { hostId: host.id } });
+      const active = await this.db.reader.count(LiveMigrationEntity, {
+        where: [
+          { sourceHostId: host.id, state: In([...ACTIVE_MIGRATION_STATES]) },
+          { targetHostId: host.id, state: In([...ACTIVE_MIGRATION_STATES]) },
+        ],
+      });
+      if (vms > 0 || active > 0) continue;
+      await this.db.transaction(async (m) => {
+        const changed = await m.update(HostEntity, { id: host.id, state: 'entering-maintenance' }, { state: 'maintenance' });
+        if (!changed.affected) return;
+        await this.events.recordIn(m, {
+          clusterId,
+          subjectType: 'host',
+          subjectId: host.id,
+          type: 'host.maintenance.entered',
+          message: `${host.name} is empty and in maintenance`,
+        });
+      });
+    }
+  }
+}
