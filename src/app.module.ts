@@ -18,6 +18,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RulesModule } from './rules/rules.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
+import { SimulatorModule } from './simulator/simulator.module';
 
 @Module({})
 export class AppModule {
@@ -54,6 +55,7 @@ export class AppModule {
         PoliciesModule,
         BalancerModule,
         SchedulerModule,
+        SimulatorModule,
         LiveMigrationModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],

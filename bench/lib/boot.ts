@@ -20,7 +20,7 @@ export async function bootApp(env: Record<string, unknown> = {}): Promise<BenchA
   const dir = mkdtempSync(join(tmpdir(), 'drs-bench-'));
   const databasePath = join(dir, 'bench.sqlite');
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ DATABASE_PATH: databasePath, LOG_LEVEL: 'silent', PORT: 0, ...env }),
+    AppModule.forRoot({ DATABASE_PATH: databasePath, LOG_LEVEL: 'silent', PORT: 0, DEMO_ENABLED: false, ...env }),
     { bodyParser: false, logger: false },
   );
   configureApp(app);

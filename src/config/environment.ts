@@ -142,6 +142,37 @@ export class Environment {
   @Max(60_000)
   SCHEDULER_TICK_MS = 1000;
 
+  /** On an empty database, seed and drive a demo cluster on a real trace. Turn off for production. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  DEMO_ENABLED = true;
+
+  /** Real seconds in which the demo plays one trace day. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  DEMO_DAY_SECONDS = 1200;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(100)
+  DEMO_HOSTS = 8;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1052)
+  DEMO_VMS = 120;
+
+  /** How often the demo posts a round of samples. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DEMO_SAMPLE_INTERVAL_MS = 2000;
+
   /**
    * What carries out live migrations: `simulated` plays vMotion pre-copy and moves nothing real;
    * `command` runs MIGRATION_COMMAND. Chosen here only, never by an API request.

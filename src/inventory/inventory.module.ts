@@ -15,6 +15,6 @@ import { VmsService } from './vms.service';
   imports: [BalancerModule, PoliciesModule],
   controllers: [ClustersController, HostsController, VmsController, GroupsController],
   providers: [ClustersService, HostsService, VmsService, GroupsService, InventorySyncService],
-  exports: [ClustersService, HostsService, VmsService, GroupsService],
+  exports: [ClustersService, HostsService, VmsService, GroupsService, InventorySyncService],
 })
 export class InventoryModule {}
