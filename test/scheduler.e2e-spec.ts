@@ -1,4 +1,5 @@
 import TestAgent from 'supertest/lib/agent';
+import { EventsService } from '../src/events/events.service';
 import { createCluster, createHost, createVm } from './helpers/fixtures';
 import { createTestApp, FakeClock, TestApp } from './helpers/test-app';
 import { waitFor } from './helpers/wait';
@@ -214,5 +215,37 @@ describe('initial placement of a new VM', () => {
     expect(res.body.ranked.map((r: { hostId: string }) => r.hostId)).toEqual([hosts[1].id, hosts[0].id]);
     const list = await t.http.get('/api/v1/vms').query({ clusterId: cluster.id, name: 'waiting' }).expect(200);
     expect(list.body.total).toBe(0);
+  });
+});
+
+describe('triggers and retention', () => {
+  const clock = new FakeClock(Date.now());
+  let t: TestApp;
+  beforeAll(async () => (t = await createTestApp({ env: { ...FAST, EVENT_RETENTION_DAYS: 1 }, clock })));
+  afterAll(() => t.close());
+
+  it('runs a pass at once when a hard rule is created, without waiting for the interval', async () => {
+    const { cluster, vms } = await lopsided(t.http, 2, 2);
+    await setPolicy(t.http, cluster.id, { automationLevel: 'fully-automated', passIntervalSeconds: 3600 });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the scheduler sees the cluster
+    const group = await t.http.post('/api/v1/groups').send({ clusterId: cluster.id, name: 'pair', kind: 'vm', memberIds: vms.map((v) => v.id) }).expect(201);
+    clock.advance(1000); // the rule is newer than the last pass
+    await t.http.post('/api/v1/rules').send({ clusterId: cluster.id, name: 'apart', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' }).expect(201);
+    const passes = await waitFor(async () => {
+      const res = await t.http.get(`/api/v1/clusters/${cluster.id}/passes`);
+      return res.body.total > 0 ? res.body : undefined;
+    }, 3000);
+    expect(passes.items[0]).toMatchObject({ trigger: 'rule-change', movesApplied: 1 });
+  });
+
+  it('prunes events older than the retention', async () => {
+    const { cluster } = await lopsided(t.http, 2, 1);
+    await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201);
+    const before = await t.http.get('/api/v1/events').query({ clusterId: cluster.id }).expect(200);
+    expect(before.body.total).toBeGreaterThan(0);
+    clock.advance(2 * 86_400_000);
+    expect(await t.app.get(EventsService).prune()).toBeGreaterThanOrEqual(before.body.total);
+    const after = await t.http.get('/api/v1/events').query({ clusterId: cluster.id }).expect(200);
+    expect(after.body.total).toBe(0);
   });
 });
