@@ -18,6 +18,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RulesModule } from './rules/rules.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
+import { TelemetryModule } from './telemetry/telemetry.module';
 import { SimulatorModule } from './simulator/simulator.module';
 
 @Module({})
@@ -57,6 +58,7 @@ export class AppModule {
         SchedulerModule,
         SimulatorModule,
         LiveMigrationModule,
+        TelemetryModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { TelemetryEvents } from '../telemetry/telemetry-events';
 import { SampleInput, sampleBodyProblems, timestampMs } from './sample-input';
 import { SubjectKind } from './sample.entity';
 
@@ -59,6 +60,7 @@ export class SamplesService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly telemetry: TelemetryEvents,
   ) {}
 
   /** Validates every sample, then writes all of them in one transaction, or none. */
@@ -79,6 +81,7 @@ export class SamplesService {
       return [subject.clusterId, times[i], subject.id, subject.kind, s.cpuMhz, s.memoryActiveMib, s.memoryConsumedMib, s.memoryDirtyMibPerSecond ?? null];
     });
     await this.db.transaction((m) => m.query(INSERT_FROM_JSON, [JSON.stringify(rows)]));
+    this.telemetry.samplesIngested(samples.length);
     return { accepted: samples.length };
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { In, MoreThan, MoreThanOrEqual } from 'typeorm';
+import { In, MoreThanOrEqual } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
 import { Plan } from '../balancer/model';
 import { planMoves } from '../balancer/planner';
@@ -19,11 +19,13 @@ import { PoliciesService } from '../policies/policies.service';
 import { activeBlackout, ClusterPolicy } from '../policies/policy';
 import { RecommendationEntity } from '../recommendations/recommendation.entity';
 import { RecommendationsService } from '../recommendations/recommendations.service';
-import { RuleEntity } from '../rules/rule.entity';
+import { TelemetryEvents } from '../telemetry/telemetry-events';
 import { decide } from './automation';
 import { PassEntity, PassTrigger, SkippedMove } from './pass.entity';
 
 const TICK_JOB = 'scheduler-tick';
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 /**
  * Runs balancing passes: on each cluster's interval, on demand, when a host enters maintenance and
@@ -37,6 +39,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private readonly chains = new Map<string, Promise<unknown>>();
   /** When each cluster's last pass started (or when the scheduler first saw it). */
   private readonly lastPassAt = new Map<string, number>();
+  /** What the hard rules of each cluster looked like at the last tick: a change triggers a pass. */
+  private readonly hardRules = new Map<string, string>();
   private ticking = false;
   private stopped = false;
 
@@ -49,6 +53,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly policies: PoliciesService,
     private readonly events: EventsService,
     private readonly recommendations: RecommendationsService,
+    private readonly telemetry: TelemetryEvents,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -74,13 +79,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         await this.finishMaintenance(id);
         const policy = await this.policies.resolve(id);
         const last = this.lastPassAt.get(id);
+        const rules = await this.hardRulesFingerprint(id);
+        const ruleChanged = this.hardRules.has(id) && this.hardRules.get(id) !== rules;
+        this.hardRules.set(id, rules);
         if (last === undefined) {
           this.lastPassAt.set(id, now);
           continue;
         }
-        const ruleChanged = await this.db.reader.exists(RuleEntity, {
-          where: { clusterId: id, enforcement: 'hard', enabled: true, updatedAt: MoreThan(new Date(last)) },
-        });
         if (ruleChanged) void this.runPass(id, 'rule-change').catch((err) => this.logger.error({ err, clusterId: id }, 'pass failed'));
         else if (now - last >= policy.passIntervalSeconds * 1000) void this.runPass(id, 'interval').catch((err) => this.logger.error({ err, clusterId: id }, 'pass failed'));
       }
@@ -143,9 +148,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
           status: 'running',
           startedAt,
           finishedAt: null,
-          imbalanceBefore: plan.before.imbalance,
-          imbalanceAfter: plan.after.imbalance,
-          target: plan.before.target,
+          imbalanceBefore: finite(plan.before.imbalance),
+          imbalanceAfter: finite(plan.after.imbalance),
+          // No connected host: no target to measure against.
+          target: finite(plan.before.target),
           movesRecommended: plan.moves.length,
           skipped: [],
           notes: notes.join('; '),
@@ -209,6 +215,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         data: { applied, skipped: skipped.length },
       });
     });
+    this.telemetry.passCompleted(clusterId, trigger, finishedAt - startedAt);
     return findOr404(this.db.reader, PassEntity, pass.id, 'Pass');
   }
 
@@ -234,6 +241,16 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         }),
       ),
     ];
+  }
+
+  /** Changes when a hard rule is added, edited, enabled or removed. */
+  private async hardRulesFingerprint(clusterId: string): Promise<string> {
+    const [row] = await this.db.reader.query(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(version), 0) AS versions, COALESCE(GROUP_CONCAT(id), '') AS ids
+         FROM (SELECT id, version FROM rules WHERE clusterId = ? AND enforcement = 'hard' AND enabled = 1 ORDER BY id)`,
+      [clusterId],
+    );
+    return `${row.n}/${row.versions}/${row.ids}`;
   }
 
   /** VMs moved by the balancer within the policy's cooldown are left alone for balancing. */

@@ -1,0 +1,34 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Registry } from 'prom-client';
+import { TelemetryService } from './telemetry.service';
+
+const EXPOSITION = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** Served at /metrics, outside the API prefix, where Prometheus looks by default. */
+@ApiTags('telemetry')
+@Controller('metrics')
+export class TelemetryController {
+  constructor(private readonly telemetry: TelemetryService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Prometheus metrics',
+    description: [
+      'Text exposition format 0.0.4, for Prometheus to scrape. Gauges are computed at scrape time:',
+      '`drs_cluster_imbalance`, `drs_cluster_imbalance_target`, `drs_cluster_balanced` {cluster_id, cluster};',
+      '`drs_host_utilization` {cluster_id, host_id, host, resource = cpu | memory} (fraction of capacity);',
+      '`drs_migrations` {cluster_id, state}; `drs_recommendations` {cluster_id, status}.',
+      'Counted as things happen: `drs_samples_ingested_total`, `drs_pass_duration_seconds` {cluster_id, trigger},',
+      '`drs_http_request_duration_seconds` {method, route (the pattern, e.g. /api/v1/vms/:id), status};',
+      'plus the Node.js process metrics, prefixed `drs_`.',
+    ].join(' '),
+  })
+  @ApiProduces(EXPOSITION)
+  @ApiOkResponse({ description: 'The metrics', content: { [EXPOSITION]: { schema: { type: 'string' } } } })
+  @Header('Content-Type', EXPOSITION)
+  @Header('Cache-Control', 'no-store')
+  scrape(): Promise<string> {
+    return this.telemetry.exposition();
+  }
+}
