@@ -9,6 +9,7 @@ import { ProblemFilter } from './common/problem.filter';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { Environment, validateEnvironment } from './config/environment';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
@@ -58,6 +59,7 @@ export class AppModule {
         SchedulerModule,
         SimulatorModule,
         LiveMigrationModule,
+        DashboardModule,
         TelemetryModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],

@@ -1,0 +1,165 @@
+// The dashboard in a real browser: Debian's chromium driven by playwright-core against the real app on
+// a loopback port. Seeds a lopsided manual cluster, applies a recommendation from the page and watches
+// its migration run and finish. Saves a screenshot to test-results/dashboard.png.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import TestAgent from 'supertest/lib/agent';
+import { createTestApp, TestApp } from './helpers/test-app';
+import { waitFor } from './helpers/wait';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SCREENSHOT_DIR = join(__dirname, '..', 'test-results');
+/** 8 GiB at 10 Gbit/s is ~6.9 s of simulated pre-copy: ~3.4 s of wall time, long enough to watch progress. */
+const MIGRATION_TIME_SCALE = 2;
+const VM_MEMORY_MIB = 8192;
+const HOST = { cpuCores: 16, cpuMhz: 32_000, memoryMib: 65_536, migrationGbps: 10 };
+const HOST_NAMES = ['esx-01', 'esx-02', 'esx-03', 'esx-04'];
+
+interface Seeded {
+  clusterId: string;
+  hosts: { id: string; name: string }[];
+}
+
+/** Every VM on esx-01, esx-02 and esx-03 empty, esx-04 in maintenance; a manual pass leaves recommendations pending. */
+async function seedLopsidedCluster(http: TestAgent): Promise<Seeded> {
+  const cluster = (await http.post('/api/v1/clusters').send({ name: 'prod-east', description: 'dashboard e2e' }).expect(201)).body;
+  await http.put(`/api/v1/clusters/${cluster.id}/policy`).send({ automationLevel: 'manual' }).expect(200);
+  const hosts = [];
+  for (const name of HOST_NAMES) hosts.push((await http.post('/api/v1/hosts').send({ clusterId: cluster.id, name, ...HOST }).expect(201)).body);
+  for (let i = 1; i <= 6; i++) {
+    await http
+      .post('/api/v1/vms')
+      .send({ clusterId: cluster.id, hostId: hosts[0].id, name: `web-0${i}`, vcpus: 2, memoryMib: VM_MEMORY_MIB })
+      .expect(201);
+  }
+  await http.post(`/api/v1/hosts/${hosts[3].id}/maintenance`).expect(202);
+  const pass = await http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201);
+  expect(pass.body.movesRecommended).toBeGreaterThan(0);
+  return { clusterId: cluster.id, hosts };
+}
+
+describe('dashboard', () => {
+  let t: TestApp;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { MIGRATION_TIME_SCALE } });
+    await t.app.listen(0, '127.0.0.1');
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+  afterAll(() => t.close());
+
+  it('serves the page at / and leaves the API, docs and health to their own handlers', async () => {
+    const page = await t.http.get('/').expect(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.text).toContain('<script type="module" src="app.js">');
+    expect(page.text).not.toMatch(/https?:\/\//); // nothing from a CDN
+    await t.http.get('/app.js').expect(200).expect('Content-Type', /javascript/);
+
+    const unknown = await t.http.get('/api/v1/no-such-thing').expect(404);
+    expect(unknown.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(unknown.body).toMatchObject({ status: 404, title: 'Not Found' });
+    const badJson = await t.http.post('/api/v1/clusters').set('Content-Type', 'application/json').send('{"name":').expect(400);
+    expect(badJson.headers['content-type']).toMatch(/application\/problem\+json/);
+    await t.http.get('/docs-json').expect(200).expect('Content-Type', /json/);
+    await t.http.get('/health').expect(200);
+    await t.http.get('/api/v1/clusters').expect(200).expect('Content-Type', /json/);
+  });
+
+  describe('in a browser', () => {
+    let context: BrowserContext;
+    let page: Page;
+    let userDataDir: string;
+    const offsite: string[] = [];
+    const pageErrors: string[] = [];
+
+    beforeAll(async () => {
+      if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's browser with apt-get install -y chromium`);
+      userDataDir = mkdtempSync(join(tmpdir(), 'drs-chromium-'));
+      context = await chromium.launchPersistentContext(userDataDir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1360, height: 1000 },
+      });
+      page = context.pages()[0] ?? (await context.newPage());
+      page.on('request', (request) => {
+        if (!request.url().startsWith(baseUrl)) offsite.push(request.url());
+      });
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+    }, 60_000);
+
+    afterAll(async () => {
+      await context?.close();
+      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    });
+
+    it('shows every host, applies a recommendation, follows its migration to the end, and switches cluster', async () => {
+      const seeded = await seedLopsidedCluster(t.http);
+      const pending = (await t.http.get('/api/v1/recommendations').query({ clusterId: seeded.clusterId, status: 'pending' }).expect(200)).body;
+      const rec = pending.items[0];
+      const from = seeded.hosts.find((h) => h.id === rec.fromHostId)!.name;
+      const to = seeded.hosts.find((h) => h.id === rec.toHostId)!.name;
+
+      await page.goto(`${baseUrl}/#cluster=${seeded.clusterId}`);
+
+      // every host, with its CPU and memory bars; the one in maintenance is marked
+      for (const name of HOST_NAMES) {
+        await page.locator('#hosts .host-name', { hasText: new RegExp(`^${name}$`) }).waitFor();
+        await page.getByRole('meter', { name: `${name} CPU` }).waitFor();
+        await page.getByRole('meter', { name: `${name} memory` }).waitFor();
+      }
+      expect(await page.locator('#cluster').inputValue()).toBe(seeded.clusterId);
+      await page.locator('#hosts li', { hasText: 'esx-04' }).locator('.host-state', { hasText: 'maintenance' }).waitFor();
+      await page.locator('#balanced', { hasText: 'Unbalanced' }).waitFor();
+      await page.locator('#chart svg circle.pass-dot').first().waitFor();
+      expect(await page.locator('#recs li').count()).toBe(pending.total);
+
+      await page.getByRole('button', { name: `Apply: move ${rec.vmName} from ${from} → ${to}` }).click();
+
+      // the migration shows up with a progress bar, then finishes
+      const progress = page.getByRole('progressbar', { name: `Migration of ${rec.vmName}` });
+      await progress.waitFor({ timeout: 10_000 });
+      const percentShown = async () => Number((await progress.getAttribute('aria-valuenow', { timeout: 500 }).catch(() => null)) ?? 0);
+      await waitFor(async () => (await percentShown()) > 0, 10_000);
+      await page.locator('#done li', { hasText: rec.vmName }).locator('.mig-state', { hasText: 'succeeded' }).waitFor({ timeout: 20_000 });
+      await progress.waitFor({ state: 'detached', timeout: 5_000 });
+      const vm = (await t.http.get(`/api/v1/vms/${rec.vmId}`).expect(200)).body;
+      expect(vm.hostId).toBe(rec.toHostId);
+
+      // the applied recommendation left the pending list; the events feed tells what happened
+      await page.getByRole('button', { name: new RegExp(`^Apply: move ${rec.vmName} `) }).waitFor({ state: 'detached' });
+      await page.locator('#events li', { hasText: 'recommendation.applied' }).first().waitFor();
+      await page.locator('#chart svg rect.mig-mark.succeeded').first().waitFor();
+
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png'), fullPage: true });
+
+      // another cluster, picked in the list, replaces the view and is remembered in the URL
+      const staging = (await t.http.post('/api/v1/clusters').send({ name: 'staging' }).expect(201)).body;
+      await t.http.post('/api/v1/hosts').send({ clusterId: staging.id, name: 'stg-kvm-01', ...HOST }).expect(201);
+      await page.reload();
+      await page.locator('#cluster').selectOption({ label: 'staging' });
+      await page.locator('#hosts .host-name', { hasText: 'stg-kvm-01' }).waitFor();
+      expect(await page.locator('#hosts .host-name', { hasText: 'esx-01' }).count()).toBe(0);
+      expect(new URL(page.url()).hash).toBe(`#cluster=${staging.id}`);
+
+      expect(offsite).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    }, 90_000);
+  });
+});
