@@ -5,7 +5,7 @@
 // simulated annealing on small clusters, otherwise — within an evaluation budget — a local search
 // replacing pairs of moves by one and swapping moves for better ones. The result is then
 // re-sequenced so that every intermediate state passes every constraint and every move lowers I.
-import { isBetter, TIE_EPSILON } from './balancing';
+import { BalancingSearch, isBetter, TIE_EPSILON } from './balancing';
 import { allowed } from './constraints';
 import { Pass, Step } from './pass';
 import { Move, PlanningState } from './planning-state';
@@ -62,6 +62,14 @@ class MoveBudget {
     if (to !== this.home(u)) this.add(u, to, 1);
   }
 
+  /** VM moves left per host and for the pass. */
+  left(): { host: Int32Array; pass: number } {
+    const p = this.pass.policy;
+    const host = new Int32Array(this.used.length);
+    for (let h = 0; h < host.length; h++) host[h] = p.maxMovesPerHost - this.base[h] - this.used[h];
+    return { host, pass: p.maxMovesPerPass - this.baseTotal - this.usedTotal };
+  }
+
   /** Would moving unit u (now on `from`) to `to` stay within the budgets? */
   fits(u: number, from: number, to: number): boolean {
     const home = this.home(u);
@@ -108,13 +116,76 @@ export function compactBalancing(pass: Pass, mHost: Int32Array, unitList: Int32A
   pass.replaceBalancingSteps(steps);
 }
 
+/**
+ * Small clusters: a search over final placements in the quality metric's own terms (SAD, the sum
+ * of absolute deviations from the mean utilization). For k = 1, 2, … moved units: anneal to the
+ * lowest SAD with at most k moves, then let the greedy finish from there (so that no unit left in
+ * place has a move that pays). The placement with the fewest moves wins (then the lowest SAD),
+ * provided its moves can be ordered so that each one is allowed and lowers I. Returns false (state
+ * untouched) when the cluster is not small or nothing beats the greedy's own plan.
+ */
+export function solveSmallCluster(pass: Pass, mHost: Int32Array, unitList: Int32Array, search: BalancingSearch, kicks = 20, budget = 200_000): boolean {
+  if (!pass.steps.some((s) => s.kind === 'balance')) return false;
+  const c = new Compactor(pass, mHost, unitList);
+  if (!c.small()) return false;
+  const planned = c.save();
+  const kPlan = c.movedCount();
+  const rnd = seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount()));
+  // frontier[j]: the lowest SAD seen with at most j moved units (our estimate of the optimum).
+  const frontier: number[] = new Array(kPlan + unitList.length + 1).fill(Infinity);
+  const seen = (k: number, sad: number) => {
+    for (let j = k; j < frontier.length; j++) if (sad < frontier[j]) frontier[j] = sad;
+  };
+  const candidates: { hosts: Int32Array; k: number; sad: number }[] = [{ hosts: planned, k: kPlan, sad: c.sad() }];
+  seen(kPlan, c.sad());
+  c.searchBudget = budget;
+  for (let k = kPlan; k >= 1 && c.spent() < budget; k--) {
+    c.restore(k === kPlan ? planned : candidates[candidates.length - 1].hosts);
+    seen(k, c.searchSad(k, kicks, rnd));
+    c.complete(search);
+    const done = { hosts: c.save(), k: c.movedCount(), sad: c.sad() };
+    seen(done.k, done.sad);
+    candidates.push(done);
+  }
+  // The candidate closest to the frontier: SAD over the frontier's at its move count, and moves
+  // over the fewest with which the frontier reaches its SAD (weighted 1 : 1/4), then fewer moves.
+  const score = (x: { k: number; sad: number }) => {
+    let kmin = x.k;
+    while (kmin > 1 && frontier[kmin - 1] <= x.sad + QUALITY_EPSILON) kmin--;
+    const f = frontier[x.k];
+    return Math.max(f > QUALITY_EPSILON ? x.sad / f - 1 : 0, (x.k / Math.max(kmin, 1) - 1) / 4);
+  };
+  const order = candidates
+    .map((x, i) => ({ x, i, s: score(x) }))
+    .sort((p, q) => p.s - q.s || p.x.k - q.x.k || p.x.sad - q.x.sad || p.i - q.i);
+  for (const { x, i } of order) {
+    if (i === 0) {
+      c.restore(planned);
+      return false;
+    }
+    c.restore(x.hosts);
+    const steps = c.sequenceDeep(2_000);
+    if (steps === null) continue;
+    pass.replaceBalancingSteps(steps);
+    return true;
+  }
+  c.restore(planned);
+  return false;
+}
+
+/** Per-host term of the small-cluster objective: |d| plus a small d² tie-break towards lower I. */
+const L2_WEIGHT = 0.1;
+function dev(d: number): number {
+  return Math.abs(d) + L2_WEIGHT * d * d;
+}
+
 function sameHosts(a: Int32Array, b: Int32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
 class Compactor {
-  private readonly state: PlanningState;
+  readonly state: PlanningState;
   private readonly lambda: number;
   /** Imbalance the compacted plan must not exceed: the greedy's. */
   private readonly quality: number;
@@ -122,6 +193,8 @@ class Compactor {
   private readonly budget: MoveBudget;
   private readonly connectedHosts: number[] = [];
   private evaluations = 0;
+  /** Candidate evaluations the small-cluster search may spend in all. */
+  searchBudget = Infinity;
 
   constructor(
     private readonly pass: Pass,
@@ -134,6 +207,20 @@ class Compactor {
     this.mustStayBalanced = this.state.balanced();
     for (let h = 0; h < this.state.hostCount; h++) if (this.state.connected[h]) this.connectedHosts.push(h);
     this.budget = new MoveBudget(pass, (u) => this.home(u), (u) => this.where(u), unitList);
+  }
+
+  spent(): number {
+    return this.evaluations;
+  }
+
+  small(): boolean {
+    const U = this.unitList.length;
+    const H = this.connectedHosts.length;
+    return U > 0 && H >= 2 && U * H <= SMALL_CLUSTER;
+  }
+
+  hostCount(): number {
+    return this.connectedHosts.length;
   }
 
   movedIn(saved: Int32Array): number {
@@ -426,6 +513,294 @@ class Compactor {
     return state.imbalance();
   }
 
+  /** Σ_r w_r Σ_h |u_r(h) − mean_r| over the connected hosts: the L1 counterpart of I. */
+  sad(): number {
+    return this.sadWith(-1, 0, 0, -1, 0, 0);
+  }
+
+  /** SAD once host a's load changes by (ca, ma) and host b's by (cb, mb); O(hosts). */
+  private sadWith(a: number, ca: number, ma: number, b: number, cb: number, mb: number): number {
+    const state = this.state;
+    const hosts = this.connectedHosts;
+    const n = hosts.length;
+    if (n === 0) return 0;
+    const uc = (h: number) => (h === a ? (state.loadCpu[h] + ca) / state.capCpu[h] : h === b ? (state.loadCpu[h] + cb) / state.capCpu[h] : state.uCpu[h]);
+    const um = (h: number) => (h === a ? (state.loadMem[h] + ma) / state.capMem[h] : h === b ? (state.loadMem[h] + mb) / state.capMem[h] : state.uMem[h]);
+    let sc = 0;
+    let sm = 0;
+    for (const h of hosts) {
+      sc += uc(h);
+      sm += um(h);
+    }
+    const mc = sc / n;
+    const mm = sm / n;
+    let dc = 0;
+    let dm = 0;
+    for (const h of hosts) {
+      dc += Math.abs(uc(h) - mc);
+      dm += Math.abs(um(h) - mm);
+    }
+    return state.wCpu * dc + state.wMem * dm;
+  }
+
+  movedCount(): number {
+    return this.moved().length;
+  }
+
+  /** The search's objective: SAD, plus a small quadratic term that prefers the lower I among equal SADs. */
+  objective(): number {
+    const state = this.state;
+    const { cpu, mem } = this.means();
+    let j = 0;
+    for (const h of this.connectedHosts) j += state.wCpu * dev(state.uCpu[h] - cpu) + state.wMem * dev(state.uMem[h] - mem);
+    return j;
+  }
+
+  // Pending load changes of a candidate (up to four hosts), scored by sadAfterChanges().
+  private readonly chHost = new Int32Array(4);
+  private readonly chCpu = new Float64Array(4);
+  private readonly chMem = new Float64Array(4);
+  private chCount = 0;
+  private uniformCaps: boolean | null = null;
+
+  private change(h: number, cpu: number, mem: number): void {
+    for (let i = 0; i < this.chCount; i++) {
+      if (this.chHost[i] === h) {
+        this.chCpu[i] += cpu;
+        this.chMem[i] += mem;
+        return;
+      }
+    }
+    this.chHost[this.chCount] = h;
+    this.chCpu[this.chCount] = cpu;
+    this.chMem[this.chCount] = mem;
+    this.chCount++;
+  }
+
+  /** SAD after the pending changes (then cleared), given the current SAD and means. */
+  private sadAfterChanges(sadNow: number, meanCpu: number, meanMem: number): number {
+    const state = this.state;
+    this.evaluations++;
+    const m = this.chCount;
+    this.chCount = 0;
+    if (this.uniformCaps === null) {
+      const hs = this.connectedHosts;
+      this.uniformCaps = hs.every((h) => state.capCpu[h] === state.capCpu[hs[0]] && state.capMem[h] === state.capMem[hs[0]]);
+    }
+    if (this.uniformCaps) {
+      // Equal capacities: moves keep the mean, so only the changed hosts' terms change.
+      let d = 0;
+      for (let i = 0; i < m; i++) {
+        const h = this.chHost[i];
+        const uc = state.uCpu[h];
+        const um = state.uMem[h];
+        d += state.wCpu * (dev(uc + this.chCpu[i] / state.capCpu[h] - meanCpu) - dev(uc - meanCpu));
+        d += state.wMem * (dev(um + this.chMem[i] / state.capMem[h] - meanMem) - dev(um - meanMem));
+      }
+      return sadNow + d;
+    }
+    const hosts = this.connectedHosts;
+    const n = hosts.length;
+    const uc = (h: number) => {
+      for (let i = 0; i < m; i++) if (this.chHost[i] === h) return state.uCpu[h] + this.chCpu[i] / state.capCpu[h];
+      return state.uCpu[h];
+    };
+    const um = (h: number) => {
+      for (let i = 0; i < m; i++) if (this.chHost[i] === h) return state.uMem[h] + this.chMem[i] / state.capMem[h];
+      return state.uMem[h];
+    };
+    let sc = 0;
+    let sm = 0;
+    for (const h of hosts) {
+      sc += uc(h);
+      sm += um(h);
+    }
+    const mc = sc / n;
+    const mm = sm / n;
+    let dc = 0;
+    let dm = 0;
+    for (const h of hosts) {
+      dc += dev(uc(h) - mc);
+      dm += dev(um(h) - mm);
+    }
+    return state.wCpu * dc + state.wMem * dm;
+  }
+
+  private means(): { cpu: number; mem: number } {
+    let c = 0;
+    let m = 0;
+    for (const h of this.connectedHosts) {
+      c += this.state.uCpu[h];
+      m += this.state.uMem[h];
+    }
+    const n = this.connectedHosts.length;
+    return { cpu: c / n, mem: m / n };
+  }
+
+  /** Moved-unit count change if u goes to t. */
+  private countChange(u: number, t: number): number {
+    const home = this.home(u);
+    const at = this.where(u);
+    return (t === home ? 0 : 1) - (at === home ? 0 : 1);
+  }
+
+  /** Place units in order, each checked against the constraints; all or nothing. */
+  private tryPlace(moves: [number, number][]): boolean {
+    const done: [number, number][] = [];
+    for (const [u, t] of moves) {
+      if (!this.canPlace(u, t)) {
+        for (let i = done.length - 1; i >= 0; i--) this.place(done[i][0], done[i][1]);
+        return false;
+      }
+      done.push([u, this.where(u)]);
+      this.place(u, t);
+    }
+    return true;
+  }
+
+  /**
+   * First-improvement descent on SAD with at most k moved units over three neighbourhoods: move a
+   * unit, exchange two units, and send a moved unit home while moving another.
+   */
+  private descend(k: number): void {
+    const state = this.state;
+    const units = this.unitList;
+    const hosts = this.connectedHosts;
+    let moved = this.moved().length;
+    for (let pass = 0; pass < 200 && this.evaluations < this.searchBudget; pass++) {
+      let improved = false;
+      let J = this.objective();
+      let mean = this.means();
+      const accept = (moves: [number, number][], after: number, dCount: number): boolean => {
+        if (!(after < J - 1e-12) || moved + dCount > k || !this.tryPlace(moves)) return false;
+        moved += dCount;
+        J = this.objective();
+        mean = this.means();
+        improved = true;
+        return true;
+      };
+      for (const v of units) {
+        for (const t of hosts) {
+          const a = this.where(v);
+          if (t === a) continue;
+          const dCount = this.countChange(v, t);
+          if (moved + dCount > k) continue;
+          this.change(a, -state.unitCpu[v], -state.unitMem[v]);
+          this.change(t, state.unitCpu[v], state.unitMem[v]);
+          accept([[v, t]], this.sadAfterChanges(J, mean.cpu, mean.mem), dCount);
+        }
+      }
+      for (let i = 0; i < units.length; i++) {
+        for (let j = i + 1; j < units.length; j++) {
+          const v = units[i];
+          const w = units[j];
+          const a = this.where(v);
+          const b = this.where(w);
+          if (a === b) continue;
+          const dCount = this.countChange(v, b) + this.countChange(w, a);
+          if (moved + dCount > k) continue;
+          const dc = state.unitCpu[w] - state.unitCpu[v];
+          const dm = state.unitMem[w] - state.unitMem[v];
+          this.change(a, dc, dm);
+          this.change(b, -dc, -dm);
+          const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+          if (!accept([[v, b], [w, a]], after, dCount)) accept([[w, a], [v, b]], after, dCount);
+        }
+      }
+      if (moved >= k) {
+        for (const w of this.moved()) {
+          const b = this.where(w);
+          const hw = this.home(w);
+          if (b === hw) continue;
+          for (const v of units) {
+            if (v === w) continue;
+            for (const t of hosts) {
+              const a = this.where(v);
+              if (t === a) continue;
+              const dCount = -1 + this.countChange(v, t);
+              if (moved + dCount > k) continue;
+              this.change(b, -state.unitCpu[w], -state.unitMem[w]);
+              this.change(hw, state.unitCpu[w], state.unitMem[w]);
+              this.change(a, -state.unitCpu[v], -state.unitMem[v]);
+              this.change(t, state.unitCpu[v], state.unitMem[v]);
+              const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+              if (accept([[w, hw], [v, t]], after, dCount) || accept([[v, t], [w, hw]], after, dCount)) break;
+            }
+            if (this.where(w) === hw) break;
+          }
+        }
+      }
+      if (!improved) return;
+    }
+  }
+
+  /**
+   * Lowest SAD with at most k moved units: trim the current placement to k moves, descend, then
+   * iterated local search (random kicks of two or three moves, each followed by a descent; the
+   * best placement is kept). Leaves the state at the best placement found.
+   */
+  searchSad(k: number, kicks: number, rnd: () => number): number {
+    while (this.moved().length > k) {
+      let best = -1;
+      let bestAfter = Infinity;
+      for (const u of this.moved()) {
+        if (!this.canPlace(u, this.home(u))) continue;
+        const from = this.where(u);
+        this.place(u, this.home(u));
+        const after = this.objective();
+        this.place(u, from);
+        if (after < bestAfter) (best = u), (bestAfter = after);
+      }
+      if (best < 0) return Infinity;
+      this.place(best, this.home(best));
+    }
+    this.descend(k);
+    let best = this.save();
+    let bestJ = this.objective();
+    const units = this.unitList;
+    const hosts = this.connectedHosts;
+    for (let r = 0; r < kicks && this.evaluations < this.searchBudget; r++) {
+      const steps = 2 + Math.floor(rnd() * 2);
+      for (let s = 0; s < steps; s++) {
+        const v = units[Math.floor(rnd() * units.length)];
+        const t = rnd() < 0.3 ? this.home(v) : hosts[Math.floor(rnd() * hosts.length)];
+        if (t === this.where(v) || this.moved().length + this.countChange(v, t) > k) continue;
+        if (this.canPlace(v, t)) this.place(v, t);
+      }
+      this.descend(k);
+      const J = this.objective();
+      if (J < bestJ - 1e-12) {
+        bestJ = J;
+        best = this.save();
+      } else this.restore(best);
+    }
+    this.restore(best);
+    return bestJ;
+  }
+
+  /**
+   * The planner's greedy from the current placement, over the units still at home: afterwards no
+   * unit left in place has an admissible move, so the next pass (moved VMs in cooldown) makes none.
+   */
+  complete(search: BalancingSearch): void {
+    const state = this.state;
+    const hostMovesLeft = new Int32Array(state.hostCount);
+    for (;;) {
+      if (state.balanced()) return;
+      const left = this.budget.left();
+      if (left.pass <= 0) return;
+      const targets: number[] = [];
+      for (let h = 0; h < state.hostCount; h++) {
+        hostMovesLeft[h] = left.host[h];
+        if (state.connected[h] && hostMovesLeft[h] > 0) targets.push(h);
+      }
+      const units = this.unitList.filter((u) => this.where(u) === this.home(u));
+      const best = search(state, { units, targets: Int32Array.from(targets), hostMovesLeft, passMovesLeft: left.pass });
+      if (best === null) return;
+      this.place(best.unit, best.to);
+    }
+  }
+
   localSearch(budget: number): void {
     const perScan = this.unitList.length * this.connectedHosts.length;
     if (perScan === 0 || perScan * Math.max(1, this.moved().length) > budget) return;
@@ -434,6 +809,66 @@ class Compactor {
       if (this.pairPass(budget)) continue;
       if (!this.swapPass(budget)) break;
     }
+  }
+
+  /**
+   * Like sequence(), but when the best-gain order gets stuck, a depth-first search over orders
+   * (best gain first, failed remainders remembered) within a node budget.
+   */
+  sequenceDeep(nodeBudget: number): Step[] | null {
+    const quick = this.sequence();
+    if (quick !== null) return quick;
+    const state = this.state;
+    const final = this.save();
+    const pending = this.moved();
+    const target = new Map(pending.map((u) => [u, this.where(u)]));
+    for (const u of pending) this.place(u, this.home(u));
+    const failed = new Set<string>();
+    const order: number[] = [];
+    const done = new Uint8Array(pending.length);
+    let nodes = 0;
+    const dfs = (): boolean => {
+      if (order.length === pending.length) return true;
+      const key = String(Array.from(done).join(''));
+      if (failed.has(key) || ++nodes > nodeBudget) return false;
+      const I = state.imbalance();
+      const options: { i: number; net: number }[] = [];
+      pending.forEach((u, i) => {
+        if (done[i]) return;
+        const from = this.where(u);
+        const to = target.get(u)!;
+        const gain = I - state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], from, to);
+        if (!(gain > TIE_EPSILON) || !allowed({ vms: state.units[u], from, to, purpose: 'balance' }, state)) return;
+        options.push({ i, net: gain - this.lambda * state.unitCost[u] });
+      });
+      options.sort((x, y) => y.net - x.net || x.i - y.i);
+      for (const { i } of options) {
+        const u = pending[i];
+        const from = this.where(u);
+        this.place(u, target.get(u)!);
+        done[i] = 1;
+        order.push(i);
+        if (dfs()) return true;
+        order.pop();
+        done[i] = 0;
+        this.place(u, from);
+      }
+      failed.add(key);
+      return false;
+    };
+    if (!dfs()) {
+      this.restore(final);
+      return null;
+    }
+    for (const u of pending) this.place(u, this.home(u));
+    const steps: Step[] = [];
+    for (const i of order) {
+      const u = pending[i];
+      const from = this.where(u);
+      this.place(u, target.get(u)!);
+      steps.push({ vms: [...state.units[u]], from, to: target.get(u)!, kind: 'balance', reason: null });
+    }
+    return steps;
   }
 
   /**

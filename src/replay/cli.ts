@@ -1,0 +1,96 @@
+// npm run replay -- --trace <csv> --hosts <n> [--vms <n>] [--steps <n>] [--threshold <L>] [--json <file>]
+// Replays a trace day through the real services for our balancer, no balancing and the simple greedy
+// baseline, and prints the report as a table, then as JSON.
+import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_TRACE_FILE, loadTrace, tracesFolder } from '../simulator/trace';
+import { formatReportTable, STRATEGIES, Strategy } from './replay-report';
+import { runReplay } from './replay-runner';
+
+const USAGE = `Usage: npm run replay -- [options]
+  --trace <csv>        PlanetLab-format trace (default: traces/${DEFAULT_TRACE_FILE})
+  --hosts <n>          hosts in the cluster (default 40)
+  --vms <n>            VMs, one per trace row, spread over the file (default: every row)
+  --steps <n>          5-minute steps to replay from the start of the day (default: the whole trace)
+  --threshold <L>      migration threshold 1..5: the report's target and ours (default 3)
+  --policy <json>      changes to the policy ours runs with, e.g. '{"demandWindowSeconds":1800}'
+  --strategies <list>  comma-separated subset of ${STRATEGIES.join(',')} (default: all)
+  --series             add each strategy's per-step imbalance and busiest host to the JSON
+  --json <file>        also write the JSON report to this file
+  --help`;
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+function parsePolicy(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`--policy must be a JSON object, got "${text}"`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`--policy must be a JSON object, got "${text}"`);
+  return value as Record<string, unknown>;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      trace: { type: 'string' },
+      hosts: { type: 'string' },
+      vms: { type: 'string' },
+      steps: { type: 'string' },
+      threshold: { type: 'string' },
+      strategies: { type: 'string' },
+      policy: { type: 'string' },
+      json: { type: 'string' },
+      series: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const tracePath = values.trace ? resolve(values.trace) : resolve(tracesFolder(), DEFAULT_TRACE_FILE);
+  const strategies = values.strategies?.split(',').map((s) => s.trim()) as Strategy[] | undefined;
+  const unknown = strategies?.filter((s) => !(STRATEGIES as readonly string[]).includes(s)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown strategies: ${unknown.join(', ')} (known: ${STRATEGIES.join(', ')})`);
+  const report = await runReplay({
+    trace: loadTrace(tracePath),
+    traceName: basename(tracePath),
+    hosts: positiveInt('hosts', values.hosts) ?? 40,
+    vms: positiveInt('vms', values.vms),
+    steps: positiveInt('steps', values.steps),
+    threshold: positiveInt('threshold', values.threshold) ?? 3,
+    strategies,
+    series: values.series ?? false,
+    policy: values.policy ? parsePolicy(values.policy) : undefined,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const json = JSON.stringify(report, null, 2);
+  console.log(formatReportTable(report));
+  console.log('');
+  console.log(json);
+  if (values.json) writeFileSync(values.json, `${json}\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  process.env.TZ ??= 'UTC';
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(`replay: ${err.message}`);
+      console.error(USAGE);
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,132 @@
+import {
+  formatReportTable,
+  gibMoved,
+  median,
+  MigrationRecord,
+  overloadedHostMinutes,
+  parseReportTable,
+  peakHostCpu,
+  ReplayReport,
+  shareAboveTarget,
+  StepMeasurement,
+  summarizeStrategy,
+  timeAveragedImbalance,
+} from './replay-report';
+
+// Three 5-minute steps of a 3-host cluster, target 0.04.
+const steps: StepMeasurement[] = [
+  { imbalance: 0.05, target: 0.04, hostCpu: [0.5, 1.2, 0.95], hostMemory: [0.4, 0.4, 0.4] },
+  { imbalance: 0.03, target: 0.04, hostCpu: [0.91, 0.9, 1.0], hostMemory: [0.4, 0.4, 0.4] },
+  // Exactly at the target: not above it.
+  { imbalance: 0.04, target: 0.04, hostCpu: [1.01, 0.2, 0.3], hostMemory: [0.4, 0.4, 0.4] },
+];
+
+const migrations: MigrationRecord[] = [
+  { state: 'succeeded', memoryMib: 870 },
+  { state: 'succeeded', memoryMib: 1740 },
+  { state: 'succeeded', memoryMib: 613 },
+  { state: 'failed', memoryMib: 1740 },
+  { state: 'cancelled', memoryMib: 870 },
+];
+
+describe('replay report maths', () => {
+  it('averages the imbalance over time: (0.05 + 0.03 + 0.04) / 3', () => {
+    expect(timeAveragedImbalance(steps)).toBeCloseTo(0.04, 12);
+    expect(timeAveragedImbalance([])).toBe(0);
+  });
+
+  it('counts the share of steps strictly above the target: 1 of 3', () => {
+    expect(shareAboveTarget(steps)).toBeCloseTo(1 / 3, 12);
+    expect(shareAboveTarget([])).toBe(0);
+  });
+
+  it('counts host-minutes strictly above 100 % and 90 % of CPU', () => {
+    // > 100 %: 1.2 (step 1), 1.01 (step 3); 1.0 is not above → 2 host-steps × 5 min.
+    expect(overloadedHostMinutes(steps, 1.0, 5)).toBe(10);
+    // > 90 %: 1.2 and 0.95; 0.91 and 1.0 (0.9 is not above); 1.01 → 5 host-steps × 5 min.
+    expect(overloadedHostMinutes(steps, 0.9, 5)).toBe(25);
+    expect(overloadedHostMinutes(steps, 0.9, 1)).toBe(5);
+  });
+
+  it('finds the peak host CPU', () => {
+    expect(peakHostCpu(steps)).toBe(1.2);
+  });
+
+  it('sums the configured memory of succeeded migrations only: (870 + 1740 + 613) / 1024 GiB', () => {
+    expect(gibMoved(migrations)).toBeCloseTo(3223 / 1024, 12);
+    expect(gibMoved([])).toBe(0);
+  });
+
+  it('takes the median of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBe(0);
+  });
+
+  it('summarizes a strategy', () => {
+    const report = summarizeStrategy('ours', steps, migrations, 300, {
+      stepMs: [10, 30, 20],
+      phases: { ingest: [1, 1, 1], measure: [2, 2, 2], act: [3, 6, 9], drain: [0, 0, 3] },
+    });
+    expect(report).toEqual({
+      strategy: 'ours',
+      steps: 3,
+      meanImbalance: expect.closeTo(0.04, 12),
+      shareAboveTarget: expect.closeTo(1 / 3, 12),
+      hostMinutesOver100: 10,
+      hostMinutesOver90: 25,
+      peakHostCpu: 1.2,
+      migrations: 3,
+      failedMigrations: 2,
+      gibMoved: expect.closeTo(3223 / 1024, 12),
+      msPerStepMedian: 20,
+      msPerStepMean: 20,
+      msPerStepByPhase: { ingest: 1, measure: 2, act: 6, drain: 1 },
+    });
+  });
+
+  it('prints a table that parses back to the JSON figures, rounded', () => {
+    const ours = summarizeStrategy('ours', steps, migrations, 300, { stepMs: [12.4] });
+    const none = summarizeStrategy('none', steps, [], 300, { stepMs: [3] });
+    const report: ReplayReport = {
+      trace: 't.csv',
+      vms: 9,
+      hosts: 3,
+      steps: 3,
+      stepSeconds: 300,
+      threshold: 3,
+      target: 0.04,
+      policy: {},
+      strategies: [ours, none],
+      seconds: 1.25,
+    };
+    const text = formatReportTable(report);
+    expect(text.split('\n')[0]).toContain('9 VMs on 3 hosts, 3 steps of 5 min; threshold 3 (target I ≤ 0.0400)');
+    expect(parseReportTable(`noise before\n${text}\n\n{"json": "after"}`)).toEqual([
+      {
+        strategy: 'ours',
+        'mean I': '0.0400',
+        'above target': '33.3%',
+        'host-min >100%': '10',
+        'host-min >90%': '25',
+        'peak host CPU': '120.0%',
+        migrations: '3',
+        failed: '2',
+        'GiB moved': '3.1',
+        'ms/step': '12',
+      },
+      {
+        strategy: 'none',
+        'mean I': '0.0400',
+        'above target': '33.3%',
+        'host-min >100%': '10',
+        'host-min >90%': '25',
+        'peak host CPU': '120.0%',
+        migrations: '0',
+        failed: '0',
+        'GiB moved': '0.0',
+        'ms/step': '3',
+      },
+    ]);
+  });
+});
