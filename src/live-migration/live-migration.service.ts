@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Brackets, In, IsNull } from 'typeorm';
 import { Clock } from '../common/clock';
@@ -7,7 +8,6 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
-import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, MigrationTrigger } from './live-migration.entity';
@@ -36,6 +36,19 @@ export interface InFlightMigration {
   state: Extract<MigrationState, 'queued' | 'running'>;
 }
 
+interface EnqueueLookup {
+  vmName: string;
+  clusterId: string;
+  hostId: string;
+  memoryMib: number;
+  targetId: string | null;
+  targetName: string;
+  targetClusterId: string;
+  targetState: string;
+  activeId: string | null;
+  activeState: string | null;
+}
+
 const DEFAULT_PRIORITY: Record<MigrationTrigger, number> = { evacuation: 1, manual: 2, recommendation: 3 };
 /** How long a cancel request waits for a running migration's driver to stop before answering 202. */
 const CANCEL_WAIT_MS = 5000;
@@ -59,6 +72,8 @@ export class LiveMigrationService {
   async requestMove(dto: CreateMigrationDto): Promise<MigrationView> {
     const vm = await this.db.reader.findOne(VmEntity, { where: { id: dto.vmId } });
     if (!vm) throw DomainError.unprocessable(`VM ${dto.vmId} does not exist`, 'vmId');
+    const active = await this.db.reader.findOne(LiveMigrationEntity, { where: { vmId: vm.id, state: In([...ACTIVE_MIGRATION_STATES]) } });
+    if (active) throw alreadyMigrating(vm.name, active.id, active.state);
     const check = await this.balancer.checkMove(dto.vmId, dto.targetHostId);
     if (!check.allowed) {
       throw new DomainError(
@@ -85,56 +100,59 @@ export class LiveMigrationService {
    */
   async enqueue(request: MigrationRequest): Promise<LiveMigrationEntity> {
     const migration = await this.db.transaction(async (m) => {
-      const vm = await m.findOne(VmEntity, { where: { id: request.vmId } });
-      if (!vm) throw DomainError.unprocessable(`VM ${request.vmId} does not exist`, 'vmId');
-      const target = await m.findOne(HostEntity, { where: { id: request.targetHostId } });
-      if (!target) throw DomainError.unprocessable(`Host ${request.targetHostId} does not exist`, 'targetHostId');
-      if (target.clusterId !== vm.clusterId) {
-        throw DomainError.unprocessable(`Host ${target.name} is in another cluster than ${vm.name}`, 'targetHostId');
-      }
-      if (vm.hostId === target.id) throw DomainError.conflict(`${vm.name} already runs on ${target.name}`, 'targetHostId');
-      if (target.state !== 'connected') throw DomainError.conflict(`Host ${target.name} is ${target.state}`, 'targetHostId');
-      const active = await m.findOne(LiveMigrationEntity, { where: { vmId: vm.id, state: In([...ACTIVE_MIGRATION_STATES]) } });
-      if (active) {
-        throw new DomainError(
-          ErrorCode.Conflict,
-          `${vm.name} is already migrating (migration ${active.id} is ${active.state}); one migration per VM at a time`,
-          [{ field: 'vmId', message: `${vm.name} already has a ${active.state} migration` }],
-          { migrationId: active.id },
-        );
-      }
-      const now = this.clock.now();
-      return m.save(
-        m.create(LiveMigrationEntity, {
-          clusterId: vm.clusterId,
-          vmId: vm.id,
-          sourceHostId: vm.hostId,
-          targetHostId: target.id,
-          state: 'queued',
-          memoryMib: vm.memoryMib,
-          trigger: request.trigger,
-          reason: request.reason,
-          priority: request.priority ?? DEFAULT_PRIORITY[request.trigger],
-          recommendationId: request.recommendationId ?? null,
-          driver: this.dispatcher.driverName,
-          attempts: 0,
-          maxAttempts: this.dispatcher.maxAttempts,
-          createdAt: now,
-          updatedAt: now,
-          startedAt: null,
-          finishedAt: null,
-          nextAttemptAt: null,
-          cancelRequestedAt: null,
-          progressPercent: 0,
-          precopyRound: null,
-          copiedMib: 0,
-          remainingMib: null,
-          etaSeconds: null,
-          downtimeMs: null,
-          durationSeconds: null,
-          error: null,
-        }),
+      // One read for every check: this runs once per move of every balancing pass.
+      const [found]: EnqueueLookup[] = await m.query(
+        `SELECT v.name AS vmName, v.clusterId, v.hostId, v.memoryMib,
+                t.id AS targetId, t.name AS targetName, t.clusterId AS targetClusterId, t.state AS targetState,
+                a.id AS activeId, a.state AS activeState
+           FROM vms v
+           LEFT JOIN hosts t ON t.id = ?
+           LEFT JOIN live_migrations a ON a.id = (SELECT id FROM live_migrations WHERE vmId = v.id AND state IN ('queued', 'running') LIMIT 1)
+          WHERE v.id = ?`,
+        [request.targetHostId, request.vmId],
       );
+      if (!found) throw DomainError.unprocessable(`VM ${request.vmId} does not exist`, 'vmId');
+      if (found.targetId === null) throw DomainError.unprocessable(`Host ${request.targetHostId} does not exist`, 'targetHostId');
+      if (found.targetClusterId !== found.clusterId) {
+        throw DomainError.unprocessable(`Host ${found.targetName} is in another cluster than ${found.vmName}`, 'targetHostId');
+      }
+      if (found.hostId === found.targetId) throw DomainError.conflict(`${found.vmName} already runs on ${found.targetName}`, 'targetHostId');
+      if (found.targetState !== 'connected') throw DomainError.conflict(`Host ${found.targetName} is ${found.targetState}`, 'targetHostId');
+      if (found.activeId !== null) throw alreadyMigrating(found.vmName, found.activeId, found.activeState!);
+      const now = this.clock.now();
+      const row: LiveMigrationEntity = {
+        id: randomUUID(),
+        clusterId: found.clusterId,
+        vmId: request.vmId,
+        sourceHostId: found.hostId,
+        targetHostId: found.targetId,
+        state: 'queued',
+        memoryMib: found.memoryMib,
+        trigger: request.trigger,
+        reason: request.reason,
+        priority: request.priority ?? DEFAULT_PRIORITY[request.trigger],
+        recommendationId: request.recommendationId ?? null,
+        driver: this.dispatcher.driverName,
+        attempts: 0,
+        maxAttempts: this.dispatcher.maxAttempts,
+        createdAt: now,
+        updatedAt: now,
+        startedAt: null,
+        finishedAt: null,
+        nextAttemptAt: null,
+        cancelRequestedAt: null,
+        progressPercent: 0,
+        precopyRound: null,
+        copiedMib: 0,
+        remainingMib: null,
+        etaSeconds: null,
+        downtimeMs: null,
+        durationSeconds: null,
+        error: null,
+        version: 1,
+      };
+      await m.createQueryBuilder().insert().into(LiveMigrationEntity).values(row).updateEntity(false).execute();
+      return row;
     });
     this.logger.log(
       {
@@ -199,11 +217,12 @@ export class LiveMigrationService {
         this.dispatcher.abort(id);
         await Promise.race([this.dispatcher.settled(id), delay(CANCEL_WAIT_MS, undefined, { ref: false })]);
         const after = await this.get(id);
+        if (after.state === 'queued') continue; // The attempt failed meanwhile and was queued for a retry.
         return { migration: after, final: after.state !== 'running' };
       }
       throw new DomainError(
         ErrorCode.Conflict,
-        `Migration ${id} has already ${current.state}; only queued or running migrations can be cancelled`,
+        `Migration ${id} already ended (${current.state}); only queued or running migrations can be cancelled`,
         [{ field: 'state', message: `the migration is ${current.state}` }],
       );
     }
@@ -224,4 +243,13 @@ export class LiveMigrationService {
       state: r.state as InFlightMigration['state'],
     }));
   }
+}
+
+function alreadyMigrating(vmName: string, migrationId: string, state: string): DomainError {
+  return new DomainError(
+    ErrorCode.Conflict,
+    `${vmName} is already migrating (migration ${migrationId} is ${state}); one migration per VM at a time`,
+    [{ field: 'vmId', message: `${vmName} already has a ${state} migration` }],
+    { migrationId },
+  );
 }

@@ -1,6 +1,7 @@
 // Runs the queue: starts queued migrations as slots free up, drives each through its driver outside
 // any transaction, records the outcome, retries transient failures, and settles what a crash left running.
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
@@ -17,6 +18,7 @@ import {
 } from './drivers';
 import { LiveMigrationEntity, MigrationState } from './live-migration.entity';
 import { engineSettings, MIGRATION_DRIVER, MigrationEngineSettings } from './migration-settings';
+import { CommitGroup } from './commit-group';
 import { retryDelayMs, SlotBook, SlotClaim } from './slots';
 
 /** Candidates read per look at the queue; more are read while some of them could start. */
@@ -25,6 +27,10 @@ const CANDIDATES_PER_READ = 64;
 const RECOVERY_CONCURRENCY = 8;
 /** The dirty rate handed to the driver is the mean over this window of the VM's samples. */
 const DIRTY_RATE_WINDOW_MS = 300_000;
+/** Tries at recording the end of an attempt before leaving it to the next start's reconciliation. */
+const END_WRITE_ATTEMPTS = 5;
+const TARGET_DELETED =
+  'the driver finished, but the target host was deleted from the inventory meanwhile: the VM stays recorded on its source until the next inventory sync';
 
 interface RunningMigration {
   claim: SlotClaim;
@@ -40,6 +46,26 @@ interface RunningMigration {
 }
 
 type Failure = { error: string; transient: boolean };
+
+type VmRef = Pick<VmEntity, 'id' | 'name' | 'clusterId' | 'hostId' | 'memoryMib'>;
+type HostRef = Pick<HostEntity, 'id' | 'name' | 'state' | 'migrationGbps'>;
+
+interface WithParties {
+  migration: LiveMigrationEntity;
+  vm: VmRef | null;
+  source: HostRef | null;
+  target: HostRef | null;
+}
+
+interface Claimed {
+  migration: LiveMigrationEntity;
+  attempt: number;
+  vm: VmRef;
+  source: HostRef;
+  target: HostRef;
+}
+
+type Write = (m: EntityManager) => Promise<unknown>;
 
 /** Values written when an attempt ends, whatever its outcome: no estimate survives it. */
 const ATTEMPT_OVER = { etaSeconds: null, remainingMib: null } as const;
@@ -59,6 +85,9 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   private poller: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAtMs = Infinity;
+  /** Ends of migrations, and progress, each group-committed: a burst costs one transaction. */
+  private readonly endings: CommitGroup<Write>;
+  private readonly progressWrites: CommitGroup<Write>;
 
   constructor(
     private readonly db: Database,
@@ -68,6 +97,12 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   ) {
     this.settings = engineSettings(config);
     this.slots = new SlotBook({ perHost: this.settings.maxPerHost, perCluster: this.settings.maxPerCluster });
+    const inOneTransaction = (writes: Write[]) =>
+      this.db.transaction(async (m) => {
+        for (const write of writes) await write(m);
+      });
+    this.endings = new CommitGroup(inOneTransaction);
+    this.progressWrites = new CommitGroup(inOneTransaction);
   }
 
   get driverName(): string {
@@ -99,6 +134,8 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     await this.refilling;
     for (const run of this.running.values()) run.controller.abort();
     await Promise.all([...this.running.values()].map((run) => run.settled));
+    await this.progressWrites.drain();
+    await this.endings.drain();
   }
 
   /** Something was queued or freed: look at the queue soon. */
@@ -170,65 +207,88 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
           ORDER BY priority, createdAt, id LIMIT ?`,
         params,
       );
-      let progressed = false;
+      const startable: SlotClaim[] = [];
       for (const candidate of candidates) {
-        if (!this.accepting) return;
-        if (this.slots.blocker(candidate)) continue;
+        if (!this.accepting || this.slots.blocker(candidate)) continue;
         this.slots.take(candidate);
-        const started = await this.start(candidate).catch((err) => {
-          this.slots.release(candidate.id);
-          throw err;
-        });
-        if (!started) this.slots.release(candidate.id);
-        progressed = true;
+        startable.push(candidate);
       }
-      if (candidates.length < CANDIDATES_PER_READ || !progressed) return;
+      if (startable.length > 0) {
+        let claimed: Map<string, Claimed>;
+        try {
+          claimed = await this.claim(startable);
+        } catch (err) {
+          for (const c of startable) this.slots.release(c.id);
+          throw err;
+        }
+        for (const c of startable) {
+          const started = claimed.get(c.id);
+          if (started) this.launch(c, started);
+          else this.slots.release(c.id);
+        }
+      }
+      if (candidates.length < CANDIDATES_PER_READ || startable.length === 0 || !this.accepting) return;
     }
   }
 
-  /** Claims a queued migration (queued → running) and sets it going; false if it could not start. */
-  private async start(claim: SlotClaim): Promise<boolean> {
+  /**
+   * Moves the given migrations from queued to running in one transaction; those that can no longer
+   * start (VM moved or deleted, target gone or not connected) fail instead, and those cancelled
+   * meanwhile are skipped.
+   */
+  private async claim(claims: SlotClaim[]): Promise<Map<string, Claimed>> {
     const now = this.clock.now();
+    const refused: [LiveMigrationEntity, string | null][] = [];
     const claimed = await this.db.transaction(async (m) => {
-      const migration = await m.findOne(LiveMigrationEntity, { where: { id: claim.id } });
-      if (!migration || migration.state !== 'queued') return undefined;
-      const { vm, source, target } = await this.loadParties(m, migration);
-      const refusal = startRefusal(migration, vm, source, target);
-      if (refusal) {
-        await m.update(
-          LiveMigrationEntity,
-          { id: migration.id, state: 'queued' },
-          { state: 'failed', finishedAt: now, updatedAt: now, nextAttemptAt: null, error: refusal, ...ATTEMPT_OVER },
-        );
-        this.logState(migration, 'failed', { error: refusal });
-        return undefined;
+      const result = new Map<string, Claimed>();
+      const found = await this.withParties(m, claims.map((c) => c.id));
+      for (const { migration, vm, source, target } of found) {
+        if (migration.state !== 'queued') continue;
+        if (migration.cancelRequestedAt !== null) {
+          // Asked to cancel while an attempt was ending and went back to the queue.
+          await m.update(
+            LiveMigrationEntity,
+            { id: migration.id, state: 'queued' },
+            { state: 'cancelled', finishedAt: now, updatedAt: now, nextAttemptAt: null, ...ATTEMPT_OVER },
+          );
+          refused.push([migration, null]);
+          continue;
+        }
+        const refusal = startRefusal(migration, vm, source, target);
+        if (refusal) {
+          await m.update(
+            LiveMigrationEntity,
+            { id: migration.id, state: 'queued' },
+            { state: 'failed', finishedAt: now, updatedAt: now, nextAttemptAt: null, error: refusal, ...ATTEMPT_OVER },
+          );
+          refused.push([migration, refusal]);
+          continue;
+        }
+        result.set(migration.id, { migration, attempt: migration.attempts + 1, vm: vm!, source: source!, target: target! });
       }
-      const attempt = migration.attempts + 1;
-      await m.update(
-        LiveMigrationEntity,
-        { id: migration.id, state: 'queued' },
-        {
-          state: 'running',
-          attempts: attempt,
-          startedAt: now,
-          finishedAt: null,
-          nextAttemptAt: null,
-          updatedAt: now,
-          driver: this.driver.name,
-          progressPercent: 0,
-          precopyRound: 0,
-          copiedMib: 0,
-          remainingMib: null,
-          etaSeconds: null,
-        },
-      );
-      return { migration, attempt, vm: vm!, source: source!, target: target! };
+      const ids = [...result.keys()];
+      if (ids.length > 0) {
+        await m.query(
+          `UPDATE live_migrations SET state = 'running', attempts = attempts + 1, startedAt = ?, finishedAt = NULL,
+             nextAttemptAt = NULL, updatedAt = ?, driver = ?, progressPercent = 0, precopyRound = 0, copiedMib = 0,
+             remainingMib = NULL, etaSeconds = NULL, version = version + 1
+           WHERE state = 'queued' AND id IN (${ids.map(() => '?').join(',')})`,
+          [now, now, this.driver.name, ...ids],
+        );
+      }
+      return result;
     });
-    if (!claimed) return false;
-    const { migration, attempt, vm, source, target } = claimed;
-    // Left `running`: the next start reconciles it like any migration a crash interrupted.
-    if (this.stopping) return true;
+    for (const [migration, error] of refused) {
+      if (error === null) this.logState(migration, 'cancelled');
+      else this.logState(migration, 'failed', { error });
+    }
+    return claimed;
+  }
 
+  /** Runs a claimed migration through the driver; its slots are freed once its end is recorded. */
+  private launch(claim: SlotClaim, { migration, attempt, vm, source, target }: Claimed): void {
+    // Left `running`: the next start reconciles it like any migration a crash interrupted.
+    if (this.stopping) return;
     const run: RunningMigration = {
       claim,
       attempt,
@@ -246,21 +306,22 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     }
     this.logState(migration, 'running', { attempt, sourceHostId: source.id, targetHostId: target.id });
     run.settled = this.execute(run, migration, vm, source, target)
-      .catch((err) => this.logger.error({ err, migrationId: claim.id }, 'migration bookkeeping failed'))
+      .catch((err) =>
+        this.logger.error({ err, migrationId: claim.id }, 'could not record the end of a migration; it is reconciled at the next start'),
+      )
       .finally(() => {
         this.running.delete(claim.id);
         this.slots.release(claim.id);
         void this.refill();
       });
-    return true;
   }
 
   private async execute(
     run: RunningMigration,
     migration: LiveMigrationEntity,
-    vm: VmEntity,
-    source: HostEntity,
-    target: HostEntity,
+    vm: VmRef,
+    source: HostRef,
+    target: HostRef,
   ): Promise<void> {
     const job = this.jobFor(migration, vm, source, target, await this.dirtyRate(vm));
     const deadline = setTimeout(() => {
@@ -294,7 +355,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     let failure: Failure;
     if (run.timedOut) {
       failure = {
-        error: `timed out: attempt ${run.attempt} did not finish within ${Math.round(this.settings.attemptLimitMs / 100) / 10} s of real time; the VM stays on its source`,
+        error: `timed out: attempt ${run.attempt} did not finish within ${this.settings.attemptLimitText}; the VM stays on its source`,
         transient: false,
       };
     } else if (outcome.status === 'cancelled') {
@@ -319,14 +380,28 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     }
   }
 
-  /** The VM changes host in the same transaction that marks the migration succeeded. */
+  /**
+   * The VM changes host in the same transaction that marks the migration succeeded. If the target
+   * was deleted from the inventory meanwhile, the VM cannot be recorded there: the migration fails,
+   * saying so, and the VM stays recorded on its source until the next inventory sync.
+   */
   private async succeed(
     migration: LiveMigrationEntity,
-    outcome: Extract<MigrationOutcome, { status: 'succeeded' }>,
+    outcome: Extract<MigrationOutcome, { status: 'succeeded' }> | null,
     note: string | null = null,
   ): Promise<void> {
     const now = this.clock.now();
-    await this.db.transaction(async (m) => {
+    let targetGone = false;
+    await this.recordEnd(async (m) => {
+      targetGone = (await m.query('SELECT 1 FROM hosts WHERE id = ?', [migration.targetHostId])).length === 0;
+      if (targetGone) {
+        await m.update(
+          LiveMigrationEntity,
+          { id: migration.id, state: 'running' },
+          { state: 'failed', finishedAt: now, updatedAt: now, error: TARGET_DELETED, ...ATTEMPT_OVER },
+        );
+        return;
+      }
       await this.moveVm(m, migration);
       await m.update(
         LiveMigrationEntity,
@@ -336,21 +411,26 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
           finishedAt: now,
           updatedAt: now,
           progressPercent: 100,
-          precopyRound: Math.max(0, outcome.rounds - 1),
-          copiedMib: outcome.copiedMib,
           remainingMib: 0,
           etaSeconds: 0,
-          downtimeMs: outcome.downtimeMs,
-          durationSeconds: outcome.durationSeconds,
+          ...(outcome
+            ? {
+                precopyRound: Math.max(0, outcome.rounds - 1),
+                copiedMib: outcome.copiedMib,
+                downtimeMs: outcome.downtimeMs,
+                durationSeconds: outcome.durationSeconds,
+              }
+            : {}),
           error: note,
         },
       );
     });
-    this.logState(migration, 'succeeded', { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds });
+    if (targetGone) this.logState(migration, 'failed', { error: TARGET_DELETED });
+    else this.logState(migration, 'succeeded', outcome ? { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds } : { note });
   }
 
   private async moveVm(m: EntityManager, migration: LiveMigrationEntity): Promise<void> {
-    const vm = await m.findOne(VmEntity, { where: { id: migration.vmId } });
+    const [vm]: { hostId: string }[] = await m.query('SELECT hostId FROM vms WHERE id = ?', [migration.vmId]);
     if (!vm) {
       this.logger.warn({ migrationId: migration.id, vmId: migration.vmId }, 'migrated VM was deleted meanwhile; nothing to move');
       return;
@@ -358,16 +438,16 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     if (vm.hostId === migration.targetHostId) return;
     if (vm.hostId !== migration.sourceHostId) {
       this.logger.warn(
-        { migrationId: migration.id, vmId: vm.id, recordedHostId: vm.hostId },
+        { migrationId: migration.id, vmId: migration.vmId, recordedHostId: vm.hostId },
         'VM was recorded on another host than the migration source; the driver put it on the target',
       );
     }
-    await m.update(VmEntity, { id: vm.id }, { hostId: migration.targetHostId });
+    await m.update(VmEntity, { id: migration.vmId }, { hostId: migration.targetHostId });
   }
 
   private async endAs(migration: LiveMigrationEntity, state: 'failed' | 'cancelled', error: string | null): Promise<void> {
     const now = this.clock.now();
-    await this.db.transaction((m) =>
+    await this.recordEnd((m) =>
       m.update(
         LiveMigrationEntity,
         { id: migration.id, state: 'running' },
@@ -380,7 +460,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   /** Back to the queue; it may start again from `nextAttemptAt` (null: as soon as a slot is free). */
   private async retryLater(migration: LiveMigrationEntity, nextAttemptAt: number | null, error: string): Promise<void> {
     const now = this.clock.now();
-    await this.db.transaction((m) =>
+    await this.recordEnd((m) =>
       m.update(
         LiveMigrationEntity,
         { id: migration.id, state: 'running' },
@@ -395,6 +475,23 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     if (nextAttemptAt !== null) this.wakeAt(nextAttemptAt);
   }
 
+  /**
+   * The end of an attempt must reach the database, or the migration would look running until the
+   * next start: a failed write (the disk busy or full) is tried again a few times.
+   */
+  private async recordEnd(write: Write): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.endings.add(write);
+        return;
+      } catch (err) {
+        if (attempt >= END_WRITE_ATTEMPTS) throw err;
+        this.logger.warn({ err }, 'could not record the end of a migration; trying again');
+        await delay(250 * attempt);
+      }
+    }
+  }
+
   /** At most one progress write per migration every progressWriteIntervalMs, never two at once. */
   private onProgress(run: RunningMigration, progress: MigrationProgress): void {
     run.latest = progress;
@@ -402,8 +499,8 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     if (run.writing || nowMs - run.lastWriteMs < this.settings.progressWriteIntervalMs) return;
     run.lastWriteMs = nowMs;
     const p = progress;
-    run.writing = this.db
-      .transaction((m) =>
+    run.writing = this.progressWrites
+      .add((m) =>
         m.update(
           LiveMigrationEntity,
           { id: run.claim.id, state: 'running', attempts: run.attempt },
@@ -459,7 +556,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   }
 
   private async recoverOne(migration: LiveMigrationEntity): Promise<void> {
-    const { vm, source, target } = await this.loadParties(this.db.reader, migration);
+    const [{ vm, source, target }] = await this.withParties(this.db.reader, [migration.id]);
     let location: VmLocation;
     let missing: string | null = null;
     if (vm && vm.hostId === migration.targetHostId) location = 'target';
@@ -471,11 +568,9 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     }
     const interrupted = `interrupted by a restart during attempt ${migration.attempts}`;
     if (location === 'target') {
-      await this.succeed(
-        migration,
-        { status: 'succeeded', downtimeMs: migration.downtimeMs ?? 0, rounds: (migration.precopyRound ?? 0) + 1, copiedMib: migration.copiedMib, durationSeconds: migration.durationSeconds ?? 0 },
-        `${interrupted}; the ${this.driver.name} driver found the VM on the target`,
-      );
+      const who = vm?.hostId === migration.targetHostId ? 'the inventory already had' : `the ${this.driver.name} driver found`;
+      // Downtime and duration were not seen: they stay unknown.
+      await this.succeed(migration, null, `${interrupted}; ${who} the VM on the target`);
     } else if (location === 'source') {
       if (migration.cancelRequestedAt !== null) {
         await this.endAs(migration, 'cancelled', `${interrupted}; cancelled as asked, the VM stayed on its source`);
@@ -498,20 +593,42 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
 
   // ---- helpers -----------------------------------------------------------------------------------
 
-  private async loadParties(m: EntityManager, migration: LiveMigrationEntity) {
-    const [vm, source, target] = await Promise.all([
-      m.findOne(VmEntity, { where: { id: migration.vmId } }),
-      m.findOne(HostEntity, { where: { id: migration.sourceHostId } }),
-      m.findOne(HostEntity, { where: { id: migration.targetHostId } }),
-    ]);
-    return { vm, source, target };
+  /** The migrations with their VM and hosts (null where deleted), in one read. */
+  private async withParties(m: EntityManager, ids: string[]): Promise<WithParties[]> {
+    const out: WithParties[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows: Record<string, any>[] = await m.query(
+        `SELECT m.*,
+                v.id AS vm_id, v.name AS vm_name, v.clusterId AS vm_clusterId, v.hostId AS vm_hostId, v.memoryMib AS vm_memoryMib,
+                s.id AS source_id, s.name AS source_name, s.state AS source_state, s.migrationGbps AS source_migrationGbps,
+                t.id AS target_id, t.name AS target_name, t.state AS target_state, t.migrationGbps AS target_migrationGbps
+           FROM live_migrations m
+           LEFT JOIN vms v ON v.id = m.vmId
+           LEFT JOIN hosts s ON s.id = m.sourceHostId
+           LEFT JOIN hosts t ON t.id = m.targetHostId
+          WHERE m.id IN (${chunk.map(() => '?').join(',')})`,
+        chunk,
+      );
+      for (const row of rows) {
+        const pick = <T>(prefix: string, keys: string[]): T | null =>
+          row[`${prefix}_id`] === null ? null : (Object.fromEntries(keys.map((k) => [k, row[`${prefix}_${k}`]])) as T);
+        out.push({
+          migration: row as unknown as LiveMigrationEntity,
+          vm: pick<VmRef>('vm', ['id', 'name', 'clusterId', 'hostId', 'memoryMib']),
+          source: pick<HostRef>('source', ['id', 'name', 'state', 'migrationGbps']),
+          target: pick<HostRef>('target', ['id', 'name', 'state', 'migrationGbps']),
+        });
+      }
+    }
+    return out;
   }
 
   private jobFor(
     migration: LiveMigrationEntity,
-    vm: VmEntity,
-    source: HostEntity,
-    target: HostEntity,
+    vm: VmRef,
+    source: HostRef,
+    target: HostRef,
     dirtyRateMibPerSecond?: number,
   ): MigrationJob {
     const linkMibPerSecond = gbpsToMibPerSecond(Math.min(source.migrationGbps, target.migrationGbps));
@@ -527,7 +644,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   }
 
   /** Mean dirty rate of the VM's recent samples, when it reports one. */
-  private async dirtyRate(vm: VmEntity): Promise<number | undefined> {
+  private async dirtyRate(vm: VmRef): Promise<number | undefined> {
     const [row] = await this.db.reader.query(
       `SELECT AVG(memoryDirtyMibPerSecond) AS rate FROM samples
         WHERE clusterId = ? AND timestamp > ? AND subjectId = ? AND memoryDirtyMibPerSecond IS NOT NULL`,
@@ -547,9 +664,9 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
 /** Why a queued migration can no longer start, or null. Checked when it leaves the queue. */
 function startRefusal(
   migration: LiveMigrationEntity,
-  vm: VmEntity | null,
-  source: HostEntity | null,
-  target: HostEntity | null,
+  vm: VmRef | null,
+  source: HostRef | null,
+  target: HostRef | null,
 ): string | null {
   if (!vm) return 'its VM was deleted while the migration was queued';
   if (!target) return 'its target host was deleted while the migration was queued';

@@ -17,6 +17,8 @@ export interface MigrationEngineSettings {
   retryBackoffSeconds: number;
   /** Real milliseconds after which the engine aborts an attempt as timed out. */
   attemptLimitMs: number;
+  /** The same limit in words, for the error of a timed-out attempt. */
+  attemptLimitText: string;
   /** At most one progress write per migration this often. */
   progressWriteIntervalMs: number;
   /** How often the dispatcher looks at the queue when nothing woke it (rows written by others, retries due). */
@@ -29,7 +31,12 @@ export function engineSettings(config: AppConfig): MigrationEngineSettings {
     ? Math.max(MIN_ATTEMPT_LIMIT_MS, (config.get('MIGRATION_TIME_LIMIT_SECONDS') * 1000) / config.get('MIGRATION_TIME_SCALE'))
     : // The command driver enforces its own timeout; this only catches a driver that never returns.
       (config.get('MIGRATION_COMMAND_TIMEOUT_SECONDS') + COMMAND_KILL_GRACE_SECONDS + 5) * 1000;
+  const scale = config.get('MIGRATION_TIME_SCALE');
+  const attemptLimitText = simulated
+    ? `${config.get('MIGRATION_TIME_LIMIT_SECONDS')} simulated seconds (${attemptLimitMs / 1000} s of real time at time scale ${scale})`
+    : `${attemptLimitMs / 1000} s`;
   return {
+    attemptLimitText,
     maxPerHost: config.get('MIGRATION_MAX_PER_HOST'),
     maxPerCluster: config.get('MIGRATION_MAX_PER_CLUSTER'),
     maxAttempts: config.get('MIGRATION_MAX_ATTEMPTS'),
