@@ -87,6 +87,10 @@ describe('scheduler, recommendations and maintenance', () => {
     expect(events.body.items.map((e: { type: string }) => e.type)).toEqual(
       expect.arrayContaining(['recommendation.created', 'recommendation.applied', 'recommendation.dismissed']),
     );
+    const migrationEvents = await t.http.get('/api/v1/events').query({ clusterId: cluster.id, subjectId: applied.body.migrationId }).expect(200);
+    expect(migrationEvents.body.items.map((e: { type: string }) => e.type).reverse()).toEqual(['migration.queued', 'migration.started', 'migration.succeeded']);
+    const policyEvents = await t.http.get('/api/v1/events').query({ clusterId: cluster.id, type: 'policy' }).expect(200);
+    expect(policyEvents.body.items[0].message).toContain('automationLevel="manual"');
     // a new pass supersedes what is still pending
     await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201);
     const third = await t.http.get(`/api/v1/recommendations/${pending.body.items[2].id}`).expect(200);
@@ -263,5 +267,24 @@ describe('edge cases', () => {
     await createVm(t.http, cluster.id, host.id);
     const res = await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201);
     expect(res.body).toMatchObject({ status: 'completed', target: null });
+  });
+});
+
+describe('hosts with migrations in flight', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await createTestApp({ env: { ...FAST, MIGRATION_TIME_SCALE: 1 } })));
+  afterAll(() => t.close());
+
+  it('refuses to delete an empty host that a migration is heading to', async () => {
+    const cluster = await createCluster(t.http);
+    const a = await createHost(t.http, cluster.id, { ...HOST, name: 'a' });
+    const b = await createHost(t.http, cluster.id, { ...HOST, name: 'b' });
+    const vm = await createVm(t.http, cluster.id, a.id, { vcpus: 1, memoryMib: 16_384 }); // ~14 s at 10 Gbit/s
+    const migration = await t.http.post('/api/v1/migrations').send({ vmId: vm.id, targetHostId: b.id }).expect(201);
+    const refused = await t.http.delete(`/api/v1/hosts/${b.id}`).expect(409);
+    expect(refused.body.detail).toContain('migration');
+    await t.http.post(`/api/v1/migrations/${migration.body.id}/cancel`).expect((res) => expect([200, 202]).toContain(res.status));
+    await waitFor(async () => (await t.http.get(`/api/v1/migrations/${migration.body.id}`)).body.state === 'cancelled');
+    await t.http.delete(`/api/v1/hosts/${b.id}`).expect(204);
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
+import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
@@ -65,6 +66,15 @@ export class HostsService {
       const vms = await m.count(VmEntity, { where: { hostId: id } });
       if (vms > 0) {
         throw new DomainError(ErrorCode.InUse, `Host ${id} still runs ${vms} VM(s); migrate them away first`);
+      }
+      const migrating = await m.count(LiveMigrationEntity, {
+        where: [
+          { targetHostId: id, state: In([...ACTIVE_MIGRATION_STATES]) },
+          { sourceHostId: id, state: In([...ACTIVE_MIGRATION_STATES]) },
+        ],
+      });
+      if (migrating > 0) {
+        throw new DomainError(ErrorCode.InUse, `Host ${id} has ${migrating} migration(s) queued or running; wait or cancel them first`);
       }
       await m.delete(HostEntity, { id });
     });

@@ -10,7 +10,9 @@ import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
 import { VmEntity } from '../inventory/vm.entity';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
+import { EventsService } from '../events/events.service';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, MigrationTrigger } from './live-migration.entity';
+import { migrationEvent } from './migration-events';
 import { MigrationDispatcher } from './migration-dispatcher';
 import { toMigrationView } from './views';
 
@@ -63,6 +65,7 @@ export class LiveMigrationService {
     private readonly clock: Clock,
     private readonly dispatcher: MigrationDispatcher,
     private readonly balancer: BalancerService,
+    private readonly events: EventsService,
   ) {}
 
   /**
@@ -152,6 +155,10 @@ export class LiveMigrationService {
         version: 1,
       };
       await m.createQueryBuilder().insert().into(LiveMigrationEntity).values(row).updateEntity(false).execute();
+      await this.events.recordIn(
+        m,
+        migrationEvent(row, 'queued', `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`, { priority: row.priority }),
+      );
       return row;
     });
     this.logger.log(
@@ -198,13 +205,15 @@ export class LiveMigrationService {
       const current = await findOr404(this.db.reader, LiveMigrationEntity, id, 'Migration');
       const now = this.clock.now();
       if (current.state === 'queued') {
-        const result = await this.db.transaction((m) =>
-          m.update(
+        const result = await this.db.transaction(async (m) => {
+          const update = await m.update(
             LiveMigrationEntity,
             { id, state: 'queued' },
             { state: 'cancelled', finishedAt: now, updatedAt: now, nextAttemptAt: null, etaSeconds: null, remainingMib: null },
-          ),
-        );
+          );
+          if (update.affected) await this.events.recordIn(m, migrationEvent(current, 'cancelled', `Migration of VM ${current.vmId} cancelled while queued`));
+          return update;
+        });
         if (!result.affected) continue; // It started meanwhile.
         this.logger.log({ migrationId: id, clusterId: current.clusterId, vmId: current.vmId, state: 'cancelled' }, 'migration cancelled');
         return { migration: await this.get(id), final: true };

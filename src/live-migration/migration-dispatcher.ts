@@ -18,7 +18,9 @@ import {
 } from './drivers';
 import { LiveMigrationEntity, MigrationState } from './live-migration.entity';
 import { engineSettings, MIGRATION_DRIVER, MigrationEngineSettings } from './migration-settings';
+import { EventsService } from '../events/events.service';
 import { CommitGroup } from './commit-group';
+import { migrationEvent } from './migration-events';
 import { retryDelayMs, SlotBook, SlotClaim } from './slots';
 
 /** Candidates read per look at the queue; more are read while some of them could start. */
@@ -94,6 +96,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     private readonly clock: Clock,
     config: AppConfig,
     @Inject(MIGRATION_DRIVER) private readonly driver: MigrationDriver,
+    private readonly events: EventsService,
   ) {
     this.settings = engineSettings(config);
     this.slots = new SlotBook({ perHost: this.settings.maxPerHost, perCluster: this.settings.maxPerCluster });
@@ -251,6 +254,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
             { id: migration.id, state: 'queued' },
             { state: 'cancelled', finishedAt: now, updatedAt: now, nextAttemptAt: null, ...ATTEMPT_OVER },
           );
+          await this.events.recordIn(m, migrationEvent(migration, 'cancelled', `Migration of ${vm?.name ?? migration.vmId} cancelled`));
           refused.push([migration, null]);
           continue;
         }
@@ -261,10 +265,15 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
             { id: migration.id, state: 'queued' },
             { state: 'failed', finishedAt: now, updatedAt: now, nextAttemptAt: null, error: refusal, ...ATTEMPT_OVER },
           );
+          await this.events.recordIn(m, migrationEvent(migration, 'failed', `Migration of ${vm?.name ?? migration.vmId} could not start: ${refusal}`));
           refused.push([migration, refusal]);
           continue;
         }
         result.set(migration.id, { migration, attempt: migration.attempts + 1, vm: vm!, source: source!, target: target! });
+        await this.events.recordIn(
+          m,
+          migrationEvent(migration, 'started', `${vm!.name} is migrating from ${source!.name} to ${target!.name} (attempt ${migration.attempts + 1}): ${migration.reason}`),
+        );
       }
       const ids = [...result.keys()];
       if (ids.length > 0) {
@@ -400,9 +409,19 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
           { id: migration.id, state: 'running' },
           { state: 'failed', finishedAt: now, updatedAt: now, error: TARGET_DELETED, ...ATTEMPT_OVER },
         );
+        await this.events.recordIn(m, migrationEvent(migration, 'failed', `Migration of VM ${migration.vmId} failed: ${TARGET_DELETED}`));
         return;
       }
       await this.moveVm(m, migration);
+      await this.events.recordIn(
+        m,
+        migrationEvent(
+          migration,
+          'succeeded',
+          `Migration of VM ${migration.vmId} succeeded${outcome ? ` in ${outcome.durationSeconds.toFixed(1)} s, ${Math.round(outcome.downtimeMs)} ms switch-over` : ''}`,
+          outcome ? { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds } : {},
+        ),
+      );
       await m.update(
         LiveMigrationEntity,
         { id: migration.id, state: 'running' },
@@ -447,26 +466,28 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
 
   private async endAs(migration: LiveMigrationEntity, state: 'failed' | 'cancelled', error: string | null): Promise<void> {
     const now = this.clock.now();
-    await this.recordEnd((m) =>
-      m.update(
+    await this.recordEnd(async (m) => {
+      await m.update(
         LiveMigrationEntity,
         { id: migration.id, state: 'running' },
         { state, finishedAt: now, updatedAt: now, error, ...ATTEMPT_OVER },
-      ),
-    );
+      );
+      await this.events.recordIn(m, migrationEvent(migration, state, `Migration of VM ${migration.vmId} ${state}${error ? `: ${error}` : ''}; it stays on its source`));
+    });
     this.logState(migration, state, error ? { error } : {});
   }
 
   /** Back to the queue; it may start again from `nextAttemptAt` (null: as soon as a slot is free). */
   private async retryLater(migration: LiveMigrationEntity, nextAttemptAt: number | null, error: string): Promise<void> {
     const now = this.clock.now();
-    await this.recordEnd((m) =>
-      m.update(
+    await this.recordEnd(async (m) => {
+      await m.update(
         LiveMigrationEntity,
         { id: migration.id, state: 'running' },
         { state: 'queued', nextAttemptAt, updatedAt: now, error, progressPercent: 0, precopyRound: null, copiedMib: 0, ...ATTEMPT_OVER },
-      ),
-    );
+      );
+      await this.events.recordIn(m, migrationEvent(migration, 'retry', `Migration of VM ${migration.vmId} will be tried again: ${error}`));
+    });
     this.logState(migration, 'queued', {
       error,
       attempts: migration.attempts,

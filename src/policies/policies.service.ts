@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { withOverrides } from '../balancer/balancing-policy';
 import { assertVersion, findOr404 } from '../common/database-helpers';
 import { Database } from '../database/database.service';
+import { EventsService } from '../events/events.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { ClusterPolicyEntity } from './cluster-policy.entity';
 import { ClusterPolicy, DEFAULT_CLUSTER_POLICY } from './policy';
@@ -18,7 +19,10 @@ function definedFields(dto: object): Record<string, unknown> {
 
 @Injectable()
 export class PoliciesService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+  ) {}
 
   async get(clusterId: string): Promise<ClusterPolicyView> {
     await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
@@ -41,6 +45,15 @@ export class PoliciesService {
       const row = await m.findOne(ClusterPolicyEntity, { where: { clusterId } });
       assertVersion({ version: row?.version ?? 0 }, dto.version, 'Policy');
       const saved = await m.save(row ? Object.assign(row, { settings }) : m.create(ClusterPolicyEntity, { clusterId, settings }));
+      const fields = Object.keys(settings);
+      await this.events.recordIn(m, {
+        clusterId,
+        subjectType: 'policy',
+        subjectId: clusterId,
+        type: 'policy.changed',
+        message: fields.length ? `Policy set: ${fields.map((f) => `${f}=${JSON.stringify(settings[f])}`).join(', ')}; defaults for the rest` : 'Policy reset to the defaults',
+        data: { settings, previous: row?.settings ?? {} },
+      });
       return { clusterId, policy: resolvePolicy(settings), overrides: settings, version: saved.version };
     });
   }
