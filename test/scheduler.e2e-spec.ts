@@ -152,6 +152,20 @@ describe('scheduler, recommendations and maintenance', () => {
     await waitFor(async () => (await t.http.get(`/api/v1/hosts/${hosts[0].id}`)).body.state === 'maintenance');
   });
 
+  it("keeps to the cluster policy's concurrency caps", async () => {
+    const { cluster } = await lopsided(t.http, 4, 16);
+    await setPolicy(t.http, cluster.id, { automationLevel: 'fully-automated', maxConcurrentPerHost: 1 });
+    const pass = await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201);
+    expect(pass.body.movesApplied).toBeGreaterThan(2);
+    await waitFor(() => drained(t.http, cluster.id));
+    const { body } = await t.http.get('/api/v1/migrations').query({ clusterId: cluster.id, limit: 1000 }).expect(200);
+    // every migration leaves the one loaded host: with a cap of 1 they never overlap
+    const spans = body.items
+      .map((m: { startedAt: string; finishedAt: string }) => [Date.parse(m.startedAt), Date.parse(m.finishedAt)])
+      .sort((x: number[], y: number[]) => x[0] - y[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
+  });
+
   it('runs overlapping pass requests one at a time', async () => {
     const { cluster } = await lopsided(t.http, 3, 9);
     const results = await Promise.all([0, 1, 2].map(() => t.http.post(`/api/v1/clusters/${cluster.id}/passes`)));

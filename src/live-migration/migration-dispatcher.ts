@@ -19,9 +19,10 @@ import {
 import { LiveMigrationEntity, MigrationState } from './live-migration.entity';
 import { engineSettings, MIGRATION_DRIVER, MigrationEngineSettings } from './migration-settings';
 import { EventsService } from '../events/events.service';
+import { ClusterPolicyEntity } from '../policies/cluster-policy.entity';
 import { CommitGroup } from './commit-group';
 import { migrationEvent } from './migration-events';
-import { retryDelayMs, SlotBook, SlotClaim } from './slots';
+import { retryDelayMs, SlotBook, SlotClaim, SlotLimits } from './slots';
 
 /** Candidates read per look at the queue; more are read while some of them could start. */
 const CANDIDATES_PER_READ = 64;
@@ -193,6 +194,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
    * have no free slot: a refill, so a migration starts as soon as one ends, not in batches.
    */
   private async fillFreeSlots(): Promise<void> {
+    this.slots.setClusterLimits(await this.policyCaps());
     for (;;) {
       const full = this.slots.full();
       const params: unknown[] = [this.clock.now()];
@@ -662,6 +664,22 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
       bandwidthMibPerSecond: () =>
         linkMibPerSecond / Math.max(1, this.slots.hostLoad(source.id), this.slots.hostLoad(target.id)),
     };
+  }
+
+  /** The concurrency caps cluster policies set (maxConcurrentPerHost / maxConcurrentPerCluster). */
+  private async policyCaps(): Promise<Map<string, SlotLimits>> {
+    const rows = await this.db.reader.find(ClusterPolicyEntity);
+    const caps = new Map<string, SlotLimits>();
+    for (const { clusterId, settings } of rows) {
+      const perHost = settings.maxConcurrentPerHost;
+      const perCluster = settings.maxConcurrentPerCluster;
+      if (typeof perHost !== 'number' && typeof perCluster !== 'number') continue;
+      caps.set(clusterId, {
+        perHost: typeof perHost === 'number' ? perHost : this.settings.maxPerHost,
+        perCluster: typeof perCluster === 'number' ? perCluster : this.settings.maxPerCluster,
+      });
+    }
+    return caps;
   }
 
   /** Mean dirty rate of the VM's recent samples, when it reports one. */

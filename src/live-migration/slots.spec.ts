@@ -28,6 +28,18 @@ describe('SlotBook', () => {
     expect(book.full().clusterIds).toEqual(['c1']);
   });
 
+  it("applies a cluster policy's own caps, the defaults elsewhere", () => {
+    const book = new SlotBook({ perHost: 4, perCluster: 16 });
+    book.setClusterLimits(new Map([['strict', { perHost: 1, perCluster: 2 }]]));
+    book.take(move('a', 'h1', 'h2', 'strict'));
+    expect(book.blocker(move('b', 'h1', 'h3', 'strict'))).toBe('the source host is at its cap');
+    expect(book.full().hostIds.sort()).toEqual(['h1', 'h2']);
+    book.take(move('b', 'h3', 'h4', 'strict'));
+    expect(book.blocker(move('c', 'h5', 'h6', 'strict'))).toBe('the cluster is at its cap');
+    book.take(move('d', 'x1', 'x2', 'relaxed'));
+    expect(book.blocker(move('e', 'x1', 'x3', 'relaxed'))).toBeNull();
+  });
+
   it('lets one migration per VM run at a time, and frees every slot on release', () => {
     const book = new SlotBook({ perHost: 1, perCluster: 1 });
     book.take(move('a', 'h1', 'h2', 'c1', 'vm'));

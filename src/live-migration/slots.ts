@@ -20,16 +20,30 @@ export class SlotBook {
   private readonly hosts = new Map<string, number>();
   private readonly clusters = new Map<string, number>();
   private readonly vms = new Set<string>();
+  /** Host → its cluster, for the host cap of the cluster's policy. */
+  private readonly hostCluster = new Map<string, string>();
+  private perClusterLimits = new Map<string, SlotLimits>();
 
-  constructor(private readonly limits: SlotLimits) {}
+  /** `defaults` apply to clusters whose policy sets no caps of its own. */
+  constructor(private readonly defaults: SlotLimits) {}
+
+  /** Caps set by cluster policies; takes effect for the next migration to start. */
+  setClusterLimits(limits: Map<string, SlotLimits>): void {
+    this.perClusterLimits = limits;
+  }
+
+  limitsOf(clusterId: string | undefined): SlotLimits {
+    return (clusterId && this.perClusterLimits.get(clusterId)) || this.defaults;
+  }
 
   /** Why the migration cannot start now, or null when it can. */
   blocker(claim: SlotClaim): string | null {
     if (this.held.has(claim.id)) return 'already running';
     if (this.vms.has(claim.vmId)) return 'its VM is already migrating';
-    if (this.clusterLoad(claim.clusterId) >= this.limits.perCluster) return 'the cluster is at its cap';
-    if (this.hostLoad(claim.sourceHostId) >= this.limits.perHost) return 'the source host is at its cap';
-    if (this.hostLoad(claim.targetHostId) >= this.limits.perHost) return 'the target host is at its cap';
+    const limits = this.limitsOf(claim.clusterId);
+    if (this.clusterLoad(claim.clusterId) >= limits.perCluster) return 'the cluster is at its cap';
+    if (this.hostLoad(claim.sourceHostId) >= limits.perHost) return 'the source host is at its cap';
+    if (this.hostLoad(claim.targetHostId) >= limits.perHost) return 'the target host is at its cap';
     return null;
   }
 
@@ -38,6 +52,8 @@ export class SlotBook {
     if (blocker) throw new Error(`migration ${claim.id} cannot take a slot: ${blocker}`);
     this.held.set(claim.id, claim);
     this.vms.add(claim.vmId);
+    this.hostCluster.set(claim.sourceHostId, claim.clusterId);
+    this.hostCluster.set(claim.targetHostId, claim.clusterId);
     bump(this.clusters, claim.clusterId, 1);
     bump(this.hosts, claim.sourceHostId, 1);
     bump(this.hosts, claim.targetHostId, 1);
@@ -64,8 +80,8 @@ export class SlotBook {
   /** Hosts and clusters with no free slot: nothing touching them can start. */
   full(): { hostIds: string[]; clusterIds: string[] } {
     return {
-      hostIds: [...this.hosts].filter(([, n]) => n >= this.limits.perHost).map(([id]) => id),
-      clusterIds: [...this.clusters].filter(([, n]) => n >= this.limits.perCluster).map(([id]) => id),
+      hostIds: [...this.hosts].filter(([id, n]) => n >= this.limitsOf(this.hostCluster.get(id)).perHost).map(([id]) => id),
+      clusterIds: [...this.clusters].filter(([id, n]) => n >= this.limitsOf(id).perCluster).map(([id]) => id),
     };
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { withOverrides } from '../balancer/balancing-policy';
 import { assertVersion, findOr404 } from '../common/database-helpers';
+import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
@@ -9,8 +10,12 @@ import { ClusterPolicy, DEFAULT_CLUSTER_POLICY } from './policy';
 import { ClusterPolicyDto, ClusterPolicyView, PutClusterPolicyDto } from './policy.dto';
 
 /** The defaults with the stored settings over them, then the request's what-if overrides. */
-export function resolvePolicy(stored: Record<string, unknown> = {}, overrides: ClusterPolicyDto = {}): ClusterPolicy {
-  return withOverrides(withOverrides({ ...DEFAULT_CLUSTER_POLICY }, stored as Partial<ClusterPolicy>), overrides as Partial<ClusterPolicy>);
+export function resolvePolicy(
+  stored: Record<string, unknown> = {},
+  overrides: ClusterPolicyDto = {},
+  defaults: ClusterPolicy = DEFAULT_CLUSTER_POLICY,
+): ClusterPolicy {
+  return withOverrides(withOverrides({ ...defaults }, stored as Partial<ClusterPolicy>), overrides as Partial<ClusterPolicy>);
 }
 
 function definedFields(dto: object): Record<string, unknown> {
@@ -19,27 +24,37 @@ function definedFields(dto: object): Record<string, unknown> {
 
 @Injectable()
 export class PoliciesService {
+  /** The migration engine's configured caps are the default concurrency of every cluster. */
+  private readonly defaults: ClusterPolicy;
+
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.defaults = {
+      ...DEFAULT_CLUSTER_POLICY,
+      maxConcurrentPerHost: config.get('MIGRATION_MAX_PER_HOST'),
+      maxConcurrentPerCluster: config.get('MIGRATION_MAX_PER_CLUSTER'),
+    };
+  }
 
   async get(clusterId: string): Promise<ClusterPolicyView> {
     await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
     const row = await this.db.reader.findOne(ClusterPolicyEntity, { where: { clusterId } });
-    return { clusterId, policy: resolvePolicy(row?.settings), overrides: row?.settings ?? {}, version: row?.version ?? 0 };
+    return { clusterId, policy: resolvePolicy(row?.settings, {}, this.defaults), overrides: row?.settings ?? {}, version: row?.version ?? 0 };
   }
 
   /** The policy in force, with what-if overrides on top (validated like a stored policy). */
   async resolve(clusterId: string, overrides?: ClusterPolicyDto): Promise<ClusterPolicy> {
     const row = await this.db.reader.findOne(ClusterPolicyEntity, { where: { clusterId } });
-    return resolvePolicy(row?.settings, overrides);
+    return resolvePolicy(row?.settings, overrides, this.defaults);
   }
 
   /** Replaces the policy: fields left out go back to their defaults. */
   put(clusterId: string, dto: PutClusterPolicyDto): Promise<ClusterPolicyView> {
     const settings = definedFields(dto);
-    resolvePolicy(settings);
+    resolvePolicy(settings, {}, this.defaults);
     return this.db.transaction(async (m) => {
       await findOr404(m, ClusterEntity, clusterId, 'Cluster');
       const row = await m.findOne(ClusterPolicyEntity, { where: { clusterId } });
@@ -54,7 +69,7 @@ export class PoliciesService {
         message: fields.length ? `Policy set: ${fields.map((f) => `${f}=${JSON.stringify(settings[f])}`).join(', ')}; defaults for the rest` : 'Policy reset to the defaults',
         data: { settings, previous: row?.settings ?? {} },
       });
-      return { clusterId, policy: resolvePolicy(settings), overrides: settings, version: saved.version };
+      return { clusterId, policy: resolvePolicy(settings, {}, this.defaults), overrides: settings, version: saved.version };
     });
   }
 }
