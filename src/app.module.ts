@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module';
 import { BalancerModule } from './balancer/balancer.module';
 import { ClockModule } from './common/clock';
 import { ProblemFilter } from './common/problem.filter';
@@ -29,11 +30,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        // Read and validated once; the validated values are not written back into process.env (so that
+        // apps built one after another in one process, as tests do, never see each other's settings).
         ConfigModule.forRoot({
           isGlobal: true,
           cache: true,
           ignoreEnvFile: true,
-          validate: (raw) => validateEnvironment({ ...raw, ...overrides }),
+          validatePredefined: false,
+          skipProcessEnv: true,
+          load: [() => ({ ...validateEnvironment({ ...process.env, ...overrides }) })],
         }),
         AppConfigModule,
         LoggerModule.forRootAsync({
@@ -50,6 +55,7 @@ export class AppModule {
         ClockModule,
         DatabaseModule,
         EventsModule,
+        AuthModule,
         HealthModule,
         InventoryModule,
         RulesModule,

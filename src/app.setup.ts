@@ -3,9 +3,13 @@ import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { problem, PROBLEM_CONTENT_TYPE } from './common/problem';
 import { createValidationPipe } from './common/validation';
+import { RequestTimeoutInterceptor } from './common/request-timeout.interceptor';
+import { AppConfig } from './config/app-config';
 
 export const API_PREFIX = 'api/v1';
 /** Large enough for a 10,000-VM inventory sync or 50,000 samples in one request. */
@@ -52,8 +56,29 @@ function checkBodyShape(req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
+/** helmet's headers everywhere; the Swagger UI at /docs needs inline scripts, so its pages go without a CSP. */
+function securityHeaders(): (req: Request, res: Response, next: NextFunction) => void {
+  const strict = helmet();
+  const docs = helmet({ contentSecurityPolicy: false });
+  return (req, res, next) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : strict)(req, res, next);
+}
+
 export function configureApp(app: NestExpressApplication): INestApplication {
+  const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
+  app.use(securityHeaders());
+  const origins = config
+    .get('CORS_ORIGINS')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  // Closed unless origins are configured: no Access-Control-* header is sent at all.
+  if (origins.length > 0) app.enableCors({ origin: origins, allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 });
+  const timeoutMs = config.get('REQUEST_TIMEOUT_SECONDS') * 1000;
+  const server = app.getHttpServer() as Server;
+  server.requestTimeout = timeoutMs;
+  server.headersTimeout = Math.min(timeoutMs, 60_000);
+  app.useGlobalInterceptors(new RequestTimeoutInterceptor(timeoutMs));
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   app.use(checkBodyShape);

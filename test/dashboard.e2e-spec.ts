@@ -161,5 +161,30 @@ describe('dashboard', () => {
       expect(offsite).toEqual([]);
       expect(pageErrors).toEqual([]);
     }, 90_000);
+
+    // Last: it turns access control on for this app.
+    it('asks for an API token once the service requires one, and refuses a wrong one', async () => {
+      const viewer = (await t.http.post('/api/v1/tokens').send({ role: 'viewer', name: 'dashboard' }).expect(201)).body.token as string;
+      await page.reload();
+      const form = page.locator('#token-form');
+      await form.waitFor({ state: 'visible' });
+      expect(await page.locator('#content').isHidden()).toBe(true);
+
+      await page.getByLabel('Token').fill(`${viewer.slice(0, -1)}${viewer.endsWith('A') ? 'B' : 'A'}`);
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.locator('#token-error', { hasText: 'The token was refused' }).waitFor();
+
+      await page.getByLabel('Token').fill(viewer);
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await form.waitFor({ state: 'hidden' });
+      await page.locator('#hosts .host-name', { hasText: 'stg-kvm-01' }).waitFor();
+      expect(await page.locator('#alert').isHidden()).toBe(true);
+      // the token stays in this tab's session, never in the address
+      expect(page.url()).not.toContain(viewer.split('_')[2]);
+      await page.reload();
+      await page.locator('#hosts .host-name', { hasText: 'stg-kvm-01' }).waitFor();
+      expect(await form.isHidden()).toBe(true);
+      expect(pageErrors).toEqual([]);
+    }, 60_000);
   });
 });

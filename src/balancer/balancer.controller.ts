@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequiresRole } from '../auth/auth.guard';
 import { IdParam } from '../common/id.pipe';
 import { BalancerService } from './balancer.service';
 import { BalancingPolicyDto } from './dto/balancing-policy.dto';
@@ -20,6 +21,7 @@ export class BalancerController {
   /** A dry run: the moves the balancer would make now, in order, with reasons, and the predicted result. Nothing changes. */
   @Post('plan')
   @HttpCode(200)
+  @RequiresRole('viewer')
   plan(@IdParam() id: string, @Body() overrides: BalancingPolicyDto) {
     return this.balancer.plan(id, overrides);
   }
@@ -27,6 +29,7 @@ export class BalancerController {
   /** The hosts ranked for a new VM of the given size and groups, and why the others are ruled out. */
   @Post('placement')
   @HttpCode(200)
+  @RequiresRole('viewer')
   placement(@IdParam() id: string, @Body() request: PlacementRequestDto) {
     return this.balancer.placement(id, request);
   }

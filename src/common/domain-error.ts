@@ -10,6 +10,8 @@ export enum ErrorCode {
   Invalid = 'invalid',
   Unprocessable = 'unprocessable',
   Unavailable = 'unavailable',
+  Unauthenticated = 'unauthenticated',
+  Forbidden = 'forbidden',
 }
 
 export interface FieldProblem {

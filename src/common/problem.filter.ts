@@ -13,6 +13,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.Invalid]: 400,
   [ErrorCode.Unprocessable]: 422,
   [ErrorCode.Unavailable]: 503,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Forbidden]: 403,
 };
 
 /** Errors raised by body-parser before a route runs. */
@@ -41,6 +43,7 @@ export class ProblemFilter implements ExceptionFilter {
     body.instance = request?.originalUrl?.split('?')[0];
     if (response.headersSent) return;
     if (body.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (body.status === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="drs"');
     response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 

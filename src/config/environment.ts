@@ -74,6 +74,30 @@ export class Environment {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
+  /** Requests one client (IP address) may make per RATE_LIMIT_WINDOW_SECONDS; more get a 429. 0 turns the limit off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  RATE_LIMIT_MAX = 3000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  /** Origins (comma-separated) whose browser pages may call the API; empty keeps CORS closed. */
+  @IsString()
+  CORS_ORIGINS = '';
+
+  /** A request that takes longer than this (receiving it or answering it) gets a 503. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  REQUEST_TIMEOUT_SECONDS = 60;
+
   /** Milliseconds a statement waits on a lock held by another connection (the CLI, a reader). */
   @Transform(toInt)
   @IsInt()

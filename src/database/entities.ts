@@ -1,3 +1,4 @@
+import { ApiTokenEntity } from '../auth/api-token.entity';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { GroupEntity } from '../inventory/group.entity';
 import { HostEntity } from '../inventory/host.entity';
@@ -11,4 +12,4 @@ import { RuleEntity } from '../rules/rule.entity';
 import { PassEntity } from '../scheduler/pass.entity';
 
 /** Every table the app maps; the data source and the migration check both use this list. */
-export const ENTITIES = [ClusterEntity, HostEntity, VmEntity, GroupEntity, RuleEntity, SampleEntity, SampleRollupEntity, ClusterPolicyEntity, EventEntity, PassEntity, RecommendationEntity, LiveMigrationEntity];
+export const ENTITIES = [ClusterEntity, HostEntity, VmEntity, GroupEntity, RuleEntity, SampleEntity, SampleRollupEntity, ClusterPolicyEntity, EventEntity, PassEntity, RecommendationEntity, LiveMigrationEntity, ApiTokenEntity];

@@ -2,7 +2,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export const PASS_TRIGGERS = ['interval', 'manual', 'maintenance', 'rule-change'] as const;
 export type PassTrigger = (typeof PASS_TRIGGERS)[number];
-export type PassStatus = 'running' | 'completed' | 'failed';
+/** `skipped`: the database was unavailable (locked, disk full), so the pass planned nothing. */
+export type PassStatus = 'running' | 'completed' | 'failed' | 'skipped';
 
 export interface SkippedMove {
   vmId: string;

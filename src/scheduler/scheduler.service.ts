@@ -1,12 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { In, MoreThanOrEqual } from 'typeorm';
+import { EntityManager, In, MoreThanOrEqual } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
 import { Plan } from '../balancer/model';
 import { planMoves } from '../balancer/planner';
 import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
-import { DomainError } from '../common/domain-error';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { isSqliteUnavailable } from '../common/problem.filter';
 import { Page } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
@@ -43,6 +44,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private readonly hardRules = new Map<string, string>();
   private ticking = false;
   private stopped = false;
+  /** Pass records the database could not take when they were made (it was locked or full): written later. */
+  private readonly deferred: { clusterId: string; write: (m: EntityManager) => Promise<unknown> }[] = [];
 
   constructor(
     private readonly db: Database,
@@ -56,7 +59,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly telemetry: TelemetryEvents,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // A pass is never resumed: one that a crash or a stop interrupted is marked so, and the next pass replans.
+    await this.db.transaction((m) =>
+      m.update(PassEntity, { status: 'running' }, { status: 'failed', finishedAt: this.clock.now(), notes: 'interrupted: the service stopped during the pass' }),
+    );
     if (!this.config.get('SCHEDULER_ENABLED')) return;
     const every = this.config.get('SCHEDULER_TICK_MS');
     this.registry.addInterval(TICK_JOB, setInterval(() => void this.tick(), every));
@@ -73,6 +80,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     if (this.ticking || this.stopped) return;
     this.ticking = true;
     try {
+      await this.writeDeferred();
       const now = this.clock.now();
       const clusters = await this.db.reader.find(ClusterEntity, { select: { id: true } });
       for (const { id } of clusters) {
@@ -86,8 +94,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
           this.lastPassAt.set(id, now);
           continue;
         }
-        if (ruleChanged) void this.runPass(id, 'rule-change').catch((err) => this.logger.error({ err, clusterId: id }, 'pass failed'));
-        else if (now - last >= policy.passIntervalSeconds * 1000) void this.runPass(id, 'interval').catch((err) => this.logger.error({ err, clusterId: id }, 'pass failed'));
+        const trigger: PassTrigger | undefined = ruleChanged ? 'rule-change' : now - last >= policy.passIntervalSeconds * 1000 ? 'interval' : undefined;
+        if (trigger) void this.runPass(id, trigger).catch((err) => this.logPassFailure(err, id));
       }
     } catch (err) {
       this.logger.error({ err }, 'scheduler tick failed');
@@ -120,10 +128,53 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     return { items, total, limit, offset };
   }
 
+  private logPassFailure(err: unknown, clusterId: string): void {
+    if (err instanceof DomainError && err.code === ErrorCode.Unavailable) this.logger.warn({ clusterId }, err.message);
+    else this.logger.error({ err, clusterId }, 'pass failed');
+  }
+
+  /** A pass the database cannot take (locked, disk full) is skipped, and recorded as soon as it can be. */
   private async pass(clusterId: string, trigger: PassTrigger): Promise<PassEntity> {
     const startedAt = this.clock.now();
     this.lastPassAt.set(clusterId, startedAt);
     await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
+    await this.writeDeferred();
+    try {
+      return await this.plannedPass(clusterId, trigger, startedAt);
+    } catch (err) {
+      if (!isSqliteUnavailable(err)) throw err;
+      const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+      const notes = `skipped: the database was unavailable (${code})`;
+      const finishedAt = this.clock.now();
+      this.deferred.push({
+        clusterId,
+        write: async (m) => {
+          const pass = await m.save(
+            m.create(PassEntity, { clusterId, trigger, status: 'skipped', startedAt, finishedAt, imbalanceBefore: null, imbalanceAfter: null, target: null, movesRecommended: 0, skipped: [], notes }),
+          );
+          await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message: `Pass (${trigger}) ${notes}` });
+        },
+      });
+      await this.writeDeferred();
+      throw new DomainError(ErrorCode.Unavailable, `The database is busy or out of space (${code}): the pass was skipped and is recorded as such; try again shortly`);
+    }
+  }
+
+  /** Writes what earlier passes could not, oldest first; stops at the first the database still refuses. */
+  private async writeDeferred(): Promise<void> {
+    while (this.deferred.length > 0) {
+      const next = this.deferred[0];
+      try {
+        await this.db.transaction(next.write);
+      } catch (err) {
+        if (isSqliteUnavailable(err)) return;
+        this.logger.error({ err, clusterId: next.clusterId }, 'a deferred pass record could not be written');
+      }
+      this.deferred.shift();
+    }
+  }
+
+  private async plannedPass(clusterId: string, trigger: PassTrigger, startedAt: number): Promise<PassEntity> {
     const policy = await this.policies.resolve(clusterId);
     const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
     const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
@@ -204,7 +255,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     applied = await this.db.reader.count(RecommendationEntity, { where: { passId: pass.id, status: 'applied' } });
 
     const finishedAt = this.clock.now();
-    await this.db.transaction(async (m) => {
+    const finish = async (m: EntityManager) => {
       await m.update(PassEntity, { id: pass.id }, { status: 'completed', finishedAt, movesApplied: applied, movesSkipped: skipped.length, skipped });
       await this.events.recordIn(m, {
         clusterId,
@@ -214,7 +265,14 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         message: `Pass (${trigger}) done in ${finishedAt - startedAt} ms: ${plan.moves.length} move(s) recommended, ${applied} applied, ${skipped.length} waiting${notes.length ? ` (${notes.join('; ')})` : ''}`,
         data: { applied, skipped: skipped.length },
       });
-    });
+    };
+    try {
+      await this.db.transaction(finish);
+    } catch (err) {
+      // The moves are made; only their record waits for the database.
+      if (!isSqliteUnavailable(err)) throw err;
+      this.deferred.push({ clusterId, write: finish });
+    }
     this.telemetry.passCompleted(clusterId, trigger, finishedAt - startedAt);
     return findOr404(this.db.reader, PassEntity, pass.id, 'Pass');
   }

@@ -1,7 +1,7 @@
 // @ts-check
 // The dashboard page: polls the JSON API of one cluster and renders it. Lists are updated in place
 // (keyed by id), so a button under the pointer survives a refresh.
-import { api, ApiError, serverNow } from './api.js';
+import { api, ApiError, serverNow, setBearerToken } from './api.js';
 import { renderChart } from './chart.js';
 
 const REFRESH_MS = 2500;
@@ -13,7 +13,8 @@ const EVENTS_SHOWN = 30;
 const FINISHED_SHOWN = 6;
 
 /** @type {{ clusterId: string | null, clusters: { id: string, name: string }[], generation: number, timer: number | undefined,
- *   abort: AbortController | null, vmNames: Map<string, string>, hostNames: Map<string, string>, cycles: number, inFlight: number }} */
+ *   abort: AbortController | null, vmNames: Map<string, string>, hostNames: Map<string, string>, cycles: number, inFlight: number,
+ *   waitingForToken: boolean }} */
 const state = {
   clusterId: null,
   clusters: [],
@@ -24,7 +25,10 @@ const state = {
   hostNames: new Map(),
   cycles: 0,
   inFlight: 0,
+  waitingForToken: false,
 };
+
+const TOKEN_KEY = 'drs-api-token';
 
 // ---------------------------------------------------------------- small DOM helpers
 
@@ -409,6 +413,42 @@ async function learnVmNames(/** @type {string[]} */ ids, /** @type {AbortSignal}
   );
 }
 
+// ---------------------------------------------------------------- the API token
+
+/** The service wants a token (or refused the one given): ask for one, and pause refreshing until then. */
+function askForToken(/** @type {string} */ why) {
+  state.waitingForToken = true;
+  clearTimeout(state.timer);
+  const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  setBearerToken(null);
+  const error = $('token-error');
+  error.hidden = !hadToken;
+  error.textContent = hadToken ? `The token was refused: ${why}` : '';
+  $('token-form').hidden = false;
+  $('content').hidden = true;
+  showAlert(null);
+  /** @type {HTMLInputElement} */ ($('token-input')).focus();
+}
+
+function useToken(/** @type {SubmitEvent} */ event) {
+  event.preventDefault();
+  const input = /** @type {HTMLInputElement} */ ($('token-input'));
+  const token = input.value.trim();
+  if (!token) return;
+  input.value = '';
+  // Kept for this browser tab only, never in the URL.
+  sessionStorage.setItem(TOKEN_KEY, token);
+  setBearerToken(token);
+  state.waitingForToken = false;
+  $('token-form').hidden = true;
+  state.cycles = 0;
+  void refreshNow();
+}
+
+/** @param {unknown} error */
+const unauthenticated = (error) => error instanceof ApiError && error.status === 401;
+
 // ---------------------------------------------------------------- the refresh loop
 
 async function refresh() {
@@ -437,6 +477,11 @@ async function refresh() {
     if (outcome.status === 'fulfilled') result[names[i]] = outcome.value;
     else failures.push(`${names[i]}: ${describe(outcome.reason)}`);
   });
+  const refused = settled.find((o) => o.status === 'rejected' && unauthenticated(o.reason));
+  if (refused && refused.status === 'rejected') {
+    askForToken(describe(refused.reason));
+    return;
+  }
   if (settled[0].status === 'rejected' && settled[0].reason instanceof ApiError && settled[0].reason.status === 404) {
     // The cluster is gone: pick another one.
     await loadClusters();
@@ -499,11 +544,13 @@ async function cycle() {
       }
       await refresh();
     } catch (error) {
-      if (!(error instanceof DOMException && error.name === 'AbortError')) showAlert(`The service did not answer: ${describe(error)}`);
+      if (unauthenticated(error)) askForToken(describe(error));
+      else if (!(error instanceof DOMException && error.name === 'AbortError')) showAlert(`The service did not answer: ${describe(error)}`);
     }
   })();
   await cycleRunning;
   cycleRunning = null;
+  if (state.waitingForToken) return;
   if (cycleAgain) {
     cycleAgain = false;
     return cycle();
@@ -517,6 +564,9 @@ function refreshNow() {
 }
 
 function start() {
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) setBearerToken(saved);
+  $('token-form').addEventListener('submit', useToken);
   const select = /** @type {HTMLSelectElement} */ ($('cluster'));
   select.addEventListener('change', () => {
     location.hash = `cluster=${encodeURIComponent(select.value)}`;

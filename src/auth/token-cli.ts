@@ -1,0 +1,66 @@
+// npm run token -- create --role operator [--name "ci"] | list | revoke <id>
+// Works on the database file directly (DATABASE_PATH), so the first admin token can be made before
+// the service ever runs beyond loopback. The token is printed once, on stdout, and nowhere else.
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
+import { validateEnvironment } from '../config/environment';
+import { dataSourceOptions } from '../database/data-source';
+import { ApiTokenEntity, ROLES, Role } from './api-token.entity';
+import { createToken, revokeToken, toTokenView } from './token-store';
+
+const USAGE = `Usage:
+  npm run token -- create --role viewer|operator|admin [--name <what it is for>]
+  npm run token -- list
+  npm run token -- revoke <token id>
+The database is DATABASE_PATH (default ./data/drs.sqlite).`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { role: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) fail('A command is needed.');
+  const env = validateEnvironment(process.env);
+  const source = new DataSource(dataSourceOptions({ path: env.DATABASE_PATH, busyTimeoutMs: env.DATABASE_BUSY_TIMEOUT_MS }));
+  await source.initialize();
+  try {
+    await source.runMigrations({ transaction: 'each' });
+    if (command === 'create') {
+      const role = values.role as Role;
+      if (!ROLES.includes(role)) fail(`--role must be one of ${ROLES.join(', ')}.`);
+      const name = (values.name ?? `${role} token`).trim();
+      if (!name || name.length > 200 || /[\x00-\x1f\x7f-\x9f]/.test(name)) fail('--name must be 1–200 printable characters.');
+      const created = await source.transaction((m) => createToken(m, role, name, Date.now()));
+      process.stderr.write(`Created ${role} token "${name}" (id ${created.id}). It is shown this once; store it now:\n`);
+      process.stdout.write(`${created.token}\n`);
+    } else if (command === 'list') {
+      const rows = await source.manager.find(ApiTokenEntity, { order: { createdAt: 'ASC' } });
+      for (const t of rows.map(toTokenView)) {
+        process.stdout.write(`${t.id}  ${t.role.padEnd(8)}  ${new Date(t.createdAt).toISOString()}  ${t.revokedAt ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'active '}  ${t.name}\n`);
+      }
+      if (rows.length === 0) process.stderr.write('No tokens: access control is off (the service listens on loopback only).\n');
+    } else if (command === 'revoke') {
+      const [id] = rest;
+      if (!id) fail('revoke needs a token id (see `npm run token -- list`).');
+      const row = await source.transaction((m) => revokeToken(m, id, Date.now()));
+      if (!row) fail(`No token has id ${id}.`);
+      process.stderr.write(`Revoked token "${row.name}" (${row.role}); a running service stops accepting it within 10 s.\n`);
+    } else {
+      fail(`Unknown command "${command}".`);
+    }
+  } finally {
+    await source.destroy();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import { Body, Controller, Delete, Get, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import { IdParam } from '../common/id.pipe';
+import { PageOf } from '../common/page-view';
+import { PageQuery } from '../common/pagination';
+import { IsName, Optional } from '../common/validators';
+import { Role, ROLES } from './api-token.entity';
+import { RequiresRole } from './auth.guard';
+import { TokensService } from './tokens.service';
+
+export class CreateTokenDto {
+  @ApiProperty({ enum: ROLES, description: '`viewer` reads; `operator` also applies, migrates, syncs, ingests and sets policies; `admin` also manages tokens' })
+  @IsIn(ROLES)
+  role: Role;
+
+  @ApiPropertyOptional({ description: 'What the token is for, e.g. "prometheus" or "ci"', maxLength: 200 })
+  @Optional()
+  @IsName()
+  name?: string;
+}
+
+export class TokenView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ROLES }) role: Role;
+  @ApiProperty({ description: 'Epoch ms' }) createdAt: number;
+  @ApiProperty({ description: 'Epoch ms', nullable: true, type: Number }) revokedAt: number | null;
+}
+
+export class CreatedTokenView extends TokenView {
+  @ApiProperty({ description: 'The bearer token, shown only in this answer: store it now' }) token: string;
+}
+
+@ApiTags('tokens')
+@RequiresRole('admin')
+@Controller('tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  /** A new API token. Its value is in this answer only; the service keeps a salted hash. */
+  @Post()
+  @ApiCreatedResponse({ type: CreatedTokenView })
+  create(@Body() dto: CreateTokenDto): Promise<CreatedTokenView> {
+    return this.tokens.create(dto.role, dto.name ?? `${dto.role} token`);
+  }
+
+  /** Every token, without its value. */
+  @Get()
+  @ApiOkResponse({ type: PageOf(TokenView) })
+  list(@Query() query: PageQuery) {
+    return this.tokens.list(query.limit, query.offset);
+  }
+
+  /** Revokes a token at once; it stays listed with its revocation time. */
+  @Delete(':id')
+  @ApiOkResponse({ type: TokenView })
+  @ApiNotFoundResponse()
+  revoke(@IdParam() id: string): Promise<TokenView> {
+    return this.tokens.revoke(id);
+  }
+}

@@ -1,0 +1,154 @@
+// Access control: bearer tokens with viewer / operator / admin roles, checked on every endpoint family.
+import { Database as Sqlite } from 'sqlite3';
+import { createCluster, createHost, createVm } from './helpers/fixtures';
+import { createTestApp, TestApp } from './helpers/test-app';
+
+type Role = 'none' | 'viewer' | 'operator' | 'admin';
+interface Call {
+  family: string;
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  body?: unknown;
+  /** The least role that gets past access control. */
+  needs: Exclude<Role, 'none'>;
+}
+
+const RANK: Record<Role, number> = { none: 0, viewer: 1, operator: 2, admin: 3 };
+const ZERO = '00000000-0000-4000-8000-000000000000';
+
+function rawRows(path: string, sql: string): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const db = new Sqlite(path);
+    db.all(sql, (err, rows) => db.close(() => (err ? reject(err) : resolve(rows as Record<string, unknown>[]))));
+  });
+}
+
+describe('access control', () => {
+  let t: TestApp;
+  const tokens: Partial<Record<Role, string>> = {};
+  const tokenIds: Partial<Record<Role, string>> = {};
+  let calls: Call[];
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { SCHEDULER_ENABLED: false } });
+    // No token yet: the API is open (the service only listens on loopback then).
+    const cluster = await createCluster(t.http);
+    const host = await createHost(t.http, cluster.id);
+    const vm = await createVm(t.http, cluster.id, host.id);
+    const c = `/api/v1/clusters/${cluster.id}`;
+    calls = [
+      { family: 'clusters', method: 'get', path: '/api/v1/clusters', needs: 'viewer' },
+      { family: 'clusters', method: 'post', path: '/api/v1/clusters', body: {}, needs: 'operator' },
+      { family: 'inventory sync', method: 'put', path: `${c}/inventory`, body: {}, needs: 'operator' },
+      { family: 'hosts', method: 'get', path: `/api/v1/hosts/${host.id}`, needs: 'viewer' },
+      { family: 'hosts', method: 'post', path: '/api/v1/hosts', body: {}, needs: 'operator' },
+      { family: 'vms', method: 'get', path: '/api/v1/vms', needs: 'viewer' },
+      { family: 'vms', method: 'patch', path: `/api/v1/vms/${vm.id}`, body: { vcpus: -1 }, needs: 'operator' },
+      { family: 'vms', method: 'delete', path: `/api/v1/vms/${ZERO}`, needs: 'operator' },
+      { family: 'groups', method: 'get', path: '/api/v1/groups', needs: 'viewer' },
+      { family: 'rules', method: 'post', path: '/api/v1/rules', body: {}, needs: 'operator' },
+      { family: 'samples', method: 'post', path: '/api/v1/samples', body: { samples: [] }, needs: 'operator' },
+      { family: 'samples', method: 'get', path: `/api/v1/vms/${vm.id}/demand`, needs: 'viewer' },
+      { family: 'balancer', method: 'get', path: `${c}/balance`, needs: 'viewer' },
+      { family: 'balancer', method: 'post', path: `${c}/plan`, body: {}, needs: 'viewer' },
+      { family: 'balancer', method: 'post', path: `${c}/placement`, body: {}, needs: 'viewer' },
+      { family: 'policy', method: 'get', path: `${c}/policy`, needs: 'viewer' },
+      { family: 'policy', method: 'put', path: `${c}/policy`, body: { migrationThreshold: 9 }, needs: 'operator' },
+      { family: 'passes', method: 'get', path: `${c}/passes`, needs: 'viewer' },
+      { family: 'passes', method: 'post', path: `/api/v1/clusters/${ZERO}/passes`, needs: 'operator' },
+      { family: 'recommendations', method: 'get', path: '/api/v1/recommendations', needs: 'viewer' },
+      { family: 'recommendations', method: 'post', path: `/api/v1/recommendations/${ZERO}/apply`, needs: 'operator' },
+      { family: 'recommendations', method: 'post', path: `/api/v1/recommendations/${ZERO}/dismiss`, needs: 'operator' },
+      { family: 'migrations', method: 'get', path: '/api/v1/migrations', needs: 'viewer' },
+      { family: 'migrations', method: 'post', path: '/api/v1/migrations', body: {}, needs: 'operator' },
+      { family: 'migrations', method: 'post', path: `/api/v1/migrations/${ZERO}/cancel`, needs: 'operator' },
+      { family: 'maintenance', method: 'get', path: `/api/v1/hosts/${host.id}/maintenance`, needs: 'viewer' },
+      { family: 'maintenance', method: 'post', path: `/api/v1/hosts/${ZERO}/maintenance`, needs: 'operator' },
+      { family: 'events', method: 'get', path: '/api/v1/events', needs: 'viewer' },
+      { family: 'metrics', method: 'get', path: '/metrics', needs: 'viewer' },
+      { family: 'tokens', method: 'get', path: '/api/v1/tokens', needs: 'admin' },
+      { family: 'tokens', method: 'post', path: '/api/v1/tokens', body: { role: 'nobody' }, needs: 'admin' },
+      { family: 'tokens', method: 'delete', path: `/api/v1/tokens/${ZERO}`, needs: 'admin' },
+    ];
+
+    // The first token can be made while access control is off; from then on it is on.
+    const admin = await t.http.post('/api/v1/tokens').send({ role: 'admin', name: 'first admin' }).expect(201);
+    tokens.admin = admin.body.token;
+    tokenIds.admin = admin.body.id;
+    for (const role of ['viewer', 'operator'] as const) {
+      const res = await t.http.post('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).send({ role, name: `${role} for tests` }).expect(201);
+      tokens[role] = res.body.token;
+      tokenIds[role] = res.body.id;
+    }
+  });
+  afterAll(() => t.close());
+
+  it('shows a token once, at creation, and stores only a salted hash of it', async () => {
+    expect(tokens.admin).toMatch(/^drs_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    const list = await t.http.get('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).expect(200);
+    expect(list.body.total).toBe(3);
+    for (const item of list.body.items) expect(Object.keys(item).sort()).toEqual(['createdAt', 'id', 'name', 'revokedAt', 'role']);
+    const text = JSON.stringify(list.body);
+    for (const token of Object.values(tokens)) expect(text).not.toContain(token!.split('_')[2]);
+
+    const rows = await rawRows(t.databasePath, 'SELECT * FROM api_tokens');
+    expect(rows).toHaveLength(3);
+    const stored = JSON.stringify(rows);
+    for (const token of Object.values(tokens)) expect(stored).not.toContain(token!.split('_')[2]);
+    const salts = new Set(rows.map((r) => r.salt));
+    expect(salts.size).toBe(3);
+    // Events tell who made which token, never the token.
+    const events = await t.http.get('/api/v1/events').query({ type: 'token' }).set('Authorization', `Bearer ${tokens.admin}`).expect(200);
+    expect(events.body.total).toBe(3);
+    for (const token of Object.values(tokens)) expect(JSON.stringify(events.body)).not.toContain(token!.split('_')[2]);
+  });
+
+  it('lets each role through exactly where it may go, on every endpoint family', async () => {
+    const outcomes: string[] = [];
+    for (const role of ['none', 'viewer', 'operator', 'admin'] as Role[]) {
+      for (const call of calls) {
+        let req = t.http[call.method](call.path);
+        if (role !== 'none') req = req.set('Authorization', `Bearer ${tokens[role]}`);
+        const res = await (call.body === undefined ? req : req.send(call.body as object));
+        const expected = role === 'none' ? 401 : RANK[role] >= RANK[call.needs] ? 'through' : 403;
+        const got = res.status === 401 || res.status === 403 ? res.status : 'through';
+        if (got !== expected) outcomes.push(`${role} ${call.method.toUpperCase()} ${call.path} (${call.family}): ${res.status}, expected ${expected}`);
+        if (typeof got === 'number') {
+          expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+          expect(res.body.status).toBe(got);
+        }
+        if (got === 401) expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      }
+    }
+    expect(outcomes).toEqual([]);
+  });
+
+  it('keeps the health check open and refuses wrong, malformed and foreign tokens', async () => {
+    await t.http.get('/health').expect(200);
+    const wrongSecret = tokens.operator!.slice(0, -4) + (tokens.operator!.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    for (const header of [`Bearer ${wrongSecret}`, 'Bearer drs_0000000000000000_' + 'A'.repeat(43), 'Bearer nonsense', `Basic ${tokens.admin}`, `Bearer`, `${tokens.admin}`]) {
+      const res = await t.http.get('/api/v1/clusters').set('Authorization', header).expect(401);
+      expect(res.body.detail).toMatch(/token/i);
+    }
+  });
+
+  it('refuses a revoked token at once, and keeps it listed as revoked', async () => {
+    await t.http.get('/api/v1/clusters').set('Authorization', `Bearer ${tokens.operator}`).expect(200);
+    const revoked = await t.http.delete(`/api/v1/tokens/${tokenIds.operator}`).set('Authorization', `Bearer ${tokens.admin}`).expect(200);
+    expect(revoked.body.revokedAt).toEqual(expect.any(Number));
+    expect(revoked.body.token).toBeUndefined();
+    await t.http.get('/api/v1/clusters').set('Authorization', `Bearer ${tokens.operator}`).expect(401);
+    await t.http.post('/api/v1/clusters').set('Authorization', `Bearer ${tokens.operator}`).send({ name: 'after revoke' }).expect(401);
+    await t.http.delete(`/api/v1/tokens/${ZERO}`).set('Authorization', `Bearer ${tokens.admin}`).expect(404);
+    const list = await t.http.get('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).expect(200);
+    expect(list.body.items.find((i: { id: string }) => i.id === tokenIds.operator).revokedAt).toEqual(expect.any(Number));
+    // the viewer still works
+    await t.http.get('/api/v1/clusters').set('Authorization', `Bearer ${tokens.viewer}`).expect(200);
+  });
+
+  it('validates token requests like any other body', async () => {
+    const res = await t.http.post('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).send({ role: 'root', extra: 1 }).expect(400);
+    const fields = res.body.errors.map((e: { field: string }) => e.field).sort();
+    expect(fields).toEqual(['extra', 'role']);
+  });
+});
