@@ -5,7 +5,7 @@
 // simulated annealing on small clusters, otherwise — within an evaluation budget — a local search
 // replacing pairs of moves by one and swapping moves for better ones. The result is then
 // re-sequenced so that every intermediate state passes every constraint and every move lowers I.
-import { BalancingSearch, isBetter, TIE_EPSILON } from './balancing';
+import { admissible, BalancingSearch, isBetter, TIE_EPSILON } from './balancing';
 import { allowed } from './constraints';
 import { Pass, Step } from './pass';
 import { Move, PlanningState } from './planning-state';
@@ -14,13 +14,18 @@ import { seededRandom } from './random';
 export interface CompactionOptions {
   /** Candidate (unit, host) evaluations the local search may spend; 0 disables it. */
   localSearchBudget: number;
-  /** Annealing steps for small clusters (units × hosts ≤ SMALL_CLUSTER). */
-  annealIterations?: number;
 }
 
 const QUALITY_EPSILON = 1e-12;
-/** Clusters with units × hosts up to this get the annealing search. */
+/** Clusters with units × hosts up to this get the small-cluster search (solveSmallCluster). */
 export const SMALL_CLUSTER = 2_000;
+
+/** True when solveSmallCluster will search this cluster (then the compaction rounds are skipped). */
+export function isSmallCluster(state: PlanningState, unitList: Int32Array): boolean {
+  let H = 0;
+  for (let h = 0; h < state.hostCount; h++) if (state.connected[h]) H++;
+  return unitList.length > 0 && H >= 2 && unitList.length * H <= SMALL_CLUSTER;
+}
 
 /** Per-host and per-pass move counts of the current set of balancing moves, for budget checks. */
 class MoveBudget {
@@ -92,9 +97,7 @@ export function compactBalancing(pass: Pass, mHost: Int32Array, unitList: Int32A
   const greedyFinal = c.save();
   c.dropPass();
   const afterDrop = c.save();
-  if (options.localSearchBudget > 0) {
-    if (!c.anneal(options.annealIterations ?? 60_000)) c.localSearch(options.localSearchBudget);
-  }
+  if (options.localSearchBudget > 0) c.localSearch(options.localSearchBudget);
   const greedyMoves = c.movedIn(greedyFinal);
   let steps = c.sequence();
   if (steps === null) {
@@ -118,42 +121,76 @@ export function compactBalancing(pass: Pass, mHost: Int32Array, unitList: Int32A
 
 /**
  * Small clusters: a search over final placements in the quality metric's own terms (SAD, the sum
- * of absolute deviations from the mean utilization). For k = 1, 2, … moved units: anneal to the
- * lowest SAD with at most k moves, then let the greedy finish from there (so that no unit left in
- * place has a move that pays). The placement with the fewest moves wins (then the lowest SAD),
+ * of absolute deviations from the mean utilization), with moves counted in VMs. First a frontier:
+ * for k = 1 … kMax VM moves, the lowest SAD found with at most k (iterated local search, seeded
+ * from the frontier's neighbours at k − 1, then again from k + 1). Each frontier placement is then
+ * completed by the planner's greedy (so that no VM left in place has a move that pays) and becomes
+ * a candidate. The candidate closest to the frontier wins (then fewer moves, then the lowest SAD),
  * provided its moves can be ordered so that each one is allowed and lowers I. Returns false (state
  * untouched) when the cluster is not small or nothing beats the greedy's own plan.
  */
-export function solveSmallCluster(pass: Pass, mHost: Int32Array, unitList: Int32Array, search: BalancingSearch, kicks = 20, budget = 200_000): boolean {
+export function solveSmallCluster(pass: Pass, mHost: Int32Array, unitList: Int32Array, search: BalancingSearch, budget = SMALL_SEARCH_BUDGET): boolean {
   if (!pass.steps.some((s) => s.kind === 'balance')) return false;
   const c = new Compactor(pass, mHost, unitList);
   if (!c.small()) return false;
   const planned = c.save();
   const kPlan = c.movedCount();
+  const homes = Int32Array.from(unitList, (u) => c.home(u));
+  let totalVms = 0;
+  for (const u of unitList) totalVms += pass.state.units[u].length;
+  const kMax = Math.min(totalVms, kPlan + SMALL_EXTRA_MOVES);
   const rnd = seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount()));
-  // frontier[j]: the lowest SAD seen with at most j moved units (our estimate of the optimum).
-  const frontier: number[] = new Array(kPlan + unitList.length + 1).fill(Infinity);
+  // frontier[j]: the lowest SAD seen with at most j moved VMs (our estimate of the optimum).
+  const frontier: number[] = new Array(totalVms + 1).fill(Infinity);
   const seen = (k: number, sad: number) => {
     for (let j = k; j < frontier.length; j++) if (sad < frontier[j]) frontier[j] = sad;
   };
-  const candidates: { hosts: Int32Array; k: number; sad: number }[] = [{ hosts: planned, k: kPlan, sad: c.sad() }];
-  seen(kPlan, c.sad());
-  c.searchBudget = budget;
-  for (let k = kPlan; k >= 1 && c.spent() < budget; k--) {
-    c.restore(k === kPlan ? planned : candidates[candidates.length - 1].hosts);
-    seen(k, c.searchSad(k, kicks, rnd));
-    c.complete(search);
-    const done = { hosts: c.save(), k: c.movedCount(), sad: c.sad() };
+  const plannedSad = c.sad();
+  seen(kPlan, plannedSad);
+  const best: (Int32Array | null)[] = new Array(kMax + 1).fill(null);
+  const bestJ = new Float64Array(kMax + 1).fill(Infinity);
+  const pools: Int32Array[][] = Array.from({ length: kMax + 1 }, () => []);
+  const perK = budget / (2 * Math.max(kMax, 1));
+  const explore = (k: number, from: Int32Array) => {
+    c.restore(from);
+    const J = c.searchSad(k, rnd, c.spent() + perK);
+    if (J < bestJ[k] - 1e-12) {
+      bestJ[k] = J;
+      best[k] = c.save();
+    }
+    seen(c.movedCount(), c.sad());
+    for (const p of c.pool) pools[k].push(p.hosts);
+  };
+  for (let k = 1; k <= kMax; k++) explore(k, best[k - 1] ?? homes);
+  for (let k = kMax - 1; k >= 1; k--) if (best[k + 1]) explore(k, best[k + 1]!);
+  const candidates: { hosts: Int32Array; k: number; sad: number }[] = [{ hosts: planned, k: kPlan, sad: plannedSad }];
+  const keys = new Set<string>();
+  const consider = () => {
+    const hosts = c.save();
+    const key = hosts.join(',');
+    if (keys.has(key)) return;
+    keys.add(key);
+    const done = { hosts, k: c.movedCount(), sad: c.sad() };
     seen(done.k, done.sad);
     candidates.push(done);
+  };
+  for (let k = 1; k <= kMax; k++) {
+    for (const hosts of pools[k]) {
+      c.restore(hosts);
+      c.completeBySad();
+      consider();
+      c.restore(hosts);
+      c.complete(search);
+      consider();
+    }
   }
   // The candidate closest to the frontier: SAD over the frontier's at its move count, and moves
-  // over the fewest with which the frontier reaches its SAD (weighted 1 : 1/4), then fewer moves.
+  // over the fewest with which the frontier reaches its SAD (weighted 1 : 1/2), then fewer moves.
   const score = (x: { k: number; sad: number }) => {
     let kmin = x.k;
     while (kmin > 1 && frontier[kmin - 1] <= x.sad + QUALITY_EPSILON) kmin--;
     const f = frontier[x.k];
-    return Math.max(f > QUALITY_EPSILON ? x.sad / f - 1 : 0, (x.k / Math.max(kmin, 1) - 1) / 4);
+    return Math.max(f > QUALITY_EPSILON ? x.sad / f - 1 : 0, (x.k / Math.max(kmin, 1) - 1) / 2);
   };
   const order = candidates
     .map((x, i) => ({ x, i, s: score(x) }))
@@ -172,6 +209,15 @@ export function solveSmallCluster(pass: Pass, mHost: Int32Array, unitList: Int32
   c.restore(planned);
   return false;
 }
+
+/** Candidate evaluations the small-cluster search may spend in all. */
+export const SMALL_SEARCH_BUDGET = 2_000_000;
+/** A search at one move count stops after this many kicks without a better placement. */
+const STALL_KICKS = 60;
+/** Placements per move count kept as candidates (the best local optima of the search). */
+const POOL_SIZE = 4;
+/** The frontier goes this many VM moves beyond the greedy's plan. */
+const SMALL_EXTRA_MOVES = 4;
 
 /** Per-host term of the small-cluster objective: |d| plus a small d² tie-break towards lower I. */
 const L2_WEIGHT = 0.1;
@@ -193,8 +239,6 @@ class Compactor {
   private readonly budget: MoveBudget;
   private readonly connectedHosts: number[] = [];
   private evaluations = 0;
-  /** Candidate evaluations the small-cluster search may spend in all. */
-  searchBudget = Infinity;
 
   constructor(
     private readonly pass: Pass,
@@ -389,130 +433,6 @@ class Compactor {
     return false;
   }
 
-  /**
-   * Small clusters: simulated annealing over final placements with at most k moved units
-   * (single moves and exchanges of two units), seeded deterministically. First the fewest moves
-   * that keep the greedy's balance, then the best balance at that count, then more moves while
-   * each extra one still gains minGain and pays for its cost. A stage is kept only when its
-   * placement can be reached one I-lowering move at a time. Returns false when not small.
-   */
-  anneal(totalIterations: number): boolean {
-    const U = this.unitList.length;
-    const H = this.connectedHosts.length;
-    if (U * H > SMALL_CLUSTER || U === 0 || H < 2) return false;
-    const rnd = seededRandom(0x9e3779b1 ^ (U * 7919 + H));
-    const perRun = Math.max(500, Math.min(20 * U * H, 20_000));
-    let runs = Math.max(1, Math.floor(totalIterations / perRun));
-    let k = this.moved().length;
-    while (k > 0 && runs > 0) {
-      const saved = this.save();
-      runs--;
-      const I = this.annealAt(k - 1, perRun, rnd);
-      if (I <= this.quality + QUALITY_EPSILON && this.acceptable() && this.sequence() !== null) {
-        k--;
-        continue;
-      }
-      this.restore(saved);
-      break;
-    }
-    if (runs > 0) {
-      runs--;
-      const saved = this.save();
-      const before = this.state.imbalance();
-      const I = this.annealAt(k, perRun, rnd);
-      if (!(I < before && this.acceptable() && this.sequence() !== null)) this.restore(saved);
-    }
-    const { minGain, costWeight } = this.pass.policy;
-    while (runs > 0 && !this.state.balanced()) {
-      runs--;
-      const saved = this.save();
-      const before = this.state.imbalance();
-      const costBefore = this.movedCost();
-      const I = this.annealAt(k + 1, perRun, rnd);
-      const gain = before - I;
-      if (gain >= minGain && gain > costWeight * (this.movedCost() - costBefore) && this.moved().length > k && this.sequence() !== null) {
-        k = this.moved().length;
-        continue;
-      }
-      this.restore(saved);
-      break;
-    }
-    return true;
-  }
-
-  /** Anneal towards the lowest I with at most k moved units; leaves the state at the best found. */
-  private annealAt(k: number, iterations: number, rnd: () => number): number {
-    const state = this.state;
-    const units = this.unitList;
-    const hosts = this.connectedHosts;
-    // Start within the move count: undo the moves whose undoing costs least balance.
-    let movedCount = this.moved().length;
-    while (movedCount > k) {
-      let best = -1;
-      let bestAfter = Infinity;
-      for (const u of this.moved()) {
-        if (!this.canPlace(u, this.home(u))) continue;
-        const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], this.where(u), this.home(u));
-        if (after < bestAfter) (best = u), (bestAfter = after);
-      }
-      if (best < 0) return Infinity;
-      this.place(best, this.home(best));
-      movedCount--;
-    }
-    let I = state.imbalance();
-    let bestI = I;
-    let bestHosts = this.save();
-    const T0 = Math.max(I, 1e-6) * 0.05;
-    const T1 = Math.max(I, 1e-6) * 1e-4;
-    const cool = Math.pow(T1 / T0, 1 / iterations);
-    let T = T0;
-    const countAfter = (u: number, t: number) => (this.where(u) === this.home(u) ? 1 : t === this.home(u) ? -1 : 0);
-    for (let it = 0; it < iterations; it++, T *= cool) {
-      const v = units[Math.floor(rnd() * units.length)];
-      const a = this.where(v);
-      if (rnd() < 0.7) {
-        const t = hosts[Math.floor(rnd() * hosts.length)];
-        if (t === a || movedCount + countAfter(v, t) > k) continue;
-        const after = state.imbalanceAfter(state.unitCpu[v], state.unitMem[v], a, t);
-        const delta = after - I;
-        if (delta > 0 && rnd() >= Math.exp(-delta / T)) continue;
-        if (!this.canPlace(v, t)) continue;
-        movedCount += countAfter(v, t);
-        this.place(v, t);
-        I = after;
-      } else {
-        // Exchange with a unit of another host.
-        const w = units[Math.floor(rnd() * units.length)];
-        const b = this.where(w);
-        if (b === a) continue;
-        const dv = countAfter(v, b);
-        if (!this.canPlace(v, b)) continue;
-        this.place(v, b);
-        const dw = countAfter(w, a);
-        if (movedCount + dv + dw > k || !this.canPlace(w, a)) {
-          this.place(v, a);
-          continue;
-        }
-        this.place(w, a);
-        const after = state.imbalance();
-        const delta = after - I;
-        if (delta > 0 && rnd() >= Math.exp(-delta / T)) {
-          this.place(w, b);
-          this.place(v, a);
-          continue;
-        }
-        movedCount += dv + dw;
-        I = after;
-      }
-      if (I < bestI - QUALITY_EPSILON) {
-        bestI = I;
-        bestHosts = this.save();
-      }
-    }
-    this.restore(bestHosts);
-    return state.imbalance();
-  }
-
   /** Σ_r w_r Σ_h |u_r(h) − mean_r| over the connected hosts: the L1 counterpart of I. */
   sad(): number {
     return this.sadWith(-1, 0, 0, -1, 0, 0);
@@ -543,8 +463,11 @@ class Compactor {
     return state.wCpu * dc + state.wMem * dm;
   }
 
+  /** Moved VMs (a unit counts its members). */
   movedCount(): number {
-    return this.moved().length;
+    let n = 0;
+    for (const u of this.unitList) if (this.where(u) !== this.home(u)) n += this.state.units[u].length;
+    return n;
   }
 
   /** The search's objective: SAD, plus a small quadratic term that prefers the lower I among equal SADs. */
@@ -637,11 +560,11 @@ class Compactor {
     return { cpu: c / n, mem: m / n };
   }
 
-  /** Moved-unit count change if u goes to t. */
+  /** Moved-VM count change if unit u goes to t. */
   private countChange(u: number, t: number): number {
     const home = this.home(u);
     const at = this.where(u);
-    return (t === home ? 0 : 1) - (at === home ? 0 : 1);
+    return ((t === home ? 0 : 1) - (at === home ? 0 : 1)) * this.state.units[u].length;
   }
 
   /** Place units in order, each checked against the constraints; all or nothing. */
@@ -662,12 +585,12 @@ class Compactor {
    * First-improvement descent on SAD with at most k moved units over three neighbourhoods: move a
    * unit, exchange two units, and send a moved unit home while moving another.
    */
-  private descend(k: number): void {
+  private descend(k: number, limit: number): void {
     const state = this.state;
     const units = this.unitList;
     const hosts = this.connectedHosts;
-    let moved = this.moved().length;
-    for (let pass = 0; pass < 200 && this.evaluations < this.searchBudget; pass++) {
+    let moved = this.movedCount();
+    for (let pass = 0; pass < 200 && this.evaluations < limit; pass++) {
       let improved = false;
       let J = this.objective();
       let mean = this.means();
@@ -687,7 +610,8 @@ class Compactor {
           if (moved + dCount > k) continue;
           this.change(a, -state.unitCpu[v], -state.unitMem[v]);
           this.change(t, state.unitCpu[v], state.unitMem[v]);
-          accept([[v, t]], this.sadAfterChanges(J, mean.cpu, mean.mem), dCount);
+          const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+          if (after < J - 1e-12) accept([[v, t]], after, dCount);
         }
       }
       for (let i = 0; i < units.length; i++) {
@@ -704,7 +628,7 @@ class Compactor {
           this.change(a, dc, dm);
           this.change(b, -dc, -dm);
           const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
-          if (!accept([[v, b], [w, a]], after, dCount)) accept([[w, a], [v, b]], after, dCount);
+          if (after < J - 1e-12 && !accept([[v, b], [w, a]], after, dCount)) accept([[w, a], [v, b]], after, dCount);
         }
       }
       if (moved >= k) {
@@ -717,14 +641,14 @@ class Compactor {
             for (const t of hosts) {
               const a = this.where(v);
               if (t === a) continue;
-              const dCount = -1 + this.countChange(v, t);
+              const dCount = this.countChange(w, hw) + this.countChange(v, t);
               if (moved + dCount > k) continue;
               this.change(b, -state.unitCpu[w], -state.unitMem[w]);
               this.change(hw, state.unitCpu[w], state.unitMem[w]);
               this.change(a, -state.unitCpu[v], -state.unitMem[v]);
               this.change(t, state.unitCpu[v], state.unitMem[v]);
               const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
-              if (accept([[w, hw], [v, t]], after, dCount) || accept([[v, t], [w, hw]], after, dCount)) break;
+              if (after < J - 1e-12 && (accept([[w, hw], [v, t]], after, dCount) || accept([[v, t], [w, hw]], after, dCount))) break;
             }
             if (this.where(w) === hw) break;
           }
@@ -734,13 +658,28 @@ class Compactor {
     }
   }
 
+  /** The best distinct placements of the last searchSad(), lowest objective first. */
+  pool: { J: number; hosts: Int32Array }[] = [];
+
+  private remember(J: number): void {
+    const pool = this.pool;
+    if (pool.length >= POOL_SIZE && J >= pool[pool.length - 1].J - 1e-12) return;
+    const hosts = this.save();
+    for (const p of pool) if (Math.abs(p.J - J) <= 1e-12 && sameHosts(p.hosts, hosts)) return;
+    let i = pool.length;
+    while (i > 0 && pool[i - 1].J > J) i--;
+    pool.splice(i, 0, { J, hosts });
+    if (pool.length > POOL_SIZE) pool.pop();
+  }
+
   /**
-   * Lowest SAD with at most k moved units: trim the current placement to k moves, descend, then
-   * iterated local search (random kicks of two or three moves, each followed by a descent; the
-   * best placement is kept). Leaves the state at the best placement found.
+   * Lowest SAD with at most k moved VMs: trim the current placement to k moves, descend, then
+   * iterated local search until the evaluation count reaches `limit` (kicks: send one to three
+   * moved units home and move as many others at random, each followed by a descent; the best
+   * placement is kept). Leaves the state at the best placement found; returns its objective.
    */
-  searchSad(k: number, kicks: number, rnd: () => number): number {
-    while (this.moved().length > k) {
+  searchSad(k: number, rnd: () => number, limit: number, maxKicks = 400): number {
+    while (this.movedCount() > k) {
       let best = -1;
       let bestAfter = Infinity;
       for (const u of this.moved()) {
@@ -754,25 +693,36 @@ class Compactor {
       if (best < 0) return Infinity;
       this.place(best, this.home(best));
     }
-    this.descend(k);
+    this.descend(k, limit);
     let best = this.save();
     let bestJ = this.objective();
+    this.pool = [];
+    this.remember(bestJ);
     const units = this.unitList;
     const hosts = this.connectedHosts;
-    for (let r = 0; r < kicks && this.evaluations < this.searchBudget; r++) {
-      const steps = 2 + Math.floor(rnd() * 2);
+    let stall = 0;
+    for (let r = 0; r < maxKicks && stall < STALL_KICKS && this.evaluations < limit; r++) {
+      const steps = 1 + Math.floor(rnd() * 3);
       for (let s = 0; s < steps; s++) {
+        const moved = this.moved();
+        if (moved.length > 0 && rnd() < 0.5) {
+          const w = moved[Math.floor(rnd() * moved.length)];
+          if (this.canPlace(w, this.home(w))) this.place(w, this.home(w));
+        }
         const v = units[Math.floor(rnd() * units.length)];
-        const t = rnd() < 0.3 ? this.home(v) : hosts[Math.floor(rnd() * hosts.length)];
-        if (t === this.where(v) || this.moved().length + this.countChange(v, t) > k) continue;
+        const t = hosts[Math.floor(rnd() * hosts.length)];
+        if (t === this.where(v) || this.movedCount() + this.countChange(v, t) > k) continue;
         if (this.canPlace(v, t)) this.place(v, t);
       }
-      this.descend(k);
+      this.descend(k, limit);
       const J = this.objective();
+      this.remember(J);
+      stall++;
       if (J < bestJ - 1e-12) {
         bestJ = J;
         best = this.save();
-      } else this.restore(best);
+        stall = 0;
+      } else if (J > bestJ + 1e-12) this.restore(best);
     }
     this.restore(best);
     return bestJ;
@@ -796,6 +746,39 @@ class Compactor {
       }
       const units = this.unitList.filter((u) => this.where(u) === this.home(u));
       const best = search(state, { units, targets: Int32Array.from(targets), hostMovesLeft, passMovesLeft: left.pass });
+      if (best === null) return;
+      this.place(best.unit, best.to);
+    }
+  }
+
+  /**
+   * Like complete(), but of the admissible moves (the greedy's own test: gain ≥ minGain and
+   * gain > λ·cost, allowed, within budgets) it takes the one leaving the lowest SAD. Ends, like
+   * the greedy, where no unit left in place has an admissible move.
+   */
+  completeBySad(): void {
+    const state = this.state;
+    const { minGain, costWeight } = this.pass.policy;
+    for (;;) {
+      if (state.balanced()) return;
+      const I = state.imbalance();
+      let best: { unit: number; to: number; sad: number; net: number } | null = null;
+      for (const u of this.unitList) {
+        const a = this.where(u);
+        if (a !== this.home(u)) continue;
+        const c = state.unitCpu[u];
+        const m = state.unitMem[u];
+        for (const t of this.connectedHosts) {
+          if (t === a) continue;
+          const gain = I - state.imbalanceAfter(c, m, a, t);
+          const net = gain - costWeight * state.unitCost[u];
+          if (!admissible(gain, net, minGain)) continue;
+          const sad = this.sadWith(a, -c, -m, t, c, m);
+          if (best !== null && (sad > best.sad + TIE_EPSILON || (sad >= best.sad - TIE_EPSILON && net <= best.net))) continue;
+          if (!this.canPlace(u, t)) continue;
+          best = { unit: u, to: t, sad, net };
+        }
+      }
       if (best === null) return;
       this.place(best.unit, best.to);
     }

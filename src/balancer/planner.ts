@@ -2,7 +2,7 @@
 // then compaction of the balancing moves. Deterministic: everything is indexed in id order and
 // ties are broken by ids.
 import { BalancingSearch, incrementalSearch, SearchContext } from './balancing';
-import { compactBalancing, solveSmallCluster } from './compaction';
+import { compactBalancing, isSmallCluster, solveSmallCluster } from './compaction';
 import { describeStep, explainStuckVms, StepFigures } from './explain';
 import { fixSoftRules, runMandatory } from './mandatory';
 import {
@@ -114,11 +114,15 @@ function runBalancing(pass: Pass, engine: PlannerEngine): void {
   const mHost = Int32Array.from(state.vmHost);
   let added = greedy(pass, units, mHost);
   const any = added > 0;
-  for (let round = 0; round < COMPACTION_ROUNDS && added > 0; round++) {
-    compactBalancing(pass, mHost, units, { localSearchBudget: engine.localSearchBudget });
-    added = greedy(pass, units, mHost);
+  if (isSmallCluster(state, units)) {
+    // Small clusters: a search over final placements replaces the compaction rounds.
+    if (any) solveSmallCluster(pass, mHost, units, pass.search);
+  } else {
+    for (let round = 0; round < COMPACTION_ROUNDS && added > 0; round++) {
+      compactBalancing(pass, mHost, units, { localSearchBudget: engine.localSearchBudget });
+      added = greedy(pass, units, mHost);
+    }
   }
-  if (any) solveSmallCluster(pass, mHost, units, pass.search);
   // A soft-rule fix that found no room before balancing may fit now; then balance around it.
   if (state.options.enforceSoftRules && state.rules.some((r) => r.active && !r.hard)) {
     const before = pass.steps.length;
