@@ -4,7 +4,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { problem, PROBLEM_CONTENT_TYPE } from './common/problem';
 import { createValidationPipe } from './common/validation';
@@ -78,6 +79,18 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   const server = app.getHttpServer() as Server;
   server.requestTimeout = timeoutMs;
   server.headersTimeout = Math.min(timeoutMs, 60_000);
+  // What Node refuses before any route runs (headers over 16 KiB, a request too slow to arrive, bad HTTP) is problem+json too.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const detail =
+      status === 431 ? 'The request line and headers are larger than the service reads (16 KiB)' : status === 408 ? 'The request took too long to arrive' : 'The request is not valid HTTP';
+    const body = JSON.stringify(problem(status, detail));
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   app.useGlobalInterceptors(new RequestTimeoutInterceptor(timeoutMs));
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });

@@ -140,6 +140,11 @@ describe('access control', () => {
     await t.http.get('/api/v1/clusters').set('Authorization', `Bearer ${tokens.operator}`).expect(401);
     await t.http.post('/api/v1/clusters').set('Authorization', `Bearer ${tokens.operator}`).send({ name: 'after revoke' }).expect(401);
     await t.http.delete(`/api/v1/tokens/${ZERO}`).set('Authorization', `Bearer ${tokens.admin}`).expect(404);
+    // revoking again changes nothing: same time, one event
+    const again = await t.http.delete(`/api/v1/tokens/${tokenIds.operator}`).set('Authorization', `Bearer ${tokens.admin}`).expect(200);
+    expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
+    const events = await t.http.get('/api/v1/events').query({ type: 'token.revoked' }).set('Authorization', `Bearer ${tokens.admin}`).expect(200);
+    expect(events.body.total).toBe(1);
     const list = await t.http.get('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).expect(200);
     expect(list.body.items.find((i: { id: string }) => i.id === tokenIds.operator).revokedAt).toEqual(expect.any(Number));
     // the viewer still works

@@ -2,79 +2,15 @@
 // flight and is killed with SIGKILL at random moments, then started again on the same database.
 // After the last restart every VM is on the host its history of migrations says, no migration is
 // left running, and the queue drains.
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { Database as Sqlite } from 'sqlite3';
+import { call, ChildApp as Child, killApp as kill, query, sleep, startApp } from './helpers/child-app';
 import { makeTempDir, removeTempDir } from './helpers/test-app';
 
 jest.setTimeout(120_000);
 
-const ROOT = join(__dirname, '..');
-const CHILD = join(__dirname, 'helpers', 'app-process.ts');
 const KILLS = 3;
 const HOSTS = 10;
 const VMS = 120;
-
-interface Child {
-  proc: ChildProcess;
-  baseUrl: string;
-}
-
-async function startApp(env: Record<string, unknown>): Promise<Child> {
-  const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD, JSON.stringify(env)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`the app did not start within 60 s: ${stderr}`)), 60_000);
-    proc.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /listening (\d+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the app exited with ${code} before serving: ${stderr}`));
-    });
-  });
-  return { proc, baseUrl: `http://127.0.0.1:${port}` };
-}
-
-async function kill(child: Child): Promise<void> {
-  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  const exited = once(child.proc, 'exit');
-  child.proc.kill('SIGKILL');
-  await exited;
-}
-
-async function call(child: Child, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(child.baseUrl + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** Reads the database file directly, as it is on disk (after a kill: what the crash left). */
-async function query<T>(path: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const db = new Sqlite(path);
-  try {
-    return await new Promise<T[]>((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
-  } finally {
-    await new Promise((resolve) => db.close(resolve));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('migrations survive a crash (SIGKILL) at random moments', () => {
   const dir = makeTempDir();

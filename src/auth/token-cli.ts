@@ -49,9 +49,12 @@ async function main(): Promise<void> {
     } else if (command === 'revoke') {
       const [id] = rest;
       if (!id) fail('revoke needs a token id (see `npm run token -- list`).');
-      const row = await source.transaction((m) => revokeToken(m, id, Date.now()));
-      if (!row) fail(`No token has id ${id}.`);
-      process.stderr.write(`Revoked token "${row.name}" (${row.role}); a running service stops accepting it within 10 s.\n`);
+      const result = await source.transaction((m) => revokeToken(m, id, Date.now()));
+      if (!result) fail(`No token has id ${id}.`);
+      const { row, revoked } = result;
+      process.stderr.write(
+        revoked ? `Revoked token "${row.name}" (${row.role}); a running service stops accepting it within 10 s.\n` : `Token "${row.name}" was already revoked.\n`,
+      );
     } else {
       fail(`Unknown command "${command}".`);
     }

@@ -27,15 +27,14 @@ export async function createToken(m: EntityManager, role: Role, name: string, no
   return { ...toTokenView(row), token: issued.token };
 }
 
-/** Revokes a token; false when there is no such token. Revoking twice keeps the first time. */
-export async function revokeToken(m: EntityManager, id: string, now: number): Promise<ApiTokenEntity | undefined> {
+/** Revokes a token: the row, and whether this call revoked it (revoking twice keeps the first time); undefined when there is no such token. */
+export async function revokeToken(m: EntityManager, id: string, now: number): Promise<{ row: ApiTokenEntity; revoked: boolean } | undefined> {
   const row = await m.findOne(ApiTokenEntity, { where: { id } });
   if (!row) return undefined;
-  if (row.revokedAt === null) {
-    await m.update(ApiTokenEntity, { id, revokedAt: IsNull() }, { revokedAt: now });
-    row.revokedAt = now;
-  }
-  return row;
+  if (row.revokedAt !== null) return { row, revoked: false };
+  await m.update(ApiTokenEntity, { id, revokedAt: IsNull() }, { revokedAt: now });
+  row.revokedAt = now;
+  return { row, revoked: true };
 }
 
 export function countActiveTokens(m: EntityManager): Promise<number> {

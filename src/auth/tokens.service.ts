@@ -86,9 +86,10 @@ export class TokensService {
 
   async revoke(id: string): Promise<TokenView> {
     const row = await this.db.transaction(async (m) => {
-      const row = await revokeToken(m, id, this.clock.now());
-      if (!row) throw DomainError.notFound('Token', id);
-      await this.events.recordIn(m, { subjectType: 'token', subjectId: id, type: 'token.revoked', message: `API token "${row.name}" (${row.role}) revoked` });
+      const result = await revokeToken(m, id, this.clock.now());
+      if (!result) throw DomainError.notFound('Token', id);
+      const { row, revoked } = result;
+      if (revoked) await this.events.recordIn(m, { subjectType: 'token', subjectId: id, type: 'token.revoked', message: `API token "${row.name}" (${row.role}) revoked` });
       return row;
     });
     this.forget();

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError } from '../common/domain-error';
 import { Database } from '../database/database.service';
@@ -9,19 +10,32 @@ import { BalancingPolicyDto } from './dto/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
 import { PoliciesService } from '../policies/policies.service';
 import { BalancingPolicy } from './balancing-policy';
-import { balanceReport, ClusterSnapshot, planMoves, rankPlacement } from './index';
+import { balanceReport, ClusterSnapshot, Plan, PlannerPolicy, rankPlacement } from './index';
+import { PlanRunner } from './plan-runner';
+import { StampedCache } from './stamped-cache';
 import { SnapshotBuilder } from './snapshot-builder';
+
+/**
+ * A balance report is reused while no write has touched the cluster's inputs (see Database.changeStamp),
+ * for at most this long: the demand window (minutes) slides, and other processes may write to the file.
+ * New samples of a cluster (every 20 s from vCenter) are writes, so they renew its report anyway.
+ */
+const BALANCE_REUSE_MS = 10_000;
 
 export type MoveCheck = { allowed: true } | { allowed: false; status: 409 | 422; reasons: string[] };
 
 /** The balancer as the API and the scheduler use it: snapshot from the database, then pure planning. */
 @Injectable()
 export class BalancerService {
+  private readonly reports = new StampedCache<BalanceView>(256, BALANCE_REUSE_MS);
+
   constructor(
     private readonly snapshots: SnapshotBuilder,
     private readonly demand: DemandService,
     private readonly db: Database,
     private readonly policies: PoliciesService,
+    private readonly planner: PlanRunner,
+    private readonly clock: Clock,
   ) {}
 
   /** The cluster's policy, with what-if overrides. */
@@ -38,17 +52,30 @@ export class BalancerService {
     });
   }
 
-  async balance(clusterId: string, overrides?: BalancingPolicyDto) {
-    const policy = await this.policyFor(clusterId, overrides);
-    const report = balanceReport(await this.snapshot(clusterId, policy), policy);
-    return { clusterId, ...report, inputs: inputsOf(policy) };
+  /**
+   * The cluster's balance now. Dashboards and scrapers ask for it all the time and it reads every VM's
+   * samples, so a report is shared by the requests that come while the cluster is unchanged (shortly).
+   * Treat it as read-only.
+   */
+  balance(clusterId: string, overrides?: BalancingPolicyDto): Promise<BalanceView> {
+    const key = `${clusterId} ${overridesKey(overrides)}`;
+    return this.reports.get(key, this.db.changeStamp(clusterId), this.clock.now(), async () => {
+      const policy = await this.policyFor(clusterId, overrides);
+      const report = balanceReport(await this.snapshot(clusterId, policy), policy);
+      return { clusterId, ...report, inputs: inputsOf(policy) };
+    });
   }
 
   /** A dry run: nothing is written or moved. */
   async plan(clusterId: string, overrides?: BalancingPolicyDto) {
     const policy = await this.policyFor(clusterId, overrides);
-    const plan = planMoves(await this.snapshot(clusterId, policy), policy);
+    const plan = await this.planMoves(await this.snapshot(clusterId, policy), policy);
     return { ...plan, inputs: inputsOf(policy) };
+  }
+
+  /** planMoves, off the event loop (see PlanRunner). */
+  planMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy): Promise<Plan> {
+    return this.planner.plan(snapshot, policy);
   }
 
   async placement(clusterId: string, request: PlacementRequestDto) {
@@ -113,6 +140,15 @@ export class BalancerService {
     const excluded = ranking.excluded.filter((e) => e.hostId === target.id).map((e) => e.explanation);
     return { allowed: false, status: 422, reasons: excluded.length > 0 ? excluded : [`${target.name} cannot take ${vm.name}`] };
   }
+}
+
+type BalanceView = { clusterId: string; inputs: ReturnType<typeof inputsOf> } & ReturnType<typeof balanceReport>;
+
+/** The what-if overrides that were given, in a stable order. */
+function overridesKey(overrides: BalancingPolicyDto | undefined): string {
+  if (!overrides) return '';
+  const given = Object.entries(overrides).filter(([, value]) => value !== undefined);
+  return JSON.stringify(given.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function inputsOf(policy: BalancingPolicy) {

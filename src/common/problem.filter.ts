@@ -62,6 +62,11 @@ export class ProblemFilter implements ExceptionFilter {
       const [status, detail] = BODY_PARSER[parserError.type];
       return problem(status, detail);
     }
+    // body-parser's other client errors (a body that does not match its Content-Encoding, say) carry no type.
+    const httpError = exception as { status?: unknown; expose?: unknown; message?: unknown };
+    if (httpError?.expose === true && typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
+      return problem(httpError.status, `The request could not be read: ${String(httpError.message).slice(0, 200)}`);
+    }
     if (exception instanceof QueryFailedError) {
       const fromDb = this.fromDatabaseError(exception);
       if (fromDb) return fromDb;

@@ -1,8 +1,33 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsString, IsUUID, Matches, MaxLength, ValidateIf, ValidationOptions } from 'class-validator';
+import { buildMessage, IsInt, IsNotEmpty, IsObject, IsString, IsUUID, Matches, MaxLength, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 
-/** A display name: 1–200 characters, no control characters, surrounding spaces trimmed. */
+/** Half of a UTF-16 surrogate pair without the other half: not text, and stored as U+FFFD. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Strings must be well-formed Unicode: SQLite keeps UTF-8, so a lone surrogate (which JSON can carry
+ * as "\ud800") would be silently replaced by U+FFFD, and two different names would be stored alike.
+ */
+export function IsWellFormed(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isWellFormed',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !LONE_SURROGATE.test(value),
+        defaultMessage: buildMessage((each) => `${each}$property must be well-formed Unicode text (no lone surrogate)`, options),
+      },
+    },
+    options,
+  );
+}
+
+/** An array of objects, each validated as a nested DTO: `ValidateNested` alone would also walk into nested arrays. */
+export function IsObjectEach(): PropertyDecorator {
+  return IsObject({ each: true, message: 'each value in $property must be an object' });
+}
+
+/** A display name: 1–200 characters, no control characters, well-formed Unicode, surrounding spaces trimmed. */
 export function IsName(): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)),
@@ -11,6 +36,7 @@ export function IsName(): PropertyDecorator {
     MaxLength(200),
     // eslint-disable-next-line no-control-regex
     Matches(/^[^\x00-\x1f\x7f-\x9f]*$/, { message: '$property must not contain control characters' }),
+    IsWellFormed(),
   );
 }
 

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { Page } from '../common/pagination';
+import { entityColumns, rawPage } from '../common/raw-page';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { EventEntity } from './event.entity';
@@ -73,18 +74,26 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   record(events: NewEvent | NewEvent[]): Promise<void> {
-    return this.db.transaction((m) => this.recordIn(m, events));
+    return this.db.transaction((m) => this.recordIn(m, events), { affects: [] });
   }
 
   async list(query: EventQuery): Promise<Page<EventEntity>> {
     const { limit = 50, offset = 0 } = query;
-    const qb = this.db.reader.createQueryBuilder(EventEntity, 'e');
-    if (query.clusterId) qb.andWhere('e.clusterId = :clusterId', { clusterId: query.clusterId });
-    if (query.subjectId) qb.andWhere('e.subjectId = :subjectId', { subjectId: query.subjectId });
-    if (query.type) qb.andWhere('(e.type = :type OR e.type LIKE :prefix)', { type: query.type, prefix: `${query.type}.%` });
-    if (query.from !== undefined) qb.andWhere('e.timestamp >= :from', { from: query.from });
-    if (query.to !== undefined) qb.andWhere('e.timestamp <= :to', { to: query.to });
-    const [items, total] = await qb.orderBy('e.timestamp', 'DESC').addOrderBy('e.id', 'DESC').take(limit).skip(offset).getManyAndCount();
+    const conditions: [string, ...unknown[]][] = [];
+    if (query.type) conditions.push(['type = ? OR type LIKE ?', query.type, `${query.type}.%`]);
+    if (query.from !== undefined) conditions.push(['timestamp >= ?', query.from]);
+    if (query.to !== undefined) conditions.push(['timestamp <= ?', query.to]);
+    const { rows, total } = await rawPage<EventEntity & { data: string | null }>(this.db.reader, {
+      table: 'events',
+      columns: entityColumns(this.db.reader, EventEntity),
+      filters: { clusterId: query.clusterId || undefined, subjectId: query.subjectId || undefined },
+      conditions,
+      orderBy: 'timestamp DESC, id DESC',
+      limit,
+      offset,
+    });
+    // `data` is a simple-json column.
+    const items = rows.map((row) => ({ ...row, data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data }) as EventEntity);
     return { items, total, limit, offset };
   }
 

@@ -7,6 +7,8 @@ export type HostState = (typeof HOST_STATES)[number];
 
 @Entity('hosts')
 @Index('UQ_hosts_cluster_name', ['clusterId', 'name'], { unique: true })
+// The list of all hosts in name order, a page at a time.
+@Index('IDX_hosts_name', ['name', 'id'])
 export class HostEntity extends BaseEntity {
   @Column('varchar')
   clusterId: string;

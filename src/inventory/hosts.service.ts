@@ -4,12 +4,27 @@ import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
+import { rawPage, withJsonDates } from '../common/raw-page';
 import { Database } from '../database/database.service';
 import { ClusterEntity } from './cluster.entity';
 import { CreateHostDto, HostView, ListHostsQuery, UpdateHostDto } from './dto/host.dto';
 import { HostEntity } from './host.entity';
 import { VmEntity } from './vm.entity';
 import { toHostView } from './views';
+
+const HOST_VIEW_COLUMNS = [
+  'id',
+  'clusterId',
+  'name',
+  'cpuCores',
+  'cpuMhz',
+  'memoryMib',
+  'migrationGbps',
+  'state',
+  'version',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof HostEntity)[];
 
 /** The cluster named in a request body must exist: otherwise a 422 naming `clusterId`. */
 export async function requireCluster(m: EntityManager, clusterId: string): Promise<ClusterEntity> {
@@ -33,13 +48,15 @@ export class HostsService {
 
   async list(query: ListHostsQuery): Promise<Page<HostView>> {
     const { limit = 50, offset = 0, clusterId, state, name } = query;
-    const [rows, total] = await this.db.reader.findAndCount(HostEntity, {
-      where: { clusterId, state, name },
-      order: { name: 'ASC', id: 'ASC' },
-      take: limit,
-      skip: offset,
+    const { rows, total } = await rawPage<Record<string, unknown>>(this.db.reader, {
+      table: 'hosts',
+      columns: HOST_VIEW_COLUMNS,
+      filters: { clusterId, state, name },
+      orderBy: 'name ASC, id ASC',
+      limit,
+      offset,
     });
-    return { items: rows.map(toHostView), total, limit, offset };
+    return { items: rows.map((row) => toHostView(withJsonDates<HostEntity>(row))), total, limit, offset };
   }
 
   async get(id: string): Promise<HostView> {

@@ -10,6 +10,8 @@ export type VmAutomation = (typeof VM_AUTOMATION)[number];
 
 @Entity('vms')
 @Index('UQ_vms_cluster_name', ['clusterId', 'name'], { unique: true })
+// The list of all VMs in name order, a page at a time.
+@Index('IDX_vms_name', ['name', 'id'])
 export class VmEntity extends BaseEntity {
   @Column('varchar')
   clusterId: string;

@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
+import { rawPage, withJsonDates } from '../common/raw-page';
 import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
@@ -13,6 +14,24 @@ import { HostEntity } from './host.entity';
 import { requireCluster } from './hosts.service';
 import { VmEntity } from './vm.entity';
 import { toVmView } from './views';
+
+const VM_VIEW_COLUMNS = [
+  'id',
+  'clusterId',
+  'hostId',
+  'name',
+  'vcpus',
+  'memoryMib',
+  'powerState',
+  'automation',
+  'cpuReservationMhz',
+  'cpuLimitMhz',
+  'memoryReservationMib',
+  'memoryLimitMib',
+  'version',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof VmEntity)[];
 
 type VmLimits = Pick<VmEntity, 'memoryMib' | 'cpuReservationMhz' | 'cpuLimitMhz' | 'memoryReservationMib' | 'memoryLimitMib'>;
 
@@ -124,13 +143,15 @@ export class VmsService {
 
   async list(query: ListVmsQuery): Promise<Page<VmView>> {
     const { limit = 50, offset = 0, clusterId, hostId, powerState, name } = query;
-    const [rows, total] = await this.db.reader.findAndCount(VmEntity, {
-      where: { clusterId, hostId, powerState, name },
-      order: { name: 'ASC', id: 'ASC' },
-      take: limit,
-      skip: offset,
+    const { rows, total } = await rawPage<Record<string, unknown>>(this.db.reader, {
+      table: 'vms',
+      columns: VM_VIEW_COLUMNS,
+      filters: { clusterId, hostId, powerState, name },
+      orderBy: 'name ASC, id ASC',
+      limit,
+      offset,
     });
-    return { items: rows.map(toVmView), total, limit, offset };
+    return { items: rows.map((row) => toVmView(withJsonDates<VmEntity>(row))), total, limit, offset };
   }
 
   async get(id: string): Promise<VmView> {

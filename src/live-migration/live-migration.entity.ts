@@ -17,6 +17,9 @@ export type MigrationTrigger = (typeof MIGRATION_TRIGGERS)[number];
 @Index('IDX_live_migrations_state', ['state'])
 @Index('IDX_live_migrations_cluster_created', ['clusterId', 'createdAt'])
 @Index('IDX_live_migrations_vm', ['vmId'])
+// The list of all migrations, newest first; a cluster's migrations in flight (every balance snapshot).
+@Index('IDX_live_migrations_created', ['createdAt'])
+@Index('IDX_live_migrations_cluster_state', ['clusterId', 'state'])
 export class LiveMigrationEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

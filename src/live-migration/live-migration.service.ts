@@ -1,14 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Brackets, In, IsNull } from 'typeorm';
+import { EntityManager, In, IsNull } from 'typeorm';
 import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
+import { entityColumns, rawPage } from '../common/raw-page';
 import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
 import { VmEntity } from '../inventory/vm.entity';
+import { RecommendationEntity } from '../recommendations/recommendation.entity';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
 import { EventsService } from '../events/events.service';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, MigrationTrigger } from './live-migration.entity';
@@ -102,6 +104,8 @@ export class LiveMigrationService {
    * room and rules are the caller's to check (the balancer plans with them).
    */
   async enqueue(request: MigrationRequest): Promise<LiveMigrationEntity> {
+    // Filled in as the VM is found: its cluster gets one more migration in flight.
+    const affects = new Set<string>();
     const migration = await this.db.transaction(async (m) => {
       // One read for every check: this runs once per move of every balancing pass.
       const [found]: EnqueueLookup[] = await m.query(
@@ -115,6 +119,7 @@ export class LiveMigrationService {
         [request.targetHostId, request.vmId],
       );
       if (!found) throw DomainError.unprocessable(`VM ${request.vmId} does not exist`, 'vmId');
+      affects.add(found.clusterId);
       if (found.targetId === null) throw DomainError.unprocessable(`Host ${request.targetHostId} does not exist`, 'targetHostId');
       if (found.targetClusterId !== found.clusterId) {
         throw DomainError.unprocessable(`Host ${found.targetName} is in another cluster than ${found.vmName}`, 'targetHostId');
@@ -122,6 +127,7 @@ export class LiveMigrationService {
       if (found.hostId === found.targetId) throw DomainError.conflict(`${found.vmName} already runs on ${found.targetName}`, 'targetHostId');
       if (found.targetState !== 'connected') throw DomainError.conflict(`Host ${found.targetName} is ${found.targetState}`, 'targetHostId');
       if (found.activeId !== null) throw alreadyMigrating(found.vmName, found.activeId, found.activeState!);
+      const recommendation = request.recommendationId ? await pendingRecommendation(m, request.recommendationId) : null;
       const now = this.clock.now();
       const row: LiveMigrationEntity = {
         id: randomUUID(),
@@ -155,12 +161,13 @@ export class LiveMigrationService {
         version: 1,
       };
       await m.createQueryBuilder().insert().into(LiveMigrationEntity).values(row).updateEntity(false).execute();
+      if (recommendation) await this.markApplied(m, recommendation, row);
       await this.events.recordIn(
         m,
         migrationEvent(row, 'queued', `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`, { priority: row.priority }),
       );
       return row;
-    });
+    }, { affects });
     this.logger.log(
       {
         migrationId: migration.id,
@@ -177,17 +184,39 @@ export class LiveMigrationService {
     return migration;
   }
 
+  /**
+   * A recommendation is marked applied in the transaction that queues its migration: with two
+   * transactions, a crash (or a failed write) between them left it pending, then superseded, while
+   * its move went ahead, and kept its VM out of the cooldown that stops the balancer moving it back.
+   */
+  private async markApplied(m: EntityManager, rec: RecommendationEntity, migration: LiveMigrationEntity): Promise<void> {
+    await m.update(RecommendationEntity, { id: rec.id, status: 'pending' }, { status: 'applied', migrationId: migration.id, decidedAt: migration.createdAt });
+    await this.events.recordIn(m, {
+      clusterId: rec.clusterId,
+      subjectType: 'recommendation',
+      subjectId: rec.id,
+      type: 'recommendation.applied',
+      message: `Applied: ${rec.explanation}`,
+      data: { vmId: rec.vmId, fromHostId: rec.fromHostId, toHostId: rec.toHostId, migrationId: migration.id },
+    });
+  }
+
   async list(query: ListMigrationsQuery): Promise<Page<MigrationView>> {
     const { limit = 50, offset = 0, clusterId, vmId, hostId, state, trigger, from, to } = query;
-    const q = this.db.reader.createQueryBuilder(LiveMigrationEntity, 'm');
-    if (clusterId) q.andWhere('m.clusterId = :clusterId', { clusterId });
-    if (vmId) q.andWhere('m.vmId = :vmId', { vmId });
-    if (hostId) q.andWhere(new Brackets((b) => b.where('m.sourceHostId = :hostId', { hostId }).orWhere('m.targetHostId = :hostId', { hostId })));
-    if (state && state.length > 0) q.andWhere('m.state IN (:...state)', { state });
-    if (trigger) q.andWhere('m.trigger = :trigger', { trigger });
-    if (from !== undefined) q.andWhere('m.createdAt >= :from', { from });
-    if (to !== undefined) q.andWhere('m.createdAt < :to', { to });
-    const [rows, total] = await q.orderBy('m.createdAt', 'DESC').addOrderBy('m.id', 'ASC').take(limit).skip(offset).getManyAndCount();
+    const conditions: [string, ...unknown[]][] = [];
+    if (hostId) conditions.push(['sourceHostId = ? OR targetHostId = ?', hostId, hostId]);
+    if (state && state.length > 0) conditions.push([`state IN (${state.map(() => '?').join(', ')})`, ...state]);
+    if (from !== undefined) conditions.push(['createdAt >= ?', from]);
+    if (to !== undefined) conditions.push(['createdAt < ?', to]);
+    const { rows, total } = await rawPage<LiveMigrationEntity>(this.db.reader, {
+      table: 'live_migrations',
+      columns: entityColumns(this.db.reader, LiveMigrationEntity),
+      filters: { clusterId: clusterId || undefined, vmId: vmId || undefined, trigger: trigger || undefined },
+      conditions,
+      orderBy: 'createdAt DESC, id ASC',
+      limit,
+      offset,
+    });
     return { items: rows.map(toMigrationView), total, limit, offset };
   }
 
@@ -252,6 +281,18 @@ export class LiveMigrationService {
       state: r.state as InFlightMigration['state'],
     }));
   }
+}
+
+/** The recommendation a move carries out, if it is still pending: a superseded or dismissed one is not carried out. */
+async function pendingRecommendation(m: EntityManager, id: string): Promise<RecommendationEntity> {
+  const rec = await m.findOne(RecommendationEntity, { where: { id } });
+  if (!rec) throw DomainError.unprocessable(`Recommendation ${id} does not exist`, 'recommendationId');
+  if (rec.status !== 'pending') {
+    throw new DomainError(ErrorCode.Conflict, `Recommendation ${id} is ${rec.status}; only a pending one can be applied`, [
+      { field: 'recommendationId', message: `the recommendation is ${rec.status}` },
+    ]);
+  }
+  return rec;
 }
 
 function alreadyMigrating(vmName: string, migrationId: string, state: string): DomainError {

@@ -69,6 +69,8 @@ interface Claimed {
 }
 
 type Write = (m: EntityManager) => Promise<unknown>;
+/** A write and the cluster whose balancing inputs (the VM's host, the migrations in flight) it changes. */
+type ClusterWrite = { clusterId: string; write: Write };
 
 /** Values written when an attempt ends, whatever its outcome: no estimate survives it. */
 const ATTEMPT_OVER = { etaSeconds: null, remainingMib: null } as const;
@@ -89,7 +91,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAtMs = Infinity;
   /** Ends of migrations, and progress, each group-committed: a burst costs one transaction. */
-  private readonly endings: CommitGroup<Write>;
+  private readonly endings: CommitGroup<ClusterWrite>;
   private readonly progressWrites: CommitGroup<Write>;
 
   constructor(
@@ -101,12 +103,23 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   ) {
     this.settings = engineSettings(config);
     this.slots = new SlotBook({ perHost: this.settings.maxPerHost, perCluster: this.settings.maxPerCluster });
-    const inOneTransaction = (writes: Write[]) =>
-      this.db.transaction(async (m) => {
-        for (const write of writes) await write(m);
-      });
+    const inOneTransaction = (writes: ClusterWrite[]) =>
+      this.db.transaction(
+        async (m) => {
+          for (const { write } of writes) await write(m);
+        },
+        { affects: writes.map((w) => w.clusterId) },
+      );
     this.endings = new CommitGroup(inOneTransaction);
-    this.progressWrites = new CommitGroup(inOneTransaction);
+    // Progress (percent, round, bytes copied) is no input of the balance: cached balance reports stay.
+    this.progressWrites = new CommitGroup((writes: Write[]) =>
+      this.db.transaction(
+        async (m) => {
+          for (const write of writes) await write(m);
+        },
+        { affects: [] },
+      ),
+    );
   }
 
   get driverName(): string {
@@ -244,11 +257,13 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   private async claim(claims: SlotClaim[]): Promise<Map<string, Claimed>> {
     const now = this.clock.now();
     const refused: [LiveMigrationEntity, string | null][] = [];
+    const affects = new Set<string>();
     const claimed = await this.db.transaction(async (m) => {
       const result = new Map<string, Claimed>();
       const found = await this.withParties(m, claims.map((c) => c.id));
       for (const { migration, vm, source, target } of found) {
         if (migration.state !== 'queued') continue;
+        affects.add(migration.clusterId);
         if (migration.cancelRequestedAt !== null) {
           // Asked to cancel while an attempt was ending and went back to the queue.
           await m.update(
@@ -288,7 +303,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
         );
       }
       return result;
-    });
+    }, { affects });
     for (const [migration, error] of refused) {
       if (error === null) this.logState(migration, 'cancelled');
       else this.logState(migration, 'failed', { error });
@@ -403,7 +418,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   ): Promise<void> {
     const now = this.clock.now();
     let targetGone = false;
-    await this.recordEnd(async (m) => {
+    await this.recordEnd(migration.clusterId, async (m) => {
       targetGone = (await m.query('SELECT 1 FROM hosts WHERE id = ?', [migration.targetHostId])).length === 0;
       if (targetGone) {
         await m.update(
@@ -468,7 +483,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
 
   private async endAs(migration: LiveMigrationEntity, state: 'failed' | 'cancelled', error: string | null): Promise<void> {
     const now = this.clock.now();
-    await this.recordEnd(async (m) => {
+    await this.recordEnd(migration.clusterId, async (m) => {
       await m.update(
         LiveMigrationEntity,
         { id: migration.id, state: 'running' },
@@ -482,7 +497,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   /** Back to the queue; it may start again from `nextAttemptAt` (null: as soon as a slot is free). */
   private async retryLater(migration: LiveMigrationEntity, nextAttemptAt: number | null, error: string): Promise<void> {
     const now = this.clock.now();
-    await this.recordEnd(async (m) => {
+    await this.recordEnd(migration.clusterId, async (m) => {
       await m.update(
         LiveMigrationEntity,
         { id: migration.id, state: 'running' },
@@ -502,10 +517,10 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
    * The end of an attempt must reach the database, or the migration would look running until the
    * next start: a failed write (the disk busy or full) is tried again a few times.
    */
-  private async recordEnd(write: Write): Promise<void> {
+  private async recordEnd(clusterId: string, write: Write): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.endings.add(write);
+        await this.endings.add({ clusterId, write });
         return;
       } catch (err) {
         if (attempt >= END_WRITE_ATTEMPTS) throw err;

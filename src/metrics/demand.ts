@@ -74,15 +74,31 @@ function clamp(value: number, low: number, high: number | null): number {
 
 /** Points must be in time order and inside the window already. */
 export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, settings: DemandSettings): Demand {
-  let cpuMhz: number;
-  let memoryMib: number;
-  if (points.length === 0) {
-    cpuMhz = size.vcpus * size.hostMhzPerCore;
-    memoryMib = size.memoryMib;
-  } else {
-    cpuMhz = summarize(points.map((p) => p.cpuMhz), settings.statistic, settings.ewmaAlpha);
-    memoryMib = summarize(points.map((p) => memoryDemandMib(p, settings.idleTax)), settings.statistic, settings.ewmaAlpha);
-  }
+  if (points.length === 0) return demandFromSummary(undefined, size);
+  return demandFromSummary(
+    {
+      cpuMhz: summarize(points.map((p) => p.cpuMhz), settings.statistic, settings.ewmaAlpha),
+      memoryMib: summarize(points.map((p) => memoryDemandMib(p, settings.idleTax)), settings.statistic, settings.ewmaAlpha),
+      sampleCount: points.length,
+    },
+    size,
+  );
+}
+
+/** The window's samples of one VM already summarized (by the database, say); undefined when it has none. */
+export interface DemandSummary {
+  cpuMhz: number;
+  memoryMib: number;
+  sampleCount: number;
+}
+
+/** Statistics the database can compute from the window without handing over every sample. */
+export const SQL_SUMMARIZED_STATISTICS: ReadonlySet<DemandStatistic> = new Set(['mean', 'max']);
+
+/** A VM's demand from its summarized samples, or its configured size without any; clamped to [reservation, limit]. */
+export function demandFromSummary(summary: DemandSummary | undefined, size: ConfiguredSize): Demand {
+  const cpuMhz = summary ? summary.cpuMhz : size.vcpus * size.hostMhzPerCore;
+  const memoryMib = summary ? summary.memoryMib : size.memoryMib;
   return {
     cpuMhz,
     memoryMib,
@@ -90,7 +106,7 @@ export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, setti
       cpuMhz: clamp(cpuMhz, size.cpuReservationMhz, size.cpuLimitMhz),
       memoryMib: clamp(memoryMib, size.memoryReservationMib, size.memoryLimitMib),
     },
-    source: points.length === 0 ? 'configured' : 'samples',
-    sampleCount: points.length,
+    source: summary ? 'samples' : 'configured',
+    sampleCount: summary ? summary.sampleCount : 0,
   };
 }

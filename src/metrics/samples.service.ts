@@ -80,7 +80,8 @@ export class SamplesService {
       const subject = subjects[i] as Subject;
       return [subject.clusterId, times[i], subject.id, subject.kind, s.cpuMhz, s.memoryActiveMib, s.memoryConsumedMib, s.memoryDirtyMibPerSecond ?? null];
     });
-    await this.db.transaction((m) => m.query(INSERT_FROM_JSON, [JSON.stringify(rows)]));
+    const clusters = new Set(subjects.map((s) => (s as Subject).clusterId));
+    await this.db.transaction((m) => m.query(INSERT_FROM_JSON, [JSON.stringify(rows)]), { affects: clusters });
     this.telemetry.samplesIngested(samples.length);
     return { accepted: samples.length };
   }

@@ -18,7 +18,7 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { BalancingPolicyDto } from '../balancer/dto/balancing-policy.dto';
-import { IsVersion, Optional } from '../common/validators';
+import { IsObjectEach, IsVersion, Optional } from '../common/validators';
 import { AUTOMATION_LEVELS, AutomationLevel, ClusterPolicy, Weekday, WEEKDAYS } from './policy';
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -103,6 +103,7 @@ export class ClusterPolicyDto extends BalancingPolicyDto {
   @Optional()
   @IsArray()
   @ArrayMaxSize(50)
+  @IsObjectEach()
   @ValidateNested({ each: true })
   @Type(() => BlackoutWindowDto)
   blackoutWindows?: BlackoutWindowDto[];

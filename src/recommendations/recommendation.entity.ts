@@ -7,6 +7,11 @@ export type RecommendationStatus = (typeof RECOMMENDATION_STATUSES)[number];
 @Entity('recommendations')
 @Index('IDX_recommendations_cluster_status', ['clusterId', 'status'])
 @Index('IDX_recommendations_vm', ['vmId'])
+// Lists newest first (of a cluster, with a status such as pending, or all): a page without sorting
+// every recommendation ever made.
+@Index('IDX_recommendations_cluster_created', ['clusterId', 'createdAt'])
+@Index('IDX_recommendations_status_created', ['status', 'createdAt'])
+@Index('IDX_recommendations_created', ['createdAt'])
 export class RecommendationEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

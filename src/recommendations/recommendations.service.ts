@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
+import { entityColumns, rawPage } from '../common/raw-page';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
 import { VmEntity } from '../inventory/vm.entity';
@@ -31,11 +32,15 @@ export class RecommendationsService {
 
   async list(query: RecommendationQuery): Promise<Page<RecommendationEntity>> {
     const { limit = 50, offset = 0, clusterId, status, vmId, passId } = query;
-    const [items, total] = await this.db.reader.findAndCount(RecommendationEntity, {
-      where: { clusterId, status, vmId, passId },
-      order: { createdAt: 'DESC', priority: 'ASC', id: 'ASC' },
-      take: limit,
-      skip: offset,
+    const { rows: items, total } = await rawPage<RecommendationEntity>(this.db.reader, {
+      table: 'recommendations',
+      columns: entityColumns(this.db.reader, RecommendationEntity),
+      filters: { clusterId, status, vmId, passId },
+      orderBy: 'createdAt DESC, priority ASC, id ASC',
+      // Unfiltered, SQLite would rather sort the whole table than walk the createdAt index (three sort keys).
+      indexedBy: [clusterId, status, vmId, passId].every((f) => f === undefined) ? 'IDX_recommendations_created' : undefined,
+      limit,
+      offset,
     });
     return { items, total, limit, offset };
   }
@@ -110,7 +115,7 @@ export class RecommendationsService {
         message,
         data: { vmId: rec.vmId, fromHostId: rec.fromHostId, toHostId: rec.toHostId, migrationId },
       });
-    });
+    }, { affects: [] }); // a recommendation's status is no input of the balance; its migration is queued apart
   }
 
   private async requirePending(id: string, action: string): Promise<RecommendationEntity> {

@@ -3,7 +3,6 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager, In, MoreThanOrEqual } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
 import { Plan } from '../balancer/model';
-import { planMoves } from '../balancer/planner';
 import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
@@ -165,7 +164,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     while (this.deferred.length > 0) {
       const next = this.deferred[0];
       try {
-        await this.db.transaction(next.write);
+        await this.db.transaction(next.write, { affects: [] });
       } catch (err) {
         if (isSqliteUnavailable(err)) return;
         this.logger.error({ err, clusterId: next.clusterId }, 'a deferred pass record could not be written');
@@ -179,7 +178,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
     const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
     const snapshot = await this.balancer.snapshot(clusterId, policy, cooldown);
-    const plan = planMoves(snapshot, policy);
+    const plan = await this.balancer.planMoves(snapshot, policy);
     const automation = new Map(snapshot.vms.map((v) => [v.id, v.automation]));
 
     const decisions = plan.moves.map((move) => ({ move, decision: decide(move, automation.get(move.vmId) ?? 'default', policy, blackout !== undefined) }));
@@ -234,7 +233,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       );
       await this.events.recordIn(m, this.passEvents(clusterId, pass, plan, trigger));
       return { pass, recs };
-    });
+    }, { affects: [] }); // recommendations, the pass and its events: no input of any cluster's balance
 
     const skipped: SkippedMove[] = [];
     let applied = 0;
@@ -267,7 +266,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       });
     };
     try {
-      await this.db.transaction(finish);
+      await this.db.transaction(finish, { affects: [] });
     } catch (err) {
       // The moves are made; only their record waits for the database.
       if (!isSqliteUnavailable(err)) throw err;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { IsName, IsVersion, Optional } from '../../common/validators';
+import { IsName, IsVersion, IsWellFormed, Optional } from '../../common/validators';
 
 export class CreateClusterDto {
   @ApiProperty({ example: 'prod-east', maxLength: 200 })
@@ -12,6 +12,7 @@ export class CreateClusterDto {
   @Optional()
   @IsString()
   @MaxLength(2000)
+  @IsWellFormed()
   description?: string;
 }
 
@@ -25,6 +26,7 @@ export class UpdateClusterDto {
   @Optional()
   @IsString()
   @MaxLength(2000)
+  @IsWellFormed()
   description?: string;
 
   @ApiPropertyOptional({ description: 'The version you read; the update is refused with 409 if it is stale' })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, ValidateNested } from 'class-validator';
-import { IsName, Optional } from '../../common/validators';
+import { IsName, IsObjectEach, Optional } from '../../common/validators';
 import { HostSpecDto } from './host.dto';
 import { VmSpecDto } from './vm.dto';
 
@@ -19,6 +19,7 @@ export class InventorySyncDto {
   @ApiProperty({ type: [HostSpecDto], maxItems: MAX_SYNC_HOSTS })
   @IsArray()
   @ArrayMaxSize(MAX_SYNC_HOSTS)
+  @IsObjectEach()
   @ValidateNested({ each: true })
   @Type(() => HostSpecDto)
   hosts: HostSpecDto[];
@@ -26,6 +27,7 @@ export class InventorySyncDto {
   @ApiProperty({ type: [SyncVmDto], maxItems: MAX_SYNC_VMS })
   @IsArray()
   @ArrayMaxSize(MAX_SYNC_VMS)
+  @IsObjectEach()
   @ValidateNested({ each: true })
   @Type(() => SyncVmDto)
   vms: SyncVmDto[];

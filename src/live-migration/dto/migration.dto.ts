@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { IsId, Optional } from '../../common/validators';
+import { IsId, IsWellFormed, Optional } from '../../common/validators';
 import { MIGRATION_STATES, MIGRATION_TRIGGERS, MigrationState, MigrationTrigger } from '../live-migration.entity';
 
 /** A manual move. The driver is configuration, never part of a request. */
@@ -19,6 +19,7 @@ export class CreateMigrationDto {
   @Optional()
   @IsString()
   @MaxLength(2000)
+  @IsWellFormed()
   reason?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 5, default: 2, description: 'Lower starts first; 1 is for mandatory moves' })

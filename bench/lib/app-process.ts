@@ -1,0 +1,66 @@
+// The real app in a process of its own, so that a load generator does not share its event loop.
+// Usage: node -r ts-node/register/transpile-only bench/lib/app-process.ts '<JSON env overrides>'
+// Prints "listening <port>" on stdout once it serves; closes the app and exits on the IPC message
+// "shutdown" or when the parent goes away. The messages { profile: 'start' } and
+// { profile: 'stop', file } record a V8 CPU profile of a stretch of the run into `file`; "usage" is
+// answered with the process's CPU time so far.
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+
+async function main(): Promise<void> {
+  const overrides = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ LOG_LEVEL: 'silent', ...overrides }), {
+    bodyParser: false,
+    logger: false,
+  });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await app.close().catch(() => undefined);
+    process.exit(0);
+  };
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  let session: Session | undefined;
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) => session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
+  process.on('message', (message: unknown) => {
+    if (message === 'shutdown') void shutdown();
+    if (message === 'usage') {
+      // CPU time so far, and the event loop's delays since the last ask (ms).
+      const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+      loopDelay.reset();
+      process.send?.({ usage: process.cpuUsage(), at: performance.now(), loop });
+    }
+    const m = message as { profile?: 'start' | 'stop'; file?: string };
+    if (m?.profile === 'start') {
+      session = new Session();
+      session.connect();
+      void post('Profiler.enable').then(() => post('Profiler.start'));
+    } else if (m?.profile === 'stop' && session) {
+      void post('Profiler.stop').then(({ profile }) => {
+        writeFileSync(m.file!, JSON.stringify(profile));
+        session!.disconnect();
+        process.send?.({ profiled: m.file });
+      });
+    }
+  });
+  process.on('disconnect', () => void shutdown());
+  process.stdout.write(`listening ${port}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
