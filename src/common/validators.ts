@@ -27,10 +27,17 @@ export function IsObjectEach(): PropertyDecorator {
   return IsObject({ each: true, message: 'each value in $property must be an object' });
 }
 
-/** A display name: 1–200 characters, no control characters, well-formed Unicode, surrounding spaces trimmed. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/;
+
+/**
+ * A display name: 1–200 characters, no control characters, well-formed Unicode, surrounding spaces
+ * trimmed. A control character is refused wherever it stands: a tab or newline at the edge is not
+ * trimmed away into an accepted name.
+ */
 export function IsName(): PropertyDecorator {
   return applyDecorators(
-    Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)),
+    Transform(({ value }) => (typeof value === 'string' && !CONTROL_CHARACTERS.test(value) ? value.trim() : value)),
     IsString(),
     IsNotEmpty(),
     MaxLength(200),
