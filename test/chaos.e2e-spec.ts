@@ -23,6 +23,7 @@
 import { join } from 'node:path';
 import { call, CallResult, ChildApp, FileReader, killApp, openFile, query, sleep, startApp } from './helpers/child-app';
 import { makeTempDir, removeTempDir } from './helpers/test-app';
+import { seededRandom } from '../src/balancer/random';
 
 jest.setTimeout(300_000);
 
@@ -54,18 +55,7 @@ const BATCH_SIZE = MIG_VMS * (RECENT_PER_VM + OLD_PER_VM);
 /** A kill is given up waiting for the activity it aims at after this long, and fired anyway. */
 const KILL_FALLBACK_MS = 20_000;
 
-/** mulberry32: a small seeded generator. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(SEED);
+const random = seededRandom(SEED);
 const uniform = (lo: number, hi: number) => lo + (hi - lo) * random();
 
 const median = (xs: number[]) => {
