@@ -121,5 +121,21 @@ describe('balancer API', () => {
     const placement = await t.http.post(`/api/v1/clusters/${cluster.id}/placement`).send({ vcpus: 0, memoryMib: 1 }).expect(400);
     expect(placement.body.errors[0].field).toBe('vcpus');
     await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).query({ demandStatistic: 'median' }).expect(400);
+    const query = await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).query({ migrationThreshold: 9 }).expect(400);
+    expect(query.body.errors[0].field).toBe('migrationThreshold');
+    await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).query({ cpuWeight: 'half' }).expect(400);
+  });
+
+  it('takes what-if policy fields in the balance query', async () => {
+    const { cluster } = await lopsided(4);
+    const strict = await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).query({ migrationThreshold: 5, cpuWeight: 1, memoryWeight: 0 }).expect(200);
+    // threshold 5 on 2 hosts: target 0; only CPU counts: I = σ_cpu = 0.4
+    expect(strict.body.target).toBe(0);
+    expect(strict.body.imbalance).toBeCloseTo(0.4, 10);
+    expect(strict.body.inputs.policy).toMatchObject({ migrationThreshold: 5, cpuWeight: 1, memoryWeight: 0 });
+    const plain = await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200);
+    expect(plain.body.imbalance).toBeCloseTo(Math.sqrt(0.1), 10);
+    // a JSON body still has to send numbers as numbers
+    await t.http.post(`/api/v1/clusters/${cluster.id}/plan`).send({ migrationThreshold: '5' }).expect(400);
   });
 });

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequiresRole } from '../auth/auth.guard';
 import { IdParam } from '../common/id.pipe';
 import { BalancerService } from './balancer.service';
-import { BalancingPolicyDto } from './dto/balancing-policy.dto';
+import { BalanceQueryDto, BalancingPolicyDto } from './dto/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
 
 @ApiTags('balancer')
@@ -14,7 +14,7 @@ export class BalancerController {
   /** Per-host utilization, σ per resource, the imbalance I against its target, and the inputs behind them. */
   @Get('balance')
   @ApiOkResponse({ description: 'The cluster balance report' })
-  balance(@IdParam() id: string, @Query() query: BalancingPolicyDto) {
+  balance(@IdParam() id: string, @Query() query: BalanceQueryDto) {
     return this.balancer.balance(id, query);
   }
 

@@ -1,9 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
 import { Optional } from '../../common/validators';
 import { DEMAND_STATISTICS, DemandStatistic } from '../../metrics/demand';
 import { BASES, Basis } from '../balancing-policy';
-
 
 /** The policy fields that shape a plan; a plan request may override any of them for a what-if. */
 export class BalancingPolicyDto {
@@ -91,4 +91,25 @@ export class BalancingPolicyDto {
   @Min(0.1)
   @Max(1.5)
   memoryCeiling?: number;
+}
+
+/** The same what-if fields in a query string (`GET /clusters/{id}/balance?migrationThreshold=5`), where numbers arrive as text. */
+export class BalanceQueryDto extends BalancingPolicyDto {}
+
+const NUMERIC_FIELDS = [
+  'migrationThreshold',
+  'cpuWeight',
+  'memoryWeight',
+  'demandWindowSeconds',
+  'maxMovesPerPass',
+  'maxMovesPerHost',
+  'costWeight',
+  'minGain',
+  'cpuCeiling',
+  'memoryCeiling',
+] as const satisfies readonly (keyof BalancingPolicyDto)[];
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+// Only the query class converts: a JSON body must send numbers as numbers.
+for (const field of NUMERIC_FIELDS) {
+  Transform(({ value }) => (typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : value))(BalanceQueryDto.prototype, field);
 }
