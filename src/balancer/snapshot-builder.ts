@@ -4,7 +4,7 @@ import { findOr404 } from '../common/database-helpers';
 import { Database } from '../database/database.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { HostEntity } from '../inventory/host.entity';
-import { VmEntity } from '../inventory/vm.entity';
+import { VM_FIELDS, VmEntity } from '../inventory/vm.entity';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { DemandSettings } from '../metrics/demand';
 import { DemandService } from '../metrics/demand.service';
@@ -22,20 +22,7 @@ export interface SnapshotInputs {
 
 const HOST_COLUMNS = ['id', 'name', 'state', 'cpuCores', 'cpuMhz', 'memoryMib', 'migrationGbps'] as const;
 type HostRow = Pick<HostEntity, (typeof HOST_COLUMNS)[number]>;
-const VM_COLUMNS = [
-  'id',
-  'clusterId',
-  'hostId',
-  'name',
-  'vcpus',
-  'memoryMib',
-  'powerState',
-  'automation',
-  'cpuReservationMhz',
-  'cpuLimitMhz',
-  'memoryReservationMib',
-  'memoryLimitMib',
-] as const;
+const VM_COLUMNS = VM_FIELDS;
 type VmRow = Pick<VmEntity, (typeof VM_COLUMNS)[number]>;
 
 /** Reads a cluster from the database into the balancer's plain snapshot: capacities, entitlements, rules. */

@@ -8,6 +8,22 @@ export type PowerState = (typeof POWER_STATES)[number];
 export const VM_AUTOMATION = ['default', 'manual', 'disabled'] as const;
 export type VmAutomation = (typeof VM_AUTOMATION)[number];
 
+/** A VM's own columns, for reads that select them as plain rows (the balancer's snapshot, the VM list). */
+export const VM_FIELDS = [
+  'id',
+  'clusterId',
+  'hostId',
+  'name',
+  'vcpus',
+  'memoryMib',
+  'powerState',
+  'automation',
+  'cpuReservationMhz',
+  'cpuLimitMhz',
+  'memoryReservationMib',
+  'memoryLimitMib',
+] as const;
+
 @Entity('vms')
 @Index('UQ_vms_cluster_name', ['clusterId', 'name'], { unique: true })
 // The list of all VMs in name order, a page at a time.

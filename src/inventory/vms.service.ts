@@ -12,26 +12,10 @@ import { GroupEntity } from './group.entity';
 import { CreateVmDto, ListVmsQuery, UpdateVmDto, VmView } from './dto/vm.dto';
 import { HostEntity } from './host.entity';
 import { requireCluster } from './hosts.service';
-import { VmEntity } from './vm.entity';
+import { VM_FIELDS, VmEntity } from './vm.entity';
 import { toVmView } from './views';
 
-const VM_VIEW_COLUMNS = [
-  'id',
-  'clusterId',
-  'hostId',
-  'name',
-  'vcpus',
-  'memoryMib',
-  'powerState',
-  'automation',
-  'cpuReservationMhz',
-  'cpuLimitMhz',
-  'memoryReservationMib',
-  'memoryLimitMib',
-  'version',
-  'createdAt',
-  'updatedAt',
-] as const satisfies readonly (keyof VmEntity)[];
+const VM_VIEW_COLUMNS = [...VM_FIELDS, 'version', 'createdAt', 'updatedAt'] as const satisfies readonly (keyof VmEntity)[];
 
 type VmLimits = Pick<VmEntity, 'memoryMib' | 'cpuReservationMhz' | 'cpuLimitMhz' | 'memoryReservationMib' | 'memoryLimitMib'>;
 
