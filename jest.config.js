@@ -6,6 +6,7 @@ const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   testEnvironment: 'node',
   transform,
+  setupFiles: ['<rootDir>/test/helpers/fast-check-setup.ts'],
 };
 module.exports = {
   projects: [

@@ -36,6 +36,8 @@ export const DEFAULT_ENGINE: PlannerEngine = {
 
 /** Greedy rounds interleaved with compaction, at most this many times. */
 const COMPACTION_ROUNDS = 3;
+/** Soft-rule fixes after balancing, each followed by greedy balancing, at most this many times. */
+const SOFT_FIX_ROUNDS = 4;
 
 export function planMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy = DEFAULT_PLANNER_POLICY): Plan {
   return planWith(snapshot, policy, DEFAULT_ENGINE);
@@ -123,13 +125,18 @@ function runBalancing(pass: Pass, engine: PlannerEngine): void {
       added = greedy(pass, units, mHost);
     }
   }
-  // A soft-rule fix that found no room before balancing may fit now; then balance around it.
+  // A soft-rule fix that found no room before balancing may fit now; then balance around it. That
+  // balancing may free room for another fix, so repeat while fixes land (else the next pass would
+  // make them, and rebalance what this one just balanced).
   if (state.options.enforceSoftRules && state.rules.some((r) => r.active && !r.hard)) {
-    const before = pass.steps.length;
-    pass.freezeMoved = true;
-    fixSoftRules(pass);
-    pass.freezeMoved = false;
-    if (pass.steps.length > before) greedy(pass, units, mHost);
+    for (let round = 0; round < SOFT_FIX_ROUNDS; round++) {
+      const before = pass.steps.length;
+      pass.freezeMoved = true;
+      fixSoftRules(pass);
+      pass.freezeMoved = false;
+      if (pass.steps.length === before) break;
+      greedy(pass, units, mHost);
+    }
   }
 }
 
