@@ -11,6 +11,8 @@ import { problem, PROBLEM_CONTENT_TYPE } from './common/problem';
 import { createValidationPipe } from './common/validation';
 import { RequestTimeoutInterceptor } from './common/request-timeout.interceptor';
 import { AppConfig } from './config/app-config';
+import { httpMetrics } from './telemetry/http-metrics.middleware';
+import { TelemetryEvents } from './telemetry/telemetry-events';
 
 export const API_PREFIX = 'api/v1';
 /** Large enough for a 10,000-VM inventory sync or 50,000 samples in one request. */
@@ -67,6 +69,7 @@ function securityHeaders(): (req: Request, res: Response, next: NextFunction) =>
 export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
+  app.use(httpMetrics(app.get(TelemetryEvents)));
   app.use(securityHeaders());
   const origins = config
     .get('CORS_ORIGINS')

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { AuthGuard } from './auth.guard';
+import { RateLimitGuard } from './rate-limit.guard';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
 
@@ -19,7 +20,7 @@ import { TokensService } from './tokens.service';
   ],
   controllers: [TokensController],
   // The rate limit comes first, so that guessing tokens is throttled too.
-  providers: [TokensService, { provide: APP_GUARD, useClass: ThrottlerGuard }, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [TokensService, { provide: APP_GUARD, useClass: RateLimitGuard }, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [TokensService],
 })
 export class AuthModule {}

@@ -1,7 +1,9 @@
 // Serves the web dashboard (static files: HTML, CSS and ES modules, no bundler) at `/`; the API keeps every other path.
-import { DynamicModule, Module } from '@nestjs/common';
-import { AbstractLoader, ExpressLoader, ServeStaticModule } from '@nestjs/serve-static';
-import { existsSync } from 'node:fs';
+import { DynamicModule, Injectable, Module } from '@nestjs/common';
+import { AbstractHttpAdapter } from '@nestjs/core';
+import { AbstractLoader, ServeStaticModule, ServeStaticModuleOptions } from '@nestjs/serve-static';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
@@ -14,6 +16,26 @@ export function dashboardRoot(): string {
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0];
 }
 
+/**
+ * Express loader for the dashboard's folder: its files at their names, index.html at the render path.
+ * The package's own loader puts express.static in front of every request, so that each API call would
+ * first cost a file lookup that finds nothing; this one consults it for the folder's files only.
+ */
+@Injectable()
+export class DashboardLoader extends AbstractLoader {
+  register(httpAdapter: AbstractHttpAdapter, _config: unknown, optionsArr: ServeStaticModuleOptions[]): void {
+    const app = httpAdapter.getInstance<Express>();
+    for (const options of optionsArr) {
+      const root = options.rootPath!;
+      const files = new Set(existsSync(root) ? readdirSync(root).map((name) => `/${name}`) : []);
+      const serve = express.static(root, options.serveStaticOptions);
+      app.use((req: Request, res: Response, next: NextFunction) => (files.has(req.path) ? serve(req, res, next) : next()));
+      const index = this.getIndexFilePath(root);
+      app.get(options.renderPath as string, (_req: Request, res: Response, next: NextFunction) => res.sendFile(index, (err) => err && next(err)));
+    }
+  }
+}
+
 function serveDashboard(): DynamicModule {
   const module = ServeStaticModule.forRoot({
     rootPath: dashboardRoot(),
@@ -23,9 +45,9 @@ function serveDashboard(): DynamicModule {
     renderPath: '/',
     serveStaticOptions: { index: false, fallthrough: true, redirect: false, maxAge: 0 },
   });
-  // The package picks its loader while the module is built; under @nestjs/testing the HTTP adapter does
-  // not exist yet then, so it would pick its no-op loader and e2e tests would get no page. We run on Express.
-  return { ...module, providers: [...(module.providers ?? []), { provide: AbstractLoader, useClass: ExpressLoader }] };
+  // The package picks its loader while the module is built (under @nestjs/testing, before the HTTP
+  // adapter exists, its no-op one); we run on Express, with the loader above.
+  return { ...module, providers: [...(module.providers ?? []), { provide: AbstractLoader, useClass: DashboardLoader }] };
 }
 
 @Module({ imports: [serveDashboard()] })

@@ -1,5 +1,5 @@
 import type { Database } from '../database/database.service';
-import { routePattern } from './http-metrics.interceptor';
+import { routePattern } from './http-metrics.middleware';
 import { TelemetryEvents } from './telemetry-events';
 import { TelemetryService } from './telemetry.service';
 
