@@ -2,7 +2,8 @@ import { Global, Module } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source';
-import { Database, READER } from './database.service';
+import { DataSource } from 'typeorm';
+import { Database, READERS } from './database.service';
 
 function settings(config: AppConfig) {
   return { path: config.get('DATABASE_PATH'), busyTimeoutMs: config.get('DATABASE_BUSY_TIMEOUT_MS') };
@@ -16,14 +17,22 @@ function settings(config: AppConfig) {
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ ...dataSourceOptions(settings(config)), migrationsRun: true }),
     }),
-    TypeOrmModule.forRootAsync({
-      name: READER,
-      // Depending on the writer makes the reader open only after the migrations have run.
-      inject: [AppConfig, getDataSourceToken()],
-      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(settings(config), READER), migrations: [] }),
-    }),
+    ...READERS.map((name) =>
+      TypeOrmModule.forRootAsync({
+        name,
+        // Depending on the writer makes the readers open only after the migrations have run.
+        inject: [AppConfig, getDataSourceToken()],
+        useFactory: (config: AppConfig) => ({ ...dataSourceOptions(settings(config), name), migrations: [] }),
+      }),
+    ),
   ],
-  providers: [Database],
+  providers: [
+    {
+      provide: Database,
+      inject: [getDataSourceToken(), ...READERS.map((name) => getDataSourceToken(name))],
+      useFactory: (writer: DataSource, ...readers: DataSource[]) => new Database(writer, readers),
+    },
+  ],
   exports: [Database],
 })
 export class DatabaseModule {}

@@ -1,9 +1,12 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { WriteQueue } from './write-queue';
 
-export const READER = 'reader';
+/**
+ * The read connections' names. Each SQLite connection runs one statement at a time: with a single
+ * one, every short list read waited behind whatever long read (a demand estimate over a cluster's
+ * samples, a balancing snapshot) was in progress.
+ */
+export const READERS = ['reader', 'reader-2', 'reader-3'];
 
 export interface WriteOptions {
   /**
@@ -15,25 +18,28 @@ export interface WriteOptions {
 }
 
 /**
- * Access to the SQLite file through two connections: writes run one transaction at a time on the
- * writer (see WriteQueue); reads go to a second connection, which in WAL mode sees only committed
- * data and is never blocked by a write in progress.
+ * Access to the SQLite file: writes run one transaction at a time on the writer connection (see
+ * WriteQueue); reads go to the read connections, which in WAL mode see only committed data and are
+ * never blocked by a write in progress.
  */
-@Injectable()
 export class Database {
   private readonly queue = new WriteQueue();
   /** Bumped after every write that may change any cluster; per cluster, after writes scoped to it. */
   private generation = 0;
   private readonly clusterGenerations = new Map<string, number>();
 
+  private nextReader = 0;
+
   constructor(
-    @InjectDataSource() private readonly writer: DataSource,
-    @InjectDataSource(READER) private readonly readerSource: DataSource,
+    private readonly writer: DataSource,
+    private readonly readers: DataSource[],
   ) {}
 
-  /** Committed data only. */
+  /** Committed data only; the read connections take turns. */
   get reader(): EntityManager {
-    return this.readerSource.manager;
+    const source = this.readers[this.nextReader];
+    this.nextReader = (this.nextReader + 1) % this.readers.length;
+    return source.manager;
   }
 
   /** Runs `work` in a write transaction once every earlier one has finished. Keep it short: no slow awaits inside. */
