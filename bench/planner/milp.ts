@@ -11,6 +11,28 @@ export function loadHighs(): Promise<Highs> {
   return highsPromise!;
 }
 
+/** |u_r(h) − mean_r| per connected host and resource, at the final placement. */
+export function hostDeviations(snapshot: ClusterSnapshot, finalHost: (vmId: string) => string): { cpu: number[]; mem: number[] } {
+  const hosts = snapshot.hosts.filter((h) => h.state === 'connected');
+  const cpu = new Map(hosts.map((h) => [h.id, 0]));
+  const mem = new Map(hosts.map((h) => [h.id, 0]));
+  for (const vm of snapshot.vms) {
+    if (!vm.poweredOn) continue;
+    const h = finalHost(vm.id);
+    if (!cpu.has(h)) continue;
+    cpu.set(h, cpu.get(h)! + vm.cpuMhz);
+    mem.set(h, mem.get(h)! + vm.memoryMib);
+  }
+  const deviations = (u: number[]) => {
+    const mean = u.reduce((a, b) => a + b, 0) / u.length;
+    return u.map((x) => Math.abs(x - mean));
+  };
+  return {
+    cpu: deviations(hosts.map((h) => cpu.get(h.id)! / h.cpuCapacityMhz)),
+    mem: deviations(hosts.map((h) => mem.get(h.id)! / h.memoryCapacityMib)),
+  };
+}
+
 export function sumAbsDeviation(snapshot: ClusterSnapshot, finalHost: (vmId: string) => string, policy: PlannerPolicy): number {
   const hosts = snapshot.hosts.filter((h) => h.state === 'connected');
   const cpu = new Map(hosts.map((h) => [h.id, 0]));
@@ -129,6 +151,24 @@ export async function minMovesForDeviation(snapshot: ClusterSnapshot, policy: Pl
   const highs = await loadHighs();
   const m = model(snapshot, policy);
   const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, [`quality: ${m.devTerms.join(' + ')} <= ${num(bound + 1e-9)}`]);
+  const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
+  return { value: m.vmCount - Math.round(res.ObjectiveValue), optimal: res.Status === 'Optimal', status: res.Status };
+}
+
+/**
+ * Minimum number of moved VMs that brings every host as close to the mean as `bounds` (a plan's final
+ * |u_r(h) − mean_r|, per resource, in the order of the connected hosts) or closer.
+ */
+export async function minMovesForHostDeviations(
+  snapshot: ClusterSnapshot,
+  policy: PlannerPolicy,
+  bounds: { cpu: number[]; mem: number[] },
+  timeLimitSeconds = 20,
+): Promise<MilpAnswer> {
+  const highs = await loadHighs();
+  const m = model(snapshot, policy);
+  const limits = (['cpu', 'mem'] as const).flatMap((res) => bounds[res].map((b, h) => `dev_${res}_${h}: d_${res}_${h} <= ${num(b + 1e-9)}`));
+  const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, limits);
   const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
   return { value: m.vmCount - Math.round(res.ObjectiveValue), optimal: res.Status === 'Optimal', status: res.Status };
 }
