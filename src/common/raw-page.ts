@@ -19,23 +19,22 @@ export interface RawPageQuery {
   offset: number;
 }
 
-/**
- * One page and the total across pages. The count is skipped when the page itself shows the total
- * (a short page at a valid offset).
- */
+/** One page and the total across pages. */
 export async function rawPage<R>(m: EntityManager, q: RawPageQuery): Promise<{ rows: R[]; total: number }> {
   const given = Object.entries(q.filters).filter(([, value]) => value !== undefined) as [string, string | number][];
   const clauses = [...given.map(([column]) => `"${column}" = ?`), ...(q.conditions ?? []).map(([sql]) => `(${sql})`)];
   const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   const params = [...given.map(([, value]) => value), ...(q.conditions ?? []).flatMap(([, ...values]) => values)];
   const from = `"${q.table}"${q.indexedBy ? ` INDEXED BY "${q.indexedBy}"` : ''}`;
-  const rows: R[] = await m.query(`SELECT ${q.columns.map((c) => `"${c}"`).join(', ')} FROM ${from} ${where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`, [
+  // Both statements are sent at once (the connection runs them back to back): a full page needs the
+  // count, and waiting for the page before asking for it cost a second trip through the event loop.
+  const rowsRead: Promise<R[]> = m.query(`SELECT ${q.columns.map((c) => `"${c}"`).join(', ')} FROM ${from} ${where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`, [
     ...params,
     q.limit,
     q.offset,
   ]);
-  if (rows.length < q.limit && (rows.length > 0 || q.offset === 0)) return { rows, total: q.offset + rows.length };
-  const [{ n }]: { n: number }[] = await m.query(`SELECT COUNT(*) AS n FROM "${q.table}" ${where}`, params);
+  const counted: Promise<{ n: number }[]> = m.query(`SELECT COUNT(*) AS n FROM "${q.table}" ${where}`, params);
+  const [rows, [{ n }]] = await Promise.all([rowsRead, counted]);
   return { rows, total: n };
 }
 
