@@ -31,7 +31,12 @@ export class DashboardLoader extends AbstractLoader {
       const serve = express.static(root, options.serveStaticOptions);
       app.use((req: Request, res: Response, next: NextFunction) => (files.has(req.path) ? serve(req, res, next) : next()));
       const index = this.getIndexFilePath(root);
-      app.get(options.renderPath as string, (_req: Request, res: Response, next: NextFunction) => res.sendFile(index, (err) => err && next(err)));
+      // Without its page (a build that copied no assets), `/` is a 404 like any unknown path.
+      app.get(options.renderPath as string, (_req: Request, res: Response, next: NextFunction) =>
+        res.sendFile(index, (err) => {
+          if (err && !res.headersSent) next();
+        }),
+      );
     }
   }
 }

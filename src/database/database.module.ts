@@ -1,8 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source';
-import { DataSource } from 'typeorm';
 import { Database, READERS } from './database.service';
 
 function settings(config: AppConfig) {
