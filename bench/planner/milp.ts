@@ -33,24 +33,11 @@ export function hostDeviations(snapshot: ClusterSnapshot, finalHost: (vmId: stri
   };
 }
 
+/** SAD: Σ_r w_r Σ_h |u_r(h) − mean_r| at the final placement. */
 export function sumAbsDeviation(snapshot: ClusterSnapshot, finalHost: (vmId: string) => string, policy: PlannerPolicy): number {
-  const hosts = snapshot.hosts.filter((h) => h.state === 'connected');
-  const cpu = new Map(hosts.map((h) => [h.id, 0]));
-  const mem = new Map(hosts.map((h) => [h.id, 0]));
-  for (const vm of snapshot.vms) {
-    if (!vm.poweredOn) continue;
-    const h = finalHost(vm.id);
-    if (!cpu.has(h)) continue;
-    cpu.set(h, cpu.get(h)! + vm.cpuMhz);
-    mem.set(h, mem.get(h)! + vm.memoryMib);
-  }
-  const uc = hosts.map((h) => cpu.get(h.id)! / h.cpuCapacityMhz);
-  const um = hosts.map((h) => mem.get(h.id)! / h.memoryCapacityMib);
-  const sad = (u: number[]) => {
-    const mean = u.reduce((a, b) => a + b, 0) / u.length;
-    return u.reduce((a, x) => a + Math.abs(x - mean), 0);
-  };
-  return policy.cpuWeight * sad(uc) + policy.memoryWeight * sad(um);
+  const { cpu, mem } = hostDeviations(snapshot, finalHost);
+  const sum = (d: number[]) => d.reduce((a, b) => a + b, 0);
+  return policy.cpuWeight * sum(cpu) + policy.memoryWeight * sum(mem);
 }
 
 const num = (x: number) => (Math.abs(x) < 1e-15 ? '0' : x.toFixed(12));
