@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LiveMigrationService } from '../src/live-migration/live-migration.service';
+import { MigrationView } from '../src/live-migration/dto/migration.dto';
+import { Page } from '../src/common/pagination';
 import { formatReportTable, parseReportTable, ReplayReport, Strategy, STRATEGIES, TABLE_COLUMNS } from '../src/replay/replay-report';
 import { runReplay } from '../src/replay/replay-runner';
 import { SchedulerService } from '../src/scheduler/scheduler.service';
@@ -55,7 +57,7 @@ describe('trace replay (e2e)', () => {
       ...SLICE,
       series: true,
       inspect: async ({ strategy, clusterId, app }) => {
-        const page = await app.get(LiveMigrationService).list({ clusterId, limit: 1000 });
+        const page = JSON.parse(await app.get(LiveMigrationService).list({ clusterId, limit: 1000 })) as Page<MigrationView>;
         expect(page.total).toBe(page.items.length);
         const passes = await app.get(SchedulerService).listPasses(clusterId);
         recorded.set(strategy, { migrations: page.items, passes: passes.total });

@@ -6,6 +6,7 @@ import { PageQuery } from '../common/pagination';
 import { IsId, Optional } from '../common/validators';
 import { toEpochMs } from '../metrics/dto/metrics.dto';
 import { EventsService } from './events.service';
+import { SendsJsonText } from '../common/json-page';
 
 export class EventQueryDto extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
@@ -58,6 +59,7 @@ export class EventsController {
 
   /** Newest first. */
   @Get()
+  @SendsJsonText()
   list(@Query() query: EventQueryDto) {
     return this.events.list(query);
   }

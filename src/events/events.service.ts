@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { Page } from '../common/pagination';
-import { entityColumns, rawPage } from '../common/raw-page';
+import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { EventEntity } from './event.entity';
@@ -31,6 +31,18 @@ const PRUNE_JOB = 'event-retention';
 const PRUNE_EVERY_MS = 3_600_000;
 
 /** Records every decision and state change; old events are pruned after the configured retention. */
+/** An event as the list shows it (the entity's columns; `data` as the JSON it holds), built by SQLite. */
+const EVENT_ITEM = jsonOf.object({
+  id: jsonOf.column('id'),
+  timestamp: jsonOf.column('timestamp'),
+  clusterId: jsonOf.column('clusterId'),
+  subjectType: jsonOf.column('subjectType'),
+  subjectId: jsonOf.column('subjectId'),
+  type: jsonOf.column('type'),
+  message: jsonOf.column('message'),
+  data: jsonOf.jsonText('data'),
+} satisfies Record<keyof EventEntity, string>);
+
 @Injectable()
 export class EventsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Events');
@@ -77,24 +89,21 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
     return this.db.transaction((m) => this.recordIn(m, events), { affects: [] });
   }
 
-  async list(query: EventQuery): Promise<Page<EventEntity>> {
+  list(query: EventQuery): Promise<JsonText<Page<EventEntity>>> {
     const { limit = 50, offset = 0 } = query;
     const conditions: [string, ...unknown[]][] = [];
     if (query.type) conditions.push(['type = ? OR type LIKE ?', query.type, `${query.type}.%`]);
     if (query.from !== undefined) conditions.push(['timestamp >= ?', query.from]);
     if (query.to !== undefined) conditions.push(['timestamp <= ?', query.to]);
-    const { rows, total } = await rawPage<EventEntity & { data: string | null }>(this.db.reader, {
+    return jsonPage(this.db, {
       table: 'events',
-      columns: entityColumns(this.db.reader, EventEntity),
+      item: EVENT_ITEM,
       filters: { clusterId: query.clusterId || undefined, subjectId: query.subjectId || undefined },
       conditions,
       orderBy: 'timestamp DESC, id DESC',
       limit,
       offset,
     });
-    // `data` is a simple-json column.
-    const items = rows.map((row) => ({ ...row, data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data }) as EventEntity);
-    return { items, total, limit, offset };
   }
 
   async prune(): Promise<number> {

@@ -5,6 +5,7 @@ import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { CreateHostDto, ListHostsQuery, UpdateHostDto, HostView } from './dto/host.dto';
 import { HostsService } from './hosts.service';
+import { SendsJsonText } from '../common/json-page';
 
 @ApiTags('inventory')
 @Controller('hosts')
@@ -18,6 +19,7 @@ export class HostsController {
   }
 
   @Get()
+  @SendsJsonText()
   @ApiOkResponse({ type: PageOf(HostView) })
   list(@Query() query: ListHostsQuery) {
     return this.service.list(query);

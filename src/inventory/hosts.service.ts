@@ -4,7 +4,7 @@ import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
-import { rawPage, withJsonDates } from '../common/raw-page';
+import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
 import { ClusterEntity } from './cluster.entity';
 import { CreateHostDto, HostView, ListHostsQuery, UpdateHostDto } from './dto/host.dto';
@@ -12,19 +12,20 @@ import { HostEntity } from './host.entity';
 import { VmEntity } from './vm.entity';
 import { toHostView } from './views';
 
-const HOST_VIEW_COLUMNS = [
-  'id',
-  'clusterId',
-  'name',
-  'cpuCores',
-  'cpuMhz',
-  'memoryMib',
-  'migrationGbps',
-  'state',
-  'version',
-  'createdAt',
-  'updatedAt',
-] as const satisfies readonly (keyof HostEntity)[];
+/** A host as toHostView shows it, built by SQLite for list pages. */
+const HOST_ITEM = jsonOf.object({
+  id: jsonOf.column('id'),
+  clusterId: jsonOf.column('clusterId'),
+  name: jsonOf.column('name'),
+  cpuCores: jsonOf.column('cpuCores'),
+  cpuMhz: jsonOf.column('cpuMhz'),
+  memoryMib: jsonOf.column('memoryMib'),
+  migrationGbps: jsonOf.real('migrationGbps'),
+  state: jsonOf.column('state'),
+  version: jsonOf.column('version'),
+  createdAt: jsonOf.datetime('createdAt'),
+  updatedAt: jsonOf.datetime('updatedAt'),
+} satisfies Record<keyof HostView, string>);
 
 /** The cluster named in a request body must exist: otherwise a 422 naming `clusterId`. */
 export async function requireCluster(m: EntityManager, clusterId: string): Promise<ClusterEntity> {
@@ -46,17 +47,16 @@ export class HostsService {
     });
   }
 
-  async list(query: ListHostsQuery): Promise<Page<HostView>> {
+  list(query: ListHostsQuery): Promise<JsonText<Page<HostView>>> {
     const { limit = 50, offset = 0, clusterId, state, name } = query;
-    const { rows, total } = await rawPage<Record<string, unknown>>(this.db.reader, {
+    return jsonPage(this.db, {
       table: 'hosts',
-      columns: HOST_VIEW_COLUMNS,
+      item: HOST_ITEM,
       filters: { clusterId, state, name },
       orderBy: 'name ASC, id ASC',
       limit,
       offset,
     });
-    return { items: rows.map((row) => toHostView(withJsonDates<HostEntity>(row))), total, limit, offset };
   }
 
   async get(id: string): Promise<HostView> {

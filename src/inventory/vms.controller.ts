@@ -5,6 +5,7 @@ import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { CreateVmDto, ListVmsQuery, UpdateVmDto, VmView } from './dto/vm.dto';
 import { VmsService } from './vms.service';
+import { SendsJsonText } from '../common/json-page';
 
 @ApiTags('inventory')
 @Controller('vms')
@@ -18,6 +19,7 @@ export class VmsController {
   }
 
   @Get()
+  @SendsJsonText()
   @ApiOkResponse({ type: PageOf(VmView) })
   list(@Query() query: ListVmsQuery) {
     return this.service.list(query);

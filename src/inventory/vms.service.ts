@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
-import { rawPage, withJsonDates } from '../common/raw-page';
+import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
@@ -15,7 +15,13 @@ import { requireCluster } from './hosts.service';
 import { VM_FIELDS, VmEntity } from './vm.entity';
 import { toVmView } from './views';
 
-const VM_VIEW_COLUMNS = [...VM_FIELDS, 'version', 'createdAt', 'updatedAt'] as const satisfies readonly (keyof VmEntity)[];
+/** A VM as toVmView shows it, built by SQLite for list pages. */
+const VM_ITEM = jsonOf.object({
+  ...(Object.fromEntries(VM_FIELDS.map((f) => [f, jsonOf.column(f)])) as Record<(typeof VM_FIELDS)[number], string>),
+  version: jsonOf.column('version'),
+  createdAt: jsonOf.datetime('createdAt'),
+  updatedAt: jsonOf.datetime('updatedAt'),
+} satisfies Record<keyof VmView, string>);
 
 type VmLimits = Pick<VmEntity, 'memoryMib' | 'cpuReservationMhz' | 'cpuLimitMhz' | 'memoryReservationMib' | 'memoryLimitMib'>;
 
@@ -125,17 +131,16 @@ export class VmsService {
     });
   }
 
-  async list(query: ListVmsQuery): Promise<Page<VmView>> {
+  list(query: ListVmsQuery): Promise<JsonText<Page<VmView>>> {
     const { limit = 50, offset = 0, clusterId, hostId, powerState, name } = query;
-    const { rows, total } = await rawPage<Record<string, unknown>>(this.db.reader, {
+    return jsonPage(this.db, {
       table: 'vms',
-      columns: VM_VIEW_COLUMNS,
+      item: VM_ITEM,
       filters: { clusterId, hostId, powerState, name },
       orderBy: 'name ASC, id ASC',
       limit,
       offset,
     });
-    return { items: rows.map((row) => toVmView(withJsonDates<VmEntity>(row))), total, limit, offset };
   }
 
   async get(id: string): Promise<VmView> {

@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
-import { entityColumns, rawPage } from '../common/raw-page';
+import { jsonPage, JsonText } from '../common/json-page';
 import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
 import { VmEntity } from '../inventory/vm.entity';
@@ -16,7 +16,7 @@ import { EventsService } from '../events/events.service';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, MigrationTrigger } from './live-migration.entity';
 import { migrationEvent } from './migration-events';
 import { MigrationDispatcher } from './migration-dispatcher';
-import { toMigrationView } from './views';
+import { MIGRATION_ITEM, toMigrationView } from './views';
 
 /** A move to carry out, from whoever decided it. */
 export interface MigrationRequest {
@@ -201,23 +201,22 @@ export class LiveMigrationService {
     });
   }
 
-  async list(query: ListMigrationsQuery): Promise<Page<MigrationView>> {
+  list(query: ListMigrationsQuery): Promise<JsonText<Page<MigrationView>>> {
     const { limit = 50, offset = 0, clusterId, vmId, hostId, state, trigger, from, to } = query;
     const conditions: [string, ...unknown[]][] = [];
     if (hostId) conditions.push(['sourceHostId = ? OR targetHostId = ?', hostId, hostId]);
     if (state && state.length > 0) conditions.push([`state IN (${state.map(() => '?').join(', ')})`, ...state]);
     if (from !== undefined) conditions.push(['createdAt >= ?', from]);
     if (to !== undefined) conditions.push(['createdAt < ?', to]);
-    const { rows, total } = await rawPage<LiveMigrationEntity>(this.db.reader, {
+    return jsonPage(this.db, {
       table: 'live_migrations',
-      columns: entityColumns(this.db.reader, LiveMigrationEntity),
+      item: MIGRATION_ITEM,
       filters: { clusterId: clusterId || undefined, vmId: vmId || undefined, trigger: trigger || undefined },
       conditions,
       orderBy: 'createdAt DESC, id ASC',
       limit,
       offset,
     });
-    return { items: rows.map(toMigrationView), total, limit, offset };
   }
 
   async get(id: string): Promise<MigrationView> {

@@ -6,6 +6,7 @@ import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
 import { LiveMigrationService } from './live-migration.service';
+import { SendsJsonText } from '../common/json-page';
 
 @ApiTags('migrations')
 @Controller('migrations')
@@ -22,6 +23,7 @@ export class LiveMigrationsController {
 
   /** Newest first. */
   @Get()
+  @SendsJsonText()
   @ApiOkResponse({ type: PageOf(MigrationView) })
   list(@Query() query: ListMigrationsQuery) {
     return this.service.list(query);

@@ -1,3 +1,4 @@
+import { jsonOf } from '../common/json-page';
 import { MigrationView } from './dto/migration.dto';
 import { LiveMigrationEntity } from './live-migration.entity';
 
@@ -38,3 +39,38 @@ export function toMigrationView(m: LiveMigrationEntity): MigrationView {
     version: m.version,
   };
 }
+
+/** The same view, built by SQLite for list pages (see jsonPage). */
+export const MIGRATION_ITEM = jsonOf.object({
+  id: jsonOf.column('id'),
+  clusterId: jsonOf.column('clusterId'),
+  vmId: jsonOf.column('vmId'),
+  sourceHostId: jsonOf.column('sourceHostId'),
+  targetHostId: jsonOf.column('targetHostId'),
+  state: jsonOf.column('state'),
+  trigger: jsonOf.column('trigger'),
+  reason: jsonOf.column('reason'),
+  priority: jsonOf.column('priority'),
+  recommendationId: jsonOf.column('recommendationId'),
+  memoryMib: jsonOf.column('memoryMib'),
+  driver: jsonOf.column('driver'),
+  attempts: jsonOf.column('attempts'),
+  maxAttempts: jsonOf.column('maxAttempts'),
+  progress: jsonOf.object({
+    percent: jsonOf.real('progressPercent'),
+    round: jsonOf.column('precopyRound'),
+    copiedMib: jsonOf.real('copiedMib'),
+    remainingMib: jsonOf.real('remainingMib'),
+    etaSeconds: jsonOf.real('etaSeconds'),
+  } satisfies Record<keyof MigrationView['progress'], string>),
+  downtimeMs: jsonOf.real('downtimeMs'),
+  durationSeconds: jsonOf.real('durationSeconds'),
+  error: jsonOf.column('error'),
+  cancelRequested: jsonOf.isSet('cancelRequestedAt'),
+  createdAt: jsonOf.epochMs('createdAt'),
+  updatedAt: jsonOf.epochMs('updatedAt'),
+  startedAt: jsonOf.epochMs('startedAt'),
+  finishedAt: jsonOf.epochMs('finishedAt'),
+  nextAttemptAt: jsonOf.epochMs('nextAttemptAt'),
+  version: jsonOf.column('version'),
+} satisfies Record<keyof MigrationView, string>);

@@ -6,6 +6,7 @@ import { PageQuery } from '../common/pagination';
 import { IsId, Optional } from '../common/validators';
 import { RECOMMENDATION_STATUSES, RecommendationStatus } from './recommendation.entity';
 import { RecommendationsService } from './recommendations.service';
+import { SendsJsonText } from '../common/json-page';
 
 export class RecommendationQueryDto extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
@@ -35,6 +36,7 @@ export class RecommendationsController {
   constructor(private readonly recommendations: RecommendationsService) {}
 
   @Get()
+  @SendsJsonText()
   list(@Query() query: RecommendationQueryDto) {
     return this.recommendations.list(query);
   }

@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
-import { entityColumns, rawPage } from '../common/raw-page';
+import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
 import { VmEntity } from '../inventory/vm.entity';
@@ -20,6 +20,36 @@ export interface RecommendationQuery {
   offset?: number;
 }
 
+const REAL_COLUMNS = new Set(['gain', 'cost', 'imbalanceAfter']);
+/** A recommendation as the API shows it (its columns as stored), built by SQLite for list pages. */
+const RECOMMENDATION_ITEM = jsonOf.object(
+  Object.fromEntries(
+    (
+      [
+        'id',
+        'clusterId',
+        'passId',
+        'vmId',
+        'vmName',
+        'fromHostId',
+        'toHostId',
+        'priority',
+        'reason',
+        'explanation',
+        'gain',
+        'cost',
+        'imbalanceAfter',
+        'groupId',
+        'status',
+        'migrationId',
+        'createdAt',
+        'decidedAt',
+        'version',
+      ] as const satisfies readonly (keyof RecommendationEntity)[]
+    ).map((c) => [c, REAL_COLUMNS.has(c) ? jsonOf.real(c) : jsonOf.column(c)]),
+  ),
+);
+
 @Injectable()
 export class RecommendationsService {
   constructor(
@@ -30,11 +60,11 @@ export class RecommendationsService {
     private readonly balancer: BalancerService,
   ) {}
 
-  async list(query: RecommendationQuery): Promise<Page<RecommendationEntity>> {
+  list(query: RecommendationQuery): Promise<JsonText<Page<RecommendationEntity>>> {
     const { limit = 50, offset = 0, clusterId, status, vmId, passId } = query;
-    const { rows: items, total } = await rawPage<RecommendationEntity>(this.db.reader, {
+    return jsonPage(this.db, {
       table: 'recommendations',
-      columns: entityColumns(this.db.reader, RecommendationEntity),
+      item: RECOMMENDATION_ITEM,
       filters: { clusterId, status, vmId, passId },
       orderBy: 'createdAt DESC, priority ASC, id ASC',
       // Unfiltered, SQLite would rather sort the whole table than walk the createdAt index (three sort keys).
@@ -42,7 +72,6 @@ export class RecommendationsService {
       limit,
       offset,
     });
-    return { items, total, limit, offset };
   }
 
   get(id: string): Promise<RecommendationEntity> {
