@@ -178,6 +178,15 @@ describe('live migrations: the queue under its concurrency caps', () => {
     spread = { clusterId: b.clusterId, records: spreadRecords };
   });
 
+  it('lists each migration exactly as its own GET shows it, progress and times included', async () => {
+    const page = await t.http.get(`${API}/migrations`).query({ clusterId: hot.clusterId, limit: 20 }).expect(200);
+    expect(page.body.items).toHaveLength(20);
+    for (const item of page.body.items) expect((await t.http.get(`${API}/migrations/${item.id}`).expect(200)).body).toEqual(item);
+    // Newest first.
+    const created = page.body.items.map((m: Migration) => m.createdAt);
+    expect(created).toEqual([...created].sort().reverse());
+  });
+
   it('refills a slot as soon as a migration ends, instead of waiting for a whole batch', () => {
     // After each end while others wait in the queue, the next start comes before the other
     // migrations running at that moment have all ended (with batches it would come after).
