@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { problem, PROBLEM_CONTENT_TYPE } from './common/problem';
 import { createValidationPipe } from './common/validation';
-import { RequestTimeoutInterceptor } from './common/request-timeout.interceptor';
+import { requestTimeout } from './common/request-timeout';
 import { AppConfig } from './config/app-config';
 import { httpMetrics } from './telemetry/http-metrics.middleware';
 import { TelemetryEvents } from './telemetry/telemetry-events';
@@ -94,7 +94,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     const body = JSON.stringify(problem(status, detail));
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
-  app.useGlobalInterceptors(new RequestTimeoutInterceptor(timeoutMs));
+  app.use(requestTimeout(timeoutMs));
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   app.use(checkBodyShape);

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from './domain-error';
-import { Problem, problem, PROBLEM_CONTENT_TYPE } from './problem';
+import { Problem, problem, PROBLEM_CONTENT_TYPE, RETRY_AFTER_SECONDS } from './problem';
 import { RequestValidationError } from './validation';
 
 const STATUS_OF: Record<ErrorCode, number> = {
@@ -27,8 +27,6 @@ const BODY_PARSER: Record<string, [number, string]> = {
   'request.size.invalid': [400, 'The request body does not match its Content-Length'],
   'stream.encoding.set': [500, 'Internal error'],
 };
-
-const RETRY_AFTER_SECONDS = 2;
 
 /** The one place where errors become HTTP: every error response is application/problem+json. */
 @Catch()

@@ -13,6 +13,9 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** What a 503 tells the client to wait before it tries again. */
+export const RETRY_AFTER_SECONDS = 2;
+
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
