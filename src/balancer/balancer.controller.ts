@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequiresRole } from '../auth/auth.guard';
 import { IdParam } from '../common/id.pipe';
+import { SendsJsonText } from '../common/json-page';
 import { BalancerService } from './balancer.service';
 import { BalanceQueryDto, BalancingPolicyDto } from './dto/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
@@ -13,9 +14,10 @@ export class BalancerController {
 
   /** Per-host utilization, σ per resource, the imbalance I against its target, and the inputs behind them. */
   @Get('balance')
+  @SendsJsonText()
   @ApiOkResponse({ description: 'The cluster balance report' })
   balance(@IdParam() id: string, @Query() query: BalanceQueryDto) {
-    return this.balancer.balance(id, query);
+    return this.balancer.balanceJson(id, query);
   }
 
   /** A dry run: the moves the balancer would make now, in order, with reasons, and the predicted result. Nothing changes. */

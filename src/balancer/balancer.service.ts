@@ -12,6 +12,7 @@ import { PoliciesService } from '../policies/policies.service';
 import { BalancingPolicy } from './balancing-policy';
 import { balanceReport, ClusterSnapshot, Plan, PlannerPolicy, rankPlacement } from './index';
 import { PlanRunner } from './plan-runner';
+import { JsonText } from '../common/json-page';
 import { StampedCache } from './stamped-cache';
 import { SnapshotBuilder } from './snapshot-builder';
 
@@ -27,7 +28,8 @@ export type MoveCheck = { allowed: true } | { allowed: false; status: 409 | 422;
 /** The balancer as the API and the scheduler use it: snapshot from the database, then pure planning. */
 @Injectable()
 export class BalancerService {
-  private readonly reports = new StampedCache<BalanceView>(256, BALANCE_REUSE_MS);
+  /** Each report with its JSON text, printed on first ask: once per report rather than once per request. */
+  private readonly reports = new StampedCache<{ view: BalanceView; json?: JsonText<BalanceView> }>(256, BALANCE_REUSE_MS);
 
   constructor(
     private readonly snapshots: SnapshotBuilder,
@@ -57,12 +59,22 @@ export class BalancerService {
    * samples, so a report is shared by the requests that come while the cluster is unchanged (shortly).
    * Treat it as read-only.
    */
-  balance(clusterId: string, overrides?: BalancingPolicyDto): Promise<BalanceView> {
+  async balance(clusterId: string, overrides?: BalancingPolicyDto): Promise<BalanceView> {
+    return (await this.report(clusterId, overrides)).view;
+  }
+
+  /** balance() as the API sends it. */
+  async balanceJson(clusterId: string, overrides?: BalancingPolicyDto): Promise<JsonText<BalanceView>> {
+    const report = await this.report(clusterId, overrides);
+    return (report.json ??= JSON.stringify(report.view));
+  }
+
+  private report(clusterId: string, overrides?: BalancingPolicyDto) {
     const key = `${clusterId} ${overridesKey(overrides)}`;
     return this.reports.get(key, this.db.changeStamp(clusterId), this.clock.now(), async () => {
       const policy = await this.policyFor(clusterId, overrides);
       const report = balanceReport(await this.snapshot(clusterId, policy), policy);
-      return { clusterId, ...report, inputs: inputsOf(policy) };
+      return { view: { clusterId, ...report, inputs: inputsOf(policy) } };
     });
   }
 
