@@ -82,9 +82,11 @@ describe('trace replay (e2e)', () => {
     expect(recorded.get('greedy')!.migrations.every((m) => m.trigger === 'manual')).toBe(true);
     expect(byName.greedy.migrations).toBeGreaterThan(0);
 
-    // Same trace, same hosts, same start: every strategy measures the same first step.
+    // Same trace, same hosts, same start: every strategy measures the same first step, up to the last
+    // bit (once in five runs: 0.07683424192820021 against 0.0768342419282002). Each strategy's database
+    // gives the VMs new random ids, so sums that run in id order can round differently.
     const first = report.strategies.map((s) => s.series!.imbalance[0]);
-    expect(new Set(first).size).toBe(1);
+    for (const value of first) expect(value).toBeCloseTo(first[0], 12);
     for (const s of report.strategies) {
       const series = s.series!;
       expect(series.imbalance).toHaveLength(SLICE.steps);
