@@ -22,7 +22,6 @@ import { RulesModule } from './rules/rules.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { SimulatorModule } from './simulator/simulator.module';
-import { accessLogLevel } from './telemetry/read-access-log';
 
 @Module({})
 export class AppModule {
@@ -48,12 +47,10 @@ export class AppModule {
             pinoHttp: {
               level: config.get('LOG_LEVEL'),
               redact: ['req.headers.authorization', 'req.headers.cookie'],
-              customLogLevel: (_req, res, err) => accessLogLevel(res.statusCode, err),
             },
-            // Reads are most of the traffic, and a request-bound child logger (the request serialized up
-            // front) cost each one about a tenth of its time. Nothing logs inside a read but its errors;
-            // readAccessLog writes their access lines, at the same levels.
-            exclude: [{ path: '{*path}', method: RequestMethod.GET }],
+            // The root logger only: its per-request middleware (pino-http and an AsyncLocalStorage
+            // bind) is applied to no route. accessLog writes the access lines (see there for why).
+            exclude: [{ path: '{*path}', method: RequestMethod.ALL }],
           }),
         }),
         ScheduleModule.forRoot(),

@@ -12,7 +12,7 @@ import { createValidationPipe } from './common/validation';
 import { requestTimeout } from './common/request-timeout';
 import { AppConfig } from './config/app-config';
 import { httpMetrics } from './telemetry/http-metrics.middleware';
-import { readAccessLog } from './telemetry/read-access-log';
+import { accessLog } from './telemetry/access-log';
 import { TelemetryEvents } from './telemetry/telemetry-events';
 
 export const API_PREFIX = 'api/v1';
@@ -71,7 +71,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
   app.use(httpMetrics(app.get(TelemetryEvents)));
-  app.use(readAccessLog());
+  app.use(accessLog());
   app.use(securityHeaders());
   const origins = config
     .get('CORS_ORIGINS')
