@@ -4,25 +4,13 @@
 // "shutdown" or when the parent goes away. The messages { profile: 'start' } and
 // { profile: 'stop', file } record a V8 CPU profile of a stretch of the run into `file`; "usage" is
 // answered with the process's CPU time so far.
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { exitOnFailure, startApp } from '../../test/helpers/app-process';
 
 async function main(): Promise<void> {
-  const overrides = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ LOG_LEVEL: 'silent', ...overrides }), {
-    bodyParser: false,
-    logger: false,
-  });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
+  const app = await startApp();
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
@@ -57,10 +45,6 @@ async function main(): Promise<void> {
     }
   });
   process.on('disconnect', () => void shutdown());
-  process.stdout.write(`listening ${port}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+main().catch(exitOnFailure);
