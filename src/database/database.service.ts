@@ -30,7 +30,6 @@ export class Database {
   private readonly clusterGenerations = new Map<string, number>();
 
   private nextReader = 0;
-  private nextStatementReader = 0;
   /** Per read connection, created on first use (the connection is open by then). */
   private readonly statementCaches: (StatementCache | undefined)[] = [];
 
@@ -41,9 +40,13 @@ export class Database {
 
   /** Committed data only; the read connections take turns. */
   get reader(): EntityManager {
-    const source = this.readers[this.nextReader];
-    this.nextReader = (this.nextReader + 1) % this.readers.length;
-    return source.manager;
+    return this.readers[this.takeReaderTurn()].manager;
+  }
+
+  private takeReaderTurn(): number {
+    const i = this.nextReader;
+    this.nextReader = (i + 1) % this.readers.length;
+    return i;
   }
 
   /**
@@ -51,8 +54,7 @@ export class Database {
    * StatementCache): for the most frequent reads, whose SQL comes from code and repeats.
    */
   readRows<R>(sql: string, params: unknown[]): Promise<R[]> {
-    const i = this.nextStatementReader;
-    this.nextStatementReader = (i + 1) % this.readers.length;
+    const i = this.takeReaderTurn();
     let cache = this.statementCaches[i];
     if (!cache) {
       // TypeORM's sqlite driver keeps the sqlite3 Database it opened here.

@@ -30,7 +30,6 @@ export interface EventQuery {
 const PRUNE_JOB = 'event-retention';
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** Records every decision and state change; old events are pruned after the configured retention. */
 /** An event as the list shows it (the entity's columns; `data` as the JSON it holds), built by SQLite. */
 const EVENT_ITEM = jsonOf.object({
   id: jsonOf.column('id'),
@@ -43,6 +42,7 @@ const EVENT_ITEM = jsonOf.object({
   data: jsonOf.jsonText('data'),
 } satisfies Record<keyof EventEntity, string>);
 
+/** Records every decision and state change; old events are pruned after the configured retention. */
 @Injectable()
 export class EventsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Events');

@@ -20,35 +20,28 @@ export interface RecommendationQuery {
   offset?: number;
 }
 
-const REAL_COLUMNS = new Set(['gain', 'cost', 'imbalanceAfter']);
 /** A recommendation as the API shows it (its columns as stored), built by SQLite for list pages. */
-const RECOMMENDATION_ITEM = jsonOf.object(
-  Object.fromEntries(
-    (
-      [
-        'id',
-        'clusterId',
-        'passId',
-        'vmId',
-        'vmName',
-        'fromHostId',
-        'toHostId',
-        'priority',
-        'reason',
-        'explanation',
-        'gain',
-        'cost',
-        'imbalanceAfter',
-        'groupId',
-        'status',
-        'migrationId',
-        'createdAt',
-        'decidedAt',
-        'version',
-      ] as const satisfies readonly (keyof RecommendationEntity)[]
-    ).map((c) => [c, REAL_COLUMNS.has(c) ? jsonOf.real(c) : jsonOf.column(c)]),
-  ),
-);
+const RECOMMENDATION_ITEM = jsonOf.object({
+  id: jsonOf.column('id'),
+  clusterId: jsonOf.column('clusterId'),
+  passId: jsonOf.column('passId'),
+  vmId: jsonOf.column('vmId'),
+  vmName: jsonOf.column('vmName'),
+  fromHostId: jsonOf.column('fromHostId'),
+  toHostId: jsonOf.column('toHostId'),
+  priority: jsonOf.column('priority'),
+  reason: jsonOf.column('reason'),
+  explanation: jsonOf.column('explanation'),
+  gain: jsonOf.real('gain'),
+  cost: jsonOf.real('cost'),
+  imbalanceAfter: jsonOf.real('imbalanceAfter'),
+  groupId: jsonOf.column('groupId'),
+  status: jsonOf.column('status'),
+  migrationId: jsonOf.column('migrationId'),
+  createdAt: jsonOf.column('createdAt'),
+  decidedAt: jsonOf.column('decidedAt'),
+  version: jsonOf.column('version'),
+} satisfies Record<keyof RecommendationEntity, string>);
 
 @Injectable()
 export class RecommendationsService {
