@@ -2,6 +2,7 @@
 // Final placements only (intermediate states are not modelled), so the optimum is a lower bound
 // for any sequential planner. Objective "SAD": Σ_r w_r Σ_h |u_r(h) − mean_r|, over connected hosts.
 import { ClusterSnapshot, PlannerPolicy } from '../../src/balancer/model';
+import { PlanningState } from '../../src/balancer/planning-state';
 
 type Highs = { solve(lp: string, options?: Record<string, unknown>): any };
 let highsPromise: Promise<Highs> | null = null;
@@ -119,18 +120,23 @@ function lp(objective: string, m: Model, extra: string[]): string {
 }
 
 export interface MilpAnswer {
+  /** NaN when the solver found no solution within its time limit. */
   value: number;
   optimal: boolean;
   status: string;
 }
 
+function answer(res: { ObjectiveValue: number; Status: string }, value: (objective: number) => number): MilpAnswer {
+  return { value: Number.isFinite(res.ObjectiveValue) ? value(res.ObjectiveValue) : NaN, optimal: res.Status === 'Optimal', status: res.Status };
+}
+
 /** Minimum SAD reachable with at most k moved VMs. */
-export async function minDeviationWithMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy, k: number, timeLimitSeconds = 20): Promise<MilpAnswer> {
+export async function minDeviationWithMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy, k: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
   const highs = await loadHighs();
   const m = model(snapshot, policy);
   const text = lp(`Minimize\n obj: ${m.devTerms.join(' + ')}`, m, [`moves: ${m.stayTerms.join(' + ')} >= ${m.vmCount - k}`]);
   const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 1e-6 });
-  return { value: res.ObjectiveValue, optimal: res.Status === 'Optimal', status: res.Status };
+  return answer(res, (x) => x);
 }
 
 /** Minimum number of moved VMs reaching SAD ≤ bound. */
@@ -139,7 +145,7 @@ export async function minMovesForDeviation(snapshot: ClusterSnapshot, policy: Pl
   const m = model(snapshot, policy);
   const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, [`quality: ${m.devTerms.join(' + ')} <= ${num(bound + 1e-9)}`]);
   const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
-  return { value: m.vmCount - Math.round(res.ObjectiveValue), optimal: res.Status === 'Optimal', status: res.Status };
+  return answer(res, (x) => m.vmCount - Math.round(x));
 }
 
 /**
@@ -150,12 +156,58 @@ export async function minMovesForHostDeviations(
   snapshot: ClusterSnapshot,
   policy: PlannerPolicy,
   bounds: { cpu: number[]; mem: number[] },
-  timeLimitSeconds = 20,
+  timeLimitSeconds = 60,
 ): Promise<MilpAnswer> {
   const highs = await loadHighs();
   const m = model(snapshot, policy);
   const limits = (['cpu', 'mem'] as const).flatMap((res) => bounds[res].map((b, h) => `dev_${res}_${h}: d_${res}_${h} <= ${num(b + 1e-9)}`));
   const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, limits);
   const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
-  return { value: m.vmCount - Math.round(res.ObjectiveValue), optimal: res.Status === 'Optimal', status: res.Status };
+  return answer(res, (x) => m.vmCount - Math.round(x));
+}
+
+/**
+ * A lower bound on the moves any planner needs to bring I down to `imbalance`. Relaxation: a VM
+ * leaves its host whole (binary), but the load it carries may land fractionally on any connected
+ * hosts; rules and ceilings are ignored; (u − c)² is under-estimated by tangents every 0.02, and the
+ * centre c is free (the variance about the mean is the least about any centre). Every real sequence
+ * of moves is feasible here, so the optimum is ≤ the true minimum.
+ */
+export async function minMovesForImbalanceBound(snapshot: ClusterSnapshot, policy: PlannerPolicy, imbalance: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
+  const highs = await loadHighs();
+  const s = new PlanningState(snapshot, policy, { enforceSoftRules: false });
+  const H: number[] = [];
+  for (let h = 0; h < s.hostCount; h++) if (s.connected[h]) H.push(h);
+  const movable: number[] = [];
+  for (let v = 0; v < s.vmCount; v++) if (s.vmMovable(v) && (s.vmCpu[v] > 0 || s.vmMem[v] > 0)) movable.push(v);
+  const signed = (x: number) => (x >= 0 ? `+ ${num(x)}` : `- ${num(-x)}`);
+  const rows: string[] = [];
+  const bounds: string[] = [];
+  const zTerms: string[] = [];
+  let rc = 0;
+  for (const r of [0, 1]) {
+    const cap = r === 0 ? s.capCpu : s.capMem;
+    const u = r === 0 ? s.uCpu : s.uMem;
+    const size = r === 0 ? s.vmCpu : s.vmMem;
+    const w = r === 0 ? s.wCpu : s.wMem;
+    const meanCap = H.reduce((a, h) => a + cap[h], 0) / H.length;
+    bounds.push(`c${r} free`);
+    const inflow: string[] = [];
+    for (const h of H) {
+      // d = u_h + (meanCap/cap_h)·in_h − Σ_{v on h} (size_v/cap_h)·x_v − c, with in_h the load landing on h.
+      const terms = [`d${r}_${h}`, `- ${num(meanCap / cap[h])} i${r}_${h}`, `+ c${r}`];
+      for (const v of movable) if (s.vmHost[v] === h && size[v] > 0) terms.push(`${signed(size[v] / cap[h])} x${v}`);
+      rows.push(`r${rc++}: ${terms.join(' ')} = ${num(u[h])}`);
+      bounds.push(`d${r}_${h} free`);
+      inflow.push(`i${r}_${h}`);
+      for (let t = -0.8; t <= 0.8 + 1e-9; t += 0.02) rows.push(`r${rc++}: z${r}_${h} ${signed(-2 * t)} d${r}_${h} >= ${(-t * t).toFixed(12)}`);
+      zTerms.push(`${num(w)} z${r}_${h}`);
+    }
+    const out = movable.filter((v) => size[v] > 0).map((v) => `${signed(-size[v] / meanCap)} x${v}`);
+    rows.push(`r${rc++}: ${inflow.join(' + ')} ${out.join(' ')} = 0`);
+  }
+  rows.push(`q: ${zTerms.join(' + ')} <= ${num(H.length * imbalance ** 2)}`);
+  const text = `Minimize\n obj: ${movable.map((v) => `x${v}`).join(' + ')}\nSubject To\n${rows.join('\n')}\nBounds\n${bounds.join('\n')}\nBinary\n${movable.map((v) => `x${v}`).join('\n')}\nEnd\n`;
+  const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
+  return answer(res, Math.round);
 }
