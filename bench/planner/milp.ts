@@ -140,7 +140,7 @@ export async function minDeviationWithMoves(snapshot: ClusterSnapshot, policy: P
 }
 
 /** Minimum number of moved VMs reaching SAD ≤ bound. */
-export async function minMovesForDeviation(snapshot: ClusterSnapshot, policy: PlannerPolicy, bound: number, timeLimitSeconds = 20): Promise<MilpAnswer> {
+export async function minMovesForDeviation(snapshot: ClusterSnapshot, policy: PlannerPolicy, bound: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
   const highs = await loadHighs();
   const m = model(snapshot, policy);
   const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, [`quality: ${m.devTerms.join(' + ')} <= ${num(bound + 1e-9)}`]);
