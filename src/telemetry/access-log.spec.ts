@@ -1,4 +1,6 @@
 import express from 'express';
+import { AddressInfo } from 'net';
+import http from 'http';
 import { PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
 import request from 'supertest';
@@ -7,6 +9,7 @@ import { accessLog } from './access-log';
 describe('accessLog', () => {
   const root = PinoLogger.root;
   let lines: Record<string, unknown>[];
+  let arrived: () => void = () => undefined;
 
   function app(level: string) {
     lines = [];
@@ -16,6 +19,8 @@ describe('accessLog', () => {
     server.get('/ok', (_req, res) => res.json({ ok: true }));
     server.post('/ok', (_req, res) => res.status(201).json({ ok: true }));
     server.get('/broken', (_req, res) => res.status(500).json({}));
+    // Never answers.
+    server.get('/slow', () => arrived());
     return server;
   }
 
@@ -42,5 +47,22 @@ describe('accessLog', () => {
       expect.objectContaining({ level: 20, request: expect.objectContaining({ method: 'POST', url: '/ok' }), statusCode: 201 }),
     ]);
     expect(JSON.stringify(lines)).not.toMatch(/drs_secret|authorization/i);
+  });
+
+  it('logs a request whose client went away before the answer at warn, as aborted', async () => {
+    const listening = app('info').listen(0, '127.0.0.1');
+    await new Promise((resolve) => listening.once('listening', resolve));
+    try {
+      const { port } = listening.address() as AddressInfo;
+      const there = new Promise<void>((resolve) => (arrived = resolve));
+      const client = http.get({ host: '127.0.0.1', port, path: '/slow?x=2' }).on('error', () => undefined);
+      await there;
+      client.destroy();
+      for (let i = 0; i < 100 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'request aborted', request: expect.objectContaining({ method: 'GET', url: '/slow?x=2' }) })]);
+      expect(lines[0]).not.toHaveProperty('statusCode');
+    } finally {
+      await new Promise((resolve) => listening.close(resolve));
+    }
   });
 });

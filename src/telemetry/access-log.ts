@@ -8,7 +8,8 @@ export const accessLogLevel = (status: number): AccessLogLevel => (status >= 500
 
 /**
  * One access line per request once its answer is sent: method, URL, status, time and client
- * address, at warn for 4xx, error for 5xx and debug otherwise. Nothing is built unless the level is
+ * address, at warn for 4xx, error for 5xx and debug otherwise. A request whose client went away
+ * before its answer was sent gets a "request aborted" line at warn, without a status. Nothing is built unless the level is
  * on, and request headers (tokens among them) are never logged.
  *
  * It stands in for pino-http through nestjs-pino (see AppModule), which serialized every request
@@ -19,8 +20,10 @@ export const accessLogLevel = (status: number): AccessLogLevel => (status >= 500
 export function accessLog(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = Date.now();
-    res.once('finish', () => {
-      const level = accessLogLevel(res.statusCode);
+    // 'close' comes after 'finish', or alone when the client went away before the answer was sent.
+    res.once('close', () => {
+      const aborted = !res.writableFinished;
+      const level = aborted ? 'warn' : accessLogLevel(res.statusCode);
       // Set by nestjs-pino when the app starts.
       const logger = PinoLogger.root;
       if (!logger?.isLevelEnabled(level)) return;
@@ -28,10 +31,10 @@ export function accessLog(): RequestHandler {
         {
           // Not under `req`: the root logger's serializer for that key expects the raw request.
           request: { method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress },
-          statusCode: res.statusCode,
+          statusCode: aborted ? undefined : res.statusCode,
           responseTime: Date.now() - started,
         },
-        'request completed',
+        aborted ? 'request aborted' : 'request completed',
       );
     });
     next();
