@@ -151,6 +151,9 @@ async function quality(): Promise<void> {
   let allOptimal = true;
   let hostUnproven = 0;
   let sadUnproven = 0;
+  // Where the solver stopped at its limit, its proven bound caps the ratio from above.
+  const sadUppers: number[] = [];
+  const hostUppers: number[] = [];
   for (let i = 0; i < 20; i++) {
     const rnd = seededRandom(900 + i);
     const hosts = 4 + Math.floor(rnd() * 5);
@@ -175,6 +178,7 @@ async function quality(): Promise<void> {
     const best = Number.isFinite(optAtK.value) ? Math.min(optAtK.value, sad) : sad;
     const sadRatio = best > 1e-12 ? sad / best : 1;
     if (!optAtK.optimal) sadUnproven++;
+    sadUppers.push(optAtK.optimal ? sadRatio : optAtK.bound > 1e-12 ? sad / optAtK.bound : Infinity);
     const moveRatio = movesRatio(k, kmin, k);
     const greedyRatio = movesRatio(g.moves, gmin, gChanged);
     sadRatios.push(sadRatio);
@@ -183,6 +187,7 @@ async function quality(): Promise<void> {
     hostMoveRatios.push(movesRatio(k, kminHost, k));
     hostGreedyRatios.push(movesRatio(g.moves, gminHost, gChanged));
     if (!kminHost.optimal) hostUnproven++;
+    hostUppers.push(kminHost.optimal ? hostMoveRatios[i] : kminHost.bound > 0 ? k / kminHost.bound : Infinity);
     rows.push([
       `#${i + 1} ${hosts}h/${vms}vm`,
       fmt(sumAbsDeviation(snap, (id) => snap.vms.find((v) => v.id === id)!.hostId, KEEP_GOING)),
@@ -215,13 +220,18 @@ async function quality(): Promise<void> {
     ),
   );
   if (!allOptimal) console.log('(* = 60 s time limit reached: best solution found so far (NaN: none), so the true optimum may be lower; the ratios use the plan\'s own placement when it is better)');
-  verdicts.push(verdict(mean(sadRatios) <= 1.05, `(2a) SAD at the plan's k within 5 % of the optimum on average: mean ratio ${mean(sadRatios).toFixed(3)} (max ${Math.max(...sadRatios).toFixed(3)})` +
-        (sadUnproven > 0 ? `; optimum not proven on ${sadUnproven} clusters (their ratio is a lower bound)` : '')));
   verdicts.push(
     verdict(
-      Math.max(...hostMoveRatios) <= 1.2 && hostUnproven === 0,
+      mean(sadUppers) <= 1.05,
+      `(2a) SAD at the plan's k within 5 % of the optimum on average: mean ratio ${mean(sadRatios).toFixed(3)} (max ${Math.max(...sadRatios).toFixed(3)})` +
+        (sadUnproven > 0 ? `; optimum not proven on ${sadUnproven} clusters, where the solver's bound puts the mean at most ${mean(sadUppers).toFixed(3)}` : ''),
+    ),
+  );
+  verdicts.push(
+    verdict(
+      Math.max(...hostUppers) <= 1.2,
       `(2b) moves ≤ 1.2 × the minimum bringing every host as close to the mean as the plan: max ${Math.max(...hostMoveRatios).toFixed(2)}, mean ${mean(hostMoveRatios).toFixed(2)}` +
-        `${hostUnproven > 0 ? ` (minimum not proven on ${hostUnproven} clusters)` : ''}; ` +
+        `${hostUnproven > 0 ? ` (minimum not proven on ${hostUnproven} clusters; with the solver's bound, max ${Math.max(...hostUppers).toFixed(2)})` : ''}; ` +
         `plain best-gain greedy ${Math.min(...hostGreedyRatios).toFixed(2)} to ${Math.max(...hostGreedyRatios).toFixed(2)}, mean ${mean(hostGreedyRatios).toFixed(2)}`,
     ),
   );
@@ -259,8 +269,12 @@ async function baseline(): Promise<void> {
     reach = reach < 0 ? Infinity : reach + 1;
     const baseMoves = base.moves.reduce((a, m) => a + m.vmIds.length, 0);
     const bound = await minMovesForImbalanceBound(snap, KEEP_GOING, base.imbalanceAfter);
-    if (bound.optimal && bound.value > baseMoves / 2) unreachable++;
-    if (bound.optimal) toBound.push(reach / Math.max(bound.value, 1));
+    // Proven whether or not the solve finished: the solver's bound on the relaxation's minimum.
+    const fewest = bound.optimal ? bound.value : bound.bound;
+    if (Number.isFinite(fewest) && fewest > 0) {
+      if (fewest > baseMoves / 2) unreachable++;
+      toBound.push(reach / fewest);
+    }
     const halfOk = reach <= baseMoves / 2;
     const factor = base.imbalanceAfter / Math.max(plan.after.imbalance, 1e-12);
     const ok = halfOk && factor >= 5;
@@ -280,8 +294,8 @@ async function baseline(): Promise<void> {
       baseMoves,
       fmt(base.imbalanceAfter),
       reach,
-      bound.optimal ? bound.value : `(${bound.status})`,
-      bound.optimal ? (reach / Math.max(bound.value, 1)).toFixed(2) : '',
+      bound.optimal ? fewest : `≥ ${fewest} (${bound.status})`,
+      Number.isFinite(fewest) && fewest > 0 ? (reach / fewest).toFixed(2) : '',
       plan.moves.length,
       fmt(plan.after.imbalance),
       `${factor.toFixed(1)}×`,
@@ -302,7 +316,7 @@ async function baseline(): Promise<void> {
   );
   console.log(`\n${passes}/20 clusters pass; worst (moves to reach the baseline's I) / (baseline moves) = ${worstHalf.toFixed(2)}, smallest imbalance factor ${worstFactor.toFixed(1)}×`);
   console.log(
-    `Half the baseline's moves is below what any planner needs on ${unreachable}/20 clusters (lower bound proven on ${toBound.length}/20). ` +
+    `Half the baseline's moves is below what any planner needs on ${unreachable}/20 clusters (a positive lower bound on ${toBound.length}/20). ` +
       `Ours reaches the baseline's I in ${Math.min(...toBound).toFixed(2)}–${Math.max(...toBound).toFixed(2)}× that lower bound.`,
   );
   verdicts.push(verdict(passes === 20, `(3) on every cluster: baseline's I with ≤ half its moves (worst ${worstHalf.toFixed(2)}) and ≥ 5× lower final I (worst ${worstFactor.toFixed(1)}×)`));

@@ -4,12 +4,39 @@
 import { ClusterSnapshot, PlannerPolicy } from '../../src/balancer/model';
 import { PlanningState } from '../../src/balancer/planning-state';
 
-type Highs = { solve(lp: string, options?: Record<string, unknown>): any };
+import type { Highs } from 'highs';
+
 let highsPromise: Promise<Highs> | null = null;
-export function loadHighs(): Promise<Highs> {
+function loadHighs(): Promise<Highs> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   highsPromise ??= require('highs')();
   return highsPromise!;
+}
+
+interface Solved {
+  status: 'optimal' | 'time limit' | string;
+  /** Best solution's objective, NaN when none was found. */
+  objective: number;
+  /** Best proven bound on the optimum (below it when minimizing, above when maximizing). */
+  bound: number;
+}
+
+/** Solves an LP-format MILP within a time limit and reports the incumbent and the proven bound. */
+async function solve(lp: string, timeLimitSeconds: number, relativeGap: number): Promise<Solved> {
+  const highs = await loadHighs();
+  return highs.withModel({ format: 'lp', data: lp }, (model) => {
+    model.options.set('time_limit', timeLimitSeconds);
+    model.options.set('mip_rel_gap', relativeGap);
+    model.options.set('output_flag', false);
+    const { modelStatus } = model.run();
+    const found = Number(model.info.get('primal_solution_status')) === 2;
+    const s = highs.constants.modelStatus;
+    return {
+      status: modelStatus === s.optimal ? 'optimal' : modelStatus === s.timeLimit ? 'time limit' : `status ${modelStatus}`,
+      objective: found ? model.getObjectiveValue() : NaN,
+      bound: Number(model.info.get('mip_dual_bound')),
+    };
+  });
 }
 
 /** |u_r(h) − mean_r| per connected host and resource, at the final placement. */
@@ -120,32 +147,33 @@ function lp(objective: string, m: Model, extra: string[]): string {
 }
 
 export interface MilpAnswer {
-  /** NaN when the solver found no solution within its time limit. */
+  /** The best solution found; NaN when the solver found none within its time limit. */
   value: number;
+  /** What is proven: the optimum is at least this (every answer here is a minimum). */
+  bound: number;
   optimal: boolean;
   status: string;
 }
 
-function answer(res: { ObjectiveValue: number; Status: string }, value: (objective: number) => number): MilpAnswer {
-  return { value: Number.isFinite(res.ObjectiveValue) ? value(res.ObjectiveValue) : NaN, optimal: res.Status === 'Optimal', status: res.Status };
+function answer(res: Solved, value: (objective: number) => number, bound: (dualBound: number) => number): MilpAnswer {
+  return { value: Number.isFinite(res.objective) ? value(res.objective) : NaN, bound: bound(res.bound), optimal: res.status === 'optimal', status: res.status };
 }
 
 /** Minimum SAD reachable with at most k moved VMs. */
 export async function minDeviationWithMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy, k: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
-  const highs = await loadHighs();
   const m = model(snapshot, policy);
   const text = lp(`Minimize\n obj: ${m.devTerms.join(' + ')}`, m, [`moves: ${m.stayTerms.join(' + ')} >= ${m.vmCount - k}`]);
-  const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 1e-6 });
-  return answer(res, (x) => x);
+  const res = await solve(text, timeLimitSeconds, 1e-6);
+  return answer(res, (x) => x, (b) => b);
 }
 
 /** Minimum number of moved VMs reaching SAD ≤ bound. */
 export async function minMovesForDeviation(snapshot: ClusterSnapshot, policy: PlannerPolicy, bound: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
-  const highs = await loadHighs();
   const m = model(snapshot, policy);
   const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, [`quality: ${m.devTerms.join(' + ')} <= ${num(bound + 1e-9)}`]);
-  const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
-  return answer(res, (x) => m.vmCount - Math.round(x));
+  const res = await solve(text, timeLimitSeconds, 0);
+  // Maximizing the VMs that stay: the proven upper bound on them is a lower bound on the moves.
+  return answer(res, (x) => m.vmCount - Math.round(x), (b) => m.vmCount - Math.floor(b + 1e-6));
 }
 
 /**
@@ -158,12 +186,12 @@ export async function minMovesForHostDeviations(
   bounds: { cpu: number[]; mem: number[] },
   timeLimitSeconds = 60,
 ): Promise<MilpAnswer> {
-  const highs = await loadHighs();
   const m = model(snapshot, policy);
   const limits = (['cpu', 'mem'] as const).flatMap((res) => bounds[res].map((b, h) => `dev_${res}_${h}: d_${res}_${h} <= ${num(b + 1e-9)}`));
   const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, limits);
-  const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
-  return answer(res, (x) => m.vmCount - Math.round(x));
+  const res = await solve(text, timeLimitSeconds, 0);
+  // Maximizing the VMs that stay: the proven upper bound on them is a lower bound on the moves.
+  return answer(res, (x) => m.vmCount - Math.round(x), (b) => m.vmCount - Math.floor(b + 1e-6));
 }
 
 /**
@@ -174,7 +202,6 @@ export async function minMovesForHostDeviations(
  * of moves is feasible here, so the optimum is ≤ the true minimum.
  */
 export async function minMovesForImbalanceBound(snapshot: ClusterSnapshot, policy: PlannerPolicy, imbalance: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
-  const highs = await loadHighs();
   const s = new PlanningState(snapshot, policy, { enforceSoftRules: false });
   const H: number[] = [];
   for (let h = 0; h < s.hostCount; h++) if (s.connected[h]) H.push(h);
@@ -208,6 +235,6 @@ export async function minMovesForImbalanceBound(snapshot: ClusterSnapshot, polic
   }
   rows.push(`q: ${zTerms.join(' + ')} <= ${num(H.length * imbalance ** 2)}`);
   const text = `Minimize\n obj: ${movable.map((v) => `x${v}`).join(' + ')}\nSubject To\n${rows.join('\n')}\nBounds\n${bounds.join('\n')}\nBinary\n${movable.map((v) => `x${v}`).join('\n')}\nEnd\n`;
-  const res = highs.solve(text, { time_limit: timeLimitSeconds, mip_rel_gap: 0 });
-  return answer(res, Math.round);
+  const res = await solve(text, timeLimitSeconds, 0);
+  return answer(res, Math.round, (b) => Math.ceil(b - 1e-6));
 }
