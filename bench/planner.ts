@@ -244,6 +244,12 @@ async function quality(): Promise<void> {
   );
 }
 
+/** Moves the plan needs before its I is at most `imbalance` (0 if it starts there, Infinity if it never gets there). */
+function movesToReach(plan: Plan, imbalance: number): number {
+  if (plan.before.imbalance <= imbalance) return 0;
+  return plan.moves.findIndex((m) => m.imbalanceAfter <= imbalance + 1e-12) + 1 || Infinity;
+}
+
 async function baseline(): Promise<void> {
   console.log('\n## 3. Against a simple greedy baseline (biggest VM of the busiest host → emptiest host, while I drops)');
   console.log('20 seeded clusters, 16–32 mixed hosts, 300–600 VMs, hard and soft rules. Our policy: threshold 5, budgets 1000, λ and minGain at their defaults.');
@@ -268,8 +274,7 @@ async function baseline(): Promise<void> {
     const snap = benchCluster({ hosts, vms, seed: 500 + i, hostKinds: 'mixed', skew: 1, antiAffinity: 6, affinity: 3, vmHost: 3, soft: true });
     const base = greedyBaseline(snap, KEEP_GOING);
     const plan = planMoves(snap, KEEP_GOING);
-    let reach = plan.moves.findIndex((m) => m.imbalanceAfter <= base.imbalanceAfter + 1e-12);
-    reach = reach < 0 ? Infinity : reach + 1;
+    const reach = movesToReach(plan, base.imbalanceAfter);
     const baseMoves = base.moves.reduce((a, m) => a + m.vmIds.length, 0);
     const bound = await minMovesForImbalanceBound(snap, KEEP_GOING, base.imbalanceAfter);
     // Proven whether or not the solve finished: the solver's bound on the relaxation's minimum.
@@ -285,10 +290,10 @@ async function baseline(): Promise<void> {
     worstHalf = Math.max(worstHalf, reach / Math.max(baseMoves, 1));
     worstFactor = Math.min(worstFactor, factor);
     const lenient = greedyBaseline(snap, KEEP_GOING, 'lenient');
-    const lenientReach = plan.moves.findIndex((m) => m.imbalanceAfter <= lenient.imbalanceAfter + 1e-12) + 1 || Infinity;
+    const lenientReach = movesToReach(plan, lenient.imbalanceAfter);
     const proxlb = proxlbBaseline(snap, KEEP_GOING);
     const proxlbMoves = proxlb.moves.reduce((a, m) => a + m.vmIds.length, 0);
-    const proxlbReach = proxlb.imbalanceAfter >= plan.before.imbalance ? 0 : plan.moves.findIndex((m) => m.imbalanceAfter <= proxlb.imbalanceAfter + 1e-12) + 1 || Infinity;
+    const proxlbReach = movesToReach(plan, proxlb.imbalanceAfter);
     proxlbShares.push(proxlbReach / Math.max(proxlbMoves, 1));
     proxlbFactors.push(proxlb.imbalanceAfter / Math.max(plan.after.imbalance, 1e-12));
     rows.push([
