@@ -19,6 +19,7 @@ import { LiveMigrationModule } from './live-migration/live-migration.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RulesModule } from './rules/rules.module';
+import { SecretsModule } from './secrets/secrets.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { SimulatorModule } from './simulator/simulator.module';
@@ -55,6 +56,7 @@ export class AppModule {
         }),
         ScheduleModule.forRoot(),
         ClockModule,
+        SecretsModule,
         DatabaseModule,
         EventsModule,
         AuthModule,

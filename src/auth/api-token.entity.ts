@@ -2,10 +2,13 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
+/** How a token's secret is stored: `hmac-sha256` under the service's token key; `scrypt` for tokens made before it, upgraded on first use. */
+export const HASH_SCHEMES = ['hmac-sha256', 'scrypt'] as const;
+export type HashScheme = (typeof HASH_SCHEMES)[number];
 
 /**
- * An API token. Only a salted scrypt hash of its secret is stored; the token itself is shown once,
- * when it is created. `keyId` is the token's public part, used to find the row.
+ * An API token. Only a keyed hash of its secret is stored; the token itself is shown once, when it
+ * is created. `keyId` is the token's public part, used to find the row.
  */
 @Entity('api_tokens')
 @Index('IDX_api_tokens_key', ['keyId'], { unique: true })
@@ -22,11 +25,14 @@ export class ApiTokenEntity {
   @Column('varchar', { length: 16 })
   role: Role;
 
-  /** Hex. */
+  @Column('varchar', { length: 16, default: 'scrypt' })
+  hashScheme: HashScheme;
+
+  /** Hex; scrypt's salt, empty for HMAC (the secret is random, the key is the service's). */
   @Column('varchar', { length: 64 })
   salt: string;
 
-  /** Hex scrypt hash of the secret. */
+  /** Hex hash of the secret, made as hashScheme says. */
   @Column('varchar', { length: 128 })
   hash: string;
 

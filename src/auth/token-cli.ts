@@ -6,14 +6,17 @@ import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { validateEnvironment } from '../config/environment';
 import { dataSourceOptions } from '../database/data-source';
+import { loadServiceKey } from '../secrets/service-key';
 import { ApiTokenEntity, ROLES, Role } from './api-token.entity';
 import { createToken, revokeToken, toTokenView } from './token-store';
+import { tokenHmacKey } from './tokens';
 
 const USAGE = `Usage:
   npm run token -- create --role viewer|operator|admin [--name <what it is for>]
   npm run token -- list
   npm run token -- revoke <token id>
-The database is DATABASE_PATH (default ./data/drs.sqlite).`;
+The database is DATABASE_PATH (default ./data/drs.sqlite). Tokens are hashed with the service key
+(SERVICE_KEY, or the file SERVICE_KEY_FILE, default service.key beside the database), as the service does.`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -37,8 +40,12 @@ async function main(): Promise<void> {
       if (!ROLES.includes(role)) fail(`--role must be one of ${ROLES.join(', ')}.`);
       const name = (values.name ?? `${role} token`).trim();
       if (!name || name.length > 200 || /[\x00-\x1f\x7f-\x9f]/.test(name)) fail('--name must be 1–200 printable characters.');
-      const created = await source.transaction((m) => createToken(m, role, name, Date.now()));
-      process.stderr.write(`Created ${role} token "${name}" (id ${created.id}). It is shown this once; store it now:\n`);
+      // The key the service will check the token with: SERVICE_KEY, else its file (created here if the service never ran).
+      const serviceKey = loadServiceKey(env);
+      const created = await source.transaction((m) => createToken(m, role, name, Date.now(), tokenHmacKey(serviceKey)));
+      process.stderr.write(
+        `Created ${role} token "${name}" (id ${created.id}), for a service using the key from ${serviceKey.source}. It is shown this once; store it now:\n`,
+      );
       process.stdout.write(`${created.token}\n`);
     } else if (command === 'list') {
       const rows = await source.manager.find(ApiTokenEntity, { order: { createdAt: 'ASC' } });

@@ -1,7 +1,7 @@
 // Creating, listing and revoking tokens on an EntityManager: shared by the API and the CLI.
 import { EntityManager, IsNull } from 'typeorm';
 import { ApiTokenEntity, Role } from './api-token.entity';
-import { issueToken } from './tokens';
+import { hmacHex, issueToken } from './tokens';
 
 /** What is shown of a token: never its secret or hash. */
 export interface TokenView {
@@ -13,7 +13,7 @@ export interface TokenView {
 }
 
 export interface CreatedToken extends TokenView {
-  /** The bearer token. Shown this once; only a salted hash of it is kept. */
+  /** The bearer token. Shown this once; only a keyed hash of it is kept. */
   token: string;
 }
 
@@ -21,10 +21,22 @@ export function toTokenView(row: ApiTokenEntity): TokenView {
   return { id: row.id, name: row.name, role: row.role, createdAt: row.createdAt, revokedAt: row.revokedAt };
 }
 
-export async function createToken(m: EntityManager, role: Role, name: string, now: number): Promise<CreatedToken> {
-  const issued = await issueToken();
-  const row = await m.save(m.create(ApiTokenEntity, { keyId: issued.keyId, salt: issued.salt, hash: issued.hash, role, name, createdAt: now, revokedAt: null }));
+/** `hmacKey`: the service key's `api-token-hmac` key (see TokensService.hmacKeyOf). */
+export async function createToken(m: EntityManager, role: Role, name: string, now: number, hmacKey: Buffer): Promise<CreatedToken> {
+  const issued = issueToken(hmacKey);
+  const row = await m.save(
+    m.create(ApiTokenEntity, { keyId: issued.keyId, hashScheme: 'hmac-sha256', salt: '', hash: issued.hash, role, name, createdAt: now, revokedAt: null }),
+  );
   return { ...toTokenView(row), token: issued.token };
+}
+
+/**
+ * Stores a legacy row's hash as HMAC, once its secret has been verified with scrypt. Only if the row
+ * is still the scrypt row that was checked: a second request verified meanwhile changes nothing.
+ */
+export async function upgradeToHmac(m: EntityManager, row: Pick<ApiTokenEntity, 'id' | 'hash'>, secret: string, hmacKey: Buffer): Promise<boolean> {
+  const result = await m.update(ApiTokenEntity, { id: row.id, hashScheme: 'scrypt', hash: row.hash }, { hashScheme: 'hmac-sha256', salt: '', hash: hmacHex(secret, hmacKey) });
+  return (result.affected ?? 0) > 0;
 }
 
 /** Revokes a token: the row, and whether this call revoked it (revoking twice keeps the first time); undefined when there is no such token. */

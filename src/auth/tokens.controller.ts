@@ -5,6 +5,7 @@ import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { PageQuery } from '../common/pagination';
 import { IsName, Optional } from '../common/validators';
+import { Actor, RequestActor } from '../events/actor';
 import { Role, ROLES } from './api-token.entity';
 import { RequiresRole } from './auth.guard';
 import { TokensService } from './tokens.service';
@@ -38,11 +39,11 @@ export class CreatedTokenView extends TokenView {
 export class TokensController {
   constructor(private readonly tokens: TokensService) {}
 
-  /** A new API token. Its value is in this answer only; the service keeps a salted hash. */
+  /** A new API token. Its value is in this answer only; the service keeps a keyed hash. */
   @Post()
   @ApiCreatedResponse({ type: CreatedTokenView })
-  create(@Body() dto: CreateTokenDto): Promise<CreatedTokenView> {
-    return this.tokens.create(dto.role, dto.name ?? `${dto.role} token`);
+  create(@Body() dto: CreateTokenDto, @RequestActor() actor: Actor): Promise<CreatedTokenView> {
+    return this.tokens.create(dto.role, dto.name ?? `${dto.role} token`, actor);
   }
 
   /** Every token, without its value. */
@@ -56,7 +57,7 @@ export class TokensController {
   @Delete(':id')
   @ApiOkResponse({ type: TokenView })
   @ApiNotFoundResponse()
-  revoke(@IdParam() id: string): Promise<TokenView> {
-    return this.tokens.revoke(id);
+  revoke(@IdParam() id: string, @RequestActor() actor: Actor): Promise<TokenView> {
+    return this.tokens.revoke(id, actor);
   }
 }

@@ -1,17 +1,42 @@
-import { bearerOf, isLoopback, issueToken, parseToken, roleAllows, secretMatches } from './tokens';
+import { createHash, randomBytes } from 'node:crypto';
+import { bearerOf, hmacMatches, isLoopback, issueToken, legacyScryptHash, parseToken, roleAllows, scryptMatches } from './tokens';
 import { listenDecision } from './listen-policy';
 
+/** The secret with its last character changed. */
+const altered = (secret: string) => secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+
 describe('API tokens', () => {
-  it('issues tokens whose secret matches only its own salted hash', async () => {
-    const a = await issueToken();
-    const b = await issueToken();
+  const key = randomBytes(32);
+
+  it('issues tokens whose secret matches only its own keyed hash, and only under the key it was made with', () => {
+    const a = issueToken(key);
+    const b = issueToken(key);
     const parsed = parseToken(a.token)!;
     expect(parsed.keyId).toBe(a.keyId);
+    expect(a.keyId).not.toBe(b.keyId);
+    expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(a.hash).not.toContain(parsed.secret);
-    expect(await secretMatches(parsed.secret, a.salt, a.hash)).toBe(true);
-    expect(await secretMatches(parsed.secret, b.salt, b.hash)).toBe(false);
-    expect(await secretMatches(parsed.secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), a.salt, a.hash)).toBe(false);
+    // keyed: not a plain digest anyone holding the database could test guesses against
+    expect(a.hash).not.toBe(createHash('sha256').update(parsed.secret).digest('hex'));
+    expect(hmacMatches(parsed.secret, a.hash, key)).toBe(true);
+    expect(hmacMatches(parsed.secret, b.hash, key)).toBe(false);
+    expect(hmacMatches(altered(parsed.secret), a.hash, key)).toBe(false);
+    expect(hmacMatches(parsed.secret, a.hash, randomBytes(32))).toBe(false);
+    // a stored hash that is cut short or empty matches nothing
+    expect(hmacMatches(parsed.secret, a.hash.slice(0, 32), key)).toBe(false);
+    expect(hmacMatches(parsed.secret, '', key)).toBe(false);
+  });
+
+  it('still verifies secrets stored with scrypt before HMAC, each against its own salt', async () => {
+    const secret = parseToken(issueToken(key).token)!.secret;
+    const a = await legacyScryptHash(secret);
+    const b = await legacyScryptHash(secret);
     expect(a.salt).not.toBe(b.salt);
+    expect(a.hash).not.toBe(b.hash);
+    expect(await scryptMatches(secret, a.salt, a.hash)).toBe(true);
+    expect(await scryptMatches(secret, b.salt, b.hash)).toBe(true);
+    expect(await scryptMatches(secret, b.salt, a.hash)).toBe(false);
+    expect(await scryptMatches(altered(secret), a.salt, a.hash)).toBe(false);
   });
 
   it('parses only the drs_<key>_<secret> form', () => {

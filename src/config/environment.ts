@@ -1,6 +1,6 @@
 // Typed, validated configuration read once at boot. Nothing else reads process.env.
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsString, Max, Min, registerDecorator, ValidateIf, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsString, Matches, Max, Min, registerDecorator, ValidateIf, validateSync } from 'class-validator';
 import { validateArgvTemplate } from '../live-migration/drivers/argv-template';
 import { MIGRATION_DRIVER_NAMES, type MigrationDriverName } from '../live-migration/drivers/create-migration-driver';
 
@@ -288,7 +288,22 @@ export class Environment {
   @Min(1)
   @Max(7 * 86_400)
   MIGRATION_COMMAND_TIMEOUT_SECONDS = 3600;
+
+  // Service key (src/secrets): API token hashes, and whatever else needs a server-side secret.
+
+  /** The service key, base64 of 32 random bytes (`openssl rand -base64 32`). Empty: the key is kept in SERVICE_KEY_FILE. */
+  @IsString()
+  @ValidateIf((env: Environment) => env.SERVICE_KEY !== '')
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'SERVICE_KEY must be the base64 of 32 random bytes, as `openssl rand -base64 32` prints' })
+  SERVICE_KEY = '';
+
+  /** The file holding the service key (32 bytes, mode 0600), created on first start. Empty: `service.key` in the folder of DATABASE_PATH. */
+  @IsString()
+  SERVICE_KEY_FILE = '';
 }
+
+/** Variables whose value an error message must not repeat. */
+const SECRET_VARIABLES = new Set(['SERVICE_KEY']);
 
 /** Validates the raw environment and returns it typed, or throws one error listing every bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
@@ -301,7 +316,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const errors = validateSync(env, { skipMissingProperties: false });
   if (errors.length > 0) {
     const lines = errors.map(
-      (e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+      (e) => `${e.property}=${SECRET_VARIABLES.has(e.property) ? '(hidden)' : JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
     );
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }

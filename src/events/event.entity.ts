@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { Actor } from './actor';
 
 /** The audit trail: one row per decision or state change, kept for a configurable time. */
 @Entity('events')
@@ -31,4 +32,8 @@ export class EventEntity {
 
   @Column('simple-json', { nullable: true })
   data: Record<string, unknown> | null;
+
+  /** Who made the change through the API; null for background work. */
+  @Column('simple-json', { nullable: true })
+  actor: Actor | null;
 }

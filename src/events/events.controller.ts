@@ -5,6 +5,7 @@ import { IsInt, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../common/pagination';
 import { IsId, Optional } from '../common/validators';
 import { toEpochMs } from '../metrics/dto/metrics.dto';
+import { Actor } from './actor';
 import { EventsService } from './events.service';
 import { SendsJsonText } from '../common/json-page';
 
@@ -50,6 +51,15 @@ export class EventView {
   @ApiProperty() type: string;
   @ApiProperty() message: string;
   @ApiProperty({ nullable: true, type: Object }) data: Record<string, unknown> | null;
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description:
+      'Who made the change through the API: `{"type":"token","id","name","role"}` (the token as it was then), or `{"type":"local"}` when access ' +
+      'control is off; null for background work (scheduled passes, a migration running on)',
+    example: { type: 'token', id: '6f1c0d52-8f0e-4c4e-9a57-1f2b3c4d5e6f', name: 'ci', role: 'operator' },
+  })
+  actor: Actor | null;
 }
 
 @ApiTags('events')

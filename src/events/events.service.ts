@@ -6,6 +6,7 @@ import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { Actor } from './actor';
 import { EventEntity } from './event.entity';
 
 export interface NewEvent {
@@ -15,6 +16,8 @@ export interface NewEvent {
   type: string;
   message: string;
   data?: Record<string, unknown>;
+  /** Who made the change, when an API request did (see RequestActor); background work leaves it out. */
+  actor?: Actor | null;
 }
 
 export interface EventQuery {
@@ -30,7 +33,7 @@ export interface EventQuery {
 const PRUNE_JOB = 'event-retention';
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** An event as the list shows it (the entity's columns; `data` as the JSON it holds), built by SQLite. */
+/** An event as the list shows it (the entity's columns; `data` and `actor` as the JSON they hold), built by SQLite. */
 const EVENT_ITEM = jsonOf.object({
   id: jsonOf.column('id'),
   timestamp: jsonOf.column('timestamp'),
@@ -40,6 +43,7 @@ const EVENT_ITEM = jsonOf.object({
   type: jsonOf.column('type'),
   message: jsonOf.column('message'),
   data: jsonOf.jsonText('data'),
+  actor: jsonOf.jsonText('actor'),
 } satisfies Record<keyof EventEntity, string>);
 
 /** Records every decision and state change; old events are pruned after the configured retention. */
@@ -78,11 +82,12 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
           type: e.type,
           message: e.message.slice(0, 2000),
           data: e.data ?? null,
+          actor: e.actor ?? null,
         })) as never, // simple-json columns take plain objects; TypeORM's insert typing does not see that
 
       );
     }
-    for (const e of list) this.logger.log({ clusterId: e.clusterId, subjectId: e.subjectId, event: e.type }, e.message);
+    for (const e of list) this.logger.log({ clusterId: e.clusterId, subjectId: e.subjectId, event: e.type, actor: e.actor ?? undefined }, e.message);
   }
 
   record(events: NewEvent | NewEvent[]): Promise<void> {

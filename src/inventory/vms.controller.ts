@@ -6,6 +6,7 @@ import { PageOf } from '../common/page-view';
 import { CreateVmDto, ListVmsQuery, UpdateVmDto, VmView } from './dto/vm.dto';
 import { VmsService } from './vms.service';
 import { SendsJsonText } from '../common/json-page';
+import { Actor, RequestActor } from '../events/actor';
 
 @ApiTags('inventory')
 @Controller('vms')
@@ -14,8 +15,8 @@ export class VmsController {
 
   @Post()
   @ApiWriteErrors()
-  create(@Body() dto: CreateVmDto): Promise<VmView> {
-    return this.service.create(dto);
+  create(@Body() dto: CreateVmDto, @RequestActor() actor: Actor): Promise<VmView> {
+    return this.service.create(dto, actor);
   }
 
   @Get()

@@ -6,6 +6,7 @@ import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { PoliciesService } from '../policies/policies.service';
 import { GroupEntity } from './group.entity';
@@ -92,7 +93,7 @@ export class VmsService {
     return { hostId: ranking.ranked[0].hostId, placed: true };
   }
 
-  async create(dto: CreateVmDto): Promise<VmView> {
+  async create(dto: CreateVmDto, actor: Actor): Promise<VmView> {
     const { hostId, placed } = await this.place(dto);
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
@@ -125,6 +126,7 @@ export class VmsService {
           type: 'vm.placed',
           message: `${saved.name} placed on the host that leaves the cluster most even`,
           data: { hostId },
+          actor,
         });
       }
       return toVmView(saved);

@@ -12,6 +12,7 @@ import { Database } from '../database/database.service';
 import { VmEntity } from '../inventory/vm.entity';
 import { RecommendationEntity } from '../recommendations/recommendation.entity';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
+import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, MigrationTrigger } from './live-migration.entity';
 import { migrationEvent } from './migration-events';
@@ -27,6 +28,8 @@ export interface MigrationRequest {
   /** 1–5, lower first; defaults: evacuation 1, manual 2, recommendation 3. */
   priority?: number;
   recommendationId?: string | null;
+  /** Who asked through the API: named in the events of the request (queued, recommendation applied). */
+  actor?: Actor | null;
 }
 
 /** A queued or running migration as the balancer accounts for it. */
@@ -74,7 +77,7 @@ export class LiveMigrationService {
    * A manual move from the API: refused with 409 or 422 and the balancer's reasons when the target
    * is not connected, lacks room, or a hard rule forbids it.
    */
-  async requestMove(dto: CreateMigrationDto): Promise<MigrationView> {
+  async requestMove(dto: CreateMigrationDto, actor: Actor): Promise<MigrationView> {
     const vm = await this.db.reader.findOne(VmEntity, { where: { id: dto.vmId } });
     if (!vm) throw DomainError.unprocessable(`VM ${dto.vmId} does not exist`, 'vmId');
     const active = await this.db.reader.findOne(LiveMigrationEntity, { where: { vmId: vm.id, state: In([...ACTIVE_MIGRATION_STATES]) } });
@@ -94,6 +97,7 @@ export class LiveMigrationService {
       trigger: 'manual',
       reason: dto.reason ?? 'manual move',
       priority: dto.priority,
+      actor,
     });
     return toMigrationView(migration);
   }
@@ -161,11 +165,11 @@ export class LiveMigrationService {
         version: 1,
       };
       await m.createQueryBuilder().insert().into(LiveMigrationEntity).values(row).updateEntity(false).execute();
-      if (recommendation) await this.markApplied(m, recommendation, row);
-      await this.events.recordIn(
-        m,
-        migrationEvent(row, 'queued', `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`, { priority: row.priority }),
-      );
+      if (recommendation) await this.markApplied(m, recommendation, row, request.actor ?? null);
+      await this.events.recordIn(m, {
+        ...migrationEvent(row, 'queued', `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`, { priority: row.priority }),
+        actor: request.actor ?? null,
+      });
       return row;
     }, { affects });
     this.logger.log(
@@ -189,7 +193,7 @@ export class LiveMigrationService {
    * transactions, a crash (or a failed write) between them left it pending, then superseded, while
    * its move went ahead, and kept its VM out of the cooldown that stops the balancer moving it back.
    */
-  private async markApplied(m: EntityManager, rec: RecommendationEntity, migration: LiveMigrationEntity): Promise<void> {
+  private async markApplied(m: EntityManager, rec: RecommendationEntity, migration: LiveMigrationEntity, actor: Actor | null): Promise<void> {
     await m.update(RecommendationEntity, { id: rec.id, status: 'pending' }, { status: 'applied', migrationId: migration.id, decidedAt: migration.createdAt });
     await this.events.recordIn(m, {
       clusterId: rec.clusterId,
@@ -198,6 +202,7 @@ export class LiveMigrationService {
       type: 'recommendation.applied',
       message: `Applied: ${rec.explanation}`,
       data: { vmId: rec.vmId, fromHostId: rec.fromHostId, toHostId: rec.toHostId, migrationId: migration.id },
+      actor,
     });
   }
 
@@ -228,7 +233,7 @@ export class LiveMigrationService {
    * waits a few seconds for the driver to stop (`final` false if it has not yet: it ends cancelled,
    * or succeeded if the switch-over won the race).
    */
-  async cancel(id: string): Promise<{ migration: MigrationView; final: boolean }> {
+  async cancel(id: string, actor: Actor): Promise<{ migration: MigrationView; final: boolean }> {
     for (;;) {
       const current = await findOr404(this.db.reader, LiveMigrationEntity, id, 'Migration');
       const now = this.clock.now();
@@ -239,7 +244,9 @@ export class LiveMigrationService {
             { id, state: 'queued' },
             { state: 'cancelled', finishedAt: now, updatedAt: now, nextAttemptAt: null, etaSeconds: null, remainingMib: null },
           );
-          if (update.affected) await this.events.recordIn(m, migrationEvent(current, 'cancelled', `Migration of VM ${current.vmId} cancelled while queued`));
+          if (update.affected) {
+            await this.events.recordIn(m, { ...migrationEvent(current, 'cancelled', `Migration of VM ${current.vmId} cancelled while queued`), actor });
+          }
           return update;
         });
         if (!result.affected) continue; // It started meanwhile.

@@ -7,6 +7,7 @@ import { PageOf } from '../common/page-view';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
 import { LiveMigrationService } from './live-migration.service';
 import { SendsJsonText } from '../common/json-page';
+import { Actor, RequestActor } from '../events/actor';
 
 @ApiTags('migrations')
 @Controller('migrations')
@@ -17,8 +18,8 @@ export class LiveMigrationsController {
   @Post()
   @ApiCreatedResponse({ type: MigrationView })
   @ApiWriteErrors()
-  create(@Body() dto: CreateMigrationDto): Promise<MigrationView> {
-    return this.service.requestMove(dto);
+  create(@Body() dto: CreateMigrationDto, @RequestActor() actor: Actor): Promise<MigrationView> {
+    return this.service.requestMove(dto, actor);
   }
 
   /** Newest first. */
@@ -43,8 +44,8 @@ export class LiveMigrationsController {
   @ApiAcceptedResponse({ type: MigrationView, description: 'Still stopping; it ends cancelled' })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'Already succeeded, failed or cancelled' })
-  async cancel(@IdParam() id: string, @Res({ passthrough: true }) res: Response): Promise<MigrationView> {
-    const { migration, final } = await this.service.cancel(id);
+  async cancel(@IdParam() id: string, @RequestActor() actor: Actor, @Res({ passthrough: true }) res: Response): Promise<MigrationView> {
+    const { migration, final } = await this.service.cancel(id, actor);
     if (!final) res.status(202);
     return migration;
   }

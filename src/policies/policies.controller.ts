@@ -2,6 +2,7 @@ import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiWriteErrors } from '../common/api-responses';
 import { IdParam } from '../common/id.pipe';
+import { Actor, RequestActor } from '../events/actor';
 import { ClusterPolicyView, PutClusterPolicyDto } from './policy.dto';
 import { PoliciesService } from './policies.service';
 
@@ -20,7 +21,7 @@ export class PoliciesController {
   @Put()
   @ApiOkResponse({ type: ClusterPolicyView })
   @ApiWriteErrors()
-  put(@IdParam() id: string, @Body() dto: PutClusterPolicyDto): Promise<ClusterPolicyView> {
-    return this.policies.put(id, dto);
+  put(@IdParam() id: string, @Body() dto: PutClusterPolicyDto, @RequestActor() actor: Actor): Promise<ClusterPolicyView> {
+    return this.policies.put(id, dto, actor);
   }
 }

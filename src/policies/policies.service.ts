@@ -3,6 +3,7 @@ import { withOverrides } from '../balancer/balancing-policy';
 import { assertVersion, findOr404 } from '../common/database-helpers';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { ClusterPolicyEntity } from './cluster-policy.entity';
@@ -52,7 +53,8 @@ export class PoliciesService {
   }
 
   /** Replaces the policy: fields left out go back to their defaults. */
-  put(clusterId: string, dto: PutClusterPolicyDto): Promise<ClusterPolicyView> {
+  /** `actor`: who asked through the API; null for the service's own settings (the demo, a replay). */
+  put(clusterId: string, dto: PutClusterPolicyDto, actor: Actor | null): Promise<ClusterPolicyView> {
     const settings = definedFields(dto);
     resolvePolicy(settings, {}, this.defaults);
     return this.db.transaction(async (m) => {
@@ -68,6 +70,7 @@ export class PoliciesService {
         type: 'policy.changed',
         message: fields.length ? `Policy set: ${fields.map((f) => `${f}=${JSON.stringify(settings[f])}`).join(', ')}; defaults for the rest` : 'Policy reset to the defaults',
         data: { settings, previous: row?.settings ?? {} },
+        actor,
       });
       return { clusterId, policy: resolvePolicy(settings, {}, this.defaults), overrides: settings, version: saved.version };
     });

@@ -7,6 +7,7 @@ import { IsId, Optional } from '../common/validators';
 import { RECOMMENDATION_STATUSES, RecommendationStatus } from './recommendation.entity';
 import { RecommendationsService } from './recommendations.service';
 import { SendsJsonText } from '../common/json-page';
+import { Actor, RequestActor } from '../events/actor';
 
 export class RecommendationQueryDto extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
@@ -49,13 +50,13 @@ export class RecommendationsController {
   /** Starts the migration (with the rest of its affinity group); 409 if it is no longer pending or its VM moved meanwhile. */
   @Post(':id/apply')
   @HttpCode(200)
-  apply(@IdParam() id: string) {
-    return this.recommendations.apply(id);
+  apply(@IdParam() id: string, @RequestActor() actor: Actor) {
+    return this.recommendations.apply(id, { recheck: true, actor });
   }
 
   @Post(':id/dismiss')
   @HttpCode(200)
-  dismiss(@IdParam() id: string) {
-    return this.recommendations.dismiss(id);
+  dismiss(@IdParam() id: string, @RequestActor() actor: Actor) {
+    return this.recommendations.dismiss(id, actor);
   }
 }

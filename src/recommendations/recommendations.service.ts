@@ -6,6 +6,7 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { VmEntity } from '../inventory/vm.entity';
 import { MigrationRequests } from '../scheduler/migration-requests';
@@ -77,7 +78,7 @@ export class RecommendationsService {
    * be acting on a world that is gone. An operator's apply, which may come long after the pass,
    * is checked again against room and hard rules; a pass applies its own plan as planned.
    */
-  async apply(id: string, options: { recheck: boolean } = { recheck: true }): Promise<RecommendationEntity> {
+  async apply(id: string, options: { recheck: boolean; actor: Actor | null }): Promise<RecommendationEntity> {
     const rec = await this.requirePending(id, 'apply');
     if (options.recheck && !rec.groupId) {
       const check = await this.balancer.checkMove(rec.vmId, rec.toHostId);
@@ -96,7 +97,7 @@ export class RecommendationsService {
     for (const member of group) {
       const vm = await this.db.reader.findOne(VmEntity, { where: { id: member.vmId } });
       if (!vm || vm.hostId !== member.fromHostId) {
-        await this.settle(member, 'expired', null, `${member.vmName} is no longer on the host the recommendation moves it from`);
+        await this.settle(member, 'expired', null, `${member.vmName} is no longer on the host the recommendation moves it from`, options.actor);
         throw new DomainError(ErrorCode.Conflict, `Recommendation ${member.id} expired: ${member.vmName} has moved or gone since it was made`);
       }
     }
@@ -108,20 +109,21 @@ export class RecommendationsService {
         priority: member.priority,
         reason: member.explanation,
         recommendationId: member.id,
+        actor: options.actor,
       });
-      await this.settle(member, 'applied', migrationId, `Applied: ${member.explanation}`);
+      await this.settle(member, 'applied', migrationId, `Applied: ${member.explanation}`, options.actor);
     }
     return this.get(id);
   }
 
-  async dismiss(id: string): Promise<RecommendationEntity> {
+  async dismiss(id: string, actor: Actor): Promise<RecommendationEntity> {
     const rec = await this.requirePending(id, 'dismiss');
-    await this.settle(rec, 'dismissed', null, `Dismissed: move of ${rec.vmName}`);
+    await this.settle(rec, 'dismissed', null, `Dismissed: move of ${rec.vmName}`, actor);
     return this.get(id);
   }
 
   /** Marks the outcome, if it is still pending (a concurrent pass may have superseded it). */
-  async settle(rec: RecommendationEntity, status: RecommendationStatus, migrationId: string | null, message: string): Promise<void> {
+  async settle(rec: RecommendationEntity, status: RecommendationStatus, migrationId: string | null, message: string, actor: Actor | null = null): Promise<void> {
     await this.db.transaction(async (m) => {
       const result = await m.update(
         RecommendationEntity,
@@ -136,6 +138,7 @@ export class RecommendationsService {
         type: `recommendation.${status}`,
         message,
         data: { vmId: rec.vmId, fromHostId: rec.fromHostId, toHostId: rec.toHostId, migrationId },
+        actor,
       });
     }, { affects: [] }); // a recommendation's status is no input of the balance; its migration is queued apart
   }

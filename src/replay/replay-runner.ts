@@ -184,7 +184,7 @@ async function replayStrategy(
       vms: inventory.vms.map(({ name, hostName, vcpus, memoryMib }) => ({ name, hostName, vcpus, memoryMib })),
     });
     // Every strategy's cluster has the same policy; only "ours" lets the scheduler act on it.
-    await policies.put(cluster.id, strategy === 'ours' ? policy : { ...policy, automationLevel: 'manual' });
+    await policies.put(cluster.id, strategy === 'ours' ? policy : { ...policy, automationLevel: 'manual' }, null);
     // The report measures every strategy alike, whatever "ours" plans with: load = this step's
     // samples, the default weights, the report's threshold.
     const measurePolicy: BalancingPolicy = {

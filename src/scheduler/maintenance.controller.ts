@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { IdParam } from '../common/id.pipe';
+import { Actor, RequestActor } from '../events/actor';
 import { MaintenanceService } from './maintenance.service';
 
 @ApiTags('maintenance')
@@ -14,8 +15,8 @@ export class MaintenanceController {
    */
   @Post()
   @HttpCode(202)
-  enter(@IdParam() id: string) {
-    return this.maintenance.enter(id);
+  enter(@IdParam() id: string, @RequestActor() actor: Actor) {
+    return this.maintenance.enter(id, actor);
   }
 
   @Get()
@@ -25,7 +26,7 @@ export class MaintenanceController {
 
   /** Returns the host to service. */
   @Delete()
-  exit(@IdParam() id: string) {
-    return this.maintenance.exit(id);
+  exit(@IdParam() id: string, @RequestActor() actor: Actor) {
+    return this.maintenance.exit(id, actor);
   }
 }

@@ -4,6 +4,7 @@ import { BalancerService } from '../balancer/balancer.service';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
@@ -30,7 +31,8 @@ export class MaintenanceService {
     private readonly balancer: BalancerService,
   ) {}
 
-  async enter(hostId: string): Promise<MaintenanceStatus> {
+  /** The evacuation pass, its recommendations and migrations name the actor too: they are this request's doing. */
+  async enter(hostId: string, actor: Actor): Promise<MaintenanceStatus> {
     const host = await this.db.transaction(async (m) => {
       const host = await findOr404(m, HostEntity, hostId, 'Host');
       if (host.state === 'disconnected') {
@@ -44,15 +46,16 @@ export class MaintenanceService {
           subjectId: host.id,
           type: 'host.maintenance.requested',
           message: `${host.name} is entering maintenance: evacuating its VMs`,
+          actor,
         });
       }
       return host;
     });
-    await this.scheduler.runPass(host.clusterId, 'maintenance');
+    await this.scheduler.runPass(host.clusterId, 'maintenance', actor);
     return this.status(hostId);
   }
 
-  async exit(hostId: string): Promise<MaintenanceStatus> {
+  async exit(hostId: string, actor: Actor): Promise<MaintenanceStatus> {
     await this.db.transaction(async (m) => {
       const host = await findOr404(m, HostEntity, hostId, 'Host');
       if (host.state !== 'maintenance' && host.state !== 'entering-maintenance') {
@@ -65,6 +68,7 @@ export class MaintenanceService {
         subjectId: host.id,
         type: 'host.maintenance.exited',
         message: `${host.name} is back in service`,
+        actor,
       });
     });
     return this.status(hostId);

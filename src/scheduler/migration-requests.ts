@@ -1,4 +1,6 @@
 // The scheduler's and recommendations' way into the migration engine (bound in SchedulerModule).
+import type { Actor } from '../events/actor';
+
 export interface MoveRequest {
   vmId: string;
   targetHostId: string;
@@ -6,6 +8,8 @@ export interface MoveRequest {
   priority: number;
   reason: string;
   recommendationId: string;
+  /** Who asked for it through the API (an operator's apply, a pass they started); none for scheduled passes. */
+  actor?: Actor | null;
 }
 
 export abstract class MigrationRequests {

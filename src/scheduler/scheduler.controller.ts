@@ -2,6 +2,7 @@ import { Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { IdParam } from '../common/id.pipe';
 import { PageQuery } from '../common/pagination';
+import { Actor, RequestActor } from '../events/actor';
 import { SchedulerService } from './scheduler.service';
 
 @ApiTags('scheduler')
@@ -11,8 +12,8 @@ export class PassesController {
 
   /** Runs a balancing pass now (after any pass of the cluster in progress) and returns its record. */
   @Post()
-  runNow(@IdParam() id: string) {
-    return this.scheduler.runPass(id, 'manual');
+  runNow(@IdParam() id: string, @RequestActor() actor: Actor) {
+    return this.scheduler.runPass(id, 'manual', actor);
   }
 
   /** Newest first: trigger, imbalance before and predicted after, moves recommended, applied, skipped and why. */

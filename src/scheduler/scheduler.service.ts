@@ -10,6 +10,7 @@ import { isSqliteUnavailable } from '../common/problem.filter';
 import { Page } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
 import { EventsService, NewEvent } from '../events/events.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { HostEntity } from '../inventory/host.entity';
@@ -103,11 +104,14 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  /** Queues a pass behind any pass of the same cluster in progress, and resolves with its record. */
-  runPass(clusterId: string, trigger: PassTrigger): Promise<PassEntity> {
+  /**
+   * Queues a pass behind any pass of the same cluster in progress, and resolves with its record.
+   * `actor`: who asked for it through the API; its events, and the migrations it queues, name them.
+   */
+  runPass(clusterId: string, trigger: PassTrigger, actor: Actor | null = null): Promise<PassEntity> {
     this.lastPassAt.set(clusterId, this.clock.now());
     const previous = this.chains.get(clusterId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.pass(clusterId, trigger));
+    const run = previous.catch(() => undefined).then(() => this.pass(clusterId, trigger, actor));
     const tail = run.catch(() => undefined);
     this.chains.set(clusterId, tail);
     void tail.then(() => {
@@ -133,13 +137,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** A pass the database cannot take (locked, disk full) is skipped, and recorded as soon as it can be. */
-  private async pass(clusterId: string, trigger: PassTrigger): Promise<PassEntity> {
+  private async pass(clusterId: string, trigger: PassTrigger, actor: Actor | null): Promise<PassEntity> {
     const startedAt = this.clock.now();
     this.lastPassAt.set(clusterId, startedAt);
     await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
     await this.writeDeferred();
     try {
-      return await this.plannedPass(clusterId, trigger, startedAt);
+      return await this.plannedPass(clusterId, trigger, startedAt, actor);
     } catch (err) {
       if (!isSqliteUnavailable(err)) throw err;
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
@@ -151,7 +155,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
           const pass = await m.save(
             m.create(PassEntity, { clusterId, trigger, status: 'skipped', startedAt, finishedAt, imbalanceBefore: null, imbalanceAfter: null, target: null, movesRecommended: 0, skipped: [], notes }),
           );
-          await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message: `Pass (${trigger}) ${notes}` });
+          await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message: `Pass (${trigger}) ${notes}`, actor });
         },
       });
       await this.writeDeferred();
@@ -173,7 +177,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  private async plannedPass(clusterId: string, trigger: PassTrigger, startedAt: number): Promise<PassEntity> {
+  private async plannedPass(clusterId: string, trigger: PassTrigger, startedAt: number, actor: Actor | null): Promise<PassEntity> {
     const policy = await this.policies.resolve(clusterId);
     const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
     const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
@@ -231,7 +235,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         ),
         { chunk: 200 },
       );
-      await this.events.recordIn(m, this.passEvents(clusterId, pass, plan, trigger));
+      await this.events.recordIn(m, this.passEvents(clusterId, pass, plan, trigger).map((e) => ({ ...e, actor })));
       return { pass, recs };
     }, { affects: [] }); // recommendations, the pass and its events: no input of any cluster's balance
 
@@ -243,7 +247,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         continue;
       }
       try {
-        await this.recommendations.apply(recs[i].id, { recheck: false });
+        await this.recommendations.apply(recs[i].id, { recheck: false, actor });
         applied++;
       } catch (err) {
         skipped.push({ vmId: move.vmId, vmName: move.vmName, reason: err instanceof DomainError ? err.message : 'the migration could not be queued' });
@@ -263,6 +267,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         type: 'pass.completed',
         message: `Pass (${trigger}) done in ${finishedAt - startedAt} ms: ${plan.moves.length} move(s) recommended, ${applied} applied, ${skipped.length} waiting${notes.length ? ` (${notes.join('; ')})` : ''}`,
         data: { applied, skipped: skipped.length },
+        actor,
       });
     };
     try {

@@ -82,7 +82,7 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
       passIntervalSeconds: 20,
       demandWindowSeconds: 30,
       cooldownSeconds: 120,
-    });
+    }, null);
     await this.events.record({
       clusterId: cluster.id,
       subjectType: 'cluster',
