@@ -1,4 +1,7 @@
 // Access control: bearer tokens with viewer / operator / admin roles, checked on every endpoint family.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Database as Sqlite } from 'sqlite3';
 import { createCluster, createHost, createVm } from './helpers/fixtures';
 import { createTestApp, TestApp } from './helpers/test-app';
@@ -86,7 +89,7 @@ describe('access control', () => {
   });
   afterAll(() => t.close());
 
-  it('shows a token once, at creation, and stores only a salted hash of it', async () => {
+  it('shows a token once, at creation, and stores only a keyed hash of it', async () => {
     expect(tokens.admin).toMatch(/^drs_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     const list = await t.http.get('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).expect(200);
     expect(list.body.total).toBe(3);
@@ -98,8 +101,16 @@ describe('access control', () => {
     expect(rows).toHaveLength(3);
     const stored = JSON.stringify(rows);
     for (const token of Object.values(tokens)) expect(stored).not.toContain(token!.slice(SECRET_AT));
-    const salts = new Set(rows.map((r) => r.salt));
-    expect(salts.size).toBe(3);
+    // HMAC under the service's key: distinct per token, and not the plain digest of the secret (which
+    // anyone with a copy of the database could test guesses against); the key is not in the database
+    expect(rows.map((r) => r.hashScheme)).toEqual(['hmac-sha256', 'hmac-sha256', 'hmac-sha256']);
+    expect(new Set(rows.map((r) => r.hash)).size).toBe(3);
+    for (const token of Object.values(tokens)) expect(stored).not.toContain(createHash('sha256').update(token!.slice(SECRET_AT)).digest('hex'));
+    const key = readFileSync(join(dirname(t.databasePath), 'service.key'));
+    expect(key).toHaveLength(32);
+    expect(statSync(join(dirname(t.databasePath), 'service.key')).mode & 0o777).toBe(0o600);
+    expect(stored).not.toContain(key.toString('hex'));
+    expect(stored).not.toContain(key.toString('base64'));
     // Events tell who made which token, never the token.
     const events = await t.http.get('/api/v1/events').query({ type: 'token' }).set('Authorization', `Bearer ${tokens.admin}`).expect(200);
     expect(events.body.total).toBe(3);
