@@ -1,5 +1,5 @@
 // Access control: bearer tokens with viewer / operator / admin roles, checked on every endpoint family.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Database as Sqlite } from 'sqlite3';
@@ -163,6 +163,25 @@ describe('access control', () => {
     expect(list.body.items.find((i: { id: string }) => i.id === tokenIds.operator).revokedAt).toEqual(expect.any(Number));
     // the viewer still works
     await t.http.get('/api/v1/clusters').set('Authorization', `Bearer ${tokens.viewer}`).expect(200);
+  });
+
+  it('keeps accepting a token stored with scrypt by an earlier version, and stores it as HMAC from its first use', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const keyId = randomBytes(8).toString('hex');
+    const salt = randomBytes(16).toString('hex');
+    const hash = scryptSync(secret, Buffer.from(salt, 'hex'), 32, { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString('hex');
+    await rawRows(
+      t.databasePath,
+      `INSERT INTO api_tokens (id, keyId, name, role, salt, hash, createdAt, revokedAt) VALUES ('${randomUUID()}', '${keyId}', 'from 0.1', 'viewer', '${salt}', '${hash}', 1, NULL)`,
+    );
+    const legacy = `drs_${keyId}_${secret}`;
+    await t.http.get('/api/v1/clusters').set('Authorization', `Bearer drs_${keyId}_${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`).expect(401);
+    await t.http.get('/api/v1/clusters').set('Authorization', `Bearer ${legacy}`).expect(200);
+    const [row] = await rawRows(t.databasePath, `SELECT hashScheme, salt, hash FROM api_tokens WHERE keyId = '${keyId}'`);
+    expect(row).toMatchObject({ hashScheme: 'hmac-sha256', salt: '' });
+    expect(row.hash).not.toBe(hash);
+    await t.http.get('/api/v1/clusters').set('Authorization', `Bearer ${legacy}`).expect(200);
+    await t.http.post('/api/v1/clusters').set('Authorization', `Bearer ${legacy}`).send({ name: 'viewer may not' }).expect(403);
   });
 
   it('validates token requests like any other body', async () => {

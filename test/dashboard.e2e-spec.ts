@@ -6,6 +6,8 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
+import { TokensService } from '../src/auth/tokens.service';
+import { LOCAL_ACTOR } from '../src/events/actor';
 import TestAgent from 'supertest/lib/agent';
 import { createTestApp, TestApp } from './helpers/test-app';
 import { waitFor } from './helpers/wait';
@@ -147,6 +149,8 @@ describe('dashboard', () => {
       // the applied recommendation left the pending list; the events feed tells what happened
       await page.getByRole('button', { name: new RegExp(`^Apply: move ${rec.vmName} `) }).waitFor({ state: 'detached' });
       await page.locator('#events li', { hasText: 'recommendation.applied' }).first().waitFor();
+      // applied from this page with access control off: the local user's doing
+      await page.locator('#events li', { hasText: 'recommendation.applied' }).first().locator('.event-actor', { hasText: 'by local user' }).waitFor();
       await page.locator('#chart svg rect.mig-mark.succeeded').first().waitFor();
 
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -187,6 +191,12 @@ describe('dashboard', () => {
       await page.reload();
       await page.locator('#hosts .host-name', { hasText: 'stg-kvm-01' }).waitFor();
       expect(await form.isHidden()).toBe(true);
+
+      // a change made with another token shows in the feed with that token's name and role
+      const ops = await t.app.get(TokensService).create('operator', 'ops pipeline', LOCAL_ACTOR);
+      const stagingId = await page.locator('#cluster').inputValue();
+      await t.http.put(`/api/v1/clusters/${stagingId}/policy`).set('Authorization', `Bearer ${ops.token}`).send({ migrationThreshold: 4 }).expect(200);
+      await page.locator('#events li', { hasText: 'policy.changed' }).locator('.event-actor', { hasText: 'by ops pipeline (operator)' }).waitFor({ timeout: 10_000 });
       expect(pageErrors).toEqual([]);
     }, 60_000);
   });

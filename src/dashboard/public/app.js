@@ -376,6 +376,16 @@ function renderFinished(finished) {
   $('done-empty').hidden = finished.length > 0;
 }
 
+/**
+ * Who caused an event: the API token that made the change, `local` while access control was off, or
+ * nobody (background work: scheduled passes, a migration running on).
+ * @param {{ type: 'token', id: string, name: string, role: string } | { type: 'local' } | null | undefined} actor
+ */
+function actorText(actor) {
+  if (!actor) return '';
+  return actor.type === 'token' ? `by ${actor.name} (${actor.role})` : 'by local user';
+}
+
 /** @param {any} page */
 function renderEvents(page) {
   reconcile(
@@ -389,7 +399,11 @@ function renderEvents(page) {
         { class: `event ${severity}` },
         h('time', { text: clock(e.timestamp), attrs: { datetime: new Date(e.timestamp).toISOString() } }),
         h('span', { class: 'event-type', text: e.type }),
-        h('span', { class: 'event-message', text: e.message }),
+        h(
+          'span',
+          { class: 'event-message', text: e.message },
+          ...(e.actor ? [' ', h('span', { class: 'event-actor', text: actorText(e.actor), attrs: e.actor.type === 'token' ? { title: `token ${e.actor.id}` } : {} })] : []),
+        ),
       );
     },
     () => {},
