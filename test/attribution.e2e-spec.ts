@@ -41,15 +41,31 @@ describe('who made a change', () => {
   afterAll(() => t.close());
 
   it('says `local` for changes made while access control was off', async () => {
+    const [cluster] = await events({ type: 'cluster.created', subjectId: clusterId });
+    expect(cluster.actor).toEqual({ type: 'local' });
     const [policy] = await events({ type: 'policy.changed', clusterId });
     expect(policy.actor).toEqual({ type: 'local' });
     const [first] = await events({ type: 'token.created', subjectId: admin.id });
     expect(first.actor).toEqual({ type: 'local' });
   });
 
-  it('names the token of each write: policy, manual migration, maintenance, token create and revoke', async () => {
+  it('names the token of each write: cluster, inventory sync, group, policy, manual migration, maintenance, token create and revoke', async () => {
     const opsActor = { type: 'token', id: ops.id, name: 'ops pipeline', role: 'operator' };
     const adminActor = { type: 'token', id: admin.id, name: 'first admin', role: 'admin' };
+
+    const other = (await t.http.post('/api/v1/clusters').set(as(ops.token)).send({ name: 'made by ops' }).expect(201)).body;
+    expect((await events({ type: 'cluster.created', subjectId: other.id }))[0].actor).toEqual(opsActor);
+    await t.http
+      .put(`/api/v1/clusters/${other.id}/inventory`)
+      .set(as(ops.token))
+      .send({ hosts: [{ name: 'kvm-1', cpuCores: 16, cpuMhz: 38400, memoryMib: 65536 }], vms: [{ name: 'db-1', hostName: 'kvm-1', vcpus: 2, memoryMib: 4096 }] })
+      .expect(200);
+    const [synced] = await events({ type: 'inventory.synced', clusterId: other.id });
+    expect(synced.actor).toEqual(opsActor);
+    const group = (await t.http.post('/api/v1/groups').set(as(ops.token)).send({ clusterId, name: 'pair', kind: 'vm', memberIds: [vmId] }).expect(201)).body;
+    expect((await events({ type: 'group.created', subjectId: group.id }))[0].actor).toEqual(opsActor);
+    await t.http.delete(`/api/v1/groups/${group.id}`).set(as(admin.token)).expect(204);
+    expect((await events({ type: 'group.deleted', subjectId: group.id }))[0].actor).toEqual(adminActor);
 
     const [created] = await events({ type: 'token.created', subjectId: ops.id });
     expect(created.actor).toEqual(adminActor);

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiWriteErrors } from '../common/api-responses';
+import { Actor, RequestActor } from '../events/actor';
 import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { ClustersService } from './clusters.service';
@@ -18,8 +19,8 @@ export class ClustersController {
 
   @Post()
   @ApiWriteErrors()
-  create(@Body() dto: CreateClusterDto): Promise<ClusterView> {
-    return this.clusters.create(dto);
+  create(@Body() dto: CreateClusterDto, @RequestActor() actor: Actor): Promise<ClusterView> {
+    return this.clusters.create(dto, actor);
   }
 
   @Get()
@@ -36,23 +37,23 @@ export class ClustersController {
 
   @Patch(':id')
   @ApiWriteErrors()
-  update(@IdParam() id: string, @Body() dto: UpdateClusterDto): Promise<ClusterView> {
-    return this.clusters.update(id, dto);
+  update(@IdParam() id: string, @Body() dto: UpdateClusterDto, @RequestActor() actor: Actor): Promise<ClusterView> {
+    return this.clusters.update(id, dto, actor);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiWriteErrors()
-  remove(@IdParam() id: string): Promise<void> {
-    return this.clusters.remove(id);
+  remove(@IdParam() id: string, @RequestActor() actor: Actor): Promise<void> {
+    return this.clusters.remove(id, actor);
   }
 
   /** Upserts hosts and VMs by name in one transaction; with `prune`, removes those not listed. */
   @Put(':id/inventory')
   @ApiOkResponse({ type: InventorySyncResult })
   @ApiWriteErrors()
-  syncInventory(@IdParam() id: string, @Body() dto: InventorySyncDto): Promise<InventorySyncResult> {
-    return this.inventorySync.sync(id, dto);
+  syncInventory(@IdParam() id: string, @Body() dto: InventorySyncDto, @RequestActor() actor: Actor): Promise<InventorySyncResult> {
+    return this.inventorySync.sync(id, dto, actor);
   }
 }

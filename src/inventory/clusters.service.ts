@@ -3,6 +3,9 @@ import { assertNameFree, assertVersion, findOr404 } from '../common/database-hel
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
+import { changeEvent, setFields } from '../events/change-events';
+import { EventsService } from '../events/events.service';
 import { RuleEntity } from '../rules/rule.entity';
 import { ClusterEntity } from './cluster.entity';
 import { ClusterView, CreateClusterDto, ListClustersQuery, UpdateClusterDto } from './dto/cluster.dto';
@@ -13,12 +16,17 @@ import { toClusterView } from './views';
 
 @Injectable()
 export class ClustersService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+  ) {}
 
-  create(dto: CreateClusterDto): Promise<ClusterView> {
+  /** `actor`: who asked through the API; null for the service's own (the demo, a replay). */
+  create(dto: CreateClusterDto, actor: Actor | null): Promise<ClusterView> {
     return this.db.transaction(async (m) => {
       await assertNameFree(m, ClusterEntity, {}, 'cluster', dto.name);
       const saved = await m.save(m.create(ClusterEntity, { name: dto.name, description: dto.description ?? '' }));
+      await this.events.recordIn(m, changeEvent('cluster', 'created', saved, actor));
       return toClusterView(saved);
     });
   }
@@ -38,7 +46,7 @@ export class ClustersService {
     return toClusterView(await findOr404(this.db.reader, ClusterEntity, id, 'Cluster'));
   }
 
-  update(id: string, dto: UpdateClusterDto): Promise<ClusterView> {
+  update(id: string, dto: UpdateClusterDto, actor: Actor): Promise<ClusterView> {
     return this.db.transaction(async (m) => {
       const cluster = await findOr404(m, ClusterEntity, id, 'Cluster');
       assertVersion(cluster, dto.version, 'Cluster');
@@ -47,14 +55,16 @@ export class ClustersService {
         cluster.name = dto.name;
       }
       if (dto.description !== undefined) cluster.description = dto.description;
-      return toClusterView(await m.save(cluster));
+      const saved = await m.save(cluster);
+      await this.events.recordIn(m, changeEvent('cluster', 'updated', saved, actor, setFields(dto)));
+      return toClusterView(saved);
     });
   }
 
   /** A cluster that still has hosts or VMs is not deleted; its groups and rules go with it. */
-  remove(id: string): Promise<void> {
+  remove(id: string, actor: Actor): Promise<void> {
     return this.db.transaction(async (m) => {
-      await findOr404(m, ClusterEntity, id, 'Cluster');
+      const cluster = await findOr404(m, ClusterEntity, id, 'Cluster');
       const hosts = await m.count(HostEntity, { where: { clusterId: id } });
       const vms = await m.count(VmEntity, { where: { clusterId: id } });
       if (hosts > 0 || vms > 0) {
@@ -66,6 +76,7 @@ export class ClustersService {
       await m.delete(RuleEntity, { clusterId: id });
       await m.delete(GroupEntity, { clusterId: id });
       await m.delete(ClusterEntity, { id });
+      await this.events.recordIn(m, changeEvent('cluster', 'deleted', cluster, actor));
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiWriteErrors } from '../common/api-responses';
+import { Actor, RequestActor } from '../events/actor';
 import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { CreateGroupDto, ListGroupsQuery, UpdateGroupDto, GroupView } from './dto/group.dto';
@@ -13,8 +14,8 @@ export class GroupsController {
 
   @Post()
   @ApiWriteErrors()
-  create(@Body() dto: CreateGroupDto): Promise<GroupView> {
-    return this.service.create(dto);
+  create(@Body() dto: CreateGroupDto, @RequestActor() actor: Actor): Promise<GroupView> {
+    return this.service.create(dto, actor);
   }
 
   @Get()
@@ -31,15 +32,15 @@ export class GroupsController {
 
   @Patch(':id')
   @ApiWriteErrors()
-  update(@IdParam() id: string, @Body() dto: UpdateGroupDto): Promise<GroupView> {
-    return this.service.update(id, dto);
+  update(@IdParam() id: string, @Body() dto: UpdateGroupDto, @RequestActor() actor: Actor): Promise<GroupView> {
+    return this.service.update(id, dto, actor);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiWriteErrors()
-  remove(@IdParam() id: string): Promise<void> {
-    return this.service.remove(id);
+  remove(@IdParam() id: string, @RequestActor() actor: Actor): Promise<void> {
+    return this.service.remove(id, actor);
   }
 }

@@ -4,6 +4,9 @@ import { assertNameFree, assertVersion, findOr404 } from '../common/database-hel
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
+import { changeEvent, setFields } from '../events/change-events';
+import { EventsService } from '../events/events.service';
 import { RuleEntity } from '../rules/rule.entity';
 import { CreateGroupDto, GroupView, ListGroupsQuery, UpdateGroupDto } from './dto/group.dto';
 import { GroupEntity, GroupKind } from './group.entity';
@@ -43,9 +46,12 @@ function memberRelation(kind: GroupKind, ids: string[]): Partial<GroupEntity> {
 
 @Injectable()
 export class GroupsService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+  ) {}
 
-  create(dto: CreateGroupDto): Promise<GroupView> {
+  create(dto: CreateGroupDto, actor: Actor): Promise<GroupView> {
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
       await assertNameFree(m, GroupEntity, { clusterId: dto.clusterId }, 'group in this cluster', dto.name);
@@ -54,6 +60,7 @@ export class GroupsService {
       const saved = await m.save(
         m.create(GroupEntity, { clusterId: dto.clusterId, name: dto.name, kind: dto.kind, ...memberRelation(dto.kind, memberIds) }),
       );
+      await this.events.recordIn(m, changeEvent('group', 'created', saved, actor));
       return toGroupView(await findOr404(m, GroupEntity, saved.id, 'Group'));
     });
   }
@@ -73,7 +80,7 @@ export class GroupsService {
     return toGroupView(await findOr404(this.db.reader, GroupEntity, id, 'Group'));
   }
 
-  update(id: string, dto: UpdateGroupDto): Promise<GroupView> {
+  update(id: string, dto: UpdateGroupDto, actor: Actor): Promise<GroupView> {
     return this.db.transaction(async (m) => {
       const group = await findOr404(m, GroupEntity, id, 'Group');
       assertVersion(group, dto.version, 'Group');
@@ -88,14 +95,15 @@ export class GroupsService {
         group.updatedAt = new Date();
       }
       await m.save(group);
+      await this.events.recordIn(m, changeEvent('group', 'updated', group, actor, setFields(dto)));
       return toGroupView(await findOr404(m, GroupEntity, id, 'Group'));
     });
   }
 
   /** A group that a rule refers to is not deleted: the rule would lose its meaning. */
-  remove(id: string): Promise<void> {
+  remove(id: string, actor: Actor): Promise<void> {
     return this.db.transaction(async (m) => {
-      await findOr404(m, GroupEntity, id, 'Group');
+      const group = await findOr404(m, GroupEntity, id, 'Group');
       const rules = await m.find(RuleEntity, { where: [{ vmGroupId: id }, { hostGroupId: id }], select: { name: true } });
       if (rules.length > 0) {
         throw new DomainError(
@@ -104,6 +112,7 @@ export class GroupsService {
         );
       }
       await m.delete(GroupEntity, { id });
+      await this.events.recordIn(m, changeEvent('group', 'deleted', group, actor));
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiWriteErrors } from '../common/api-responses';
+import { Actor, RequestActor } from '../events/actor';
 import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { CreateHostDto, ListHostsQuery, UpdateHostDto, HostView } from './dto/host.dto';
@@ -14,8 +15,8 @@ export class HostsController {
 
   @Post()
   @ApiWriteErrors()
-  create(@Body() dto: CreateHostDto): Promise<HostView> {
-    return this.service.create(dto);
+  create(@Body() dto: CreateHostDto, @RequestActor() actor: Actor): Promise<HostView> {
+    return this.service.create(dto, actor);
   }
 
   @Get()
@@ -33,15 +34,15 @@ export class HostsController {
 
   @Patch(':id')
   @ApiWriteErrors()
-  update(@IdParam() id: string, @Body() dto: UpdateHostDto): Promise<HostView> {
-    return this.service.update(id, dto);
+  update(@IdParam() id: string, @Body() dto: UpdateHostDto, @RequestActor() actor: Actor): Promise<HostView> {
+    return this.service.update(id, dto, actor);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiWriteErrors()
-  remove(@IdParam() id: string): Promise<void> {
-    return this.service.remove(id);
+  remove(@IdParam() id: string, @RequestActor() actor: Actor): Promise<void> {
+    return this.service.remove(id, actor);
   }
 }

@@ -6,6 +6,9 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
+import { changeEvent, setFields } from '../events/change-events';
+import { EventsService } from '../events/events.service';
 import { ClusterEntity } from './cluster.entity';
 import { CreateHostDto, HostView, ListHostsQuery, UpdateHostDto } from './dto/host.dto';
 import { HostEntity } from './host.entity';
@@ -36,14 +39,19 @@ export async function requireCluster(m: EntityManager, clusterId: string): Promi
 
 @Injectable()
 export class HostsService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+  ) {}
 
-  create(dto: CreateHostDto): Promise<HostView> {
+  create(dto: CreateHostDto, actor: Actor): Promise<HostView> {
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
       await assertNameFree(m, HostEntity, { clusterId: dto.clusterId }, 'host in this cluster', dto.name);
       const host = m.create(HostEntity, { migrationGbps: 10, state: 'connected', ...dto });
-      return toHostView(await m.save(host));
+      const saved = await m.save(host);
+      await this.events.recordIn(m, changeEvent('host', 'created', saved, actor));
+      return toHostView(saved);
     });
   }
 
@@ -63,7 +71,7 @@ export class HostsService {
     return toHostView(await findOr404(this.db.reader, HostEntity, id, 'Host'));
   }
 
-  update(id: string, dto: UpdateHostDto): Promise<HostView> {
+  update(id: string, dto: UpdateHostDto, actor: Actor): Promise<HostView> {
     return this.db.transaction(async (m) => {
       const host = await findOr404(m, HostEntity, id, 'Host');
       assertVersion(host, dto.version, 'Host');
@@ -72,14 +80,16 @@ export class HostsService {
         await assertNameFree(m, HostEntity, { clusterId: host.clusterId }, 'host in this cluster', changes.name, id);
       }
       Object.assign(host, changes);
-      return toHostView(await m.save(host));
+      const saved = await m.save(host);
+      await this.events.recordIn(m, changeEvent('host', 'updated', saved, actor, setFields(changes)));
+      return toHostView(saved);
     });
   }
 
   /** A host that still runs VMs is not deleted: they would be lost. */
-  remove(id: string): Promise<void> {
+  remove(id: string, actor: Actor): Promise<void> {
     return this.db.transaction(async (m) => {
-      await findOr404(m, HostEntity, id, 'Host');
+      const host = await findOr404(m, HostEntity, id, 'Host');
       const vms = await m.count(VmEntity, { where: { hostId: id } });
       if (vms > 0) {
         throw new DomainError(ErrorCode.InUse, `Host ${id} still runs ${vms} VM(s); migrate them away first`);
@@ -94,6 +104,7 @@ export class HostsService {
         throw new DomainError(ErrorCode.InUse, `Host ${id} has ${migrating} migration(s) queued or running; wait or cancel them first`);
       }
       await m.delete(HostEntity, { id });
+      await this.events.recordIn(m, changeEvent('host', 'deleted', host, actor));
     });
   }
 }

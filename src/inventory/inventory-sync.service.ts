@@ -4,6 +4,8 @@ import { EntityManager, In, ObjectLiteral } from 'typeorm';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
+import { EventsService } from '../events/events.service';
 import { ClusterEntity } from './cluster.entity';
 import { HostSpecDto } from './dto/host.dto';
 import { InventorySyncDto, InventorySyncResult, SyncCounts, SyncVmDto } from './dto/inventory-sync.dto';
@@ -45,9 +47,13 @@ function duplicateNameProblems(items: { name: string }[], list: string): FieldPr
 export class InventorySyncService {
   private readonly logger = new Logger(InventorySyncService.name);
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+  ) {}
 
-  async sync(clusterId: string, dto: InventorySyncDto): Promise<InventorySyncResult> {
+  /** `actor`: who synced through the API; null for the service's own (the demo, a replay). */
+  async sync(clusterId: string, dto: InventorySyncDto, actor: Actor | null): Promise<InventorySyncResult> {
     const problems = [
       ...duplicateNameProblems(dto.hosts, 'hosts'),
       ...duplicateNameProblems(dto.vms, 'vms'),
@@ -77,6 +83,16 @@ export class InventorySyncService {
         vms.counts.deleted = await this.deleteUnlisted(m, VmEntity, clusterId, new Set(dto.vms.map((v) => v.name)));
         hosts.counts.deleted = await this.deleteUnlisted(m, HostEntity, clusterId, new Set(dto.hosts.map((h) => h.name)));
       }
+      const tally = (c: SyncCounts) => `${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.deleted} deleted`;
+      await this.events.recordIn(m, {
+        clusterId,
+        subjectType: 'cluster',
+        subjectId: clusterId,
+        type: 'inventory.synced',
+        message: `Inventory synced: hosts ${tally(hosts.counts)}; VMs ${tally(vms.counts)}`,
+        data: { hosts: hosts.counts, vms: vms.counts, prune: dto.prune ?? false },
+        actor,
+      });
       return { clusterId, hosts: hosts.counts, vms: vms.counts };
     });
     this.logger.log({ clusterId, hosts: result.hosts, vms: result.vms, ms: Date.now() - started }, 'inventory synced');

@@ -34,15 +34,15 @@ export class VmsController {
 
   @Patch(':id')
   @ApiWriteErrors()
-  update(@IdParam() id: string, @Body() dto: UpdateVmDto): Promise<VmView> {
-    return this.service.update(id, dto);
+  update(@IdParam() id: string, @Body() dto: UpdateVmDto, @RequestActor() actor: Actor): Promise<VmView> {
+    return this.service.update(id, dto, actor);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiWriteErrors()
-  remove(@IdParam() id: string): Promise<void> {
-    return this.service.remove(id);
+  remove(@IdParam() id: string, @RequestActor() actor: Actor): Promise<void> {
+    return this.service.remove(id, actor);
   }
 }

@@ -7,6 +7,7 @@ import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
+import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
 import { PoliciesService } from '../policies/policies.service';
 import { GroupEntity } from './group.entity';
@@ -112,6 +113,7 @@ export class VmsService {
       });
       assertVmBounds(vm);
       const saved = await m.save(vm);
+      await this.events.recordIn(m, changeEvent('vm', 'created', saved, actor));
       for (const groupId of vmGroupIds) {
         const group = await m.findOne(GroupEntity, { where: { id: groupId, clusterId: dto.clusterId, kind: 'vm' } });
         if (!group) throw DomainError.unprocessable(`Group ${groupId} is not a VM group of this cluster`, 'vmGroupIds');
@@ -149,7 +151,7 @@ export class VmsService {
     return toVmView(await findOr404(this.db.reader, VmEntity, id, 'VM'));
   }
 
-  update(id: string, dto: UpdateVmDto): Promise<VmView> {
+  update(id: string, dto: UpdateVmDto, actor: Actor): Promise<VmView> {
     return this.db.transaction(async (m) => {
       const vm = await findOr404(m, VmEntity, id, 'VM');
       assertVersion(vm, dto.version, 'VM');
@@ -159,14 +161,17 @@ export class VmsService {
       }
       Object.assign(vm, changes);
       assertVmBounds(vm);
-      return toVmView(await m.save(vm));
+      const saved = await m.save(vm);
+      await this.events.recordIn(m, changeEvent('vm', 'updated', saved, actor, setFields(changes)));
+      return toVmView(saved);
     });
   }
 
-  remove(id: string): Promise<void> {
+  remove(id: string, actor: Actor): Promise<void> {
     return this.db.transaction(async (m) => {
-      await findOr404(m, VmEntity, id, 'VM');
+      const vm = await findOr404(m, VmEntity, id, 'VM');
       await m.delete(VmEntity, { id });
+      await this.events.recordIn(m, changeEvent('vm', 'deleted', vm, actor));
     });
   }
 }

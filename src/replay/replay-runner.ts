@@ -178,11 +178,11 @@ async function replayStrategy(
     const engine = app.get(LiveMigrationService);
     const db = app.get(Database);
 
-    const cluster = await clusters.create({ name: `replay-${strategy}`, description: `Trace replay of ${options.traceName}: ${strategy}` });
+    const cluster = await clusters.create({ name: `replay-${strategy}`, description: `Trace replay of ${options.traceName}: ${strategy}` }, null);
     await sync.sync(cluster.id, {
       hosts: inventory.hosts,
       vms: inventory.vms.map(({ name, hostName, vcpus, memoryMib }) => ({ name, hostName, vcpus, memoryMib })),
-    });
+    }, null);
     // Every strategy's cluster has the same policy; only "ours" lets the scheduler act on it.
     await policies.put(cluster.id, strategy === 'ours' ? policy : { ...policy, automationLevel: 'manual' }, null);
     // The report measures every strategy alike, whatever "ours" plans with: load = this step's

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiWriteErrors } from '../common/api-responses';
+import { Actor, RequestActor } from '../events/actor';
 import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { CreateRuleDto, ListRulesQuery, UpdateRuleDto, RuleView } from './dto/rule.dto';
@@ -13,8 +14,8 @@ export class RulesController {
 
   @Post()
   @ApiWriteErrors()
-  create(@Body() dto: CreateRuleDto): Promise<RuleView> {
-    return this.service.create(dto);
+  create(@Body() dto: CreateRuleDto, @RequestActor() actor: Actor): Promise<RuleView> {
+    return this.service.create(dto, actor);
   }
 
   @Get()
@@ -31,15 +32,15 @@ export class RulesController {
 
   @Patch(':id')
   @ApiWriteErrors()
-  update(@IdParam() id: string, @Body() dto: UpdateRuleDto): Promise<RuleView> {
-    return this.service.update(id, dto);
+  update(@IdParam() id: string, @Body() dto: UpdateRuleDto, @RequestActor() actor: Actor): Promise<RuleView> {
+    return this.service.update(id, dto, actor);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiWriteErrors()
-  remove(@IdParam() id: string): Promise<void> {
-    return this.service.remove(id);
+  remove(@IdParam() id: string, @RequestActor() actor: Actor): Promise<void> {
+    return this.service.remove(id, actor);
   }
 }

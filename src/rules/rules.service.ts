@@ -4,6 +4,9 @@ import { assertNameFree, assertVersion, findOr404 } from '../common/database-hel
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { Database } from '../database/database.service';
+import { Actor } from '../events/actor';
+import { changeEvent, setFields } from '../events/change-events';
+import { EventsService } from '../events/events.service';
 import { GroupEntity, GroupKind } from '../inventory/group.entity';
 import { requireCluster } from '../inventory/hosts.service';
 import { CreateRuleDto, ListRulesQuery, RuleView, UpdateRuleDto } from './dto/rule.dto';
@@ -51,15 +54,20 @@ async function requireGroup(m: EntityManager, clusterId: string, id: string, kin
 
 @Injectable()
 export class RulesService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+  ) {}
 
-  create(dto: CreateRuleDto): Promise<RuleView> {
+  create(dto: CreateRuleDto, actor: Actor): Promise<RuleView> {
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
       await assertNameFree(m, RuleEntity, { clusterId: dto.clusterId }, 'rule in this cluster', dto.name);
       const rule = m.create(RuleEntity, { hostGroupId: null, relation: null, enabled: true, ...dto });
       await assertRuleShape(m, rule);
-      return toRuleView(await m.save(rule));
+      const saved = await m.save(rule);
+      await this.events.recordIn(m, changeEvent('rule', 'created', saved, actor));
+      return toRuleView(saved);
     });
   }
 
@@ -78,7 +86,7 @@ export class RulesService {
     return toRuleView(await findOr404(this.db.reader, RuleEntity, id, 'Rule'));
   }
 
-  update(id: string, dto: UpdateRuleDto): Promise<RuleView> {
+  update(id: string, dto: UpdateRuleDto, actor: Actor): Promise<RuleView> {
     return this.db.transaction(async (m) => {
       const rule = await findOr404(m, RuleEntity, id, 'Rule');
       assertVersion(rule, dto.version, 'Rule');
@@ -88,14 +96,17 @@ export class RulesService {
       }
       Object.assign(rule, changes);
       await assertRuleShape(m, rule);
-      return toRuleView(await m.save(rule));
+      const saved = await m.save(rule);
+      await this.events.recordIn(m, changeEvent('rule', 'updated', saved, actor, setFields(changes)));
+      return toRuleView(saved);
     });
   }
 
-  remove(id: string): Promise<void> {
+  remove(id: string, actor: Actor): Promise<void> {
     return this.db.transaction(async (m) => {
-      await findOr404(m, RuleEntity, id, 'Rule');
+      const rule = await findOr404(m, RuleEntity, id, 'Rule');
       await m.delete(RuleEntity, { id });
+      await this.events.recordIn(m, changeEvent('rule', 'deleted', rule, actor));
     });
   }
 }
