@@ -21,7 +21,7 @@ export function toTokenView(row: ApiTokenEntity): TokenView {
   return { id: row.id, name: row.name, role: row.role, createdAt: row.createdAt, revokedAt: row.revokedAt };
 }
 
-/** `hmacKey`: the service key's `api-token-hmac` key (see TokensService.hmacKeyOf). */
+/** `hmacKey`: the service key's `api-token-hmac` key (see tokenHmacKey). */
 export async function createToken(m: EntityManager, role: Role, name: string, now: number, hmacKey: Buffer): Promise<CreatedToken> {
   const issued = issueToken(hmacKey);
   const row = await m.save(
