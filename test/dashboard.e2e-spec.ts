@@ -15,7 +15,7 @@ import { waitFor } from './helpers/wait';
 /** Where a token's secret starts: after `drs_<16 hex>_` (the secret itself may hold `_`). */
 const SECRET_AT = 'drs_0123456789abcdef_'.length;
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

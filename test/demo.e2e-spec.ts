@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestApp, makeTempDir, removeTempDir } from './helpers/test-app';
 import { waitFor } from './helpers/wait';
@@ -59,5 +60,17 @@ describe('demo cluster', () => {
     } finally {
       await withDemo.close();
     }
+  });
+
+  it('never starts with a migration driver that moves real VMs: the service refuses to start and says why', async () => {
+    const ran = join(dir, 'command-ran');
+    const databasePath = join(dir, 'real-driver.sqlite');
+    await expect(
+      createTestApp({
+        databasePath,
+        env: { ...env, MIGRATION_DRIVER: 'command', MIGRATION_COMMAND: JSON.stringify(['touch', ran]) },
+      }),
+    ).rejects.toThrow(/DEMO_ENABLED=true: the demo seeds made-up hosts and VMs .*set DEMO_ENABLED=false/);
+    expect(existsSync(ran)).toBe(false);
   });
 });

@@ -305,6 +305,18 @@ export class Environment {
 /** Variables whose value an error message must not repeat. */
 const SECRET_VARIABLES = new Set(['SERVICE_KEY']);
 
+/**
+ * The demo seeds made-up hosts and VMs and automates them fully: with a driver that moves real VMs it
+ * would run real migration commands against names nobody chose, so the two never start together.
+ */
+function demoProblem(env: Environment): string | undefined {
+  if (!env.DEMO_ENABLED || env.MIGRATION_DRIVER === 'simulated') return undefined;
+  return (
+    `DEMO_ENABLED=true: the demo seeds made-up hosts and VMs and migrates them, so it runs only with MIGRATION_DRIVER=simulated; ` +
+    `set DEMO_ENABLED=false to use MIGRATION_DRIVER=${env.MIGRATION_DRIVER}`
+  );
+}
+
 /** Validates the raw environment and returns it typed, or throws one error listing every bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const known = Object.keys(new Environment());
@@ -314,11 +326,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   const env = plainToInstance(Environment, picked, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
-  if (errors.length > 0) {
-    const lines = errors.map(
-      (e) => `${e.property}=${SECRET_VARIABLES.has(e.property) ? '(hidden)' : JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
-    );
-    throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
+  const lines = errors.map(
+    (e) => `${e.property}=${SECRET_VARIABLES.has(e.property) ? '(hidden)' : JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+  );
+  const demo = demoProblem(env);
+  if (demo) lines.push(demo);
+  if (lines.length > 0) throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   return env;
 }

@@ -2,6 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { validateEnvironment } from '../config/environment';
 import { KEY_PURPOSES, loadServiceKey, ServiceKey, serviceKeyFile } from './service-key';
 
 describe('service key', () => {
@@ -76,5 +78,20 @@ describe('service key', () => {
     expect(shown).not.toContain(Buffer.alloc(32, 7).toString('hex'));
     expect(shown).not.toContain(Buffer.alloc(32, 7).toString('base64'));
     expect(shown).not.toMatch(/0707|BwcH/);
+  });
+
+  it('accepts SERVICE_KEY only as the base64 of 32 bytes, and never repeats a bad value in the error', () => {
+    const good = randomBytes(32).toString('base64');
+    expect(validateEnvironment({ SERVICE_KEY: good }).SERVICE_KEY).toBe(good);
+    for (const bad of [randomBytes(16).toString('base64'), randomBytes(33).toString('base64'), `${good.slice(0, -2)}!=`]) {
+      let message = '';
+      try {
+        validateEnvironment({ SERVICE_KEY: bad });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/SERVICE_KEY=\(hidden\): SERVICE_KEY must be the base64 of 32 random bytes/);
+      expect(message).not.toContain(bad);
+    }
   });
 });
