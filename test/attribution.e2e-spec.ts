@@ -19,18 +19,21 @@ describe('who made a change', () => {
   let clusterId: string;
   let hosts: { id: string }[];
   let vmId: string;
+  /** Big enough (128 GiB) that its migration runs for seconds. */
+  let bigVmId: string;
 
   const as = (token: string) => ({ Authorization: `Bearer ${token}` });
   const events = async (query: Record<string, string>): Promise<EventItem[]> =>
     (await t.http.get('/api/v1/events').set(as(admin.token)).query({ limit: 200, ...query }).expect(200)).body.items;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { SCHEDULER_ENABLED: false, MIGRATION_TIME_SCALE: 1000 } });
+    t = await createTestApp({ env: { SCHEDULER_ENABLED: false, MIGRATION_TIME_SCALE: 20 } });
     // Open mode (no token yet): the change is the local user's.
     const cluster = await createCluster(t.http);
     clusterId = cluster.id;
     hosts = [await createHost(t.http, clusterId), await createHost(t.http, clusterId), await createHost(t.http, clusterId)];
     vmId = (await createVm(t.http, clusterId, hosts[0].id)).id;
+    bigVmId = (await createVm(t.http, clusterId, hosts[2].id, { memoryMib: 131072 })).id;
     await t.http.put(`/api/v1/clusters/${clusterId}/policy`).send({ migrationThreshold: 3 }).expect(200);
     // The first admin token, as the CLI makes it (creating one through the API in open mode may be refused).
     const first = await t.app.get(TokensService).create('admin', 'first admin', LOCAL_ACTOR);
@@ -96,6 +99,18 @@ describe('who made a change', () => {
     // the revoked token keeps its name in the events it made, and the revocation is the admin's
     expect(revoked.actor).toEqual(adminActor);
     expect((await events({ type: 'policy.changed', clusterId }))[0].actor).toEqual(opsActor);
+  }, 60_000);
+
+  it('names who cancelled a running migration, though the engine records its end', async () => {
+    const adminActor = { type: 'token', id: admin.id, name: 'first admin', role: 'admin' };
+    const migration = (await t.http.post('/api/v1/migrations').set(as(admin.token)).send({ vmId: bigVmId, targetHostId: hosts[0].id }).expect(201)).body;
+    await waitFor(async () => (await t.http.get(`/api/v1/migrations/${migration.id}`).set(as(admin.token)).expect(200)).body.state === 'running', 20_000);
+    const res = await t.http.post(`/api/v1/migrations/${migration.id}/cancel`).set(as(admin.token));
+    expect([200, 202]).toContain(res.status);
+    const [requested] = await events({ type: 'migration.cancel-requested', subjectId: migration.id });
+    expect(requested.actor).toEqual(adminActor);
+    await waitFor(async () => (await events({ type: 'migration.cancelled', subjectId: migration.id })).length === 1, 20_000);
+    expect((await events({ type: 'migration.cancelled', subjectId: migration.id }))[0].actor).toBeNull();
   }, 60_000);
 
   it('shows the actor as part of every event in the list, null for background work', async () => {

@@ -254,9 +254,14 @@ export class LiveMigrationService {
         return { migration: await this.get(id), final: true };
       }
       if (current.state === 'running') {
-        const result = await this.db.transaction((m) =>
-          m.update(LiveMigrationEntity, { id, state: 'running', cancelRequestedAt: IsNull() }, { cancelRequestedAt: now, updatedAt: now }),
-        );
+        // The driver ends it later (cancelled, or succeeded if the switch-over wins), with no actor: this event says who asked.
+        const result = await this.db.transaction(async (m) => {
+          const update = await m.update(LiveMigrationEntity, { id, state: 'running', cancelRequestedAt: IsNull() }, { cancelRequestedAt: now, updatedAt: now });
+          if (update.affected) {
+            await this.events.recordIn(m, { ...migrationEvent(current, 'cancel-requested', `Cancel of the running migration of VM ${current.vmId} requested`), actor });
+          }
+          return update;
+        });
         if (!result.affected && current.cancelRequestedAt === null) continue; // It ended or went back to the queue meanwhile.
         this.dispatcher.abort(id);
         await Promise.race([this.dispatcher.settled(id), delay(CANCEL_WAIT_MS, undefined, { ref: false })]);
