@@ -1,4 +1,5 @@
 // Creating, listing and revoking tokens on an EntityManager: shared by the API and the CLI.
+import type { KeyObject } from 'node:crypto';
 import { EntityManager, IsNull } from 'typeorm';
 import { ApiTokenEntity, Role } from './api-token.entity';
 import { hmacHex, issueToken } from './tokens';
@@ -22,7 +23,7 @@ export function toTokenView(row: ApiTokenEntity): TokenView {
 }
 
 /** `hmacKey`: the service key's `api-token-hmac` key (see tokenHmacKey). */
-export async function createToken(m: EntityManager, role: Role, name: string, now: number, hmacKey: Buffer): Promise<CreatedToken> {
+export async function createToken(m: EntityManager, role: Role, name: string, now: number, hmacKey: KeyObject): Promise<CreatedToken> {
   const issued = issueToken(hmacKey);
   const row = await m.save(
     m.create(ApiTokenEntity, { keyId: issued.keyId, hashScheme: 'hmac-sha256', salt: '', hash: issued.hash, role, name, createdAt: now, revokedAt: null }),
@@ -34,7 +35,7 @@ export async function createToken(m: EntityManager, role: Role, name: string, no
  * Stores a legacy row's hash as HMAC, once its secret has been verified with scrypt. Only if the row
  * is still the scrypt row that was checked: a second request verified meanwhile changes nothing.
  */
-export async function upgradeToHmac(m: EntityManager, row: Pick<ApiTokenEntity, 'id' | 'hash'>, secret: string, hmacKey: Buffer): Promise<boolean> {
+export async function upgradeToHmac(m: EntityManager, row: Pick<ApiTokenEntity, 'id' | 'hash'>, secret: string, hmacKey: KeyObject): Promise<boolean> {
   const result = await m.update(ApiTokenEntity, { id: row.id, hashScheme: 'scrypt', hash: row.hash }, { hashScheme: 'hmac-sha256', salt: '', hash: hmacHex(secret, hmacKey) });
   return (result.affected ?? 0) > 0;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Clock } from '../common/clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
@@ -32,7 +32,7 @@ function service(rows: ApiTokenEntity[], serviceKey = new ServiceKey(randomBytes
 }
 
 async function legacyRow(name = 'old ci'): Promise<{ row: ApiTokenEntity; token: string }> {
-  const token = tokens.issueToken(randomBytes(32)).token;
+  const token = tokens.issueToken(createSecretKey(randomBytes(32))).token;
   const { keyId, secret } = tokens.parseToken(token)!;
   const { salt, hash } = await tokens.legacyScryptHash(secret);
   const row: ApiTokenEntity = { id: `id-${keyId}`, keyId, name, role: 'operator', hashScheme: 'scrypt', salt, hash, createdAt: 1, revokedAt: null };

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
 import { Clock } from '../common/clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
@@ -41,7 +42,7 @@ export class TokensService {
   /** Checks in progress, by digest: the same token sent many times at once is checked once. */
   private readonly checking = new Map<string, Promise<Principal | undefined>>();
   private active: { count: number; until: number } | undefined;
-  private readonly hmacKey: Buffer;
+  private readonly hmacKey: KeyObject;
   private legacyTail: Promise<unknown> = Promise.resolve();
   private legacyWaiting = 0;
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { bearerOf, hmacMatches, isLoopback, issueToken, legacyScryptHash, parseToken, roleAllows, scryptMatches } from './tokens';
 import { listenDecision } from './listen-policy';
 
@@ -6,7 +6,7 @@ import { listenDecision } from './listen-policy';
 const altered = (secret: string) => secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
 
 describe('API tokens', () => {
-  const key = randomBytes(32);
+  const key = createSecretKey(randomBytes(32));
 
   it('issues tokens whose secret matches only its own keyed hash, and only under the key it was made with', () => {
     const a = issueToken(key);
@@ -21,7 +21,7 @@ describe('API tokens', () => {
     expect(hmacMatches(parsed.secret, a.hash, key)).toBe(true);
     expect(hmacMatches(parsed.secret, b.hash, key)).toBe(false);
     expect(hmacMatches(altered(parsed.secret), a.hash, key)).toBe(false);
-    expect(hmacMatches(parsed.secret, a.hash, randomBytes(32))).toBe(false);
+    expect(hmacMatches(parsed.secret, a.hash, createSecretKey(randomBytes(32)))).toBe(false);
     // a stored hash that is cut short or empty matches nothing
     expect(hmacMatches(parsed.secret, a.hash.slice(0, 32), key)).toBe(false);
     expect(hmacMatches(parsed.secret, '', key)).toBe(false);

@@ -1,5 +1,5 @@
 // Token format, hashing and role checks: plain functions, no framework.
-import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, KeyObject, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { KEY_PURPOSES, ServiceKey } from '../secrets/service-key';
 import { Role, ROLES } from './api-token.entity';
 
@@ -23,7 +23,7 @@ export interface ParsedToken {
 }
 
 /** The key token secrets are hashed with, derived from the service key: the service and the CLI use the same. */
-export function tokenHmacKey(serviceKey: ServiceKey): Buffer {
+export function tokenHmacKey(serviceKey: ServiceKey): KeyObject {
   return serviceKey.derive(KEY_PURPOSES.apiTokenHmac);
 }
 
@@ -33,7 +33,7 @@ export function tokenHmacKey(serviceKey: ServiceKey): Buffer {
  * guesses cost the service no more than unknown key ids do. The key (HKDF from the service key)
  * keeps a copied database from being enough to test guesses offline.
  */
-export function hmacHex(secret: string, key: Buffer): string {
+export function hmacHex(secret: string, key: KeyObject): string {
   return createHmac('sha256', key).update(secret, 'utf8').digest('hex');
 }
 
@@ -50,7 +50,7 @@ export async function legacyScryptHash(secret: string): Promise<{ salt: string; 
 }
 
 /** A new token `drs_<keyId>_<secret>` and what is stored of it (never the secret). */
-export function issueToken(hmacKey: Buffer): IssuedToken {
+export function issueToken(hmacKey: KeyObject): IssuedToken {
   const keyId = randomBytes(KEY_BYTES).toString('hex');
   const secret = randomBytes(SECRET_BYTES).toString('base64url');
   return { token: `${PREFIX}_${keyId}_${secret}`, keyId, hash: hmacHex(secret, hmacKey) };
@@ -68,7 +68,7 @@ function equalHex(expectedHex: string, actualHex: string): boolean {
 }
 
 /** Whether the secret is the one an HMAC row was made from: constant time. */
-export function hmacMatches(secret: string, hash: string, hmacKey: Buffer): boolean {
+export function hmacMatches(secret: string, hash: string, hmacKey: KeyObject): boolean {
   return equalHex(hash, hmacHex(secret, hmacKey));
 }
 

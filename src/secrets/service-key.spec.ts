@@ -29,10 +29,10 @@ describe('service key', () => {
 
     const second = loadServiceKey(settings());
     expect(readFileSync(file)).toEqual(bytes);
-    expect(second.derive(KEY_PURPOSES.apiTokenHmac)).toEqual(first.derive(KEY_PURPOSES.apiTokenHmac));
+    expect(second.derive(KEY_PURPOSES.apiTokenHmac).export()).toEqual(first.derive(KEY_PURPOSES.apiTokenHmac).export());
     // another database folder, another key
     const elsewhere = loadServiceKey(settings({ DATABASE_PATH: join(dir, 'other', 'drs.sqlite') }));
-    expect(elsewhere.derive(KEY_PURPOSES.apiTokenHmac)).not.toEqual(first.derive(KEY_PURPOSES.apiTokenHmac));
+    expect(elsewhere.derive(KEY_PURPOSES.apiTokenHmac).export()).not.toEqual(first.derive(KEY_PURPOSES.apiTokenHmac).export());
   });
 
   it('uses SERVICE_KEY_FILE when given, and SERVICE_KEY before any file', () => {
@@ -44,7 +44,7 @@ describe('service key', () => {
     const raw = readFileSync(file);
     const fromEnv = loadServiceKey(settings({ SERVICE_KEY: raw.toString('base64'), SERVICE_KEY_FILE: join(dir, 'never.key') }));
     expect(fromEnv.source).toBe('SERVICE_KEY');
-    expect(fromEnv.derive(KEY_PURPOSES.apiTokenHmac)).toEqual(fromFile.derive(KEY_PURPOSES.apiTokenHmac));
+    expect(fromEnv.derive(KEY_PURPOSES.apiTokenHmac).export()).toEqual(fromFile.derive(KEY_PURPOSES.apiTokenHmac).export());
     expect(() => statSync(join(dir, 'never.key'))).toThrow();
   });
 
@@ -67,13 +67,15 @@ describe('service key', () => {
 
   it('derives a different key for each purpose, and never shows the key itself', () => {
     const key = new ServiceKey(Buffer.alloc(32, 7), 'test');
-    const tokens = key.derive(KEY_PURPOSES.apiTokenHmac);
-    const other = key.derive('platform-credentials-aes-gcm');
+    const tokens = key.derive(KEY_PURPOSES.apiTokenHmac).export();
+    const other = key.derive('platform-credentials-aes-gcm').export();
     expect(tokens).toHaveLength(32);
     expect(other).toHaveLength(32);
     expect(tokens).not.toEqual(other);
     expect(tokens).not.toEqual(Buffer.alloc(32, 7));
-    expect(key.derive(KEY_PURPOSES.apiTokenHmac)).toEqual(tokens);
+    expect(key.derive(KEY_PURPOSES.apiTokenHmac).export()).toEqual(tokens);
+    // a derived key prints no key material either
+    expect(inspect(key.derive(KEY_PURPOSES.apiTokenHmac))).not.toContain(tokens.toString('hex'));
     const shown = `${inspect(key)} ${JSON.stringify({ key })} ${String(Object.keys(key))}`;
     expect(shown).not.toContain(Buffer.alloc(32, 7).toString('hex'));
     expect(shown).not.toContain(Buffer.alloc(32, 7).toString('base64'));

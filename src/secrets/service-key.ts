@@ -1,7 +1,7 @@
 // The service's own secret key, and the keys each feature derives from it. One 32-byte key, given in
 // SERVICE_KEY or kept in a file the service creates; features never use it directly, each derives its
 // own with HKDF under a purpose name, so that one purpose's key says nothing about another's.
-import { randomBytes, hkdfSync } from 'node:crypto';
+import { createSecretKey, hkdfSync, KeyObject, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -18,7 +18,7 @@ export class ServiceKeyError extends Error {
 
 /** The key itself never leaves this object: it is neither printed, nor serialised, nor inspected. */
 export class ServiceKey {
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
 
   constructor(
     key: Buffer,
@@ -26,12 +26,15 @@ export class ServiceKey {
     readonly source: string,
   ) {
     if (key.length !== SERVICE_KEY_BYTES) throw new ServiceKeyError(`The service key from ${source} must be ${SERVICE_KEY_BYTES} bytes, not ${key.length}`);
-    this.#key = Buffer.from(key);
+    this.#key = createSecretKey(Buffer.from(key));
   }
 
-  /** A key for one purpose (HKDF-SHA-256); the same purpose always gives the same key. */
-  derive(purpose: KeyPurpose | string, bytes = 32): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.#key, HKDF_SALT, purpose, bytes));
+  /**
+   * A key for one purpose (HKDF-SHA-256); the same purpose always gives the same key. A KeyObject,
+   * which createHmac and createCipheriv take as it is and which prints no key material if logged.
+   */
+  derive(purpose: KeyPurpose | string, bytes = 32): KeyObject {
+    return createSecretKey(Buffer.from(hkdfSync('sha256', this.#key, HKDF_SALT, purpose, bytes)));
   }
 
   toJSON(): string {
