@@ -13,7 +13,8 @@ export function listenDecision(host: string, activeTokens: number): ListenDecisi
   if (isLoopback(host)) {
     return {
       allowed: true,
-      message: 'No API token exists, so access control is off and the service listens on loopback only; create one with `npm run token -- create --role admin` to turn it on',
+      message:
+        'No API token exists, so access control is off and the service listens on loopback only (and answers only to the Host names localhost, 127.0.0.1 and [::1]); create one with `npm run token -- create --role admin` to turn it on',
     };
   }
   return {
@@ -27,7 +28,7 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The name of a `Host` header without its port, lowercased (`[::1]` keeps its brackets); undefined when malformed. */
 export function hostName(header: string | undefined): string | undefined {
-  const match = /^(\[[0-9a-f:.]+\]|[^:[\]\s]+)(?::\d{1,5})?$/i.exec(header?.trim() ?? '');
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/i.exec(header?.trim() ?? '');
   return match?.[1].toLowerCase();
 }
 
