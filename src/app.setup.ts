@@ -2,6 +2,7 @@
 import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { STATUS_CODES, type Server } from 'node:http';
@@ -9,6 +10,14 @@ import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { problem, PROBLEM_CONTENT_TYPE } from './common/problem';
 import { createValidationPipe } from './common/validation';
+import { jsonBodyReader } from './common/json-body';
+import { parseAllowedHosts } from './auth/listen-policy';
+import { rateLimit } from './auth/rate-limit';
+import { requestAccess } from './auth/request-access';
+import { TokensService } from './auth/tokens.service';
+import { MAX_GROUP_MEMBERS } from './inventory/dto/group.dto';
+import { MAX_SYNC_HOSTS, MAX_SYNC_VMS } from './inventory/dto/inventory-sync.dto';
+import { MAX_SAMPLES_PER_REQUEST } from './metrics/sample-input';
 import { requestTimeout } from './common/request-timeout';
 import { AppConfig } from './config/app-config';
 import { httpMetrics } from './telemetry/http-metrics.middleware';
@@ -16,49 +25,19 @@ import { accessLog } from './telemetry/access-log';
 import { TelemetryEvents } from './telemetry/telemetry-events';
 
 export const API_PREFIX = 'api/v1';
-/** Large enough for a 10,000-VM inventory sync or 50,000 samples in one request. */
-export const BODY_LIMIT = '32mb';
+/** Decompressed; large enough for a 10,000-VM inventory sync or 50,000 samples in one request. */
+export const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
-/** A body that is not JSON gets a 415 before it reaches a route (express would otherwise ignore it). */
-function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && ['POST', 'PUT', 'PATCH'].includes(req.method) && !req.is(['application/json', 'application/*+json'])) {
-    const body = problem(415, `Content-Type must be application/json, not ${req.headers['content-type'] ?? 'missing'}`);
-    res.status(415).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ ...body, instance: req.path }));
-    return;
-  }
-  next();
-}
-
-const MAX_BODY_DEPTH = 32;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** Where the parsed body nests deeper than any endpoint needs, or uses a prototype key; else undefined. */
-export function bodyShapeProblem(body: unknown): { field: string; message: string } | undefined {
-  const stack: [unknown, string, number][] = [[body, '', 0]];
-  while (stack.length > 0) {
-    const [value, path, depth] = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_BODY_DEPTH) return { field: path || 'body', message: `the body nests deeper than ${MAX_BODY_DEPTH} levels` };
-    for (const key of Object.keys(value)) {
-      const field = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) return { field, message: `${field} is not an accepted field` };
-      stack.push([(value as Record<string, unknown>)[key], field, depth + 1]);
-    }
-  }
-  return undefined;
-}
-
-/** Runs after the JSON parser, before validation walks the body recursively. */
-function checkBodyShape(req: Request, res: Response, next: NextFunction): void {
-  const fault = bodyShapeProblem(req.body);
-  if (fault) {
-    const body = problem(400, fault.message, [fault]);
-    res.status(400).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ ...body, instance: req.path }));
-    return;
-  }
-  next();
-}
+/**
+ * The shapes no endpoint takes, refused while the body streams in. The longest legitimate list is an
+ * inventory sync's VMs (MAX_SYNC_VMS); a full sync with every optional field holds about 11 values per
+ * VM and 8 per host, so twice that budget leaves room without letting a body of bare zeros through.
+ */
+export const BODY_SHAPE = {
+  maxDepth: 32,
+  maxElements: Math.max(MAX_SYNC_VMS, MAX_SYNC_HOSTS, MAX_SAMPLES_PER_REQUEST, MAX_GROUP_MEMBERS),
+  maxValues: 2 * (MAX_SYNC_VMS * 11 + MAX_SYNC_HOSTS * 8),
+};
 
 /** helmet's headers everywhere; the Swagger UI at /docs needs inline scripts, so its pages go without a CSP. */
 function securityHeaders(): (req: Request, res: Response, next: NextFunction) => void {
@@ -73,6 +52,10 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.use(httpMetrics(app.get(TelemetryEvents)));
   app.use(accessLog());
   app.use(securityHeaders());
+  const timeoutMs = config.get('REQUEST_TIMEOUT_SECONDS') * 1000;
+  app.use(requestTimeout(timeoutMs));
+  // Before any body is read and before routing, for every path: the rate limit, then the Host and token checks.
+  app.use(rateLimit(app.get<ThrottlerStorage>(ThrottlerStorage), { max: config.get('RATE_LIMIT_MAX'), windowSeconds: config.get('RATE_LIMIT_WINDOW_SECONDS') }));
   const origins = config
     .get('CORS_ORIGINS')
     .split(',')
@@ -80,7 +63,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     .filter(Boolean);
   // Closed unless origins are configured: no Access-Control-* header is sent at all.
   if (origins.length > 0) app.enableCors({ origin: origins, allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 });
-  const timeoutMs = config.get('REQUEST_TIMEOUT_SECONDS') * 1000;
+  app.use(requestAccess(app.get(TokensService), parseAllowedHosts(config.get('ALLOWED_HOSTS'))));
   const server = app.getHttpServer() as Server;
   server.requestTimeout = timeoutMs;
   server.headersTimeout = Math.min(timeoutMs, 60_000);
@@ -96,10 +79,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     const body = JSON.stringify(problem(status, detail));
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
-  app.use(requestTimeout(timeoutMs));
-  app.use(requireJsonBody);
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
-  app.use(checkBodyShape);
+  app.use(jsonBodyReader({ maxBytes: BODY_LIMIT_BYTES, ...BODY_SHAPE }));
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },

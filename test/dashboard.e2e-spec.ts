@@ -10,6 +10,7 @@ import { TokensService } from '../src/auth/tokens.service';
 import { LOCAL_ACTOR } from '../src/events/actor';
 import TestAgent from 'supertest/lib/agent';
 import { createTestApp, TestApp } from './helpers/test-app';
+import { createTokenWithCli, untilTokensRequired } from './helpers/tokens';
 import { waitFor } from './helpers/wait';
 
 /** Where a token's secret starts: after `drs_<16 hex>_` (the secret itself may hold `_`). */
@@ -171,7 +172,8 @@ describe('dashboard', () => {
 
     // Last: it turns access control on for this app.
     it('asks for an API token once the service requires one, and refuses a wrong one', async () => {
-      const viewer = (await t.http.post('/api/v1/tokens').send({ role: 'viewer', name: 'dashboard' }).expect(201)).body.token as string;
+      const viewer = await createTokenWithCli(t.databasePath, 'viewer', 'dashboard');
+      await untilTokensRequired(t.http);
       await page.reload();
       const form = page.locator('#token-form');
       await form.waitFor({ state: 'visible' });

@@ -45,6 +45,7 @@ import { RULE_ENFORCEMENTS, RULE_KINDS, RULE_RELATIONS } from '../src/rules/rule
 import { BASES } from '../src/balancer/balancing-policy';
 import { ROLES } from '../src/auth/api-token.entity';
 import { createTestApp, removeTempDir, TestApp } from './helpers/test-app';
+import { createTokenWithCli, untilTokensRequired } from './helpers/tokens';
 import { waitFor } from './helpers/wait';
 
 jest.setTimeout(240_000);
@@ -278,7 +279,7 @@ interface World {
   allIds: Set<string>;
 }
 
-async function seed(http: TestAgent): Promise<World> {
+async function seed(http: TestAgent, databasePath: string): Promise<World> {
   const call = async (method: 'post' | 'put' | 'get', path: string, body: unknown, status: number) => {
     const res = await http[method](`${API}${path}`).send(body as object);
     if (res.status !== status) throw new Error(`seeding: ${method.toUpperCase()} ${path} answered ${res.status}: ${res.text}`);
@@ -364,10 +365,14 @@ async function seed(http: TestAgent): Promise<World> {
   // Access control on from here: every request needs a token (the fuzzed ones carry the admin's).
   const tokens = {} as Record<Role | 'revoked', string>;
   const tokenIds: string[] = [];
-  for (const role of ['admin', 'operator', 'viewer', 'revoked'] as const) {
+  // The API makes no first token: the CLI does, on the database file.
+  tokens.admin = await createTokenWithCli(databasePath, 'admin', 'fuzz-admin');
+  await untilTokensRequired(http);
+  tokenIds.push((await http.get(`${API}/tokens`).set('Authorization', `Bearer ${tokens.admin}`)).body.items[0].id);
+  for (const role of ['operator', 'viewer', 'revoked'] as const) {
     const created = await http
       .post(`${API}/tokens`)
-      .set('Authorization', tokens.admin ? `Bearer ${tokens.admin}` : '')
+      .set('Authorization', `Bearer ${tokens.admin}`)
       .send({ role: role === 'revoked' ? 'admin' : role, name: `fuzz-${role}` });
     if (created.status !== 201) throw new Error(`seeding: token ${role}: ${created.status} ${created.text}`);
     tokens[role] = created.body.token;
@@ -1866,7 +1871,7 @@ describe('fuzz: generated bad requests against every endpoint', () => {
     const server = t.app.getHttpServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     http = request(server);
-    world = await seed(http);
+    world = await seed(http, t.databasePath);
     routes = buildRoutes(world);
     db = await openReadOnly(t.databasePath);
     // Settled: nothing is still being written (migration progress, events).

@@ -1,10 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Role } from './api-token.entity';
+import { AuthenticatedRequest, MISSING_TOKEN, UNKNOWN_TOKEN } from './request-access';
 import { bearerOf, roleAllows } from './tokens';
-import { Principal, TokensService } from './tokens.service';
 
 const ROLE_KEY = 'drs:role';
 const PUBLIC_KEY = 'drs:public';
@@ -16,33 +15,31 @@ export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export type AuthenticatedRequest = Request & { principal?: Principal };
+export type { AuthenticatedRequest };
 
-/** Bearer-token access control for every route, once any token exists (or off loopback, always). */
+/**
+ * Per-route access: the token was checked by the requestAccess middleware before the body was read
+ * (`request.principal`); here, whether the route needs one and which role.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly tokens: TokensService,
-  ) {}
+  constructor(private readonly reflector: Reflector) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    if (!(await this.tokens.required())) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const token = bearerOf(request.headers.authorization);
-    if (!token) {
-      throw new DomainError(ErrorCode.Unauthenticated, 'This service requires an API token: send "Authorization: Bearer <token>"');
+    // Without the middleware's verdict (an app not set up by configureApp) nothing is open.
+    if (request.access?.open) return true;
+    const principal = request.principal;
+    if (!principal) {
+      throw new DomainError(ErrorCode.Unauthenticated, bearerOf(request.headers.authorization) ? UNKNOWN_TOKEN : MISSING_TOKEN);
     }
-    const principal = await this.tokens.authenticate(token);
-    if (!principal) throw new DomainError(ErrorCode.Unauthenticated, 'The API token is unknown or revoked');
     const needed = this.reflector.getAllAndOverride<Role>(ROLE_KEY, targets) ?? (READ_METHODS.has(request.method) ? 'viewer' : 'operator');
     if (!roleAllows(principal.role, needed)) {
       throw new DomainError(ErrorCode.Forbidden, `This needs the ${needed} role; the token has ${principal.role}`);
     }
-    request.principal = principal;
     return true;
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
+import { DomainError, ErrorCode } from '../common/domain-error';
 import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { PageQuery } from '../common/pagination';
@@ -39,10 +40,20 @@ export class CreatedTokenView extends TokenView {
 export class TokensController {
   constructor(private readonly tokens: TokensService) {}
 
-  /** A new API token. Its value is in this answer only; the service keeps a keyed hash. */
+  /**
+   * A new API token. Its value is in this answer only; the service keeps a keyed hash. Refused while no
+   * token exists: the first is made with the CLI on the database file, never by whoever reaches the port.
+   */
   @Post()
   @ApiCreatedResponse({ type: CreatedTokenView })
-  create(@Body() dto: CreateTokenDto, @RequestActor() actor: Actor): Promise<CreatedTokenView> {
+  @ApiForbiddenResponse({ description: 'No token exists yet: make the first with `npm run token -- create --role admin`' })
+  async create(@Body() dto: CreateTokenDto, @RequestActor() actor: Actor): Promise<CreatedTokenView> {
+    if (!(await this.tokens.required())) {
+      throw new DomainError(
+        ErrorCode.Forbidden,
+        'No API token exists, so tokens are made only with the CLI on the database file: `npm run token -- create --role admin`; then use that token here',
+      );
+    }
     return this.tokens.create(dto.role, dto.name ?? `${dto.role} token`, actor);
   }
 

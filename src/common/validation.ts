@@ -1,4 +1,5 @@
-import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage, ValidationError, ValidationTypes, ValidatorOptions } from 'class-validator';
 import { FieldProblem } from './domain-error';
 
 /** Thrown by the global ValidationPipe; rendered as a 400 problem naming each bad field. */
@@ -56,6 +57,33 @@ export function prototypeKeyProblems(value: unknown): FieldProblem[] {
   return out;
 }
 
+/** Items of a list validated before validation stops: a sync of 100,000 empty VMs costs ten checks, not 400,000 errors. */
+const MAX_BAD_ITEMS = 10;
+
+type Validated = Record<string, unknown>;
+
+function rulesOf(object: object) {
+  return getMetadataStorage().getTargetValidationMetadatas(object.constructor, '', true, false);
+}
+
+/** Lists longer than their ArrayMaxSize, found before any of their items is looked at. */
+function oversizedLists(object: Validated): ValidationError[] {
+  const errors: ValidationError[] = [];
+  for (const rule of rulesOf(object)) {
+    if (rule.name !== 'arrayMaxSize') continue;
+    const value = object[rule.propertyName];
+    const max = Number(rule.constraints?.[0]);
+    if (Array.isArray(value) && value.length > max) {
+      errors.push(Object.assign(new ValidationError(), {
+        property: rule.propertyName,
+        children: [],
+        constraints: { arrayMaxSize: `${rule.propertyName} must contain no more than ${max} elements` },
+      }));
+    }
+  }
+  return errors;
+}
+
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if ((metadata.type === 'body' || metadata.type === 'query') && this.toValidate(metadata)) {
@@ -63,6 +91,49 @@ class StrictValidationPipe extends ValidationPipe {
       if (problems.length > 0) throw new RequestValidationError(problems);
     }
     return super.transform(value, metadata);
+  }
+
+  /**
+   * Sizes first, then each list of nested objects item by item, stopping after a few bad ones; the rest
+   * of the object is validated with those lists set aside, so that every item is still checked once.
+   */
+  protected override async validate(object: object, options?: ValidatorOptions): Promise<ValidationError[]> {
+    const target = object as Validated;
+    const oversized = oversizedLists(target);
+    if (oversized.length > 0) return oversized;
+    const lists = [...new Set(rulesOf(object).filter((r) => r.type === ValidationTypes.NESTED_VALIDATION).map((r) => r.propertyName))].filter((p) =>
+      Array.isArray(target[p]),
+    );
+    if (lists.length === 0) return super.validate(object, options);
+
+    const itemErrors: ValidationError[] = [];
+    let bad = 0;
+    for (const property of lists) {
+      const items = target[property] as unknown[];
+      const children: ValidationError[] = [];
+      for (let i = 0; i < items.length && bad < MAX_BAD_ITEMS; i++) {
+        const item = items[i];
+        let error: ValidationError | undefined;
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+          error = Object.assign(new ValidationError(), { property: String(i), children: [], constraints: { nestedValidation: `${i} must be an object` } });
+        } else {
+          const found = await super.validate(item, options);
+          if (found.length > 0) error = Object.assign(new ValidationError(), { property: String(i), children: found });
+        }
+        if (error) {
+          bad++;
+          children.push(error);
+        }
+      }
+      if (children.length > 0) itemErrors.push(Object.assign(new ValidationError(), { property, children }));
+    }
+    const saved = lists.map((p) => [p, target[p]] as const);
+    for (const [p] of saved) target[p] = [];
+    try {
+      return [...(await super.validate(object, options)), ...itemErrors];
+    } finally {
+      for (const [p, items] of saved) target[p] = items;
+    }
   }
 }
 
@@ -73,6 +144,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidUnknownValues: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
+    // One error per field is enough to name it; lists stop after a few bad items (see validate above).
+    stopAtFirstError: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),
   });

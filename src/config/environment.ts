@@ -87,6 +87,16 @@ export class Environment {
   @Max(86_400)
   RATE_LIMIT_WINDOW_SECONDS = 60;
 
+  // --- Request intake (Hardening II): which Host headers are served ---
+
+  /**
+   * Host names (comma-separated, e.g. `drs.example.org,10.0.0.5`) the `Host` header must carry once API
+   * tokens exist; empty serves any. Without tokens only localhost, 127.0.0.1 and [::1] are served.
+   */
+  @IsString()
+  @Matches(/^[A-Za-z0-9.:\[\],\s-]*$/, { message: 'ALLOWED_HOSTS must be host names or IP addresses, comma-separated' })
+  ALLOWED_HOSTS = '';
+
   /** Origins (comma-separated) whose browser pages may call the API; empty keeps CORS closed. */
   @IsString()
   CORS_ORIGINS = '';
