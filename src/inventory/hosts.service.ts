@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
+import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { ClusterEntity } from './cluster.entity';
+import { CommandPlaceholderCheck } from './command-placeholders';
 import { CreateHostDto, HostView, ListHostsQuery, UpdateHostDto } from './dto/host.dto';
 import { HostEntity } from './host.entity';
 import { VmEntity } from './vm.entity';
@@ -17,6 +19,7 @@ const HOST_ITEM = jsonOf.object({
   id: jsonOf.column('id'),
   clusterId: jsonOf.column('clusterId'),
   name: jsonOf.column('name'),
+  address: jsonOf.column('address'),
   cpuCores: jsonOf.column('cpuCores'),
   cpuMhz: jsonOf.column('cpuMhz'),
   memoryMib: jsonOf.column('memoryMib'),
@@ -34,11 +37,23 @@ export async function requireCluster(m: EntityManager, clusterId: string): Promi
   return cluster;
 }
 
+function assertNoProblems(problems: FieldProblem[]): void {
+  if (problems.length > 0) throw new DomainError(ErrorCode.Unprocessable, problems[0].message, problems);
+}
+
 @Injectable()
 export class HostsService {
-  constructor(private readonly db: Database) {}
+  private readonly placeholders: CommandPlaceholderCheck;
+
+  constructor(
+    private readonly db: Database,
+    config: AppConfig,
+  ) {
+    this.placeholders = CommandPlaceholderCheck.from(config);
+  }
 
   create(dto: CreateHostDto): Promise<HostView> {
+    assertNoProblems(this.placeholders.hostProblems(dto));
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
       await assertNameFree(m, HostEntity, { clusterId: dto.clusterId }, 'host in this cluster', dto.name);
@@ -72,6 +87,7 @@ export class HostsService {
         await assertNameFree(m, HostEntity, { clusterId: host.clusterId }, 'host in this cluster', changes.name, id);
       }
       Object.assign(host, changes);
+      if (changes.name !== undefined || changes.address !== undefined) assertNoProblems(this.placeholders.hostProblems(host));
       return toHostView(await m.save(host));
     });
   }

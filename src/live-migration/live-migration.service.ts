@@ -157,6 +157,7 @@ export class LiveMigrationService {
         etaSeconds: null,
         downtimeMs: null,
         durationSeconds: null,
+        handle: null,
         error: null,
         version: 1,
       };

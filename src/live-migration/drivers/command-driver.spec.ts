@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import { CommandMigrationDriver, parseProgressLine, type CommandDriverOptions } from './command-driver';
 import type { MigrationJob, MigrationProgress } from './migration-driver';
 
-// Run through bash explicitly, so the fixture's file mode does not matter.
+// Run directly (it is executable): a template whose program is a shell is refused.
 const FAKE = resolve(__dirname, '../../../test/fixtures/fake-migrate.sh');
-const fake = (...args: string[]) => ['bash', FAKE, ...args];
+const fake = (...args: string[]) => [FAKE, ...args];
 
 function job(vmName = 'web-01'): MigrationJob {
   return {
@@ -18,8 +18,9 @@ function job(vmName = 'web-01'): MigrationJob {
   };
 }
 
+let outputDir: string;
 function driver(migrate: string[], options: Partial<CommandDriverOptions> = {}) {
-  return new CommandMigrationDriver({ migrate, killGraceSeconds: 0.5, ...options });
+  return new CommandMigrationDriver({ migrate, killGraceSeconds: 0.5, outputDir, pollMs: 20, ...options });
 }
 
 const run = (d: CommandMigrationDriver, j = job(), onProgress: (p: MigrationProgress) => void = () => {}) =>
@@ -29,6 +30,7 @@ describe('CommandMigrationDriver', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'drs-cmd-driver-'));
+    outputDir = join(dir, 'output');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,40 +45,59 @@ describe('CommandMigrationDriver', () => {
 
   it.each([
     'x; rm -rf /does-not-exist-drs-test',
-    '$(id)',
+    '$(id -u)',
     '`id`',
     'a b  c',
     '*',
     'it\'s "quoted"',
     'line\nbreak',
     '{targetHost}',
-  ])('passes the VM name %j as one literal argument, never through a shell', async (name) => {
+    '--undefinesource',
+    '-rf',
+    '.hidden',
+    'a/b',
+  ])('refuses the VM name %j for {vm} and runs nothing', async (name) => {
     const out = join(dir, 'args');
-    const d = driver(fake('args', out, 'before', '{vm}', 'after'));
-    await expect(run(d, job(name))).resolves.toMatchObject({ status: 'succeeded' });
-    expect(argsSeenBy(out)).toEqual(['before', name, 'after']);
-  });
-
-  it('does not run commands hidden in names', async () => {
-    const out = join(dir, 'args');
-    const sentinel = join(dir, 'pwned');
-    const names = [`x; touch ${sentinel}`, `$(touch ${sentinel})`, `\`touch ${sentinel}\``, `x && touch ${sentinel}`, `x | touch ${sentinel}`];
-    for (const name of names) {
-      await expect(run(driver(fake('args', out, '{vm}')), job(name))).resolves.toMatchObject({ status: 'succeeded' });
-      expect(argsSeenBy(out)).toEqual([name]);
-    }
-    expect(existsSync(sentinel)).toBe(false);
-  });
-
-  it('refuses a name that would become an option of the tool', async () => {
-    const out = join(dir, 'args');
-    const outcome = await run(driver(fake('args', out, '{vm}')), job('--undefinesource'));
+    const outcome = await run(driver(fake('args', out, 'before', '{vm}', 'after')), job(name));
     expect(outcome).toMatchObject({ status: 'failed', transient: false });
-    if (outcome.status === 'failed') expect(outcome.error).toMatch(/option/);
+    if (outcome.status === 'failed') expect(outcome.error).toMatch(/not started: the VM name .* cannot fill \{vm\}/s);
     expect(existsSync(out)).toBe(false);
-    // Inside an argument the template controls, such a value is harmless.
-    await expect(run(driver(fake('args', out, '--domain={vm}')), job('--undefinesource'))).resolves.toMatchObject({ status: 'succeeded' });
-    expect(argsSeenBy(out)).toEqual(['--domain=--undefinesource']);
+  });
+
+  it('passes names of the identifier grammar, and UUIDs, as one argument each', async () => {
+    const out = join(dir, 'args');
+    for (const name of ['web-01', 'db_2.prod', '0f8fad5b-d9cb-469f-a165-70867728950e']) {
+      await expect(run(driver(fake('args', out, '--domain={vm}', '{vm}')), job(name))).resolves.toMatchObject({ status: 'succeeded' });
+      expect(argsSeenBy(out)).toEqual([`--domain=${name}`, name]);
+    }
+  });
+
+  it('does not check {vm} when the template does not use it: {vmId} is always safe', async () => {
+    const out = join(dir, 'args');
+    await expect(run(driver(fake('args', out, '{vmId}')), job('$(id -u)'))).resolves.toMatchObject({ status: 'succeeded' });
+    expect(argsSeenBy(out)).toEqual(['vm-7']);
+  });
+
+  it('connects to the host address, or to the name when it is itself an address', async () => {
+    const out = join(dir, 'args');
+    const j = job();
+    j.target = { ...j.target, name: 'Rack 4 / blade 2', address: '[2001:db8::7]' };
+    await expect(run(driver(fake('args', out, 'qemu+ssh://{targetHost}/system', '{sourceHost}')), j)).resolves.toMatchObject({ status: 'succeeded' });
+    expect(argsSeenBy(out)).toEqual(['qemu+ssh://[2001:db8::7]/system', 'kvm-a.example']);
+  });
+
+  it('refuses a host whose name would change the destination and that has no address, and runs nothing', async () => {
+    const out = join(dir, 'args');
+    const j = job();
+    j.target = { ...j.target, name: 'evil.example/system?socket=/tmp/x#' };
+    const outcome = await run(driver(fake('args', out, 'qemu+ssh://{targetHost}/system')), j);
+    expect(outcome).toMatchObject({ status: 'failed', transient: false });
+    if (outcome.status === 'failed') expect(outcome.error).toMatch(/cannot fill \{targetHost\}.*set its address/);
+    expect(existsSync(out)).toBe(false);
+    // An invalid stored address is refused too, even with a usable name.
+    j.target = { ...j.target, name: 'kvm-b.example', address: 'kvm-b.example:2222' };
+    await expect(run(driver(fake('args', out, 'qemu+ssh://{targetHost}/system')), j)).resolves.toMatchObject({ status: 'failed' });
+    expect(existsSync(out)).toBe(false);
   });
 
   it('succeeds on exit 0, relaying monotonic progress and the statistics the tool prints', async () => {
