@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommandMigrationDriver, parseProgressLine, type CommandDriverOptions } from './command-driver';
-import type { MigrationJob, MigrationProgress } from './migration-driver';
+import type { MigrationHandle, MigrationJob, MigrationProgress } from './migration-driver';
+import { ProcFs } from './process-identity';
 
 // Run directly (it is executable): a template whose program is a shell is refused.
 const FAKE = resolve(__dirname, '../../../test/fixtures/fake-migrate.sh');
@@ -225,6 +226,126 @@ describe('CommandMigrationDriver', () => {
     expect(() => driver(['virsh', 'migrate', '{domain}'])).toThrow(/unknown placeholder \{domain\}/);
     expect(() => driver(['{vm}'])).toThrow(/executable/);
     expect(() => driver(['virsh'], { reconcile: ['x', '{nope}'] })).toThrow(/command.reconcile/);
+  });
+
+  it('refuses a template whose program is a shell, directly or through env, unless allowed', () => {
+    expect(() => driver(['sh', '-c', 'echo {vm} > file'])).toThrow(/command.migrate runs the shell "sh"/);
+    expect(() => driver(['env', '-i', 'bash', '-c', 'virsh migrate {vm}'])).toThrow(/runs the shell "bash"/);
+    expect(() => driver(fake('succeed'), { reconcile: ['/usr/bin/env', 'sh', '-c', 'echo {targetHost}'] })).toThrow(/command.reconcile runs the shell/);
+    expect(() => driver(['sh', '-c', 'echo {vm} > file'], { allowShell: true })).not.toThrow();
+  });
+
+  describe('a command that outlives the service', () => {
+    const waitForFile = async (file: string) => {
+      for (let waitedMs = 0; waitedMs < 3000 && !existsSync(file); waitedMs += 10) await new Promise((r) => setTimeout(r, 10));
+    };
+    const noHooks = () => ({ onLaunched: async () => undefined, detach: new AbortController().signal });
+
+    it('hands its identity to the engine before it counts as started', async () => {
+      const seen: unknown[] = [];
+      const outcome = await driver(fake('succeed')).migrate(job(), new AbortController().signal, () => seen.push('progress'), {
+        onLaunched: async (handle) => {
+          seen.push(handle);
+        },
+        detach: new AbortController().signal,
+      });
+      expect(outcome.status).toBe('succeeded');
+      expect(seen[0]).toMatchObject({ kind: 'process', pid: expect.any(Number), startTime: expect.any(Number), pgid: expect.any(Number) });
+      expect(seen.slice(1).every((s) => s === 'progress')).toBe(true);
+    });
+
+    it('kills the command at once when its identity cannot be stored', async () => {
+      const pidFile = join(dir, 'pid');
+      const outcome = await driver(fake('sleep', '30', pidFile)).migrate(job(), new AbortController().signal, () => {}, {
+        onLaunched: async () => {
+          await waitForFile(pidFile);
+          throw new Error('disk full');
+        },
+        detach: new AbortController().signal,
+      });
+      expect(outcome).toMatchObject({ status: 'failed', transient: true });
+      if (outcome.status === 'failed') expect(outcome.error).toMatch(/identity could not be recorded \(disk full\)/);
+      expect(await diesSoon(pidFile)).toBe(true);
+    });
+
+    it('lets the command run on at shutdown (detach), and a new driver adopts it until it ends', async () => {
+      const detach = new AbortController();
+      let handle: MigrationHandle | undefined;
+      const running = driver(fake('move', join(dir, 'log'), '1', join(dir, 'location'), 'kvm-b.example')).migrate(
+        job(),
+        new AbortController().signal,
+        () => {},
+        { onLaunched: async (h) => void (handle = h), detach: detach.signal },
+      );
+      await waitForFile(join(dir, 'log'));
+      detach.abort();
+      await expect(running).resolves.toEqual({ status: 'detached' });
+      expect(new ProcFs().isRunning(handle!)).toBe(true);
+
+      const reports: number[] = [];
+      const started = performance.now();
+      const ended = await driver(fake('succeed')).adopt(job(), handle!, new AbortController().signal, (p) => reports.push(p.percent), {
+        detach: new AbortController().signal,
+        deadlineMs: null,
+      });
+      expect(ended.status).toBe('ended');
+      expect(performance.now() - started).toBeGreaterThan(300);
+      expect(readFileSync(join(dir, 'location'), 'utf8').trim()).toBe('kvm-b.example');
+      // Its output went to a file, so the progress it printed before the adoption is read too.
+      expect(reports).toEqual([10, 99]);
+    });
+
+    it('finds a command started just before a crash, before its identity was stored, through its output file', async () => {
+      const pidFile = join(dir, 'pid');
+      const detach = new AbortController();
+      const d = driver(fake('sleep', '30', pidFile));
+      const running = d.migrate(job(), new AbortController().signal, () => {}, { ...noHooks(), detach: detach.signal });
+      await waitForFile(pidFile);
+      detach.abort();
+      await running;
+      const found = await d.findLaunched(job());
+      expect(found).not.toBeNull();
+      expect(d.isRunning(found!)).toBe(true);
+      expect(await d.findLaunched({ ...job(), migrationId: 'another' })).toBeNull();
+      const cancel = new AbortController();
+      cancel.abort();
+      await expect(d.adopt(job(), found!, cancel.signal, () => {}, { detach: new AbortController().signal, deadlineMs: null })).resolves.toMatchObject({
+        status: 'cancelled',
+      });
+      expect(await diesSoon(pidFile)).toBe(true);
+    });
+
+    it('stops an adopted command with the configured signal on cancel, and past its deadline', async () => {
+      for (const [killSignal, expected] of [['SIGINT', 'INT'], ['SIGTERM', 'TERM']] as const) {
+        const log = join(dir, `log-${expected}`);
+        const signalFile = join(dir, `signal-${expected}`);
+        const detach = new AbortController();
+        let handle: MigrationHandle | undefined;
+        const d = driver(fake('move', log, '30', join(dir, 'location'), 'x', signalFile), { killSignal });
+        const running = d.migrate(job(), new AbortController().signal, () => {}, { onLaunched: async (h) => void (handle = h), detach: detach.signal });
+        await waitForFile(log);
+        detach.abort();
+        await running;
+        const cancel = new AbortController();
+        const adopted = d.adopt(job(), handle!, cancel.signal, () => {}, { detach: new AbortController().signal, deadlineMs: null });
+        await new Promise((r) => setTimeout(r, 100));
+        cancel.abort();
+        await expect(adopted).resolves.toMatchObject({ status: 'cancelled' });
+        expect(readFileSync(signalFile, 'utf8').trim()).toBe(expected);
+        expect(d.isRunning(handle!)).toBe(false);
+      }
+      const log = join(dir, 'log-deadline');
+      const detach = new AbortController();
+      let handle: MigrationHandle | undefined;
+      const d = driver(fake('move', log, '30', join(dir, 'location'), 'x'));
+      const running = d.migrate(job(), new AbortController().signal, () => {}, { onLaunched: async (h) => void (handle = h), detach: detach.signal });
+      await waitForFile(log);
+      detach.abort();
+      await running;
+      await expect(
+        d.adopt(job(), handle!, new AbortController().signal, () => {}, { detach: new AbortController().signal, deadlineMs: Date.now() + 200 }),
+      ).resolves.toMatchObject({ status: 'timed-out' });
+    });
   });
 
   describe('reconcile', () => {
