@@ -177,6 +177,24 @@ describe('a command migration across a crash or a stop of the service', () => {
     expect(launchLines(s)).toHaveLength(1);
   });
 
+  it('finds a command whose identity a crash kept from being stored (through its output file) and waits for it too', async () => {
+    const s = scenario(10);
+    dirs.push(s.dir);
+    app = await startApp(s.env);
+    const { hostIds, vmId, migrationId } = await startMigration(app, s);
+    pids.push(firstPid(s));
+    await killApp(app);
+    // As if the service died between starting the command and storing its identity.
+    await query(s.databasePath, 'UPDATE live_migrations SET handle = NULL WHERE id = ?', [migrationId]);
+
+    app = await startApp(s.env);
+    expect((await call(app, 'GET', `${API}/migrations/${migrationId}`)).body).toMatchObject({ state: 'running', attempts: 1 });
+    const done = await waitForEnd(app, migrationId);
+    expect(done).toMatchObject({ state: 'succeeded', attempts: 1 });
+    expect(launchLines(s)).toHaveLength(1);
+    expect((await call(app, 'GET', `${API}/vms/${vmId}`)).body.hostId).toBe(hostIds['kvm-b']);
+  });
+
   it('leaves the command running at a graceful stop (SIGTERM); the restarted service adopts it', async () => {
     const s = scenario(10);
     dirs.push(s.dir);

@@ -473,7 +473,9 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
         migrationEvent(
           migration,
           'succeeded',
-          `Migration of VM ${migration.vmId} succeeded${outcome ? ` in ${outcome.durationSeconds.toFixed(1)} s, ${Math.round(outcome.downtimeMs)} ms switch-over` : ''}${note ? `: ${note}` : ''}`,
+          `Migration of VM ${migration.vmId} succeeded` +
+            (outcome ? ` in ${outcome.durationSeconds.toFixed(1)} s, ${Math.round(outcome.downtimeMs)} ms switch-over` : '') +
+            (note ? `: ${note}` : ''),
           outcome ? { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds } : {},
         ),
       );
@@ -738,7 +740,9 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     const output = ended.output ? ` (its last output: ${ended.output.slice(-500)})` : '';
     const location = await this.driver.reconcile(job).catch((): VmLocation => 'unknown');
     await this.decide(migration, location, {
-      why: `interrupted by a restart during attempt ${migration.attempts}; the command it had started (pid ${handle.pid}) ${how}, its exit status unknown${output}`,
+      why:
+        `interrupted by a restart during attempt ${migration.attempts}; ` +
+        `the command it had started (pid ${handle.pid}) ${how}, its exit status unknown${output}`,
       cancelled: run.cancelRequested,
       retryAt: this.clock.now() + retryDelayMs(this.settings.retryBackoffSeconds, migration.attempts),
       whereFrom: `the ${this.driver.name} driver found`,
