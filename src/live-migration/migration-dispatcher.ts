@@ -640,9 +640,9 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     const interrupted = `interrupted by a restart during attempt ${migration.attempts}`;
     if (vm && source && target && this.driver.adopt) {
       const job = this.jobFor(migration, vm, source, target);
-      let handle = migration.handle && this.driver.isRunning?.(migration.handle) ? migration.handle : null;
-      // Started just before the crash, before its identity was stored.
-      if (!migration.handle) handle = (await this.driver.findLaunched?.(job).catch(() => null)) ?? null;
+      // Without a stored handle: maybe started just before the crash, before its identity was stored.
+      // A handle whose command has ended meanwhile goes through adopt too, which reads its last output.
+      const handle = migration.handle ?? (await this.driver.findLaunched?.(job).catch(() => null)) ?? null;
       if (handle) {
         if (!migration.handle) await this.recordAdopted(migration, handle);
         this.adopt(migration, job, handle);
@@ -658,9 +658,8 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     } else {
       location = await this.driver.reconcile(this.jobFor(migration, vm, source, target)).catch((): VmLocation => 'unknown');
     }
-    const ran = migration.handle
-      ? `; the command it had started (pid ${migration.handle.pid}) had ended meanwhile, its exit status unknown`
-      : '';
+    // A handle the configured driver cannot follow (the driver was changed): its work may still run.
+    const ran = migration.handle ? `; the ${migration.driver} driver's work (pid ${migration.handle.pid}) cannot be followed, it may still run` : '';
     await this.decide(migration, location, {
       why: `${interrupted}${missing ? `; ${missing}` : ran}`,
       cancelled: migration.cancelRequestedAt !== null,

@@ -116,6 +116,4 @@ export interface MigrationDriver {
   ): Promise<AdoptedEnd>;
   /** The work a crash interrupted before its handle was stored, if it still runs. */
   findLaunched?(job: MigrationJob): Promise<MigrationHandle | null>;
-  /** Whether a handle is one this driver can adopt (and its work still runs). */
-  isRunning?(handle: MigrationHandle): boolean;
 }
