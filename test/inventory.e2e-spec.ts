@@ -99,6 +99,7 @@ describe('inventory API', () => {
         id: expect.stringMatching(UUID),
         clusterId: cluster.id,
         name,
+        address: null,
         cpuCores: 32,
         cpuMhz: 76800,
         memoryMib: 524288,

@@ -2,6 +2,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsString, Matches, Max, Min, registerDecorator, ValidateIf, validateSync } from 'class-validator';
 import { validateArgvTemplate } from '../live-migration/drivers/argv-template';
+import { shellOf } from '../live-migration/drivers/placeholder-grammar';
 import { MIGRATION_DRIVER_NAMES, type MigrationDriverName } from '../live-migration/drivers/create-migration-driver';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -310,6 +311,24 @@ export class Environment {
   /** The file holding the service key (32 bytes, mode 0600), created on first start. Empty: `service.key` in the folder of DATABASE_PATH. */
   @IsString()
   SERVICE_KEY_FILE = '';
+
+  // ---- command driver: crash-safe commands and safe placeholders (Hardening II) ----
+
+  /**
+   * Sent to a migration command's process group on cancel and timeout (SIGKILL follows after 10 s).
+   * virsh aborts its migration job on SIGINT; on SIGTERM it may leave the job running.
+   */
+  @IsIn(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'])
+  MIGRATION_KILL_SIGNAL: NodeJS.Signals = 'SIGTERM';
+
+  /**
+   * A MIGRATION_COMMAND or MIGRATION_RECONCILE_COMMAND whose program is a shell (sh, bash, … directly
+   * or through env) would run VM and host names as code: it stops the boot unless this is true.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  @NoShellTemplates()
+  MIGRATION_COMMAND_ALLOW_SHELL = false;
 }
 
 /** Variables whose value an error message must not repeat. */
@@ -343,4 +362,27 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (demo) lines.push(demo);
   if (lines.length > 0) throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   return env;
+}
+
+// Declared below the class (functions hoist) so that the command driver's settings stay in one block.
+/** On MIGRATION_COMMAND_ALLOW_SHELL: the command templates run no shell, unless it is true. */
+function NoShellTemplates(): PropertyDecorator {
+  const shells = (env: Environment) =>
+    (['MIGRATION_COMMAND', 'MIGRATION_RECONCILE_COMMAND'] as const).flatMap((key) => {
+      const template = env[key];
+      const shell = Array.isArray(template) && template.every((part) => typeof part === 'string') ? shellOf(template) : null;
+      return shell ? [`${key} runs the shell "${shell}"`] : [];
+    });
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'noShellTemplates',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown, args) => value === true || shells(args!.object as Environment).length === 0,
+        defaultMessage: (args) =>
+          `${shells(args!.object as Environment).join('; ')}: a shell would run VM and host names as code. Run the tool directly, ` +
+          `e.g. ${ARGV_EXAMPLE}, or set MIGRATION_COMMAND_ALLOW_SHELL=true if the script quotes every placeholder itself`,
+      },
+    });
 }

@@ -20,6 +20,13 @@ export class HostEntity extends BaseEntity {
   @Column('varchar', { length: 200 })
   name: string;
 
+  /**
+   * DNS name or IP literal the migration command connects to ({sourceHost}/{targetHost}); null: the
+   * name is used when it is itself such an address.
+   */
+  @Column('varchar', { length: 255, nullable: true })
+  address: string | null;
+
   @Column('integer')
   cpuCores: number;
 

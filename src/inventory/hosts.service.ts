@@ -2,14 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
+import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
 import { ClusterEntity } from './cluster.entity';
+import { CommandPlaceholderCheck } from './command-placeholders';
 import { CreateHostDto, HostView, ListHostsQuery, UpdateHostDto } from './dto/host.dto';
 import { HostEntity } from './host.entity';
 import { VmEntity } from './vm.entity';
@@ -20,6 +22,7 @@ const HOST_ITEM = jsonOf.object({
   id: jsonOf.column('id'),
   clusterId: jsonOf.column('clusterId'),
   name: jsonOf.column('name'),
+  address: jsonOf.column('address'),
   cpuCores: jsonOf.column('cpuCores'),
   cpuMhz: jsonOf.column('cpuMhz'),
   memoryMib: jsonOf.column('memoryMib'),
@@ -37,14 +40,24 @@ export async function requireCluster(m: EntityManager, clusterId: string): Promi
   return cluster;
 }
 
+function assertNoProblems(problems: FieldProblem[]): void {
+  if (problems.length > 0) throw new DomainError(ErrorCode.Unprocessable, problems[0].message, problems);
+}
+
 @Injectable()
 export class HostsService {
+  private readonly placeholders: CommandPlaceholderCheck;
+
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.placeholders = CommandPlaceholderCheck.from(config);
+  }
 
   create(dto: CreateHostDto, actor: Actor): Promise<HostView> {
+    assertNoProblems(this.placeholders.hostProblems(dto));
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
       await assertNameFree(m, HostEntity, { clusterId: dto.clusterId }, 'host in this cluster', dto.name);
@@ -80,6 +93,7 @@ export class HostsService {
         await assertNameFree(m, HostEntity, { clusterId: host.clusterId }, 'host in this cluster', changes.name, id);
       }
       Object.assign(host, changes);
+      if (changes.name !== undefined || changes.address !== undefined) assertNoProblems(this.placeholders.hostProblems(host));
       const saved = await m.save(host);
       await this.events.recordIn(m, changeEvent('host', 'updated', saved, actor, setFields(changes)));
       return toHostView(saved);

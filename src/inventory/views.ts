@@ -23,6 +23,7 @@ export function toHostView(h: HostEntity): HostView {
     id: h.id,
     clusterId: h.clusterId,
     name: h.name,
+    address: h.address ?? null,
     cpuCores: h.cpuCores,
     cpuMhz: h.cpuMhz,
     memoryMib: h.memoryMib,

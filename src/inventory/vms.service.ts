@@ -5,11 +5,13 @@ import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { BalancerService } from '../balancer/balancer.service';
+import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
 import { PoliciesService } from '../policies/policies.service';
+import { CommandPlaceholderCheck } from './command-placeholders';
 import { GroupEntity } from './group.entity';
 import { CreateVmDto, ListVmsQuery, UpdateVmDto, VmView } from './dto/vm.dto';
 import { HostEntity } from './host.entity';
@@ -59,12 +61,22 @@ async function requireHostInCluster(m: EntityManager, hostId: string, clusterId:
 
 @Injectable()
 export class VmsService {
+  private readonly placeholders: CommandPlaceholderCheck;
+
   constructor(
     private readonly db: Database,
     private readonly balancer: BalancerService,
     private readonly policies: PoliciesService,
     private readonly events: EventsService,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.placeholders = CommandPlaceholderCheck.from(config);
+  }
+
+  private assertNameUsable(name: string): void {
+    const problems = this.placeholders.vmProblems({ name });
+    if (problems.length > 0) throw new DomainError(ErrorCode.Unprocessable, problems[0].message, problems);
+  }
 
   /**
    * Without a host, the balancer places the VM where it leaves the cluster most even; a manual
@@ -95,6 +107,7 @@ export class VmsService {
   }
 
   async create(dto: CreateVmDto, actor: Actor): Promise<VmView> {
+    this.assertNameUsable(dto.name);
     const { hostId, placed } = await this.place(dto);
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
@@ -152,6 +165,7 @@ export class VmsService {
   }
 
   update(id: string, dto: UpdateVmDto, actor: Actor): Promise<VmView> {
+    if (dto.name !== undefined) this.assertNameUsable(dto.name);
     return this.db.transaction(async (m) => {
       const vm = await findOr404(m, VmEntity, id, 'VM');
       assertVersion(vm, dto.version, 'VM');

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn, VersionColumn } from 'typeorm';
+import type { MigrationHandle } from './drivers/migration-driver';
 
 export const MIGRATION_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type MigrationState = (typeof MIGRATION_STATES)[number];
@@ -114,6 +115,14 @@ export class LiveMigrationEntity {
   /** Pre-copy plus switch-over of the successful attempt, as the driver reports it (simulated seconds for the simulated driver). */
   @Column('real', { nullable: true })
   durationSeconds: number | null;
+
+  /**
+   * What the driver started for the running attempt ({kind: 'process', pid, startTime, pgid, bootId}
+   * for the command driver), stored before the attempt counts as started: after a restart the engine
+   * waits for that work instead of starting another. Null once the attempt is over.
+   */
+  @Column('simple-json', { nullable: true })
+  handle: MigrationHandle | null;
 
   /** Why the latest attempt failed (kept when a retry is queued). */
   @Column('text', { nullable: true })

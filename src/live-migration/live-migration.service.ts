@@ -161,6 +161,7 @@ export class LiveMigrationService {
         etaSeconds: null,
         downtimeMs: null,
         durationSeconds: null,
+        handle: null,
         error: null,
         version: 1,
       };

@@ -10,7 +10,9 @@ import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
 import {
   gbpsToMibPerSecond,
+  type AdoptedEnd,
   type MigrationDriver,
+  type MigrationHandle,
   type MigrationJob,
   type MigrationOutcome,
   type MigrationProgress,
@@ -40,6 +42,8 @@ interface RunningMigration {
   attempt: number;
   maxAttempts: number;
   controller: AbortController;
+  /** Aborted at shutdown when the driver's work outlives the service: it is left running, not stopped. */
+  detach: AbortController;
   cancelRequested: boolean;
   timedOut: boolean;
   settled: Promise<void>;
@@ -51,7 +55,7 @@ interface RunningMigration {
 type Failure = { error: string; transient: boolean };
 
 type VmRef = Pick<VmEntity, 'id' | 'name' | 'clusterId' | 'hostId' | 'memoryMib'>;
-type HostRef = Pick<HostEntity, 'id' | 'name' | 'state' | 'migrationGbps'>;
+type HostRef = Pick<HostEntity, 'id' | 'name' | 'address' | 'state' | 'migrationGbps'>;
 
 interface WithParties {
   migration: LiveMigrationEntity;
@@ -72,8 +76,8 @@ type Write = (m: EntityManager) => Promise<unknown>;
 /** A write and the cluster whose balancing inputs (the VM's host, the migrations in flight) it changes. */
 type ClusterWrite = { clusterId: string; write: Write };
 
-/** Values written when an attempt ends, whatever its outcome: no estimate survives it. */
-const ATTEMPT_OVER = { etaSeconds: null, remainingMib: null } as const;
+/** Values written when an attempt ends, whatever its outcome: no estimate survives it, nor the handle of its work. */
+const ATTEMPT_OVER = { etaSeconds: null, remainingMib: null, handle: null } as const;
 
 @Injectable()
 export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -130,6 +134,11 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     return this.settings.maxAttempts;
   }
 
+  /** The driver's work goes on without the service and is adopted after a restart. */
+  private get outlivesService(): boolean {
+    return typeof this.driver.adopt === 'function';
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     await this.recover();
     this.accepting = true;
@@ -139,9 +148,10 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   }
 
   /**
-   * Stops starting migrations and aborts the running ones. Those the driver stopped stay `running`
-   * in the database and are reconciled at the next start, exactly as after a crash; one that
-   * finished meanwhile is recorded.
+   * Stops starting migrations. Work that outlives the service (the command driver's processes) is
+   * left running: stopping a live migration halfway helps nobody, and the next start adopts it. The
+   * simulated driver's runs are aborted. Either way they stay `running` in the database and are
+   * settled at the next start, exactly as after a crash; one that finished meanwhile is recorded.
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
@@ -149,7 +159,10 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     clearInterval(this.poller);
     clearTimeout(this.wakeTimer);
     await this.refilling;
-    for (const run of this.running.values()) run.controller.abort();
+    for (const run of this.running.values()) {
+      if (this.outlivesService) run.detach.abort();
+      else run.controller.abort();
+    }
     await Promise.all([...this.running.values()].map((run) => run.settled));
     await this.progressWrites.drain();
     await this.endings.drain();
@@ -297,7 +310,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
         await m.query(
           `UPDATE live_migrations SET state = 'running', attempts = attempts + 1, startedAt = ?, finishedAt = NULL,
              nextAttemptAt = NULL, updatedAt = ?, driver = ?, progressPercent = 0, precopyRound = 0, copiedMib = 0,
-             remainingMib = NULL, etaSeconds = NULL, version = version + 1
+             remainingMib = NULL, etaSeconds = NULL, handle = NULL, version = version + 1
            WHERE state = 'queued' AND id IN (${ids.map(() => '?').join(',')})`,
           [now, now, this.driver.name, ...ids],
         );
@@ -320,6 +333,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
       attempt,
       maxAttempts: migration.maxAttempts,
       controller: new AbortController(),
+      detach: new AbortController(),
       cancelRequested: false,
       timedOut: false,
       settled: Promise.resolve(),
@@ -356,7 +370,10 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     }, this.settings.attemptLimitMs);
     let outcome: MigrationOutcome;
     try {
-      outcome = await this.driver.migrate(job, run.controller.signal, (progress) => this.onProgress(run, progress));
+      outcome = await this.driver.migrate(job, run.controller.signal, (progress) => this.onProgress(run, progress), {
+        onLaunched: (handle) => this.recordHandle(run, migration, handle),
+        detach: run.detach.signal,
+      });
     } catch (error) {
       outcome = { status: 'failed', error: `driver error: ${(error as Error).message}`, transient: false };
     } finally {
@@ -366,9 +383,30 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     await this.finish(run, migration, outcome);
   }
 
+  /**
+   * Stores what the driver started before it counts as started. The claim already marked the
+   * migration running (so a crash before this write leaves no queued row that would start a second
+   * command); a crash between the launch and this write is covered by the driver's findLaunched.
+   */
+  private async recordHandle(run: RunningMigration, migration: LiveMigrationEntity, handle: MigrationHandle): Promise<void> {
+    const result = await this.db.transaction(
+      (m) =>
+        m.update(LiveMigrationEntity, { id: migration.id, state: 'running', attempts: run.attempt }, { handle, updatedAt: this.clock.now() }),
+      { affects: [] },
+    );
+    if (!result.affected) throw new Error('the migration is no longer running');
+  }
+
   private async finish(run: RunningMigration, migration: LiveMigrationEntity, outcome: MigrationOutcome): Promise<void> {
     if (outcome.status === 'succeeded') {
       await this.succeed(migration, outcome);
+      return;
+    }
+    if (outcome.status === 'detached') {
+      this.logger.log(
+        { migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId },
+        'migration left running at shutdown; the next start adopts it',
+      );
       return;
     }
     if (this.stopping && !run.cancelRequested) {
@@ -435,7 +473,9 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
         migrationEvent(
           migration,
           'succeeded',
-          `Migration of VM ${migration.vmId} succeeded${outcome ? ` in ${outcome.durationSeconds.toFixed(1)} s, ${Math.round(outcome.downtimeMs)} ms switch-over` : ''}`,
+          `Migration of VM ${migration.vmId} succeeded` +
+            (outcome ? ` in ${outcome.durationSeconds.toFixed(1)} s, ${Math.round(outcome.downtimeMs)} ms switch-over` : '') +
+            (note ? `: ${note}` : ''),
           outcome ? { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds } : {},
         ),
       );
@@ -581,8 +621,10 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   // ---- recovery ----------------------------------------------------------------------------------
 
   /**
-   * Migrations left `running` by a crash or a shutdown: the driver says where each VM is, and each
-   * ends succeeded (VM on the target), back in the queue (VM on its source, attempts left), or failed.
+   * Migrations left `running` by a crash or a shutdown. Work the driver started that still runs (a
+   * command) is adopted: the engine waits for it, and cancel stops it, before anything is decided.
+   * Otherwise the driver says where each VM is, and each ends succeeded (VM on the target), back in
+   * the queue (VM on its source, attempts left), or failed.
    */
   private async recover(): Promise<void> {
     const stuck = await this.db.reader.find(LiveMigrationEntity, { where: { state: 'running' }, order: { createdAt: 'ASC' } });
@@ -595,6 +637,18 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
 
   private async recoverOne(migration: LiveMigrationEntity): Promise<void> {
     const [{ vm, source, target }] = await this.withParties(this.db.reader, [migration.id]);
+    const interrupted = `interrupted by a restart during attempt ${migration.attempts}`;
+    if (vm && source && target && this.driver.adopt) {
+      const job = this.jobFor(migration, vm, source, target);
+      // Without a stored handle: maybe started just before the crash, before its identity was stored.
+      // A handle whose command has ended meanwhile goes through adopt too, which reads its last output.
+      const handle = migration.handle ?? (await this.driver.findLaunched?.(job).catch(() => null)) ?? null;
+      if (handle) {
+        if (!migration.handle) await this.recordAdopted(migration, handle);
+        this.adopt(migration, job, handle);
+        return;
+      }
+    }
     let location: VmLocation;
     let missing: string | null = null;
     if (vm && vm.hostId === migration.targetHostId) location = 'target';
@@ -604,28 +658,118 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     } else {
       location = await this.driver.reconcile(this.jobFor(migration, vm, source, target)).catch((): VmLocation => 'unknown');
     }
-    const interrupted = `interrupted by a restart during attempt ${migration.attempts}`;
+    // A handle the configured driver cannot follow (the driver was changed): its work may still run.
+    const ran = migration.handle ? `; the ${migration.driver} driver's work (pid ${migration.handle.pid}) cannot be followed, it may still run` : '';
+    await this.decide(migration, location, {
+      why: `${interrupted}${missing ? `; ${missing}` : ran}`,
+      cancelled: migration.cancelRequestedAt !== null,
+      // No backoff when nothing ran: the service failed, not the migration.
+      retryAt: migration.handle ? this.clock.now() + retryDelayMs(this.settings.retryBackoffSeconds, migration.attempts) : null,
+      whereFrom: vm && vm.hostId === migration.targetHostId ? 'the inventory already had' : `the ${this.driver.name} driver found`,
+      unknownBecause: missing ? null : `the ${this.driver.name} driver could not tell where the VM runs`,
+    });
+  }
+
+  private async recordAdopted(migration: LiveMigrationEntity, handle: MigrationHandle): Promise<void> {
+    await this.db.transaction(
+      (m) => m.update(LiveMigrationEntity, { id: migration.id, state: 'running' }, { handle, updatedAt: this.clock.now() }),
+      { affects: [] },
+    );
+  }
+
+  /** Follows work a previous run started, holding its slots as if this run had started it. */
+  private adopt(migration: LiveMigrationEntity, job: MigrationJob, handle: MigrationHandle): void {
+    const claim: SlotClaim = {
+      id: migration.id,
+      clusterId: migration.clusterId,
+      vmId: migration.vmId,
+      sourceHostId: migration.sourceHostId,
+      targetHostId: migration.targetHostId,
+    };
+    this.slots.take(claim);
+    const run: RunningMigration = {
+      claim,
+      attempt: migration.attempts,
+      maxAttempts: migration.maxAttempts,
+      controller: new AbortController(),
+      detach: new AbortController(),
+      cancelRequested: migration.cancelRequestedAt !== null,
+      timedOut: false,
+      settled: Promise.resolve(),
+      lastWriteMs: performance.now(),
+    };
+    // Cancel was asked before the crash: stop it now.
+    if (run.cancelRequested) run.controller.abort();
+    this.running.set(claim.id, run);
+    this.logger.log(
+      { migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId, pid: handle.pid },
+      'migration adopted: waiting for the command the previous run started',
+    );
+    run.settled = this.followAdopted(run, migration, job, handle)
+      .catch((err) => this.logger.error({ err, migrationId: claim.id }, 'could not settle an adopted migration; it is reconciled at the next start'))
+      .finally(() => {
+        this.running.delete(claim.id);
+        this.slots.release(claim.id);
+        void this.refill();
+      });
+  }
+
+  private async followAdopted(run: RunningMigration, migration: LiveMigrationEntity, job: MigrationJob, handle: MigrationHandle): Promise<void> {
+    const deadlineMs = migration.startedAt !== null ? migration.startedAt + this.settings.attemptLimitMs : null;
+    let ended: AdoptedEnd;
+    try {
+      ended = await this.driver.adopt!(job, handle, run.controller.signal, (progress) => this.onProgress(run, progress), {
+        detach: run.detach.signal,
+        deadlineMs,
+      });
+    } catch (error) {
+      ended = { status: 'ended', output: `driver error: ${(error as Error).message}` };
+    }
+    await run.writing;
+    if (ended.status === 'detached') {
+      this.logger.log({ migrationId: migration.id, pid: handle.pid }, 'adopted migration left running at shutdown');
+      return;
+    }
+    const hows: Record<Exclude<AdoptedEnd['status'], 'detached'>, string> = {
+      ended: 'ended',
+      cancelled: `was stopped (${this.settings.killSignal}) as asked`,
+      'timed-out': `ran past the time limit (${this.settings.attemptLimitText}) and was stopped`,
+    };
+    const how = hows[ended.status];
+    const output = ended.output ? ` (its last output: ${ended.output.slice(-500)})` : '';
+    const location = await this.driver.reconcile(job).catch((): VmLocation => 'unknown');
+    await this.decide(migration, location, {
+      why:
+        `interrupted by a restart during attempt ${migration.attempts}; ` +
+        `the command it had started (pid ${handle.pid}) ${how}, its exit status unknown${output}`,
+      cancelled: run.cancelRequested,
+      retryAt: this.clock.now() + retryDelayMs(this.settings.retryBackoffSeconds, migration.attempts),
+      whereFrom: `the ${this.driver.name} driver found`,
+      unknownBecause: `the ${this.driver.name} driver could not tell where the VM runs`,
+    });
+  }
+
+  /** Where a recovered migration's VM is decides how it ends. */
+  private async decide(
+    migration: LiveMigrationEntity,
+    location: VmLocation,
+    context: { why: string; cancelled: boolean; retryAt: number | null; whereFrom: string; unknownBecause: string | null },
+  ): Promise<void> {
+    const { why } = context;
     if (location === 'target') {
-      const who = vm?.hostId === migration.targetHostId ? 'the inventory already had' : `the ${this.driver.name} driver found`;
       // Downtime and duration were not seen: they stay unknown.
-      await this.succeed(migration, null, `${interrupted}; ${who} the VM on the target`);
+      await this.succeed(migration, null, `${why}; ${context.whereFrom} the VM on the target`);
     } else if (location === 'source') {
-      if (migration.cancelRequestedAt !== null) {
-        await this.endAs(migration, 'cancelled', `${interrupted}; cancelled as asked, the VM stayed on its source`);
+      if (context.cancelled) {
+        await this.endAs(migration, 'cancelled', `${why}; cancelled as asked, the VM stayed on its source`);
       } else if (migration.attempts < migration.maxAttempts) {
-        // No backoff: the service failed, not the migration.
-        await this.retryLater(migration, null, `${interrupted}; the VM stayed on its source, so it runs again`);
+        await this.retryLater(migration, context.retryAt, `${why}; the VM stayed on its source, so it runs again`);
       } else {
-        await this.endAs(migration, 'failed', `${interrupted}, its last; the VM stayed on its source`);
+        await this.endAs(migration, 'failed', `${why}, its last; the VM stayed on its source`);
       }
     } else {
-      await this.endAs(
-        migration,
-        'failed',
-        missing
-          ? `${interrupted}; ${missing}`
-          : `${interrupted}; the ${this.driver.name} driver could not tell where the VM runs, so it stays recorded on its source: check it and sync the inventory`,
-      );
+      const check = context.unknownBecause ? `; ${context.unknownBecause}, so it stays recorded on its source: check it and sync the inventory` : '';
+      await this.endAs(migration, context.cancelled ? 'cancelled' : 'failed', `${why}${context.cancelled ? '; cancelled as asked' : ''}${check}`);
     }
   }
 
@@ -639,8 +783,8 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
       const rows: Record<string, any>[] = await m.query(
         `SELECT m.*,
                 v.id AS vm_id, v.name AS vm_name, v.clusterId AS vm_clusterId, v.hostId AS vm_hostId, v.memoryMib AS vm_memoryMib,
-                s.id AS source_id, s.name AS source_name, s.state AS source_state, s.migrationGbps AS source_migrationGbps,
-                t.id AS target_id, t.name AS target_name, t.state AS target_state, t.migrationGbps AS target_migrationGbps
+                s.id AS source_id, s.name AS source_name, s.address AS source_address, s.state AS source_state, s.migrationGbps AS source_migrationGbps,
+                t.id AS target_id, t.name AS target_name, t.address AS target_address, t.state AS target_state, t.migrationGbps AS target_migrationGbps
            FROM live_migrations m
            LEFT JOIN vms v ON v.id = m.vmId
            LEFT JOIN hosts s ON s.id = m.sourceHostId
@@ -654,8 +798,8 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
         out.push({
           migration: row as unknown as LiveMigrationEntity,
           vm: pick<VmRef>('vm', ['id', 'name', 'clusterId', 'hostId', 'memoryMib']),
-          source: pick<HostRef>('source', ['id', 'name', 'state', 'migrationGbps']),
-          target: pick<HostRef>('target', ['id', 'name', 'state', 'migrationGbps']),
+          source: pick<HostRef>('source', ['id', 'name', 'address', 'state', 'migrationGbps']),
+          target: pick<HostRef>('target', ['id', 'name', 'address', 'state', 'migrationGbps']),
         });
       }
     }
@@ -673,8 +817,8 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     return {
       migrationId: migration.id,
       vm: { id: vm.id, name: vm.name, memoryMib: vm.memoryMib, ...(dirtyRateMibPerSecond !== undefined ? { dirtyRateMibPerSecond } : {}) },
-      source: { id: source.id, name: source.name, migrationGbps: source.migrationGbps },
-      target: { id: target.id, name: target.name, migrationGbps: target.migrationGbps },
+      source: { id: source.id, name: source.name, address: source.address, migrationGbps: source.migrationGbps },
+      target: { id: target.id, name: target.name, address: target.address, migrationGbps: target.migrationGbps },
       // The slower link, shared with the other migrations on the busier of the two hosts.
       bandwidthMibPerSecond: () =>
         linkMibPerSecond / Math.max(1, this.slots.hostLoad(source.id), this.slots.hostLoad(target.id)),

@@ -1,6 +1,8 @@
 // The engine's configuration, read once from the validated environment.
+import { dirname, join, resolve } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { createMigrationDriver, type MigrationDriver } from './drivers';
+import { usedPlaceholders, type ArgvPlaceholder } from './drivers/argv-template';
 
 /** Injection token of the configured MigrationDriver. */
 export const MIGRATION_DRIVER = Symbol('MigrationDriver');
@@ -23,6 +25,8 @@ export interface MigrationEngineSettings {
   progressWriteIntervalMs: number;
   /** How often the dispatcher looks at the queue when nothing woke it (rows written by others, retries due). */
   pollIntervalMs: number;
+  /** What a cancel sends to a command's process group. */
+  killSignal: NodeJS.Signals;
 }
 
 export function engineSettings(config: AppConfig): MigrationEngineSettings {
@@ -44,6 +48,7 @@ export function engineSettings(config: AppConfig): MigrationEngineSettings {
     attemptLimitMs,
     progressWriteIntervalMs: 500,
     pollIntervalMs: 5000,
+    killSignal: config.get('MIGRATION_KILL_SIGNAL'),
   };
 }
 
@@ -60,6 +65,19 @@ export function driverFromConfig(config: AppConfig): MigrationDriver {
       reconcile: config.get('MIGRATION_RECONCILE_COMMAND') ?? undefined,
       timeoutSeconds: config.get('MIGRATION_COMMAND_TIMEOUT_SECONDS'),
       killGraceSeconds: COMMAND_KILL_GRACE_SECONDS,
+      killSignal: config.get('MIGRATION_KILL_SIGNAL'),
+      allowShell: config.get('MIGRATION_COMMAND_ALLOW_SHELL'),
+      // Beside the database: commands write there while they run, whether or not the service does.
+      outputDir: join(dirname(resolve(config.get('DATABASE_PATH'))), 'migration-output'),
     },
   });
+}
+
+/**
+ * The placeholders the configured command templates fill from the inventory; empty with the
+ * simulated driver. Host and VM writes that could not fill them are refused when written.
+ */
+export function commandPlaceholders(config: AppConfig): ReadonlySet<ArgvPlaceholder> {
+  if (config.get('MIGRATION_DRIVER') !== 'command') return new Set();
+  return usedPlaceholders(config.get('MIGRATION_COMMAND') ?? undefined, config.get('MIGRATION_RECONCILE_COMMAND') ?? undefined);
 }

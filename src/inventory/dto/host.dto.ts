@@ -1,8 +1,36 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
 import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
+import { HOST_ADDRESS_RULE, isHostAddress } from '../../live-migration/drivers/placeholder-grammar';
 import { HOST_STATES, HostState } from '../host.entity';
+
+/**
+ * A host's network address, whatever the migration driver: migration commands put it inside
+ * arguments such as qemu+ssh://{targetHost}/system, where "/", "?", "#", "@" or a port would change
+ * what they connect to. Null clears it.
+ */
+function IsHostAddress(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    ValidateIf((_, value) => value !== undefined && value !== null)(target, propertyName);
+    ValidateBy({
+      name: 'isHostAddress',
+      validator: {
+        validate: (value: unknown) => isHostAddress(value),
+        defaultMessage: () => `address must be ${HOST_ADDRESS_RULE}`,
+      },
+    })(target, propertyName);
+  };
+}
+
+const ADDRESS_DOC = {
+  description:
+    'DNS name or IP literal (IPv6 bare or in brackets) that migration commands connect to ({sourceHost}/{targetHost}); ' +
+    'without one, the name is used if it is itself such an address',
+  maxLength: 253,
+  nullable: true,
+  example: 'kvm-01.example.net',
+};
 
 export const HOST_LIMITS = {
   cpuCores: 4096,
@@ -16,6 +44,10 @@ export class HostSpecDto {
   @ApiProperty({ example: 'esx-01', maxLength: 200 })
   @IsName()
   name: string;
+
+  @ApiPropertyOptional(ADDRESS_DOC)
+  @IsHostAddress()
+  address?: string | null;
 
   @ApiProperty({ minimum: 1, maximum: HOST_LIMITS.cpuCores, example: 32 })
   @IsInt()
@@ -59,6 +91,10 @@ export class UpdateHostDto {
   @Optional()
   @IsName()
   name?: string;
+
+  @ApiPropertyOptional(ADDRESS_DOC)
+  @IsHostAddress()
+  address?: string | null;
 
   @ApiPropertyOptional({ minimum: 1, maximum: HOST_LIMITS.cpuCores })
   @Optional()
@@ -120,6 +156,7 @@ export class HostView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) clusterId: string;
   @ApiProperty() name: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Null when unset' }) address: string | null;
   @ApiProperty() cpuCores: number;
   @ApiProperty() cpuMhz: number;
   @ApiProperty() memoryMib: number;

@@ -1,6 +1,7 @@
 // Operator-configured command lines: each template element becomes exactly one argv element, so
 // values are never seen by a shell and cannot add, split or remove arguments.
 import type { MigrationJob } from './migration-driver';
+import { hostArgument, HOST_ADDRESS_RULE, isVmIdentifier, VM_IDENTIFIER_RULE } from './placeholder-grammar';
 
 export const ARGV_PLACEHOLDERS = [
   'vm',
@@ -33,13 +34,46 @@ export function validateArgvTemplate(template: readonly string[], label = 'argv 
   }
 }
 
+/** The placeholders the templates use. */
+export function usedPlaceholders(...templates: (readonly string[] | undefined)[]): Set<ArgvPlaceholder> {
+  const used = new Set<ArgvPlaceholder>();
+  for (const template of templates) {
+    for (const part of template ?? []) {
+      for (const match of part.matchAll(PLACEHOLDER)) {
+        if ((ARGV_PLACEHOLDERS as readonly string[]).includes(match[1])) used.add(match[1] as ArgvPlaceholder);
+      }
+    }
+  }
+  return used;
+}
+
+/**
+ * Why the job cannot be expressed in a template using `used`, or null: {vm} takes only a
+ * conservative identifier, {sourceHost}/{targetHost} only a host address (see placeholder-grammar).
+ */
+export function placeholderRefusal(used: ReadonlySet<ArgvPlaceholder>, job: MigrationJob): string | null {
+  if (used.has('vm') && !isVmIdentifier(job.vm.name)) {
+    return `the VM name ${JSON.stringify(job.vm.name)} cannot fill {vm}: it must be ${VM_IDENTIFIER_RULE}; rename the VM or use {vmId}`;
+  }
+  for (const [placeholder, host] of [['sourceHost', job.source], ['targetHost', job.target]] as const) {
+    if (used.has(placeholder) && hostArgument(host) === null) {
+      return (
+        `host ${JSON.stringify(host.name)} cannot fill {${placeholder}}: its address must be ${HOST_ADDRESS_RULE}` +
+        (host.address ? '' : ', and it has none while its name is not one; set its address')
+      );
+    }
+  }
+  return null;
+}
+
+/** Values for the placeholders; check placeholderRefusal first (a host without a usable address gets "" here). */
 export function placeholderValues(job: MigrationJob): Record<ArgvPlaceholder, string> {
   return {
     vm: job.vm.name,
     vmId: job.vm.id,
-    sourceHost: job.source.name,
+    sourceHost: hostArgument(job.source) ?? '',
     sourceHostId: job.source.id,
-    targetHost: job.target.name,
+    targetHost: hostArgument(job.target) ?? '',
     targetHostId: job.target.id,
     migrationId: job.migrationId,
   };

@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommandMigrationDriver, parseProgressLine, type CommandDriverOptions } from './command-driver';
-import type { MigrationJob, MigrationProgress } from './migration-driver';
+import type { MigrationHandle, MigrationJob, MigrationProgress } from './migration-driver';
+import { ProcFs } from './process-identity';
 
-// Run through bash explicitly, so the fixture's file mode does not matter.
+// Run directly (it is executable): a template whose program is a shell is refused.
 const FAKE = resolve(__dirname, '../../../test/fixtures/fake-migrate.sh');
-const fake = (...args: string[]) => ['bash', FAKE, ...args];
+const fake = (...args: string[]) => [FAKE, ...args];
 
 function job(vmName = 'web-01'): MigrationJob {
   return {
@@ -18,8 +19,9 @@ function job(vmName = 'web-01'): MigrationJob {
   };
 }
 
+let outputDir: string;
 function driver(migrate: string[], options: Partial<CommandDriverOptions> = {}) {
-  return new CommandMigrationDriver({ migrate, killGraceSeconds: 0.5, ...options });
+  return new CommandMigrationDriver({ migrate, killGraceSeconds: 0.5, outputDir, pollMs: 20, ...options });
 }
 
 const run = (d: CommandMigrationDriver, j = job(), onProgress: (p: MigrationProgress) => void = () => {}) =>
@@ -29,6 +31,7 @@ describe('CommandMigrationDriver', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'drs-cmd-driver-'));
+    outputDir = join(dir, 'output');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,40 +46,59 @@ describe('CommandMigrationDriver', () => {
 
   it.each([
     'x; rm -rf /does-not-exist-drs-test',
-    '$(id)',
+    '$(id -u)',
     '`id`',
     'a b  c',
     '*',
     'it\'s "quoted"',
     'line\nbreak',
     '{targetHost}',
-  ])('passes the VM name %j as one literal argument, never through a shell', async (name) => {
+    '--undefinesource',
+    '-rf',
+    '.hidden',
+    'a/b',
+  ])('refuses the VM name %j for {vm} and runs nothing', async (name) => {
     const out = join(dir, 'args');
-    const d = driver(fake('args', out, 'before', '{vm}', 'after'));
-    await expect(run(d, job(name))).resolves.toMatchObject({ status: 'succeeded' });
-    expect(argsSeenBy(out)).toEqual(['before', name, 'after']);
-  });
-
-  it('does not run commands hidden in names', async () => {
-    const out = join(dir, 'args');
-    const sentinel = join(dir, 'pwned');
-    const names = [`x; touch ${sentinel}`, `$(touch ${sentinel})`, `\`touch ${sentinel}\``, `x && touch ${sentinel}`, `x | touch ${sentinel}`];
-    for (const name of names) {
-      await expect(run(driver(fake('args', out, '{vm}')), job(name))).resolves.toMatchObject({ status: 'succeeded' });
-      expect(argsSeenBy(out)).toEqual([name]);
-    }
-    expect(existsSync(sentinel)).toBe(false);
-  });
-
-  it('refuses a name that would become an option of the tool', async () => {
-    const out = join(dir, 'args');
-    const outcome = await run(driver(fake('args', out, '{vm}')), job('--undefinesource'));
+    const outcome = await run(driver(fake('args', out, 'before', '{vm}', 'after')), job(name));
     expect(outcome).toMatchObject({ status: 'failed', transient: false });
-    if (outcome.status === 'failed') expect(outcome.error).toMatch(/option/);
+    if (outcome.status === 'failed') expect(outcome.error).toMatch(/not started: the VM name .* cannot fill \{vm\}/s);
     expect(existsSync(out)).toBe(false);
-    // Inside an argument the template controls, such a value is harmless.
-    await expect(run(driver(fake('args', out, '--domain={vm}')), job('--undefinesource'))).resolves.toMatchObject({ status: 'succeeded' });
-    expect(argsSeenBy(out)).toEqual(['--domain=--undefinesource']);
+  });
+
+  it('passes names of the identifier grammar, and UUIDs, as one argument each', async () => {
+    const out = join(dir, 'args');
+    for (const name of ['web-01', 'db_2.prod', '0f8fad5b-d9cb-469f-a165-70867728950e']) {
+      await expect(run(driver(fake('args', out, '--domain={vm}', '{vm}')), job(name))).resolves.toMatchObject({ status: 'succeeded' });
+      expect(argsSeenBy(out)).toEqual([`--domain=${name}`, name]);
+    }
+  });
+
+  it('does not check {vm} when the template does not use it: {vmId} is always safe', async () => {
+    const out = join(dir, 'args');
+    await expect(run(driver(fake('args', out, '{vmId}')), job('$(id -u)'))).resolves.toMatchObject({ status: 'succeeded' });
+    expect(argsSeenBy(out)).toEqual(['vm-7']);
+  });
+
+  it('connects to the host address, or to the name when it is itself an address', async () => {
+    const out = join(dir, 'args');
+    const j = job();
+    j.target = { ...j.target, name: 'Rack 4 / blade 2', address: '[2001:db8::7]' };
+    await expect(run(driver(fake('args', out, 'qemu+ssh://{targetHost}/system', '{sourceHost}')), j)).resolves.toMatchObject({ status: 'succeeded' });
+    expect(argsSeenBy(out)).toEqual(['qemu+ssh://[2001:db8::7]/system', 'kvm-a.example']);
+  });
+
+  it('refuses a host whose name would change the destination and that has no address, and runs nothing', async () => {
+    const out = join(dir, 'args');
+    const j = job();
+    j.target = { ...j.target, name: 'evil.example/system?socket=/tmp/x#' };
+    const outcome = await run(driver(fake('args', out, 'qemu+ssh://{targetHost}/system')), j);
+    expect(outcome).toMatchObject({ status: 'failed', transient: false });
+    if (outcome.status === 'failed') expect(outcome.error).toMatch(/cannot fill \{targetHost\}.*set its address/);
+    expect(existsSync(out)).toBe(false);
+    // An invalid stored address is refused too, even with a usable name.
+    j.target = { ...j.target, name: 'kvm-b.example', address: 'kvm-b.example:2222' };
+    await expect(run(driver(fake('args', out, 'qemu+ssh://{targetHost}/system')), j)).resolves.toMatchObject({ status: 'failed' });
+    expect(existsSync(out)).toBe(false);
   });
 
   it('succeeds on exit 0, relaying monotonic progress and the statistics the tool prints', async () => {
@@ -204,6 +226,126 @@ describe('CommandMigrationDriver', () => {
     expect(() => driver(['virsh', 'migrate', '{domain}'])).toThrow(/unknown placeholder \{domain\}/);
     expect(() => driver(['{vm}'])).toThrow(/executable/);
     expect(() => driver(['virsh'], { reconcile: ['x', '{nope}'] })).toThrow(/command.reconcile/);
+  });
+
+  it('refuses a template whose program is a shell, directly or through env, unless allowed', () => {
+    expect(() => driver(['sh', '-c', 'echo {vm} > file'])).toThrow(/command.migrate runs the shell "sh"/);
+    expect(() => driver(['env', '-i', 'bash', '-c', 'virsh migrate {vm}'])).toThrow(/runs the shell "bash"/);
+    expect(() => driver(fake('succeed'), { reconcile: ['/usr/bin/env', 'sh', '-c', 'echo {targetHost}'] })).toThrow(/command.reconcile runs the shell/);
+    expect(() => driver(['sh', '-c', 'echo {vm} > file'], { allowShell: true })).not.toThrow();
+  });
+
+  describe('a command that outlives the service', () => {
+    const waitForFile = async (file: string) => {
+      for (let waitedMs = 0; waitedMs < 3000 && !existsSync(file); waitedMs += 10) await new Promise((r) => setTimeout(r, 10));
+    };
+    const noHooks = () => ({ onLaunched: async () => undefined, detach: new AbortController().signal });
+
+    it('hands its identity to the engine before it counts as started', async () => {
+      const seen: unknown[] = [];
+      const outcome = await driver(fake('succeed')).migrate(job(), new AbortController().signal, () => seen.push('progress'), {
+        onLaunched: async (handle) => {
+          seen.push(handle);
+        },
+        detach: new AbortController().signal,
+      });
+      expect(outcome.status).toBe('succeeded');
+      expect(seen[0]).toMatchObject({ kind: 'process', pid: expect.any(Number), startTime: expect.any(Number), pgid: expect.any(Number) });
+      expect(seen.slice(1).every((s) => s === 'progress')).toBe(true);
+    });
+
+    it('kills the command at once when its identity cannot be stored', async () => {
+      const pidFile = join(dir, 'pid');
+      const outcome = await driver(fake('sleep', '30', pidFile)).migrate(job(), new AbortController().signal, () => {}, {
+        onLaunched: async () => {
+          await waitForFile(pidFile);
+          throw new Error('disk full');
+        },
+        detach: new AbortController().signal,
+      });
+      expect(outcome).toMatchObject({ status: 'failed', transient: true });
+      if (outcome.status === 'failed') expect(outcome.error).toMatch(/identity could not be recorded \(disk full\)/);
+      expect(await diesSoon(pidFile)).toBe(true);
+    });
+
+    it('lets the command run on at shutdown (detach), and a new driver adopts it until it ends', async () => {
+      const detach = new AbortController();
+      let handle: MigrationHandle | undefined;
+      const running = driver(fake('move', join(dir, 'log'), '1', join(dir, 'location'), 'kvm-b.example')).migrate(
+        job(),
+        new AbortController().signal,
+        () => {},
+        { onLaunched: async (h) => void (handle = h), detach: detach.signal },
+      );
+      await waitForFile(join(dir, 'log'));
+      detach.abort();
+      await expect(running).resolves.toEqual({ status: 'detached' });
+      expect(new ProcFs().isRunning(handle!)).toBe(true);
+
+      const reports: number[] = [];
+      const started = performance.now();
+      const ended = await driver(fake('succeed')).adopt(job(), handle!, new AbortController().signal, (p) => reports.push(p.percent), {
+        detach: new AbortController().signal,
+        deadlineMs: null,
+      });
+      expect(ended.status).toBe('ended');
+      expect(performance.now() - started).toBeGreaterThan(300);
+      expect(readFileSync(join(dir, 'location'), 'utf8').trim()).toBe('kvm-b.example');
+      // Its output went to a file, so the progress it printed before the adoption is read too.
+      expect(reports).toEqual([10, 99]);
+    });
+
+    it('finds a command started just before a crash, before its identity was stored, through its output file', async () => {
+      const pidFile = join(dir, 'pid');
+      const detach = new AbortController();
+      const d = driver(fake('sleep', '30', pidFile));
+      const running = d.migrate(job(), new AbortController().signal, () => {}, { ...noHooks(), detach: detach.signal });
+      await waitForFile(pidFile);
+      detach.abort();
+      await running;
+      const found = await d.findLaunched(job());
+      expect(found).not.toBeNull();
+      expect(d.isRunning(found!)).toBe(true);
+      expect(await d.findLaunched({ ...job(), migrationId: 'another' })).toBeNull();
+      const cancel = new AbortController();
+      cancel.abort();
+      await expect(d.adopt(job(), found!, cancel.signal, () => {}, { detach: new AbortController().signal, deadlineMs: null })).resolves.toMatchObject({
+        status: 'cancelled',
+      });
+      expect(await diesSoon(pidFile)).toBe(true);
+    });
+
+    it('stops an adopted command with the configured signal on cancel, and past its deadline', async () => {
+      for (const [killSignal, expected] of [['SIGINT', 'INT'], ['SIGTERM', 'TERM']] as const) {
+        const log = join(dir, `log-${expected}`);
+        const signalFile = join(dir, `signal-${expected}`);
+        const detach = new AbortController();
+        let handle: MigrationHandle | undefined;
+        const d = driver(fake('move', log, '30', join(dir, 'location'), 'x', signalFile), { killSignal });
+        const running = d.migrate(job(), new AbortController().signal, () => {}, { onLaunched: async (h) => void (handle = h), detach: detach.signal });
+        await waitForFile(log);
+        detach.abort();
+        await running;
+        const cancel = new AbortController();
+        const adopted = d.adopt(job(), handle!, cancel.signal, () => {}, { detach: new AbortController().signal, deadlineMs: null });
+        await new Promise((r) => setTimeout(r, 100));
+        cancel.abort();
+        await expect(adopted).resolves.toMatchObject({ status: 'cancelled' });
+        expect(readFileSync(signalFile, 'utf8').trim()).toBe(expected);
+        expect(d.isRunning(handle!)).toBe(false);
+      }
+      const log = join(dir, 'log-deadline');
+      const detach = new AbortController();
+      let handle: MigrationHandle | undefined;
+      const d = driver(fake('move', log, '30', join(dir, 'location'), 'x'));
+      const running = d.migrate(job(), new AbortController().signal, () => {}, { onLaunched: async (h) => void (handle = h), detach: detach.signal });
+      await waitForFile(log);
+      detach.abort();
+      await running;
+      await expect(
+        d.adopt(job(), handle!, new AbortController().signal, () => {}, { detach: new AbortController().signal, deadlineMs: Date.now() + 200 }),
+      ).resolves.toMatchObject({ status: 'timed-out' });
+    });
   });
 
   describe('reconcile', () => {

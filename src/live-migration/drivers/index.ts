@@ -1,4 +1,9 @@
 export type {
+  AdoptedEnd,
+  AdoptOptions,
+  JobHost,
+  LaunchHooks,
+  MigrationHandle,
   MigrationDriver,
   MigrationJob,
   MigrationOutcome,

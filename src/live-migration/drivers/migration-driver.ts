@@ -1,4 +1,19 @@
 // The port between the migration engine and whatever actually moves a VM between hosts.
+import type { ProcessHandle } from './process-identity';
+
+/**
+ * What a driver started and the engine stores with the migration, so that a restarted service
+ * adopts the job instead of starting another. Connectors add their own kinds (a task id…).
+ */
+export type MigrationHandle = ProcessHandle;
+
+/** A host as a job carries it: `address` (DNS name or IP literal) is what commands connect to. */
+export interface JobHost {
+  id: string;
+  name: string;
+  address?: string | null;
+  migrationGbps: number;
+}
 
 export interface MigrationJob {
   migrationId: string;
@@ -9,8 +24,8 @@ export interface MigrationJob {
     /** From the VM's samples, when known. */
     dirtyRateMibPerSecond?: number;
   };
-  source: { id: string; name: string; migrationGbps: number };
-  target: { id: string; name: string; migrationGbps: number };
+  source: JobHost;
+  target: JobHost;
   /**
    * Current bandwidth in MiB/s for this migration: the engine computes min(source, target Gbps)
    * shared among the concurrent migrations on either host. Drivers re-read it every round because
@@ -42,7 +57,32 @@ export type MigrationOutcome =
       copiedMib?: number;
       durationSeconds?: number;
     }
-  | { status: 'cancelled' };
+  | { status: 'cancelled' }
+  /** The service is shutting down and the work goes on without it (see LaunchHooks.detach). */
+  | { status: 'detached' };
+
+export interface LaunchHooks {
+  /**
+   * Called once the work exists and before it counts as started; the engine stores the handle
+   * durably. If it rejects, the driver stops the work and the attempt fails.
+   */
+  onLaunched(handle: MigrationHandle): Promise<void>;
+  /** Fires when the service shuts down: a driver whose work outlives it lets go and resolves 'detached'. */
+  detach: AbortSignal;
+}
+
+/** How the work behind an adopted handle ended. Its result (an exit status) is not known: only where the VM is. */
+export type AdoptedEnd =
+  | { status: 'ended'; output: string }
+  | { status: 'cancelled'; output: string }
+  | { status: 'timed-out'; output: string }
+  | { status: 'detached' };
+
+export interface AdoptOptions {
+  detach: AbortSignal;
+  /** Epoch ms after which the work is stopped as timed out; null for no limit. */
+  deadlineMs: number | null;
+}
 
 export type VmLocation = 'source' | 'target' | 'unknown';
 
@@ -56,10 +96,24 @@ export interface MigrationDriver {
     job: MigrationJob,
     signal: AbortSignal,
     onProgress: (progress: MigrationProgress) => void,
+    hooks?: LaunchHooks,
   ): Promise<MigrationOutcome>;
   /**
    * After a crash: the migration was 'running' when the process died. Says where the VM is now;
    * on 'unknown' the engine retries or fails the migration.
    */
   reconcile(job: MigrationJob): Promise<VmLocation>;
+  /**
+   * Drivers whose work outlives the service: waits while the work behind the handle still runs,
+   * stopping it when the signal aborts (cancel). Resolves once it is gone; the engine then reconciles.
+   */
+  adopt?(
+    job: MigrationJob,
+    handle: MigrationHandle,
+    signal: AbortSignal,
+    onProgress: (progress: MigrationProgress) => void,
+    options: AdoptOptions,
+  ): Promise<AdoptedEnd>;
+  /** The work a crash interrupted before its handle was stored, if it still runs. */
+  findLaunched?(job: MigrationJob): Promise<MigrationHandle | null>;
 }

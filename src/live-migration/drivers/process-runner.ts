@@ -31,7 +31,7 @@ const MAX_LINE_CHARS = 4096;
 /** How long to wait for the pipes to close after the process exited (a daemonised grandchild may hold them). */
 const CLOSE_WAIT_MS = 1000;
 
-class TailBuffer {
+export class TailBuffer {
   private buffer = Buffer.alloc(0);
   constructor(private readonly maxBytes: number) {}
   push(chunk: Buffer): void {
@@ -44,7 +44,7 @@ class TailBuffer {
   }
 }
 
-class LineSplitter {
+export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private partial = '';
   constructor(private readonly emit: (line: string) => void) {}

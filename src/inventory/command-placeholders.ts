@@ -1,0 +1,46 @@
+// With the command driver, hosts and VMs the configured templates could not name are refused when
+// written, not when a migration finally runs (which checks again).
+import type { FieldProblem } from '../common/domain-error';
+import type { AppConfig } from '../config/app-config';
+import type { ArgvPlaceholder } from '../live-migration/drivers/argv-template';
+import { hostArgument, HOST_ADDRESS_RULE, isVmIdentifier, VM_IDENTIFIER_RULE } from '../live-migration/drivers/placeholder-grammar';
+import { commandPlaceholders } from '../live-migration/migration-settings';
+
+export class CommandPlaceholderCheck {
+  private readonly hostsNamed: boolean;
+  private readonly vmsNamed: boolean;
+
+  constructor(used: ReadonlySet<ArgvPlaceholder>) {
+    this.hostsNamed = used.has('sourceHost') || used.has('targetHost');
+    this.vmsNamed = used.has('vm');
+  }
+
+  static from(config: AppConfig): CommandPlaceholderCheck {
+    return new CommandPlaceholderCheck(commandPlaceholders(config));
+  }
+
+  /** `prefix` names the item in a bulk request ("hosts.3."). */
+  hostProblems(host: { name: string; address?: string | null }, prefix = ''): FieldProblem[] {
+    if (!this.hostsNamed || hostArgument(host) !== null) return [];
+    return [
+      {
+        field: `${prefix}address`,
+        rule: 'hostAddress',
+        message:
+          `host ${JSON.stringify(host.name)} needs an address for the migration command ({sourceHost}/{targetHost}): ` +
+          `its name is not one, and an address must be ${HOST_ADDRESS_RULE}`,
+      },
+    ];
+  }
+
+  vmProblems(vm: { name: string }, prefix = ''): FieldProblem[] {
+    if (!this.vmsNamed || isVmIdentifier(vm.name)) return [];
+    return [
+      {
+        field: `${prefix}name`,
+        rule: 'vmIdentifier',
+        message: `the migration command puts the VM name in {vm}, so it must be ${VM_IDENTIFIER_RULE}`,
+      },
+    ];
+  }
+}
