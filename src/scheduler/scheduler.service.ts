@@ -178,7 +178,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
     const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
     const snapshot = await this.balancer.snapshot(clusterId, policy, cooldown);
-    const plan = await this.balancer.planMoves(snapshot, policy);
+    const plan = await this.balancer.planMoves(snapshot, policy, { priority: trigger === 'maintenance' ? 'evacuation' : 'pass' });
     const automation = new Map(snapshot.vms.map((v) => [v.id, v.automation]));
 
     const decisions = plan.moves.map((move) => ({ move, decision: decide(move, automation.get(move.vmId) ?? 'default', policy, blackout !== undefined) }));
