@@ -186,7 +186,8 @@ class PlanWorker {
       this.host.failedToStart(err);
       return Promise.resolve(undefined);
     }
-    worker.unref();
+    // Held open while it loads, for whoever waits on it; idle once ready.
+    worker.ref();
     this.worker = worker;
     worker.on('error', (err) => {
       if (this.worker === worker && !this.host.stopped) this.logger.warn({ err }, 'a planner worker failed');
@@ -197,6 +198,7 @@ class PlanWorker {
         if (!reply.ready) return;
         worker.off('exit', onExit);
         worker.off('message', onMessage);
+        worker.unref();
         this.host.cameOnline();
         resolve(worker);
       };
@@ -366,9 +368,10 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
   private async execute(lane: Lane, prepare: () => PlanInput | Promise<PlanInput>, signal?: AbortSignal): Promise<Plan> {
     const input = await prepare();
     if (signal?.aborted) throw cancelled();
-    // The first plan of any kind readies both threads: once planning has begun, an evacuation never waits for one to start.
-    if (lane === this.whatIf) void this.system.worker.start();
     const worker = await lane.worker.start();
+    // Once what-ifs are asked, the pass thread is readied too (after theirs, not to double the start-up load): an
+    // evacuation does not wait for a thread to start while what-ifs keep the CPU busy.
+    if (lane === this.whatIf) void this.system.worker.start();
     if (signal?.aborted) throw cancelled();
     if (!worker) return this.inThread(lane, input);
     const outcome = await lane.worker.plan(worker, input, signal);
