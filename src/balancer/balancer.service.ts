@@ -91,6 +91,11 @@ export class BalancerService {
     return { ...plan, inputs: inputsOf(policy!) };
   }
 
+  /** A pass or an evacuation: no what-if starts until it is done (see PlanRunner). */
+  aheadOfWhatIfs<T>(work: () => Promise<T>): Promise<T> {
+    return this.planner.holdingWhatIfs(work);
+  }
+
   /** planMoves, off the event loop (see PlanRunner). */
   planMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy, request: PlanRequest): Promise<Plan> {
     return this.planner.plan(snapshot, policy, request);

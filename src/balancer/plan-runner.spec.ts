@@ -72,6 +72,28 @@ describe('PlanRunner', () => {
     expect(await runner.plan(small, HEAVY, { priority: 'what-if' })).toEqual(planMoves(small, HEAVY));
   }, 120_000);
 
+  it('starts no what-if while a pass is in progress', async () => {
+    const snapshot = randomCluster({ seed: 8, hosts: 16, vms: 200 });
+    const events: string[] = [];
+    const pass = gate();
+    const passDone = runner.holdingWhatIfs(async () => {
+      events.push('pass started');
+      await pass.promise;
+      events.push('pass done');
+    });
+    const whatIf = runner.run(() => {
+      events.push('what-if read the cluster');
+      return { snapshot, policy: DEFAULT_PLANNER_POLICY };
+    }, { priority: 'what-if' });
+    // Whatever the event loop does meanwhile, the what-if waits.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['pass started']);
+    pass.open();
+    await passDone;
+    expect(await whatIf).toEqual(planMoves(snapshot, DEFAULT_PLANNER_POLICY));
+    expect(events).toEqual(['pass started', 'pass done', 'what-if read the cluster']);
+  }, 60_000);
+
   it('stops a what-if over its time budget with a 503, and plans the next one', async () => {
     const budgeted = runnerWith({ PLAN_WHATIF_TIMEOUT_SECONDS: '1' });
     try {

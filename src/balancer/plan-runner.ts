@@ -72,6 +72,8 @@ export class PlanQueue {
   constructor(
     private readonly maxWaiting = Infinity,
     private readonly busyMessage = (waiting: number) => `The planner is busy: ${waiting} plans are already waiting; try again in a few seconds`,
+    /** Before each job starts: undefined to go on at once, or a promise to wait for (jobs keep their place, and can be dropped, meanwhile). */
+    private readonly turn: () => Promise<void> | undefined = () => undefined,
   ) {}
 
   get size(): number {
@@ -119,7 +121,11 @@ export class PlanQueue {
     if (this.busy) return;
     this.busy = true;
     try {
-      for (let job = this.waiting.shift(); job; job = this.waiting.shift()) {
+      while (this.waiting.length > 0) {
+        const wait = this.turn();
+        if (wait) await wait;
+        const job = this.waiting.shift();
+        if (!job) break;
         if (job.signal?.aborted) job.drop(cancelled());
         else await job.start();
       }
@@ -301,6 +307,9 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
   private readonly whatIf: Lane;
   /** A worker answered once: a later failure to start is not taken for "workers cannot run here". */
   private online = false;
+  /** Passes, evacuations and their plans in progress: no what-if starts meanwhile. */
+  private urgent = 0;
+  private readonly afterUrgent: (() => void)[] = [];
   unavailable = false;
   stopped = false;
 
@@ -316,6 +325,7 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
       queue: new PlanQueue(
         limits.whatIfQueueMax,
         (waiting) => `The planner is busy: ${waiting} what-if plans are already waiting; try again in a few seconds`,
+        () => this.noUrgentWork(),
       ),
       worker: new PlanWorker(this, this.logger, limits.whatIfBudgetMs, WHAT_IF_NICENESS),
       overBudget: () =>
@@ -336,7 +346,23 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
   /** A plan whose input is built when its turn comes (and not at all if it is refused or dropped first). */
   run(input: () => PlanInput | Promise<PlanInput>, request: PlanRequest): Promise<Plan> {
     const lane = this.laneOf(request.priority);
-    return lane.queue.submit(request.priority, () => this.execute(lane, input, request.signal), request.signal);
+    const submit = () => lane.queue.submit(request.priority, () => this.execute(lane, input, request.signal), request.signal);
+    return lane === this.system ? this.holdingWhatIfs(submit) : submit();
+  }
+
+  /**
+   * Runs a pass (or an evacuation) ahead of the what-ifs: none starts until it is done. A what-if
+   * already planning goes on in its thread, at a lower CPU priority; what is held back is the main
+   * thread's share of the next ones (reading the cluster, sending a large plan), which would
+   * otherwise interleave with every step of the pass on the event loop.
+   */
+  async holdingWhatIfs<T>(work: () => Promise<T>): Promise<T> {
+    this.urgent++;
+    try {
+      return await work();
+    } finally {
+      if (--this.urgent === 0) for (const resume of this.afterUrgent.splice(0)) resume();
+    }
   }
 
   /** Work of the main thread that takes its turn with the plans of the same priority (short, so it needs no budget). */
@@ -359,6 +385,10 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
     // Queued passes are planned in-thread rather than dropped; what-ifs are not worth the wait.
     this.whatIf.queue.clear(stopping());
     await Promise.all([this.system.worker.stop(), this.whatIf.worker.stop()]);
+  }
+
+  private noUrgentWork(): Promise<void> | undefined {
+    return this.urgent === 0 ? undefined : new Promise((resume) => this.afterUrgent.push(resume));
   }
 
   private laneOf(priority: PlanPriority): Lane {

@@ -107,7 +107,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   runPass(clusterId: string, trigger: PassTrigger): Promise<PassEntity> {
     this.lastPassAt.set(clusterId, this.clock.now());
     const previous = this.chains.get(clusterId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.pass(clusterId, trigger));
+    const run = previous.catch(() => undefined).then(() => this.balancer.aheadOfWhatIfs(() => this.pass(clusterId, trigger)));
     const tail = run.catch(() => undefined);
     this.chains.set(clusterId, tail);
     void tail.then(() => {
