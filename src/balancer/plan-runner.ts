@@ -53,9 +53,8 @@ const stopping = () => new DomainError(ErrorCode.Unavailable, 'The service is st
 
 interface Job {
   rank: number;
-  seq: number;
   signal?: AbortSignal;
-  start(): void;
+  start(): Promise<void>;
   drop(error: Error): void;
 }
 
@@ -67,7 +66,6 @@ interface Job {
 export class PlanQueue {
   private readonly waiting: Job[] = [];
   private busy = false;
-  private seq = 0;
 
   constructor(
     private readonly maxWaiting = Infinity,
@@ -94,7 +92,6 @@ export class PlanQueue {
       };
       const job: Job = {
         rank: RANK[priority],
-        seq: this.seq++,
         signal,
         start: () => {
           signal?.removeEventListener('abort', onAbort);
@@ -319,7 +316,10 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
       queue: new PlanQueue(),
       worker: new PlanWorker(this, this.logger, limits.passBudgetMs),
       overBudget: () =>
-        new DomainError(ErrorCode.Unavailable, `The plan took longer than its ${seconds(limits.passBudgetMs)} budget (PLAN_PASS_TIMEOUT_SECONDS) and was stopped`),
+        new DomainError(
+          ErrorCode.Unavailable,
+          `The plan took longer than its ${seconds(limits.passBudgetMs)} budget (PLAN_PASS_TIMEOUT_SECONDS) and was stopped`,
+        ),
     };
     this.whatIf = {
       queue: new PlanQueue(
@@ -331,7 +331,8 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
       overBudget: () =>
         new DomainError(
           ErrorCode.Unavailable,
-          `The what-if plan took longer than its ${seconds(limits.whatIfBudgetMs)} budget and was stopped; ask for fewer moves (maxMovesPerPass) or try again later`,
+          `The what-if plan took longer than its ${seconds(limits.whatIfBudgetMs)} budget and was stopped; ` +
+            'ask for fewer moves (maxMovesPerPass) or try again later',
           [],
           { budgetSeconds: limits.whatIfBudgetMs / 1000 },
         ),
@@ -413,7 +414,10 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
       case 'cancelled':
         throw cancelled();
       case 'over-budget':
-        this.logger.warn({ budgetMs: lane.worker.budgetMs, lane: lane === this.whatIf ? 'what-if' : 'system' }, 'a plan ran over its time budget and was stopped');
+        this.logger.warn(
+          { budgetMs: lane.worker.budgetMs, lane: lane === this.whatIf ? 'what-if' : 'system' },
+          'a plan ran over its time budget and was stopped',
+        );
         throw lane.overBudget();
       case 'lost':
         // The thread died under this plan. A pass is planned here instead; a what-if is not retried
