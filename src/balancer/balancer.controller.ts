@@ -1,11 +1,22 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { RequiresRole } from '../auth/auth.guard';
 import { IdParam } from '../common/id.pipe';
 import { SendsJsonText } from '../common/json-page';
 import { BalancerService } from './balancer.service';
 import { BalanceQueryDto, BalancingPolicyDto } from './dto/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
+import { PlanRequest } from './plan-runner';
+
+/** A what-if for the planner queue, dropped when its client goes away (the answer is sent or the connection closed). */
+function whatIf(res: Response): PlanRequest {
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
+  return { priority: 'what-if', signal: gone.signal };
+}
+
+const BUSY = 'The planner queue is full (Retry-After says when to try again), or the what-if ran over its time budget';
 
 @ApiTags('balancer')
 @Controller('clusters/:id')
@@ -20,19 +31,24 @@ export class BalancerController {
     return this.balancer.balanceJson(id, query);
   }
 
-  /** A dry run: the moves the balancer would make now, in order, with reasons, and the predicted result. Nothing changes. */
+  /**
+   * A dry run: the moves the balancer would make now, in order, with reasons, and the predicted result. Nothing changes.
+   * It waits behind evacuations and passes, in a bounded queue, and has a time budget.
+   */
   @Post('plan')
   @HttpCode(200)
   @RequiresRole('viewer')
-  plan(@IdParam() id: string, @Body() overrides: BalancingPolicyDto) {
-    return this.balancer.plan(id, overrides);
+  @ApiServiceUnavailableResponse({ description: BUSY })
+  plan(@IdParam() id: string, @Body() overrides: BalancingPolicyDto, @Res({ passthrough: true }) res: Response) {
+    return this.balancer.plan(id, overrides, whatIf(res));
   }
 
   /** The hosts ranked for a new VM of the given size and groups, and why the others are ruled out. */
   @Post('placement')
   @HttpCode(200)
   @RequiresRole('viewer')
-  placement(@IdParam() id: string, @Body() request: PlacementRequestDto) {
-    return this.balancer.placement(id, request);
+  @ApiServiceUnavailableResponse({ description: BUSY })
+  placement(@IdParam() id: string, @Body() request: PlacementRequestDto, @Res({ passthrough: true }) res: Response) {
+    return this.balancer.placement(id, request, whatIf(res));
   }
 }

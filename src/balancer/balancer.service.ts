@@ -11,7 +11,7 @@ import { PlacementRequestDto } from './dto/placement.dto';
 import { PoliciesService } from '../policies/policies.service';
 import { BalancingPolicy } from './balancing-policy';
 import { balanceReport, ClusterSnapshot, Plan, PlannerPolicy, rankPlacement } from './index';
-import { PlanRunner } from './plan-runner';
+import { PlanRequest, PlanRunner } from './plan-runner';
 import { JsonText } from '../common/json-page';
 import { StampedCache } from './stamped-cache';
 import { SnapshotBuilder } from './snapshot-builder';
@@ -78,19 +78,39 @@ export class BalancerService {
     });
   }
 
-  /** A dry run: nothing is written or moved. */
-  async plan(clusterId: string, overrides?: BalancingPolicyDto) {
-    const policy = await this.policyFor(clusterId, overrides);
-    const plan = await this.planMoves(await this.snapshot(clusterId, policy), policy);
-    return { ...plan, inputs: inputsOf(policy) };
+  /**
+   * A dry run: nothing is written or moved. The cluster is read when the plan's turn in the planner
+   * queue comes (see PlanRunner), so a what-if refused or dropped while it waits costs nothing.
+   */
+  async plan(clusterId: string, overrides: BalancingPolicyDto | undefined, request: PlanRequest) {
+    let policy: BalancingPolicy | undefined;
+    const plan = await this.planner.run(async () => {
+      policy = await this.policyFor(clusterId, overrides);
+      return { snapshot: await this.snapshot(clusterId, policy), policy };
+    }, request);
+    return { ...plan, inputs: inputsOf(policy!) };
+  }
+
+  /** A pass or an evacuation: no what-if starts until it is done (see PlanRunner). */
+  aheadOfWhatIfs<T>(work: () => Promise<T>): Promise<T> {
+    return this.planner.holdingWhatIfs(work);
   }
 
   /** planMoves, off the event loop (see PlanRunner). */
-  planMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy): Promise<Plan> {
-    return this.planner.plan(snapshot, policy);
+  planMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy, request: PlanRequest): Promise<Plan> {
+    return this.planner.plan(snapshot, policy, request);
   }
 
-  async placement(clusterId: string, request: PlacementRequestDto) {
+  /**
+   * The hosts ranked for a new VM. Ranking is one quick scoring round, made on the event loop; asked
+   * through the API (`request` given) it waits its turn with the what-ifs, since reading a large
+   * cluster is what a flood of them would cost.
+   */
+  placement(clusterId: string, placement: PlacementRequestDto, request?: PlanRequest) {
+    return request ? this.planner.inTurn(request, () => this.rankHosts(clusterId, placement)) : this.rankHosts(clusterId, placement);
+  }
+
+  private async rankHosts(clusterId: string, request: PlacementRequestDto) {
     const policy = await this.policyFor(clusterId);
     const snapshot = await this.snapshot(clusterId, policy);
     const placeholder = 'new-vm';

@@ -1,17 +1,42 @@
-import { DEFAULT_PLANNER_POLICY } from './model';
-import { PlanRunner } from './plan-runner';
+import { ConfigService } from '@nestjs/config';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { AppConfig } from '../config/app-config';
+import { validateEnvironment } from '../config/environment';
+import { DEFAULT_PLANNER_POLICY, PlannerPolicy } from './model';
+import { PlanPriority, PlanQueue, PlanRunner } from './plan-runner';
 import { planMoves } from './planner';
 import { randomCluster } from './testing/random-cluster';
 
+function runnerWith(env: Record<string, unknown> = {}): PlanRunner {
+  return new PlanRunner(new AppConfig(new ConfigService({ ...validateEnvironment(env) })));
+}
+
+/** A promise with its resolve at hand. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+/** Resolves with the outcome instead of throwing, so that a rejection is never left unhandled while a test waits. */
+const settled = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+
+/** Takes seconds to plan (4.5 s in-thread here): every VM may move and every gain counts. */
+const HEAVY: PlannerPolicy = { ...DEFAULT_PLANNER_POLICY, migrationThreshold: 5, maxMovesPerPass: 10_000, maxMovesPerHost: 10_000, costWeight: 0, minGain: 0 };
+const heavyCluster = () => randomCluster({ seed: 7, hosts: 300, vms: 15_000 });
+
 describe('PlanRunner', () => {
-  const runner = new PlanRunner();
+  const runner = runnerWith();
   afterAll(() => runner.onApplicationShutdown());
 
   it('plans in its worker thread exactly what planMoves plans in-thread', async () => {
     for (const seed of [1, 2]) {
       const snapshot = randomCluster({ seed, hosts: 30, vms: 300 });
       const policy = { ...DEFAULT_PLANNER_POLICY, migrationThreshold: 5 };
-      const [inWorker, again] = await Promise.all([runner.plan(snapshot, policy), runner.plan(snapshot, policy)]);
+      const [inWorker, again] = await Promise.all([
+        runner.plan(snapshot, policy, { priority: 'pass' }),
+        runner.plan(snapshot, policy, { priority: 'what-if' }),
+      ]);
       const inThread = planMoves(snapshot, policy);
       // toEqual: the worker's objects come from another realm than jest's; numbers compare as Object.is.
       expect(inWorker).toEqual(inThread);
@@ -22,8 +47,148 @@ describe('PlanRunner', () => {
 
   it('plans in-thread once shut down', async () => {
     const snapshot = randomCluster({ seed: 4, hosts: 30, vms: 300 });
-    const stopped = new PlanRunner();
+    const stopped = runnerWith();
     await stopped.onApplicationShutdown();
-    expect(await stopped.plan(snapshot, DEFAULT_PLANNER_POLICY)).toEqual(planMoves(snapshot, DEFAULT_PLANNER_POLICY));
+    expect(await stopped.plan(snapshot, DEFAULT_PLANNER_POLICY, { priority: 'pass' })).toEqual(planMoves(snapshot, DEFAULT_PLANNER_POLICY));
+  });
+
+  it('plans an evacuation while a what-if is still planning, and stops the what-if when its client goes away', async () => {
+    const small = randomCluster({ seed: 5, hosts: 16, vms: 200, enteringMaintenance: 1 });
+    const client = new AbortController();
+    const whatIf = settled(runner.plan(heavyCluster(), HEAVY, { priority: 'what-if', signal: client.signal }));
+    let whatIfDone = false;
+    void whatIf.then(() => (whatIfDone = true));
+
+    const evacuation = await runner.plan(small, DEFAULT_PLANNER_POLICY, { priority: 'evacuation' });
+    expect(evacuation).toEqual(planMoves(small, DEFAULT_PLANNER_POLICY));
+    expect(evacuation.moves.some((m) => m.reason === 'maintenance')).toBe(true);
+    expect(whatIfDone).toBe(false);
+
+    client.abort();
+    const outcome = await whatIf;
+    expect(outcome).toEqual({ error: expect.any(DomainError) });
+    expect((outcome as { error: DomainError }).error.message).toMatch(/client went away/);
+    // The what-if thread was replaced: the next what-if is planned, and right.
+    expect(await runner.plan(small, HEAVY, { priority: 'what-if' })).toEqual(planMoves(small, HEAVY));
+  }, 120_000);
+
+  it('starts no what-if while a pass is in progress', async () => {
+    const snapshot = randomCluster({ seed: 8, hosts: 16, vms: 200 });
+    const events: string[] = [];
+    const pass = gate();
+    const passDone = runner.holdingWhatIfs(async () => {
+      events.push('pass started');
+      await pass.promise;
+      events.push('pass done');
+    });
+    const whatIf = runner.run(() => {
+      events.push('what-if read the cluster');
+      return { snapshot, policy: DEFAULT_PLANNER_POLICY };
+    }, { priority: 'what-if' });
+    // Whatever the event loop does meanwhile, the what-if waits.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['pass started']);
+    pass.open();
+    await passDone;
+    expect(await whatIf).toEqual(planMoves(snapshot, DEFAULT_PLANNER_POLICY));
+    expect(events).toEqual(['pass started', 'pass done', 'what-if read the cluster']);
+  }, 60_000);
+
+  it('stops a what-if over its time budget with a 503, and plans the next one', async () => {
+    const budgeted = runnerWith({ PLAN_WHATIF_TIMEOUT_SECONDS: '1' });
+    try {
+      const over = await settled(budgeted.plan(heavyCluster(), HEAVY, { priority: 'what-if' }));
+      expect(over).toEqual({ error: expect.any(DomainError) });
+      const error = (over as { error: DomainError }).error;
+      expect(error.code).toBe(ErrorCode.Unavailable);
+      expect(error.message).toMatch(/longer than its 1 s budget/);
+
+      const light = randomCluster({ seed: 6, hosts: 16, vms: 200 });
+      expect(await budgeted.plan(light, DEFAULT_PLANNER_POLICY, { priority: 'what-if' })).toEqual(planMoves(light, DEFAULT_PLANNER_POLICY));
+    } finally {
+      await budgeted.onApplicationShutdown();
+    }
+  }, 120_000);
+});
+
+describe('PlanQueue', () => {
+  /** Submits a job that records when it starts and finishes when `release` opens. */
+  function recorder(queue: PlanQueue) {
+    const started: string[] = [];
+    const submit = (name: string, priority: PlanPriority, release: Promise<void> = Promise.resolve(), signal?: AbortSignal) =>
+      settled(
+        queue.submit(
+          priority,
+          async () => {
+            started.push(name);
+            await release;
+            return name;
+          },
+          signal,
+        ),
+      );
+    return { started, submit };
+  }
+
+  it('runs one job at a time: evacuations first, then passes, then what-ifs, each in arrival order', async () => {
+    const queue = new PlanQueue();
+    const { started, submit } = recorder(queue);
+    const running = gate();
+    const jobs = [
+      submit('running what-if', 'what-if', running.promise),
+      submit('what-if 1', 'what-if'),
+      submit('pass 1', 'pass'),
+      submit('evacuation 1', 'evacuation'),
+      submit('what-if 2', 'what-if'),
+      submit('pass 2', 'pass'),
+      submit('evacuation 2', 'evacuation'),
+    ];
+    // The first was taken at once; the others wait for it.
+    expect(queue.size).toBe(6);
+    running.open();
+    await Promise.all(jobs);
+    expect(started).toEqual(['running what-if', 'evacuation 1', 'evacuation 2', 'pass 1', 'pass 2', 'what-if 1', 'what-if 2']);
+  });
+
+  it('refuses a job at once with a 503 when its bound of waiting jobs is reached, and runs the others', async () => {
+    const queue = new PlanQueue(2);
+    const { started, submit } = recorder(queue);
+    const running = gate();
+    const first = submit('running', 'what-if', running.promise);
+    const waiting = [submit('waiting 1', 'what-if'), submit('waiting 2', 'what-if')];
+    const refused = await submit('one too many', 'what-if');
+    expect(refused).toEqual({ error: expect.any(DomainError) });
+    expect((refused as { error: DomainError }).error.code).toBe(ErrorCode.Unavailable);
+    expect((refused as { error: DomainError }).error.message).toMatch(/busy: 2 plans are already waiting/);
+    expect(queue.size).toBe(2);
+
+    running.open();
+    expect(await Promise.all([first, ...waiting])).toEqual([{ value: 'running' }, { value: 'waiting 1' }, { value: 'waiting 2' }]);
+    expect(started).toEqual(['running', 'waiting 1', 'waiting 2']);
+    // Room again once they ran.
+    expect(await submit('later', 'what-if')).toEqual({ value: 'later' });
+  });
+
+  it('drops a waiting job whose client went away without running it, and frees its place', async () => {
+    const queue = new PlanQueue(1);
+    const { started, submit } = recorder(queue);
+    const running = gate();
+    const first = submit('running', 'what-if', running.promise);
+    const client = new AbortController();
+    const abandoned = submit('abandoned', 'what-if', Promise.resolve(), client.signal);
+    expect(queue.size).toBe(1);
+    client.abort();
+    const outcome = await abandoned;
+    expect((outcome as { error: DomainError }).error.message).toMatch(/client went away/);
+    expect(queue.size).toBe(0);
+    const next = submit('next', 'what-if');
+
+    const gone = new AbortController();
+    gone.abort();
+    expect(await submit('gone before asking', 'what-if', Promise.resolve(), gone.signal)).toEqual({ error: expect.any(DomainError) });
+
+    running.open();
+    expect(await Promise.all([first, next])).toEqual([{ value: 'running' }, { value: 'next' }]);
+    expect(started).toEqual(['running', 'next']);
   });
 });

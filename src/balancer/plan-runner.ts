@@ -1,17 +1,143 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { AppConfig } from '../config/app-config';
 import { ClusterSnapshot, Plan, PlannerPolicy } from './model';
 import { planMoves } from './planner';
 
-interface Pending {
-  snapshot: ClusterSnapshot;
-  policy: PlannerPolicy;
-  resolve: (plan: Plan) => void;
-  reject: (error: Error) => void;
+/**
+ * Who asked for a plan. Evacuations (a host entering maintenance) go first, then balancing passes
+ * (scheduled, on demand, after a rule change); what-ifs (dry-run plans, placements and maintenance
+ * status asked through the API) go last, in a bounded queue of their own.
+ */
+export type PlanPriority = 'evacuation' | 'pass' | 'what-if';
+
+const RANK: Record<PlanPriority, number> = { evacuation: 0, pass: 1, 'what-if': 2 };
+
+export interface PlanRequest {
+  priority: PlanPriority;
+  /** Aborted when nobody waits for the answer any more (the HTTP client went away). */
+  signal?: AbortSignal;
 }
 
-type Reply = { id: number; plan: Plan; error?: undefined } | { id: number; error: { name: string; message: string; stack?: string } };
+export interface PlanInput {
+  snapshot: ClusterSnapshot;
+  policy: PlannerPolicy;
+}
+
+export interface PlanLimits {
+  /** How long a what-if may plan before its worker is stopped. */
+  whatIfBudgetMs: number;
+  /** How long a pass's or an evacuation's plan may take. */
+  passBudgetMs: number;
+  /** What-ifs that may wait; more are refused at once. */
+  whatIfQueueMax: number;
+}
+
+export function planLimits(config: AppConfig): PlanLimits {
+  return {
+    whatIfBudgetMs: config.get('PLAN_WHATIF_TIMEOUT_SECONDS') * 1000,
+    passBudgetMs: config.get('PLAN_PASS_TIMEOUT_SECONDS') * 1000,
+    whatIfQueueMax: config.get('PLAN_WHATIF_QUEUE_MAX'),
+  };
+}
+
+/** Nice value of the what-if thread: a CPU share of about a tenth next to the event loop and the pass thread. */
+const WHAT_IF_NICENESS = 10;
+
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
+
+const cancelled = () => new DomainError(ErrorCode.Unavailable, 'The client went away before its plan was made: it was dropped');
+const stopping = () => new DomainError(ErrorCode.Unavailable, 'The service is stopping; try again once it is back');
+
+interface Job {
+  rank: number;
+  signal?: AbortSignal;
+  start(): Promise<void>;
+  drop(error: Error): void;
+}
+
+/**
+ * Jobs one at a time, best rank first and in arrival order within a rank. At most `maxWaiting` wait
+ * (the one running does not count); one more is refused with a 503 at once, before any of its work
+ * is done. A waiting job whose signal aborts leaves the queue without ever running.
+ */
+export class PlanQueue {
+  private readonly waiting: Job[] = [];
+  private busy = false;
+
+  constructor(
+    private readonly maxWaiting = Infinity,
+    private readonly busyMessage = (waiting: number) => `The planner is busy: ${waiting} plans are already waiting; try again in a few seconds`,
+    /** Before each job starts: undefined to go on at once, or a promise to wait for (jobs keep their place, and can be dropped, meanwhile). */
+    private readonly turn: () => Promise<void> | undefined = () => undefined,
+  ) {}
+
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  submit<T>(priority: PlanPriority, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(cancelled());
+    if (this.waiting.length >= this.maxWaiting) {
+      return Promise.reject(new DomainError(ErrorCode.Unavailable, this.busyMessage(this.waiting.length), [], { waiting: this.waiting.length }));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.waiting.indexOf(job);
+        if (at < 0) return;
+        this.waiting.splice(at, 1);
+        reject(cancelled());
+      };
+      const job: Job = {
+        rank: RANK[priority],
+        signal,
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          return Promise.resolve().then(work).then(resolve, reject);
+        },
+        drop: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const at = this.waiting.findIndex((w) => w.rank > job.rank);
+      this.waiting.splice(at < 0 ? this.waiting.length : at, 0, job);
+      void this.drain();
+    });
+  }
+
+  /** Refuses every job still waiting. */
+  clear(error: Error): void {
+    for (const job of this.waiting.splice(0)) job.drop(error);
+  }
+
+  private async drain(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.waiting.length > 0) {
+        const wait = this.turn();
+        if (wait) await wait;
+        const job = this.waiting.shift();
+        if (!job) break;
+        if (job.signal?.aborted) job.drop(cancelled());
+        else await job.start();
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+type Reply =
+  | { ready: true; id?: undefined }
+  | { ready?: undefined; id: number; plan: Plan; error?: undefined }
+  | { ready?: undefined; id: number; error: { name: string; message: string; stack?: string } };
+
+type Outcome = { kind: 'planned'; plan: Plan } | { kind: 'failed'; error: Error } | { kind: 'lost' } | { kind: 'over-budget' } | { kind: 'cancelled' };
 
 /** The worker's entry, compiled (dist/) or as TypeScript (ts-node, jest), which the worker then compiles itself. */
 function workerSource(): { file: string; eval: boolean } {
@@ -21,88 +147,288 @@ function workerSource(): { file: string; eval: boolean } {
   return { file: bootstrap, eval: true };
 }
 
+/** What the two workers share: whether workers can run here at all, and whether the service is stopping. */
+interface WorkerHost {
+  readonly stopped: boolean;
+  readonly unavailable: boolean;
+  /** A worker said it was ready. */
+  cameOnline(): void;
+  /** A worker failed before it was ready. */
+  failedToStart(err: unknown): void;
+}
+
 /**
- * Runs the planner in a worker thread, so that planning a large cluster (tens to hundreds of ms of
- * CPU) never stalls the event loop that answers every other request. Plans queue in one worker, in
- * order; the result is the one planMoves gives in-thread (the same code on a structured clone of the
- * same input). Should the worker not start or die, plans run in-thread instead.
+ * One planner thread. A plan that runs past its budget, or whose client went away, is stopped by
+ * terminating the thread (the planner has no deadline of its own to check, and a synchronous loop
+ * cannot be interrupted otherwise); a fresh thread is started at once for the next plan.
+ */
+class PlanWorker {
+  private worker: Worker | undefined;
+  private ready: Promise<Worker | undefined> | undefined;
+  /** Threads stopped on purpose: their exit is no failure. */
+  private readonly terminated = new WeakSet<Worker>();
+  private nextId = 1;
+
+  constructor(
+    private readonly host: WorkerHost,
+    private readonly logger: Logger,
+    readonly budgetMs: number,
+    /** Added to the thread's nice value (Linux): what-ifs yield the CPU to the event loop and to passes. */
+    private readonly niceness = 0,
+  ) {}
+
+  /** The worker once it can plan, or undefined when plans must run in-thread. */
+  start(): Promise<Worker | undefined> {
+    if (this.ready) return this.ready;
+    if (this.host.unavailable || this.host.stopped) return Promise.resolve(undefined);
+    const source = workerSource();
+    let worker: Worker;
+    try {
+      worker = new Worker(source.file, { eval: source.eval, workerData: { niceness: this.niceness } });
+    } catch (err) {
+      this.host.failedToStart(err);
+      return Promise.resolve(undefined);
+    }
+    // Held open while it loads, for whoever waits on it; idle once ready.
+    worker.ref();
+    this.worker = worker;
+    worker.on('error', (err) => {
+      if (this.worker === worker && !this.host.stopped) this.logger.warn({ err }, 'a planner worker failed');
+    });
+    worker.on('exit', () => this.forget(worker));
+    this.ready = new Promise((resolve) => {
+      const onMessage = (reply: Reply) => {
+        if (!reply.ready) return;
+        worker.off('exit', onExit);
+        worker.off('message', onMessage);
+        worker.unref();
+        this.host.cameOnline();
+        resolve(worker);
+      };
+      const onExit = () => {
+        worker.off('message', onMessage);
+        if (!this.terminated.has(worker)) this.host.failedToStart(undefined);
+        resolve(undefined);
+      };
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+    });
+    return this.ready;
+  }
+
+  /** Stops the thread (and whatever it plans); the next plan gets a fresh one, started now. */
+  replace(worker: Worker): void {
+    this.forget(worker);
+    this.terminated.add(worker);
+    void worker.terminate();
+    if (!this.host.stopped) void this.start();
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    if (!worker) return;
+    this.terminated.add(worker);
+    await worker.terminate();
+  }
+
+  plan(worker: Worker, input: PlanInput, signal?: AbortSignal): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      const id = this.nextId++;
+      const finish = (outcome: Outcome) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+        worker.unref();
+        resolve(outcome);
+      };
+      const onMessage = (reply: Reply) => {
+        if (reply.id !== id) return;
+        if (reply.error) finish({ kind: 'failed', error: Object.assign(new Error(reply.error.message), reply.error) });
+        else finish({ kind: 'planned', plan: reply.plan });
+      };
+      const onExit = () => finish({ kind: 'lost' });
+      const onAbort = () => {
+        finish({ kind: 'cancelled' });
+        this.replace(worker);
+      };
+      const timer = setTimeout(() => {
+        finish({ kind: 'over-budget' });
+        this.replace(worker);
+      }, this.budgetMs);
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.ref();
+      try {
+        worker.postMessage({ id, snapshot: input.snapshot, policy: input.policy });
+      } catch (err) {
+        finish({ kind: 'failed', error: err as Error });
+      }
+    });
+  }
+
+  private forget(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    this.ready = undefined;
+  }
+}
+
+/** A queue and the thread it plans on. */
+interface Lane {
+  queue: PlanQueue;
+  worker: PlanWorker;
+  overBudget: () => DomainError;
+}
+
+/**
+ * Runs the planner in worker threads, so that planning a large cluster never stalls the event loop
+ * that answers every other request, and so that what-ifs never hold up an evacuation: evacuations
+ * and passes have a queue and a thread of their own; what-ifs wait in a bounded queue for theirs.
+ * A thread costs a few MB and sits idle otherwise; the alternative, stopping a running what-if for
+ * each evacuation, would throw its work away and pay a thread start on the evacuation's path.
+ *
+ * Each plan has a time budget; one over it is stopped and fails with a 503. A what-if's input
+ * (reading the cluster) is only built when its turn comes, so a full queue costs the event loop
+ * and the database nothing. The result is the one planMoves gives in-thread (the same code on a
+ * structured clone of the same input). Should a worker not start, plans run in-thread instead
+ * (then no budget can be enforced: synchronous code cannot be interrupted).
  */
 @Injectable()
-export class PlanRunner implements OnApplicationShutdown {
+export class PlanRunner implements OnApplicationShutdown, WorkerHost {
   private readonly logger = new Logger('PlanRunner');
-  private worker: Worker | undefined;
+  private readonly system: Lane;
+  private readonly whatIf: Lane;
+  /** A worker answered once: a later failure to start is not taken for "workers cannot run here". */
   private online = false;
-  /** The worker failed before it ever answered: plan in-thread from now on. */
-  private unavailable = false;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private stopped = false;
+  /** Passes, evacuations and their plans in progress: no what-if starts meanwhile. */
+  private urgent = 0;
+  private readonly afterUrgent: (() => void)[] = [];
+  unavailable = false;
+  stopped = false;
 
-  plan(snapshot: ClusterSnapshot, policy: PlannerPolicy): Promise<Plan> {
-    const worker = this.ensureWorker();
-    if (!worker) return Promise.resolve().then(() => planMoves(snapshot, policy));
-    return new Promise<Plan>((resolve, reject) => {
-      const id = this.nextId++;
-      this.pending.set(id, { snapshot, policy, resolve, reject });
-      if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, snapshot, policy });
-    });
+  constructor(config: AppConfig) {
+    const limits = planLimits(config);
+    this.system = {
+      queue: new PlanQueue(),
+      worker: new PlanWorker(this, this.logger, limits.passBudgetMs),
+      overBudget: () =>
+        new DomainError(
+          ErrorCode.Unavailable,
+          `The plan took longer than its ${seconds(limits.passBudgetMs)} budget (PLAN_PASS_TIMEOUT_SECONDS) and was stopped`,
+        ),
+    };
+    this.whatIf = {
+      queue: new PlanQueue(
+        limits.whatIfQueueMax,
+        (waiting) => `The planner is busy: ${waiting} what-if plans are already waiting; try again in a few seconds`,
+        () => this.noUrgentWork(),
+      ),
+      worker: new PlanWorker(this, this.logger, limits.whatIfBudgetMs, WHAT_IF_NICENESS),
+      overBudget: () =>
+        new DomainError(
+          ErrorCode.Unavailable,
+          `The what-if plan took longer than its ${seconds(limits.whatIfBudgetMs)} budget and was stopped; ` +
+            'ask for fewer moves (maxMovesPerPass) or try again later',
+          [],
+          { budgetSeconds: limits.whatIfBudgetMs / 1000 },
+        ),
+    };
+  }
+
+  /** A plan of a snapshot already taken. */
+  plan(snapshot: ClusterSnapshot, policy: PlannerPolicy, request: PlanRequest): Promise<Plan> {
+    return this.run(() => ({ snapshot, policy }), request);
+  }
+
+  /** A plan whose input is built when its turn comes (and not at all if it is refused or dropped first). */
+  run(input: () => PlanInput | Promise<PlanInput>, request: PlanRequest): Promise<Plan> {
+    const lane = this.laneOf(request.priority);
+    const submit = () => lane.queue.submit(request.priority, () => this.execute(lane, input, request.signal), request.signal);
+    return lane === this.system ? this.holdingWhatIfs(submit) : submit();
+  }
+
+  /**
+   * Runs a pass (or an evacuation) ahead of the what-ifs: none starts until it is done. A what-if
+   * already planning goes on in its thread, at a lower CPU priority; what is held back is the main
+   * thread's share of the next ones (reading the cluster, sending a large plan), which would
+   * otherwise interleave with every step of the pass on the event loop.
+   */
+  async holdingWhatIfs<T>(work: () => Promise<T>): Promise<T> {
+    this.urgent++;
+    try {
+      return await work();
+    } finally {
+      if (--this.urgent === 0) for (const resume of this.afterUrgent.splice(0)) resume();
+    }
+  }
+
+  /** Work of the main thread that takes its turn with the plans of the same priority (short, so it needs no budget). */
+  inTurn<T>(request: PlanRequest, work: () => Promise<T>): Promise<T> {
+    return this.laneOf(request.priority).queue.submit(request.priority, work, request.signal);
+  }
+
+  cameOnline(): void {
+    this.online = true;
+  }
+
+  failedToStart(err: unknown): void {
+    if (this.stopped) return;
+    if (!this.online) this.unavailable = true;
+    this.logger.warn({ err }, this.unavailable ? 'the planner worker could not start: planning in-thread' : 'a planner worker could not start; trying again');
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    // Whatever was still queued is planned here rather than dropped.
-    this.fallBack();
-    await worker?.terminate();
+    // Queued passes are planned in-thread rather than dropped; what-ifs are not worth the wait.
+    this.whatIf.queue.clear(stopping());
+    await Promise.all([this.system.worker.stop(), this.whatIf.worker.stop()]);
   }
 
-  private ensureWorker(): Worker | undefined {
-    if (this.worker) return this.worker;
-    if (this.unavailable || this.stopped) return undefined;
-    const source = workerSource();
-    let worker: Worker;
-    try {
-      worker = new Worker(source.file, { eval: source.eval });
-    } catch (err) {
-      this.logger.warn({ err }, 'the planner worker could not start: planning in-thread');
-      this.unavailable = true;
-      return undefined;
-    }
-    worker.unref();
-    worker.on('message', (reply: Reply) => {
-      this.online = true;
-      const entry = this.pending.get(reply.id);
-      if (!entry) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
-      if (reply.error) entry.reject(Object.assign(new Error(reply.error.message), reply.error));
-      else entry.resolve(reply.plan);
-    });
-    const lost = (err?: unknown) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      if (!this.online) this.unavailable = true;
-      if (!this.stopped) this.logger.warn({ err }, this.unavailable ? 'the planner worker could not start: planning in-thread' : 'the planner worker stopped; starting another');
-      this.fallBack();
-    };
-    worker.on('error', lost);
-    worker.on('exit', () => lost());
-    this.worker = worker;
-    return worker;
+  private noUrgentWork(): Promise<void> | undefined {
+    return this.urgent === 0 ? undefined : new Promise((resume) => this.afterUrgent.push(resume));
   }
 
-  /** Plans in-thread what the worker took but will not answer. */
-  private fallBack(): void {
-    const entries = [...this.pending.values()];
-    this.pending.clear();
-    for (const entry of entries) {
-      try {
-        entry.resolve(planMoves(entry.snapshot, entry.policy));
-      } catch (err) {
-        entry.reject(err as Error);
-      }
+  private laneOf(priority: PlanPriority): Lane {
+    return priority === 'what-if' ? this.whatIf : this.system;
+  }
+
+  private async execute(lane: Lane, prepare: () => PlanInput | Promise<PlanInput>, signal?: AbortSignal): Promise<Plan> {
+    const input = await prepare();
+    if (signal?.aborted) throw cancelled();
+    const worker = await lane.worker.start();
+    // Once what-ifs are asked, the pass thread is readied too (after theirs, not to double the start-up load): an
+    // evacuation does not wait for a thread to start while what-ifs keep the CPU busy.
+    if (lane === this.whatIf) void this.system.worker.start();
+    if (signal?.aborted) throw cancelled();
+    if (!worker) return this.inThread(lane, input);
+    const outcome = await lane.worker.plan(worker, input, signal);
+    switch (outcome.kind) {
+      case 'planned':
+        return outcome.plan;
+      case 'failed':
+        throw outcome.error;
+      case 'cancelled':
+        throw cancelled();
+      case 'over-budget':
+        this.logger.warn(
+          { budgetMs: lane.worker.budgetMs, lane: lane === this.whatIf ? 'what-if' : 'system' },
+          'a plan ran over its time budget and was stopped',
+        );
+        throw lane.overBudget();
+      case 'lost':
+        // The thread died under this plan. A pass is planned here instead; a what-if is not retried
+        // on the event loop, in case it is what killed the thread.
+        if (lane === this.whatIf) throw this.stopped ? stopping() : new DomainError(ErrorCode.Unavailable, 'The planner stopped while planning; try again');
+        return planMoves(input.snapshot, input.policy);
     }
+  }
+
+  private inThread(lane: Lane, input: PlanInput): Plan {
+    if (this.stopped && lane === this.whatIf) throw stopping();
+    return planMoves(input.snapshot, input.policy);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
+import { PlanRequest } from '../balancer/plan-runner';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Database } from '../database/database.service';
@@ -52,7 +53,7 @@ export class MaintenanceService {
       return host;
     });
     await this.scheduler.runPass(host.clusterId, 'maintenance', actor);
-    return this.status(hostId);
+    return this.status(hostId, { priority: 'evacuation' });
   }
 
   async exit(hostId: string, actor: Actor): Promise<MaintenanceStatus> {
@@ -74,7 +75,8 @@ export class MaintenanceService {
     return this.status(hostId);
   }
 
-  async status(hostId: string): Promise<MaintenanceStatus> {
+  /** Asked through the API, the blockers are a what-if plan; as the answer to an evacuation, part of it. */
+  async status(hostId: string, request: PlanRequest = { priority: 'what-if' }): Promise<MaintenanceStatus> {
     const host = await findOr404(this.db.reader, HostEntity, hostId, 'Host');
     const vmsRemaining = await this.db.reader.count(VmEntity, { where: { hostId } });
     const migrationsInFlight = await this.db.reader.count(LiveMigrationEntity, {
@@ -82,7 +84,7 @@ export class MaintenanceService {
     });
     let blockers: MaintenanceStatus['blockers'] = [];
     if (host.state === 'entering-maintenance' && vmsRemaining > 0) {
-      const plan = await this.balancer.plan(host.clusterId, { migrationThreshold: 1 });
+      const plan = await this.balancer.plan(host.clusterId, { migrationThreshold: 1 }, request);
       const moving = new Set(plan.moves.map((m) => m.vmId));
       blockers = plan.notMoved
         .filter((n) => n.hostId === hostId && n.reason !== 'migrating' && !moving.has(n.vmId))

@@ -111,7 +111,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   runPass(clusterId: string, trigger: PassTrigger, actor: Actor | null = null): Promise<PassEntity> {
     this.lastPassAt.set(clusterId, this.clock.now());
     const previous = this.chains.get(clusterId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.pass(clusterId, trigger, actor));
+    const run = previous.catch(() => undefined).then(() => this.balancer.aheadOfWhatIfs(() => this.pass(clusterId, trigger, actor)));
     const tail = run.catch(() => undefined);
     this.chains.set(clusterId, tail);
     void tail.then(() => {
@@ -182,7 +182,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
     const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
     const snapshot = await this.balancer.snapshot(clusterId, policy, cooldown);
-    const plan = await this.balancer.planMoves(snapshot, policy);
+    const plan = await this.balancer.planMoves(snapshot, policy, { priority: trigger === 'maintenance' ? 'evacuation' : 'pass' });
     const automation = new Map(snapshot.vms.map((v) => [v.id, v.automation]));
 
     const decisions = plan.moves.map((move) => ({ move, decision: decide(move, automation.get(move.vmId) ?? 'default', policy, blackout !== undefined) }));
