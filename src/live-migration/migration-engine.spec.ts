@@ -182,6 +182,11 @@ const settings: MigrationEngineSettings = {
 const handle: MigrationHandle = { kind: 'process', pid: 4242, startTime: 991, pgid: 4242, bootId: 'boot-1' };
 const succeeded: MigrationOutcome = { status: 'succeeded', downtimeMs: 80, rounds: 2, copiedMib: 2048, durationSeconds: 12 };
 
+/** Lets the engine run what it has to do now (its promises settle; no timer fires). */
+async function idle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Lets the engine's promises run until `done` holds. */
 async function until(done: () => boolean): Promise<void> {
   for (let i = 0; i < 2000 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
@@ -222,6 +227,8 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
       queue.add('b');
       await engine().onApplicationBootstrap();
       await until(() => driver.runs.length === 1);
+      await idle();
+      expect(driver.runs).toHaveLength(1);
       expect(driver.runs[0].job.migrationId).toBe('a');
       expect(queue.row('b').state).toBe('queued');
 
@@ -243,8 +250,7 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
 
       now = NOW + 29_000;
       dispatcher.wake();
-      await dispatcher.settled('a');
-      await new Promise((resolve) => setImmediate(resolve));
+      await idle();
       expect(driver.runs).toHaveLength(1);
 
       now = NOW + 30_000;
@@ -307,6 +313,8 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
       await engine(true).onApplicationBootstrap();
       await until(() => driver.adopted.length === 1);
       expect(driver.adopted[0].handle).toEqual(handle);
+      dispatcher.wake();
+      await idle();
       expect(driver.runs).toHaveLength(0);
       expect(queue.row('b').state).toBe('queued');
 
@@ -334,6 +342,7 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
       await until(() => driver.adopted.length === 1);
       driver.adopted[0].end({ status: 'ended', output: 'lost connection' });
       await until(() => queue.row('a').state === 'queued');
+      await idle();
       expect(queue.row('a').nextAttemptAt).toBe(NOW + 30_000);
       expect(driver.runs).toHaveLength(0);
     });
