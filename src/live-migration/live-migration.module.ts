@@ -4,13 +4,20 @@ import { AppConfig } from '../config/app-config';
 import { LiveMigrationService } from './live-migration.service';
 import { LiveMigrationsController } from './live-migrations.controller';
 import { MigrationDispatcher } from './migration-dispatcher';
-import { driverFromConfig, MIGRATION_DRIVER } from './migration-settings';
+import { MigrationQueue, MigrationQueueRepository } from './migration-queue.repository';
+import { MigrationRecovery } from './migration-recovery';
+import { driverFromConfig, engineSettings, MIGRATION_DRIVER, MIGRATION_SETTINGS } from './migration-settings';
+import { RunningMigrations } from './running-migrations';
 
 @Module({
   imports: [BalancerModule],
   controllers: [LiveMigrationsController],
   providers: [
     { provide: MIGRATION_DRIVER, inject: [AppConfig], useFactory: driverFromConfig },
+    { provide: MIGRATION_SETTINGS, inject: [AppConfig], useFactory: engineSettings },
+    { provide: MigrationQueue, useClass: MigrationQueueRepository },
+    RunningMigrations,
+    MigrationRecovery,
     MigrationDispatcher,
     LiveMigrationService,
   ],

@@ -15,6 +15,7 @@ import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/mi
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, MigrationTrigger } from './live-migration.entity';
+import { cancelAction } from './attempt-outcome';
 import { migrationEvent } from './migration-events';
 import { MigrationDispatcher } from './migration-dispatcher';
 import { MIGRATION_ITEM, toMigrationView } from './views';
@@ -168,7 +169,9 @@ export class LiveMigrationService {
       await m.createQueryBuilder().insert().into(LiveMigrationEntity).values(row).updateEntity(false).execute();
       if (recommendation) await this.markApplied(m, recommendation, row, request.actor ?? null);
       await this.events.recordIn(m, {
-        ...migrationEvent(row, 'queued', `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`, { priority: row.priority }),
+        ...migrationEvent(row, 'queued', `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`, {
+          priority: row.priority,
+        }),
         actor: request.actor ?? null,
       });
       return row;
@@ -238,7 +241,8 @@ export class LiveMigrationService {
     for (;;) {
       const current = await findOr404(this.db.reader, LiveMigrationEntity, id, 'Migration');
       const now = this.clock.now();
-      if (current.state === 'queued') {
+      const action = cancelAction(current.state);
+      if (action === 'cancel-now') {
         const result = await this.db.transaction(async (m) => {
           const update = await m.update(
             LiveMigrationEntity,
@@ -254,12 +258,13 @@ export class LiveMigrationService {
         this.logger.log({ migrationId: id, clusterId: current.clusterId, vmId: current.vmId, state: 'cancelled' }, 'migration cancelled');
         return { migration: await this.get(id), final: true };
       }
-      if (current.state === 'running') {
+      if (action === 'request-stop') {
         // The driver ends it later (cancelled, or succeeded if the switch-over wins), with no actor: this event says who asked.
         const result = await this.db.transaction(async (m) => {
           const update = await m.update(LiveMigrationEntity, { id, state: 'running', cancelRequestedAt: IsNull() }, { cancelRequestedAt: now, updatedAt: now });
           if (update.affected) {
-            await this.events.recordIn(m, { ...migrationEvent(current, 'cancel-requested', `Cancel of the running migration of VM ${current.vmId} requested`), actor });
+            const message = `Cancel of the running migration of VM ${current.vmId} requested`;
+            await this.events.recordIn(m, { ...migrationEvent(current, 'cancel-requested', message), actor });
           }
           return update;
         });

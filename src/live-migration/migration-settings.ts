@@ -6,6 +6,8 @@ import { usedPlaceholders, type ArgvPlaceholder } from './drivers/argv-template'
 
 /** Injection token of the configured MigrationDriver. */
 export const MIGRATION_DRIVER = Symbol('MigrationDriver');
+/** Injection token of the engine's MigrationEngineSettings. */
+export const MIGRATION_SETTINGS = Symbol('MigrationEngineSettings');
 
 /** How long the command driver gives a command between SIGTERM and SIGKILL (its default). */
 const COMMAND_KILL_GRACE_SECONDS = 10;

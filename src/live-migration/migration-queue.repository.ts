@@ -1,0 +1,378 @@
+// The migration engine's reads and writes: the queue (live_migrations, each change with its audit event in
+// the same transaction), the VM's host when a migration succeeds, and the inputs it reads from other
+// modules' tables (concurrency caps of cluster policies, dirty rates of samples).
+import { Injectable, Logger } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import { EntityManager } from 'typeorm';
+import { Database } from '../database/database.service';
+import { EventsService } from '../events/events.service';
+import { VmEntity } from '../inventory/vm.entity';
+import { ClusterPolicyEntity } from '../policies/cluster-policy.entity';
+import { claimDecision, type HostRef, type Parties, type RecordedEnd, type VmRef } from './attempt-outcome';
+import { CommitGroup } from './commit-group';
+import type { MigrationHandle, MigrationProgress } from './drivers';
+import { LiveMigrationEntity } from './live-migration.entity';
+import { migrationEvent } from './migration-events';
+import type { SlotClaim } from './slots';
+
+export interface WithParties extends Parties {
+  migration: LiveMigrationEntity;
+}
+
+/** A migration the claim moved to `running`, with the number of the attempt it starts. */
+export interface Claimed {
+  migration: LiveMigrationEntity;
+  attempt: number;
+  vm: VmRef;
+  source: HostRef;
+  target: HostRef;
+}
+
+export interface ClaimResult {
+  started: Map<string, Claimed>;
+  /** Those that ended instead of starting: cancelled meanwhile, or unable to start (error). */
+  ended: { migration: LiveMigrationEntity; state: 'cancelled' | 'failed'; error: string | null }[];
+}
+
+/** The concurrency caps a cluster policy sets, where it sets any. */
+export interface PolicyCaps {
+  clusterId: string;
+  perHost?: number;
+  perCluster?: number;
+}
+
+/** How an end was written: `failed` with an error when a success could not be recorded as one. */
+export type WrittenEnd = { state: RecordedEnd['state']; error: string | null };
+
+/** The engine's port to its storage; the SQL implementation below, an in-memory one in the unit tests. */
+export abstract class MigrationQueue {
+  abstract policyCaps(): Promise<PolicyCaps[]>;
+  /** Queued migrations due at `nowMs`, best priority then oldest first, none touching a full host or cluster. */
+  abstract due(nowMs: number, full: { hostIds: string[]; clusterIds: string[] }, limit: number): Promise<SlotClaim[]>;
+  /**
+   * Moves the given migrations from queued to running in one transaction; those that can no longer
+   * start fail instead, those asked to cancel are cancelled, those no longer queued are skipped.
+   */
+  abstract claim(ids: string[], nowMs: number, driverName: string): Promise<ClaimResult>;
+  /** Stores the handle of the work started for a running migration (of that attempt, when given); false when it no longer runs. */
+  abstract recordHandle(id: string, attempt: number | null, handle: MigrationHandle, nowMs: number): Promise<boolean>;
+  abstract recordProgress(id: string, attempt: number, progress: MigrationProgress, nowMs: number): Promise<void>;
+  /** Ends a running attempt (tried again a few times when the write fails). */
+  abstract recordEnd(migration: LiveMigrationEntity, end: RecordedEnd, nowMs: number): Promise<WrittenEnd>;
+  /** When the earliest queued retry later than `nowMs` is due, if any. */
+  abstract nextRetryAt(nowMs: number): Promise<number | null>;
+  /** Migrations a previous run left `running`, oldest first. */
+  abstract leftRunning(): Promise<LiveMigrationEntity[]>;
+  abstract withParties(id: string): Promise<WithParties>;
+  /** Mean dirty rate of the VM's samples since `sinceMs`, when it reports one. */
+  abstract dirtyRate(vm: VmRef, sinceMs: number): Promise<number | undefined>;
+  /** Resolves once every write accepted so far is done. */
+  abstract drain(): Promise<void>;
+}
+
+/** Tries at recording the end of an attempt before leaving it to the next start's reconciliation. */
+const END_WRITE_ATTEMPTS = 5;
+export const TARGET_DELETED =
+  'the driver finished, but the target host was deleted from the inventory meanwhile: the VM stays recorded on its source until the next inventory sync';
+/** Values written when an attempt ends, whatever its outcome: no estimate survives it, nor the handle of its work. */
+const ATTEMPT_OVER = { etaSeconds: null, remainingMib: null, handle: null } as const;
+
+type Write = (m: EntityManager) => Promise<unknown>;
+/** A write and the cluster whose balancing inputs (the VM's host, the migrations in flight) it changes. */
+type ClusterWrite = { clusterId: string; write: Write };
+
+@Injectable()
+export class MigrationQueueRepository extends MigrationQueue {
+  private readonly logger = new Logger('LiveMigration');
+  /** Ends of migrations, and progress, each group-committed: a burst costs one transaction. */
+  private readonly endings: CommitGroup<ClusterWrite>;
+  private readonly progressWrites: CommitGroup<Write>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+  ) {
+    super();
+    this.endings = new CommitGroup((writes: ClusterWrite[]) =>
+      this.db.transaction(
+        async (m) => {
+          for (const { write } of writes) await write(m);
+        },
+        { affects: writes.map((w) => w.clusterId) },
+      ),
+    );
+    // Progress (percent, round, bytes copied) is no input of the balance: cached balance reports stay.
+    this.progressWrites = new CommitGroup((writes: Write[]) =>
+      this.db.transaction(
+        async (m) => {
+          for (const write of writes) await write(m);
+        },
+        { affects: [] },
+      ),
+    );
+  }
+
+  async policyCaps(): Promise<PolicyCaps[]> {
+    const rows = await this.db.reader.find(ClusterPolicyEntity);
+    return rows.map(({ clusterId, settings }) => ({
+      clusterId,
+      ...(typeof settings.maxConcurrentPerHost === 'number' ? { perHost: settings.maxConcurrentPerHost } : {}),
+      ...(typeof settings.maxConcurrentPerCluster === 'number' ? { perCluster: settings.maxConcurrentPerCluster } : {}),
+    }));
+  }
+
+  due(nowMs: number, full: { hostIds: string[]; clusterIds: string[] }, limit: number): Promise<SlotClaim[]> {
+    const params: unknown[] = [nowMs];
+    const notIn = (column: string, ids: string[]) => {
+      if (ids.length === 0) return '';
+      params.push(...ids);
+      return ` AND ${column} NOT IN (${ids.map(() => '?').join(',')})`;
+    };
+    const where = notIn('clusterId', full.clusterIds) + notIn('sourceHostId', full.hostIds) + notIn('targetHostId', full.hostIds);
+    params.push(limit);
+    return this.db.reader.query(
+      `SELECT id, clusterId, vmId, sourceHostId, targetHostId FROM live_migrations
+        WHERE state = 'queued' AND (nextAttemptAt IS NULL OR nextAttemptAt <= ?)${where}
+        ORDER BY priority, createdAt, id LIMIT ?`,
+      params,
+    );
+  }
+
+  async claim(ids: string[], now: number, driverName: string): Promise<ClaimResult> {
+    const ended: ClaimResult['ended'] = [];
+    const affects = new Set<string>();
+    const started = await this.db.transaction(async (m) => {
+      const result = new Map<string, Claimed>();
+      for (const { migration, vm, source, target } of await this.partiesOf(m, ids)) {
+        if (migration.state !== 'queued') continue;
+        affects.add(migration.clusterId);
+        const decision = claimDecision(migration, { vm, source, target });
+        if (!decision.start) {
+          const error = decision.error !== null ? { error: decision.error } : {};
+          await m.update(
+            LiveMigrationEntity,
+            { id: migration.id, state: 'queued' },
+            { state: decision.state, finishedAt: now, updatedAt: now, nextAttemptAt: null, ...error, ...ATTEMPT_OVER },
+          );
+          const name = vm?.name ?? migration.vmId;
+          const message = decision.error === null ? `Migration of ${name} cancelled` : `Migration of ${name} could not start: ${decision.error}`;
+          await this.events.recordIn(m, migrationEvent(migration, decision.state, message));
+          ended.push({ migration, state: decision.state, error: decision.error });
+          continue;
+        }
+        const attempt = migration.attempts + 1;
+        result.set(migration.id, { migration, attempt, vm: vm!, source: source!, target: target! });
+        await this.events.recordIn(
+          m,
+          migrationEvent(migration, 'started', `${vm!.name} is migrating from ${source!.name} to ${target!.name} (attempt ${attempt}): ${migration.reason}`),
+        );
+      }
+      const startedIds = [...result.keys()];
+      if (startedIds.length > 0) {
+        await m.query(
+          `UPDATE live_migrations SET state = 'running', attempts = attempts + 1, startedAt = ?, finishedAt = NULL,
+             nextAttemptAt = NULL, updatedAt = ?, driver = ?, progressPercent = 0, precopyRound = 0, copiedMib = 0,
+             remainingMib = NULL, etaSeconds = NULL, handle = NULL, version = version + 1
+           WHERE state = 'queued' AND id IN (${startedIds.map(() => '?').join(',')})`,
+          [now, now, driverName, ...startedIds],
+        );
+      }
+      return result;
+    }, { affects });
+    return { started, ended };
+  }
+
+  async recordHandle(id: string, attempt: number | null, handle: MigrationHandle, now: number): Promise<boolean> {
+    const result = await this.db.transaction(
+      (m) => m.update(LiveMigrationEntity, { id, state: 'running', ...(attempt !== null ? { attempts: attempt } : {}) }, { handle, updatedAt: now }),
+      { affects: [] },
+    );
+    return Boolean(result.affected);
+  }
+
+  recordProgress(id: string, attempt: number, p: MigrationProgress, now: number): Promise<void> {
+    return this.progressWrites.add((m) =>
+      m.update(
+        LiveMigrationEntity,
+        { id, state: 'running', attempts: attempt },
+        { progressPercent: p.percent, precopyRound: p.round, copiedMib: p.copiedMib, remainingMib: p.remainingMib, etaSeconds: p.etaSeconds, updatedAt: now },
+      ),
+    );
+  }
+
+  async recordEnd(migration: LiveMigrationEntity, end: RecordedEnd, now: number): Promise<WrittenEnd> {
+    let written: WrittenEnd = { state: end.state, error: end.state === 'succeeded' ? end.note : end.error };
+    await this.withRetries(migration.clusterId, async (m) => {
+      if (end.state === 'succeeded') written = await this.succeed(m, migration, end, now);
+      else if (end.state === 'queued') await this.requeue(m, migration, end.nextAttemptAt, end.error, now);
+      else await this.endAs(m, migration, end.state, end.error, now);
+    });
+    return written;
+  }
+
+  async nextRetryAt(nowMs: number): Promise<number | null> {
+    const [{ next }] = await this.db.reader.query(`SELECT MIN(nextAttemptAt) AS next FROM live_migrations WHERE state = 'queued' AND nextAttemptAt > ?`, [
+      nowMs,
+    ]);
+    return next;
+  }
+
+  leftRunning(): Promise<LiveMigrationEntity[]> {
+    return this.db.reader.find(LiveMigrationEntity, { where: { state: 'running' }, order: { createdAt: 'ASC' } });
+  }
+
+  async withParties(id: string): Promise<WithParties> {
+    const [found] = await this.partiesOf(this.db.reader, [id]);
+    return found;
+  }
+
+  async dirtyRate(vm: VmRef, sinceMs: number): Promise<number | undefined> {
+    const [row] = await this.db.reader.query(
+      `SELECT AVG(memoryDirtyMibPerSecond) AS rate FROM samples
+        WHERE clusterId = ? AND timestamp > ? AND subjectId = ? AND memoryDirtyMibPerSecond IS NOT NULL`,
+      [vm.clusterId, sinceMs, vm.id],
+    );
+    return typeof row?.rate === 'number' ? row.rate : undefined;
+  }
+
+  async drain(): Promise<void> {
+    await this.progressWrites.drain();
+    await this.endings.drain();
+  }
+
+  /**
+   * The end of an attempt must reach the database, or the migration would look running until the
+   * next start: a failed write (the disk busy or full) is tried again a few times.
+   */
+  private async withRetries(clusterId: string, write: Write): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.endings.add({ clusterId, write });
+        return;
+      } catch (err) {
+        if (attempt >= END_WRITE_ATTEMPTS) throw err;
+        this.logger.warn({ err }, 'could not record the end of a migration; trying again');
+        await delay(250 * attempt);
+      }
+    }
+  }
+
+  /**
+   * The VM changes host in the same transaction that marks the migration succeeded. If the target
+   * was deleted from the inventory meanwhile, the VM cannot be recorded there: the migration fails,
+   * saying so, and the VM stays recorded on its source until the next inventory sync.
+   */
+  private async succeed(
+    m: EntityManager,
+    migration: LiveMigrationEntity,
+    { outcome, note }: Extract<RecordedEnd, { state: 'succeeded' }>,
+    now: number,
+  ): Promise<WrittenEnd> {
+    const targetGone = (await m.query('SELECT 1 FROM hosts WHERE id = ?', [migration.targetHostId])).length === 0;
+    if (targetGone) {
+      await m.update(
+        LiveMigrationEntity,
+        { id: migration.id, state: 'running' },
+        { state: 'failed', finishedAt: now, updatedAt: now, error: TARGET_DELETED, ...ATTEMPT_OVER },
+      );
+      await this.events.recordIn(m, migrationEvent(migration, 'failed', `Migration of VM ${migration.vmId} failed: ${TARGET_DELETED}`));
+      return { state: 'failed', error: TARGET_DELETED };
+    }
+    await this.moveVm(m, migration);
+    await this.events.recordIn(
+      m,
+      migrationEvent(
+        migration,
+        'succeeded',
+        `Migration of VM ${migration.vmId} succeeded` +
+          (outcome ? ` in ${outcome.durationSeconds.toFixed(1)} s, ${Math.round(outcome.downtimeMs)} ms switch-over` : '') +
+          (note ? `: ${note}` : ''),
+        outcome ? { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds } : {},
+      ),
+    );
+    await m.update(
+      LiveMigrationEntity,
+      { id: migration.id, state: 'running' },
+      {
+        state: 'succeeded',
+        finishedAt: now,
+        updatedAt: now,
+        progressPercent: 100,
+        remainingMib: 0,
+        etaSeconds: 0,
+        ...(outcome
+          ? {
+              precopyRound: Math.max(0, outcome.rounds - 1),
+              copiedMib: outcome.copiedMib,
+              downtimeMs: outcome.downtimeMs,
+              durationSeconds: outcome.durationSeconds,
+            }
+          : {}),
+        error: note,
+      },
+    );
+    return { state: 'succeeded', error: note };
+  }
+
+  private async moveVm(m: EntityManager, migration: LiveMigrationEntity): Promise<void> {
+    const [vm]: { hostId: string }[] = await m.query('SELECT hostId FROM vms WHERE id = ?', [migration.vmId]);
+    if (!vm) {
+      this.logger.warn({ migrationId: migration.id, vmId: migration.vmId }, 'migrated VM was deleted meanwhile; nothing to move');
+      return;
+    }
+    if (vm.hostId === migration.targetHostId) return;
+    if (vm.hostId !== migration.sourceHostId) {
+      this.logger.warn(
+        { migrationId: migration.id, vmId: migration.vmId, recordedHostId: vm.hostId },
+        'VM was recorded on another host than the migration source; the driver put it on the target',
+      );
+    }
+    await m.update(VmEntity, { id: migration.vmId }, { hostId: migration.targetHostId });
+  }
+
+  private async endAs(m: EntityManager, migration: LiveMigrationEntity, state: 'failed' | 'cancelled', error: string | null, now: number): Promise<void> {
+    await m.update(LiveMigrationEntity, { id: migration.id, state: 'running' }, { state, finishedAt: now, updatedAt: now, error, ...ATTEMPT_OVER });
+    const message = `Migration of VM ${migration.vmId} ${state}${error ? `: ${error}` : ''}; it stays on its source`;
+    await this.events.recordIn(m, migrationEvent(migration, state, message));
+  }
+
+  private async requeue(m: EntityManager, migration: LiveMigrationEntity, nextAttemptAt: number | null, error: string, now: number): Promise<void> {
+    await m.update(
+      LiveMigrationEntity,
+      { id: migration.id, state: 'running' },
+      { state: 'queued', nextAttemptAt, updatedAt: now, error, progressPercent: 0, precopyRound: null, copiedMib: 0, ...ATTEMPT_OVER },
+    );
+    await this.events.recordIn(m, migrationEvent(migration, 'retry', `Migration of VM ${migration.vmId} will be tried again: ${error}`));
+  }
+
+  /** The migrations with their VM and hosts (null where deleted), in one read. */
+  private async partiesOf(m: EntityManager, ids: string[]): Promise<WithParties[]> {
+    const out: WithParties[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows: Record<string, any>[] = await m.query(
+        `SELECT m.*,
+                v.id AS vm_id, v.name AS vm_name, v.clusterId AS vm_clusterId, v.hostId AS vm_hostId, v.memoryMib AS vm_memoryMib,
+                s.id AS source_id, s.name AS source_name, s.address AS source_address, s.state AS source_state, s.migrationGbps AS source_migrationGbps,
+                t.id AS target_id, t.name AS target_name, t.address AS target_address, t.state AS target_state, t.migrationGbps AS target_migrationGbps
+           FROM live_migrations m
+           LEFT JOIN vms v ON v.id = m.vmId
+           LEFT JOIN hosts s ON s.id = m.sourceHostId
+           LEFT JOIN hosts t ON t.id = m.targetHostId
+          WHERE m.id IN (${chunk.map(() => '?').join(',')})`,
+        chunk,
+      );
+      for (const row of rows) {
+        const pick = <T>(prefix: string, keys: string[]): T | null =>
+          row[`${prefix}_id`] === null ? null : (Object.fromEntries(keys.map((k) => [k, row[`${prefix}_${k}`]])) as T);
+        out.push({
+          migration: row as unknown as LiveMigrationEntity,
+          vm: pick<VmRef>('vm', ['id', 'name', 'clusterId', 'hostId', 'memoryMib']),
+          source: pick<HostRef>('source', ['id', 'name', 'address', 'state', 'migrationGbps']),
+          target: pick<HostRef>('target', ['id', 'name', 'address', 'state', 'migrationGbps']),
+        });
+      }
+    }
+    return out;
+  }
+}

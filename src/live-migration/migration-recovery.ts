@@ -1,0 +1,117 @@
+// Settles, at start, the migrations a crash or a shutdown left `running`: work the driver started that
+// still runs is adopted and followed to its end; otherwise the driver says where each VM is.
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { adoptedDeadlineMs, adoptedEnd, interruptedEnd, knownLocation, mayAdopt } from './attempt-outcome';
+import type { AdoptedEnd, MigrationDriver, MigrationHandle, MigrationJob, VmLocation } from './drivers';
+import type { LiveMigrationEntity } from './live-migration.entity';
+import { MigrationQueue } from './migration-queue.repository';
+import { MIGRATION_DRIVER, MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
+import { RunningMigrations, type RunningMigration } from './running-migrations';
+
+/** Migrations reconciled with the driver at once after a restart. */
+const RECOVERY_CONCURRENCY = 8;
+
+@Injectable()
+export class MigrationRecovery {
+  private readonly logger = new Logger('LiveMigration');
+
+  constructor(
+    private readonly queue: MigrationQueue,
+    private readonly clock: Clock,
+    @Inject(MIGRATION_SETTINGS) private readonly settings: MigrationEngineSettings,
+    @Inject(MIGRATION_DRIVER) private readonly driver: MigrationDriver,
+    private readonly running: RunningMigrations,
+  ) {}
+
+  /**
+   * Migrations left `running` by a crash or a shutdown. Work the driver started that still runs (a
+   * command) is adopted: the engine waits for it, and cancel stops it, before anything is decided.
+   * Otherwise the driver says where each VM is, and each ends succeeded (VM on the target), back in
+   * the queue (VM on its source, attempts left), or failed.
+   */
+  async recover(): Promise<void> {
+    const stuck = await this.queue.leftRunning();
+    if (stuck.length === 0) return;
+    this.logger.log({ migrations: stuck.length }, 'reconciling migrations left running by the previous run');
+    for (let i = 0; i < stuck.length; i += RECOVERY_CONCURRENCY) {
+      await Promise.all(stuck.slice(i, i + RECOVERY_CONCURRENCY).map((migration) => this.recoverOne(migration)));
+    }
+  }
+
+  private async recoverOne(migration: LiveMigrationEntity): Promise<void> {
+    const parties = await this.queue.withParties(migration.id);
+    const { vm, source, target } = parties;
+    if (vm && source && target && mayAdopt(parties, typeof this.driver.adopt === 'function')) {
+      const job = this.running.jobFor(migration, vm, source, target);
+      // Without a stored handle: maybe started just before the crash, before its identity was stored.
+      // A handle whose command has ended meanwhile goes through adopt too, which reads its last output.
+      const handle = migration.handle ?? (await this.driver.findLaunched?.(job).catch(() => null)) ?? null;
+      if (handle) {
+        if (!migration.handle) await this.queue.recordHandle(migration.id, null, handle, this.clock.now());
+        this.adopt(migration, job, handle);
+        return;
+      }
+    }
+    let driverLocation: VmLocation = 'unknown';
+    if (knownLocation(migration, parties) === null) {
+      driverLocation = await this.driver.reconcile(this.running.jobFor(migration, vm!, source!, target!)).catch((): VmLocation => 'unknown');
+    }
+    await this.running.end(migration, interruptedEnd(migration, parties, driverLocation, this.driver.name, this.settings, this.clock.now()));
+  }
+
+  /** Follows work a previous run started, holding its slots as if this run had started it. */
+  private adopt(migration: LiveMigrationEntity, job: MigrationJob, handle: MigrationHandle): void {
+    const claim = {
+      id: migration.id,
+      clusterId: migration.clusterId,
+      vmId: migration.vmId,
+      sourceHostId: migration.sourceHostId,
+      targetHostId: migration.targetHostId,
+    };
+    this.running.slots.take(claim);
+    this.logger.log(
+      { migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId, pid: handle.pid },
+      'migration adopted: waiting for the command the previous run started',
+    );
+    // A cancel asked before the crash stops the work now.
+    this.running.start(
+      claim,
+      { number: migration.attempts, maxAttempts: migration.maxAttempts, cancelRequested: migration.cancelRequestedAt !== null, takeEarlyCancel: false },
+      (run) => this.followAdopted(run, migration, job, handle),
+      'could not settle an adopted migration; it is reconciled at the next start',
+    );
+  }
+
+  private async followAdopted(run: RunningMigration, migration: LiveMigrationEntity, job: MigrationJob, handle: MigrationHandle): Promise<void> {
+    let ended: AdoptedEnd;
+    try {
+      ended = await this.driver.adopt!(job, handle, run.controller.signal, (progress) => this.running.onProgress(run, progress), {
+        detach: run.detach.signal,
+        deadlineMs: adoptedDeadlineMs(migration, this.settings.attemptLimitMs),
+      });
+    } catch (error) {
+      ended = { status: 'ended', output: `driver error: ${(error as Error).message}` };
+    }
+    await run.writing;
+    if (ended.status === 'detached') {
+      await this.running.end(
+        migration,
+        { state: 'running', because: 'detached' },
+        { leftRunning: 'adopted migration left running at shutdown', pid: handle.pid },
+      );
+      return;
+    }
+    const location = await this.driver.reconcile(job).catch((): VmLocation => 'unknown');
+    const end = adoptedEnd(
+      migration,
+      handle,
+      ended,
+      location,
+      run.cancelRequested,
+      { driverName: this.driver.name, settings: this.settings },
+      this.clock.now(),
+    );
+    await this.running.end(migration, end);
+  }
+}
