@@ -7,7 +7,7 @@
 // re-sequenced so that every intermediate state passes every constraint and every move lowers I.
 import { admissible, BalancingSearch, isBetter, TIE_EPSILON } from './balancing';
 import { allowed } from './constraints';
-import { Pass, Step } from './pass';
+import { PlanAttempt, Step } from './attempt';
 import { Move, PlanningState } from './planning-state';
 import { seededRandom } from './random';
 
@@ -35,15 +35,15 @@ class MoveBudget {
   private usedTotal = 0;
 
   constructor(
-    private readonly pass: Pass,
+    private readonly attempt: PlanAttempt,
     private readonly home: (u: number) => number,
     private readonly where: (u: number) => number,
     units: Int32Array,
   ) {
-    const state = pass.state;
+    const state = attempt.state;
     this.base = new Int32Array(state.hostCount);
     let total = 0;
-    for (const s of pass.steps) {
+    for (const s of attempt.steps) {
       if (s.kind === 'balance') continue;
       total += s.vms.length;
       if (s.from >= 0) this.base[s.from] += s.vms.length;
@@ -55,7 +55,7 @@ class MoveBudget {
   }
 
   private add(u: number, at: number, sign: number): void {
-    const size = this.pass.state.units[u].length * sign;
+    const size = this.attempt.state.units[u].length * sign;
     this.used[this.home(u)] += size;
     this.used[at] += size;
     this.usedTotal += size;
@@ -69,7 +69,7 @@ class MoveBudget {
 
   /** VM moves left per host and for the pass. */
   left(): { host: Int32Array; pass: number } {
-    const p = this.pass.policy;
+    const p = this.attempt.policy;
     const host = new Int32Array(this.used.length);
     for (let h = 0; h < host.length; h++) host[h] = p.maxMovesPerHost - this.base[h] - this.used[h];
     return { host, pass: p.maxMovesPerPass - this.baseTotal - this.usedTotal };
@@ -79,8 +79,8 @@ class MoveBudget {
   fits(u: number, from: number, to: number): boolean {
     const home = this.home(u);
     if (to === home) return true;
-    const size = this.pass.state.units[u].length;
-    const p = this.pass.policy;
+    const size = this.attempt.state.units[u].length;
+    const p = this.attempt.policy;
     if (this.base[to] + this.used[to] + size > p.maxMovesPerHost) return false;
     if (from === home) {
       if (this.base[home] + this.used[home] + size > p.maxMovesPerHost) return false;
@@ -90,10 +90,10 @@ class MoveBudget {
   }
 }
 
-export function compactBalancing(pass: Pass, mHost: Int32Array, unitList: Int32Array, options: CompactionOptions): void {
-  const greedySteps = pass.steps.filter((s) => s.kind === 'balance');
+export function compactBalancing(attempt: PlanAttempt, mHost: Int32Array, unitList: Int32Array, options: CompactionOptions): void {
+  const greedySteps = attempt.steps.filter((s) => s.kind === 'balance');
   if (greedySteps.length === 0) return;
-  const c = new Compactor(pass, mHost, unitList);
+  const c = new Compactor(attempt, mHost, unitList);
   const greedyFinal = c.save();
   c.dropPass();
   const afterDrop = c.save();
@@ -116,7 +116,7 @@ export function compactBalancing(pass: Pass, mHost: Int32Array, unitList: Int32A
     c.restore(greedyFinal);
     return;
   }
-  pass.replaceBalancingSteps(steps);
+  attempt.replaceBalancingSteps(steps);
 }
 
 /**
@@ -129,15 +129,15 @@ export function compactBalancing(pass: Pass, mHost: Int32Array, unitList: Int32A
  * provided its moves can be ordered so that each one is allowed and lowers I. Returns false (state
  * untouched) when the cluster is not small or nothing beats the greedy's own plan.
  */
-export function solveSmallCluster(pass: Pass, mHost: Int32Array, unitList: Int32Array, search: BalancingSearch, budget = SMALL_SEARCH_BUDGET): boolean {
-  if (!pass.steps.some((s) => s.kind === 'balance')) return false;
-  const c = new Compactor(pass, mHost, unitList);
+export function solveSmallCluster(attempt: PlanAttempt, mHost: Int32Array, unitList: Int32Array, search: BalancingSearch, budget = SMALL_SEARCH_BUDGET): boolean {
+  if (!attempt.steps.some((s) => s.kind === 'balance')) return false;
+  const c = new Compactor(attempt, mHost, unitList);
   if (!c.small()) return false;
   const planned = c.save();
   const kPlan = c.movedCount();
   const homes = Int32Array.from(unitList, (u) => c.home(u));
   let totalVms = 0;
-  for (const u of unitList) totalVms += pass.state.units[u].length;
+  for (const u of unitList) totalVms += attempt.state.units[u].length;
   const kMax = Math.min(totalVms, kPlan + SMALL_EXTRA_MOVES);
   const rnd = seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount()));
   // frontier[j]: the lowest SAD seen with at most j moved VMs (our estimate of the optimum).
@@ -203,7 +203,7 @@ export function solveSmallCluster(pass: Pass, mHost: Int32Array, unitList: Int32
     c.restore(x.hosts);
     const steps = c.sequenceDeep(2_000);
     if (steps === null) continue;
-    pass.replaceBalancingSteps(steps);
+    attempt.replaceBalancingSteps(steps);
     return true;
   }
   c.restore(planned);
@@ -241,16 +241,16 @@ class Compactor {
   private evaluations = 0;
 
   constructor(
-    private readonly pass: Pass,
+    private readonly attempt: PlanAttempt,
     private readonly mHost: Int32Array,
     private readonly unitList: Int32Array,
   ) {
-    this.state = pass.state;
-    this.lambda = pass.policy.costWeight;
+    this.state = attempt.state;
+    this.lambda = attempt.policy.costWeight;
     this.quality = this.state.imbalance();
     this.mustStayBalanced = this.state.balanced();
     for (let h = 0; h < this.state.hostCount; h++) if (this.state.connected[h]) this.connectedHosts.push(h);
-    this.budget = new MoveBudget(pass, (u) => this.home(u), (u) => this.where(u), unitList);
+    this.budget = new MoveBudget(attempt, (u) => this.home(u), (u) => this.where(u), unitList);
   }
 
   spent(): number {
@@ -590,7 +590,7 @@ class Compactor {
     const units = this.unitList;
     const hosts = this.connectedHosts;
     let moved = this.movedCount();
-    for (let pass = 0; pass < 200 && this.evaluations < limit; pass++) {
+    for (let sweep = 0; sweep < 200 && this.evaluations < limit; sweep++) {
       let improved = false;
       let J = this.objective();
       let mean = this.means();
@@ -758,7 +758,7 @@ class Compactor {
    */
   completeBySad(): void {
     const state = this.state;
-    const { minGain, costWeight } = this.pass.policy;
+    const { minGain, costWeight } = this.attempt.policy;
     for (;;) {
       if (state.balanced()) return;
       const I = state.imbalance();

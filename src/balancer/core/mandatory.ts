@@ -3,7 +3,7 @@
 // overcommitted. Then, while soft rules are enforced, fix soft-rule violations within the budgets.
 import { checkMove, Refusal } from './constraints';
 import { NotMovedReason } from './model';
-import { Pass, StepKind } from './pass';
+import { PlanAttempt, StepKind } from './attempt';
 import { Move, PlanningState } from './planning-state';
 
 interface TargetChoice {
@@ -19,13 +19,13 @@ interface UnitChoice extends TargetChoice {
 }
 
 /** Host budgets apply to soft-rule fixes only; mandatory moves are never refused for budget. */
-function withinBudget(pass: Pass, kind: StepKind, size: number, from: number, to: number): boolean {
+function withinBudget(attempt: PlanAttempt, kind: StepKind, size: number, from: number, to: number): boolean {
   if (kind === 'mandatory') return true;
-  const p = pass.policy;
+  const p = attempt.policy;
   return (
-    pass.totalMoves + size <= p.maxMovesPerPass &&
-    (from < 0 || pass.hostMoves[from] + size <= p.maxMovesPerHost) &&
-    pass.hostMoves[to] + size <= p.maxMovesPerHost
+    attempt.totalMoves + size <= p.maxMovesPerPass &&
+    (from < 0 || attempt.hostMoves[from] + size <= p.maxMovesPerHost) &&
+    attempt.hostMoves[to] + size <= p.maxMovesPerHost
   );
 }
 
@@ -34,13 +34,13 @@ function withinBudget(pass: Pass, kind: StepKind, size: number, from: number, to
  * refusal of the best-scoring host when none does.
  */
 export function bestTarget(
-  pass: Pass,
+  attempt: PlanAttempt,
   vms: readonly number[],
   from: number,
   kind: StepKind,
   accept: (h: number) => boolean = () => true,
 ): TargetChoice | Refusal {
-  const state = pass.state;
+  const state = attempt.state;
   const { cpu, mem } = state.moveLoad(vms);
   const order: { h: number; after: number }[] = [];
   for (let h = 0; h < state.hostCount; h++) {
@@ -52,7 +52,7 @@ export function bestTarget(
   let capacityRefusal: Refusal | null = null;
   const move: Move = { vms, from, to: -1, purpose: kind === 'balance' ? 'balance' : 'mandatory' };
   for (const { h, after } of order) {
-    if (!withinBudget(pass, kind, vms.length, from, h)) {
+    if (!withinBudget(attempt, kind, vms.length, from, h)) {
       firstRefusal ??= { constraint: 'budget', code: 'budget', explanation: `the move budget of ${state.hosts[h].name} is spent` };
       continue;
     }
@@ -78,7 +78,7 @@ function isRefusal(x: TargetChoice | Refusal): x is Refusal {
  * Both moves are recorded; returns false when no such pair exists.
  */
 function moveMakingRoom(
-  pass: Pass,
+  attempt: PlanAttempt,
   vms: readonly number[],
   from: number,
   kind: StepKind,
@@ -86,7 +86,7 @@ function moveMakingRoom(
   ruleIndex: number | undefined,
   accept: (h: number) => boolean = () => true,
 ): boolean {
-  const state = pass.state;
+  const state = attempt.state;
   const moving = new Set(vms);
   let best: { w: number; s: number; t: number; after: number } | null = null;
   for (let t = 0; t < state.hostCount; t++) {
@@ -97,7 +97,7 @@ function moveMakingRoom(
     const unitsOnT = new Set<number>();
     for (let v = 0; v < state.vmCount; v++) if (state.vmHost[v] === t && !moving.has(v)) unitsOnT.add(state.unitOfVm[v]);
     for (const w of unitsOnT) {
-      if (state.unitHost(w) !== t || pass.fixedUnits[w] || unitPinned(state, state.units[w])) continue;
+      if (state.unitHost(w) !== t || attempt.fixedUnits[w] || unitPinned(state, state.units[w])) continue;
       for (let s = 0; s < state.hostCount; s++) {
         if (s === t || !state.connected[s]) continue;
         const aside: Move = { vms: state.units[w], from: t, to: s, purpose: 'mandatory' };
@@ -114,8 +114,8 @@ function moveMakingRoom(
     }
   }
   if (best === null) return false;
-  pass.record({ vms: [...state.units[best.w]], from: best.t, to: best.s, kind, reason, ruleIndex, makesRoomFor: [...vms] });
-  pass.record({ vms: [...vms], from, to: best.t, kind, reason, ruleIndex });
+  attempt.record({ vms: [...state.units[best.w]], from: best.t, to: best.s, kind, reason, ruleIndex, makesRoomFor: [...vms] });
+  attempt.record({ vms: [...vms], from, to: best.t, kind, reason, ruleIndex });
   return true;
 }
 
@@ -155,14 +155,14 @@ function unitWeights(state: PlanningState, units: readonly number[]): Map<number
  * the lowest imbalance. Returns false when no host can take the whole unit.
  */
 function gatherUnit(
-  pass: Pass,
+  attempt: PlanAttempt,
   u: number,
   kind: StepKind,
   reason: 'maintenance' | 'rule-violation',
   ruleIndex: number | undefined,
   candidates: readonly number[],
 ): Refusal | null {
-  const state = pass.state;
+  const state = attempt.state;
   const members = state.units[u].filter((v) => state.vmHost[v] >= 0);
   let best: { to: number; moves: number; after: number } | null = null;
   let firstRefusal: Refusal | null = null;
@@ -178,7 +178,7 @@ function gatherUnit(
     let moves = 0;
     for (const piece of pieces) {
       const move: Move = { vms: piece.vms, from: piece.from, to: t, purpose: 'mandatory' };
-      if (!withinBudget(pass, kind, piece.vms.length, piece.from, t)) {
+      if (!withinBudget(attempt, kind, piece.vms.length, piece.from, t)) {
         refusal = { constraint: 'budget', code: 'budget', explanation: `the move budget of ${state.hosts[t].name} is spent` };
         break;
       }
@@ -200,7 +200,7 @@ function gatherUnit(
     return firstRefusal ?? { constraint: 'target-connected', code: 'no-room', explanation: 'there is no connected host for the group' };
   }
   for (const piece of piecesOutside(state, members, best.to)) {
-    pass.record({ vms: piece.vms, from: piece.from, to: best.to, kind, reason, ruleIndex });
+    attempt.record({ vms: piece.vms, from: piece.from, to: best.to, kind, reason, ruleIndex });
   }
   return null;
 }
@@ -222,13 +222,13 @@ function connectedHosts(state: PlanningState, except = -1): number[] {
   return out;
 }
 
-function leaveAll(pass: Pass, vms: readonly number[], code: NotMovedReason, explanation: string): void {
-  for (const v of vms) pass.leave(v, code, explanation);
+function leaveAll(attempt: PlanAttempt, vms: readonly number[], code: NotMovedReason, explanation: string): void {
+  for (const v of vms) attempt.leave(v, code, explanation);
 }
 
 /** Connected hosts (other than `from`) the constraints allow for these VMs right now. */
-function feasibleTargets(pass: Pass, vms: readonly number[], from: number): number {
-  const state = pass.state;
+function feasibleTargets(attempt: PlanAttempt, vms: readonly number[], from: number): number {
+  const state = attempt.state;
   let n = 0;
   const move: Move = { vms, from, to: -1, purpose: 'mandatory' };
   for (let h = 0; h < state.hostCount; h++) {
@@ -244,8 +244,8 @@ function feasibleTargets(pass: Pass, vms: readonly number[], from: number): numb
  * on the allowed host leaving the lowest imbalance; when nothing has room, one other VM may move
  * aside to make room.
  */
-export function evacuateMaintenanceHosts(pass: Pass): void {
-  const state = pass.state;
+export function evacuateMaintenanceHosts(attempt: PlanAttempt): void {
+  const state = attempt.state;
   for (let h = 0; h < state.hostCount; h++) {
     if (state.hosts[h].state !== 'entering-maintenance') continue;
     const hostName = state.hosts[h].name;
@@ -263,7 +263,7 @@ export function evacuateMaintenanceHosts(pass: Pass): void {
           pickAt = i;
           break;
         }
-        const n = feasibleTargets(pass, state.units[u], h);
+        const n = feasibleTargets(attempt, state.units[u], h);
         if (n < fewest) {
           fewest = n;
           pickAt = i;
@@ -275,20 +275,20 @@ export function evacuateMaintenanceHosts(pass: Pass): void {
       const onHost = members.filter((v) => state.vmHost[v] === h);
       const pinned = unitPinned(state, members.filter((v) => state.vmHost[v] >= 0));
       if (pinned) {
-        leaveAll(pass, onHost, pinned.code, `${hostName} is entering maintenance, but ${pinned.explanation}`);
+        leaveAll(attempt, onHost, pinned.code, `${hostName} is entering maintenance, but ${pinned.explanation}`);
         continue;
       }
       if (state.unitHost(u) === h) {
-        const choice = bestTarget(pass, members, h, 'mandatory');
-        if (isRefusal(choice) && (choice.code === 'no-room' || choice.code === 'rule-forbids') && moveMakingRoom(pass, members, h, 'mandatory', 'maintenance', undefined)) continue;
+        const choice = bestTarget(attempt, members, h, 'mandatory');
+        if (isRefusal(choice) && (choice.code === 'no-room' || choice.code === 'rule-forbids') && moveMakingRoom(attempt, members, h, 'mandatory', 'maintenance', undefined)) continue;
         if (isRefusal(choice)) {
-          leaveAll(pass, onHost, choice.code, `${hostName} is entering maintenance, but no host can take it: ${choice.explanation}`);
+          leaveAll(attempt, onHost, choice.code, `${hostName} is entering maintenance, but no host can take it: ${choice.explanation}`);
         } else {
-          pass.record({ vms: [...members], from: h, to: choice.to, kind: 'mandatory', reason: 'maintenance' });
+          attempt.record({ vms: [...members], from: h, to: choice.to, kind: 'mandatory', reason: 'maintenance' });
         }
       } else {
-        const refusal = gatherUnit(pass, u, 'mandatory', 'maintenance', undefined, connectedHosts(state, h));
-        if (refusal) leaveAll(pass, onHost, refusal.code, `${hostName} is entering maintenance, but no host can take its group: ${refusal.explanation}`);
+        const refusal = gatherUnit(attempt, u, 'mandatory', 'maintenance', undefined, connectedHosts(state, h));
+        if (refusal) leaveAll(attempt, onHost, refusal.code, `${hostName} is entering maintenance, but no host can take its group: ${refusal.explanation}`);
       }
     }
   }
@@ -296,12 +296,12 @@ export function evacuateMaintenanceHosts(pass: Pass): void {
 
 /** The movable unit whose move scores best (gain − λ·cost), among units restricted by `candidates`. */
 function bestUnitMove(
-  pass: Pass,
+  attempt: PlanAttempt,
   candidateVms: readonly number[],
   kind: StepKind,
   accept?: (vms: readonly number[], h: number) => boolean,
 ): UnitChoice | Refusal {
-  const state = pass.state;
+  const state = attempt.state;
   const I = state.imbalance();
   const lambda = state.policy.costWeight;
   let best: UnitChoice | null = null;
@@ -313,13 +313,13 @@ function bestUnitMove(
     seen.add(u);
     const from = state.unitHost(u);
     const members = state.units[u];
-    if (pass.freezeMoved && pass.unitMoved(u)) continue;
+    if (attempt.freezeMoved && attempt.unitMoved(u)) continue;
     const pinned = from < 0 ? { code: 'rule-forbids' as NotMovedReason, explanation: 'its affinity group is split' } : unitPinned(state, members);
     if (pinned) {
       refusal ??= { constraint: 'movable', code: pinned.code, explanation: pinned.explanation };
       continue;
     }
-    const choice = bestTarget(pass, members, from, kind, accept ? (h) => accept(members, h) : undefined);
+    const choice = bestTarget(attempt, members, from, kind, accept ? (h) => accept(members, h) : undefined);
     if (isRefusal(choice)) {
       refusal ??= choice;
       continue;
@@ -332,19 +332,19 @@ function bestUnitMove(
   return best ?? refusal ?? { constraint: 'movable', code: 'rule-forbids', explanation: 'no member can move' };
 }
 
-function makeRoomForOneOf(pass: Pass, candidateVms: readonly number[], kind: StepKind, ruleIndex: number): boolean {
-  const state = pass.state;
+function makeRoomForOneOf(attempt: PlanAttempt, candidateVms: readonly number[], kind: StepKind, ruleIndex: number): boolean {
+  const state = attempt.state;
   const units = [...new Set(candidateVms.map((v) => state.unitOfVm[v]))].sort((a, b) => a - b);
   for (const u of units) {
     const from = state.unitHost(u);
     if (from < 0 || unitPinned(state, state.units[u])) continue;
-    if (moveMakingRoom(pass, state.units[u], from, kind, 'rule-violation', ruleIndex)) return true;
+    if (moveMakingRoom(attempt, state.units[u], from, kind, 'rule-violation', ruleIndex)) return true;
   }
   return false;
 }
 
-export function fixAntiAffinity(pass: Pass, hard: boolean): void {
-  const state = pass.state;
+export function fixAntiAffinity(attempt: PlanAttempt, hard: boolean): void {
+  const state = attempt.state;
   const kind: StepKind = hard ? 'mandatory' : 'soft';
   for (const rule of state.rules) {
     if (!rule.active || rule.kind !== 'anti-affinity' || rule.hard !== hard) continue;
@@ -352,14 +352,14 @@ export function fixAntiAffinity(pass: Pass, hard: boolean): void {
     for (let h = 0; h < state.hostCount; h++) {
       while (counts[h] >= 2) {
         const together = rule.vms.filter((v) => state.vmHost[v] === h);
-        const choice = bestUnitMove(pass, together, kind);
-        if (isRefusal(choice) && hard && makeRoomForOneOf(pass, together, kind, rule.index)) continue;
+        const choice = bestUnitMove(attempt, together, kind);
+        if (isRefusal(choice) && hard && makeRoomForOneOf(attempt, together, kind, rule.index)) continue;
         if (isRefusal(choice)) {
           const names = together.map((v) => state.vms[v].name).join(', ');
-          leaveAll(pass, together.slice(1), choice.code, `anti-affinity rule '${rule.name}' is broken on ${state.hosts[h].name} (${names}), but no move fixes it: ${choice.explanation}`);
+          leaveAll(attempt, together.slice(1), choice.code, `anti-affinity rule '${rule.name}' is broken on ${state.hosts[h].name} (${names}), but no move fixes it: ${choice.explanation}`);
           break;
         }
-        pass.record({ vms: choice.vms, from: choice.from, to: choice.to, kind, reason: 'rule-violation', ruleIndex: rule.index });
+        attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind, reason: 'rule-violation', ruleIndex: rule.index });
       }
     }
   }
@@ -371,13 +371,13 @@ function hostsOf(state: PlanningState, vms: readonly number[]): Set<number> {
   return hosts;
 }
 
-export function fixAffinity(pass: Pass, hard: boolean): void {
-  const state = pass.state;
+export function fixAffinity(attempt: PlanAttempt, hard: boolean): void {
+  const state = attempt.state;
   const kind: StepKind = hard ? 'mandatory' : 'soft';
   for (let u = 0; u < state.units.length; u++) {
     const ruleIndexes = state.unitRules[u];
     if (ruleIndexes.length === 0 || hostsOf(state, state.units[u]).size <= 1) continue;
-    if (pass.freezeMoved && pass.unitMoved(u)) continue;
+    if (attempt.freezeMoved && attempt.unitMoved(u)) continue;
     const brokenHard = ruleIndexes.find((r) => state.rules[r].hard && hostsOf(state, state.rules[r].vms).size > 1);
     if (hard !== (brokenHard !== undefined)) continue;
     const ruleIndex = brokenHard ?? ruleIndexes.find((r) => hostsOf(state, state.rules[r].vms).size > 1) ?? ruleIndexes[0];
@@ -390,27 +390,27 @@ export function fixAffinity(pass: Pass, hard: boolean): void {
       const pinnedHosts = hostsOf(state, pinned.map((x) => x.v));
       candidates = pinnedHosts.size === 1 ? [...pinnedHosts].filter((h) => state.connected[h]) : [];
       if (candidates.length === 0) {
-        leaveAll(pass, members, pinned[0].r!.code, `affinity rule '${rule.name}' is broken, but ${pinned[0].r!.explanation}`);
+        leaveAll(attempt, members, pinned[0].r!.code, `affinity rule '${rule.name}' is broken, but ${pinned[0].r!.explanation}`);
         continue;
       }
     } else {
       const current = [...hostsOf(state, members)].filter((h) => state.connected[h]).sort((a, b) => a - b);
       candidates = current;
-      if (gatherOrNull(pass, u, kind, ruleIndex, candidates) === null) continue;
+      if (gatherOrNull(attempt, u, kind, ruleIndex, candidates) === null) continue;
       candidates = connectedHosts(state).filter((h) => !current.includes(h));
     }
-    const refusal = gatherOrNull(pass, u, kind, ruleIndex, candidates);
-    if (refusal) leaveAll(pass, members, refusal.code, `affinity rule '${rule.name}' is broken, but no host can take the whole group: ${refusal.explanation}`);
+    const refusal = gatherOrNull(attempt, u, kind, ruleIndex, candidates);
+    if (refusal) leaveAll(attempt, members, refusal.code, `affinity rule '${rule.name}' is broken, but no host can take the whole group: ${refusal.explanation}`);
   }
 }
 
-function gatherOrNull(pass: Pass, u: number, kind: StepKind, ruleIndex: number, candidates: number[]): Refusal | null {
+function gatherOrNull(attempt: PlanAttempt, u: number, kind: StepKind, ruleIndex: number, candidates: number[]): Refusal | null {
   if (candidates.length === 0) return { constraint: 'target-connected', code: 'no-room', explanation: 'no connected host holds the group' };
-  return gatherUnit(pass, u, kind, 'rule-violation', ruleIndex, candidates);
+  return gatherUnit(attempt, u, kind, 'rule-violation', ruleIndex, candidates);
 }
 
-export function fixVmHost(pass: Pass, hard: boolean): void {
-  const state = pass.state;
+export function fixVmHost(attempt: PlanAttempt, hard: boolean): void {
+  const state = attempt.state;
   const kind: StepKind = hard ? 'mandatory' : 'soft';
   for (let v = 0; v < state.vmCount; v++) {
     const h = state.vmHost[v];
@@ -422,50 +422,50 @@ export function fixVmHost(pass: Pass, hard: boolean): void {
     const u = state.unitOfVm[v];
     const from = state.unitHost(u);
     if (from < 0) {
-      pass.leave(v, 'rule-forbids', `vm-host rule '${rule.name}' is broken, but its affinity group is split`);
+      attempt.leave(v, 'rule-forbids', `vm-host rule '${rule.name}' is broken, but its affinity group is split`);
       continue;
     }
-    const choice = bestUnitMove(pass, [v], kind);
-    if (isRefusal(choice) && hard && makeRoomForOneOf(pass, [v], kind, rule.index)) continue;
+    const choice = bestUnitMove(attempt, [v], kind);
+    if (isRefusal(choice) && hard && makeRoomForOneOf(attempt, [v], kind, rule.index)) continue;
     if (isRefusal(choice)) {
-      pass.leave(v, choice.code, `vm-host rule '${rule.name}' is broken on ${state.hosts[h].name}, but no allowed host can take it: ${choice.explanation}`);
+      attempt.leave(v, choice.code, `vm-host rule '${rule.name}' is broken on ${state.hosts[h].name}, but no allowed host can take it: ${choice.explanation}`);
       continue;
     }
-    pass.record({ vms: choice.vms, from: choice.from, to: choice.to, kind, reason: 'rule-violation', ruleIndex: rule.index });
+    attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind, reason: 'rule-violation', ruleIndex: rule.index });
   }
 }
 
-export function relieveMemoryOvercommit(pass: Pass): void {
-  const state = pass.state;
+export function relieveMemoryOvercommit(attempt: PlanAttempt): void {
+  const state = attempt.state;
   const ceiling = state.policy.memoryCeiling;
   for (let h = 0; h < state.hostCount; h++) {
     if (!state.connected[h]) continue;
     while (state.uMem[h] > ceiling + 1e-9) {
       const onHost: number[] = [];
       for (let v = 0; v < state.vmCount; v++) if (state.vmHost[v] === h && state.vmMem[v] > 0) onHost.push(v);
-      const choice = bestUnitMove(pass, onHost, 'mandatory');
+      const choice = bestUnitMove(attempt, onHost, 'mandatory');
       if (isRefusal(choice)) {
         const explanation = `${state.hosts[h].name} memory is at ${(state.uMem[h] * 100).toFixed(1)} % (ceiling ${(ceiling * 100).toFixed(0)} %), but no VM can move off it: ${choice.explanation}`;
-        leaveAll(pass, onHost.sort((a, b) => state.vmMem[b] - state.vmMem[a] || a - b).slice(0, 10), choice.code, explanation);
+        leaveAll(attempt, onHost.sort((a, b) => state.vmMem[b] - state.vmMem[a] || a - b).slice(0, 10), choice.code, explanation);
         break;
       }
-      pass.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'mandatory', reason: 'overcommit' });
+      attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'mandatory', reason: 'overcommit' });
     }
   }
 }
 
 /** Soft-rule fixes (priority 2, within the budgets). */
-export function fixSoftRules(pass: Pass): void {
-  fixAntiAffinity(pass, false);
-  fixAffinity(pass, false);
-  fixVmHost(pass, false);
+export function fixSoftRules(attempt: PlanAttempt): void {
+  fixAntiAffinity(attempt, false);
+  fixAffinity(attempt, false);
+  fixVmHost(attempt, false);
 }
 
-export function runMandatory(pass: Pass): void {
-  evacuateMaintenanceHosts(pass);
-  fixAntiAffinity(pass, true);
-  fixAffinity(pass, true);
-  fixVmHost(pass, true);
-  relieveMemoryOvercommit(pass);
-  if (pass.state.options.enforceSoftRules && pass.policy.migrationThreshold >= 2) fixSoftRules(pass);
+export function runMandatory(attempt: PlanAttempt): void {
+  evacuateMaintenanceHosts(attempt);
+  fixAntiAffinity(attempt, true);
+  fixAffinity(attempt, true);
+  fixVmHost(attempt, true);
+  relieveMemoryOvercommit(attempt);
+  if (attempt.state.options.enforceSoftRules && attempt.policy.migrationThreshold >= 2) fixSoftRules(attempt);
 }
