@@ -3,7 +3,9 @@
 // ties are broken by ids.
 import { PlanAttempt } from './attempt';
 import { BalancingSearch, incrementalSearch, SearchContext } from './balancing';
-import { compactBalancing, isSmallCluster, solveSmallCluster } from './compaction';
+import { compactBalancing } from './compaction/large-cluster';
+import { solveSmallCluster } from './compaction/small-cluster-search';
+import { isSmallCluster } from './compaction/unit-placement';
 import { describeStep, explainStuckVms, StepFigures } from './explain';
 import { fixSoftRules, runMandatory } from './mandatory';
 import {
