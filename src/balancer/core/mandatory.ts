@@ -145,7 +145,9 @@ export function fixAffinity(attempt: PlanAttempt, hard: boolean): void {
       candidates = connectedHosts(state).filter((h) => !current.includes(h));
     }
     const refusal = gatherOrNull(attempt, u, kind, ruleIndex, candidates);
-    if (refusal) leaveAll(attempt, members, refusal.code, `affinity rule '${rule.name}' is broken, but no host can take the whole group: ${refusal.explanation}`);
+    if (refusal) {
+      leaveAll(attempt, members, refusal.code, `affinity rule '${rule.name}' is broken, but no host can take the whole group: ${refusal.explanation}`);
+    }
   }
 }
 

@@ -28,7 +28,13 @@ const SMALL_EXTRA_MOVES = 4;
  * provided its moves can be ordered so that each one is allowed and lowers I. Returns false (state
  * untouched) when the cluster is not small or nothing beats the greedy's own plan.
  */
-export function solveSmallCluster(attempt: PlanAttempt, mHost: Int32Array, unitList: Int32Array, search: BalancingSearch, budget = SMALL_SEARCH_BUDGET): boolean {
+export function solveSmallCluster(
+  attempt: PlanAttempt,
+  mHost: Int32Array,
+  unitList: Int32Array,
+  search: BalancingSearch,
+  budget = SMALL_SEARCH_BUDGET,
+): boolean {
   if (!attempt.steps.some((s) => s.kind === 'balance')) return false;
   const c = new SmallClusterSearch(attempt, mHost, unitList);
   if (!c.small()) return false;
@@ -107,6 +113,17 @@ export function solveSmallCluster(attempt: PlanAttempt, mHost: Int32Array, unitL
   }
   c.restore(planned);
   return false;
+}
+
+/**
+ * The search at one move count on its own, as solveSmallCluster runs it: from the current
+ * placement, the lowest-SAD placement found with at most k moved VMs. Leaves the state there and
+ * returns its SAD. For the specs, which check it against a brute force.
+ */
+export function lowestSadWithin(attempt: PlanAttempt, mHost: Int32Array, unitList: Int32Array, k: number, budget = SMALL_SEARCH_BUDGET): number {
+  const c = new SmallClusterSearch(attempt, mHost, unitList);
+  c.searchSad(k, seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount())), budget);
+  return c.sad();
 }
 
 class SmallClusterSearch extends SadPlacement {
