@@ -3,10 +3,7 @@
 // Run: npm run bench:planner   (never part of npm test)
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, Plan, PlannerPolicy } from '../src/balancer/model';
-import { applyPlan, planMoves } from '../src/balancer/planner';
-import { PlanningState } from '../src/balancer/planning-state';
-import { seededRandom } from '../src/balancer/testing/random-cluster';
+import { applyPlan, ClusterSnapshot, DEFAULT_PLANNER_POLICY, Plan, PlannerPolicy, planMoves, PlanningState, seededRandom } from '../src/balancer/core';
 import { benchCluster } from './planner/clusters';
 import { greedyBaseline } from './planner/greedy-baseline';
 import { hostDeviations, MilpAnswer, minDeviationWithMoves, minMovesForDeviation, minMovesForHostDeviations, minMovesForImbalanceBound, sumAbsDeviation } from './planner/milp';

@@ -23,7 +23,7 @@
 import { join } from 'node:path';
 import { call, CallResult, ChildApp, FileReader, killApp, openFile, query, sleep, startApp } from './helpers/child-app';
 import { makeTempDir, removeTempDir } from './helpers/test-app';
-import { seededRandom } from '../src/balancer/random';
+import { seededRandom } from '../src/balancer/core';
 
 jest.setTimeout(300_000);
 

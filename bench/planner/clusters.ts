@@ -1,7 +1,6 @@
 // Benchmark clusters: imbalanced placements, with hard rules the initial placement already keeps
 // (so that every planner starts from the same legal state and only balancing is compared).
-import { ClusterSnapshot, RuleSnapshot } from '../../src/balancer/model';
-import { randomCluster, seededRandom } from '../../src/balancer/testing/random-cluster';
+import { ClusterSnapshot, randomCluster, RuleSnapshot, seededRandom } from '../../src/balancer/core';
 
 export interface BenchClusterOptions {
   hosts: number;

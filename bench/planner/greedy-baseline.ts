@@ -1,2 +1,3 @@
-// The simple greedy baseline lives in src/ (the trace replay runs it too); the bench imports it from here.
-export * from '../../src/balancer/baselines/greedy-baseline';
+// The simple greedy baseline lives in the planner core (the trace replay runs it too); the bench imports it from here.
+export { greedyBaseline } from '../../src/balancer/core';
+export type { BaselineResult } from '../../src/balancer/core';

@@ -1,8 +1,7 @@
 // Exact optima with the HiGHS MILP solver (highs, WebAssembly), for the quality benchmark.
 // Final placements only (intermediate states are not modelled), so the optimum is a lower bound
 // for any sequential planner. Objective "SAD": Σ_r w_r Σ_h |u_r(h) − mean_r|, over connected hosts.
-import { ClusterSnapshot, PlannerPolicy } from '../../src/balancer/model';
-import { PlanningState } from '../../src/balancer/planning-state';
+import { ClusterSnapshot, PlannerPolicy, PlanningState } from '../../src/balancer/core';
 
 import type { Highs } from 'highs';
 

@@ -1,8 +1,6 @@
 // Plain best-gain greedy, for comparison: our planner's scoring and constraints, but no compaction,
 // no local search, and a VM may move again. Returns the final placement.
-import { incrementalSearch, SearchContext } from '../../src/balancer/balancing';
-import { ClusterSnapshot, PlannerPolicy } from '../../src/balancer/model';
-import { PlanningState } from '../../src/balancer/planning-state';
+import { ClusterSnapshot, incrementalSearch, PlannerPolicy, PlanningState, SearchContext } from '../../src/balancer/core';
 
 export function plainGreedy(snapshot: ClusterSnapshot, policy: PlannerPolicy): { moves: number; finalHost: Map<string, string>; imbalance: number } {
   const state = new PlanningState(snapshot, policy, { enforceSoftRules: true });

@@ -3,9 +3,7 @@
 // first; a guest moves only while its node is the most loaded, to the least loaded node, and the
 // sweep ends when the spread between the most and least loaded node is within `balanciness`
 // (10 points by default). It does not look at CPU or at our I. Same hard checks as our planner.
-import { allowed } from '../../src/balancer/constraints';
-import { ClusterSnapshot, PlannerPolicy } from '../../src/balancer/model';
-import { PlanningState } from '../../src/balancer/planning-state';
+import { allowed, ClusterSnapshot, PlannerPolicy, PlanningState } from '../../src/balancer/core';
 import { BaselineResult } from './greedy-baseline';
 
 export function proxlbBaseline(snapshot: ClusterSnapshot, policy: PlannerPolicy, balanciness = 0.1): BaselineResult {

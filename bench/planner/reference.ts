@@ -2,11 +2,21 @@
 // compaction, tie-breaks), but every candidate is scored by recomputing I over all hosts and every
 // (unit, target) pair of a round is evaluated — no running sums, no pruning. Its plans must be
 // identical to planMoves'.
-import { admissible, BalancingCandidate, BalancingSearch, isBetter } from '../../src/balancer/balancing';
-import { allowed } from '../../src/balancer/constraints';
-import { ClusterSnapshot, Plan, PlannerPolicy } from '../../src/balancer/model';
-import { DEFAULT_ENGINE, PlannerEngine, planWith } from '../../src/balancer/planner';
-import { Move, PlanningState } from '../../src/balancer/planning-state';
+import {
+  admissible,
+  allowed,
+  BalancingCandidate,
+  BalancingSearch,
+  ClusterSnapshot,
+  DEFAULT_ENGINE,
+  isBetter,
+  Move,
+  Plan,
+  PlannerEngine,
+  PlannerPolicy,
+  planWith,
+  PlanningState,
+} from '../../src/balancer/core';
 
 /** I after moving (cpu, mem) from a to b, recomputed from every connected host's utilization. */
 class NaiveScoringState extends PlanningState {

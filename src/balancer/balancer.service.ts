@@ -10,7 +10,7 @@ import { BalancingPolicyDto } from './dto/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
 import { PoliciesService } from '../policies/policies.service';
 import { BalancingPolicy } from './balancing-policy';
-import { balanceReport, ClusterSnapshot, Plan, PlannerPolicy, rankPlacement } from './index';
+import { balanceReport, ClusterSnapshot, Plan, PlannerPolicy, rankPlacement } from './core';
 import { PlanRequest, PlanRunner } from './plan-runner';
 import { JsonText } from '../common/json-page';
 import { StampedCache } from './stamped-cache';

@@ -2,10 +2,8 @@
 import { ConfigService } from '@nestjs/config';
 import { AppConfig } from '../config/app-config';
 import { validateEnvironment } from '../config/environment';
-import { DEFAULT_PLANNER_POLICY } from './model';
+import { DEFAULT_PLANNER_POLICY, planMoves, randomCluster } from './core';
 import { PlanRunner } from './plan-runner';
-import { planMoves } from './planner';
-import { randomCluster } from './testing/random-cluster';
 
 jest.mock('node:worker_threads', () => ({
   ...jest.requireActual('node:worker_threads'),

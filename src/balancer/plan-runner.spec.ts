@@ -2,10 +2,8 @@ import { ConfigService } from '@nestjs/config';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { validateEnvironment } from '../config/environment';
-import { DEFAULT_PLANNER_POLICY, PlannerPolicy } from './model';
+import { DEFAULT_PLANNER_POLICY, PlannerPolicy, planMoves, randomCluster } from './core';
 import { PlanPriority, PlanQueue, PlanRunner } from './plan-runner';
-import { planMoves } from './planner';
-import { randomCluster } from './testing/random-cluster';
 
 function runnerWith(env: Record<string, unknown> = {}): PlanRunner {
   return new PlanRunner(new AppConfig(new ConfigService({ ...validateEnvironment(env) })));

@@ -3,8 +3,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
-import { ClusterSnapshot, Plan, PlannerPolicy } from './model';
-import { planMoves } from './planner';
+import { ClusterSnapshot, Plan, PlannerPolicy, planMoves } from './core';
 
 /**
  * Who asked for a plan. Evacuations (a host entering maintenance) go first, then balancing passes

@@ -3,8 +3,7 @@
 // loaded here: no Nest, no database.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ClusterSnapshot, PlannerPolicy } from './model';
-import { planMoves } from './planner';
+import { ClusterSnapshot, PlannerPolicy, planMoves } from './core';
 
 // What-ifs plan at a lower CPU priority than the event loop and the pass thread. Only on Linux, where
 // the nice value belongs to the thread: elsewhere it would lower the whole service.

@@ -10,7 +10,7 @@ import { DemandSettings } from '../metrics/demand';
 import { DemandService } from '../metrics/demand.service';
 import { RuleEntity } from '../rules/rule.entity';
 import { Basis } from './balancing-policy';
-import { ClusterSnapshot, InFlightMigration, RuleSnapshot, VmSnapshot } from './model';
+import { ClusterSnapshot, InFlightMigration, RuleSnapshot, VmSnapshot } from './core';
 
 export interface SnapshotInputs {
   demand: DemandSettings;

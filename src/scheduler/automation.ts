@@ -1,5 +1,5 @@
 // Which recommendations a pass applies at once, and which wait for an operator (pure).
-import { PlannedMove, VmAutomation } from '../balancer/model';
+import { PlannedMove, VmAutomation } from '../balancer/core';
 import { ClusterPolicy } from '../policies/policy';
 
 export type Decision = { apply: true } | { apply: false; why: string };

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager, In, MoreThanOrEqual } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
-import { Plan } from '../balancer/model';
+import { Plan } from '../balancer/core';
 import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';

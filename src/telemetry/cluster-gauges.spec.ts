@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { BalancerService } from '../balancer/balancer.service';
-import { BalanceReport } from '../balancer/model';
+import { BalanceReport } from '../balancer/core';
 import type { Database } from '../database/database.service';
 import { ClusterGauges, countsByCluster } from './cluster-gauges';
 import { TelemetryService } from './telemetry.service';

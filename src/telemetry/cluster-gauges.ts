@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { BalancerService } from '../balancer/balancer.service';
-import { BalanceReport } from '../balancer/model';
+import { BalanceReport } from '../balancer/core';
 import { Database } from '../database/database.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { MIGRATION_STATES } from '../live-migration/live-migration.entity';

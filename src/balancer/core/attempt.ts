@@ -1,5 +1,6 @@
 // Bookkeeping of one planning attempt: the moves decided so far, the budgets they used, and the
-// VMs the planner had to leave where they are.
+// VMs the planner had to leave where they are. A plan takes one attempt, or two when soft rules
+// may be relaxed; a "pass" is the scheduler's recorded run, whose move budgets an attempt spends.
 import { BalancingSearch } from './balancing';
 import { MoveReason, NotMovedVm, NotMovedReason } from './model';
 import { PlanningState } from './planning-state';
@@ -19,7 +20,7 @@ export interface Step {
   makesRoomFor?: number[];
 }
 
-export class Pass {
+export class PlanAttempt {
   readonly steps: Step[] = [];
   readonly hostMoves: Int32Array;
   totalMoves = 0;

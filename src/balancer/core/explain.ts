@@ -2,7 +2,7 @@
 import { admissible } from './balancing';
 import { checkMove, Refusal } from './constraints';
 import { MoveReason, NotMovedVm } from './model';
-import { Pass, Step } from './pass';
+import { PlanAttempt, Step } from './attempt';
 import { PlanningState } from './planning-state';
 
 export function pct(x: number): string {
@@ -89,9 +89,9 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
  * When the plan leaves the cluster unbalanced, says why the VMs of the most loaded hosts (and of
  * hosts over a ceiling) were not moved. Bounded: a few hosts, their largest VMs.
  */
-export function explainStuckVms(pass: Pass, movedVms: ReadonlySet<number>, limit = 60): NotMovedVm[] {
-  const state = pass.state;
-  const policy = pass.policy;
+export function explainStuckVms(attempt: PlanAttempt, movedVms: ReadonlySet<number>, limit = 60): NotMovedVm[] {
+  const state = attempt.state;
+  const policy = attempt.policy;
   if (policy.migrationThreshold < 2 || state.balanced() || state.connectedCount < 2) return [];
   const connected: number[] = [];
   for (let h = 0; h < state.hostCount; h++) if (state.connected[h]) connected.push(h);
@@ -106,12 +106,12 @@ export function explainStuckVms(pass: Pass, movedVms: ReadonlySet<number>, limit
       `(CPU ${pct(state.uCpu[h])}, memory ${pct(state.uMem[h])}; cluster mean ${pct(state.meanCpu)} / ${pct(state.meanMem)})`;
     const vms: number[] = [];
     for (let v = 0; v < state.vmCount; v++) {
-      if (state.vmHost[v] === h && !movedVms.has(v) && !pass.notMoved.has(v) && state.vmCpu[v] + state.vmMem[v] > 0) vms.push(v);
+      if (state.vmHost[v] === h && !movedVms.has(v) && !attempt.notMoved.has(v) && state.vmCpu[v] + state.vmMem[v] > 0) vms.push(v);
     }
     vms.sort((a, b) => state.vmCpu[b] / state.capCpu[h] + state.vmMem[b] / state.capMem[h] - (state.vmCpu[a] / state.capCpu[h] + state.vmMem[a] / state.capMem[h]) || a - b);
     for (const v of vms.slice(0, 20)) {
       if (out.length >= limit) return out;
-      const verdict = whyNotMoved(pass, v, I);
+      const verdict = whyNotMoved(attempt, v, I);
       const vm = state.vms[v];
       out.push({ vmId: vm.id, vmName: vm.name, hostId: host.id, reason: verdict.code, explanation: `${headline}; ${verdict.explanation}.` });
     }
@@ -119,9 +119,9 @@ export function explainStuckVms(pass: Pass, movedVms: ReadonlySet<number>, limit
   return out;
 }
 
-function whyNotMoved(pass: Pass, v: number, I: number): Pick<Refusal, 'code' | 'explanation'> {
-  const state = pass.state;
-  const policy = pass.policy;
+function whyNotMoved(attempt: PlanAttempt, v: number, I: number): Pick<Refusal, 'code' | 'explanation'> {
+  const state = attempt.state;
+  const policy = attempt.policy;
   const u = state.unitOfVm[v];
   const members = state.units[u];
   const h = state.vmHost[v];
@@ -133,11 +133,11 @@ function whyNotMoved(pass: Pass, v: number, I: number): Pick<Refusal, 'code' | '
   }
   if (state.unitHost(u) !== h) return { code: 'rule-forbids', explanation: `its affinity group is split across hosts` };
   const size = members.length;
-  if (pass.totalMoves + size > policy.maxMovesPerPass) {
-    return { code: 'budget', explanation: `the pass already plans ${pass.totalMoves} moves (maxMovesPerPass ${policy.maxMovesPerPass})` };
+  if (attempt.totalMoves + size > policy.maxMovesPerPass) {
+    return { code: 'budget', explanation: `the pass already plans ${attempt.totalMoves} moves (maxMovesPerPass ${policy.maxMovesPerPass})` };
   }
-  if (pass.hostMoves[h] + size > policy.maxMovesPerHost) {
-    return { code: 'budget', explanation: `${state.hosts[h].name} already takes part in ${pass.hostMoves[h]} moves (maxMovesPerHost ${policy.maxMovesPerHost})` };
+  if (attempt.hostMoves[h] + size > policy.maxMovesPerHost) {
+    return { code: 'budget', explanation: `${state.hosts[h].name} already takes part in ${attempt.hostMoves[h]} moves (maxMovesPerHost ${policy.maxMovesPerHost})` };
   }
   const { cpu, mem, cost } = state.moveLoad(members);
   const candidates: { t: number; after: number }[] = [];
@@ -151,7 +151,7 @@ function whyNotMoved(pass: Pass, v: number, I: number): Pick<Refusal, 'code' | '
       refusal ??= r;
       continue;
     }
-    if (pass.hostMoves[t] + size > policy.maxMovesPerHost) {
+    if (attempt.hostMoves[t] + size > policy.maxMovesPerHost) {
       budgetHost ??= t;
       continue;
     }

@@ -1,27 +1,13 @@
 // The planner's mutable, index-based copy of a snapshot: host loads, running sums Σu and Σu² per
-// resource over the connected hosts, rule indexes and affinity units. A candidate move is scored
+// resource over the connected hosts, rule indexes and affinity units (rule-index.ts). A candidate move is scored
 // in O(resources) from the sums; applying a move touches two hosts.
-import { ClusterSnapshot, HostSnapshot, PlannerPolicy, RuleSnapshot, VmSnapshot } from './model';
+import { ClusterSnapshot, HostSnapshot, PlannerPolicy, VmSnapshot } from './model';
+import { affinityUnits, IndexedRule, indexRules } from './rule-index';
 import { capacityOf, compareIds, gapLimitFor, imbalanceTarget, isBalanced } from './scoring';
 
 export interface StateOptions {
   /** Attempt 1 treats soft rules like hard ones; the relaxed attempt ignores them. */
   enforceSoftRules: boolean;
-}
-
-export interface IndexedRule {
-  index: number;
-  id: string;
-  name: string;
-  kind: RuleSnapshot['kind'];
-  hard: boolean;
-  /** Enforced in this state (hard rules always; soft ones unless relaxed). */
-  active: boolean;
-  /** Member VM indexes present in the snapshot, ascending. */
-  vms: number[];
-  /** vm-host rules: the host set, as a mask over host indexes. */
-  hostMask: Uint8Array | null;
-  relation: 'run-on' | 'not-run-on';
 }
 
 export type MovePurpose = 'mandatory' | 'balance' | 'placement';
@@ -156,109 +142,19 @@ export class PlanningState {
       this.uMem[h] = this.loadMem[h] / this.capMem[h];
     }
 
-    // Rules, in id order.
-    const sortedRules = [...snapshot.rules].sort((a, b) => compareIds(a.id, b.id));
-    this.rules = sortedRules.map((r, index) => {
-      const vms = [...new Set(r.vmIds)]
-        .map((id) => this.vmIndexById.get(id))
-        .filter((i): i is number => i !== undefined)
-        .sort((a, b) => a - b);
-      let hostMask: Uint8Array | null = null;
-      if (r.kind === 'vm-host') {
-        hostMask = new Uint8Array(H);
-        for (const id of r.hostIds ?? []) {
-          const h = this.hostIndexById.get(id);
-          if (h !== undefined) hostMask[h] = 1;
-        }
-      }
-      const hard = r.enforcement === 'hard';
-      return {
-        index,
-        id: r.id,
-        name: r.name,
-        kind: r.kind,
-        hard,
-        active: hard || options.enforceSoftRules,
-        vms,
-        hostMask,
-        relation: r.relation ?? 'run-on',
-      };
-    });
-    this.antiRulesOfVm = Array.from({ length: V }, () => []);
-    this.hostRulesOfVm = Array.from({ length: V }, () => []);
-    this.antiCount = this.rules.map(() => null);
-    this.allowedHosts = Array.from({ length: V }, () => null);
-    for (const rule of this.rules) {
-      if (!rule.active) continue;
-      if (rule.kind === 'anti-affinity') {
-        const counts = new Int32Array(H);
-        for (const v of rule.vms) {
-          this.antiRulesOfVm[v].push(rule.index);
-          if (this.vmHost[v] >= 0) counts[this.vmHost[v]]++;
-        }
-        this.antiCount[rule.index] = counts;
-      } else if (rule.kind === 'vm-host') {
-        for (const v of rule.vms) {
-          this.hostRulesOfVm[v].push(rule.index);
-          let allowed = this.allowedHosts[v];
-          if (!allowed) {
-            allowed = new Uint8Array(H).fill(1);
-            this.allowedHosts[v] = allowed;
-          }
-          for (let h = 0; h < H; h++) {
-            const inSet = rule.hostMask![h] === 1;
-            if (rule.relation === 'run-on' ? !inSet : inSet) allowed[h] = 0;
-          }
-        }
-      }
-    }
-
-    // Affinity units by union-find over the active affinity rules.
-    const parent = Int32Array.from({ length: V }, (_, i) => i);
-    const find = (x: number): number => {
-      while (parent[x] !== x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-      }
-      return x;
-    };
-    for (const rule of this.rules) {
-      if (!rule.active || rule.kind !== 'affinity') continue;
-      for (let i = 1; i < rule.vms.length; i++) {
-        const a = find(rule.vms[0]);
-        const b = find(rule.vms[i]);
-        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
-      }
-    }
-    this.unitOfVm = new Int32Array(V);
-    const unitByRoot = new Map<number, number>();
-    this.units = [];
-    for (let v = 0; v < V; v++) {
-      const root = find(v);
-      let u = unitByRoot.get(root);
-      if (u === undefined) {
-        u = this.units.length;
-        unitByRoot.set(root, u);
-        this.units.push([]);
-      }
-      this.units[u].push(v);
-      this.unitOfVm[v] = u;
-    }
-    const U = this.units.length;
-    this.unitCpu = new Float64Array(U);
-    this.unitMem = new Float64Array(U);
-    this.unitCost = new Float64Array(U);
-    this.unitRules = Array.from({ length: U }, () => []);
-    this.units.forEach((members, u) => {
-      for (const v of members) {
-        this.unitCpu[u] += this.vmCpu[v];
-        this.unitMem[u] += this.vmMem[v];
-        this.unitCost[u] += this.vmCostGiB[v];
-      }
-    });
-    for (const rule of this.rules) {
-      if (rule.active && rule.kind === 'affinity' && rule.vms.length > 0) this.unitRules[this.unitOfVm[rule.vms[0]]].push(rule.index);
-    }
+    const ruleIndexes = indexRules(snapshot.rules, this.vmIndexById, this.hostIndexById, H, this.vmHost, options.enforceSoftRules);
+    this.rules = ruleIndexes.rules;
+    this.antiRulesOfVm = ruleIndexes.antiRulesOfVm;
+    this.antiCount = ruleIndexes.antiCount;
+    this.hostRulesOfVm = ruleIndexes.hostRulesOfVm;
+    this.allowedHosts = ruleIndexes.allowedHosts;
+    const units = affinityUnits(this.rules, this.vmCpu, this.vmMem, this.vmCostGiB);
+    this.units = units.units;
+    this.unitOfVm = units.unitOfVm;
+    this.unitCpu = units.unitCpu;
+    this.unitMem = units.unitMem;
+    this.unitCost = units.unitCost;
+    this.unitRules = units.unitRules;
   }
 
   // ---- moving VMs ----

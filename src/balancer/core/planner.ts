@@ -1,8 +1,11 @@
 // planMoves: mandatory moves first (never capped), then greedy hill-climbing on the imbalance I,
 // then compaction of the balancing moves. Deterministic: everything is indexed in id order and
 // ties are broken by ids.
+import { PlanAttempt } from './attempt';
 import { BalancingSearch, incrementalSearch, SearchContext } from './balancing';
-import { compactBalancing, isSmallCluster, solveSmallCluster } from './compaction';
+import { compactBalancing } from './compaction/large-cluster';
+import { solveSmallCluster } from './compaction/small-cluster-search';
+import { isSmallCluster } from './compaction/unit-placement';
 import { describeStep, explainStuckVms, StepFigures } from './explain';
 import { fixSoftRules, runMandatory } from './mandatory';
 import {
@@ -13,7 +16,6 @@ import {
   PlannedMove,
   PlannerPolicy,
 } from './model';
-import { Pass } from './pass';
 import { PlanningState, StateOptions } from './planning-state';
 import { balanceReport, balancingPriority } from './scoring';
 
@@ -45,10 +47,10 @@ export function planMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy = DEF
 
 export function planWith(snapshot: ClusterSnapshot, policy: PlannerPolicy, engine: PlannerEngine): Plan {
   const softRules = snapshot.rules.filter((r) => r.enforcement === 'soft');
-  let pass = runAttempt(snapshot, policy, engine, true);
+  let attempt = runAttempt(snapshot, policy, engine, true);
   let relaxed = false;
   if (softRules.length > 0) {
-    const kept = shortfall(pass.state);
+    const kept = shortfall(attempt.state);
     if (kept.debt > 0 || kept.hosts > 0) {
       const other = runAttempt(snapshot, policy, engine, false);
       const without = shortfall(other.state);
@@ -56,12 +58,12 @@ export function planWith(snapshot: ClusterSnapshot, policy: PlannerPolicy, engin
         without.debt < kept.debt ||
         (without.debt === kept.debt && (without.hosts < kept.hosts || (without.hosts === kept.hosts && without.excess < kept.excess - 1e-9)));
       if (better) {
-        pass = other;
+        attempt = other;
         relaxed = true;
       }
     }
   }
-  const plan = writePlan(snapshot, policy, pass);
+  const plan = writePlan(snapshot, policy, attempt);
   if (relaxed) plan.softRulesRelaxed = softRules.map((r) => r.id).sort();
   return plan;
 }
@@ -86,20 +88,20 @@ function shortfall(state: PlanningState): { debt: number; hosts: number; excess:
   return { debt, ...state.overload() };
 }
 
-function runAttempt(snapshot: ClusterSnapshot, policy: PlannerPolicy, engine: PlannerEngine, enforceSoftRules: boolean): Pass {
+function runAttempt(snapshot: ClusterSnapshot, policy: PlannerPolicy, engine: PlannerEngine, enforceSoftRules: boolean): PlanAttempt {
   const state = engine.createState(snapshot, policy, { enforceSoftRules });
-  const pass = new Pass(state, engine.search);
-  runMandatory(pass);
-  if (policy.migrationThreshold >= 2) runBalancing(pass, engine);
-  return pass;
+  const attempt = new PlanAttempt(state, engine.search);
+  runMandatory(attempt);
+  if (policy.migrationThreshold >= 2) runBalancing(attempt, engine);
+  return attempt;
 }
 
 /** Units that may move for balancing: together on a connected host, movable, not in cooldown, carrying load. */
-function balancingUnits(pass: Pass): Int32Array {
-  const state = pass.state;
+function balancingUnits(attempt: PlanAttempt): Int32Array {
+  const state = attempt.state;
   const out: number[] = [];
   for (let u = 0; u < state.units.length; u++) {
-    if (pass.fixedUnits[u]) continue;
+    if (attempt.fixedUnits[u]) continue;
     if (state.unitCpu[u] + state.unitMem[u] <= 0) continue;
     const h = state.unitHost(u);
     if (h < 0 || !state.connected[h]) continue;
@@ -109,20 +111,20 @@ function balancingUnits(pass: Pass): Int32Array {
   return Int32Array.from(out);
 }
 
-function runBalancing(pass: Pass, engine: PlannerEngine): void {
-  const state = pass.state;
-  const units = balancingUnits(pass);
+function runBalancing(attempt: PlanAttempt, engine: PlannerEngine): void {
+  const state = attempt.state;
+  const units = balancingUnits(attempt);
   if (units.length === 0) return;
   const mHost = Int32Array.from(state.vmHost);
-  let added = greedy(pass, units, mHost);
+  let added = greedy(attempt, units, mHost);
   const any = added > 0;
   if (isSmallCluster(state, units)) {
     // Small clusters: a search over final placements replaces the compaction rounds.
-    if (any) solveSmallCluster(pass, mHost, units, pass.search);
+    if (any) solveSmallCluster(attempt, mHost, units, attempt.search);
   } else {
     for (let round = 0; round < COMPACTION_ROUNDS && added > 0; round++) {
-      compactBalancing(pass, mHost, units, { localSearchBudget: engine.localSearchBudget });
-      added = greedy(pass, units, mHost);
+      compactBalancing(attempt, mHost, units, { localSearchBudget: engine.localSearchBudget });
+      added = greedy(attempt, units, mHost);
     }
   }
   // A soft-rule fix that found no room before balancing may fit now; then balance around it. That
@@ -130,12 +132,12 @@ function runBalancing(pass: Pass, engine: PlannerEngine): void {
   // make them, and rebalance what this one just balanced).
   if (state.options.enforceSoftRules && state.rules.some((r) => r.active && !r.hard)) {
     for (let round = 0; round < SOFT_FIX_ROUNDS; round++) {
-      const before = pass.steps.length;
-      pass.freezeMoved = true;
-      fixSoftRules(pass);
-      pass.freezeMoved = false;
-      if (pass.steps.length === before) break;
-      greedy(pass, units, mHost);
+      const before = attempt.steps.length;
+      attempt.freezeMoved = true;
+      fixSoftRules(attempt);
+      attempt.freezeMoved = false;
+      if (attempt.steps.length === before) break;
+      greedy(attempt, units, mHost);
     }
   }
 }
@@ -145,36 +147,36 @@ function runBalancing(pass: Pass, engine: PlannerEngine): void {
  * A unit already away from its post-mandatory host is not moved again (no A→B→C chains; the
  * compaction's local search may still retarget it).
  */
-function greedy(pass: Pass, allUnits: Int32Array, mHost: Int32Array): number {
-  const state = pass.state;
-  const policy = pass.policy;
+function greedy(attempt: PlanAttempt, allUnits: Int32Array, mHost: Int32Array): number {
+  const state = attempt.state;
+  const policy = attempt.policy;
   let added = 0;
   const hostMovesLeft = new Int32Array(state.hostCount);
   let units = allUnits.filter((u) => state.vmHost[state.units[u][0]] === mHost[state.units[u][0]]);
   for (;;) {
     if (state.balanced()) break;
-    const passMovesLeft = policy.maxMovesPerPass - pass.totalMoves;
+    const passMovesLeft = policy.maxMovesPerPass - attempt.totalMoves;
     if (passMovesLeft <= 0) break;
     const targets: number[] = [];
     for (let h = 0; h < state.hostCount; h++) {
-      hostMovesLeft[h] = policy.maxMovesPerHost - pass.hostMoves[h];
+      hostMovesLeft[h] = policy.maxMovesPerHost - attempt.hostMoves[h];
       if (state.connected[h] && hostMovesLeft[h] > 0) targets.push(h);
     }
     const ctx: SearchContext = { units, targets: Int32Array.from(targets), hostMovesLeft, passMovesLeft };
-    const best = pass.search(state, ctx);
+    const best = attempt.search(state, ctx);
     if (best === null) break;
-    pass.record({ vms: [...state.units[best.unit]], from: best.from, to: best.to, kind: 'balance', reason: null });
+    attempt.record({ vms: [...state.units[best.unit]], from: best.from, to: best.to, kind: 'balance', reason: null });
     units = units.filter((u) => u !== best.unit);
     added++;
   }
   return added;
 }
 
-function writePlan(snapshot: ClusterSnapshot, policy: PlannerPolicy, pass: Pass): Plan {
-  const replay = new PlanningState(snapshot, policy, pass.state.options);
+function writePlan(snapshot: ClusterSnapshot, policy: PlannerPolicy, attempt: PlanAttempt): Plan {
+  const replay = new PlanningState(snapshot, policy, attempt.state.options);
   const moves: PlannedMove[] = [];
   const movedVms = new Set<number>();
-  for (const step of pass.steps) {
+  for (const step of attempt.steps) {
     const I0 = replay.imbalance();
     const n = replay.connectedCount;
     const load = replay.moveLoad(step.vms);
@@ -225,8 +227,8 @@ function writePlan(snapshot: ClusterSnapshot, policy: PlannerPolicy, pass: Pass)
     }
   }
   const after = applyPlan(snapshot, { moves });
-  const notMoved = [...pass.notMoved.entries()].filter(([v]) => !movedVms.has(v)).map(([, entry]) => entry);
-  notMoved.push(...explainStuckVms(pass, movedVms));
+  const notMoved = [...attempt.notMoved.entries()].filter(([v]) => !movedVms.has(v)).map(([, entry]) => entry);
+  notMoved.push(...explainStuckVms(attempt, movedVms));
   return {
     clusterId: snapshot.clusterId,
     before: balanceReport(snapshot, policy),

@@ -1,0 +1,332 @@
+// Small clusters: instead of compacting the greedy's moves, a search over final placements for the
+// one with the lowest SAD (sum of absolute deviations from the mean utilization, sad-objective.ts)
+// at each count of moved VMs — seeded iterated local search — then the candidate closest to that
+// frontier whose moves can be ordered so that each one is allowed and lowers I (move-ordering.ts).
+import { PlanAttempt } from '../attempt';
+import { admissible, BalancingSearch, TIE_EPSILON } from '../balancing';
+import { seededRandom } from '../random';
+import { sequenceDeep } from './move-ordering';
+import { SadPlacement } from './sad-objective';
+import { QUALITY_EPSILON, sameHosts } from './unit-placement';
+
+/** Candidate evaluations the small-cluster search may spend in all. */
+export const SMALL_SEARCH_BUDGET = 2_000_000;
+/** A search at one move count stops after this many kicks without a better placement. */
+const STALL_KICKS = 60;
+/** Placements per move count kept as candidates (the best local optima of the search). */
+const POOL_SIZE = 4;
+/** The frontier goes this many VM moves beyond the greedy's plan. */
+const SMALL_EXTRA_MOVES = 4;
+
+/**
+ * Small clusters: a search over final placements in the quality metric's own terms (SAD, the sum
+ * of absolute deviations from the mean utilization), with moves counted in VMs. First a frontier:
+ * for k = 1 … kMax VM moves, the lowest SAD found with at most k (iterated local search, seeded
+ * from the frontier's neighbours at k − 1, then again from k + 1). Each frontier placement is then
+ * completed by the planner's greedy (so that no VM left in place has a move that pays) and becomes
+ * a candidate. The candidate closest to the frontier wins (then fewer moves, then the lowest SAD),
+ * provided its moves can be ordered so that each one is allowed and lowers I. Returns false (state
+ * untouched) when the cluster is not small or nothing beats the greedy's own plan.
+ */
+export function solveSmallCluster(
+  attempt: PlanAttempt,
+  mHost: Int32Array,
+  unitList: Int32Array,
+  search: BalancingSearch,
+  budget = SMALL_SEARCH_BUDGET,
+): boolean {
+  if (!attempt.steps.some((s) => s.kind === 'balance')) return false;
+  const c = new SmallClusterSearch(attempt, mHost, unitList);
+  if (!c.small()) return false;
+  const planned = c.save();
+  const kPlan = c.movedCount();
+  const homes = Int32Array.from(unitList, (u) => c.home(u));
+  let totalVms = 0;
+  for (const u of unitList) totalVms += attempt.state.units[u].length;
+  const kMax = Math.min(totalVms, kPlan + SMALL_EXTRA_MOVES);
+  const rnd = seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount()));
+  // frontier[j]: the lowest SAD seen with at most j moved VMs (our estimate of the optimum).
+  const frontier: number[] = new Array(totalVms + 1).fill(Infinity);
+  const seen = (k: number, sad: number) => {
+    for (let j = k; j < frontier.length; j++) if (sad < frontier[j]) frontier[j] = sad;
+  };
+  const plannedSad = c.sad();
+  seen(kPlan, plannedSad);
+  const best: (Int32Array | null)[] = new Array(kMax + 1).fill(null);
+  const bestJ = new Float64Array(kMax + 1).fill(Infinity);
+  const pools: Int32Array[][] = Array.from({ length: kMax + 1 }, () => []);
+  const perK = budget / (2 * Math.max(kMax, 1));
+  const explore = (k: number, from: Int32Array) => {
+    c.restore(from);
+    const J = c.searchSad(k, rnd, c.spent() + perK);
+    if (J < bestJ[k] - 1e-12) {
+      bestJ[k] = J;
+      best[k] = c.save();
+    }
+    seen(c.movedCount(), c.sad());
+    for (const p of c.pool) pools[k].push(p.hosts);
+  };
+  for (let k = 1; k <= kMax; k++) explore(k, best[k - 1] ?? homes);
+  for (let k = kMax - 1; k >= 1; k--) if (best[k + 1]) explore(k, best[k + 1]!);
+  const candidates: { hosts: Int32Array; k: number; sad: number }[] = [{ hosts: planned, k: kPlan, sad: plannedSad }];
+  const keys = new Set<string>();
+  const consider = () => {
+    const hosts = c.save();
+    const key = hosts.join(',');
+    if (keys.has(key)) return;
+    keys.add(key);
+    const done = { hosts, k: c.movedCount(), sad: c.sad() };
+    seen(done.k, done.sad);
+    candidates.push(done);
+  };
+  for (let k = 1; k <= kMax; k++) {
+    for (const hosts of pools[k]) {
+      c.restore(hosts);
+      c.completeBySad();
+      consider();
+      c.restore(hosts);
+      c.complete(search);
+      consider();
+    }
+  }
+  // The candidate closest to the frontier: SAD over the frontier's at its move count, and moves
+  // over the fewest with which the frontier reaches its SAD (weighted 1 : 1/2), then fewer moves.
+  const score = (x: { k: number; sad: number }) => {
+    let kmin = x.k;
+    while (kmin > 1 && frontier[kmin - 1] <= x.sad + QUALITY_EPSILON) kmin--;
+    const f = frontier[x.k];
+    return Math.max(f > QUALITY_EPSILON ? x.sad / f - 1 : 0, (x.k / Math.max(kmin, 1) - 1) / 2);
+  };
+  const order = candidates
+    .map((x, i) => ({ x, i, s: score(x) }))
+    .sort((p, q) => p.s - q.s || p.x.k - q.x.k || p.x.sad - q.x.sad || p.i - q.i);
+  for (const { x, i } of order) {
+    if (i === 0) {
+      c.restore(planned);
+      return false;
+    }
+    c.restore(x.hosts);
+    const steps = sequenceDeep(c, 2_000);
+    if (steps === null) continue;
+    attempt.replaceBalancingSteps(steps);
+    return true;
+  }
+  c.restore(planned);
+  return false;
+}
+
+/**
+ * The search at one move count on its own, as solveSmallCluster runs it: from the current
+ * placement, the lowest-SAD placement found with at most k moved VMs. Leaves the state there and
+ * returns its SAD. For the specs, which check it against a brute force.
+ */
+export function lowestSadWithin(attempt: PlanAttempt, mHost: Int32Array, unitList: Int32Array, k: number, budget = SMALL_SEARCH_BUDGET): number {
+  const c = new SmallClusterSearch(attempt, mHost, unitList);
+  c.searchSad(k, seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount())), budget);
+  return c.sad();
+}
+
+class SmallClusterSearch extends SadPlacement {
+  /**
+   * First-improvement descent on SAD with at most k moved units over three neighbourhoods: move a
+   * unit, exchange two units, and send a moved unit home while moving another.
+   */
+  private descend(k: number, limit: number): void {
+    const state = this.state;
+    const units = this.unitList;
+    const hosts = this.connectedHosts;
+    let moved = this.movedCount();
+    for (let sweep = 0; sweep < 200 && this.evaluations < limit; sweep++) {
+      let improved = false;
+      let J = this.objective();
+      let mean = this.means();
+      const accept = (moves: [number, number][], after: number, dCount: number): boolean => {
+        if (!(after < J - 1e-12) || moved + dCount > k || !this.tryPlace(moves)) return false;
+        moved += dCount;
+        J = this.objective();
+        mean = this.means();
+        improved = true;
+        return true;
+      };
+      for (const v of units) {
+        for (const t of hosts) {
+          const a = this.where(v);
+          if (t === a) continue;
+          const dCount = this.countChange(v, t);
+          if (moved + dCount > k) continue;
+          this.change(a, -state.unitCpu[v], -state.unitMem[v]);
+          this.change(t, state.unitCpu[v], state.unitMem[v]);
+          const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+          if (after < J - 1e-12) accept([[v, t]], after, dCount);
+        }
+      }
+      for (let i = 0; i < units.length; i++) {
+        for (let j = i + 1; j < units.length; j++) {
+          const v = units[i];
+          const w = units[j];
+          const a = this.where(v);
+          const b = this.where(w);
+          if (a === b) continue;
+          const dCount = this.countChange(v, b) + this.countChange(w, a);
+          if (moved + dCount > k) continue;
+          const dc = state.unitCpu[w] - state.unitCpu[v];
+          const dm = state.unitMem[w] - state.unitMem[v];
+          this.change(a, dc, dm);
+          this.change(b, -dc, -dm);
+          const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+          if (after < J - 1e-12 && !accept([[v, b], [w, a]], after, dCount)) accept([[w, a], [v, b]], after, dCount);
+        }
+      }
+      if (moved >= k) {
+        for (const w of this.moved()) {
+          const b = this.where(w);
+          const hw = this.home(w);
+          if (b === hw) continue;
+          for (const v of units) {
+            if (v === w) continue;
+            for (const t of hosts) {
+              const a = this.where(v);
+              if (t === a) continue;
+              const dCount = this.countChange(w, hw) + this.countChange(v, t);
+              if (moved + dCount > k) continue;
+              this.change(b, -state.unitCpu[w], -state.unitMem[w]);
+              this.change(hw, state.unitCpu[w], state.unitMem[w]);
+              this.change(a, -state.unitCpu[v], -state.unitMem[v]);
+              this.change(t, state.unitCpu[v], state.unitMem[v]);
+              const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+              if (after < J - 1e-12 && (accept([[w, hw], [v, t]], after, dCount) || accept([[v, t], [w, hw]], after, dCount))) break;
+            }
+            if (this.where(w) === hw) break;
+          }
+        }
+      }
+      if (!improved) return;
+    }
+  }
+
+  /** The best distinct placements of the last searchSad(), lowest objective first. */
+  pool: { J: number; hosts: Int32Array }[] = [];
+
+  private remember(J: number): void {
+    const pool = this.pool;
+    if (pool.length >= POOL_SIZE && J >= pool[pool.length - 1].J - 1e-12) return;
+    const hosts = this.save();
+    for (const p of pool) if (Math.abs(p.J - J) <= 1e-12 && sameHosts(p.hosts, hosts)) return;
+    let i = pool.length;
+    while (i > 0 && pool[i - 1].J > J) i--;
+    pool.splice(i, 0, { J, hosts });
+    if (pool.length > POOL_SIZE) pool.pop();
+  }
+
+  /**
+   * Lowest SAD with at most k moved VMs: trim the current placement to k moves, descend, then
+   * iterated local search until the evaluation count reaches `limit` (kicks: send one to three
+   * moved units home and move as many others at random, each followed by a descent; the best
+   * placement is kept). Leaves the state at the best placement found; returns its objective.
+   */
+  searchSad(k: number, rnd: () => number, limit: number, maxKicks = 400): number {
+    while (this.movedCount() > k) {
+      let best = -1;
+      let bestAfter = Infinity;
+      for (const u of this.moved()) {
+        if (!this.canPlace(u, this.home(u))) continue;
+        const from = this.where(u);
+        this.place(u, this.home(u));
+        const after = this.objective();
+        this.place(u, from);
+        if (after < bestAfter) (best = u), (bestAfter = after);
+      }
+      if (best < 0) return Infinity;
+      this.place(best, this.home(best));
+    }
+    this.descend(k, limit);
+    let best = this.save();
+    let bestJ = this.objective();
+    this.pool = [];
+    this.remember(bestJ);
+    const units = this.unitList;
+    const hosts = this.connectedHosts;
+    let stall = 0;
+    for (let r = 0; r < maxKicks && stall < STALL_KICKS && this.evaluations < limit; r++) {
+      const steps = 1 + Math.floor(rnd() * 3);
+      for (let s = 0; s < steps; s++) {
+        const moved = this.moved();
+        if (moved.length > 0 && rnd() < 0.5) {
+          const w = moved[Math.floor(rnd() * moved.length)];
+          if (this.canPlace(w, this.home(w))) this.place(w, this.home(w));
+        }
+        const v = units[Math.floor(rnd() * units.length)];
+        const t = hosts[Math.floor(rnd() * hosts.length)];
+        if (t === this.where(v) || this.movedCount() + this.countChange(v, t) > k) continue;
+        if (this.canPlace(v, t)) this.place(v, t);
+      }
+      this.descend(k, limit);
+      const J = this.objective();
+      this.remember(J);
+      stall++;
+      if (J < bestJ - 1e-12) {
+        bestJ = J;
+        best = this.save();
+        stall = 0;
+      } else if (J > bestJ + 1e-12) this.restore(best);
+    }
+    this.restore(best);
+    return bestJ;
+  }
+
+  /**
+   * The planner's greedy from the current placement, over the units still at home: afterwards no
+   * unit left in place has an admissible move, so the next pass (moved VMs in cooldown) makes none.
+   */
+  complete(search: BalancingSearch): void {
+    const state = this.state;
+    const hostMovesLeft = new Int32Array(state.hostCount);
+    for (;;) {
+      if (state.balanced()) return;
+      const left = this.budget.left();
+      if (left.pass <= 0) return;
+      const targets: number[] = [];
+      for (let h = 0; h < state.hostCount; h++) {
+        hostMovesLeft[h] = left.host[h];
+        if (state.connected[h] && hostMovesLeft[h] > 0) targets.push(h);
+      }
+      const units = this.unitList.filter((u) => this.where(u) === this.home(u));
+      const best = search(state, { units, targets: Int32Array.from(targets), hostMovesLeft, passMovesLeft: left.pass });
+      if (best === null) return;
+      this.place(best.unit, best.to);
+    }
+  }
+
+  /**
+   * Like complete(), but of the admissible moves (the greedy's own test: gain ≥ minGain and
+   * gain > λ·cost, allowed, within budgets) it takes the one leaving the lowest SAD. Ends, like
+   * the greedy, where no unit left in place has an admissible move.
+   */
+  completeBySad(): void {
+    const state = this.state;
+    const { minGain, costWeight } = this.attempt.policy;
+    for (;;) {
+      if (state.balanced()) return;
+      const I = state.imbalance();
+      let best: { unit: number; to: number; sad: number; net: number } | null = null;
+      for (const u of this.unitList) {
+        const a = this.where(u);
+        if (a !== this.home(u)) continue;
+        const c = state.unitCpu[u];
+        const m = state.unitMem[u];
+        for (const t of this.connectedHosts) {
+          if (t === a) continue;
+          const gain = I - state.imbalanceAfter(c, m, a, t);
+          const net = gain - costWeight * state.unitCost[u];
+          if (!admissible(gain, net, minGain)) continue;
+          const sad = this.sadWith(a, -c, -m, t, c, m);
+          if (best !== null && (sad > best.sad + TIE_EPSILON || (sad >= best.sad - TIE_EPSILON && net <= best.net))) continue;
+          if (!this.canPlace(u, t)) continue;
+          best = { unit: u, to: t, sad, net };
+        }
+      }
+      if (best === null) return;
+      this.place(best.unit, best.to);
+    }
+  }
+}
