@@ -16,7 +16,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { InventoryModule } from './inventory/inventory.module';
 import { LiveMigrationModule } from './live-migration/live-migration.module';
-import { MetricsModule } from './metrics/metrics.module';
+import { SamplesModule } from './samples/samples.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RulesModule } from './rules/rules.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -63,7 +63,7 @@ export class AppModule {
         HealthModule,
         InventoryModule,
         RulesModule,
-        MetricsModule,
+        SamplesModule,
         PoliciesModule,
         BalancerModule,
         SchedulerModule,

@@ -17,7 +17,7 @@ import { requestAccess } from './auth/request-access';
 import { TokensService } from './auth/tokens.service';
 import { MAX_GROUP_MEMBERS } from './inventory/dto/group.dto';
 import { MAX_SYNC_HOSTS, MAX_SYNC_VMS } from './inventory/dto/inventory-sync.dto';
-import { MAX_SAMPLES_PER_REQUEST } from './metrics/sample-input';
+import { MAX_SAMPLES_PER_REQUEST } from './samples/sample-input';
 import { requestTimeout } from './common/request-timeout';
 import { AppConfig } from './config/app-config';
 import { httpMetrics } from './telemetry/http-metrics.middleware';

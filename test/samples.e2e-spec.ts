@@ -1,5 +1,5 @@
 import { Database } from '../src/database/database.service';
-import { RetentionService } from '../src/metrics/retention.service';
+import { RetentionService } from '../src/samples/retention.service';
 import { createCluster, createHost, createVm } from './helpers/fixtures';
 import { createTestApp, FakeClock, TestApp } from './helpers/test-app';
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MetricsModule } from '../metrics/metrics.module';
+import { SamplesModule } from '../samples/samples.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { BalancerController } from './balancer.controller';
 import { BalancerService } from './balancer.service';
@@ -7,7 +7,7 @@ import { PlanRunner } from './plan-runner';
 import { SnapshotBuilder } from './snapshot-builder';
 
 @Module({
-  imports: [MetricsModule, PoliciesModule],
+  imports: [SamplesModule, PoliciesModule],
   controllers: [BalancerController],
   providers: [BalancerService, SnapshotBuilder, PlanRunner],
   exports: [BalancerService],

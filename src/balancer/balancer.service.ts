@@ -5,7 +5,7 @@ import { DomainError } from '../common/domain-error';
 import { Database } from '../database/database.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
-import { DemandService } from '../metrics/demand.service';
+import { DemandService } from '../samples/demand.service';
 import { BalancingPolicyDto } from './dto/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
 import { PoliciesService } from '../policies/policies.service';

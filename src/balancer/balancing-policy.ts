@@ -1,6 +1,6 @@
 // The policy fields that shape a plan, their defaults, and how what-if overrides merge into them.
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { DEFAULT_DEMAND_STATISTIC, DEFAULT_DEMAND_WINDOW_SECONDS, DemandStatistic } from '../metrics/demand';
+import { DEFAULT_DEMAND_STATISTIC, DEFAULT_DEMAND_WINDOW_SECONDS, DemandStatistic } from '../samples/demand';
 import { DEFAULT_PLANNER_POLICY, PlannerPolicy } from './core';
 
 export const BASES = ['demand', 'configured'] as const;

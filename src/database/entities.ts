@@ -4,7 +4,7 @@ import { GroupEntity } from '../inventory/group.entity';
 import { HostEntity } from '../inventory/host.entity';
 import { LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { VmEntity } from '../inventory/vm.entity';
-import { SampleEntity, SampleRollupEntity } from '../metrics/sample.entity';
+import { SampleEntity, SampleRollupEntity } from '../samples/sample.entity';
 import { EventEntity } from '../events/event.entity';
 import { ClusterPolicyEntity } from '../policies/cluster-policy.entity';
 import { RecommendationEntity } from '../recommendations/recommendation.entity';

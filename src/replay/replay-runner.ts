@@ -20,7 +20,7 @@ import { InventorySyncService } from '../inventory/inventory-sync.service';
 import { VmEntity } from '../inventory/vm.entity';
 import { LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { LiveMigrationService } from '../live-migration/live-migration.service';
-import { SamplesService } from '../metrics/samples.service';
+import { SamplesService } from '../samples/samples.service';
 import { PoliciesService } from '../policies/policies.service';
 import { PutClusterPolicyDto } from '../policies/policy.dto';
 import { SchedulerService } from '../scheduler/scheduler.service';

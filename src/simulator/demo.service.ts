@@ -8,7 +8,7 @@ import { ClusterEntity } from '../inventory/cluster.entity';
 import { ClustersService } from '../inventory/clusters.service';
 import { InventorySyncService } from '../inventory/inventory-sync.service';
 import { VmEntity } from '../inventory/vm.entity';
-import { SamplesService } from '../metrics/samples.service';
+import { SamplesService } from '../samples/samples.service';
 import { PoliciesService } from '../policies/policies.service';
 import { DemoInventory, demoInventory, demoSample, DemoVm } from './demo-workload';
 import { loadTrace, Trace } from './trace';

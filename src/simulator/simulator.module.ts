@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { InventoryModule } from '../inventory/inventory.module';
-import { MetricsModule } from '../metrics/metrics.module';
+import { SamplesModule } from '../samples/samples.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { DemoService } from './demo.service';
 
 @Module({
-  imports: [InventoryModule, MetricsModule, PoliciesModule],
+  imports: [InventoryModule, SamplesModule, PoliciesModule],
   providers: [DemoService],
 })
 export class SimulatorModule {}

@@ -2,16 +2,17 @@ import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { findOr404 } from '../common/database-helpers';
 import { IdParam } from '../common/id.pipe';
+import { FormerOperationId } from '../common/operation-id';
 import { Database } from '../database/database.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
 import { DemandService } from './demand.service';
-import { DemandQuery, HistoryQueryDto, IngestResult, IngestSamplesDto } from './dto/metrics.dto';
+import { DemandQuery, HistoryQueryDto, IngestResult, IngestSamplesDto } from './dto/samples.dto';
 import { SamplesService } from './samples.service';
 
 @ApiTags('utilization')
 @Controller()
-export class MetricsController {
+export class SamplesController {
   constructor(
     private readonly samples: SamplesService,
     private readonly demand: DemandService,
@@ -20,6 +21,7 @@ export class MetricsController {
 
   /** Up to 50,000 samples in one request, written all together or not at all. */
   @Post('samples')
+  @FormerOperationId('MetricsController', 'ingest')
   @ApiBody({ type: IngestSamplesDto })
   @ApiCreatedResponse({ type: IngestResult })
   ingest(@Body() body: unknown): Promise<IngestResult> {
@@ -28,23 +30,27 @@ export class MetricsController {
 
   /** What the VM needs now, estimated from its samples over the look-back window. */
   @Get('vms/:id/demand')
+  @FormerOperationId('MetricsController', 'vmDemand')
   vmDemand(@IdParam() id: string, @Query() query: DemandQuery) {
     return this.demand.vmDemand(id, this.demand.settings(query));
   }
 
   /** The host's load: the entitlements of its powered-on VMs over its capacity. */
   @Get('hosts/:id/utilization')
+  @FormerOperationId('MetricsController', 'hostUtilization')
   hostUtilization(@IdParam() id: string, @Query() query: DemandQuery) {
     return this.demand.hostUtilization(id, this.demand.settings(query));
   }
 
   @Get('vms/:id/samples')
+  @FormerOperationId('MetricsController', 'vmSamples')
   async vmSamples(@IdParam() id: string, @Query() query: HistoryQueryDto) {
     const vm = await findOr404(this.db.reader, VmEntity, id, 'VM');
     return this.samples.history(vm, { from: query.from, to: query.to, stepSeconds: query.step });
   }
 
   @Get('hosts/:id/samples')
+  @FormerOperationId('MetricsController', 'hostSamples')
   async hostSamples(@IdParam() id: string, @Query() query: HistoryQueryDto) {
     const host = await findOr404(this.db.reader, HostEntity, id, 'Host');
     return this.samples.history(host, { from: query.from, to: query.to, stepSeconds: query.step });

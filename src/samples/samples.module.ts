@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DemandService } from './demand.service';
-import { MetricsController } from './metrics.controller';
+import { SamplesController } from './samples.controller';
 import { RetentionService } from './retention.service';
 import { SamplesService } from './samples.service';
 
 @Module({
-  controllers: [MetricsController],
+  controllers: [SamplesController],
   providers: [SamplesService, DemandService, RetentionService],
   exports: [SamplesService, DemandService, RetentionService],
 })
-export class MetricsModule {}
+export class SamplesModule {}
