@@ -21,7 +21,7 @@ import { PoliciesModule } from './policies/policies.module';
 import { RulesModule } from './rules/rules.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
-import { TelemetryModule } from './telemetry/telemetry.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { SimulatorModule } from './simulator/simulator.module';
 
 @Module({})
@@ -70,7 +70,7 @@ export class AppModule {
         SimulatorModule,
         LiveMigrationModule,
         DashboardModule,
-        TelemetryModule,
+        ObservabilityModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -20,9 +20,9 @@ import { MAX_SYNC_HOSTS, MAX_SYNC_VMS } from './inventory/dto/inventory-sync.dto
 import { MAX_SAMPLES_PER_REQUEST } from './samples/sample-input';
 import { requestTimeout } from './common/request-timeout';
 import { AppConfig } from './config/app-config';
-import { httpMetrics } from './telemetry/http-metrics.middleware';
-import { accessLog } from './telemetry/access-log';
-import { TelemetryEvents } from './telemetry/telemetry-events';
+import { httpMetrics } from './observability/http-metrics.middleware';
+import { accessLog } from './observability/access-log';
+import { MetricsRecorder } from './observability/metrics-recorder';
 
 export const API_PREFIX = 'api/v1';
 /** Decompressed; large enough for a 10,000-VM inventory sync or 50,000 samples in one request. */
@@ -49,7 +49,7 @@ function securityHeaders(): (req: Request, res: Response, next: NextFunction) =>
 export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
-  app.use(httpMetrics(app.get(TelemetryEvents)));
+  app.use(httpMetrics(app.get(MetricsRecorder)));
   app.use(accessLog());
   app.use(securityHeaders());
   const timeoutMs = config.get('REQUEST_TIMEOUT_SECONDS') * 1000;

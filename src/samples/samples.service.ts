@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
-import { TelemetryEvents } from '../telemetry/telemetry-events';
+import { MetricsRecorder } from '../observability/metrics-recorder';
 import { SampleInput, sampleBodyProblems, timestampMs } from './sample-input';
 import { SubjectKind } from './sample.entity';
 
@@ -60,7 +60,7 @@ export class SamplesService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-    private readonly telemetry: TelemetryEvents,
+    private readonly metrics: MetricsRecorder,
   ) {}
 
   /** Validates every sample, then writes all of them in one transaction, or none. */
@@ -82,7 +82,7 @@ export class SamplesService {
     });
     const clusters = new Set(subjects.map((s) => (s as Subject).clusterId));
     await this.db.transaction((m) => m.query(INSERT_FROM_JSON, [JSON.stringify(rows)]), { affects: clusters });
-    this.telemetry.samplesIngested(samples.length);
+    this.metrics.samplesIngested(samples.length);
     return { accepted: samples.length };
   }
 

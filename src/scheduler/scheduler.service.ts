@@ -20,7 +20,7 @@ import { PoliciesService } from '../policies/policies.service';
 import { activeBlackout, ClusterPolicy } from '../policies/policy';
 import { RecommendationEntity } from '../recommendations/recommendation.entity';
 import { RecommendationsService } from '../recommendations/recommendations.service';
-import { TelemetryEvents } from '../telemetry/telemetry-events';
+import { MetricsRecorder } from '../observability/metrics-recorder';
 import { decide } from './automation';
 import { PassEntity, PassTrigger, SkippedMove } from './pass.entity';
 
@@ -56,7 +56,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly policies: PoliciesService,
     private readonly events: EventsService,
     private readonly recommendations: RecommendationsService,
-    private readonly telemetry: TelemetryEvents,
+    private readonly metrics: MetricsRecorder,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -277,7 +277,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       if (!isSqliteUnavailable(err)) throw err;
       this.deferred.push({ clusterId, write: finish });
     }
-    this.telemetry.passCompleted(clusterId, trigger, finishedAt - startedAt);
+    this.metrics.passCompleted(clusterId, trigger, finishedAt - startedAt);
     return findOr404(this.db.reader, PassEntity, pass.id, 'Pass');
   }
 

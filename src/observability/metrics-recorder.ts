@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Histogram } from 'prom-client';
 import { Database } from '../database/database.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
-import { METRIC_PREFIX, TelemetryService } from './telemetry.service';
+import { METRIC_PREFIX, PrometheusRegistry } from './prometheus-registry';
 
 /** Seconds; a pass plans and queues migrations, it does not wait for them. */
 const PASS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -14,7 +14,7 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
  * answered). Services depend on this small class, not on prom-client.
  */
 @Injectable()
-export class TelemetryEvents {
+export class MetricsRecorder {
   private readonly samples: Counter;
   private readonly passDuration: Histogram<'cluster_id' | 'trigger'>;
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
@@ -22,10 +22,10 @@ export class TelemetryEvents {
   private readonly passSeries = new Map<string, { triggers: Set<string>; observedAt: number }>();
 
   constructor(
-    telemetry: TelemetryService,
+    prometheus: PrometheusRegistry,
     private readonly db: Database,
   ) {
-    const registers = [telemetry.registry];
+    const registers = [prometheus.registry];
     const prune = () => this.dropDeletedClusters();
     this.samples = new Counter({
       name: `${METRIC_PREFIX}samples_ingested_total`,

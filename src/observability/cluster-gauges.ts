@@ -6,7 +6,7 @@ import { Database } from '../database/database.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { MIGRATION_STATES } from '../live-migration/live-migration.entity';
 import { RECOMMENDATION_STATUSES } from '../recommendations/recommendation.entity';
-import { METRIC_PREFIX, TelemetryService } from './telemetry.service';
+import { METRIC_PREFIX, PrometheusRegistry } from './prometheus-registry';
 
 interface ClusterReading {
   id: string;
@@ -36,7 +36,7 @@ export class ClusterGauges {
   private reading?: Promise<ClusterReading[]>;
 
   constructor(
-    telemetry: TelemetryService,
+    prometheus: PrometheusRegistry,
     private readonly db: Database,
     private readonly balancer: BalancerService,
   ) {
@@ -46,7 +46,7 @@ export class ClusterGauges {
         name: `${METRIC_PREFIX}${name}`,
         help,
         labelNames,
-        registers: [telemetry.registry],
+        registers: [prometheus.registry],
         async collect() {
           const clusters = await read();
           // No await between reset and set: a scrape never sees a half-filled gauge.

@@ -9,7 +9,7 @@ export const METRIC_PREFIX = 'drs_';
  * in one process, and each must count only its own requests, samples and passes.
  */
 @Injectable()
-export class TelemetryService {
+export class PrometheusRegistry {
   readonly registry = new Registry();
 
   constructor() {

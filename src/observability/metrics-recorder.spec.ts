@@ -1,23 +1,23 @@
 import type { Database } from '../database/database.service';
 import { routePattern } from './http-metrics.middleware';
-import { TelemetryEvents } from './telemetry-events';
-import { TelemetryService } from './telemetry.service';
+import { MetricsRecorder } from './metrics-recorder';
+import { PrometheusRegistry } from './prometheus-registry';
 
 const named = (name: string) => (v: object) => (v as { metricName?: string }).metricName === name;
 
 function setup(listClusters: () => Promise<{ id: string }[]>) {
-  const telemetry = new TelemetryService();
-  const events = new TelemetryEvents(telemetry, { reader: { find: listClusters } } as unknown as Database);
+  const prometheus = new PrometheusRegistry();
+  const events = new MetricsRecorder(prometheus, { reader: { find: listClusters } } as unknown as Database);
   const passSeries = async () =>
-    (await telemetry.registry.getSingleMetric('drs_pass_duration_seconds')!.get()).values
+    (await prometheus.registry.getSingleMetric('drs_pass_duration_seconds')!.get()).values
       .filter(named('drs_pass_duration_seconds_count'))
       .map((v) => [v.labels.cluster_id, v.labels.trigger, v.value]);
-  return { telemetry, events, passSeries };
+  return { prometheus, events, passSeries };
 }
 
-describe('TelemetryEvents', () => {
+describe('MetricsRecorder', () => {
   it('observes pass durations in seconds, per cluster and trigger', async () => {
-    const { events, passSeries, telemetry } = setup(async () => [{ id: 'c1' }]);
+    const { events, passSeries, prometheus } = setup(async () => [{ id: 'c1' }]);
     events.passCompleted('c1', 'manual', 1500);
     events.passCompleted('c1', 'manual', 500);
     events.passCompleted('c1', 'interval', 250);
@@ -25,7 +25,7 @@ describe('TelemetryEvents', () => {
       ['c1', 'manual', 2],
       ['c1', 'interval', 1],
     ]);
-    const sum = (await telemetry.registry.getSingleMetric('drs_pass_duration_seconds')!.get()).values.find(
+    const sum = (await prometheus.registry.getSingleMetric('drs_pass_duration_seconds')!.get()).values.find(
       (v) => named('drs_pass_duration_seconds_sum')(v) && v.labels.trigger === 'manual',
     );
     expect(sum?.value).toBe(2);
@@ -48,11 +48,11 @@ describe('TelemetryEvents', () => {
   });
 
   it('counts accepted samples', async () => {
-    const { events, telemetry } = setup(async () => []);
+    const { events, prometheus } = setup(async () => []);
     events.samplesIngested(3);
     events.samplesIngested(0);
     events.samplesIngested(2);
-    expect((await telemetry.registry.getSingleMetric('drs_samples_ingested_total')!.get()).values[0].value).toBe(5);
+    expect((await prometheus.registry.getSingleMetric('drs_samples_ingested_total')!.get()).values[0].value).toBe(5);
   });
 });
 

@@ -1,18 +1,20 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-import { TelemetryService } from './telemetry.service';
+import { PrometheusRegistry } from './prometheus-registry';
 
 const EXPOSITION = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** Served at /metrics, outside the API prefix, where Prometheus looks by default. */
 @ApiTags('telemetry')
 @Controller('metrics')
-export class TelemetryController {
-  constructor(private readonly telemetry: TelemetryService) {}
+export class PrometheusController {
+  constructor(private readonly prometheus: PrometheusRegistry) {}
 
   @Get()
   @ApiOperation({
+    // Nest derived this id from the controller's former name; pinned so the OpenAPI document is unchanged.
+    operationId: 'TelemetryController_scrape',
     summary: 'Prometheus metrics',
     description: [
       'Text exposition format 0.0.4, for Prometheus to scrape. Gauges are computed at scrape time:',
@@ -29,6 +31,6 @@ export class TelemetryController {
   @Header('Content-Type', EXPOSITION)
   @Header('Cache-Control', 'no-store')
   scrape(): Promise<string> {
-    return this.telemetry.exposition();
+    return this.prometheus.exposition();
   }
 }

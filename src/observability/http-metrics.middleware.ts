@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { TelemetryEvents } from './telemetry-events';
+import { MetricsRecorder } from './metrics-recorder';
 
 /** The route pattern express matched (`/api/v1/vms/:id`), never the raw path: label values stay bounded. */
 export function routePattern(req: Pick<Request, 'baseUrl' | 'route'>): string {
@@ -14,7 +14,7 @@ export function routePattern(req: Pick<Request, 'baseUrl' | 'route'>): string {
  * route took (static files, unknown paths, bodies refused before routing) are not counted. A plain
  * Express middleware: as a Nest interceptor it cost every request an async-context bind and an rxjs pipe.
  */
-export function httpMetrics(events: TelemetryEvents): RequestHandler {
+export function httpMetrics(events: MetricsRecorder): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     res.once('finish', () => {

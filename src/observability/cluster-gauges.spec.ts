@@ -3,7 +3,7 @@ import type { BalancerService } from '../balancer/balancer.service';
 import { BalanceReport } from '../balancer/core';
 import type { Database } from '../database/database.service';
 import { ClusterGauges, countsByCluster } from './cluster-gauges';
-import { TelemetryService } from './telemetry.service';
+import { PrometheusRegistry } from './prometheus-registry';
 
 function report(hosts: { id: string; cpu: number; memory: number }[], imbalance = 0.1): BalanceReport {
   return {
@@ -33,26 +33,26 @@ function setup(clusters: { id: string; name: string }[], reports: Record<string,
     if (r instanceof Error) throw r;
     return r;
   });
-  const telemetry = new TelemetryService();
-  new ClusterGauges(telemetry, { reader } as unknown as Database, { balance } as unknown as BalancerService);
-  const values = async (name: string) => (await telemetry.registry.getSingleMetric(name)!.get()).values;
-  return { telemetry, reader, balance, values, reports };
+  const prometheus = new PrometheusRegistry();
+  new ClusterGauges(prometheus, { reader } as unknown as Database, { balance } as unknown as BalancerService);
+  const values = async (name: string) => (await prometheus.registry.getSingleMetric(name)!.get()).values;
+  return { prometheus, reader, balance, values, reports };
 }
 
 describe('ClusterGauges', () => {
   it('reads the database and balances each cluster once per scrape, however many gauges it fills', async () => {
-    const { telemetry, reader, balance } = setup(
+    const { prometheus, reader, balance } = setup(
       [
         { id: 'c1', name: 'one' },
         { id: 'c2', name: 'two' },
       ],
       { c1: report([{ id: 'h1', cpu: 0.5, memory: 0.25 }]), c2: report([]) },
     );
-    await telemetry.exposition();
+    await prometheus.exposition();
     expect(balance.mock.calls.map(([id]) => id)).toEqual(['c1', 'c2']);
     expect(reader.find).toHaveBeenCalledTimes(1);
     expect(reader.query).toHaveBeenCalledTimes(2);
-    await telemetry.exposition();
+    await prometheus.exposition();
     expect(balance).toHaveBeenCalledTimes(4);
   });
 
