@@ -20,7 +20,7 @@ import { SamplesModule } from './samples/samples.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RulesModule } from './rules/rules.module';
 import { SecretsModule } from './secrets/secrets.module';
-import { SchedulerModule } from './scheduler/scheduler.module';
+import { PassesModule } from './passes/passes.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { SimulatorModule } from './simulator/simulator.module';
 
@@ -66,7 +66,7 @@ export class AppModule {
         SamplesModule,
         PoliciesModule,
         BalancerModule,
-        SchedulerModule,
+        PassesModule,
         SimulatorModule,
         LiveMigrationModule,
         DashboardModule,

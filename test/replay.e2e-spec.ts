@@ -9,7 +9,7 @@ import { MigrationView } from '../src/live-migration/dto/migration.dto';
 import { Page } from '../src/common/pagination';
 import { formatReportTable, parseReportTable, ReplayReport, Strategy, STRATEGIES, TABLE_COLUMNS } from '../src/replay/replay-report';
 import { runReplay } from '../src/replay/replay-runner';
-import { SchedulerService } from '../src/scheduler/scheduler.service';
+import { SchedulerService } from '../src/passes/scheduler.service';
 import { loadTrace } from '../src/simulator/trace';
 
 jest.setTimeout(60_000);

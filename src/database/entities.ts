@@ -9,7 +9,7 @@ import { EventEntity } from '../events/event.entity';
 import { ClusterPolicyEntity } from '../policies/cluster-policy.entity';
 import { RecommendationEntity } from '../recommendations/recommendation.entity';
 import { RuleEntity } from '../rules/rule.entity';
-import { PassEntity } from '../scheduler/pass.entity';
+import { PassEntity } from '../passes/pass.entity';
 
 /** Every table the app maps; the data source and the migration check both use this list. */
 export const ENTITIES = [ClusterEntity, HostEntity, VmEntity, GroupEntity, RuleEntity, SampleEntity, SampleRollupEntity, ClusterPolicyEntity, EventEntity, PassEntity, RecommendationEntity, LiveMigrationEntity, ApiTokenEntity];

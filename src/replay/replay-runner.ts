@@ -23,7 +23,7 @@ import { LiveMigrationService } from '../live-migration/live-migration.service';
 import { SamplesService } from '../samples/samples.service';
 import { PoliciesService } from '../policies/policies.service';
 import { PutClusterPolicyDto } from '../policies/policy.dto';
-import { SchedulerService } from '../scheduler/scheduler.service';
+import { SchedulerService } from '../passes/scheduler.service';
 import { demoSample } from '../simulator/demo-workload';
 import { Trace } from '../simulator/trace';
 import { replayInventory } from './replay-inventory';

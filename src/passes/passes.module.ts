@@ -8,7 +8,7 @@ import { MaintenanceController } from './maintenance.controller';
 import { MaintenanceService } from './maintenance.service';
 import { MigrationRequests } from './migration-requests';
 import { EngineMigrationRequests } from './engine-migration-requests';
-import { PassesController } from './scheduler.controller';
+import { PassesController } from './passes.controller';
 import { SchedulerService } from './scheduler.service';
 
 @Module({
@@ -22,4 +22,4 @@ import { SchedulerService } from './scheduler.service';
   ],
   exports: [SchedulerService],
 })
-export class SchedulerModule {}
+export class PassesModule {}

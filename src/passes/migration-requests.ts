@@ -1,4 +1,4 @@
-// The scheduler's and recommendations' way into the migration engine (bound in SchedulerModule).
+// The scheduler's and recommendations' way into the migration engine (bound in PassesModule).
 import type { Actor } from '../events/actor';
 
 export interface MoveRequest {
