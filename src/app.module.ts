@@ -16,6 +16,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { InventoryModule } from './inventory/inventory.module';
 import { LiveMigrationModule } from './live-migration/live-migration.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { SamplesModule } from './samples/samples.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RulesModule } from './rules/rules.module';
@@ -67,6 +68,7 @@ export class AppModule {
         PoliciesModule,
         BalancerModule,
         PassesModule,
+        MaintenanceModule,
         SimulatorModule,
         LiveMigrationModule,
         DashboardModule,

@@ -4,8 +4,6 @@ import { LiveMigrationModule } from '../live-migration/live-migration.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { RecommendationsController } from '../recommendations/recommendations.controller';
 import { RecommendationsService } from '../recommendations/recommendations.service';
-import { MaintenanceController } from './maintenance.controller';
-import { MaintenanceService } from './maintenance.service';
 import { MigrationRequests } from './migration-requests';
 import { EngineMigrationRequests } from './engine-migration-requests';
 import { PassesController } from './passes.controller';
@@ -13,10 +11,9 @@ import { SchedulerService } from './scheduler.service';
 
 @Module({
   imports: [BalancerModule, PoliciesModule, LiveMigrationModule],
-  controllers: [PassesController, RecommendationsController, MaintenanceController],
+  controllers: [PassesController, RecommendationsController],
   providers: [
     SchedulerService,
-    MaintenanceService,
     RecommendationsService,
     { provide: MigrationRequests, useClass: EngineMigrationRequests },
   ],

@@ -10,7 +10,7 @@ import { EventsService } from '../events/events.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
-import { SchedulerService } from './scheduler.service';
+import { SchedulerService } from '../passes/scheduler.service';
 
 export interface MaintenanceStatus {
   hostId: string;
