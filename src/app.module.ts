@@ -19,6 +19,7 @@ import { LiveMigrationModule } from './live-migration/live-migration.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { SamplesModule } from './samples/samples.module';
 import { PoliciesModule } from './policies/policies.module';
+import { RecommendationsModule } from './recommendations/recommendations.module';
 import { RulesModule } from './rules/rules.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { PassesModule } from './passes/passes.module';
@@ -68,6 +69,7 @@ export class AppModule {
         PoliciesModule,
         BalancerModule,
         PassesModule,
+        RecommendationsModule,
         MaintenanceModule,
         SimulatorModule,
         LiveMigrationModule,

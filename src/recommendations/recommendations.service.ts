@@ -9,7 +9,7 @@ import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { VmEntity } from '../inventory/vm.entity';
-import { MigrationRequests } from '../passes/migration-requests';
+import { MigrationRequests } from './migration-requests';
 import { RecommendationEntity, RecommendationStatus } from './recommendation.entity';
 
 export interface RecommendationQuery {

@@ -1,4 +1,4 @@
-// The scheduler's and recommendations' way into the migration engine (bound in PassesModule).
+// How recommendations reach the migration engine, the scheduler's moves included (bound in RecommendationsModule).
 import type { Actor } from '../events/actor';
 
 export interface MoveRequest {
