@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { LiveMigrationService } from '../src/live-migration/live-migration.service';
 import { MigrationView } from '../src/live-migration/dto/migration.dto';
 import { Page } from '../src/common/pagination';
-import { formatReportTable, parseReportTable, ReplayReport, Strategy, STRATEGIES, TABLE_COLUMNS } from '../src/replay/replay-report';
-import { runReplay } from '../src/replay/replay-runner';
+import { formatReportTable, parseReportTable, ReplayReport, Strategy, STRATEGIES, TABLE_COLUMNS } from '../tools/replay/replay-report';
+import { runReplay } from '../tools/replay/replay-runner';
 import { SchedulerService } from '../src/passes/scheduler.service';
 import { loadTrace } from '../src/simulator/trace';
 
@@ -108,7 +108,7 @@ describe('trace replay (e2e)', () => {
       const root = resolve(__dirname, '..');
       const run = spawnSync(
         process.execPath,
-        ['-r', 'ts-node/register/transpile-only', 'src/replay/cli.ts', '--vms', `${SLICE.vms}`, '--hosts', `${SLICE.hosts}`, '--steps', `${SLICE.steps}`, '--json', jsonFile],
+        ['-r', 'ts-node/register/transpile-only', 'tools/replay/cli.ts', '--vms', `${SLICE.vms}`, '--hosts', `${SLICE.hosts}`, '--steps', `${SLICE.steps}`, '--json', jsonFile],
         { cwd: root, encoding: 'utf8', timeout: 50_000, env: { ...process.env, TZ: 'UTC' } },
       );
       expect(run.stderr).toContain('ours: 24 steps');

@@ -1,7 +1,7 @@
 // The replayed cluster (pure): hosts sized like the demo's, VMs sized like CloudSim's VM types, each
 // following one trace row, spread over all hosts the way a cluster that has run for a while looks.
-import { DEMO_HOST, DemoInventory, DemoVm, VM_TYPES } from '../simulator/demo-workload';
-import { Trace } from '../simulator/trace';
+import { DEMO_HOST, DemoInventory, DemoVm, VM_TYPES } from '../../src/simulator/demo-workload';
+import { Trace } from '../../src/simulator/trace';
 
 /**
  * `vmCount` VMs (default: one per trace row) on `hostCount` hosts.

@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRACE_FILE, loadTrace, tracesFolder } from '../simulator/trace';
+import { DEFAULT_TRACE_FILE, loadTrace, tracesFolder } from '../../src/simulator/trace';
 import { formatReportTable, STRATEGIES, Strategy } from './replay-report';
 import { runReplay } from './replay-runner';
 

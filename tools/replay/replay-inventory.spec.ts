@@ -1,5 +1,5 @@
-import { VM_TYPES } from '../simulator/demo-workload';
-import { parseTrace } from '../simulator/trace';
+import { VM_TYPES } from '../../src/simulator/demo-workload';
+import { parseTrace } from '../../src/simulator/trace';
 import { replayInventory } from './replay-inventory';
 
 const trace = parseTrace(['vm,t0,t1', ...Array.from({ length: 12 }, (_, i) => `row${i},${i},${i + 1}`)].join('\n'));
