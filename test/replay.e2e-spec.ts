@@ -108,7 +108,10 @@ describe('trace replay (e2e)', () => {
       const root = resolve(__dirname, '..');
       const run = spawnSync(
         process.execPath,
-        ['-r', 'ts-node/register/transpile-only', 'tools/replay/cli.ts', '--vms', `${SLICE.vms}`, '--hosts', `${SLICE.hosts}`, '--steps', `${SLICE.steps}`, '--json', jsonFile],
+        [
+          ...['-r', 'ts-node/register/transpile-only', 'tools/replay/cli.ts'],
+          ...['--vms', `${SLICE.vms}`, '--hosts', `${SLICE.hosts}`, '--steps', `${SLICE.steps}`, '--json', jsonFile],
+        ],
         { cwd: root, encoding: 'utf8', timeout: 50_000, env: { ...process.env, TZ: 'UTC' } },
       );
       expect(run.stderr).toContain('ours: 24 steps');
