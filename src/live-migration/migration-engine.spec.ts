@@ -187,9 +187,14 @@ async function idle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Lets the engine's promises run until `done` holds. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets the engine's promises (and its short real timers, such as a 20 ms attempt limit) run until
+ * `done` holds. Bounded by time, not by turns of the event loop: a fast loop can turn thousands of
+ * times before a 20 ms timer is due.
+ */
+async function until(done: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
   if (!done()) throw new Error('the engine never got there');
 }
 
