@@ -3,7 +3,8 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { validateEnvironment } from '../config/environment';
 import { DEFAULT_PLANNER_POLICY, PlannerPolicy, planMoves, randomCluster } from './core';
-import { PlanPriority, PlanQueue, PlanRunner } from './plan-runner';
+import { type PlanPriority, PlanQueue } from './plan-queue';
+import { PlanRunner } from './plan-runner';
 
 function runnerWith(env: Record<string, unknown> = {}): PlanRunner {
   return new PlanRunner(new AppConfig(new ConfigService({ ...validateEnvironment(env) })));
