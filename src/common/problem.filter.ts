@@ -17,17 +17,6 @@ const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.Forbidden]: 403,
 };
 
-/** Errors raised by body-parser before a route runs. */
-const BODY_PARSER: Record<string, [number, string]> = {
-  'entity.parse.failed': [400, 'The request body is not valid JSON'],
-  'entity.too.large': [413, 'The request body is larger than the service accepts'],
-  'encoding.unsupported': [415, 'The request body has an unsupported content encoding'],
-  'charset.unsupported': [415, 'The request body has an unsupported charset'],
-  'request.aborted': [400, 'The request was aborted'],
-  'request.size.invalid': [400, 'The request body does not match its Content-Length'],
-  'stream.encoding.set': [500, 'Internal error'],
-};
-
 /** The one place where errors become HTTP: every error response is application/problem+json. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -55,12 +44,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception);
     }
-    const parserError = exception as { type?: string; status?: number };
-    if (parserError && typeof parserError.type === 'string' && BODY_PARSER[parserError.type]) {
-      const [status, detail] = BODY_PARSER[parserError.type];
-      return problem(status, detail);
-    }
-    // body-parser's other client errors (a body that does not match its Content-Encoding, say) carry no type.
+    // Client errors that http-errors marks safe to show (`expose`).
     const httpError = exception as { status?: unknown; expose?: unknown; message?: unknown };
     if (httpError?.expose === true && typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
       return problem(httpError.status, `The request could not be read: ${String(httpError.message).slice(0, 200)}`);
