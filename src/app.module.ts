@@ -24,6 +24,7 @@ import { RulesModule } from './rules/rules.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { PassesModule } from './passes/passes.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { ClusterMetricsModule } from './cluster-metrics/cluster-metrics.module';
 import { SimulatorModule } from './simulator/simulator.module';
 
 @Module({})
@@ -75,6 +76,7 @@ export class AppModule {
         LiveMigrationModule,
         DashboardModule,
         ObservabilityModule,
+        ClusterMetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -1,6 +1,7 @@
 // Benchmark clusters: imbalanced placements, with hard rules the initial placement already keeps
 // (so that every planner starts from the same legal state and only balancing is compared).
-import { ClusterSnapshot, randomCluster, RuleSnapshot, seededRandom } from '../../src/balancer/core';
+import { ClusterSnapshot, RuleSnapshot, seededRandom } from '../../src/balancer/core';
+import { randomCluster } from '../../test/builders/random-cluster';
 
 export interface BenchClusterOptions {
   hosts: number;

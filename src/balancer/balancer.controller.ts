@@ -5,7 +5,7 @@ import { RequiresRole } from '../auth/auth.guard';
 import { IdParam } from '../common/id.pipe';
 import { SendsJsonText } from '../common/json-page';
 import { BalancerService } from './balancer.service';
-import { BalanceQueryDto, BalancingPolicyDto } from './dto/balancing-policy.dto';
+import { BalanceQueryDto, BalancingPolicyDto } from '../policies/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
 import { PlanRequest } from './plan-runner';
 

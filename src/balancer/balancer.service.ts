@@ -6,15 +6,16 @@ import { Database } from '../database/database.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
 import { DemandService } from '../samples/demand.service';
-import { BalancingPolicyDto } from './dto/balancing-policy.dto';
+import { BalancingPolicyDto } from '../policies/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
 import { PoliciesService } from '../policies/policies.service';
-import { BalancingPolicy } from './balancing-policy';
+import { BalancingPolicy } from '../policies/balancing-policy';
 import { balanceReport, ClusterSnapshot, Plan, PlannerPolicy, rankPlacement } from './core';
 import { PlanRequest, PlanRunner } from './plan-runner';
 import { JsonText } from '../common/json-page';
 import { StampedCache } from './stamped-cache';
 import { SnapshotBuilder } from './snapshot-builder';
+import type { MoveCheck, MoveChecker } from '../live-migration/move-check-port';
 
 /**
  * A balance report is reused while no write has touched the cluster's inputs (see Database.changeStamp),
@@ -23,11 +24,10 @@ import { SnapshotBuilder } from './snapshot-builder';
  */
 const BALANCE_REUSE_MS = 10_000;
 
-export type MoveCheck = { allowed: true } | { allowed: false; status: 409 | 422; reasons: string[] };
 
 /** The balancer as the API and the scheduler use it: snapshot from the database, then pure planning. */
 @Injectable()
-export class BalancerService {
+export class BalancerService implements MoveChecker {
   /** Each report with its JSON text, printed on first ask: once per report rather than once per request. */
   private readonly reports = new StampedCache<{ view: BalanceView; json?: JsonText<BalanceView> }>(256, BALANCE_REUSE_MS);
 

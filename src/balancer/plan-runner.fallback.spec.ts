@@ -2,7 +2,8 @@
 import { ConfigService } from '@nestjs/config';
 import { AppConfig } from '../config/app-config';
 import { validateEnvironment } from '../config/environment';
-import { DEFAULT_PLANNER_POLICY, planMoves, randomCluster } from './core';
+import { randomCluster } from '../../test/builders/random-cluster';
+import { DEFAULT_PLANNER_POLICY, planMoves } from './core';
 import { PlanRunner } from './plan-runner';
 
 jest.mock('node:worker_threads', () => ({

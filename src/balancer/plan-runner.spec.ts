@@ -2,7 +2,8 @@ import { ConfigService } from '@nestjs/config';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { validateEnvironment } from '../config/environment';
-import { DEFAULT_PLANNER_POLICY, PlannerPolicy, planMoves, randomCluster } from './core';
+import { randomCluster } from '../../test/builders/random-cluster';
+import { DEFAULT_PLANNER_POLICY, PlannerPolicy, planMoves } from './core';
 import { type PlanPriority, PlanQueue } from './plan-queue';
 import { PlanRunner } from './plan-runner';
 

@@ -9,7 +9,7 @@ import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/
 import { DemandSettings } from '../samples/demand';
 import { DemandService } from '../samples/demand.service';
 import { RuleEntity } from '../rules/rule.entity';
-import { Basis } from './balancing-policy';
+import { Basis } from '../policies/balancing-policy';
 import { ClusterSnapshot, InFlightMigration, RuleSnapshot, VmSnapshot } from './core';
 
 export interface SnapshotInputs {

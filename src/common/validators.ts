@@ -64,3 +64,11 @@ export function IsVersion(): PropertyDecorator {
 export function Optional(): PropertyDecorator {
   return ValidateIf((_, value) => value !== undefined);
 }
+
+/** Epoch milliseconds from "1732500000000" or an ISO-8601 string; anything else stays a string and fails validation. */
+export const toEpochMs = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  if (/^\d{1,15}$/.test(value)) return Number(value);
+  const parsed = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+  return Number.isNaN(parsed) ? value : parsed;
+};

@@ -4,7 +4,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../common/pagination';
 import { IsId, Optional } from '../common/validators';
-import { toEpochMs } from '../samples/dto/samples.dto';
+import { toEpochMs } from '../common/validators';
 import { Actor } from './actor';
 import { EventsService } from './events.service';
 import { SendsJsonText } from '../common/json-page';

@@ -6,7 +6,7 @@ import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
-import { RuleEntity } from '../rules/rule.entity';
+import { InventoryGuards } from './inventory-ports';
 import { ClusterEntity } from './cluster.entity';
 import { ClusterView, CreateClusterDto, ListClustersQuery, UpdateClusterDto } from './dto/cluster.dto';
 import { GroupEntity } from './group.entity';
@@ -19,6 +19,7 @@ export class ClustersService {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
+    private readonly guards: InventoryGuards,
   ) {}
 
   /** `actor`: who asked through the API; null for the service's own (the demo, a replay). */
@@ -40,6 +41,11 @@ export class ClustersService {
       skip: offset,
     });
     return { items: rows.map(toClusterView), total, limit, offset };
+  }
+
+  /** Every cluster's id and name, by name: for figures reported per cluster. */
+  names(): Promise<{ id: string; name: string }[]> {
+    return this.db.reader.find(ClusterEntity, { select: { id: true, name: true }, order: { name: 'ASC' } });
   }
 
   async get(id: string): Promise<ClusterView> {
@@ -73,7 +79,7 @@ export class ClustersService {
           `Cluster ${id} still has ${hosts} host(s) and ${vms} VM(s); remove them first (or sync an empty inventory with prune)`,
         );
       }
-      await m.delete(RuleEntity, { clusterId: id });
+      await this.guards.deleteCluster(m, id);
       await m.delete(GroupEntity, { clusterId: id });
       await m.delete(ClusterEntity, { id });
       await this.events.recordIn(m, changeEvent('cluster', 'deleted', cluster, actor));

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiWriteErrors } from '../common/api-responses';
-import { Actor, RequestActor } from '../events/actor';
+import { Actor } from '../events/actor';
+import { RequestActor } from '../auth/request-actor';
 import { IdParam } from '../common/id.pipe';
 import { PageOf } from '../common/page-view';
 import { CreateGroupDto, ListGroupsQuery, UpdateGroupDto, GroupView } from './dto/group.dto';

@@ -7,7 +7,7 @@ import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
-import { RuleEntity } from '../rules/rule.entity';
+import { InventoryGuards } from './inventory-ports';
 import { CreateGroupDto, GroupView, ListGroupsQuery, UpdateGroupDto } from './dto/group.dto';
 import { GroupEntity, GroupKind } from './group.entity';
 import { HostEntity } from './host.entity';
@@ -49,6 +49,7 @@ export class GroupsService {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
+    private readonly guards: InventoryGuards,
   ) {}
 
   create(dto: CreateGroupDto, actor: Actor): Promise<GroupView> {
@@ -104,13 +105,7 @@ export class GroupsService {
   remove(id: string, actor: Actor): Promise<void> {
     return this.db.transaction(async (m) => {
       const group = await findOr404(m, GroupEntity, id, 'Group');
-      const rules = await m.find(RuleEntity, { where: [{ vmGroupId: id }, { hostGroupId: id }], select: { name: true } });
-      if (rules.length > 0) {
-        throw new DomainError(
-          ErrorCode.InUse,
-          `Group ${id} is used by rule(s) ${rules.map((r) => `"${r.name}"`).join(', ')}; delete or change them first`,
-        );
-      }
+      await this.guards.assertGroupUnused(m, id);
       await m.delete(GroupEntity, { id });
       await this.events.recordIn(m, changeEvent('group', 'deleted', group, actor));
     });

@@ -1,19 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
-import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
+import { InventoryGuards } from './inventory-ports';
 import { ClusterEntity } from './cluster.entity';
-import { CommandPlaceholderCheck } from './command-placeholders';
 import { CreateHostDto, HostView, ListHostsQuery, UpdateHostDto } from './dto/host.dto';
-import { HostEntity } from './host.entity';
+import { HostEntity, HostState } from './host.entity';
 import { VmEntity } from './vm.entity';
 import { toHostView } from './views';
 
@@ -46,18 +44,14 @@ function assertNoProblems(problems: FieldProblem[]): void {
 
 @Injectable()
 export class HostsService {
-  private readonly placeholders: CommandPlaceholderCheck;
-
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
-    config: AppConfig,
-  ) {
-    this.placeholders = CommandPlaceholderCheck.from(config);
-  }
+    private readonly guards: InventoryGuards,
+  ) {}
 
   create(dto: CreateHostDto, actor: Actor): Promise<HostView> {
-    assertNoProblems(this.placeholders.hostProblems(dto));
+    assertNoProblems(this.guards.hostProblems(dto));
     return this.db.transaction(async (m) => {
       await requireCluster(m, dto.clusterId);
       await assertNameFree(m, HostEntity, { clusterId: dto.clusterId }, 'host in this cluster', dto.name);
@@ -93,11 +87,20 @@ export class HostsService {
         await assertNameFree(m, HostEntity, { clusterId: host.clusterId }, 'host in this cluster', changes.name, id);
       }
       Object.assign(host, changes);
-      if (changes.name !== undefined || changes.address !== undefined) assertNoProblems(this.placeholders.hostProblems(host));
+      if (changes.name !== undefined || changes.address !== undefined) assertNoProblems(this.guards.hostProblems(host));
       const saved = await m.save(host);
       await this.events.recordIn(m, changeEvent('host', 'updated', saved, actor, setFields(changes)));
       return toHostView(saved);
     });
+  }
+
+  /**
+   * Moves a host between connected and the maintenance states, in the caller's transaction (maintenance
+   * mode and the passes that finish it); only from `from` when given. True when the host changed.
+   */
+  async changeState(m: EntityManager, hostId: string, state: HostState, from?: HostState): Promise<boolean> {
+    const changed = await m.update(HostEntity, from ? { id: hostId, state: from } : { id: hostId }, { state });
+    return (changed.affected ?? 0) > 0;
   }
 
   /** A host that still runs VMs is not deleted: they would be lost. */
@@ -108,15 +111,7 @@ export class HostsService {
       if (vms > 0) {
         throw new DomainError(ErrorCode.InUse, `Host ${id} still runs ${vms} VM(s); migrate them away first`);
       }
-      const migrating = await m.count(LiveMigrationEntity, {
-        where: [
-          { targetHostId: id, state: In([...ACTIVE_MIGRATION_STATES]) },
-          { sourceHostId: id, state: In([...ACTIVE_MIGRATION_STATES]) },
-        ],
-      });
-      if (migrating > 0) {
-        throw new DomainError(ErrorCode.InUse, `Host ${id} has ${migrating} migration(s) queued or running; wait or cancel them first`);
-      }
+      await this.guards.assertHostUnused(m, id);
       await m.delete(HostEntity, { id });
       await this.events.recordIn(m, changeEvent('host', 'deleted', host, actor));
     });

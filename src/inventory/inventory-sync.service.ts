@@ -3,12 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager, In, ObjectLiteral } from 'typeorm';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
+import { InventoryGuards } from './inventory-ports';
 import { ClusterEntity } from './cluster.entity';
-import { CommandPlaceholderCheck } from './command-placeholders';
 import { HostSpecDto } from './dto/host.dto';
 import { InventorySyncDto, InventorySyncResult, SyncCounts, SyncVmDto } from './dto/inventory-sync.dto';
 import { HostEntity } from './host.entity';
@@ -48,15 +47,11 @@ function duplicateNameProblems(items: { name: string }[], list: string): FieldPr
 @Injectable()
 export class InventorySyncService {
   private readonly logger = new Logger(InventorySyncService.name);
-  private readonly placeholders: CommandPlaceholderCheck;
-
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
-    config: AppConfig,
-  ) {
-    this.placeholders = CommandPlaceholderCheck.from(config);
-  }
+    private readonly guards: InventoryGuards,
+  ) {}
 
   /** `actor`: who synced through the API; null for the service's own (the demo, a replay). */
   async sync(clusterId: string, dto: InventorySyncDto, actor: Actor | null): Promise<InventorySyncResult> {
@@ -81,8 +76,8 @@ export class InventorySyncService {
     }
     // Names the migration command could not be given are refused before anything is written.
     const unusable = [
-      ...dto.hosts.flatMap((host, i) => (host.address !== undefined ? this.placeholders.hostProblems(host, `hosts.${i}.`) : [])),
-      ...dto.vms.flatMap((vm, i) => this.placeholders.vmProblems(vm, `vms.${i}.`)),
+      ...dto.hosts.flatMap((host, i) => (host.address !== undefined ? this.guards.hostProblems(host, `hosts.${i}.`) : [])),
+      ...dto.vms.flatMap((vm, i) => this.guards.vmProblems(vm, `vms.${i}.`)),
     ];
     if (unusable.length > 0) {
       throw new DomainError(ErrorCode.Unprocessable, `${unusable.length} host(s) or VM(s) cannot be named by the migration command`, unusable.slice(0, 50));
@@ -120,7 +115,7 @@ export class InventorySyncService {
     const inserts: Partial<HostEntity>[] = [];
     // A host listed without an address keeps the one it has: checked with it.
     const unusable = wanted.flatMap((spec, i) =>
-      spec.address === undefined ? this.placeholders.hostProblems({ name: spec.name, address: existing.get(spec.name)?.address }, `hosts.${i}.`) : [],
+      spec.address === undefined ? this.guards.hostProblems({ name: spec.name, address: existing.get(spec.name)?.address }, `hosts.${i}.`) : [],
     );
     if (unusable.length > 0) {
       throw new DomainError(ErrorCode.Unprocessable, `${unusable.length} host(s) cannot be named by the migration command`, unusable.slice(0, 50));

@@ -6,7 +6,8 @@ import { PageOf } from '../common/page-view';
 import { CreateVmDto, ListVmsQuery, UpdateVmDto, VmView } from './dto/vm.dto';
 import { VmsService } from './vms.service';
 import { SendsJsonText } from '../common/json-page';
-import { Actor, RequestActor } from '../events/actor';
+import { Actor } from '../events/actor';
+import { RequestActor } from '../auth/request-actor';
 
 @ApiTags('inventory')
 @Controller('vms')

@@ -4,14 +4,11 @@ import { assertNameFree, assertVersion, findOr404 } from '../common/database-hel
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
-import { BalancerService } from '../balancer/balancer.service';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
-import { PoliciesService } from '../policies/policies.service';
-import { CommandPlaceholderCheck } from './command-placeholders';
+import { InventoryGuards, VmPlacementPort } from './inventory-ports';
 import { GroupEntity } from './group.entity';
 import { CreateVmDto, ListVmsQuery, UpdateVmDto, VmView } from './dto/vm.dto';
 import { HostEntity } from './host.entity';
@@ -61,49 +58,24 @@ async function requireHostInCluster(m: EntityManager, hostId: string, clusterId:
 
 @Injectable()
 export class VmsService {
-  private readonly placeholders: CommandPlaceholderCheck;
-
   constructor(
     private readonly db: Database,
-    private readonly balancer: BalancerService,
-    private readonly policies: PoliciesService,
+    private readonly placement: VmPlacementPort,
     private readonly events: EventsService,
-    config: AppConfig,
-  ) {
-    this.placeholders = CommandPlaceholderCheck.from(config);
-  }
+    private readonly guards: InventoryGuards,
+  ) {}
 
   private assertNameUsable(name: string): void {
-    const problems = this.placeholders.vmProblems({ name });
+    const problems = this.guards.vmProblems({ name });
     if (problems.length > 0) throw new DomainError(ErrorCode.Unprocessable, problems[0].message, problems);
   }
 
-  /**
-   * Without a host, the balancer places the VM where it leaves the cluster most even; a manual
-   * cluster answers 409 with the ranked hosts instead, for the operator to choose.
-   */
+  /** Without a host, the balancer chooses one (see VmPlacement). */
   private async place(dto: CreateVmDto): Promise<{ hostId: string; placed: boolean }> {
     if (dto.hostId) return { hostId: dto.hostId, placed: false };
     await requireCluster(this.db.reader, dto.clusterId);
-    const ranking = await this.balancer.placement(dto.clusterId, {
-      name: dto.name,
-      vcpus: dto.vcpus,
-      memoryMib: dto.memoryMib,
-      vmGroupIds: dto.vmGroupIds,
-    });
-    const policy = await this.policies.resolve(dto.clusterId);
-    if (policy.automationLevel === 'manual') {
-      throw new DomainError(ErrorCode.Conflict, 'The cluster is manual: choose a hostId; the ranked hosts are attached', [], {
-        ranked: ranking.ranked,
-        excluded: ranking.excluded,
-      });
-    }
-    if (ranking.ranked.length === 0) {
-      throw new DomainError(ErrorCode.Unprocessable, 'No host can take this VM', [{ field: 'hostId', message: 'no host has room or satisfies the rules' }], {
-        excluded: ranking.excluded,
-      });
-    }
-    return { hostId: ranking.ranked[0].hostId, placed: true };
+    const hostId = await this.placement.chooseHost(dto.clusterId, { name: dto.name, vcpus: dto.vcpus, memoryMib: dto.memoryMib, vmGroupIds: dto.vmGroupIds });
+    return { hostId, placed: true };
   }
 
   async create(dto: CreateVmDto, actor: Actor): Promise<VmView> {
@@ -179,6 +151,11 @@ export class VmsService {
       await this.events.recordIn(m, changeEvent('vm', 'updated', saved, actor, setFields(changes)));
       return toVmView(saved);
     });
+  }
+
+  /** Records that the VM now runs on `hostId`, in the caller's transaction (a migration that succeeded). */
+  async recordHost(m: EntityManager, vmId: string, hostId: string): Promise<void> {
+    await m.update(VmEntity, { id: vmId }, { hostId });
   }
 
   remove(id: string, actor: Actor): Promise<void> {

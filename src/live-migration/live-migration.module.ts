@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
-import { BalancerModule } from '../balancer/balancer.module';
+import { InventoryModule } from '../inventory/inventory.module';
 import { AppConfig } from '../config/app-config';
 import { LiveMigrationService } from './live-migration.service';
 import { LiveMigrationsController } from './live-migrations.controller';
 import { MigrationDispatcher } from './migration-dispatcher';
+import { MigrationInventoryGuard } from './migration-inventory-guard';
+import { MoveCheckPort } from './move-check-port';
 import { MigrationQueue, MigrationQueueRepository } from './migration-queue.repository';
 import { MigrationRecovery } from './migration-recovery';
 import { driverFromConfig, engineSettings, MIGRATION_DRIVER, MIGRATION_SETTINGS } from './migration-settings';
 import { RunningMigrations } from './running-migrations';
 
 @Module({
-  imports: [BalancerModule],
+  imports: [InventoryModule],
   controllers: [LiveMigrationsController],
   providers: [
     { provide: MIGRATION_DRIVER, inject: [AppConfig], useFactory: driverFromConfig },
@@ -20,7 +22,9 @@ import { RunningMigrations } from './running-migrations';
     MigrationRecovery,
     MigrationDispatcher,
     LiveMigrationService,
+    MigrationInventoryGuard,
+    MoveCheckPort,
   ],
-  exports: [LiveMigrationService],
+  exports: [LiveMigrationService, MoveCheckPort],
 })
 export class LiveMigrationModule {}

@@ -7,10 +7,8 @@ import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonPage, JsonText } from '../common/json-page';
-import { BalancerService } from '../balancer/balancer.service';
 import { Database } from '../database/database.service';
 import { VmEntity } from '../inventory/vm.entity';
-import { RecommendationEntity } from '../recommendations/recommendation.entity';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
@@ -18,6 +16,7 @@ import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, Migration
 import { cancelAction } from './attempt-outcome';
 import { migrationEvent } from './migration-events';
 import { MigrationDispatcher } from './migration-dispatcher';
+import { MoveCheckPort } from './move-check-port';
 import { MIGRATION_ITEM, toMigrationView } from './views';
 
 /** A move to carry out, from whoever decided it. */
@@ -31,6 +30,11 @@ export interface MigrationRequest {
   recommendationId?: string | null;
   /** Who asked through the API: named in the events of the request (queued, recommendation applied). */
   actor?: Actor | null;
+  /**
+   * The caller's own writes that stand or fall with the queued migration, run in its transaction
+   * after the row is in (e.g. marking the recommendation it applies); throwing undoes the enqueue.
+   */
+  alongside?: (m: EntityManager, migration: LiveMigrationEntity) => Promise<void>;
 }
 
 /** A queued or running migration as the balancer accounts for it. */
@@ -70,7 +74,7 @@ export class LiveMigrationService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly dispatcher: MigrationDispatcher,
-    private readonly balancer: BalancerService,
+    private readonly moveCheck: MoveCheckPort,
     private readonly events: EventsService,
   ) {}
 
@@ -83,7 +87,7 @@ export class LiveMigrationService {
     if (!vm) throw DomainError.unprocessable(`VM ${dto.vmId} does not exist`, 'vmId');
     const active = await this.db.reader.findOne(LiveMigrationEntity, { where: { vmId: vm.id, state: In([...ACTIVE_MIGRATION_STATES]) } });
     if (active) throw alreadyMigrating(vm.name, active.id, active.state);
-    const check = await this.balancer.checkMove(dto.vmId, dto.targetHostId);
+    const check = await this.moveCheck.checkMove(dto.vmId, dto.targetHostId);
     if (!check.allowed) {
       throw new DomainError(
         check.status === 409 ? ErrorCode.Conflict : ErrorCode.Unprocessable,
@@ -132,7 +136,6 @@ export class LiveMigrationService {
       if (found.hostId === found.targetId) throw DomainError.conflict(`${found.vmName} already runs on ${found.targetName}`, 'targetHostId');
       if (found.targetState !== 'connected') throw DomainError.conflict(`Host ${found.targetName} is ${found.targetState}`, 'targetHostId');
       if (found.activeId !== null) throw alreadyMigrating(found.vmName, found.activeId, found.activeState!);
-      const recommendation = request.recommendationId ? await pendingRecommendation(m, request.recommendationId) : null;
       const now = this.clock.now();
       const row: LiveMigrationEntity = {
         id: randomUUID(),
@@ -167,7 +170,7 @@ export class LiveMigrationService {
         version: 1,
       };
       await m.createQueryBuilder().insert().into(LiveMigrationEntity).values(row).updateEntity(false).execute();
-      if (recommendation) await this.markApplied(m, recommendation, row, request.actor ?? null);
+      await request.alongside?.(m, row);
       await this.events.recordIn(m, {
         ...migrationEvent(row, 'queued', `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`, {
           priority: row.priority,
@@ -190,24 +193,6 @@ export class LiveMigrationService {
     );
     this.dispatcher.wake();
     return migration;
-  }
-
-  /**
-   * A recommendation is marked applied in the transaction that queues its migration: with two
-   * transactions, a crash (or a failed write) between them left it pending, then superseded, while
-   * its move went ahead, and kept its VM out of the cooldown that stops the balancer moving it back.
-   */
-  private async markApplied(m: EntityManager, rec: RecommendationEntity, migration: LiveMigrationEntity, actor: Actor | null): Promise<void> {
-    await m.update(RecommendationEntity, { id: rec.id, status: 'pending' }, { status: 'applied', migrationId: migration.id, decidedAt: migration.createdAt });
-    await this.events.recordIn(m, {
-      clusterId: rec.clusterId,
-      subjectType: 'recommendation',
-      subjectId: rec.id,
-      type: 'recommendation.applied',
-      message: `Applied: ${rec.explanation}`,
-      data: { vmId: rec.vmId, fromHostId: rec.fromHostId, toHostId: rec.toHostId, migrationId: migration.id },
-      actor,
-    });
   }
 
   list(query: ListMigrationsQuery): Promise<JsonText<Page<MigrationView>>> {
@@ -284,6 +269,11 @@ export class LiveMigrationService {
   }
 
   /** Queued and running migrations of a cluster: their VMs must not move again, their targets hold the memory. */
+  /** How many migrations each cluster has in each state. */
+  countsByState(): Promise<{ clusterId: string; key: string; count: number }[]> {
+    return this.db.reader.query('SELECT clusterId, state AS key, COUNT(*) AS count FROM live_migrations GROUP BY clusterId, state');
+  }
+
   async inFlight(clusterId: string): Promise<InFlightMigration[]> {
     const rows = await this.db.reader.find(LiveMigrationEntity, {
       where: { clusterId, state: In([...ACTIVE_MIGRATION_STATES]) },
@@ -301,17 +291,6 @@ export class LiveMigrationService {
 }
 
 /** The recommendation a move carries out, if it is still pending: a superseded or dismissed one is not carried out. */
-async function pendingRecommendation(m: EntityManager, id: string): Promise<RecommendationEntity> {
-  const rec = await m.findOne(RecommendationEntity, { where: { id } });
-  if (!rec) throw DomainError.unprocessable(`Recommendation ${id} does not exist`, 'recommendationId');
-  if (rec.status !== 'pending') {
-    throw new DomainError(ErrorCode.Conflict, `Recommendation ${id} is ${rec.status}; only a pending one can be applied`, [
-      { field: 'recommendationId', message: `the recommendation is ${rec.status}` },
-    ]);
-  }
-  return rec;
-}
-
 function alreadyMigrating(vmName: string, migrationId: string, state: string): DomainError {
   return new DomainError(
     ErrorCode.Conflict,

@@ -7,7 +7,8 @@ import { PageOf } from '../common/page-view';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
 import { LiveMigrationService } from './live-migration.service';
 import { SendsJsonText } from '../common/json-page';
-import { Actor, RequestActor } from '../events/actor';
+import { Actor } from '../events/actor';
+import { RequestActor } from '../auth/request-actor';
 
 @ApiTags('migrations')
 @Controller('migrations')

@@ -14,6 +14,7 @@ import type { MigrationHandle, MigrationProgress } from './drivers';
 import { LiveMigrationEntity } from './live-migration.entity';
 import { migrationEvent } from './migration-events';
 import type { SlotClaim } from './slots';
+import { VmsService } from '../inventory/vms.service';
 
 export interface WithParties extends Parties {
   migration: LiveMigrationEntity;
@@ -91,6 +92,7 @@ export class MigrationQueueRepository extends MigrationQueue {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
+    private readonly vms: VmsService,
   ) {
     super();
     this.endings = new CommitGroup((writes: ClusterWrite[]) =>
@@ -327,7 +329,7 @@ export class MigrationQueueRepository extends MigrationQueue {
         'VM was recorded on another host than the migration source; the driver put it on the target',
       );
     }
-    await m.update(VmEntity, { id: migration.vmId }, { hostId: migration.targetHostId });
+    await this.vms.recordHost(m, migration.vmId, migration.targetHostId);
   }
 
   private async endAs(m: EntityManager, migration: LiveMigrationEntity, state: 'failed' | 'cancelled', error: string | null, now: number): Promise<void> {

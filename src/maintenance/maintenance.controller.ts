@@ -1,7 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { IdParam } from '../common/id.pipe';
-import { Actor, RequestActor } from '../events/actor';
+import { Actor } from '../events/actor';
+import { RequestActor } from '../auth/request-actor';
 import { MaintenanceService } from './maintenance.service';
 
 @ApiTags('maintenance')

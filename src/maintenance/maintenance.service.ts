@@ -8,6 +8,7 @@ import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { HostEntity } from '../inventory/host.entity';
+import { HostsService } from '../inventory/hosts.service';
 import { VmEntity } from '../inventory/vm.entity';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { SchedulerService } from '../passes/scheduler.service';
@@ -30,6 +31,7 @@ export class MaintenanceService {
     private readonly events: EventsService,
     private readonly scheduler: SchedulerService,
     private readonly balancer: BalancerService,
+    private readonly hosts: HostsService,
   ) {}
 
   /** The evacuation pass, its recommendations and migrations name the actor too: they are this request's doing. */
@@ -40,7 +42,7 @@ export class MaintenanceService {
         throw new DomainError(ErrorCode.Conflict, `${host.name} is disconnected: its VMs cannot be migrated away`);
       }
       if (host.state === 'connected') {
-        await m.update(HostEntity, { id: hostId }, { state: 'entering-maintenance' });
+        await this.hosts.changeState(m, hostId, 'entering-maintenance');
         await this.events.recordIn(m, {
           clusterId: host.clusterId,
           subjectType: 'host',
@@ -62,7 +64,7 @@ export class MaintenanceService {
       if (host.state !== 'maintenance' && host.state !== 'entering-maintenance') {
         throw new DomainError(ErrorCode.Conflict, `${host.name} is ${host.state}, not in maintenance`);
       }
-      await m.update(HostEntity, { id: hostId }, { state: 'connected' });
+      await this.hosts.changeState(m, hostId, 'connected');
       await this.events.recordIn(m, {
         clusterId: host.clusterId,
         subjectType: 'host',

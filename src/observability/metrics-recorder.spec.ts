@@ -1,4 +1,3 @@
-import type { Database } from '../database/database.service';
 import { routePattern } from './http-metrics.middleware';
 import { MetricsRecorder } from './metrics-recorder';
 import { PrometheusRegistry } from './prometheus-registry';
@@ -7,7 +6,8 @@ const named = (name: string) => (v: object) => (v as { metricName?: string }).me
 
 function setup(listClusters: () => Promise<{ id: string }[]>) {
   const prometheus = new PrometheusRegistry();
-  const events = new MetricsRecorder(prometheus, { reader: { find: listClusters } } as unknown as Database);
+  const events = new MetricsRecorder(prometheus);
+  events.listClustersWith(async () => (await listClusters()).map((c) => c.id));
   const passSeries = async () =>
     (await prometheus.registry.getSingleMetric('drs_pass_duration_seconds')!.get()).values
       .filter(named('drs_pass_duration_seconds_count'))

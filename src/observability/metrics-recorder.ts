@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { Counter, Histogram } from 'prom-client';
-import { Database } from '../database/database.service';
-import { ClusterEntity } from '../inventory/cluster.entity';
 import { METRIC_PREFIX, PrometheusRegistry } from './prometheus-registry';
 
 /** Seconds; a pass plans and queues migrations, it does not wait for them. */
@@ -20,11 +18,10 @@ export class MetricsRecorder {
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   /** Triggers seen per cluster and when last observed, so that the series of a deleted cluster can be dropped. */
   private readonly passSeries = new Map<string, { triggers: Set<string>; observedAt: number }>();
+  /** The ids of the clusters that exist; set at start-up by the module that reads clusters (see ClusterMetricsModule). */
+  private listClusterIds?: () => Promise<string[]>;
 
-  constructor(
-    prometheus: PrometheusRegistry,
-    private readonly db: Database,
-  ) {
+  constructor(prometheus: PrometheusRegistry) {
     const registers = [prometheus.registry];
     const prune = () => this.dropDeletedClusters();
     this.samples = new Counter({
@@ -70,11 +67,14 @@ export class MetricsRecorder {
    * Before each scrape, drops the pass series of deleted clusters, so that label values stay bounded.
    * A cluster created while the list is read, and already passed, is spared by the time check.
    */
+  listClustersWith(list: () => Promise<string[]>): void {
+    this.listClusterIds = list;
+  }
+
   private async dropDeletedClusters(): Promise<void> {
-    if (this.passSeries.size === 0) return;
+    if (this.passSeries.size === 0 || !this.listClusterIds) return;
     const listedAt = performance.now();
-    const rows = await this.db.reader.find(ClusterEntity, { select: { id: true } });
-    const existing = new Set(rows.map((c) => c.id));
+    const existing = new Set(await this.listClusterIds());
     for (const [clusterId, series] of this.passSeries) {
       if (existing.has(clusterId) || series.observedAt >= listedAt) continue;
       for (const trigger of series.triggers) this.passDuration.remove({ cluster_id: clusterId, trigger });

@@ -1,20 +1,17 @@
 import { Global, Module } from '@nestjs/common';
-import { BalancerModule } from '../balancer/balancer.module';
-import { ClusterGauges } from './cluster-gauges';
 import { PrometheusController } from './prometheus.controller';
 import { MetricsRecorder } from './metrics-recorder';
 import { PrometheusRegistry } from './prometheus-registry';
 
 /**
- * Prometheus metrics at GET /metrics. Global so that any service can report through MetricsRecorder
- * without its module importing this one (which imports the balancer, and so would make a cycle).
+ * Prometheus metrics at GET /metrics. At the bottom of the layers and global, so that any service can
+ * report through MetricsRecorder; the gauges that read clusters are in cluster-metrics/, on top.
  * Request timings come from the httpMetrics middleware, which configureApp installs.
  */
 @Global()
 @Module({
-  imports: [BalancerModule],
   controllers: [PrometheusController],
-  providers: [PrometheusRegistry, MetricsRecorder, ClusterGauges],
-  exports: [MetricsRecorder],
+  providers: [PrometheusRegistry, MetricsRecorder],
+  exports: [PrometheusRegistry, MetricsRecorder],
 })
 export class ObservabilityModule {}

@@ -2,7 +2,8 @@ import { Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { IdParam } from '../common/id.pipe';
 import { PageQuery } from '../common/pagination';
-import { Actor, RequestActor } from '../events/actor';
+import { Actor } from '../events/actor';
+import { RequestActor } from '../auth/request-actor';
 import { SchedulerService } from './scheduler.service';
 
 @ApiTags('scheduler')

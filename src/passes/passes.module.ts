@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { BalancerModule } from '../balancer/balancer.module';
+import { InventoryModule } from '../inventory/inventory.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { RecommendationsModule } from '../recommendations/recommendations.module';
 import { PassesController } from './passes.controller';
 import { SchedulerService } from './scheduler.service';
 
 @Module({
-  imports: [BalancerModule, PoliciesModule, RecommendationsModule],
+  imports: [BalancerModule, InventoryModule, PoliciesModule, RecommendationsModule],
   controllers: [PassesController],
   providers: [SchedulerService],
   exports: [SchedulerService],

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { EntityManager, In, MoreThanOrEqual } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
 import { Plan } from '../balancer/core';
 import { Clock } from '../common/clock';
@@ -14,11 +14,11 @@ import { Actor } from '../events/actor';
 import { EventsService, NewEvent } from '../events/events.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
 import { HostEntity } from '../inventory/host.entity';
+import { HostsService } from '../inventory/hosts.service';
 import { VmEntity } from '../inventory/vm.entity';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
 import { PoliciesService } from '../policies/policies.service';
 import { activeBlackout, ClusterPolicy } from '../policies/policy';
-import { RecommendationEntity } from '../recommendations/recommendation.entity';
 import { RecommendationsService } from '../recommendations/recommendations.service';
 import { MetricsRecorder } from '../observability/metrics-recorder';
 import { decide } from './automation';
@@ -57,6 +57,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly events: EventsService,
     private readonly recommendations: RecommendationsService,
     private readonly metrics: MetricsRecorder,
+    private readonly hosts: HostsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -194,7 +195,6 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     ].filter(Boolean);
 
     const { pass, recs } = await this.db.transaction(async (m) => {
-      await m.update(RecommendationEntity, { clusterId, status: 'pending' }, { status: 'superseded', decidedAt: startedAt });
       const pass = await m.save(
         m.create(PassEntity, {
           clusterId,
@@ -211,30 +211,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
           notes: notes.join('; '),
         }),
       );
-      const recs = await m.save(
-        decisions.map(({ move }) =>
-          m.create(RecommendationEntity, {
-            clusterId,
-            passId: pass.id,
-            vmId: move.vmId,
-            vmName: move.vmName,
-            fromHostId: move.fromHostId,
-            toHostId: move.toHostId,
-            priority: move.priority,
-            reason: move.reason,
-            explanation: move.explanation,
-            gain: move.gain,
-            cost: move.cost,
-            imbalanceAfter: move.imbalanceAfter,
-            groupId: move.groupId ?? null,
-            status: 'pending',
-            migrationId: null,
-            createdAt: startedAt,
-            decidedAt: null,
-          }),
-        ),
-        { chunk: 200 },
-      );
+      const recs = await this.recommendations.recordForPass(m, clusterId, pass.id, plan.moves, startedAt);
       await this.events.recordIn(m, this.passEvents(clusterId, pass, plan, trigger).map((e) => ({ ...e, actor })));
       return { pass, recs };
     }, { affects: [] }); // recommendations, the pass and its events: no input of any cluster's balance
@@ -255,7 +232,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       }
     }
     // Members of an affinity group are applied together by their first member.
-    applied = await this.db.reader.count(RecommendationEntity, { where: { passId: pass.id, status: 'applied' } });
+    applied = await this.recommendations.countApplied(pass.id);
 
     const finishedAt = this.clock.now();
     const finish = async (m: EntityManager) => {
@@ -318,11 +295,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   /** VMs moved by the balancer within the policy's cooldown are left alone for balancing. */
   private async cooldownVmIds(clusterId: string, policy: ClusterPolicy, now: number): Promise<Set<string>> {
     if (policy.cooldownSeconds <= 0) return new Set();
-    const rows = await this.db.reader.find(RecommendationEntity, {
-      where: { clusterId, status: 'applied', decidedAt: MoreThanOrEqual(now - policy.cooldownSeconds * 1000) },
-      select: { vmId: true },
-    });
-    return new Set(rows.map((r) => r.vmId));
+    return this.recommendations.appliedSince(clusterId, now - policy.cooldownSeconds * 1000);
   }
 
   /** A host entering maintenance with no VM left and nothing migrating to or from it is in maintenance. */
@@ -338,8 +311,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       });
       if (vms > 0 || active > 0) continue;
       await this.db.transaction(async (m) => {
-        const changed = await m.update(HostEntity, { id: host.id, state: 'entering-maintenance' }, { state: 'maintenance' });
-        if (!changed.affected) return;
+        if (!(await this.hosts.changeState(m, host.id, 'maintenance', 'entering-maintenance'))) return;
         await this.events.recordIn(m, {
           clusterId,
           subjectType: 'host',

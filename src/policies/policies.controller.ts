@@ -2,7 +2,8 @@ import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiWriteErrors } from '../common/api-responses';
 import { IdParam } from '../common/id.pipe';
-import { Actor, RequestActor } from '../events/actor';
+import { Actor } from '../events/actor';
+import { RequestActor } from '../auth/request-actor';
 import { ClusterPolicyView, PutClusterPolicyDto } from './policy.dto';
 import { PoliciesService } from './policies.service';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { withOverrides } from '../balancer/balancing-policy';
+import { withOverrides } from './balancing-policy';
 import { assertVersion, findOr404 } from '../common/database-helpers';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';

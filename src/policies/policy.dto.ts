@@ -17,7 +17,7 @@ import {
   ValidateNested,
   ValidationOptions,
 } from 'class-validator';
-import { BalancingPolicyDto } from '../balancer/dto/balancing-policy.dto';
+import { BalancingPolicyDto } from './balancing-policy.dto';
 import { IsObjectEach, IsVersion, Optional } from '../common/validators';
 import { AUTOMATION_LEVELS, AutomationLevel, ClusterPolicy, Weekday, WEEKDAYS } from './policy';
 

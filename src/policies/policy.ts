@@ -1,5 +1,5 @@
 // The per-cluster policy: what the balancer plans with and how the scheduler acts on it.
-import { BalancingPolicy, DEFAULT_BALANCING_POLICY } from '../balancer/balancing-policy';
+import { BalancingPolicy, DEFAULT_BALANCING_POLICY } from './balancing-policy';
 
 export const AUTOMATION_LEVELS = ['manual', 'partially-automated', 'fully-automated'] as const;
 export type AutomationLevel = (typeof AUTOMATION_LEVELS)[number];

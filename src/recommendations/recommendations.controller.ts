@@ -7,7 +7,8 @@ import { IsId, Optional } from '../common/validators';
 import { RECOMMENDATION_STATUSES, RecommendationStatus } from './recommendation.entity';
 import { RecommendationsService } from './recommendations.service';
 import { SendsJsonText } from '../common/json-page';
-import { Actor, RequestActor } from '../events/actor';
+import { Actor } from '../events/actor';
+import { RequestActor } from '../auth/request-actor';
 
 export class RecommendationQueryDto extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })

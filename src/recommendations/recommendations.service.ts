@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager, MoreThanOrEqual } from 'typeorm';
+import type { Plan } from '../balancer/core';
 import { BalancerService } from '../balancer/balancer.service';
 import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
@@ -149,5 +151,52 @@ export class RecommendationsService {
       throw new DomainError(ErrorCode.Conflict, `Recommendation ${id} is ${rec.status}; only a pending one can be ${action === 'apply' ? 'applied' : 'dismissed'}`);
     }
     return rec;
+  }
+
+  /**
+   * A pass's moves become its recommendations, in the pass's transaction; pending ones of earlier
+   * passes are superseded. Returned in the order of `moves`.
+   */
+  async recordForPass(m: EntityManager, clusterId: string, passId: string, moves: Plan['moves'], at: number): Promise<RecommendationEntity[]> {
+    await m.update(RecommendationEntity, { clusterId, status: 'pending' }, { status: 'superseded', decidedAt: at });
+    return m.save(
+      moves.map((move) =>
+        m.create(RecommendationEntity, {
+          clusterId,
+          passId,
+          vmId: move.vmId,
+          vmName: move.vmName,
+          fromHostId: move.fromHostId,
+          toHostId: move.toHostId,
+          priority: move.priority,
+          reason: move.reason,
+          explanation: move.explanation,
+          gain: move.gain,
+          cost: move.cost,
+          imbalanceAfter: move.imbalanceAfter,
+          groupId: move.groupId ?? null,
+          status: 'pending',
+          migrationId: null,
+          createdAt: at,
+          decidedAt: null,
+        }),
+      ),
+      { chunk: 200 },
+    );
+  }
+
+  /** How many recommendations each cluster has in each status. */
+  countsByStatus(): Promise<{ clusterId: string; key: string; count: number }[]> {
+    return this.db.reader.query('SELECT clusterId, status AS key, COUNT(*) AS count FROM recommendations GROUP BY clusterId, status');
+  }
+
+  countApplied(passId: string): Promise<number> {
+    return this.db.reader.count(RecommendationEntity, { where: { passId, status: 'applied' } });
+  }
+
+  /** VMs whose recommendation was applied at or after `since` (epoch ms). */
+  async appliedSince(clusterId: string, since: number): Promise<Set<string>> {
+    const rows = await this.db.reader.find(RecommendationEntity, { where: { clusterId, status: 'applied', decidedAt: MoreThanOrEqual(since) }, select: { vmId: true } });
+    return new Set(rows.map((r) => r.vmId));
   }
 }

@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AppModule } from '../../src/app.module';
 import { balanceReport, greedyBaseline } from '../../src/balancer/core';
 import { BalancerService } from '../../src/balancer/balancer.service';
-import { BalancingPolicy, DEFAULT_BALANCING_POLICY } from '../../src/balancer/balancing-policy';
+import { BalancingPolicy, DEFAULT_BALANCING_POLICY } from '../../src/policies/balancing-policy';
 import { Clock } from '../../src/common/clock';
 import { Database } from '../../src/database/database.service';
 import { ClustersService } from '../../src/inventory/clusters.service';

@@ -1,7 +1,7 @@
 import { CONSTRAINTS, checkMove } from './constraints';
 import { DEFAULT_PLANNER_POLICY, RuleSnapshot } from './model';
 import { Move, PlanningState } from './planning-state';
-import { cluster, host, vm } from './testing/builders';
+import { cluster, host, vm } from '../../../test/builders/builders';
 
 const rules: RuleSnapshot[] = [
   { id: 'r1', name: 'apart', kind: 'anti-affinity', enforcement: 'hard', vmIds: ['p', 'q'] },

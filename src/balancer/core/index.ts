@@ -22,5 +22,3 @@ export { DEFAULT_ENGINE, planWith } from './planner';
 export type { PlannerEngine } from './planner';
 
 // Seeded random clusters for tests and benchmarks outside core/.
-export { randomCluster } from './testing/random-cluster';
-export type { RandomClusterOptions } from './testing/random-cluster';

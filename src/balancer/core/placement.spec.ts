@@ -1,6 +1,6 @@
 import { DEFAULT_PLANNER_POLICY } from './model';
 import { rankPlacement } from './placement';
-import { cluster, host, vm } from './testing/builders';
+import { cluster, host, vm } from '../../../test/builders/builders';
 
 const policy = DEFAULT_PLANNER_POLICY;
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, Plan, PlannedMove, PlannerPolicy, RuleSnapshot } from './model';
 import { applyPlan, planMoves } from './planner';
 import { balanceReport } from './scoring';
-import { randomCluster, seededRandom } from './testing/random-cluster';
+import { randomCluster, seededRandom } from '../../../test/builders/random-cluster';
 
 // Each small-cluster plan runs an exhaustive-ish search (~0.2 s): 25 random clusters per property by default; raise for a deeper run.
 const RUNS = Number(process.env.BALANCER_PROPERTY_RUNS ?? 25);

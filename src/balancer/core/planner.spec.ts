@@ -1,8 +1,8 @@
 import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, Plan, PlannerPolicy } from './model';
 import { applyPlan, planMoves } from './planner';
 import { balanceReport } from './scoring';
-import { cluster, host, vm } from './testing/builders';
-import { randomCluster } from './testing/random-cluster';
+import { cluster, host, vm } from '../../../test/builders/builders';
+import { randomCluster } from '../../../test/builders/random-cluster';
 
 const policy: PlannerPolicy = { ...DEFAULT_PLANNER_POLICY };
 const hostOf = (snap: ClusterSnapshot, plan: Plan, vmId: string) => applyPlan(snap, plan).vms.find((v) => v.id === vmId)!.hostId;

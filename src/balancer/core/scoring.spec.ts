@@ -1,8 +1,8 @@
 import { DEFAULT_PLANNER_POLICY } from './model';
 import { PlanningState } from './planning-state';
 import { balanceReport, balancingPriority, gapLimitFor, imbalanceTarget, populationStdDev } from './scoring';
-import { cluster, host, vm } from './testing/builders';
-import { randomCluster } from './testing/random-cluster';
+import { cluster, host, vm } from '../../../test/builders/builders';
+import { randomCluster } from '../../../test/builders/random-cluster';
 
 const policy = DEFAULT_PLANNER_POLICY;
 

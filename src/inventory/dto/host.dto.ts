@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNumber, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
 import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
-import { HOST_ADDRESS_RULE, isHostAddress } from '../../live-migration/drivers/placeholder-grammar';
+import { HOST_ADDRESS_RULE, isHostAddress } from '../../common/host-address';
 import { HOST_STATES, HostState } from '../host.entity';
 
 /**

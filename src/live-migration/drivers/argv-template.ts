@@ -1,7 +1,8 @@
 // Operator-configured command lines: each template element becomes exactly one argv element, so
 // values are never seen by a shell and cannot add, split or remove arguments.
 import type { MigrationJob } from './migration-driver';
-import { hostArgument, HOST_ADDRESS_RULE, isVmIdentifier, VM_IDENTIFIER_RULE } from './placeholder-grammar';
+import { HOST_ADDRESS_RULE } from '../../common/host-address';
+import { hostArgument, isVmIdentifier, VM_IDENTIFIER_RULE } from './placeholder-grammar';
 
 export const ARGV_PLACEHOLDERS = [
   'vm',

@@ -1,4 +1,5 @@
-import { assertNoShell, hostArgument, isHostAddress, isVmIdentifier, shellOf } from './placeholder-grammar';
+import { isHostAddress } from '../../common/host-address';
+import { assertNoShell, hostArgument, isVmIdentifier, shellOf } from './placeholder-grammar';
 
 describe('host addresses', () => {
   it.each([

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { IsId, IsWellFormed, Optional } from '../../common/validators';
+import { IsId, IsWellFormed, Optional, toEpochMs } from '../../common/validators';
 import { MIGRATION_STATES, MIGRATION_TRIGGERS, MigrationState, MigrationTrigger } from '../live-migration.entity';
 
 /** A manual move. The driver is configuration, never part of a request. */
@@ -29,14 +29,6 @@ export class CreateMigrationDto {
   @Max(5)
   priority?: number;
 }
-
-/** Epoch milliseconds from "1732500000000" or an ISO-8601 string; anything else stays a string and fails validation. */
-const toEpochMs = ({ value }: { value: unknown }) => {
-  if (typeof value !== 'string') return value;
-  if (/^\d{1,15}$/.test(value)) return Number(value);
-  const parsed = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
-  return Number.isNaN(parsed) ? value : parsed;
-};
 
 const commaList = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value;

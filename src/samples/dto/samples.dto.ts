@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { DEMAND_STATISTICS, DemandStatistic } from '../demand';
+import { toEpochMs } from '../../common/validators';
 import { MAX_SAMPLES_PER_REQUEST } from '../sample-input';
 
 /** One utilization sample (documentation; validated by a compiled JSON Schema). */
@@ -44,14 +45,6 @@ export class DemandQuery {
   @Max(86400)
   windowSeconds?: number;
 }
-
-/** Epoch milliseconds from "1732500000000" or an ISO-8601 string; anything else stays a string and fails validation. */
-export const toEpochMs = ({ value }: { value: unknown }) => {
-  if (typeof value !== 'string') return value;
-  if (/^\d{1,15}$/.test(value)) return Number(value);
-  const parsed = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
-  return Number.isNaN(parsed) ? value : parsed;
-};
 
 export class HistoryQueryDto {
   @ApiPropertyOptional({ description: 'Start: ISO-8601 or epoch ms (default: one hour before `to`)' })

@@ -2,8 +2,8 @@
 // uses as many MHz as MiB, so both resources have the same utilizations u and I is simply the
 // population standard deviation of u over the hosts.
 import { DEFAULT_PLANNER_POLICY, PlannerPolicy } from '../model';
-import { cluster, host, vm } from '../testing/builders';
-import { testAttempt } from '../testing/test-attempt';
+import { cluster, host, vm } from '../../../../test/builders/builders';
+import { testAttempt } from '../../../../test/builders/test-attempt';
 import { compactBalancing } from './large-cluster';
 
 const hosts = () => [host('a'), host('b'), host('c')];

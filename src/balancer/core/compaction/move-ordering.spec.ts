@@ -1,8 +1,8 @@
 // Ordering a compacted placement's moves. Hosts hold 1000 MHz and 1000 MiB, VMs use as many MHz
 // as MiB: u is the same for both resources and I is the standard deviation of u over the hosts.
 import { DEFAULT_PLANNER_POLICY } from '../model';
-import { cluster, host, vm } from '../testing/builders';
-import { testAttempt } from '../testing/test-attempt';
+import { cluster, host, vm } from '../../../../test/builders/builders';
+import { testAttempt } from '../../../../test/builders/test-attempt';
 import { sequence } from './move-ordering';
 import { UnitPlacement } from './unit-placement';
 

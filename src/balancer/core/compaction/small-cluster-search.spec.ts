@@ -1,8 +1,8 @@
 // The small-cluster search against a brute force. Hosts hold 1000 MHz and 1000 MiB and every VM
 // uses as many MHz as MiB, so with the default weights (½, ½) SAD is Σ_h |u_h − mean u|.
 import { DEFAULT_PLANNER_POLICY } from '../model';
-import { cluster, host, vm } from '../testing/builders';
-import { testAttempt } from '../testing/test-attempt';
+import { cluster, host, vm } from '../../../../test/builders/builders';
+import { testAttempt } from '../../../../test/builders/test-attempt';
 import { lowestSadWithin } from './small-cluster-search';
 
 const HOSTS = ['a', 'b', 'c'];

@@ -1,9 +1,9 @@
 // A planning attempt over a hand-written cluster, with balancing steps recorded by hand, for the
 // compaction specs: the greedy's output is whatever the spec says it is.
-import { PlanAttempt, Step } from '../attempt';
-import { incrementalSearch } from '../balancing';
-import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, PlannerPolicy } from '../model';
-import { PlanningState } from '../planning-state';
+import { PlanAttempt, Step } from '../../src/balancer/core/attempt';
+import { incrementalSearch } from '../../src/balancer/core/balancing';
+import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, PlannerPolicy } from '../../src/balancer/core/model';
+import { PlanningState } from '../../src/balancer/core/planning-state';
 
 export interface TestAttempt {
   state: PlanningState;

@@ -1,5 +1,5 @@
 // Small builders for hand-written test clusters.
-import { ClusterSnapshot, HostSnapshot, RuleSnapshot, VmSnapshot } from '../model';
+import { ClusterSnapshot, HostSnapshot, RuleSnapshot, VmSnapshot } from '../../src/balancer/core/model';
 
 export function host(id: string, cpuCapacityMhz = 1000, memoryCapacityMib = 1000, state: HostSnapshot['state'] = 'connected'): HostSnapshot {
   return { id, name: id, state, cpuCapacityMhz, memoryCapacityMib, migrationGbps: 10 };

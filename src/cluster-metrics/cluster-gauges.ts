@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { BalancerService } from '../balancer/balancer.service';
 import { BalanceReport } from '../balancer/core';
-import { Database } from '../database/database.service';
-import { ClusterEntity } from '../inventory/cluster.entity';
+import { ClustersService } from '../inventory/clusters.service';
 import { MIGRATION_STATES } from '../live-migration/live-migration.entity';
+import { LiveMigrationService } from '../live-migration/live-migration.service';
+import { MetricsRecorder } from '../observability/metrics-recorder';
+import { METRIC_PREFIX, PrometheusRegistry } from '../observability/prometheus-registry';
 import { RECOMMENDATION_STATUSES } from '../recommendations/recommendation.entity';
-import { METRIC_PREFIX, PrometheusRegistry } from './prometheus-registry';
+import { RecommendationsService } from '../recommendations/recommendations.service';
 
 interface ClusterReading {
   id: string;
@@ -26,19 +28,22 @@ interface CountRow {
 type Fill<L extends string> = (clusters: ClusterReading[], set: (labels: Record<L, string>, value: number) => void) => void;
 
 /**
- * Gauges computed at scrape time from the database: cluster balance, host utilization, migrations
- * by state and recommendations by status. One scrape reads the database once and balances each
- * cluster once, however many gauges it fills.
+ * Gauges computed at scrape time from the modules that own the figures: cluster balance, host
+ * utilization, migrations by state and recommendations by status. One scrape asks each once and
+ * balances each cluster once, however many gauges it fills.
  */
 @Injectable()
-export class ClusterGauges {
+export class ClusterGauges implements OnModuleInit {
   private readonly logger = new Logger('Telemetry');
   private reading?: Promise<ClusterReading[]>;
 
   constructor(
     prometheus: PrometheusRegistry,
-    private readonly db: Database,
+    private readonly clusters: ClustersService,
     private readonly balancer: BalancerService,
+    private readonly migrations: LiveMigrationService,
+    private readonly recommendations: RecommendationsService,
+    private readonly recorder: MetricsRecorder,
   ) {
     const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: Fill<L>) => {
       const read = () => this.read();
@@ -87,6 +92,10 @@ export class ClusterGauges {
     });
   }
 
+  onModuleInit(): void {
+    this.recorder.listClustersWith(async () => (await this.clusters.names()).map((c) => c.id));
+  }
+
   /** Gauges collected together share one reading: the first starts it, the others wait for it. */
   private read(): Promise<ClusterReading[]> {
     this.reading ??= this.load().finally(() => (this.reading = undefined));
@@ -94,16 +103,9 @@ export class ClusterGauges {
   }
 
   private async load(): Promise<ClusterReading[]> {
-    const m = this.db.reader;
-    const clusters = await m.find(ClusterEntity, { select: { id: true, name: true }, order: { name: 'ASC' } });
-    const migrations = countsByCluster(
-      await m.query('SELECT clusterId, state AS key, COUNT(*) AS count FROM live_migrations GROUP BY clusterId, state'),
-      MIGRATION_STATES,
-    );
-    const recommendations = countsByCluster(
-      await m.query('SELECT clusterId, status AS key, COUNT(*) AS count FROM recommendations GROUP BY clusterId, status'),
-      RECOMMENDATION_STATUSES,
-    );
+    const clusters = await this.clusters.names();
+    const migrations = countsByCluster(await this.migrations.countsByState(), MIGRATION_STATES);
+    const recommendations = countsByCluster(await this.recommendations.countsByStatus(), RECOMMENDATION_STATUSES);
     const readings: ClusterReading[] = [];
     for (const { id, name } of clusters) {
       readings.push({

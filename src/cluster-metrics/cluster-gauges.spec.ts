@@ -1,9 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { BalancerService } from '../balancer/balancer.service';
 import { BalanceReport } from '../balancer/core';
-import type { Database } from '../database/database.service';
+import type { ClustersService } from '../inventory/clusters.service';
+import type { LiveMigrationService } from '../live-migration/live-migration.service';
+import { MetricsRecorder } from '../observability/metrics-recorder';
+import { PrometheusRegistry } from '../observability/prometheus-registry';
+import type { RecommendationsService } from '../recommendations/recommendations.service';
 import { ClusterGauges, countsByCluster } from './cluster-gauges';
-import { PrometheusRegistry } from './prometheus-registry';
 
 function report(hosts: { id: string; cpu: number; memory: number }[], imbalance = 0.1): BalanceReport {
   return {
@@ -25,8 +28,9 @@ function setup(clusters: { id: string; name: string }[], reports: Record<string,
     recommendations: [{ clusterId: 'c2', key: 'pending', count: 2 }],
   };
   const reader = {
-    find: jest.fn(async () => clusters),
-    query: jest.fn(async (sql: string) => (sql.includes('live_migrations') ? rows.migrations : rows.recommendations)),
+    names: jest.fn(async () => clusters),
+    migrationCounts: jest.fn(async () => rows.migrations),
+    recommendationCounts: jest.fn(async () => rows.recommendations),
   };
   const balance = jest.fn(async (id: string) => {
     const r = reports[id];
@@ -34,13 +38,20 @@ function setup(clusters: { id: string; name: string }[], reports: Record<string,
     return r;
   });
   const prometheus = new PrometheusRegistry();
-  new ClusterGauges(prometheus, { reader } as unknown as Database, { balance } as unknown as BalancerService);
+  new ClusterGauges(
+    prometheus,
+    { names: reader.names } as unknown as ClustersService,
+    { balance } as unknown as BalancerService,
+    { countsByState: reader.migrationCounts } as unknown as LiveMigrationService,
+    { countsByStatus: reader.recommendationCounts } as unknown as RecommendationsService,
+    new MetricsRecorder(prometheus),
+  );
   const values = async (name: string) => (await prometheus.registry.getSingleMetric(name)!.get()).values;
   return { prometheus, reader, balance, values, reports };
 }
 
 describe('ClusterGauges', () => {
-  it('reads the database and balances each cluster once per scrape, however many gauges it fills', async () => {
+  it('asks each owner once and balances each cluster once per scrape, however many gauges it fills', async () => {
     const { prometheus, reader, balance } = setup(
       [
         { id: 'c1', name: 'one' },
@@ -50,8 +61,9 @@ describe('ClusterGauges', () => {
     );
     await prometheus.exposition();
     expect(balance.mock.calls.map(([id]) => id)).toEqual(['c1', 'c2']);
-    expect(reader.find).toHaveBeenCalledTimes(1);
-    expect(reader.query).toHaveBeenCalledTimes(2);
+    expect(reader.names).toHaveBeenCalledTimes(1);
+    expect(reader.migrationCounts).toHaveBeenCalledTimes(1);
+    expect(reader.recommendationCounts).toHaveBeenCalledTimes(1);
     await prometheus.exposition();
     expect(balance).toHaveBeenCalledTimes(4);
   });

@@ -1,9 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
-import { Optional } from '../../common/validators';
-import { DEMAND_STATISTICS, DemandStatistic } from '../../samples/demand';
-import { BASES, Basis } from '../balancing-policy';
+import { Optional } from '../common/validators';
+import { DEMAND_STATISTICS, DemandStatistic } from '../samples/demand';
+import { BASES, Basis } from './balancing-policy';
 
 /** The policy fields that shape a plan; a plan request may override any of them for a what-if. */
 export class BalancingPolicyDto {

@@ -2,9 +2,10 @@
 // written, not when a migration finally runs (which checks again).
 import type { FieldProblem } from '../common/domain-error';
 import type { AppConfig } from '../config/app-config';
-import type { ArgvPlaceholder } from '../live-migration/drivers/argv-template';
-import { hostArgument, HOST_ADDRESS_RULE, isVmIdentifier, VM_IDENTIFIER_RULE } from '../live-migration/drivers/placeholder-grammar';
-import { commandPlaceholders } from '../live-migration/migration-settings';
+import type { ArgvPlaceholder } from './drivers/argv-template';
+import { HOST_ADDRESS_RULE } from '../common/host-address';
+import { hostArgument, isVmIdentifier, VM_IDENTIFIER_RULE } from './drivers/placeholder-grammar';
+import { commandPlaceholders } from './migration-settings';
 
 export class CommandPlaceholderCheck {
   private readonly hostsNamed: boolean;

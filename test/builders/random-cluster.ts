@@ -1,8 +1,8 @@
 // Seeded random clusters for the balancer's tests and benchmarks (no dependency, deterministic).
-import { ClusterSnapshot, HostSnapshot, RuleSnapshot, VmSnapshot } from '../model';
+import { ClusterSnapshot, HostSnapshot, RuleSnapshot, VmSnapshot } from '../../src/balancer/core/model';
 
-export { seededRandom } from '../random';
-import { seededRandom } from '../random';
+export { seededRandom } from '../../src/balancer/core/random';
+import { seededRandom } from '../../src/balancer/core/random';
 
 export interface RandomClusterOptions {
   hosts: number;

@@ -1,7 +1,7 @@
 // The policy fields that shape a plan, their defaults, and how what-if overrides merge into them.
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DEFAULT_DEMAND_STATISTIC, DEFAULT_DEMAND_WINDOW_SECONDS, DemandStatistic } from '../samples/demand';
-import { DEFAULT_PLANNER_POLICY, PlannerPolicy } from './core';
+import { DEFAULT_PLANNER_POLICY, PlannerPolicy } from '../balancer/core';
 
 export const BASES = ['demand', 'configured'] as const;
 export type Basis = (typeof BASES)[number];

@@ -1,0 +1,74 @@
+// One owner per table: each table is written only by the module (folder under src/) whose entity
+// maps it. Other modules ask the owner's service (which may take their transaction's EntityManager).
+// This reads the sources as text: every TypeORM write naming an entity class and every SQL
+// INSERT/UPDATE/DELETE naming a table must come from the owner's folder.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+
+const SRC = join(__dirname, '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+const moduleOf = (path: string) => relative(SRC, path).split(sep)[0];
+const files = sources(SRC).map((path) => ({ path, module: moduleOf(path), text: readFileSync(path, 'utf8') }));
+
+/** Entity class → table, and table → owning module, from the @Entity declarations. */
+function entityMap() {
+  const tableOfClass = new Map<string, string>();
+  const ownerOfTable = new Map<string, string>();
+  for (const file of files) {
+    for (const m of file.text.matchAll(/@Entity\(\s*(?:'([a-z_]+)'|\{\s*name:\s*'([a-z_]+)')[^)]*\)[\s\S]*?export class (\w+)/g)) {
+      const table = m[1] ?? m[2];
+      tableOfClass.set(m[3], table);
+      ownerOfTable.set(table, file.module);
+    }
+  }
+  return { tableOfClass, ownerOfTable };
+}
+
+interface Write {
+  table: string;
+  module: string;
+  where: string;
+}
+
+function writes(tableOfClass: Map<string, string>, tables: Set<string>): Write[] {
+  const found: Write[] = [];
+  for (const file of files) {
+    const at = (index: number) => `${relative(SRC, file.path)}:${file.text.slice(0, index).split('\n').length}`;
+    const orm = /\.(?:save|insert|update|delete|remove|increment|decrement|upsert|create|into|from|relation)\(\s*(\w+Entity)\b/g;
+    for (const m of file.text.matchAll(orm)) {
+      const table = tableOfClass.get(m[1]);
+      // `.from(X)` also starts reads (select … from): only a delete() before it makes it a write.
+      if (m[0].startsWith('.from(') && !/\.delete\(\)\s*$/.test(file.text.slice(Math.max(0, m.index - 40), m.index))) continue;
+      if (table) found.push({ table, module: file.module, where: at(m.index) });
+    }
+    for (const m of file.text.matchAll(/\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?([a-z_]+)/g)) {
+      if (tables.has(m[1])) found.push({ table: m[1], module: file.module, where: at(m.index) });
+    }
+  }
+  return found;
+}
+
+describe('table ownership', () => {
+  const { tableOfClass, ownerOfTable } = entityMap();
+  const all = writes(tableOfClass, new Set(ownerOfTable.keys()));
+
+  it('finds every table and the writes to them (the scan itself works)', () => {
+    expect([...ownerOfTable.keys()].sort()).toEqual(
+      ['api_tokens', 'cluster_policies', 'clusters', 'events', 'groups', 'hosts', 'live_migrations', 'passes', 'recommendations', 'rules', 'sample_rollups', 'samples', 'vms'],
+    );
+    expect(new Set(all.map((w) => w.table)).size).toBe(ownerOfTable.size);
+  });
+
+  it('has every table written by its owning module only', () => {
+    const foreign = all.filter((w) => w.module !== ownerOfTable.get(w.table)).map((w) => `${w.where} writes ${w.table} (owned by ${ownerOfTable.get(w.table)})`);
+    expect(foreign).toEqual([]);
+  });
+});

@@ -1,0 +1,42 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { EntityManager, In } from 'typeorm';
+import { FieldProblem } from '../common/domain-error';
+import { AppConfig } from '../config/app-config';
+import { InventoryGuard, InventoryGuards } from '../inventory/inventory-ports';
+import { CommandPlaceholderCheck } from './command-placeholders';
+import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from './live-migration.entity';
+
+/**
+ * What the migration engine asks of inventory: with the command driver, names and addresses its
+ * templates can carry (refused when written, not when a migration finally runs, which checks
+ * again); and no host deleted while a migration to or from it is queued or running.
+ */
+@Injectable()
+export class MigrationInventoryGuard implements InventoryGuard, OnModuleInit {
+  private readonly placeholders: CommandPlaceholderCheck;
+
+  constructor(
+    private readonly guards: InventoryGuards,
+    @Inject(AppConfig) config: AppConfig,
+  ) {
+    this.placeholders = CommandPlaceholderCheck.from(config);
+  }
+
+  onModuleInit(): void {
+    this.guards.register(this);
+  }
+
+  hostProblems(host: { name: string; address?: string | null }, prefix = ''): FieldProblem[] {
+    return this.placeholders.hostProblems(host, prefix);
+  }
+
+  vmProblems(vm: { name: string }, prefix = ''): FieldProblem[] {
+    return this.placeholders.vmProblems(vm, prefix);
+  }
+
+  async hostInUse(m: EntityManager, hostId: string): Promise<string | null> {
+    const active = In([...ACTIVE_MIGRATION_STATES]);
+    const migrating = await m.count(LiveMigrationEntity, { where: [{ targetHostId: hostId, state: active }, { sourceHostId: hostId, state: active }] });
+    return migrating > 0 ? `Host ${hostId} has ${migrating} migration(s) queued or running; wait or cancel them first` : null;
+  }
+}
