@@ -5,11 +5,11 @@ import { assertNameFree, assertVersion, findOr404 } from '../common/database-hel
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
+import { LiveMigrationSettings } from '../live-migration/live-migration.settings';
 import { ClusterEntity } from './cluster.entity';
 import { CommandPlaceholderCheck } from './command-placeholders';
 import { CreateHostDto, HostView, ListHostsQuery, UpdateHostDto } from './dto/host.dto';
@@ -51,9 +51,9 @@ export class HostsService {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
-    config: AppConfig,
+    migrationSettings: LiveMigrationSettings,
   ) {
-    this.placeholders = CommandPlaceholderCheck.from(config);
+    this.placeholders = CommandPlaceholderCheck.from(migrationSettings);
   }
 
   create(dto: CreateHostDto, actor: Actor): Promise<HostView> {

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager, In, ObjectLiteral } from 'typeorm';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
+import { LiveMigrationSettings } from '../live-migration/live-migration.settings';
 import { ClusterEntity } from './cluster.entity';
 import { CommandPlaceholderCheck } from './command-placeholders';
 import { HostSpecDto } from './dto/host.dto';
@@ -53,9 +53,9 @@ export class InventorySyncService {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
-    config: AppConfig,
+    migrationSettings: LiveMigrationSettings,
   ) {
-    this.placeholders = CommandPlaceholderCheck.from(config);
+    this.placeholders = CommandPlaceholderCheck.from(migrationSettings);
   }
 
   /** `actor`: who synced through the API; null for the service's own (the demo, a replay). */

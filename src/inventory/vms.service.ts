@@ -5,11 +5,11 @@ import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { BalancerService } from '../balancer/balancer.service';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
+import { LiveMigrationSettings } from '../live-migration/live-migration.settings';
 import { PoliciesService } from '../policies/policies.service';
 import { CommandPlaceholderCheck } from './command-placeholders';
 import { GroupEntity } from './group.entity';
@@ -68,9 +68,9 @@ export class VmsService {
     private readonly balancer: BalancerService,
     private readonly policies: PoliciesService,
     private readonly events: EventsService,
-    config: AppConfig,
+    migrationSettings: LiveMigrationSettings,
   ) {
-    this.placeholders = CommandPlaceholderCheck.from(config);
+    this.placeholders = CommandPlaceholderCheck.from(migrationSettings);
   }
 
   private assertNameUsable(name: string): void {

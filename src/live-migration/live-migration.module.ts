@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BalancerModule } from '../balancer/balancer.module';
-import { AppConfig } from '../config/app-config';
+import { DatabaseSettings } from '../database/database.settings';
 import { LiveMigrationService } from './live-migration.service';
+import { LiveMigrationSettings } from './live-migration.settings';
 import { LiveMigrationsController } from './live-migrations.controller';
 import { MigrationDispatcher } from './migration-dispatcher';
 import { MigrationQueue, MigrationQueueRepository } from './migration-queue.repository';
@@ -13,8 +14,8 @@ import { RunningMigrations } from './running-migrations';
   imports: [BalancerModule],
   controllers: [LiveMigrationsController],
   providers: [
-    { provide: MIGRATION_DRIVER, inject: [AppConfig], useFactory: driverFromConfig },
-    { provide: MIGRATION_SETTINGS, inject: [AppConfig], useFactory: engineSettings },
+    { provide: MIGRATION_DRIVER, inject: [LiveMigrationSettings, DatabaseSettings], useFactory: driverFromConfig },
+    { provide: MIGRATION_SETTINGS, inject: [LiveMigrationSettings], useFactory: engineSettings },
     { provide: MigrationQueue, useClass: MigrationQueueRepository },
     RunningMigrations,
     MigrationRecovery,
