@@ -91,7 +91,9 @@ describe('loadSettings', () => {
   });
 
   it('refuses two sections that declare the same variable, naming both', () => {
-    expect(() => loadSettings([WebSettings, ClashingSettings], {})).toThrow('SPEC_PORT is declared by two settings sections, WebSettings and ClashingSettings');
+    expect(() => loadSettings([WebSettings, ClashingSettings], {})).toThrow(
+      'SPEC_PORT is declared by two settings sections, WebSettings and ClashingSettings',
+    );
   });
 });
 
