@@ -2,7 +2,7 @@
 // 5,000), and at least a third of the ceiling: raw batched INSERTs into the same SQLite file.
 // BENCH_SOAK_SAMPLES=10000000 also pushes that many samples and prints the heap along the way.
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source';
+import { dataSourceOptions } from '../src/database/data-source-options';
 import { generateInventory } from '../test/helpers/inventory-generator';
 import { bootApp, call } from './lib/boot';
 import { median, printTable } from './lib/stats';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source';
+import { dataSourceOptions } from '../src/database/data-source-options';
 import { generateInventory } from '../test/helpers/inventory-generator';
 import { bootApp, call } from './lib/boot';
 import { median, printTable } from './lib/stats';

@@ -1,55 +1,67 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
 import { BalancerModule } from './balancer/balancer.module';
+import { BalancerSettings } from './balancer/balancer.settings';
 import { ClockModule } from './common/clock';
 import { ProblemFilter } from './common/problem.filter';
-import { AppConfig } from './config/app-config';
-import { AppConfigModule } from './config/app-config.module';
-import { Environment, validateEnvironment } from './config/environment';
+import { ServerSettings } from './common/server.settings';
+import type { VariableName } from './config/settings';
+import { SettingsModule } from './config/settings.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
+import { DatabaseSettings } from './database/database.settings';
 import { EventsModule } from './events/events.module';
+import { EventsSettings } from './events/events.settings';
 import { HealthModule } from './health/health.module';
 import { InventoryModule } from './inventory/inventory.module';
 import { LiveMigrationModule } from './live-migration/live-migration.module';
+import { LiveMigrationSettings } from './live-migration/live-migration.settings';
+import { PoliciesSettings } from './policies/policies.settings';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { SamplesModule } from './samples/samples.module';
+import { SamplesSettings } from './samples/samples.settings';
 import { PoliciesModule } from './policies/policies.module';
 import { RecommendationsModule } from './recommendations/recommendations.module';
 import { RulesModule } from './rules/rules.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { SecretsSettings } from './secrets/secrets.settings';
 import { PassesModule } from './passes/passes.module';
+import { PassesSettings } from './passes/passes.settings';
 import { ObservabilityModule } from './observability/observability.module';
 import { ClusterMetricsModule } from './cluster-metrics/cluster-metrics.module';
 import { SimulatorModule } from './simulator/simulator.module';
+import { SimulatorSettings } from './simulator/simulator.settings';
+
+/** The settings section of every module, validated together at boot: one message lists every bad variable. */
+export const APP_SETTINGS = [
+  ServerSettings,
+  DatabaseSettings,
+  SecretsSettings,
+  EventsSettings,
+  SamplesSettings,
+  BalancerSettings,
+  PassesSettings,
+  SimulatorSettings,
+  PoliciesSettings,
+  LiveMigrationSettings,
+] as const;
 
 @Module({})
 export class AppModule {
   /** `overrides` win over the environment: tests pass a temporary database path this way. */
-  static forRoot(overrides: Partial<Record<keyof Environment, unknown>> = {}): DynamicModule {
+  static forRoot(overrides: Partial<Record<VariableName<typeof APP_SETTINGS>, unknown>> = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        // Read and validated once; the validated values are not written back into process.env (so that
-        // apps built one after another in one process, as tests do, never see each other's settings).
-        ConfigModule.forRoot({
-          isGlobal: true,
-          cache: true,
-          ignoreEnvFile: true,
-          validatePredefined: false,
-          skipProcessEnv: true,
-          load: [() => ({ ...validateEnvironment({ ...process.env, ...overrides }) })],
-        }),
-        AppConfigModule,
+        SettingsModule.forRoot(APP_SETTINGS, overrides),
         LoggerModule.forRootAsync({
-          inject: [AppConfig],
-          useFactory: (config: AppConfig) => ({
+          inject: [ServerSettings],
+          useFactory: (server: ServerSettings) => ({
             pinoHttp: {
-              level: config.get('LOG_LEVEL'),
+              level: server.LOG_LEVEL,
               redact: ['req.headers.authorization', 'req.headers.cookie'],
             },
             // The root logger only: its per-request middleware (pino-http and an AsyncLocalStorage

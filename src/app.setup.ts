@@ -19,7 +19,7 @@ import { MAX_GROUP_MEMBERS } from './inventory/dto/group.dto';
 import { MAX_SYNC_HOSTS, MAX_SYNC_VMS } from './inventory/dto/inventory-sync.dto';
 import { MAX_SAMPLES_PER_REQUEST } from './samples/sample-input';
 import { requestTimeout } from './common/request-timeout';
-import { AppConfig } from './config/app-config';
+import { ServerSettings } from './common/server.settings';
 import { httpMetrics } from './observability/http-metrics.middleware';
 import { accessLog } from './observability/access-log';
 import { MetricsRecorder } from './observability/metrics-recorder';
@@ -47,23 +47,21 @@ function securityHeaders(): (req: Request, res: Response, next: NextFunction) =>
 }
 
 export function configureApp(app: NestExpressApplication): INestApplication {
-  const config = app.get(AppConfig);
+  const settings = app.get(ServerSettings);
   app.useLogger(app.get(Logger));
   app.use(httpMetrics(app.get(MetricsRecorder)));
   app.use(accessLog());
   app.use(securityHeaders());
-  const timeoutMs = config.get('REQUEST_TIMEOUT_SECONDS') * 1000;
+  const timeoutMs = settings.REQUEST_TIMEOUT_SECONDS * 1000;
   app.use(requestTimeout(timeoutMs));
   // Before any body is read and before routing, for every path: the rate limit, then the Host and token checks.
-  app.use(rateLimit(app.get<ThrottlerStorage>(ThrottlerStorage), { max: config.get('RATE_LIMIT_MAX'), windowSeconds: config.get('RATE_LIMIT_WINDOW_SECONDS') }));
-  const origins = config
-    .get('CORS_ORIGINS')
-    .split(',')
+  app.use(rateLimit(app.get<ThrottlerStorage>(ThrottlerStorage), { max: settings.RATE_LIMIT_MAX, windowSeconds: settings.RATE_LIMIT_WINDOW_SECONDS }));
+  const origins = settings.CORS_ORIGINS.split(',')
     .map((o) => o.trim())
     .filter(Boolean);
   // Closed unless origins are configured: no Access-Control-* header is sent at all.
   if (origins.length > 0) app.enableCors({ origin: origins, allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 });
-  app.use(requestAccess(app.get(TokensService), parseAllowedHosts(config.get('ALLOWED_HOSTS'))));
+  app.use(requestAccess(app.get(TokensService), parseAllowedHosts(settings.ALLOWED_HOSTS)));
   const server = app.getHttpServer() as Server;
   server.requestTimeout = timeoutMs;
   server.headersTimeout = Math.min(timeoutMs, 60_000);

@@ -6,14 +6,15 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { listenDecision } from './auth/listen-policy';
 import { TokensService } from './auth/tokens.service';
-import { AppConfig } from './config/app-config';
+import { ServerSettings } from './common/server.settings';
+import { DatabaseSettings } from './database/database.settings';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), { bufferLogs: true, bodyParser: false });
   configureApp(app);
-  const config = app.get(AppConfig);
+  const server = app.get(ServerSettings);
   const logger = app.get(Logger);
-  const host = config.get('HOST');
+  const host = server.HOST;
   const access = listenDecision(host, await app.get(TokensService).activeCount());
   if (!access.allowed) {
     logger.error(access.message);
@@ -21,11 +22,11 @@ async function bootstrap(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  await app.listen(config.get('PORT'), host);
+  await app.listen(server.PORT, host);
   logger.log(access.message);
   logger.log(
-    { url: `http://${host}:${config.get('PORT')}`, database: config.get('DATABASE_PATH') },
-    `Listening on http://${host}:${config.get('PORT')} (API docs at /docs)`,
+    { url: `http://${host}:${server.PORT}`, database: app.get(DatabaseSettings).DATABASE_PATH },
+    `Listening on http://${host}:${server.PORT} (API docs at /docs)`,
   );
 }
 

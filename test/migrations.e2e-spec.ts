@@ -3,8 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import TestAgent from 'supertest/lib/agent';
-import { validateEnvironment } from '../src/config/environment';
+import { loadSettings } from '../src/config/settings';
 import { LiveMigrationService } from '../src/live-migration/live-migration.service';
+import { LiveMigrationSettings } from '../src/live-migration/live-migration.settings';
 import { createCluster, createHost, createVm, unique } from './helpers/fixtures';
 import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
 
@@ -548,10 +549,11 @@ describe('live migrations: the command driver', () => {
   });
 
   it('is chosen by configuration only, and a bad command template stops the boot naming the variable', async () => {
-    expect(() => validateEnvironment({ MIGRATION_COMMAND: 'virsh migrate {vm}' })).toThrow(/MIGRATION_COMMAND=.*JSON array/);
-    expect(() => validateEnvironment({ MIGRATION_DRIVER: 'command' })).toThrow(/MIGRATION_COMMAND.*required when MIGRATION_DRIVER=command/);
-    expect(() => validateEnvironment({ MIGRATION_RECONCILE_COMMAND: '["ssh", "{nope}"]' })).toThrow(/MIGRATION_RECONCILE_COMMAND.*unknown placeholder \{nope\}/);
-    expect(() => validateEnvironment({ MIGRATION_DRIVER: 'teleport' })).toThrow(/MIGRATION_DRIVER/);
+    const migrationSettings = (raw: Record<string, unknown>) => loadSettings([LiveMigrationSettings], raw);
+    expect(() => migrationSettings({ MIGRATION_COMMAND: 'virsh migrate {vm}' })).toThrow(/MIGRATION_COMMAND=.*JSON array/);
+    expect(() => migrationSettings({ MIGRATION_DRIVER: 'command' })).toThrow(/MIGRATION_COMMAND.*required when MIGRATION_DRIVER=command/);
+    expect(() => migrationSettings({ MIGRATION_RECONCILE_COMMAND: '["ssh", "{nope}"]' })).toThrow(/MIGRATION_RECONCILE_COMMAND.*unknown placeholder \{nope\}/);
+    expect(() => migrationSettings({ MIGRATION_DRIVER: 'teleport' })).toThrow(/MIGRATION_DRIVER/);
     await expect(createTestApp({ env: { MIGRATION_DRIVER: 'command', MIGRATION_COMMAND: '["virsh", "migrate"' } })).rejects.toThrow(/MIGRATION_COMMAND/);
   });
 });

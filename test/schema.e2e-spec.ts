@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source';
+import { dataSourceOptions } from '../src/database/data-source-options';
 import { makeTempDir, removeTempDir } from './helpers/test-app';
 
 describe('schema migrations', () => {

@@ -4,8 +4,10 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { validateEnvironment } from '../config/environment';
-import { dataSourceOptions } from '../database/data-source';
+import { loadSettings } from '../config/settings';
+import { dataSourceOptions } from '../database/data-source-options';
+import { DatabaseSettings } from '../database/database.settings';
+import { SecretsSettings } from '../secrets/secrets.settings';
 import { loadServiceKey } from '../secrets/service-key';
 import { ApiTokenEntity, ROLES, Role } from './api-token.entity';
 import { createToken, revokeToken, toTokenView } from './token-store';
@@ -30,8 +32,9 @@ async function main(): Promise<void> {
   });
   const [command, ...rest] = positionals;
   if (values.help || !command) fail('A command is needed.');
-  const env = validateEnvironment(process.env);
-  const source = new DataSource(dataSourceOptions({ path: env.DATABASE_PATH, busyTimeoutMs: env.DATABASE_BUSY_TIMEOUT_MS }));
+  // Only the settings the CLI uses: a service setting it has no use for does not stop it.
+  const [database, secrets] = loadSettings([DatabaseSettings, SecretsSettings], process.env);
+  const source = new DataSource(dataSourceOptions({ path: database.DATABASE_PATH, busyTimeoutMs: database.DATABASE_BUSY_TIMEOUT_MS }));
   await source.initialize();
   try {
     await source.runMigrations({ transaction: 'each' });
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
       const name = (values.name ?? `${role} token`).trim();
       if (!name || name.length > 200 || /[\x00-\x1f\x7f-\x9f]/.test(name)) fail('--name must be 1–200 printable characters.');
       // The key the service will check the token with: SERVICE_KEY, else its file (created here if the service never ran).
-      const serviceKey = loadServiceKey(env);
+      const serviceKey = loadServiceKey({ ...secrets, DATABASE_PATH: database.DATABASE_PATH });
       const created = await source.transaction((m) => createToken(m, role, name, Date.now(), tokenHmacKey(serviceKey)));
       process.stderr.write(
         `Created ${role} token "${name}" (id ${created.id}), for a service using the key from ${serviceKey.source}. It is shown this once; store it now:\n`,

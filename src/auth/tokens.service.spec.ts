@@ -2,7 +2,7 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Clock } from '../common/clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import type { AppConfig } from '../config/app-config';
+import type { ServerSettings } from '../common/server.settings';
 import type { Database } from '../database/database.service';
 import type { EventsService } from '../events/events.service';
 import { ServiceKey } from '../secrets/service-key';
@@ -28,7 +28,7 @@ function fakeDatabase(rows: ApiTokenEntity[]) {
 }
 
 function service(rows: ApiTokenEntity[], serviceKey = new ServiceKey(randomBytes(32), 'test')) {
-  return new TokensService(fakeDatabase(rows), {} as Clock, {} as AppConfig, {} as EventsService, serviceKey);
+  return new TokensService(fakeDatabase(rows), {} as Clock, {} as ServerSettings, {} as EventsService, serviceKey);
 }
 
 async function legacyRow(name = 'old ci'): Promise<{ row: ApiTokenEntity; token: string }> {

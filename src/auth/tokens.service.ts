@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { Clock } from '../common/clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
-import { AppConfig } from '../config/app-config';
+import { ServerSettings } from '../common/server.settings';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
@@ -49,7 +49,7 @@ export class TokensService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly server: ServerSettings,
     private readonly events: EventsService,
     serviceKey: ServiceKey,
   ) {
@@ -58,7 +58,7 @@ export class TokensService {
 
   /** Tokens are required when any exists, and always when the service listens beyond loopback. */
   async required(): Promise<boolean> {
-    if (!isLoopback(this.config.get('HOST'))) return true;
+    if (!isLoopback(this.server.HOST)) return true;
     return (await this.activeCount()) > 0;
   }
 

@@ -1,7 +1,6 @@
 // No worker thread can start here (as where threads are not allowed): every plan is made in-thread.
-import { ConfigService } from '@nestjs/config';
-import { AppConfig } from '../config/app-config';
-import { validateEnvironment } from '../config/environment';
+import { loadSettings } from '../config/settings';
+import { BalancerSettings } from './balancer.settings';
 import { randomCluster } from '../../test/builders/random-cluster';
 import { DEFAULT_PLANNER_POLICY, planMoves } from './core';
 import { PlanRunner } from './plan-runner';
@@ -15,7 +14,7 @@ jest.mock('node:worker_threads', () => ({
 
 describe('PlanRunner without worker threads', () => {
   it('plans in-thread, evacuations and what-ifs alike', async () => {
-    const runner = new PlanRunner(new AppConfig(new ConfigService({ ...validateEnvironment({}) })));
+    const runner = new PlanRunner(loadSettings([BalancerSettings], {})[0]);
     try {
       const snapshot = randomCluster({ seed: 9, hosts: 16, vms: 200 });
       const expected = planMoves(snapshot, DEFAULT_PLANNER_POLICY);

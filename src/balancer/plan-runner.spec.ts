@@ -1,14 +1,13 @@
-import { ConfigService } from '@nestjs/config';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { AppConfig } from '../config/app-config';
-import { validateEnvironment } from '../config/environment';
+import { loadSettings } from '../config/settings';
+import { BalancerSettings } from './balancer.settings';
 import { randomCluster } from '../../test/builders/random-cluster';
 import { DEFAULT_PLANNER_POLICY, PlannerPolicy, planMoves } from './core';
 import { type PlanPriority, PlanQueue } from './plan-queue';
 import { PlanRunner } from './plan-runner';
 
 function runnerWith(env: Record<string, unknown> = {}): PlanRunner {
-  return new PlanRunner(new AppConfig(new ConfigService({ ...validateEnvironment(env) })));
+  return new PlanRunner(loadSettings([BalancerSettings], env)[0]);
 }
 
 /** A promise with its resolve at hand. */

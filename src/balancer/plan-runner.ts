@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { AppConfig } from '../config/app-config';
+import { BalancerSettings } from './balancer.settings';
 import { ClusterSnapshot, Plan, PlannerPolicy, planMoves } from './core';
 import { cancelled, type PlanPriority, PlanQueue } from './plan-queue';
 
@@ -26,11 +26,11 @@ export interface PlanLimits {
   whatIfQueueMax: number;
 }
 
-export function planLimits(config: AppConfig): PlanLimits {
+export function planLimits(settings: BalancerSettings): PlanLimits {
   return {
-    whatIfBudgetMs: config.get('PLAN_WHATIF_TIMEOUT_SECONDS') * 1000,
-    passBudgetMs: config.get('PLAN_PASS_TIMEOUT_SECONDS') * 1000,
-    whatIfQueueMax: config.get('PLAN_WHATIF_QUEUE_MAX'),
+    whatIfBudgetMs: settings.PLAN_WHATIF_TIMEOUT_SECONDS * 1000,
+    passBudgetMs: settings.PLAN_PASS_TIMEOUT_SECONDS * 1000,
+    whatIfQueueMax: settings.PLAN_WHATIF_QUEUE_MAX,
   };
 }
 
@@ -219,8 +219,8 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
   unavailable = false;
   stopped = false;
 
-  constructor(config: AppConfig) {
-    const limits = planLimits(config);
+  constructor(settings: BalancerSettings) {
+    const limits = planLimits(settings);
     this.system = {
       queue: new PlanQueue(),
       worker: new PlanWorker(this, this.logger, limits.passBudgetMs),

@@ -1,49 +1,10 @@
-// One definition of the database, shared by the app and the TypeORM CLI (npm run migration:*).
+// The data source of the TypeORM CLI (npm run migration:*); the app builds its own in DatabaseModule.
+// Kept apart from dataSourceOptions so that importing those reads no environment.
 import 'reflect-metadata';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { DataSource, DataSourceOptions } from 'typeorm';
-import { validateEnvironment } from '../config/environment';
+import { DataSource } from 'typeorm';
+import { loadSettings } from '../config/settings';
+import { dataSourceOptions } from './data-source-options';
+import { DatabaseSettings } from './database.settings';
 
-/**
- * The sqlite3 module as TypeORM is to use it. TypeORM calls the driver's `verbose()`, which wraps every
- * sqlite3 call to capture a stack trace and util.inspect all its arguments (the SQL text and every
- * parameter, a whole sample batch included) for longer error stacks: a large share of the cost of a
- * small query. This driver hands TypeORM the plain module instead; errors keep their codes.
- */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const sqlite3: unknown = require('sqlite3');
-const plainSqlite3 = { verbose: () => sqlite3 };
-
-export interface DatabaseSettings {
-  path: string;
-  busyTimeoutMs: number;
-}
-
-export function dataSourceOptions(settings: DatabaseSettings, name?: string): DataSourceOptions {
-  const database = resolve(settings.path);
-  mkdirSync(dirname(database), { recursive: true });
-  return {
-    type: 'sqlite',
-    driver: plainSqlite3,
-    name,
-    database,
-    enableWAL: true,
-    busyTimeout: settings.busyTimeoutMs,
-    // Each module keeps its entities beside its code; none is listed here, so this layer imports no feature.
-    entities: [join(__dirname, '..', '**', '*.entity.{ts,js}')],
-    migrations: [join(__dirname, '..', '..', 'migrations', '*.{ts,js}')],
-    migrationsTableName: 'schema_migrations',
-    synchronize: false,
-    logging: false,
-  };
-}
-
-/** Used by the TypeORM CLI only; the app builds its own from the validated configuration. */
-const cliEnvironment = validateEnvironment(process.env);
-export default new DataSource(
-  dataSourceOptions({
-    path: cliEnvironment.DATABASE_PATH,
-    busyTimeoutMs: cliEnvironment.DATABASE_BUSY_TIMEOUT_MS,
-  }),
-);
+const [database] = loadSettings([DatabaseSettings], process.env);
+export default new DataSource(dataSourceOptions({ path: database.DATABASE_PATH, busyTimeoutMs: database.DATABASE_BUSY_TIMEOUT_MS }));

@@ -1,12 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
-import { dataSourceOptions } from './data-source';
+import { dataSourceOptions } from './data-source-options';
 import { Database, READERS } from './database.service';
+import { DatabaseSettings } from './database.settings';
 
-function settings(config: AppConfig) {
-  return { path: config.get('DATABASE_PATH'), busyTimeoutMs: config.get('DATABASE_BUSY_TIMEOUT_MS') };
+function settings(database: DatabaseSettings) {
+  return { path: database.DATABASE_PATH, busyTimeoutMs: database.DATABASE_BUSY_TIMEOUT_MS };
 }
 
 @Global()
@@ -14,15 +14,15 @@ function settings(config: AppConfig) {
   imports: [
     // The writer applies pending migrations before the app serves anything.
     TypeOrmModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(settings(config)), migrationsRun: true }),
+      inject: [DatabaseSettings],
+      useFactory: (database: DatabaseSettings) => ({ ...dataSourceOptions(settings(database)), migrationsRun: true }),
     }),
     ...READERS.map((name) =>
       TypeOrmModule.forRootAsync({
         name,
         // Depending on the writer makes the readers open only after the migrations have run.
-        inject: [AppConfig, getDataSourceToken()],
-        useFactory: (config: AppConfig) => ({ ...dataSourceOptions(settings(config), name), migrations: [] }),
+        inject: [DatabaseSettings, getDataSourceToken()],
+        useFactory: (database: DatabaseSettings) => ({ ...dataSourceOptions(settings(database), name), migrations: [] }),
       }),
     ),
   ],

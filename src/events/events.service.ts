@@ -4,8 +4,8 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { Page } from '../common/pagination';
 import { jsonOf, jsonPage, JsonText } from '../common/json-page';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { EventsSettings } from './events.settings';
 import { Actor } from './actor';
 import { EventEntity } from './event.entity';
 
@@ -54,7 +54,7 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly settings: EventsSettings,
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
@@ -112,7 +112,7 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async prune(): Promise<number> {
-    const cutoff = this.clock.now() - this.config.get('EVENT_RETENTION_DAYS') * 86_400_000;
+    const cutoff = this.clock.now() - this.settings.EVENT_RETENTION_DAYS * 86_400_000;
     return this.db.transaction(async (m) => (await m.createQueryBuilder().delete().from(EventEntity).where('timestamp < :cutoff', { cutoff }).execute()).affected ?? 0);
   }
 }

@@ -1,10 +1,10 @@
 // With the command driver, hosts and VMs the configured templates could not name are refused when
 // written, not when a migration finally runs (which checks again).
 import type { FieldProblem } from '../common/domain-error';
-import type { AppConfig } from '../config/app-config';
-import type { ArgvPlaceholder } from './drivers/argv-template';
 import { HOST_ADDRESS_RULE } from '../common/host-address';
+import type { ArgvPlaceholder } from './drivers/argv-template';
 import { hostArgument, isVmIdentifier, VM_IDENTIFIER_RULE } from './drivers/placeholder-grammar';
+import type { LiveMigrationSettings } from './live-migration.settings';
 import { commandPlaceholders } from './migration-settings';
 
 export class CommandPlaceholderCheck {
@@ -16,8 +16,8 @@ export class CommandPlaceholderCheck {
     this.vmsNamed = used.has('vm');
   }
 
-  static from(config: AppConfig): CommandPlaceholderCheck {
-    return new CommandPlaceholderCheck(commandPlaceholders(config));
+  static from(settings: LiveMigrationSettings): CommandPlaceholderCheck {
+    return new CommandPlaceholderCheck(commandPlaceholders(settings));
   }
 
   /** `prefix` names the item in a bulk request ("hosts.3."). */

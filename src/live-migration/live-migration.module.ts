@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { DatabaseSettings } from '../database/database.settings';
 import { InventoryModule } from '../inventory/inventory.module';
-import { AppConfig } from '../config/app-config';
+import { PoliciesSettings } from '../policies/policies.settings';
 import { LiveMigrationService } from './live-migration.service';
+import { LiveMigrationSettings } from './live-migration.settings';
 import { LiveMigrationsController } from './live-migrations.controller';
 import { MigrationDispatcher } from './migration-dispatcher';
 import { MigrationInventoryGuard } from './migration-inventory-guard';
@@ -15,8 +17,8 @@ import { RunningMigrations } from './running-migrations';
   imports: [InventoryModule],
   controllers: [LiveMigrationsController],
   providers: [
-    { provide: MIGRATION_DRIVER, inject: [AppConfig], useFactory: driverFromConfig },
-    { provide: MIGRATION_SETTINGS, inject: [AppConfig], useFactory: engineSettings },
+    { provide: MIGRATION_DRIVER, inject: [LiveMigrationSettings, DatabaseSettings], useFactory: driverFromConfig },
+    { provide: MIGRATION_SETTINGS, inject: [LiveMigrationSettings, PoliciesSettings], useFactory: engineSettings },
     { provide: MigrationQueue, useClass: MigrationQueueRepository },
     RunningMigrations,
     MigrationRecovery,

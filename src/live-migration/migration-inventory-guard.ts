@@ -1,10 +1,10 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { FieldProblem } from '../common/domain-error';
-import { AppConfig } from '../config/app-config';
 import { InventoryGuard, InventoryGuards } from '../inventory/inventory-ports';
 import { CommandPlaceholderCheck } from './command-placeholders';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from './live-migration.entity';
+import { LiveMigrationSettings } from './live-migration.settings';
 
 /**
  * What the migration engine asks of inventory: with the command driver, names and addresses its
@@ -17,9 +17,9 @@ export class MigrationInventoryGuard implements InventoryGuard, OnModuleInit {
 
   constructor(
     private readonly guards: InventoryGuards,
-    @Inject(AppConfig) config: AppConfig,
+    settings: LiveMigrationSettings,
   ) {
-    this.placeholders = CommandPlaceholderCheck.from(config);
+    this.placeholders = CommandPlaceholderCheck.from(settings);
   }
 
   onModuleInit(): void {

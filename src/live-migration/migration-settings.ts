@@ -1,8 +1,10 @@
-// The engine's configuration, read once from the validated environment.
+// The engine's configuration and its driver, made from the validated settings (live-migration.settings.ts).
 import { dirname, join, resolve } from 'node:path';
-import { AppConfig } from '../config/app-config';
+import type { DatabaseSettings } from '../database/database.settings';
 import { createMigrationDriver, type MigrationDriver } from './drivers';
 import { usedPlaceholders, type ArgvPlaceholder } from './drivers/argv-template';
+import type { LiveMigrationSettings } from './live-migration.settings';
+import type { PoliciesSettings } from '../policies/policies.settings';
 
 /** Injection token of the configured MigrationDriver. */
 export const MIGRATION_DRIVER = Symbol('MigrationDriver');
@@ -31,46 +33,46 @@ export interface MigrationEngineSettings {
   killSignal: NodeJS.Signals;
 }
 
-export function engineSettings(config: AppConfig): MigrationEngineSettings {
-  const simulated = config.get('MIGRATION_DRIVER') === 'simulated';
+export function engineSettings(settings: LiveMigrationSettings, defaults: PoliciesSettings): MigrationEngineSettings {
+  const simulated = settings.MIGRATION_DRIVER === 'simulated';
   const attemptLimitMs = simulated
-    ? Math.max(MIN_ATTEMPT_LIMIT_MS, (config.get('MIGRATION_TIME_LIMIT_SECONDS') * 1000) / config.get('MIGRATION_TIME_SCALE'))
+    ? Math.max(MIN_ATTEMPT_LIMIT_MS, (settings.MIGRATION_TIME_LIMIT_SECONDS * 1000) / settings.MIGRATION_TIME_SCALE)
     : // The command driver enforces its own timeout; this only catches a driver that never returns.
-      (config.get('MIGRATION_COMMAND_TIMEOUT_SECONDS') + COMMAND_KILL_GRACE_SECONDS + 5) * 1000;
-  const scale = config.get('MIGRATION_TIME_SCALE');
+      (settings.MIGRATION_COMMAND_TIMEOUT_SECONDS + COMMAND_KILL_GRACE_SECONDS + 5) * 1000;
+  const scale = settings.MIGRATION_TIME_SCALE;
   const attemptLimitText = simulated
-    ? `${config.get('MIGRATION_TIME_LIMIT_SECONDS')} simulated seconds (${attemptLimitMs / 1000} s of real time at time scale ${scale})`
+    ? `${settings.MIGRATION_TIME_LIMIT_SECONDS} simulated seconds (${attemptLimitMs / 1000} s of real time at time scale ${scale})`
     : `${attemptLimitMs / 1000} s`;
   return {
     attemptLimitText,
-    maxPerHost: config.get('MIGRATION_MAX_PER_HOST'),
-    maxPerCluster: config.get('MIGRATION_MAX_PER_CLUSTER'),
-    maxAttempts: config.get('MIGRATION_MAX_ATTEMPTS'),
-    retryBackoffSeconds: config.get('MIGRATION_RETRY_BACKOFF_SECONDS'),
+    maxPerHost: defaults.MIGRATION_MAX_PER_HOST,
+    maxPerCluster: defaults.MIGRATION_MAX_PER_CLUSTER,
+    maxAttempts: settings.MIGRATION_MAX_ATTEMPTS,
+    retryBackoffSeconds: settings.MIGRATION_RETRY_BACKOFF_SECONDS,
     attemptLimitMs,
     progressWriteIntervalMs: 500,
     pollIntervalMs: 5000,
-    killSignal: config.get('MIGRATION_KILL_SIGNAL'),
+    killSignal: settings.MIGRATION_KILL_SIGNAL,
   };
 }
 
-export function driverFromConfig(config: AppConfig): MigrationDriver {
+export function driverFromConfig(settings: LiveMigrationSettings, database: DatabaseSettings): MigrationDriver {
   return createMigrationDriver({
-    driver: config.get('MIGRATION_DRIVER'),
-    timeScale: config.get('MIGRATION_TIME_SCALE'),
-    stunBudgetMs: config.get('MIGRATION_STUN_BUDGET_MS'),
-    timeLimitSeconds: config.get('MIGRATION_TIME_LIMIT_SECONDS'),
-    failureProbability: config.get('MIGRATION_FAILURE_PROBABILITY'),
+    driver: settings.MIGRATION_DRIVER,
+    timeScale: settings.MIGRATION_TIME_SCALE,
+    stunBudgetMs: settings.MIGRATION_STUN_BUDGET_MS,
+    timeLimitSeconds: settings.MIGRATION_TIME_LIMIT_SECONDS,
+    failureProbability: settings.MIGRATION_FAILURE_PROBABILITY,
     progressIntervalMs: 500,
     command: {
-      migrate: config.get('MIGRATION_COMMAND') ?? undefined,
-      reconcile: config.get('MIGRATION_RECONCILE_COMMAND') ?? undefined,
-      timeoutSeconds: config.get('MIGRATION_COMMAND_TIMEOUT_SECONDS'),
+      migrate: settings.MIGRATION_COMMAND ?? undefined,
+      reconcile: settings.MIGRATION_RECONCILE_COMMAND ?? undefined,
+      timeoutSeconds: settings.MIGRATION_COMMAND_TIMEOUT_SECONDS,
       killGraceSeconds: COMMAND_KILL_GRACE_SECONDS,
-      killSignal: config.get('MIGRATION_KILL_SIGNAL'),
-      allowShell: config.get('MIGRATION_COMMAND_ALLOW_SHELL'),
+      killSignal: settings.MIGRATION_KILL_SIGNAL,
+      allowShell: settings.MIGRATION_COMMAND_ALLOW_SHELL,
       // Beside the database: commands write there while they run, whether or not the service does.
-      outputDir: join(dirname(resolve(config.get('DATABASE_PATH'))), 'migration-output'),
+      outputDir: join(dirname(resolve(database.DATABASE_PATH)), 'migration-output'),
     },
   });
 }
@@ -79,7 +81,7 @@ export function driverFromConfig(config: AppConfig): MigrationDriver {
  * The placeholders the configured command templates fill from the inventory; empty with the
  * simulated driver. Host and VM writes that could not fill them are refused when written.
  */
-export function commandPlaceholders(config: AppConfig): ReadonlySet<ArgvPlaceholder> {
-  if (config.get('MIGRATION_DRIVER') !== 'command') return new Set();
-  return usedPlaceholders(config.get('MIGRATION_COMMAND') ?? undefined, config.get('MIGRATION_RECONCILE_COMMAND') ?? undefined);
+export function commandPlaceholders(settings: LiveMigrationSettings): ReadonlySet<ArgvPlaceholder> {
+  if (settings.MIGRATION_DRIVER !== 'command') return new Set();
+  return usedPlaceholders(settings.MIGRATION_COMMAND ?? undefined, settings.MIGRATION_RECONCILE_COMMAND ?? undefined);
 }

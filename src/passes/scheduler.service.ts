@@ -8,7 +8,6 @@ import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { isSqliteUnavailable } from '../common/problem.filter';
 import { Page } from '../common/pagination';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService, NewEvent } from '../events/events.service';
@@ -21,6 +20,7 @@ import { PoliciesService } from '../policies/policies.service';
 import { activeBlackout, ClusterPolicy } from '../policies/policy';
 import { RecommendationsService } from '../recommendations/recommendations.service';
 import { MetricsRecorder } from '../observability/metrics-recorder';
+import { PassesSettings } from './passes.settings';
 import { decide } from './automation';
 import { PassEntity, PassTrigger, SkippedMove } from './pass.entity';
 
@@ -50,7 +50,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly settings: PassesSettings,
     private readonly registry: SchedulerRegistry,
     private readonly balancer: BalancerService,
     private readonly policies: PoliciesService,
@@ -65,8 +65,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     await this.db.transaction((m) =>
       m.update(PassEntity, { status: 'running' }, { status: 'failed', finishedAt: this.clock.now(), notes: 'interrupted: the service stopped during the pass' }),
     );
-    if (!this.config.get('SCHEDULER_ENABLED')) return;
-    const every = this.config.get('SCHEDULER_TICK_MS');
+    if (!this.settings.SCHEDULER_ENABLED) return;
+    const every = this.settings.SCHEDULER_TICK_MS;
     this.registry.addInterval(TICK_JOB, setInterval(() => void this.tick(), every));
   }
 

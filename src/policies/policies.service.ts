@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { withOverrides } from './balancing-policy';
 import { assertVersion, findOr404 } from '../common/database-helpers';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
+import { PoliciesSettings } from './policies.settings';
 import { ClusterPolicyEntity } from './cluster-policy.entity';
 import { ClusterPolicy, DEFAULT_CLUSTER_POLICY } from './policy';
 import { ClusterPolicyDto, ClusterPolicyView, PutClusterPolicyDto } from './policy.dto';
@@ -31,12 +31,12 @@ export class PoliciesService {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
-    config: AppConfig,
+    migrationSettings: PoliciesSettings,
   ) {
     this.defaults = {
       ...DEFAULT_CLUSTER_POLICY,
-      maxConcurrentPerHost: config.get('MIGRATION_MAX_PER_HOST'),
-      maxConcurrentPerCluster: config.get('MIGRATION_MAX_PER_CLUSTER'),
+      maxConcurrentPerHost: migrationSettings.MIGRATION_MAX_PER_HOST,
+      maxConcurrentPerCluster: migrationSettings.MIGRATION_MAX_PER_CLUSTER,
     };
   }
 

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
+import { SamplesSettings } from './samples.settings';
 import {
   ConfiguredSize,
   DEFAULT_DEMAND_STATISTIC,
@@ -64,15 +64,15 @@ export class DemandService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly samplesSettings: SamplesSettings,
   ) {}
 
   settings(overrides: Partial<Pick<DemandSettings, 'statistic' | 'windowSeconds'>> = {}): DemandSettings {
     return {
       statistic: overrides.statistic ?? DEFAULT_DEMAND_STATISTIC,
       windowSeconds: overrides.windowSeconds ?? DEFAULT_DEMAND_WINDOW_SECONDS,
-      idleTax: this.config.get('MEMORY_IDLE_TAX'),
-      ewmaAlpha: this.config.get('DEMAND_EWMA_ALPHA'),
+      idleTax: this.samplesSettings.MEMORY_IDLE_TAX,
+      ewmaAlpha: this.samplesSettings.DEMAND_EWMA_ALPHA,
     };
   }
 

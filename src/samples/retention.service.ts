@@ -2,8 +2,8 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { Clock } from '../common/clock';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { SamplesSettings } from './samples.settings';
 
 export const ROLLUP_BUCKET_MS = 300_000;
 /** Raw samples rolled up per transaction: short transactions keep ingestion flowing meanwhile. */
@@ -25,12 +25,12 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly settings: SamplesSettings,
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
-    const every = this.config.get('SAMPLE_RETENTION_INTERVAL_SECONDS') * 1000;
+    const every = this.settings.SAMPLE_RETENTION_INTERVAL_SECONDS * 1000;
     this.scheduler.addInterval(JOB, setInterval(() => void this.runOnce().catch((err) => this.logger.error({ err }, 'retention failed')), every));
   }
 
@@ -47,8 +47,8 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
 
   private async roll(): Promise<void> {
     const now = this.clock.now();
-    const rawCutoff = floorToBucket(now - this.config.get('SAMPLE_RAW_RETENTION_SECONDS') * 1000);
-    const rollupCutoff = now - this.config.get('SAMPLE_ROLLUP_RETENTION_DAYS') * 86_400_000;
+    const rawCutoff = floorToBucket(now - this.settings.SAMPLE_RAW_RETENTION_SECONDS * 1000);
+    const rollupCutoff = now - this.settings.SAMPLE_ROLLUP_RETENTION_DAYS * 86_400_000;
     let rolled = 0;
     let pruned = 0;
 

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { MetricsRecorder } from '../observability/metrics-recorder';
+import { SamplesSettings } from './samples.settings';
 import { SampleInput, sampleBodyProblems, timestampMs } from './sample-input';
 import { SubjectKind } from './sample.entity';
 
@@ -59,7 +59,7 @@ export class SamplesService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly settings: SamplesSettings,
     private readonly metrics: MetricsRecorder,
   ) {}
 
@@ -88,8 +88,8 @@ export class SamplesService {
 
   private checkTimes(samples: SampleInput[], problems: FieldProblem[]): number[] {
     const now = this.clock.now();
-    const latest = now + this.config.get('SAMPLE_MAX_CLOCK_SKEW_SECONDS') * 1000;
-    const earliest = now - this.config.get('SAMPLE_ROLLUP_RETENTION_DAYS') * 86_400_000;
+    const latest = now + this.settings.SAMPLE_MAX_CLOCK_SKEW_SECONDS * 1000;
+    const earliest = now - this.settings.SAMPLE_ROLLUP_RETENTION_DAYS * 86_400_000;
     return samples.map((s, i) => {
       const ms = timestampMs(s.timestamp);
       const field = `samples.${i}.timestamp`;

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { DatabaseSettings } from '../database/database.settings';
+import { SecretsSettings } from './secrets.settings';
 import { loadServiceKey, ServiceKey } from './service-key';
 
 /** The service key, loaded (or created) once at start; inject ServiceKey and derive a key for your purpose. */
@@ -8,9 +9,8 @@ import { loadServiceKey, ServiceKey } from './service-key';
   providers: [
     {
       provide: ServiceKey,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        loadServiceKey({ SERVICE_KEY: config.get('SERVICE_KEY'), SERVICE_KEY_FILE: config.get('SERVICE_KEY_FILE'), DATABASE_PATH: config.get('DATABASE_PATH') }),
+      inject: [SecretsSettings, DatabaseSettings],
+      useFactory: (secrets: SecretsSettings, database: DatabaseSettings) => loadServiceKey({ ...secrets, DATABASE_PATH: database.DATABASE_PATH }),
     },
   ],
   exports: [ServiceKey],

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { validateEnvironment } from '../config/environment';
+import { loadSettings } from '../config/settings';
+import { SecretsSettings } from './secrets.settings';
 import { KEY_PURPOSES, loadServiceKey, ServiceKey, serviceKeyFile } from './service-key';
 
 describe('service key', () => {
@@ -84,11 +85,11 @@ describe('service key', () => {
 
   it('accepts SERVICE_KEY only as the base64 of 32 bytes, and never repeats a bad value in the error', () => {
     const good = randomBytes(32).toString('base64');
-    expect(validateEnvironment({ SERVICE_KEY: good }).SERVICE_KEY).toBe(good);
+    expect(loadSettings([SecretsSettings], { SERVICE_KEY: good })[0].SERVICE_KEY).toBe(good);
     for (const bad of [randomBytes(16).toString('base64'), randomBytes(33).toString('base64'), `${good.slice(0, -2)}!=`]) {
       let message = '';
       try {
-        validateEnvironment({ SERVICE_KEY: bad });
+        loadSettings([SecretsSettings], { SERVICE_KEY: bad });
       } catch (error) {
         message = (error as Error).message;
       }

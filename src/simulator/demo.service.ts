@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
 import { ClusterEntity } from '../inventory/cluster.entity';
@@ -10,6 +9,7 @@ import { InventorySyncService } from '../inventory/inventory-sync.service';
 import { VmEntity } from '../inventory/vm.entity';
 import { SamplesService } from '../samples/samples.service';
 import { PoliciesService } from '../policies/policies.service';
+import { SimulatorSettings } from './simulator.settings';
 import { DemoInventory, demoInventory, demoSample, DemoVm } from './demo-workload';
 import { loadTrace, Trace } from './trace';
 
@@ -31,7 +31,7 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
   private sampling = false;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly settings: SimulatorSettings,
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly registry: SchedulerRegistry,
@@ -43,9 +43,9 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.get('DEMO_ENABLED')) return;
+    if (!this.settings.DEMO_ENABLED) return;
     this.trace = loadTrace();
-    this.inventory = demoInventory(this.trace, this.config.get('DEMO_HOSTS'), this.config.get('DEMO_VMS'));
+    this.inventory = demoInventory(this.trace, this.settings.DEMO_HOSTS, this.settings.DEMO_VMS);
     if ((await this.db.reader.count(ClusterEntity)) === 0) await this.seed();
     const cluster = await this.db.reader.findOne(ClusterEntity, { where: { name: DEMO_CLUSTER } });
     // A database with clusters of its own but no demo: the demo stays out of the way.
@@ -54,11 +54,11 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
     await this.postSamples(cluster.id);
     this.registry.addInterval(
       SAMPLER_JOB,
-      setInterval(() => void this.postSamples(cluster.id), this.config.get('DEMO_SAMPLE_INTERVAL_MS')),
+      setInterval(() => void this.postSamples(cluster.id), this.settings.DEMO_SAMPLE_INTERVAL_MS),
     );
     this.logger.log(
       { clusterId: cluster.id },
-      `Demo cluster "${DEMO_CLUSTER}" running: one trace day every ${this.config.get('DEMO_DAY_SECONDS')} s (DEMO_ENABLED=false turns it off)`,
+      `Demo cluster "${DEMO_CLUSTER}" running: one trace day every ${this.settings.DEMO_DAY_SECONDS} s (DEMO_ENABLED=false turns it off)`,
     );
   }
 
@@ -98,7 +98,7 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
     this.sampling = true;
     try {
       const now = this.clock.now();
-      const traceSeconds = ((now - this.startedAt) / 1000) * (DAY_SECONDS / this.config.get('DEMO_DAY_SECONDS'));
+      const traceSeconds = ((now - this.startedAt) / 1000) * (DAY_SECONDS / this.settings.DEMO_DAY_SECONDS);
       const existing = new Set(
         (await this.db.reader.find(VmEntity, { where: { clusterId }, select: { name: true } })).map((v) => v.name),
       );
