@@ -205,22 +205,37 @@ describe('libvirt connector on real libvirt hosts', () => {
     const slow = slowDriver();
     const detach = new AbortController();
     let handle: MigrationHandle | null = null;
-    const migrating = slow.migrate(job('busy', 'h1', 'h0', 'm-crash'), new AbortController().signal, () => detach.abort(), hooks((h) => (handle = h), detach.signal));
+    const migrating = slow.migrate(
+      job('busy', 'h1', 'h0', 'm-crash'),
+      new AbortController().signal,
+      () => detach.abort(),
+      hooks((h) => (handle = h), detach.signal),
+    );
     // The service "shuts down": the driver lets go, the client runs on.
     expect(await migrating).toEqual({ status: 'detached' });
     expect(handle).not.toBeNull();
     const procFs = new ProcFs();
     expect(procFs.isRunning(handle!)).toBe(true);
     // A fresh driver (a restarted service) finds the client again from the job alone.
-    expect(await slow.findLaunched(job('busy', 'h1', 'h0', 'm-crash'))).toMatchObject({ kind: 'libvirt', pid: handle!.pid, domainName: 'busy' });
+    expect(await slow.findLaunched(job('busy', 'h1', 'h0', 'm-crash'))).toMatchObject({
+      kind: 'libvirt',
+      pid: handle!.pid,
+      domainName: 'busy',
+    });
     process.kill(-handle!.pgid, 'SIGKILL');
     await waitFor(async () => !procFs.isRunning(handle!), 5000);
     const cancel = new AbortController();
     const seen: MigrationProgress[] = [];
-    const adopted = slow.adopt(job('busy', 'h1', 'h0', 'm-crash'), handle!, cancel.signal, (p) => {
-      seen.push(p);
-      cancel.abort();
-    }, { detach: new AbortController().signal, deadlineMs: null });
+    const adopted = slow.adopt(
+      job('busy', 'h1', 'h0', 'm-crash'),
+      handle!,
+      cancel.signal,
+      (p) => {
+        seen.push(p);
+        cancel.abort();
+      },
+      { detach: new AbortController().signal, deadlineMs: null },
+    );
     const ended = await adopted;
     // libvirt kept the job running on the source after its client died: adopt followed it, then aborted it.
     expect(seen.length).toBeGreaterThanOrEqual(1);

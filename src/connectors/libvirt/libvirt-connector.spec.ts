@@ -22,15 +22,27 @@ describe('libvirt connector settings', () => {
     };
     expect(refusal([])).toContain('at least one host');
     expect(refusal([{ name: 'a', uri: 'http://a/' }])).toContain('hosts[0].uri');
-    expect(refusal([{ name: 'a', uri: 'qemu+tcp://a/system' }, { name: 'a', uri: 'qemu+tcp://b/system' }])).toContain('hosts[1].name');
+    expect(
+      refusal([
+        { name: 'a', uri: 'qemu+tcp://a/system' },
+        { name: 'a', uri: 'qemu+tcp://b/system' },
+      ]),
+    ).toContain('hosts[1].name');
     // a local URI names no host to send migration data to
     expect(refusal([{ name: 'a', uri: 'qemu:///system' }])).toContain('hosts[0].migrationAddress');
     expect(refusal([{ name: 'a', uri: 'qemu+tcp://a/system', migrationAddress: 'tcp://evil/x' }])).toContain('hosts[0].migrationAddress');
-    expect(refusal([{ name: 'a', uri: 'qemu:///system', migrationAddress: '10.0.0.5' }, { name: 'b', uri: 'qemu+ssh://b/system' }])).toBeNull();
+    expect(
+      refusal([
+        { name: 'a', uri: 'qemu:///system', migrationAddress: '10.0.0.5' },
+        { name: 'b', uri: 'qemu+ssh://b/system' },
+      ]),
+    ).toBeNull();
   });
 
   it('a host whose virsh cannot run is reported unreachable in discovery, by name, and locate throws for it', async () => {
-    const connector = new LibvirtConnector([{ name: 'h0', uri: 'qemu+tcp://127.0.0.1/system' }], { virsh: { virshPath: '/nonexistent/virsh' } });
+    const connector = new LibvirtConnector([{ name: 'h0', uri: 'qemu+tcp://127.0.0.1/system' }], {
+      virsh: { virshPath: '/nonexistent/virsh' },
+    });
     const discovery = await connector.discover();
     expect(discovery.hosts).toEqual([]);
     expect(discovery.unreachable).toEqual([{ host: 'h0', error: expect.stringContaining('h0: virsh is not installed') }]);

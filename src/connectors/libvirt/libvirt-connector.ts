@@ -1,6 +1,15 @@
 // The libvirt connector: KVM/QEMU hosts each reached through its own libvirt URI, read with virsh.
 // Every host is asked on its own: one that fails is reported unreachable and the others still answer.
-import { ConnectorError, type Collection, type CollectedSample, type Connector, type ConnectorHost, type DiscoveredVm, type Discovery, type UnreachableHost } from '../connector';
+import {
+  ConnectorError,
+  type Collection,
+  type CollectedSample,
+  type Connector,
+  type ConnectorHost,
+  type DiscoveredVm,
+  type Discovery,
+  type UnreachableHost,
+} from '../connector';
 import { LibvirtMigrationDriver, type LibvirtHostAccess, type LibvirtMigrationOptions } from './libvirt-migration-driver';
 import { Virsh, type VirshOptions } from './virsh';
 import { parseDomState, parseDomStats, parseNodeInfo, parseUuidNameList, type DomainStats, type NodeInfo } from './virsh-parse';
@@ -42,15 +51,24 @@ export function validateHosts(hosts: readonly ConnectorHost[]): void {
   const names = new Set<string>();
   for (const [index, host] of hosts.entries()) {
     const where = `hosts[${index}]`;
-    if (typeof host.name !== 'string' || host.name.trim() === '') throw new ConnectorError(null, 'invalid-settings', `${where}.name must be a non-empty string`);
+    if (typeof host.name !== 'string' || host.name.trim() === '')
+      throw new ConnectorError(null, 'invalid-settings', `${where}.name must be a non-empty string`);
     if (names.has(host.name)) throw new ConnectorError(host.name, 'invalid-settings', `${where}.name: ${host.name} is listed twice`);
     names.add(host.name);
     if (typeof host.uri !== 'string' || !URI.test(host.uri) || host.uri.startsWith('-')) {
-      throw new ConnectorError(host.name, 'invalid-settings', `${where}.uri must be a libvirt URI such as qemu+ssh://kvm-01/system or qemu+tcp://10.0.0.2/system`);
+      throw new ConnectorError(
+        host.name,
+        'invalid-settings',
+        `${where}.uri must be a libvirt URI such as qemu+ssh://kvm-01/system or qemu+tcp://10.0.0.2/system`,
+      );
     }
     const address = host.migrationAddress ?? uriHost(host.uri);
     if (!address || !ADDRESS.test(address)) {
-      throw new ConnectorError(host.name, 'invalid-settings', `${where}.migrationAddress must be a host name or an IP address (the URI names no host)`);
+      throw new ConnectorError(
+        host.name,
+        'invalid-settings',
+        `${where}.migrationAddress must be a host name or an IP address (the URI names no host)`,
+      );
     }
   }
 }
@@ -87,7 +105,10 @@ export class LibvirtConnector implements Connector {
     validateHosts(hosts);
     this.options = { ...DEFAULT_LIBVIRT_CONNECTOR_OPTIONS, ...options };
     for (const host of hosts) {
-      this.access.set(host.name, { virsh: new Virsh(host.name, host.uri, this.options.virsh), migrationAddress: host.migrationAddress ?? uriHost(host.uri)! });
+      this.access.set(host.name, {
+        virsh: new Virsh(host.name, host.uri, this.options.virsh),
+        migrationAddress: host.migrationAddress ?? uriHost(host.uri)!,
+      });
     }
   }
 
@@ -96,7 +117,10 @@ export class LibvirtConnector implements Connector {
     const seen = new Map<string, { vm: DiscoveredVm; rank: number }>();
     const answers = await this.eachHost(async (host, virsh) => {
       const node = await this.node(host, virsh, signal, true);
-      const [listed, stats] = await Promise.all([virsh.run(['list', '--all', '--uuid', '--name'], { signal }), virsh.run(STATS, { signal })]);
+      const [listed, stats] = await Promise.all([
+        virsh.run(['list', '--all', '--uuid', '--name'], { signal }),
+        virsh.run(STATS, { signal }),
+      ]);
       return { node, listed: parseUuidNameList(listed), stats: parseDomStats(stats) };
     });
     for (const [host, answer] of answers) {

@@ -78,7 +78,12 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     }
   }
 
-  async migrate(job: MigrationJob, signal: AbortSignal, onProgress: (progress: MigrationProgress) => void, hooks?: LaunchHooks): Promise<MigrationOutcome> {
+  async migrate(
+    job: MigrationJob,
+    signal: AbortSignal,
+    onProgress: (progress: MigrationProgress) => void,
+    hooks?: LaunchHooks,
+  ): Promise<MigrationOutcome> {
     try {
       return await this.run(job, signal, onProgress, hooks);
     } catch (error) {
@@ -86,16 +91,26 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     }
   }
 
-  private async run(job: MigrationJob, signal: AbortSignal, onProgress: (progress: MigrationProgress) => void, hooks?: LaunchHooks): Promise<MigrationOutcome> {
+  private async run(
+    job: MigrationJob,
+    signal: AbortSignal,
+    onProgress: (progress: MigrationProgress) => void,
+    hooks?: LaunchHooks,
+  ): Promise<MigrationOutcome> {
     if (signal.aborted) return { status: 'cancelled' };
     const source = this.hosts(job.source.name);
     const target = this.hosts(job.target.name);
     const missing = !source ? job.source.name : !target ? job.target.name : null;
-    if (!source || !target) return { status: 'failed', error: `not started: host ${missing} is not in the connector's settings`, transient: false };
+    if (!source || !target)
+      return { status: 'failed', error: `not started: host ${missing} is not in the connector's settings`, transient: false };
     const domain = job.vm.name;
     // virsh would read a leading "-" as an option.
     if (domain.startsWith('-') || /[\u0000-\u001f]/.test(domain)) {
-      return { status: 'failed', error: `not started: ${JSON.stringify(domain)} cannot be passed to virsh as a domain name`, transient: false };
+      return {
+        status: 'failed',
+        error: `not started: ${JSON.stringify(domain)} cannot be passed to virsh as a domain name`,
+        transient: false,
+      };
     }
     let domainUuid: string;
     try {
@@ -147,7 +162,15 @@ export class LibvirtMigrationDriver implements MigrationDriver {
         signal: stopClient.signal,
         detach: hooks?.detach,
         onLaunched: hooks
-          ? (process) => hooks.onLaunched({ ...process, kind: 'libvirt', domainUuid, domainName: domain, sourceUri: source.virsh.uri, targetUri: target.virsh.uri })
+          ? (process) =>
+              hooks.onLaunched({
+                ...process,
+                kind: 'libvirt',
+                domainUuid,
+                domainName: domain,
+                sourceUri: source.virsh.uri,
+                targetUri: target.virsh.uri,
+              })
           : undefined,
         onLine: () => undefined,
         stderrTailBytes: STDERR_TAIL_BYTES,
@@ -164,16 +187,27 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     if (run.detached) return { status: 'detached' };
     removeOutput(files);
     if (run.launchError) {
-      return { status: 'failed', error: `virsh migrate was stopped at once: its identity could not be recorded (${run.launchError.message})`, transient: true };
+      return {
+        status: 'failed',
+        error: `virsh migrate was stopped at once: its identity could not be recorded (${run.launchError.message})`,
+        transient: true,
+      };
     }
     const durationSeconds = run.durationMs / 1000;
-    if (run.spawnError) return { status: 'failed', error: `could not start virsh: ${run.spawnError.message}`, transient: true, durationSeconds };
+    if (run.spawnError)
+      return { status: 'failed', error: `could not start virsh: ${run.spawnError.message}`, transient: true, durationSeconds };
 
     const where = await this.locate(job, domain, source, target);
     if (where.destroyTargetLeftover) await target.virsh.run(['destroy', domain], { timeoutMs: QUERY_TIMEOUT_MS }).catch(() => undefined);
     if (where.location === 'target') {
       const done = await this.completedJob(target.virsh, domain);
-      emitProgress(onProgress, { percent: 100, round: Math.max(0, (done?.iteration ?? 1) - 1), copiedMib: done?.processedMib ?? job.vm.memoryMib, remainingMib: 0, etaSeconds: 0 });
+      emitProgress(onProgress, {
+        percent: 100,
+        round: Math.max(0, (done?.iteration ?? 1) - 1),
+        copiedMib: done?.processedMib ?? job.vm.memoryMib,
+        remainingMib: 0,
+        etaSeconds: 0,
+      });
       return {
         status: 'succeeded',
         downtimeMs: done?.totalDowntimeMs ?? 0,
@@ -182,21 +216,42 @@ export class LibvirtMigrationDriver implements MigrationDriver {
         durationSeconds: done?.elapsedMs !== undefined ? done.elapsedMs / 1000 : (Date.now() - startedAt) / 1000,
       };
     }
-    const stderr = run.stderrTail.replace(/^error:\s*/gim, '').trim().replace(/\s*\n\s*/g, '; ');
+    const stderr = run.stderrTail
+      .replace(/^error:\s*/gim, '')
+      .trim()
+      .replace(/\s*\n\s*/g, '; ');
     if (where.location === 'unknown') {
       // Not transient: a retry could start a second migration of a domain that may have moved.
-      return { status: 'failed', error: `virsh migrate ended (${stderr || `exit ${run.exitCode}`}) but ${where.why}`, transient: false, durationSeconds };
+      return {
+        status: 'failed',
+        error: `virsh migrate ended (${stderr || `exit ${run.exitCode}`}) but ${where.why}`,
+        transient: false,
+        durationSeconds,
+      };
     }
     if (cancelled) return { status: 'cancelled' };
     if (timedOut) {
-      return { status: 'failed', error: `did not finish within ${this.options.timeLimitSeconds} s and was aborted; the VM stays on its source`, transient: true, durationSeconds };
+      return {
+        status: 'failed',
+        error: `did not finish within ${this.options.timeLimitSeconds} s and was aborted; the VM stays on its source`,
+        transient: true,
+        durationSeconds,
+      };
     }
     const notFound = /failed to get domain|Domain not found/i.test(stderr);
-    return { status: 'failed', error: `virsh migrate failed: ${stderr || `exit code ${run.exitCode ?? run.exitSignal}`}`, transient: !notFound, durationSeconds };
+    return {
+      status: 'failed',
+      error: `virsh migrate failed: ${stderr || `exit code ${run.exitCode ?? run.exitSignal}`}`,
+      transient: !notFound,
+      durationSeconds,
+    };
   }
 
   private migrateArgs(domain: string, target: LibvirtHostAccess): string[] {
-    const address = target.migrationAddress.includes(':') && !target.migrationAddress.startsWith('[') ? `[${target.migrationAddress}]` : target.migrationAddress;
+    const address =
+      target.migrationAddress.includes(':') && !target.migrationAddress.startsWith('[')
+        ? `[${target.migrationAddress}]`
+        : target.migrationAddress;
     const bandwidth = this.options.bandwidthMibPerSecond;
     return [
       'migrate',

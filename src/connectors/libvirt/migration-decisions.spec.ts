@@ -22,7 +22,11 @@ describe('decideLocation', () => {
   });
 
   it('source runs it and the target has nothing: source, nothing destroyed', () => {
-    expect(decideLocation(running, absent, false)).toEqual({ location: 'source', destroyTargetLeftover: false, why: 'the source runs the domain' });
+    expect(decideLocation(running, absent, false)).toEqual({
+      location: 'source',
+      destroyTargetLeftover: false,
+      why: 'the source runs the domain',
+    });
   });
 
   it('a host that cannot answer makes it unknown, and nothing is destroyed', () => {

@@ -49,13 +49,18 @@ export function decideLocation(source: HostView, target: HostView, sourceJobActi
   if (onTarget) return { location: 'target', destroyTargetLeftover: false, why: 'the target runs the domain' };
   if (onSource) {
     const leftover = isIncomingLeftover(target);
-    return { location: 'source', destroyTargetLeftover: leftover, why: leftover ? 'the source runs the domain; the target holds a paused leftover' : 'the source runs the domain' };
+    return {
+      location: 'source',
+      destroyTargetLeftover: leftover,
+      why: leftover ? 'the source runs the domain; the target holds a paused leftover' : 'the source runs the domain',
+    };
   }
   // Nobody runs it: a stopped domain is where it is defined.
   if (definedOff(source) && !definedOff(target)) {
     return { location: 'source', destroyTargetLeftover: isIncomingLeftover(target), why: 'the domain is defined, shut off, on the source' };
   }
-  if (definedOff(target) && source.kind === 'absent') return { location: 'target', destroyTargetLeftover: false, why: 'the domain is defined, shut off, on the target' };
+  if (definedOff(target) && source.kind === 'absent')
+    return { location: 'target', destroyTargetLeftover: false, why: 'the domain is defined, shut off, on the target' };
   return unknown('no host runs the domain');
 }
 

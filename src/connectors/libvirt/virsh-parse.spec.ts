@@ -34,7 +34,9 @@ describe('virsh output parsers', () => {
       { uuid: 'b2c346d1-fde5-45a7-b3fa-2bb8e811c454', name: 'idle1' },
       { uuid: '03008692-480d-4dae-bea4-78bae9fa0f7c', name: 'busy1' },
     ]);
-    expect(parseUuidNameList(fixture('list-all-uuid-name-shutoff.txt'))).toEqual([{ uuid: '62bfbdfe-55c2-4ef2-b5ed-0ad6cb33982c', name: 'off1' }]);
+    expect(parseUuidNameList(fixture('list-all-uuid-name-shutoff.txt'))).toEqual([
+      { uuid: '62bfbdfe-55c2-4ef2-b5ed-0ad6cb33982c', name: 'off1' },
+    ]);
   });
 
   it('list --all table: id, name and state words (two-word states too)', () => {
@@ -112,7 +114,13 @@ describe('virsh output parsers', () => {
   describe('domjobinfo', () => {
     it('a running outgoing migration on the source', () => {
       const job = parseDomJobInfo(fixture('domjobinfo-running.txt'));
-      expect(job).toMatchObject({ type: 'Unbounded', operation: 'Outgoing migration', elapsedMs: 3021, iteration: 1, expectedDowntimeMs: 300 });
+      expect(job).toMatchObject({
+        type: 'Unbounded',
+        operation: 'Outgoing migration',
+        elapsedMs: 3021,
+        iteration: 1,
+        expectedDowntimeMs: 300,
+      });
       expect(job.processedMib).toBeCloseTo(9.626, 3);
       expect(job.remainingMib).toBeCloseTo(117.965, 3);
       expect(job.totalMib).toBeCloseTo(128.508, 3);
@@ -130,13 +138,23 @@ describe('virsh output parsers', () => {
 
     it('a completed incoming migration on the target: downtime and iterations', () => {
       const job = parseDomJobInfo(fixture('domjobinfo-completed.txt'));
-      expect(job).toMatchObject({ type: 'Completed', operation: 'Incoming migration', elapsedMs: 5215, iteration: 4, totalDowntimeMs: 286 });
+      expect(job).toMatchObject({
+        type: 'Completed',
+        operation: 'Incoming migration',
+        elapsedMs: 5215,
+        iteration: 4,
+        totalDowntimeMs: 286,
+      });
       expect(job.processedMib).toBeCloseTo(127.571, 3);
       expect(job.remainingMib).toBe(0);
     });
 
     it('no job', () => {
-      expect(parseDomJobInfo(fixture('domjobinfo-none.txt'))).toMatchObject({ type: 'None', processedMib: undefined, iteration: undefined });
+      expect(parseDomJobInfo(fixture('domjobinfo-none.txt'))).toMatchObject({
+        type: 'None',
+        processedMib: undefined,
+        iteration: undefined,
+      });
     });
   });
 

@@ -272,6 +272,7 @@ export function parseDomJobInfo(text: string): DomJobInfo {
 /** `virsh domuuid`. */
 export function parseUuid(text: string): string {
   const uuid = text.trim();
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid)) throw new Error(`unexpected domuuid output: ${uuid.slice(0, 100)}`);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid))
+    throw new Error(`unexpected domuuid output: ${uuid.slice(0, 100)}`);
   return uuid.toLowerCase();
 }

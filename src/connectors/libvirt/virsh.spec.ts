@@ -5,7 +5,12 @@ import { ConnectorError } from '../connector';
 import { classifyVirshFailure, Virsh } from './virsh';
 
 const stderrOf = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
-const exited = (name: string) => ({ error: Object.assign(new Error('Command failed'), { code: 1 }), stderr: stderrOf(name), timeoutMs: 10_000, aborted: false });
+const exited = (name: string) => ({
+  error: Object.assign(new Error('Command failed'), { code: 1 }),
+  stderr: stderrOf(name),
+  timeoutMs: 10_000,
+  aborted: false,
+});
 
 describe('classifyVirshFailure', () => {
   it('a host whose daemon is down is unreachable, named, with the cause libvirt gave', () => {
@@ -46,14 +51,21 @@ describe('classifyVirshFailure', () => {
   });
 
   it('a missing virsh says which package to install', () => {
-    const error = classifyVirshFailure('h0', 'nodeinfo', { error: Object.assign(new Error('spawn virsh ENOENT'), { code: 'ENOENT' }), stderr: '', timeoutMs: 1, aborted: false });
+    const error = classifyVirshFailure('h0', 'nodeinfo', {
+      error: Object.assign(new Error('spawn virsh ENOENT'), { code: 'ENOENT' }),
+      stderr: '',
+      timeoutMs: 1,
+      aborted: false,
+    });
     expect(error.message).toContain('libvirt-clients');
   });
 });
 
 describe('Virsh', () => {
   it('puts the URI after -c and passes extra environment, never credentials, in argv', () => {
-    const virsh = new Virsh('h0', 'qemu+ssh://root@kvm-01/system?keyfile=/etc/drs/id_ed25519', { env: { SSH_AUTH_SOCK: '/run/agent.sock' } });
+    const virsh = new Virsh('h0', 'qemu+ssh://root@kvm-01/system?keyfile=/etc/drs/id_ed25519', {
+      env: { SSH_AUTH_SOCK: '/run/agent.sock' },
+    });
     expect(virsh.argv(['nodeinfo'])).toEqual(['-q', '-c', 'qemu+ssh://root@kvm-01/system?keyfile=/etc/drs/id_ed25519', 'nodeinfo']);
     expect(virsh.environment()).toMatchObject({ LC_ALL: 'C', SSH_AUTH_SOCK: '/run/agent.sock' });
   });

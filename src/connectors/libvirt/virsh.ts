@@ -96,17 +96,31 @@ export interface VirshFailure {
   aborted: boolean;
 }
 
+const anyOf = (texts: string[]) => new RegExp(texts.map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+
 // Matched in this order against virsh's error lines (C locale). Texts seen from libvirt 9 are in fixtures/err-*.txt.
 const RULES: { reason: ConnectorErrorReason; pattern: RegExp; advice: string }[] = [
   {
     reason: 'auth',
     pattern: /authentication (failed|unavailable)|SASL|Permission denied \(publickey|Host key verification failed|access denied/i,
-    advice: 'check the credentials and the daemon\'s auth settings',
+    advice: "check the credentials and the daemon's auth settings",
   },
   {
     reason: 'unreachable',
-    pattern:
-      /Connection refused|No route to host|Network is unreachable|Unable to resolve address|Name or service not known|Connection reset|Connection timed out|End of file while reading data|Cannot recv data|too large|failed to connect to the hypervisor/i,
+    pattern: anyOf([
+      'Connection refused',
+      'No route to host',
+      'Network is unreachable',
+      'Unable to resolve address',
+      'Name or service not known',
+      'Connection reset',
+      'Connection timed out',
+      'End of file while reading data',
+      'Cannot recv data',
+      // "packet … bytes received from server too large": something other than libvirtd answered
+      'received from server too large',
+      'failed to connect to the hypervisor',
+    ]),
     advice: 'is libvirtd running and listening there?',
   },
   { reason: 'not-found', pattern: /failed to get domain|Domain not found|no domain with matching/i, advice: '' },
@@ -131,7 +145,8 @@ export function classifyVirshFailure(host: string, command: string, failure: Vir
   if (code === 'ENOENT') {
     return new ConnectorError(host, 'other', `${host}: virsh is not installed on the service's machine (Debian: libvirt-clients)`);
   }
-  if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return new ConnectorError(host, 'other', `${host}: ${what} printed more than the output limit`);
+  if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+    return new ConnectorError(host, 'other', `${host}: ${what} printed more than the output limit`);
   if (failure.error?.killed && failure.error.signal === 'SIGKILL') {
     return new ConnectorError(host, 'timeout', `${host}: ${what} got no answer within ${failure.timeoutMs / 1000} s`);
   }
