@@ -56,6 +56,27 @@ export const DEFAULT_LIBVIRT_MIGRATION_OPTIONS: LibvirtMigrationOptions = {
 const QUERY_TIMEOUT_MS = 10_000;
 const STDERR_TAIL_BYTES = 4096;
 
+/** The arguments of `virsh migrate` after `-c <source uri>`. */
+export function migrateArgs(domain: string, targetUri: string, migrationAddress: string, bandwidthMibPerSecond: number | null): string[] {
+  const address = migrationAddress.includes(':') && !migrationAddress.startsWith('[') ? `[${migrationAddress}]` : migrationAddress;
+  return [
+    'migrate',
+    '--live',
+    '--p2p',
+    '--persistent',
+    '--undefinesource',
+    // Named options: a domain or URI is never read as anything else.
+    '--domain',
+    domain,
+    '--desturi',
+    targetUri,
+    // Without it the target offers its hostname for the data stream, which the source may not resolve.
+    '--migrateuri',
+    `tcp://${address}`,
+    ...(bandwidthMibPerSecond !== null ? ['--bandwidth', String(bandwidthMibPerSecond)] : []),
+  ];
+}
+
 function isLibvirtHandle(handle: MigrationHandle): handle is LibvirtMigrationHandle {
   return handle.kind === 'libvirt';
 }
@@ -152,32 +173,38 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     const progress = this.progressPoller(source.virsh, domain, onProgress);
     let run;
     try {
-      run = await runDetached([source.virsh.options.virshPath, ...source.virsh.argv(this.migrateArgs(domain, target))], {
-        files,
-        // A backstop only: the time limit above aborts the job properly first.
-        timeoutMs: (this.options.timeLimitSeconds + this.options.abortGraceSeconds * 2) * 1000,
-        killGraceMs: this.options.abortGraceSeconds * 1000,
-        // virsh aborts its migration job on SIGINT.
-        killSignal: 'SIGINT',
-        signal: stopClient.signal,
-        detach: hooks?.detach,
-        onLaunched: hooks
-          ? (process) =>
-              hooks.onLaunched({
-                ...process,
-                kind: 'libvirt',
-                domainUuid,
-                domainName: domain,
-                sourceUri: source.virsh.uri,
-                targetUri: target.virsh.uri,
-              })
-          : undefined,
-        onLine: () => undefined,
-        stderrTailBytes: STDERR_TAIL_BYTES,
-        pollMs: 250,
-        procFs: this.procFs,
-        env: source.virsh.environment(),
-      });
+      run = await runDetached(
+        [
+          source.virsh.options.virshPath,
+          ...source.virsh.argv(migrateArgs(domain, target.virsh.uri, target.migrationAddress, this.options.bandwidthMibPerSecond)),
+        ],
+        {
+          files,
+          // A backstop only: the time limit above aborts the job properly first.
+          timeoutMs: (this.options.timeLimitSeconds + this.options.abortGraceSeconds * 2) * 1000,
+          killGraceMs: this.options.abortGraceSeconds * 1000,
+          // virsh aborts its migration job on SIGINT.
+          killSignal: 'SIGINT',
+          signal: stopClient.signal,
+          detach: hooks?.detach,
+          onLaunched: hooks
+            ? (process) =>
+                hooks.onLaunched({
+                  ...process,
+                  kind: 'libvirt',
+                  domainUuid,
+                  domainName: domain,
+                  sourceUri: source.virsh.uri,
+                  targetUri: target.virsh.uri,
+                })
+            : undefined,
+          onLine: () => undefined,
+          stderrTailBytes: STDERR_TAIL_BYTES,
+          pollMs: 250,
+          procFs: this.procFs,
+          env: source.virsh.environment(),
+        },
+      );
     } finally {
       clientEnded = true;
       clearTimeout(limit);
@@ -245,30 +272,6 @@ export class LibvirtMigrationDriver implements MigrationDriver {
       transient: !notFound,
       durationSeconds,
     };
-  }
-
-  private migrateArgs(domain: string, target: LibvirtHostAccess): string[] {
-    const address =
-      target.migrationAddress.includes(':') && !target.migrationAddress.startsWith('[')
-        ? `[${target.migrationAddress}]`
-        : target.migrationAddress;
-    const bandwidth = this.options.bandwidthMibPerSecond;
-    return [
-      'migrate',
-      '--live',
-      '--p2p',
-      '--persistent',
-      '--undefinesource',
-      // Named options: a domain or URI is never read as anything else.
-      '--domain',
-      domain,
-      '--desturi',
-      target.virsh.uri,
-      // Without it the target offers its hostname for the data stream, which the source may not resolve.
-      '--migrateuri',
-      `tcp://${address}`,
-      ...(bandwidth !== null ? ['--bandwidth', String(bandwidth)] : []),
-    ];
   }
 
   /** Reads domjobinfo on the source every pollMs while the migration runs; calls never overlap. */
