@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConnectorError } from '../connector';
-import { LibvirtConnector, uriHost, validateHosts } from './libvirt-connector';
+import { LibvirtConnector, sampleOf, uriHost, validateHosts } from './libvirt-connector';
+import { parseDomStats } from './virsh-parse';
+
+const stats = (name: string) => parseDomStats(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
 
 describe('libvirt connector settings', () => {
   it('takes the migration address from the URI when none is given', () => {
@@ -47,5 +52,44 @@ describe('libvirt connector settings', () => {
     expect(discovery.hosts).toEqual([]);
     expect(discovery.unreachable).toEqual([{ host: 'h0', error: expect.stringContaining('h0: virsh is not installed') }]);
     await expect(connector.locate('g1')).rejects.toMatchObject({ host: 'h0' });
+  });
+});
+
+describe('sampleOf', () => {
+  // The same guest read twice on a 2095 MHz host: cpu.time 6280000000 then 6320000000 ns.
+  const earlier = stats('domstats-busy.txt')[0];
+  const later = stats('domstats-all-h0.txt')[1];
+
+  it('CPU MHz is CPU time used over wall time, times the MHz of one host CPU', () => {
+    // 40 ms of CPU in 500 ms = 0.08 of a CPU = 167.6 MHz
+    const sample = sampleOf('h0', 2095, later, 10_500, { cpuTimeNs: earlier.cpuTimeNs!, atMs: 10_000 });
+    expect(sample).toMatchObject({ vmName: 'busy1', hostName: 'h0', timestamp: 10_500, cpuMhz: 168 });
+  });
+
+  it('memory: consumed capped at the guest size (QEMU rss 227.7 MiB > 128), active = current - unused', () => {
+    const sample = sampleOf('h0', 2095, later, 10_500, { cpuTimeNs: earlier.cpuTimeNs!, atMs: 10_000 })!;
+    expect(sample.memoryConsumedMib).toBe(128);
+    // 131072 - 34284 KiB = 96788 KiB = 94.5 MiB
+    expect(sample.memoryActiveMib).toBe(95);
+    expect(sample.memoryDirtyMibPerSecond).toBeUndefined();
+  });
+
+  it('without guest statistics, active is what the guest consumes', () => {
+    const idle = stats('domstats-idle.txt')[0];
+    const sample = sampleOf('h1', 2095, idle, 2000, { cpuTimeNs: idle.cpuTimeNs! - 1_000_000_000, atMs: 1000 })!;
+    // 1 s of CPU in 1 s: one whole host CPU
+    expect(sample.cpuMhz).toBe(2095);
+    expect(sample).toMatchObject({ memoryConsumedMib: 64, memoryActiveMib: 64 });
+  });
+
+  it('no sample for a first sight, a restarted guest (CPU time went back) or no time elapsed', () => {
+    expect(sampleOf('h0', 2095, later, 10_500, undefined)).toBeNull();
+    expect(sampleOf('h0', 2095, earlier, 10_500, { cpuTimeNs: later.cpuTimeNs!, atMs: 10_000 })).toBeNull();
+    expect(sampleOf('h0', 2095, later, 10_000, { cpuTimeNs: earlier.cpuTimeNs!, atMs: 10_000 })).toBeNull();
+  });
+
+  it('carries a finished dirty-rate measurement', () => {
+    const measured = { ...later, dirtyRateMibPerSecond: stats('domstats-dirtyrate.txt')[0].dirtyRateMibPerSecond };
+    expect(sampleOf('h0', 2095, measured, 10_500, { cpuTimeNs: earlier.cpuTimeNs!, atMs: 10_000 })?.memoryDirtyMibPerSecond).toBe(32);
   });
 });

@@ -75,7 +75,7 @@ export function validateHosts(hosts: readonly ConnectorHost[]): void {
 
 type HostAnswer<T> = { value: T } | { error: UnreachableHost; cause: unknown };
 
-interface CpuCounter {
+export interface CpuCounter {
   cpuTimeNs: number;
   atMs: number;
 }
@@ -88,12 +88,40 @@ function rank(stats: DomainStats): number {
   return 1;
 }
 
+/**
+ * A running guest's sample: CPU MHz from the CPU-time delta since `previous` (none for a guest seen for
+ * the first time on this host, or restarted), memory from its balloon figures.
+ */
+export function sampleOf(
+  host: string,
+  mhzPerCore: number,
+  domain: DomainStats,
+  atMs: number,
+  previous: CpuCounter | undefined,
+): CollectedSample | null {
+  if (domain.cpuTimeNs === undefined || !previous || domain.cpuTimeNs < previous.cpuTimeNs || atMs <= previous.atMs) return null;
+  const cpuMhz = ((domain.cpuTimeNs - previous.cpuTimeNs) / ((atMs - previous.atMs) * 1e6)) * mhzPerCore;
+  const current = domain.balloonCurrentMib ?? domain.balloonMaximumMib ?? 0;
+  // QEMU's resident set includes its own overhead (under TCG a translation cache larger than the guest): the guest's share is at most its memory.
+  const consumed = Math.min(current, domain.rssMib ?? current);
+  const active = domain.unusedMib !== undefined ? current - domain.unusedMib : consumed;
+  return {
+    vmName: domain.name,
+    hostName: host,
+    timestamp: Math.round(atMs),
+    cpuMhz: Math.round(cpuMhz),
+    memoryActiveMib: Math.round(Math.max(0, Math.min(active, consumed))),
+    memoryConsumedMib: Math.round(consumed),
+    ...(domain.dirtyRateMibPerSecond !== undefined ? { memoryDirtyMibPerSecond: domain.dirtyRateMibPerSecond } : {}),
+  };
+}
+
 export class LibvirtConnector implements Connector {
   readonly kind = 'libvirt';
   private readonly options: LibvirtConnectorOptions;
   private readonly access = new Map<string, LibvirtHostAccess>();
   private readonly nodeInfo = new Map<string, NodeInfo>();
-  private readonly cpuCounters = new Map<string, CpuCounter>();
+  private readonly cpuCounters = new Map<string, Map<string, CpuCounter>>();
   private readonly noDirtyRate = new Set<string>();
   private collections = 0;
   private driver: LibvirtMigrationDriver | null = null;
@@ -168,7 +196,15 @@ export class LibvirtConnector implements Connector {
       });
       // The midpoint of the call: both ends of a CPU-time delta are read the same way.
       const atMs = (startedAt + this.options.now()) / 2;
-      return { node, stats: parseDomStats(text), atMs };
+      const stats = parseDomStats(text);
+      if (measure && !this.noDirtyRate.has(host)) {
+        await this.requestDirtyRates(
+          host,
+          stats.filter((domain) => domain.power === 'running'),
+          signal,
+        );
+      }
+      return { node, stats, atMs };
     });
     for (const [host, answer] of answers) {
       if ('error' in answer) {
@@ -176,37 +212,17 @@ export class LibvirtConnector implements Connector {
         continue;
       }
       const { node, stats, atMs } = answer.value;
-      const running = stats.filter((domain) => domain.power === 'running');
-      for (const domain of running) {
-        const sample = this.sample(host, node, domain, atMs);
+      const previous = this.cpuCounters.get(host);
+      // Rebuilt every time: counters of guests this host no longer runs (stopped, migrated away) go.
+      const counters = new Map<string, CpuCounter>();
+      for (const domain of stats.filter((d) => d.power === 'running')) {
+        const sample = sampleOf(host, node.cpuMhz, domain, atMs, previous?.get(domain.name));
         if (sample) samples.push(sample);
+        if (domain.cpuTimeNs !== undefined) counters.set(domain.name, { cpuTimeNs: domain.cpuTimeNs, atMs });
       }
-      if (measure && !this.noDirtyRate.has(host)) await this.requestDirtyRates(host, running, signal);
+      this.cpuCounters.set(host, counters);
     }
     return { samples, unreachable };
-  }
-
-  /** CPU MHz from the CPU-time delta since the previous collection; none for a domain seen for the first time (or restarted). */
-  private sample(host: string, node: NodeInfo, domain: DomainStats, atMs: number): CollectedSample | null {
-    const key = `${host}\u0000${domain.name}`;
-    const previous = this.cpuCounters.get(key);
-    if (domain.cpuTimeNs === undefined) return null;
-    this.cpuCounters.set(key, { cpuTimeNs: domain.cpuTimeNs, atMs });
-    if (!previous || domain.cpuTimeNs < previous.cpuTimeNs || atMs <= previous.atMs) return null;
-    const cpuMhz = ((domain.cpuTimeNs - previous.cpuTimeNs) / ((atMs - previous.atMs) * 1e6)) * node.cpuMhz;
-    const current = domain.balloonCurrentMib ?? domain.balloonMaximumMib ?? 0;
-    // QEMU's resident set includes its own overhead (under TCG a translation cache larger than the guest): the guest's share is at most its memory.
-    const consumed = Math.min(current, domain.rssMib ?? current);
-    const active = domain.unusedMib !== undefined ? current - domain.unusedMib : consumed;
-    return {
-      vmName: domain.name,
-      hostName: host,
-      timestamp: Math.round(atMs),
-      cpuMhz: Math.round(cpuMhz),
-      memoryActiveMib: Math.round(Math.max(0, Math.min(active, consumed))),
-      memoryConsumedMib: Math.round(consumed),
-      ...(domain.dirtyRateMibPerSecond !== undefined ? { memoryDirtyMibPerSecond: domain.dirtyRateMibPerSecond } : {}),
-    };
   }
 
   /** Starts libvirt's dirty-rate measurement on each running guest; it runs in the background and the next collection reads it. */

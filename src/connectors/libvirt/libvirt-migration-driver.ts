@@ -55,6 +55,8 @@ export const DEFAULT_LIBVIRT_MIGRATION_OPTIONS: LibvirtMigrationOptions = {
 /** Short calls made while a migration runs: a host that does not answer in this time is asked again later. */
 const QUERY_TIMEOUT_MS = 10_000;
 const STDERR_TAIL_BYTES = 4096;
+/** How often both hosts are asked while a job is still winding down on the source, a second apart. */
+const LOCATE_ATTEMPTS = 5;
 
 /** The arguments of `virsh migrate` after `-c <source uri>`. */
 export function migrateArgs(domain: string, targetUri: string, migrationAddress: string, bandwidthMibPerSecond: number | null): string[] {
@@ -214,6 +216,8 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     if (run.detached) return { status: 'detached' };
     removeOutput(files);
     if (run.launchError) {
+      // Killing the client does not end a job libvirt already runs (seen with libvirt 9): abort it too.
+      await source.virsh.run(['domjobabort', domain], { timeoutMs: QUERY_TIMEOUT_MS }).catch(() => undefined);
       return {
         status: 'failed',
         error: `virsh migrate was stopped at once: its identity could not be recorded (${run.launchError.message})`,
@@ -224,7 +228,7 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     if (run.spawnError)
       return { status: 'failed', error: `could not start virsh: ${run.spawnError.message}`, transient: true, durationSeconds };
 
-    const where = await this.locate(job, domain, source, target);
+    const where = await this.locate(domain, source, target);
     if (where.destroyTargetLeftover) await target.virsh.run(['destroy', domain], { timeoutMs: QUERY_TIMEOUT_MS }).catch(() => undefined);
     if (where.location === 'target') {
       const done = await this.completedJob(target.virsh, domain);
@@ -322,9 +326,8 @@ export class LibvirtMigrationDriver implements MigrationDriver {
   }
 
   /** Asks both hosts (and the source whether a job is active); a job that is just ending gets a few seconds. */
-  private async locate(job: MigrationJob, domain: string, source: LibvirtHostAccess, target: LibvirtHostAccess): Promise<LocationDecision> {
-    let decision: LocationDecision = { location: 'unknown', destroyTargetLeftover: false, why: 'not asked' };
-    for (let attempt = 0; attempt < 5; attempt++) {
+  private async locate(domain: string, source: LibvirtHostAccess, target: LibvirtHostAccess): Promise<LocationDecision> {
+    for (let attempt = 1; ; attempt++) {
       const [sourceView, targetView, active] = await Promise.all([
         this.view(source.virsh, domain),
         this.view(target.virsh, domain),
@@ -333,11 +336,10 @@ export class LibvirtMigrationDriver implements MigrationDriver {
           .then((text) => parseDomJobInfo(text).type === 'Unbounded')
           .catch((error: unknown) => (error instanceof ConnectorError && error.reason === 'not-found' ? false : null)),
       ]);
-      decision = decideLocation(sourceView, targetView, active);
-      if (decision.location !== 'unknown') return decision;
+      const decision = decideLocation(sourceView, targetView, active);
+      if (decision.location !== 'unknown' || active !== true || attempt >= LOCATE_ATTEMPTS) return decision;
       await delay(1000);
     }
-    return decision;
   }
 
   /** Where the VM of an interrupted migration is; destroys the paused leftover on the target when the source still runs it. */
@@ -346,7 +348,7 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     const target = this.hosts(job.target.name);
     if (!source || !target) return 'unknown';
     try {
-      const decision = await this.locate(job, job.vm.name, source, target);
+      const decision = await this.locate(job.vm.name, source, target);
       if (decision.destroyTargetLeftover) await target.virsh.run(['destroy', job.vm.name], { timeoutMs: QUERY_TIMEOUT_MS });
       return decision.location;
     } catch {
