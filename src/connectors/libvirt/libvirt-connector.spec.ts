@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectorError } from '../connector';
-import { LibvirtConnector, sampleOf, uriHost, validateHosts } from './libvirt-connector';
-import { parseDomStats } from './virsh-parse';
+import { discoveredVms, LibvirtConnector, sampleOf, uriHost, validateHosts } from './libvirt-connector';
+import { parseDomStats, parseUuidNameList } from './virsh-parse';
 
 const stats = (name: string) => parseDomStats(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
 
@@ -91,5 +91,33 @@ describe('sampleOf', () => {
   it('carries a finished dirty-rate measurement', () => {
     const measured = { ...later, dirtyRateMibPerSecond: stats('domstats-dirtyrate.txt')[0].dirtyRateMibPerSecond };
     expect(sampleOf('h0', 2095, measured, 10_500, { cpuTimeNs: earlier.cpuTimeNs!, atMs: 10_000 })?.memoryDirtyMibPerSecond).toBe(32);
+  });
+});
+
+describe('discoveredVms', () => {
+  const listed = parseUuidNameList(readFileSync(join(__dirname, 'fixtures', 'list-all-uuid-name.txt'), 'utf8'));
+
+  it('a guest seen on two hosts mid-migration is reported once, on the host that runs it, whatever the host order', () => {
+    const running = { host: 'h0', listed, stats: stats('domstats-busy.txt') };
+    const incoming = { host: 'h1', listed, stats: stats('domstats-incoming.txt') };
+    for (const order of [
+      [running, incoming],
+      [incoming, running],
+    ]) {
+      expect(discoveredVms(order)).toEqual([
+        { externalId: '03008692-480d-4dae-bea4-78bae9fa0f7c', name: 'busy1', vcpus: 1, memoryMib: 128, power: 'running', host: 'h0' },
+      ]);
+    }
+  });
+
+  it('only domains both listed and with statistics are reported (the rest changed between the two calls); shut-off ones are stopped', () => {
+    const h0 = {
+      host: 'h0',
+      listed: parseUuidNameList(readFileSync(join(__dirname, 'fixtures', 'list-all-uuid-name-shutoff.txt'), 'utf8')),
+      stats: stats('domstats-all-h0.txt'),
+    };
+    expect(discoveredVms([h0])).toEqual([
+      { externalId: '62bfbdfe-55c2-4ef2-b5ed-0ad6cb33982c', name: 'off1', vcpus: 1, memoryMib: 64, power: 'stopped', host: 'h0' },
+    ]);
   });
 });

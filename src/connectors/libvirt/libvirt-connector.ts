@@ -12,7 +12,15 @@ import {
 } from '../connector';
 import { LibvirtMigrationDriver, type LibvirtHostAccess, type LibvirtMigrationOptions } from './libvirt-migration-driver';
 import { Virsh, type VirshOptions } from './virsh';
-import { parseDomState, parseDomStats, parseNodeInfo, parseUuidNameList, type DomainStats, type NodeInfo } from './virsh-parse';
+import {
+  parseDomState,
+  parseDomStats,
+  parseNodeInfo,
+  parseUuidNameList,
+  type DomainStats,
+  type ListedDomain,
+  type NodeInfo,
+} from './virsh-parse';
 
 export interface LibvirtConnectorOptions {
   virsh: Partial<VirshOptions>;
@@ -89,6 +97,33 @@ function rank(stats: DomainStats): number {
 }
 
 /**
+ * The VMs of every host that answered, each once: a domain seen on two hosts (the paused copy an
+ * incoming migration leaves on its target) is reported where it runs.
+ */
+export function discoveredVms(perHost: { host: string; listed: ListedDomain[]; stats: DomainStats[] }[]): DiscoveredVm[] {
+  const seen = new Map<string, { vm: DiscoveredVm; rank: number }>();
+  for (const { host, listed, stats } of perHost) {
+    const byName = new Map(stats.map((s) => [s.name, s]));
+    for (const { uuid, name } of listed) {
+      const domain = byName.get(name);
+      // Gone between the two calls.
+      if (!domain) continue;
+      const vm: DiscoveredVm = {
+        externalId: uuid,
+        name,
+        vcpus: domain.vcpus ?? 1,
+        memoryMib: Math.round(domain.balloonMaximumMib ?? domain.balloonCurrentMib ?? 0),
+        power: domain.power,
+        host,
+      };
+      const previous = seen.get(uuid);
+      if (!previous || rank(domain) > previous.rank) seen.set(uuid, { vm, rank: rank(domain) });
+    }
+  }
+  return [...seen.values()].map(({ vm }) => vm);
+}
+
+/**
  * A running guest's sample: CPU MHz from the CPU-time delta since `previous` (none for a guest seen for
  * the first time on this host, or restarted), memory from its balloon figures.
  */
@@ -142,7 +177,6 @@ export class LibvirtConnector implements Connector {
 
   async discover(signal?: AbortSignal): Promise<Discovery> {
     const discovery: Discovery = { hosts: [], vms: [], unreachable: [] };
-    const seen = new Map<string, { vm: DiscoveredVm; rank: number }>();
     const answers = await this.eachHost(async (host, virsh) => {
       const node = await this.node(host, virsh, signal, true);
       const [listed, stats] = await Promise.all([
@@ -156,26 +190,10 @@ export class LibvirtConnector implements Connector {
         discovery.unreachable.push(answer.error);
         continue;
       }
-      const { node, listed, stats } = answer.value;
+      const { node } = answer.value;
       discovery.hosts.push({ name: host, cpuCores: node.cpus, cpuMhzPerCore: node.cpuMhz, memoryMib: node.memoryMib });
-      const byName = new Map(stats.map((s) => [s.name, s]));
-      for (const { uuid, name } of listed) {
-        const domain = byName.get(name);
-        // Gone between the two calls.
-        if (!domain) continue;
-        const vm: DiscoveredVm = {
-          externalId: uuid,
-          name,
-          vcpus: domain.vcpus ?? 1,
-          memoryMib: Math.round(domain.balloonMaximumMib ?? domain.balloonCurrentMib ?? 0),
-          power: domain.power,
-          host,
-        };
-        const previous = seen.get(uuid);
-        if (!previous || rank(domain) > previous.rank) seen.set(uuid, { vm, rank: rank(domain) });
-      }
     }
-    discovery.vms = [...seen.values()].map(({ vm }) => vm);
+    discovery.vms = discoveredVms(answers.flatMap(([host, answer]) => ('value' in answer ? [{ host, ...answer.value }] : [])));
     return discovery;
   }
 
