@@ -100,10 +100,10 @@ describe('libvirt connector on real libvirt hosts', () => {
   });
 
   // 4 MiB/s for a guest that dirties memory: it would take far longer than the tests wait.
-  const slowDriver = () =>
+  const slowDriver = (timeLimitSeconds = 3600) =>
     new LibvirtConnector(
       hosts.map(({ name, uri, address }) => ({ name, uri, migrationAddress: address })),
-      { migration: { bandwidthMibPerSecond: 4, pollMs: 200, outputDir, abortGraceSeconds: 5 } },
+      { migration: { bandwidthMibPerSecond: 4, pollMs: 200, outputDir, abortGraceSeconds: 5, timeLimitSeconds } },
     ).migrationDriver();
 
   it('discovers every host with the machine capacity and every guest on its host', async () => {
@@ -197,6 +197,15 @@ describe('libvirt connector on real libvirt hosts', () => {
     });
     figures.cancel = `${Date.now() - cancelledAt} ms from cancel to outcome (${cancelledAt - t0} ms running)`;
     expect(outcome).toEqual({ status: 'cancelled' });
+    expect((await listed(hosts[1].uri)).get('busy')).toBe('running');
+    expect((await listed(hosts[0].uri)).has('busy')).toBe(false);
+  });
+
+  it('a migration past its time limit is aborted and fails as transient; the guest stays on its source', async () => {
+    const t0 = Date.now();
+    const outcome = await slowDriver(3).migrate(job('busy', 'h1', 'h0', 'm-limit'), new AbortController().signal, () => undefined);
+    figures.timeLimit = `${Date.now() - t0} ms for a 3 s limit`;
+    expect(outcome).toMatchObject({ status: 'failed', transient: true, error: expect.stringContaining('did not finish within 3 s') });
     expect((await listed(hosts[1].uri)).get('busy')).toBe('running');
     expect((await listed(hosts[0].uri)).has('busy')).toBe(false);
   });
