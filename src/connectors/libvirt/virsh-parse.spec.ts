@@ -44,6 +44,15 @@ describe('virsh output parsers', () => {
       { id: 1, name: 'busy1', state: 'running' },
       { id: null, name: 'off1', state: 'shut off' },
     ]);
+    expect(parseListTable(fixture('list-all-paused.txt'))).toEqual([
+      { id: 1, name: 'idle1', state: 'paused' },
+      { id: 3, name: 'busy1', state: 'running' },
+    ]);
+    // a client killed mid-migration: the target's paused copy
+    expect(parseListTable(fixture('list-all-leftover.txt'))).toEqual([
+      { id: 2, name: 'busy1', state: 'paused' },
+      { id: null, name: 'off1', state: 'shut off' },
+    ]);
     expect(parseListTable(fixture('list-all-migration-target.txt'))).toEqual([
       { id: 1, name: 'idle1', state: 'running' },
       { id: 2, name: 'busy1', state: 'paused' },
@@ -53,6 +62,7 @@ describe('virsh output parsers', () => {
   it('domstate with and without a reason', () => {
     expect(parseDomState(fixture('domstate-running.txt'))).toEqual({ state: 'running', reason: null });
     expect(parseDomState(fixture('domstate-shutoff.txt'))).toEqual({ state: 'shut off', reason: null });
+    expect(parseDomState(fixture('domstate-paused.txt'))).toEqual({ state: 'paused', reason: null });
     expect(parseDomState(fixture('domstate-reason-leftover.txt'))).toEqual({ state: 'paused', reason: 'migrating' });
   });
 
@@ -106,6 +116,12 @@ describe('virsh output parsers', () => {
       expect(parseDomStats(fixture('domstats-busy.txt'))[0].dirtyRateMibPerSecond).toBeUndefined();
     });
 
+    it('a guest that arrived by migration runs (state 1, reason 2 = migrated)', () => {
+      const [busy, idle] = parseDomStats(fixture('domstats-all-h1.txt'));
+      expect(busy).toMatchObject({ name: 'busy1', state: 1, reason: 2, power: 'running', cpuTimeNs: 75470000000 });
+      expect(idle).toMatchObject({ name: 'idle1', power: 'running', cpuTimeNs: 310760000000, unusedMib: undefined });
+    });
+
     it('reports the incoming copy of a migration as paused for migration (state 3, reason 2)', () => {
       expect(parseDomStats(fixture('domstats-incoming.txt'))[0]).toMatchObject({ name: 'busy1', state: 3, reason: 2, power: 'paused' });
     });
@@ -126,6 +142,15 @@ describe('virsh output parsers', () => {
       expect(job.totalMib).toBeCloseTo(128.508, 3);
       expect(job.bandwidthMibPerSecond).toBeCloseTo(7.944, 3);
       expect(job.dirtyRateMibPerSecond).toBe(0);
+    });
+
+    it('a later round: iteration 7, little left', () => {
+      const job = parseDomJobInfo(fixture('domjobinfo-running-late.txt'));
+      expect(job).toMatchObject({ type: 'Unbounded', elapsedMs: 39770, iteration: 7, expectedDowntimeMs: 4419 });
+      expect(job.processedMib).toBeCloseTo(295.26, 3);
+      expect(job.remainingMib).toBeCloseTo(4.781, 3);
+      // 2002 pages/s of 4096 bytes
+      expect(job.dirtyRateMibPerSecond).toBeCloseTo(7.8203125, 6);
     });
 
     it('sizes in GiB and a dirty rate in pages/s', () => {
