@@ -87,6 +87,8 @@ export interface DetachedRunOptions {
   stderrTailBytes: number;
   pollMs: number;
   procFs: ProcFs;
+  /** The command's environment (default: the service's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface DetachedRunResult {
@@ -122,7 +124,7 @@ export async function runDetached(argv: readonly string[], options: DetachedRunO
   const fds: number[] = [];
   try {
     fds.push(openSync(options.files.stdout, 'w', 0o600), openSync(options.files.stderr, 'w', 0o600));
-    child = spawn(argv[0], argv.slice(1), { shell: false, detached: true, stdio: ['ignore', fds[0], fds[1]], windowsHide: true });
+    child = spawn(argv[0], argv.slice(1), { shell: false, detached: true, stdio: ['ignore', fds[0], fds[1]], windowsHide: true, env: options.env });
   } catch (error) {
     return result({ spawnError: error as Error });
   } finally {

@@ -2,10 +2,23 @@
 import type { ProcessHandle } from './process-identity';
 
 /**
- * What a driver started and the engine stores with the migration, so that a restarted service
- * adopts the job instead of starting another. Connectors add their own kinds (a task id…).
+ * A live migration run by libvirt: it lives only as long as the `virsh migrate` client that asked for
+ * it, so the handle is that client's identity plus what both hosts need to be asked about the domain.
  */
-export type MigrationHandle = ProcessHandle;
+export interface LibvirtMigrationHandle extends Omit<ProcessHandle, 'kind'> {
+  kind: 'libvirt';
+  domainUuid: string | null;
+  domainName: string;
+  sourceUri: string;
+  targetUri: string;
+}
+
+/**
+ * What a driver started and the engine stores with the migration (as JSON), so that a restarted
+ * service adopts the job instead of starting another. Connectors add their own kinds (a task id…);
+ * every kind carries `pid` (0 when no local process carries the job).
+ */
+export type MigrationHandle = ProcessHandle | LibvirtMigrationHandle;
 
 /** A host as a job carries it: `address` (DNS name or IP literal) is what commands connect to. */
 export interface JobHost {

@@ -69,7 +69,7 @@ export class ProcFs {
   }
 
   /** The very process of the handle still runs: same pid, same start time, same boot, not a zombie. */
-  isRunning(handle: ProcessHandle): boolean {
+  isRunning(handle: Pick<ProcessHandle, 'pid' | 'startTime' | 'bootId'>): boolean {
     const stat = this.stat(handle.pid);
     if (!stat || stat.startTime !== handle.startTime || stat.state === 'Z' || stat.state === 'X') return false;
     const bootId = this.bootId();
