@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { findOr404 } from '../common/database-helpers';
 import { DomainError } from '../common/domain-error';
 import { Database } from '../database/database.service';
-import { HostEntity } from '../inventory/host.entity';
-import { VmEntity } from '../inventory/vm.entity';
+import { findHost, groupKinds, hostsOfCluster, requireVmFound } from '../inventory/inventory.repository';
+import { enabledRuleVmGroups } from '../rules/rules.repository';
 import { DemandService } from '../samples/demand.service';
 import { BalancingPolicyDto } from '../policies/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
@@ -116,23 +115,17 @@ export class BalancerService implements MoveChecker {
     const placeholder = 'new-vm';
     const groups = new Set(request.vmGroupIds ?? []);
     if (groups.size > 0) {
-      const known: { id: string; kind: string }[] = await this.db.reader.query(
-        `SELECT id, kind FROM groups WHERE clusterId = ? AND id IN (${[...groups].map(() => '?').join(',')})`,
-        [clusterId, ...groups],
-      );
+      const known = await groupKinds(this.db.reader, clusterId, [...groups]);
       const missing = [...groups].filter((g) => !known.some((k) => k.id === g && k.kind === 'vm'));
       if (missing.length > 0) {
         throw DomainError.unprocessable(`Not VM groups of this cluster: ${missing.join(', ')}`, 'vmGroupIds');
       }
-      const ruleGroups: { id: string; vmGroupId: string }[] = await this.db.reader.query(
-        'SELECT id, vmGroupId FROM rules WHERE clusterId = ? AND enabled = 1',
-        [clusterId],
-      );
+      const ruleGroups = await enabledRuleVmGroups(this.db.reader, clusterId);
       const joined = new Set(ruleGroups.filter((r) => groups.has(r.vmGroupId)).map((r) => r.id));
       snapshot.rules = snapshot.rules.map((r) => (joined.has(r.id) ? { ...r, vmIds: [...r.vmIds, placeholder] } : r));
     }
     const connected = snapshot.hosts.filter((h) => h.state === 'connected');
-    const hostEntities = await this.db.reader.find(HostEntity, { where: { clusterId } });
+    const hostEntities = await hostsOfCluster(this.db.reader, clusterId);
     const mhzPerCore = median(hostEntities.filter((h) => connected.some((c) => c.id === h.id)).map((h) => h.cpuMhz / h.cpuCores));
     const ranking = rankPlacement(
       snapshot,
@@ -153,8 +146,8 @@ export class BalancerService implements MoveChecker {
    * room under the ceilings (counting memory reserved by in-flight migrations), hard rules.
    */
   async checkMove(vmId: string, targetHostId: string): Promise<MoveCheck> {
-    const vm = await findOr404(this.db.reader, VmEntity, vmId, 'VM');
-    const target = await this.db.reader.findOne(HostEntity, { where: { id: targetHostId } });
+    const vm = await requireVmFound(this.db.reader, vmId);
+    const target = await findHost(this.db.reader, targetHostId);
     if (!target) return { allowed: false, status: 422, reasons: [`host ${targetHostId} does not exist`] };
     if (target.clusterId !== vm.clusterId) return { allowed: false, status: 422, reasons: [`${target.name} is in another cluster than ${vm.name}`] };
     if (vm.hostId === target.id) return { allowed: false, status: 409, reasons: [`${vm.name} already runs on ${target.name}`] };

@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
-import { findOr404 } from '../common/database-helpers';
 import { Database } from '../database/database.service';
-import { ClusterEntity } from '../inventory/cluster.entity';
-import { HostEntity } from '../inventory/host.entity';
-import { VM_FIELDS, VmEntity } from '../inventory/vm.entity';
-import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
+import type { HostEntity } from '../inventory/host.entity';
+import { groupMembers, hostRows, requireClusterFound, vmRows } from '../inventory/inventory.repository';
+import { VM_FIELDS, type VmEntity } from '../inventory/vm.entity';
+import { activeMigrations } from '../live-migration/migrations.repository';
+import { enabledRules } from '../rules/rules.repository';
 import { DemandSettings } from '../samples/demand';
 import { DemandService } from '../samples/demand.service';
-import { RuleEntity } from '../rules/rule.entity';
 import { Basis } from '../policies/balancing-policy';
 import { ClusterSnapshot, InFlightMigration, RuleSnapshot, VmSnapshot } from './core';
 
@@ -35,14 +33,9 @@ export class SnapshotBuilder {
 
   async build(clusterId: string, inputs: SnapshotInputs): Promise<ClusterSnapshot> {
     const m = this.db.reader;
-    await findOr404(m, ClusterEntity, clusterId, 'Cluster');
-    // Plain rows of the columns used, not entities: a cluster has a thousand VMs, and this runs for
-    // every pass, plan and balance report.
-    const hosts: HostRow[] = await m.query(
-      `SELECT ${HOST_COLUMNS.join(', ')} FROM hosts WHERE clusterId = ? ORDER BY name ASC`,
-      [clusterId],
-    );
-    const vms: VmRow[] = await m.query(`SELECT ${VM_COLUMNS.join(', ')} FROM vms WHERE clusterId = ? ORDER BY name ASC`, [clusterId]);
+    await requireClusterFound(m, clusterId);
+    const hosts: HostRow[] = await hostRows(m, clusterId, HOST_COLUMNS);
+    const vms: VmRow[] = await vmRows(m, clusterId, VM_COLUMNS);
     const hostById = new Map(hosts.map((h) => [h.id, h]));
     const demand = await this.demand.demandOf(vms, hostById, inputs.demand);
     const inFlight = await this.inFlight(clusterId);
@@ -84,18 +77,10 @@ export class SnapshotBuilder {
   /** Enabled rules with their groups resolved to member ids. */
   private async rules(clusterId: string): Promise<RuleSnapshot[]> {
     const m = this.db.reader;
-    const rules = await m.find(RuleEntity, { where: { clusterId, enabled: true }, order: { name: 'ASC' } });
+    const rules = await enabledRules(m, clusterId);
     if (rules.length === 0) return [];
     const groupIds = [...new Set(rules.flatMap((r) => [r.vmGroupId, r.hostGroupId].filter((g): g is string => !!g)))];
-    const placeholders = groupIds.map(() => '?').join(',');
-    const vmMembers: { groupId: string; vmId: string }[] = await m.query(
-      `SELECT groupId, vmId FROM vm_group_members WHERE groupId IN (${placeholders}) ORDER BY vmId`,
-      groupIds,
-    );
-    const hostMembers: { groupId: string; hostId: string }[] = await m.query(
-      `SELECT groupId, hostId FROM host_group_members WHERE groupId IN (${placeholders}) ORDER BY hostId`,
-      groupIds,
-    );
+    const { vms: vmMembers, hosts: hostMembers } = await groupMembers(m, groupIds);
     const members = (rows: { groupId: string; id: string }[], groupId: string | null) =>
       groupId ? rows.filter((r) => r.groupId === groupId).map((r) => r.id) : [];
     const vmRows = vmMembers.map((r) => ({ groupId: r.groupId, id: r.vmId }));
@@ -112,11 +97,7 @@ export class SnapshotBuilder {
 
   /** Migrations queued or running: their VMs do not move again, and their targets hold the memory. */
   private async inFlight(clusterId: string): Promise<Omit<InFlightMigration, 'cpuMhz'>[]> {
-    const rows = await this.db.reader.find(LiveMigrationEntity, {
-      where: { clusterId, state: In([...ACTIVE_MIGRATION_STATES]) },
-      select: { vmId: true, sourceHostId: true, targetHostId: true, memoryMib: true },
-      order: { createdAt: 'ASC' },
-    });
+    const rows = await activeMigrations(this.db.reader, clusterId);
     return rows.map((r) => ({ vmId: r.vmId, fromHostId: r.sourceHostId, toHostId: r.targetHostId, memoryMib: r.memoryMib }));
   }
 }

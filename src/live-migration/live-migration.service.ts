@@ -8,7 +8,7 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { jsonPage, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
-import { VmEntity } from '../inventory/vm.entity';
+import { findVm, moveLookup } from '../inventory/inventory.repository';
 import { CreateMigrationDto, ListMigrationsQuery, MigrationView } from './dto/migration.dto';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
@@ -16,6 +16,7 @@ import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity, MigrationState, Migration
 import { cancelAction } from './attempt-outcome';
 import { migrationEvent } from './migration-events';
 import { MigrationDispatcher } from './migration-dispatcher';
+import { countsByClusterAndState } from './migrations.repository';
 import { MoveCheckPort } from './move-check-port';
 import { MIGRATION_ITEM, toMigrationView } from './views';
 
@@ -48,19 +49,6 @@ export interface InFlightMigration {
   state: Extract<MigrationState, 'queued' | 'running'>;
 }
 
-interface EnqueueLookup {
-  vmName: string;
-  clusterId: string;
-  hostId: string;
-  memoryMib: number;
-  targetId: string | null;
-  targetName: string;
-  targetClusterId: string;
-  targetState: string;
-  activeId: string | null;
-  activeState: string | null;
-}
-
 const DEFAULT_PRIORITY: Record<MigrationTrigger, number> = { evacuation: 1, manual: 2, recommendation: 3 };
 /** How long a cancel request waits for a running migration's driver to stop before answering 202. */
 const CANCEL_WAIT_MS = 5000;
@@ -83,7 +71,7 @@ export class LiveMigrationService {
    * is not connected, lacks room, or a hard rule forbids it.
    */
   async requestMove(dto: CreateMigrationDto, actor: Actor): Promise<MigrationView> {
-    const vm = await this.db.reader.findOne(VmEntity, { where: { id: dto.vmId } });
+    const vm = await findVm(this.db.reader, dto.vmId);
     if (!vm) throw DomainError.unprocessable(`VM ${dto.vmId} does not exist`, 'vmId');
     const active = await this.db.reader.findOne(LiveMigrationEntity, { where: { vmId: vm.id, state: In([...ACTIVE_MIGRATION_STATES]) } });
     if (active) throw alreadyMigrating(vm.name, active.id, active.state);
@@ -116,17 +104,8 @@ export class LiveMigrationService {
     // Filled in as the VM is found: its cluster gets one more migration in flight.
     const affects = new Set<string>();
     const migration = await this.db.transaction(async (m) => {
-      // One read for every check: this runs once per move of every balancing pass.
-      const [found]: EnqueueLookup[] = await m.query(
-        `SELECT v.name AS vmName, v.clusterId, v.hostId, v.memoryMib,
-                t.id AS targetId, t.name AS targetName, t.clusterId AS targetClusterId, t.state AS targetState,
-                a.id AS activeId, a.state AS activeState
-           FROM vms v
-           LEFT JOIN hosts t ON t.id = ?
-           LEFT JOIN live_migrations a ON a.id = (SELECT id FROM live_migrations WHERE vmId = v.id AND state IN ('queued', 'running') LIMIT 1)
-          WHERE v.id = ?`,
-        [request.targetHostId, request.vmId],
-      );
+      // The VM and its target in one read: this runs once per move of every balancing pass.
+      const found = await moveLookup(m, request.vmId, request.targetHostId);
       if (!found) throw DomainError.unprocessable(`VM ${request.vmId} does not exist`, 'vmId');
       affects.add(found.clusterId);
       if (found.targetId === null) throw DomainError.unprocessable(`Host ${request.targetHostId} does not exist`, 'targetHostId');
@@ -135,14 +114,15 @@ export class LiveMigrationService {
       }
       if (found.hostId === found.targetId) throw DomainError.conflict(`${found.vmName} already runs on ${found.targetName}`, 'targetHostId');
       if (found.targetState !== 'connected') throw DomainError.conflict(`Host ${found.targetName} is ${found.targetState}`, 'targetHostId');
-      if (found.activeId !== null) throw alreadyMigrating(found.vmName, found.activeId, found.activeState!);
+      const active = await m.findOne(LiveMigrationEntity, { where: { vmId: request.vmId, state: In([...ACTIVE_MIGRATION_STATES]) }, select: { id: true, state: true } });
+      if (active) throw alreadyMigrating(found.vmName, active.id, active.state);
       const now = this.clock.now();
       const row: LiveMigrationEntity = {
         id: randomUUID(),
         clusterId: found.clusterId,
         vmId: request.vmId,
         sourceHostId: found.hostId,
-        targetHostId: found.targetId,
+        targetHostId: request.targetHostId,
         state: 'queued',
         memoryMib: found.memoryMib,
         trigger: request.trigger,
@@ -271,7 +251,7 @@ export class LiveMigrationService {
   /** Queued and running migrations of a cluster: their VMs must not move again, their targets hold the memory. */
   /** How many migrations each cluster has in each state. */
   countsByState(): Promise<{ clusterId: string; key: string; count: number }[]> {
-    return this.db.reader.query('SELECT clusterId, state AS key, COUNT(*) AS count FROM live_migrations GROUP BY clusterId, state');
+    return countsByClusterAndState(this.db.reader);
   }
 
   async inFlight(clusterId: string): Promise<InFlightMigration[]> {

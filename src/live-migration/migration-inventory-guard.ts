@@ -1,10 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { FieldProblem } from '../common/domain-error';
 import { InventoryGuard, InventoryGuards } from '../inventory/inventory-ports';
 import { CommandPlaceholderCheck } from './command-placeholders';
-import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from './live-migration.entity';
 import { LiveMigrationSettings } from './live-migration.settings';
+import { countActiveOnHost } from './migrations.repository';
 
 /**
  * What the migration engine asks of inventory: with the command driver, names and addresses its
@@ -35,8 +35,7 @@ export class MigrationInventoryGuard implements InventoryGuard, OnModuleInit {
   }
 
   async hostInUse(m: EntityManager, hostId: string): Promise<string | null> {
-    const active = In([...ACTIVE_MIGRATION_STATES]);
-    const migrating = await m.count(LiveMigrationEntity, { where: [{ targetHostId: hostId, state: active }, { sourceHostId: hostId, state: active }] });
+    const migrating = await countActiveOnHost(m, hostId);
     return migrating > 0 ? `Host ${hostId} has ${migrating} migration(s) queued or running; wait or cancel them first` : null;
   }
 }

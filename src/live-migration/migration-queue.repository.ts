@@ -3,11 +3,12 @@
 // modules' tables (concurrency caps of cluster policies, dirty rates of samples).
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
-import { EntityManager } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
-import { VmEntity } from '../inventory/vm.entity';
-import { ClusterPolicyEntity } from '../policies/cluster-policy.entity';
+import { hostExists, migrationParties, vmHostId } from '../inventory/inventory.repository';
+import { allPolicySettings } from '../policies/policies.repository';
+import { averageDirtyRate } from '../samples/samples.repository';
 import { claimDecision, type HostRef, type Parties, type RecordedEnd, type VmRef } from './attempt-outcome';
 import { CommitGroup } from './commit-group';
 import type { MigrationHandle, MigrationProgress } from './drivers';
@@ -115,7 +116,7 @@ export class MigrationQueueRepository extends MigrationQueue {
   }
 
   async policyCaps(): Promise<PolicyCaps[]> {
-    const rows = await this.db.reader.find(ClusterPolicyEntity);
+    const rows = await allPolicySettings(this.db.reader);
     return rows.map(({ clusterId, settings }) => ({
       clusterId,
       ...(typeof settings.maxConcurrentPerHost === 'number' ? { perHost: settings.maxConcurrentPerHost } : {}),
@@ -229,12 +230,7 @@ export class MigrationQueueRepository extends MigrationQueue {
   }
 
   async dirtyRate(vm: VmRef, sinceMs: number): Promise<number | undefined> {
-    const [row] = await this.db.reader.query(
-      `SELECT AVG(memoryDirtyMibPerSecond) AS rate FROM samples
-        WHERE clusterId = ? AND timestamp > ? AND subjectId = ? AND memoryDirtyMibPerSecond IS NOT NULL`,
-      [vm.clusterId, sinceMs, vm.id],
-    );
-    return typeof row?.rate === 'number' ? row.rate : undefined;
+    return averageDirtyRate(this.db.reader, vm.clusterId, vm.id, sinceMs);
   }
 
   async drain(): Promise<void> {
@@ -270,7 +266,7 @@ export class MigrationQueueRepository extends MigrationQueue {
     { outcome, note }: Extract<RecordedEnd, { state: 'succeeded' }>,
     now: number,
   ): Promise<WrittenEnd> {
-    const targetGone = (await m.query('SELECT 1 FROM hosts WHERE id = ?', [migration.targetHostId])).length === 0;
+    const targetGone = !(await hostExists(m, migration.targetHostId));
     if (targetGone) {
       await m.update(
         LiveMigrationEntity,
@@ -317,15 +313,15 @@ export class MigrationQueueRepository extends MigrationQueue {
   }
 
   private async moveVm(m: EntityManager, migration: LiveMigrationEntity): Promise<void> {
-    const [vm]: { hostId: string }[] = await m.query('SELECT hostId FROM vms WHERE id = ?', [migration.vmId]);
-    if (!vm) {
+    const hostId = await vmHostId(m, migration.vmId);
+    if (hostId === null) {
       this.logger.warn({ migrationId: migration.id, vmId: migration.vmId }, 'migrated VM was deleted meanwhile; nothing to move');
       return;
     }
-    if (vm.hostId === migration.targetHostId) return;
-    if (vm.hostId !== migration.sourceHostId) {
+    if (hostId === migration.targetHostId) return;
+    if (hostId !== migration.sourceHostId) {
       this.logger.warn(
-        { migrationId: migration.id, vmId: migration.vmId, recordedHostId: vm.hostId },
+        { migrationId: migration.id, vmId: migration.vmId, recordedHostId: hostId },
         'VM was recorded on another host than the migration source; the driver put it on the target',
       );
     }
@@ -347,31 +343,22 @@ export class MigrationQueueRepository extends MigrationQueue {
     await this.events.recordIn(m, migrationEvent(migration, 'retry', `Migration of VM ${migration.vmId} will be tried again: ${error}`));
   }
 
-  /** The migrations with their VM and hosts (null where deleted), in one read. */
+  /** The migrations with their VM and hosts (null where deleted). */
   private async partiesOf(m: EntityManager, ids: string[]): Promise<WithParties[]> {
     const out: WithParties[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const rows: Record<string, any>[] = await m.query(
-        `SELECT m.*,
-                v.id AS vm_id, v.name AS vm_name, v.clusterId AS vm_clusterId, v.hostId AS vm_hostId, v.memoryMib AS vm_memoryMib,
-                s.id AS source_id, s.name AS source_name, s.address AS source_address, s.state AS source_state, s.migrationGbps AS source_migrationGbps,
-                t.id AS target_id, t.name AS target_name, t.address AS target_address, t.state AS target_state, t.migrationGbps AS target_migrationGbps
-           FROM live_migrations m
-           LEFT JOIN vms v ON v.id = m.vmId
-           LEFT JOIN hosts s ON s.id = m.sourceHostId
-           LEFT JOIN hosts t ON t.id = m.targetHostId
-          WHERE m.id IN (${chunk.map(() => '?').join(',')})`,
-        chunk,
+      const migrations = await m.find(LiveMigrationEntity, { where: { id: In(ids.slice(i, i + 500)) } });
+      const { vms, hosts } = await migrationParties(
+        m,
+        [...new Set(migrations.map((x) => x.vmId))],
+        [...new Set(migrations.flatMap((x) => [x.sourceHostId, x.targetHostId]))],
       );
-      for (const row of rows) {
-        const pick = <T>(prefix: string, keys: string[]): T | null =>
-          row[`${prefix}_id`] === null ? null : (Object.fromEntries(keys.map((k) => [k, row[`${prefix}_${k}`]])) as T);
+      for (const migration of migrations) {
         out.push({
-          migration: row as unknown as LiveMigrationEntity,
-          vm: pick<VmRef>('vm', ['id', 'name', 'clusterId', 'hostId', 'memoryMib']),
-          source: pick<HostRef>('source', ['id', 'name', 'address', 'state', 'migrationGbps']),
-          target: pick<HostRef>('target', ['id', 'name', 'address', 'state', 'migrationGbps']),
+          migration,
+          vm: vms.get(migration.vmId) ?? null,
+          source: hosts.get(migration.sourceHostId) ?? null,
+          target: hosts.get(migration.targetHostId) ?? null,
         });
       }
     }

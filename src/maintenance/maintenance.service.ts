@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
 import { PlanRequest } from '../balancer/plan-runner';
-import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
-import { HostEntity } from '../inventory/host.entity';
+import type { HostEntity } from '../inventory/host.entity';
 import { HostsService } from '../inventory/hosts.service';
-import { VmEntity } from '../inventory/vm.entity';
-import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
+import { countVmsOnHost, requireHostFound } from '../inventory/inventory.repository';
+import { countActiveFromHost } from '../live-migration/migrations.repository';
 import { SchedulerService } from '../passes/scheduler.service';
 
 export interface MaintenanceStatus {
@@ -37,7 +35,7 @@ export class MaintenanceService {
   /** The evacuation pass, its recommendations and migrations name the actor too: they are this request's doing. */
   async enter(hostId: string, actor: Actor): Promise<MaintenanceStatus> {
     const host = await this.db.transaction(async (m) => {
-      const host = await findOr404(m, HostEntity, hostId, 'Host');
+      const host = await requireHostFound(m, hostId);
       if (host.state === 'disconnected') {
         throw new DomainError(ErrorCode.Conflict, `${host.name} is disconnected: its VMs cannot be migrated away`);
       }
@@ -60,7 +58,7 @@ export class MaintenanceService {
 
   async exit(hostId: string, actor: Actor): Promise<MaintenanceStatus> {
     await this.db.transaction(async (m) => {
-      const host = await findOr404(m, HostEntity, hostId, 'Host');
+      const host = await requireHostFound(m, hostId);
       if (host.state !== 'maintenance' && host.state !== 'entering-maintenance') {
         throw new DomainError(ErrorCode.Conflict, `${host.name} is ${host.state}, not in maintenance`);
       }
@@ -79,11 +77,9 @@ export class MaintenanceService {
 
   /** Asked through the API, the blockers are a what-if plan; as the answer to an evacuation, part of it. */
   async status(hostId: string, request: PlanRequest = { priority: 'what-if' }): Promise<MaintenanceStatus> {
-    const host = await findOr404(this.db.reader, HostEntity, hostId, 'Host');
-    const vmsRemaining = await this.db.reader.count(VmEntity, { where: { hostId } });
-    const migrationsInFlight = await this.db.reader.count(LiveMigrationEntity, {
-      where: { sourceHostId: hostId, state: In([...ACTIVE_MIGRATION_STATES]) },
-    });
+    const host = await requireHostFound(this.db.reader, hostId);
+    const vmsRemaining = await countVmsOnHost(this.db.reader, hostId);
+    const migrationsInFlight = await countActiveFromHost(this.db.reader, hostId);
     let blockers: MaintenanceStatus['blockers'] = [];
     if (host.state === 'entering-maintenance' && vmsRemaining > 0) {
       const plan = await this.balancer.plan(host.clusterId, { migrationThreshold: 1 }, request);

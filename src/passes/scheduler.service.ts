@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
 import { Plan } from '../balancer/core';
 import { Clock } from '../common/clock';
@@ -11,11 +11,10 @@ import { Page } from '../common/pagination';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService, NewEvent } from '../events/events.service';
-import { ClusterEntity } from '../inventory/cluster.entity';
-import { HostEntity } from '../inventory/host.entity';
 import { HostsService } from '../inventory/hosts.service';
-import { VmEntity } from '../inventory/vm.entity';
-import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from '../live-migration/live-migration.entity';
+import { clusterIds, countVmsOnHost, hostsInState, requireClusterFound } from '../inventory/inventory.repository';
+import { countActiveOnHost } from '../live-migration/migrations.repository';
+import { hardRulesFingerprint } from '../rules/rules.repository';
 import { PoliciesService } from '../policies/policies.service';
 import { activeBlackout, ClusterPolicy } from '../policies/policy';
 import { RecommendationsService } from '../recommendations/recommendations.service';
@@ -83,8 +82,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.writeDeferred();
       const now = this.clock.now();
-      const clusters = await this.db.reader.find(ClusterEntity, { select: { id: true } });
-      for (const { id } of clusters) {
+      for (const id of await clusterIds(this.db.reader)) {
         await this.finishMaintenance(id);
         const policy = await this.policies.resolve(id);
         const last = this.lastPassAt.get(id);
@@ -122,7 +120,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async listPasses(clusterId: string, limit = 50, offset = 0): Promise<Page<PassEntity>> {
-    await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
+    await requireClusterFound(this.db.reader, clusterId);
     const [items, total] = await this.db.reader.findAndCount(PassEntity, {
       where: { clusterId },
       order: { startedAt: 'DESC', id: 'ASC' },
@@ -141,7 +139,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private async pass(clusterId: string, trigger: PassTrigger, actor: Actor | null): Promise<PassEntity> {
     const startedAt = this.clock.now();
     this.lastPassAt.set(clusterId, startedAt);
-    await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
+    await requireClusterFound(this.db.reader, clusterId);
     await this.writeDeferred();
     try {
       return await this.plannedPass(clusterId, trigger, startedAt, actor);
@@ -284,12 +282,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Changes when a hard rule is added, edited, enabled or removed. */
   private async hardRulesFingerprint(clusterId: string): Promise<string> {
-    const [row] = await this.db.reader.query(
-      `SELECT COUNT(*) AS n, COALESCE(SUM(version), 0) AS versions, COALESCE(GROUP_CONCAT(id), '') AS ids
-         FROM (SELECT id, version FROM rules WHERE clusterId = ? AND enforcement = 'hard' AND enabled = 1 ORDER BY id)`,
-      [clusterId],
-    );
-    return `${row.n}/${row.versions}/${row.ids}`;
+    return hardRulesFingerprint(this.db.reader, clusterId);
   }
 
   /** VMs moved by the balancer within the policy's cooldown are left alone for balancing. */
@@ -300,15 +293,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   /** A host entering maintenance with no VM left and nothing migrating to or from it is in maintenance. */
   private async finishMaintenance(clusterId: string): Promise<void> {
-    const entering = await this.db.reader.find(HostEntity, { where: { clusterId, state: 'entering-maintenance' } });
+    const entering = await hostsInState(this.db.reader, clusterId, 'entering-maintenance');
     for (const host of entering) {
-      const vms = await this.db.reader.count(VmEntity, { where: { hostId: host.id } });
-      const active = await this.db.reader.count(LiveMigrationEntity, {
-        where: [
-          { sourceHostId: host.id, state: In([...ACTIVE_MIGRATION_STATES]) },
-          { targetHostId: host.id, state: In([...ACTIVE_MIGRATION_STATES]) },
-        ],
-      });
+      const vms = await countVmsOnHost(this.db.reader, host.id);
+      const active = await countActiveOnHost(this.db.reader, host.id);
       if (vms > 0 || active > 0) continue;
       await this.db.transaction(async (m) => {
         if (!(await this.hosts.changeState(m, host.id, 'maintenance', 'entering-maintenance'))) return;

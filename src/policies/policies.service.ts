@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { withOverrides } from './balancing-policy';
-import { assertVersion, findOr404 } from '../common/database-helpers';
+import { assertVersion } from '../common/database-helpers';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
-import { ClusterEntity } from '../inventory/cluster.entity';
+import { requireClusterFound } from '../inventory/inventory.repository';
 import { PoliciesSettings } from './policies.settings';
 import { ClusterPolicyEntity } from './cluster-policy.entity';
 import { ClusterPolicy, DEFAULT_CLUSTER_POLICY } from './policy';
@@ -41,7 +41,7 @@ export class PoliciesService {
   }
 
   async get(clusterId: string): Promise<ClusterPolicyView> {
-    await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
+    await requireClusterFound(this.db.reader, clusterId);
     const row = await this.db.reader.findOne(ClusterPolicyEntity, { where: { clusterId } });
     return { clusterId, policy: resolvePolicy(row?.settings, {}, this.defaults), overrides: row?.settings ?? {}, version: row?.version ?? 0 };
   }
@@ -58,7 +58,7 @@ export class PoliciesService {
     const settings = definedFields(dto);
     resolvePolicy(settings, {}, this.defaults);
     return this.db.transaction(async (m) => {
-      await findOr404(m, ClusterEntity, clusterId, 'Cluster');
+      await requireClusterFound(m, clusterId);
       const row = await m.findOne(ClusterPolicyEntity, { where: { clusterId } });
       assertVersion({ version: row?.version ?? 0 }, dto.version, 'Policy');
       const saved = await m.save(row ? Object.assign(row, { settings }) : m.create(ClusterPolicyEntity, { clusterId, settings }));

@@ -10,9 +10,10 @@ import { jsonOf, jsonPage, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
-import { VmEntity } from '../inventory/vm.entity';
+import { findVm } from '../inventory/inventory.repository';
 import { MigrationRequests } from './migration-requests';
 import { RecommendationEntity, RecommendationStatus } from './recommendation.entity';
+import { countsByClusterAndStatus } from './recommendations.repository';
 
 export interface RecommendationQuery {
   clusterId?: string;
@@ -97,7 +98,7 @@ export class RecommendationsService {
       ? await this.db.reader.find(RecommendationEntity, { where: { groupId: rec.groupId, passId: rec.passId, status: 'pending' }, order: { vmName: 'ASC' } })
       : [rec];
     for (const member of group) {
-      const vm = await this.db.reader.findOne(VmEntity, { where: { id: member.vmId } });
+      const vm = await findVm(this.db.reader, member.vmId);
       if (!vm || vm.hostId !== member.fromHostId) {
         await this.settle(member, 'expired', null, `${member.vmName} is no longer on the host the recommendation moves it from`, options.actor);
         throw new DomainError(ErrorCode.Conflict, `Recommendation ${member.id} expired: ${member.vmName} has moved or gone since it was made`);
@@ -187,7 +188,7 @@ export class RecommendationsService {
 
   /** How many recommendations each cluster has in each status. */
   countsByStatus(): Promise<{ clusterId: string; key: string; count: number }[]> {
-    return this.db.reader.query('SELECT clusterId, status AS key, COUNT(*) AS count FROM recommendations GROUP BY clusterId, status');
+    return countsByClusterAndStatus(this.db.reader);
   }
 
   countApplied(passId: string): Promise<number> {

@@ -7,8 +7,9 @@ import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
-import { GroupEntity, GroupKind } from '../inventory/group.entity';
+import type { GroupKind } from '../inventory/group.entity';
 import { requireCluster } from '../inventory/hosts.service';
+import { findGroupKind } from '../inventory/inventory.repository';
 import { CreateRuleDto, ListRulesQuery, RuleView, UpdateRuleDto } from './dto/rule.dto';
 import { RuleEntity } from './rule.entity';
 
@@ -46,7 +47,7 @@ async function assertRuleShape(m: EntityManager, rule: RuleShape): Promise<void>
 }
 
 async function requireGroup(m: EntityManager, clusterId: string, id: string, kind: GroupKind, field: string): Promise<void> {
-  const group = await m.findOne(GroupEntity, { where: { id }, select: { id: true, clusterId: true, kind: true } });
+  const group = await findGroupKind(m, id);
   if (!group) throw DomainError.unprocessable(`Group ${id} does not exist`, field);
   if (group.clusterId !== clusterId) throw DomainError.unprocessable(`Group ${id} belongs to another cluster`, field);
   if (group.kind !== kind) throw DomainError.unprocessable(`Group ${id} is a ${group.kind} group; ${field} needs a ${kind} group`, field);

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { findOr404 } from '../common/database-helpers';
 import { Database } from '../database/database.service';
 import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
 import { SamplesSettings } from './samples.settings';
+import { requireHostFound, requireVmFound, vmsOnHost } from '../inventory/inventory.repository';
+import { vmDemandSummaries, vmUsagePoints } from './samples.repository';
 import {
   ConfiguredSize,
   DEFAULT_DEMAND_STATISTIC,
@@ -110,16 +111,9 @@ export class DemandService {
    * summation, so a mean may differ from summarize()'s plain sum in the last bit.
    */
   private async summarizedBySql(clusterIds: string[], since: number, settings: DemandSettings, only?: string[]) {
-    const fn = settings.statistic === 'max' ? 'MAX' : 'AVG';
     const summaries = new Map<string, DemandSummary>();
     for (const clusterId of clusterIds) {
-      const rows: { subjectId: string; n: number; cpu: number; mem: number }[] = await this.db.reader.query(
-        `SELECT subjectId, COUNT(*) AS n, ${fn}(cpuMhz) AS cpu, ${fn}(memoryActiveMib + ? * MAX(0, memoryConsumedMib - memoryActiveMib)) AS mem
-           FROM samples
-          WHERE clusterId = ? AND timestamp > ? AND subjectKind = 'vm'${only ? ` AND subjectId IN (${only.map(() => '?').join(',')})` : ''}
-          GROUP BY subjectId`,
-        [settings.idleTax, clusterId, since, ...(only ?? [])],
-      );
+      const rows = await vmDemandSummaries(this.db.reader, settings.statistic === 'max' ? 'MAX' : 'AVG', settings.idleTax, clusterId, since, only);
       for (const row of rows) summaries.set(row.subjectId, { cpuMhz: row.cpu, memoryMib: row.mem, sampleCount: row.n });
     }
     return (vm: DemandVm, size: ConfiguredSize): Demand => demandFromSummary(summaries.get(vm.id), size);
@@ -129,12 +123,7 @@ export class DemandService {
   private async summarizedFromPoints(clusterIds: string[], since: number, settings: DemandSettings, only?: string[]) {
     const points = new Map<string, UsagePoint[]>();
     for (const clusterId of clusterIds) {
-      const rows: (UsagePoint & { subjectId: string })[] = await this.db.reader.query(
-        `SELECT subjectId, timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib FROM samples
-          WHERE clusterId = ? AND timestamp > ? AND subjectKind = 'vm'${only ? ` AND subjectId IN (${only.map(() => '?').join(',')})` : ''}
-          ORDER BY subjectId, timestamp`,
-        [clusterId, since, ...(only ?? [])],
-      );
+      const rows = await vmUsagePoints(this.db.reader, clusterId, since, only);
       for (const row of rows) {
         let list = points.get(row.subjectId);
         if (!list) points.set(row.subjectId, (list = []));
@@ -145,16 +134,16 @@ export class DemandService {
   }
 
   async vmDemand(vmId: string, settings: DemandSettings) {
-    const vm = await findOr404(this.db.reader, VmEntity, vmId, 'VM');
-    const host = await findOr404(this.db.reader, HostEntity, vm.hostId, 'Host');
+    const vm = await requireVmFound(this.db.reader, vmId);
+    const host = await requireHostFound(this.db.reader, vm.hostId);
     const demand = (await this.demandOf([vm], new Map([[host.id, host]]), settings)).get(vm.id) as VmDemand;
     return { ...demand, statistic: settings.statistic, windowSeconds: settings.windowSeconds, idleTax: settings.idleTax };
   }
 
   /** Host utilization as the load model defines it: the entitlements of its powered-on VMs over its capacity. */
   async hostUtilization(hostId: string, settings: DemandSettings) {
-    const host = await findOr404(this.db.reader, HostEntity, hostId, 'Host');
-    const vms = await this.db.reader.find(VmEntity, { where: { hostId } });
+    const host = await requireHostFound(this.db.reader, hostId);
+    const vms = await vmsOnHost(this.db.reader, hostId);
     const demand = await this.demandOf(vms, new Map([[host.id, host]]), settings);
     return {
       ...hostLoad(host, [...demand.values()]),

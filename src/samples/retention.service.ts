@@ -3,9 +3,10 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { Clock } from '../common/clock';
 import { Database } from '../database/database.service';
+import { clustersWithSamplesBefore, oldestRollup, oldestSample, pruneRollups, ROLLUP_BUCKET_MS, rollUpSlice } from './samples.repository';
 import { SamplesSettings } from './samples.settings';
 
-export const ROLLUP_BUCKET_MS = 300_000;
+export { ROLLUP_BUCKET_MS } from './samples.repository';
 /** Raw samples rolled up per transaction: short transactions keep ingestion flowing meanwhile. */
 const SLICE_MS = 6 * ROLLUP_BUCKET_MS;
 const JOB = 'sample-retention';
@@ -52,47 +53,21 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     let rolled = 0;
     let pruned = 0;
 
-    const clusters: { clusterId: string }[] = await this.db.reader.query(
-      'SELECT DISTINCT clusterId FROM samples WHERE timestamp < ?',
-      [rawCutoff],
-    );
-    for (const { clusterId } of clusters) {
+    for (const clusterId of await clustersWithSamplesBefore(this.db.reader, rawCutoff)) {
       for (;;) {
-        const [{ oldest }] = await this.db.reader.query('SELECT MIN(timestamp) AS oldest FROM samples WHERE clusterId = ?', [clusterId]);
+        const oldest = await oldestSample(this.db.reader, clusterId);
         if (oldest === null || oldest >= rawCutoff) break;
         const sliceEnd = Math.min(rawCutoff, floorToBucket(oldest) + SLICE_MS);
-        rolled += await this.db.transaction(async (m) => {
-          await m.query(
-            `INSERT INTO sample_rollups (subjectId, timestamp, subjectKind, clusterId, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, sampleCount)
-             SELECT subjectId, (timestamp / ${ROLLUP_BUCKET_MS}) * ${ROLLUP_BUCKET_MS}, subjectKind, clusterId,
-                    AVG(cpuMhz), AVG(memoryActiveMib), AVG(memoryConsumedMib), AVG(memoryDirtyMibPerSecond), COUNT(*)
-               FROM samples WHERE clusterId = ? AND timestamp < ?
-              GROUP BY subjectId, 2
-             ON CONFLICT (subjectId, timestamp) DO UPDATE SET
-               cpuMhz = (cpuMhz * sampleCount + excluded.cpuMhz * excluded.sampleCount) / (sampleCount + excluded.sampleCount),
-               memoryActiveMib = (memoryActiveMib * sampleCount + excluded.memoryActiveMib * excluded.sampleCount) / (sampleCount + excluded.sampleCount),
-               memoryConsumedMib = (memoryConsumedMib * sampleCount + excluded.memoryConsumedMib * excluded.sampleCount) / (sampleCount + excluded.sampleCount),
-               memoryDirtyMibPerSecond = COALESCE((memoryDirtyMibPerSecond * sampleCount + excluded.memoryDirtyMibPerSecond * excluded.sampleCount) / (sampleCount + excluded.sampleCount), memoryDirtyMibPerSecond, excluded.memoryDirtyMibPerSecond),
-               sampleCount = sampleCount + excluded.sampleCount`,
-            [clusterId, sliceEnd],
-          );
-          const [{ n }] = await m.query('SELECT changes() AS n');
-          await m.query('DELETE FROM samples WHERE clusterId = ? AND timestamp < ?', [clusterId, sliceEnd]);
-          return n as number;
-        });
+        rolled += await this.db.transaction((m) => rollUpSlice(m, clusterId, sliceEnd));
         await yieldToOthers();
       }
     }
 
     for (;;) {
-      const [{ oldest }] = await this.db.reader.query('SELECT MIN(timestamp) AS oldest FROM sample_rollups');
+      const oldest = await oldestRollup(this.db.reader);
       if (oldest === null || oldest >= rollupCutoff) break;
       const sliceEnd = Math.min(rollupCutoff, oldest + 12 * SLICE_MS);
-      pruned += await this.db.transaction(async (m) => {
-        await m.query('DELETE FROM sample_rollups WHERE timestamp < ?', [sliceEnd]);
-        const [{ n }] = await m.query('SELECT changes() AS n');
-        return n as number;
-      });
+      pruned += await this.db.transaction((m) => pruneRollups(m, sliceEnd));
       await yieldToOthers();
     }
     if (rolled > 0 || pruned > 0) this.logger.log({ rolledUpBuckets: rolled, prunedRollups: pruned }, 'samples rolled up and pruned');

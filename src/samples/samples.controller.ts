@@ -1,14 +1,12 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
-import { findOr404 } from '../common/database-helpers';
 import { IdParam } from '../common/id.pipe';
 import { FormerOperationId } from '../common/operation-id';
 import { Database } from '../database/database.service';
-import { HostEntity } from '../inventory/host.entity';
-import { VmEntity } from '../inventory/vm.entity';
 import { DemandService } from './demand.service';
 import { DemandQuery, HistoryQueryDto, IngestResult, IngestSamplesDto } from './dto/samples.dto';
 import { SamplesService } from './samples.service';
+import { requireHostFound, requireVmFound } from '../inventory/inventory.repository';
 
 @ApiTags('utilization')
 @Controller()
@@ -45,14 +43,14 @@ export class SamplesController {
   @Get('vms/:id/samples')
   @FormerOperationId('MetricsController', 'vmSamples')
   async vmSamples(@IdParam() id: string, @Query() query: HistoryQueryDto) {
-    const vm = await findOr404(this.db.reader, VmEntity, id, 'VM');
+    const vm = await requireVmFound(this.db.reader, id);
     return this.samples.history(vm, { from: query.from, to: query.to, stepSeconds: query.step });
   }
 
   @Get('hosts/:id/samples')
   @FormerOperationId('MetricsController', 'hostSamples')
   async hostSamples(@IdParam() id: string, @Query() query: HistoryQueryDto) {
-    const host = await findOr404(this.db.reader, HostEntity, id, 'Host');
+    const host = await requireHostFound(this.db.reader, id);
     return this.samples.history(host, { from: query.from, to: query.to, stepSeconds: query.step });
   }
 }

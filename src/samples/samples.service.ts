@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Database } from '../database/database.service';
@@ -7,15 +6,9 @@ import { MetricsRecorder } from '../observability/metrics-recorder';
 import { SamplesSettings } from './samples.settings';
 import { SampleInput, sampleBodyProblems, timestampMs } from './sample-input';
 import { SubjectKind } from './sample.entity';
+import { subjectsBy } from '../inventory/inventory.repository';
+import { historyPoints, insertSamples } from './samples.repository';
 
-const COLUMNS = ['clusterId', 'timestamp', 'subjectId', 'subjectKind', 'cpuMhz', 'memoryActiveMib', 'memoryConsumedMib', 'memoryDirtyMibPerSecond'];
-/**
- * The whole batch is bound as one JSON text and unpacked by SQLite (json_each): binding tens of
- * thousands of separate parameters costs more than the insert itself.
- */
-const INSERT_FROM_JSON = `INSERT OR REPLACE INTO samples (${COLUMNS.join(', ')})
-  SELECT ${COLUMNS.map((_, i) => `value->>${i}`).join(', ')} FROM json_each(?)`;
-const IN_CHUNK = 900;
 const MAX_HISTORY_POINTS = 10_000;
 
 interface Subject {
@@ -24,14 +17,7 @@ interface Subject {
   clusterId: string;
 }
 
-export interface HistoryPoint {
-  timestamp: number;
-  cpuMhz: number;
-  memoryActiveMib: number;
-  memoryConsumedMib: number;
-  memoryDirtyMibPerSecond: number | null;
-  sampleCount: number;
-}
+export type { HistoryPoint } from './samples.repository';
 
 export interface HistoryQuery {
   from?: number;
@@ -39,19 +25,6 @@ export interface HistoryQuery {
   stepSeconds?: number;
 }
 
-async function idsToClusters(m: EntityManager, table: 'vms' | 'hosts', column: 'id' | 'name', values: string[], clusterId?: string) {
-  const found = new Map<string, { id: string; clusterId: string }>();
-  for (let i = 0; i < values.length; i += IN_CHUNK) {
-    const chunk = values.slice(i, i + IN_CHUNK);
-    const where = `${column} IN (${chunk.map(() => '?').join(',')})${clusterId ? ' AND clusterId = ?' : ''}`;
-    const rows: { id: string; clusterId: string; name: string }[] = await m.query(
-      `SELECT id, clusterId, name FROM ${table} WHERE ${where}`,
-      clusterId ? [...chunk, clusterId] : chunk,
-    );
-    for (const row of rows) found.set(column === 'id' ? row.id : row.name, row);
-  }
-  return found;
-}
 
 /** Bulk ingestion and history of utilization samples. */
 @Injectable()
@@ -81,7 +54,7 @@ export class SamplesService {
       return [subject.clusterId, times[i], subject.id, subject.kind, s.cpuMhz, s.memoryActiveMib, s.memoryConsumedMib, s.memoryDirtyMibPerSecond ?? null];
     });
     const clusters = new Set(subjects.map((s) => (s as Subject).clusterId));
-    await this.db.transaction((m) => m.query(INSERT_FROM_JSON, [JSON.stringify(rows)]), { affects: clusters });
+    await this.db.transaction((m) => insertSamples(m, rows), { affects: clusters });
     this.metrics.samplesIngested(samples.length);
     return { accepted: samples.length };
   }
@@ -123,17 +96,17 @@ export class SamplesService {
     });
     if (problems.length > 0) return [];
 
-    const vmsById = await idsToClusters(m, 'vms', 'id', [...vmIds]);
-    const hostsById = await idsToClusters(m, 'hosts', 'id', [...hostIds]);
-    const byName = async (table: 'vms' | 'hosts', names: Map<string, Set<string>>) => {
+    const vmsById = await subjectsBy(m, 'vm', 'id', [...vmIds]);
+    const hostsById = await subjectsBy(m, 'host', 'id', [...hostIds]);
+    const byName = async (kind: 'vm' | 'host', names: Map<string, Set<string>>) => {
       const found = new Map<string, { id: string; clusterId: string }>();
       for (const [clusterId, set] of names) {
-        for (const [name, row] of await idsToClusters(m, table, 'name', [...set], clusterId)) found.set(`${clusterId}/${name}`, row);
+        for (const [name, row] of await subjectsBy(m, kind, 'name', [...set], clusterId)) found.set(`${clusterId}/${name}`, row);
       }
       return found;
     };
-    const vmsByName = await byName('vms', vmNames);
-    const hostsByName = await byName('hosts', hostNames);
+    const vmsByName = await byName('vm', vmNames);
+    const hostsByName = await byName('host', hostNames);
 
     return samples.map((s, i) => {
       const [row, kind, label] = s.vmId
@@ -162,24 +135,7 @@ export class SamplesService {
     const from = query.from ?? to - 3_600_000;
     if (from > to) throw DomainError.unprocessable('from must not be after to', 'from');
     const stepMs = query.stepSeconds ? query.stepSeconds * 1000 : 0;
-    const source = `
-      SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, 1 AS n
-        FROM samples WHERE clusterId = ? AND timestamp BETWEEN ? AND ? AND subjectId = ?
-      UNION ALL
-      SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, sampleCount AS n
-        FROM sample_rollups WHERE subjectId = ? AND timestamp BETWEEN ? AND ?`;
-    const params = [subject.clusterId, from, to, subjectId, subjectId, from, to];
-    const sql = stepMs
-      ? `SELECT (timestamp / ${stepMs}) * ${stepMs} AS timestamp,
-           SUM(cpuMhz * n) / SUM(n) AS cpuMhz,
-           SUM(memoryActiveMib * n) / SUM(n) AS memoryActiveMib,
-           SUM(memoryConsumedMib * n) / SUM(n) AS memoryConsumedMib,
-           SUM(memoryDirtyMibPerSecond * n) / NULLIF(SUM(CASE WHEN memoryDirtyMibPerSecond IS NULL THEN 0 ELSE n END), 0) AS memoryDirtyMibPerSecond,
-           SUM(n) AS sampleCount
-         FROM (${source}) GROUP BY 1 ORDER BY 1 LIMIT ${MAX_HISTORY_POINTS + 1}`
-      : `SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, n AS sampleCount
-         FROM (${source}) ORDER BY timestamp LIMIT ${MAX_HISTORY_POINTS + 1}`;
-    const points: HistoryPoint[] = await this.db.reader.query(sql, params);
+    const points = await historyPoints(this.db.reader, subject.clusterId, subjectId, from, to, stepMs, MAX_HISTORY_POINTS + 1);
     if (points.length > MAX_HISTORY_POINTS) {
       throw new DomainError(ErrorCode.Invalid, `More than ${MAX_HISTORY_POINTS} points in this range; pass a larger step`, [
         { field: 'step', message: `step is needed (or must be larger) for more than ${MAX_HISTORY_POINTS} points` },

@@ -3,15 +3,14 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
-import { ClusterEntity } from '../inventory/cluster.entity';
 import { ClustersService } from '../inventory/clusters.service';
 import { InventorySyncService } from '../inventory/inventory-sync.service';
-import { VmEntity } from '../inventory/vm.entity';
 import { SamplesService } from '../samples/samples.service';
 import { PoliciesService } from '../policies/policies.service';
 import { SimulatorSettings } from './simulator.settings';
 import { DemoInventory, demoInventory, demoSample, DemoVm } from './demo-workload';
 import { loadTrace, Trace } from './trace';
+import { countClusters, findClusterByName, vmNamesOfCluster } from '../inventory/inventory.repository';
 
 export const DEMO_CLUSTER = 'demo';
 const SAMPLER_JOB = 'demo-sampler';
@@ -46,8 +45,8 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
     if (!this.settings.DEMO_ENABLED) return;
     this.trace = loadTrace();
     this.inventory = demoInventory(this.trace, this.settings.DEMO_HOSTS, this.settings.DEMO_VMS);
-    if ((await this.db.reader.count(ClusterEntity)) === 0) await this.seed();
-    const cluster = await this.db.reader.findOne(ClusterEntity, { where: { name: DEMO_CLUSTER } });
+    if ((await countClusters(this.db.reader)) === 0) await this.seed();
+    const cluster = await findClusterByName(this.db.reader, DEMO_CLUSTER);
     // A database with clusters of its own but no demo: the demo stays out of the way.
     if (!cluster) return;
     this.startedAt = this.clock.now();
@@ -99,9 +98,7 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
     try {
       const now = this.clock.now();
       const traceSeconds = ((now - this.startedAt) / 1000) * (DAY_SECONDS / this.settings.DEMO_DAY_SECONDS);
-      const existing = new Set(
-        (await this.db.reader.find(VmEntity, { where: { clusterId }, select: { name: true } })).map((v) => v.name),
-      );
+      const existing = new Set(await vmNamesOfCluster(this.db.reader, clusterId));
       const vms: DemoVm[] = this.inventory!.vms.filter((vm) => existing.has(vm.name));
       if (vms.length === 0) return;
       await this.samples.ingest({
