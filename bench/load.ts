@@ -46,7 +46,7 @@ interface AutocannonInstance extends PromiseLike<AutocannonResult> {
   stop(): void;
 }
 type Autocannon = (options: Record<string, unknown>) => AutocannonInstance;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types: the ones declared above stand in
 const autocannon: Autocannon = require('autocannon');
 
 const { values: argv } = parseArgs({

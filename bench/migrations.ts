@@ -61,7 +61,7 @@ async function baseline(moves: Move[]): Promise<number> {
 }
 
 /** Highest number running at once per key, from the records' [startedAt, finishedAt) intervals. */
-function peak(records: { startedAt: string; finishedAt: string }[], keysOf: (r: any) => string[]): number {
+function peak<R extends { startedAt: string; finishedAt: string }>(records: R[], keysOf: (r: R) => string[]): number {
   const events: [number, number, string][] = [];
   for (const r of records) {
     for (const key of keysOf(r)) events.push([Date.parse(r.startedAt), 1, key], [Date.parse(r.finishedAt), -1, key]);
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     const engineSeconds = (performance.now() - started) / 1000;
     loop.disable();
 
-    const records: any[] = [];
+    const records: { state: string; startedAt: string; finishedAt: string; sourceHostId: string; targetHostId: string; clusterId: string }[] = [];
     for (let offset = 0; offset < MIGRATIONS; offset += 1000) {
       records.push(...(await call(bench.baseUrl, 'GET', `/api/v1/migrations?limit=1000&offset=${offset}`)).body.items);
     }

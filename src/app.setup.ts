@@ -62,7 +62,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   // Closed unless origins are configured: no Access-Control-* header is sent at all.
   if (origins.length > 0) app.enableCors({ origin: origins, allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 });
   app.use(requestAccess(app.get(TokensService), parseAllowedHosts(settings.ALLOWED_HOSTS)));
-  const server = app.getHttpServer() as Server;
+  const server: Server = app.getHttpServer();
   server.requestTimeout = timeoutMs;
   server.headersTimeout = Math.min(timeoutMs, 60_000);
   // What Node refuses before any route runs (headers over 16 KiB, a request too slow to arrive, bad HTTP) is problem+json too.

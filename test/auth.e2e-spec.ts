@@ -100,17 +100,17 @@ describe('access control', () => {
     expect(list.body.total).toBe(3);
     for (const item of list.body.items) expect(Object.keys(item).sort()).toEqual(['createdAt', 'id', 'name', 'revokedAt', 'role']);
     const text = JSON.stringify(list.body);
-    for (const token of Object.values(tokens)) expect(text).not.toContain(token!.slice(SECRET_AT));
+    for (const token of Object.values(tokens)) expect(text).not.toContain(token.slice(SECRET_AT));
 
     const rows = await rawRows(t.databasePath, 'SELECT * FROM api_tokens');
     expect(rows).toHaveLength(3);
     const stored = JSON.stringify(rows);
-    for (const token of Object.values(tokens)) expect(stored).not.toContain(token!.slice(SECRET_AT));
+    for (const token of Object.values(tokens)) expect(stored).not.toContain(token.slice(SECRET_AT));
     // HMAC under the service's key: distinct per token, and not the plain digest of the secret (which
     // anyone with a copy of the database could test guesses against); the key is not in the database
     expect(rows.map((r) => r.hashScheme)).toEqual(['hmac-sha256', 'hmac-sha256', 'hmac-sha256']);
     expect(new Set(rows.map((r) => r.hash)).size).toBe(3);
-    for (const token of Object.values(tokens)) expect(stored).not.toContain(createHash('sha256').update(token!.slice(SECRET_AT)).digest('hex'));
+    for (const token of Object.values(tokens)) expect(stored).not.toContain(createHash('sha256').update(token.slice(SECRET_AT)).digest('hex'));
     const key = readFileSync(join(dirname(t.databasePath), 'service.key'));
     expect(key).toHaveLength(32);
     expect(statSync(join(dirname(t.databasePath), 'service.key')).mode & 0o777).toBe(0o600);
@@ -119,7 +119,7 @@ describe('access control', () => {
     // Events tell who made which token through the API (the CLI writes none), never the token.
     const events = await t.http.get('/api/v1/events').query({ type: 'token' }).set('Authorization', `Bearer ${tokens.admin}`).expect(200);
     expect(events.body.total).toBe(2);
-    for (const token of Object.values(tokens)) expect(JSON.stringify(events.body)).not.toContain(token!.slice(SECRET_AT));
+    for (const token of Object.values(tokens)) expect(JSON.stringify(events.body)).not.toContain(token.slice(SECRET_AT));
   });
 
   it('lets each role through exactly where it may go, on every endpoint family', async () => {

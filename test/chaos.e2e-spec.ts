@@ -470,7 +470,7 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     }
     if (!record) await kill();
     await killApp(app);
-    return record!;
+    return record;
   }
 
   function syncOp(): Op {

@@ -88,7 +88,7 @@ function toJson(value: unknown): string {
       return JSON.stringify(value);
     case 'object':
       if (Array.isArray(value)) return `[${value.map(toJson).join(',')}]`;
-      return `{${Object.entries(value as object)
+      return `{${Object.entries(value)
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${JSON.stringify(k)}:${toJson(v)}`)
         .join(',')}}`;
@@ -786,7 +786,7 @@ function validQ(spec: QSpec, value: string | string[]): boolean {
     case 'name': {
       const trimmed = value.trim();
       const length = trimmed.length - (trimmed.match(/[\ud800-\udbff][\udc00-\udfff]/g) ?? []).length - (trimmed.match(/[\ufe0e\ufe0f]/g) ?? []).length;
-      // eslint-disable-next-line no-control-regex
+      // eslint-disable-next-line no-control-regex -- control characters are what a name must not contain
       return length > 0 && length <= 200 && !/[\x00-\x1f\x7f-\x9f]/.test(trimmed);
     }
     case 'epoch': {
@@ -1107,9 +1107,9 @@ function buildRoutes(w: World): Route[] {
     return fc.tuple(updatedHosts, fc.array(newHost, { maxLength: 3 }), fc.boolean(), updatedVms, newVms).map(([updated, added, prune, vu, vn]) => {
       const hosts = [...updated.filter((h) => h !== undefined), ...added] as Record<string, unknown>[];
       // With prune, VMs may only name hosts of the request.
-      const choices = prune ? hosts.map((h) => h.name as string) : [...hostNames, ...added.map((h) => h.name as string)];
+      const choices = prune ? hosts.map((h) => h.name as string) : [...hostNames, ...added.map((h) => h.name)];
       const vms = choices.length === 0 ? [] : [...vu.filter((v) => v !== undefined), ...vn].map(([v, i]) => ({ ...v, hostName: choices[i % choices.length] }));
-      return { hosts, vms: vms as Record<string, unknown>[], ...(prune ? { prune } : {}) };
+      return { hosts, vms, ...(prune ? { prune } : {}) };
     });
   });
   const SYNC_VM: Shape = { fields: { ...VM_FIELDS, hostName: { t: 'name' } }, required: [...VM_REQUIRED, 'hostName'] };
@@ -1132,7 +1132,7 @@ function buildRoutes(w: World): Route[] {
     const limited = vmsOf(c.id).find((v) => v.cpuLimitMhz !== null);
     const faults: fc.Arbitrary<unknown>[] = [
       // a host or a VM listed twice (the second time with spaces around the name, sometimes)
-      base.filter((b) => b.hosts.length > 0).chain((b) => fc.tuple(fc.nat(), fc.constantFrom('', ' ')).map(([i, pad]) => ({ ...b, hosts: [...b.hosts, { ...b.hosts[i % b.hosts.length], name: `${pad}${b.hosts[i % b.hosts.length].name}${pad}` }] }))),
+      base.filter((b) => b.hosts.length > 0).chain((b) => fc.tuple(fc.nat(), fc.constantFrom('', ' ')).map(([i, pad]) => ({ ...b, hosts: [...b.hosts, { ...b.hosts[i % b.hosts.length], name: `${pad}${String(b.hosts[i % b.hosts.length].name)}${pad}` }] }))),
       base.filter((b) => b.vms.length > 0).chain((b) => fc.nat().map((i) => ({ ...b, vms: [...b.vms, b.vms[i % b.vms.length]] }))),
       // a VM on a host nobody knows (or one of another cluster, or one the prune leaves out)
       base.chain((b) =>
@@ -1154,7 +1154,7 @@ function buildRoutes(w: World): Route[] {
           .tuple(vmSpec(fresh('vm')), pickOf([...hostsOf(c.id).map((h) => h.name), ...b.hosts.map((h) => h.name as string)].concat(['nowhere'])))
           .chain(([v, hostName]) =>
             fc.oneof(
-              fc.constant({ ...v, hostName, memoryReservationMib: (v.memoryMib as number) + 1, memoryLimitMib: null }),
+              fc.constant({ ...v, hostName, memoryReservationMib: v.memoryMib + 1, memoryLimitMib: null }),
               fc.integer({ min: 1, max: 1000 }).map((limit) => ({ ...v, hostName, cpuLimitMhz: limit, cpuReservationMhz: limit + 1 })),
             ),
           )
@@ -1350,7 +1350,7 @@ function buildRoutes(w: World): Route[] {
       idKind: 'cluster',
       badBody: (id) => {
         const c = byId(w.clusters, id);
-        return faults(syncShape(c), syncFor(c) as fc.Arbitrary<Record<string, unknown>>, syncSemantics(c));
+        return faults(syncShape(c), syncFor(c), syncSemantics(c));
       },
       someBody: syncFor(w.a),
     },
@@ -1361,7 +1361,7 @@ function buildRoutes(w: World): Route[] {
       badBody: () =>
         faults(CREATE_HOST, createHost, [
           fc.tuple(createHost, fc.oneof(unknownId, pickOf(w.ids.host), pickOf(w.ids.vm))).map(([b, clusterId]) => ({ ...b, clusterId })),
-          createHost.filter((b) => b.clusterId !== w.empty.id).chain((b) => existingNameOf(w.hosts, b.clusterId as string).map((name) => ({ ...b, name }))),
+          createHost.filter((b) => b.clusterId !== w.empty.id).chain((b) => existingNameOf(w.hosts, b.clusterId).map((name) => ({ ...b, name }))),
         ]),
       someBody: createHost,
     },
@@ -1388,19 +1388,19 @@ function buildRoutes(w: World): Route[] {
       badBody: () =>
         faults(CREATE_VM, createVm, [
           fc.tuple(createVm, fc.oneof(unknownId, pickOf(w.ids.vm), pickOf(w.ids.cluster))).map(([b, hostId]) => ({ ...b, hostId })),
-          createVm.chain((b) => pickOf(hostsOf(other(b.clusterId as string).id).map((h) => h.id)).map((hostId) => ({ ...b, hostId }))),
+          createVm.chain((b) => pickOf(hostsOf(other(b.clusterId).id).map((h) => h.id)).map((hostId) => ({ ...b, hostId }))),
           fc.tuple(createVm, fc.oneof(unknownId, pickOf(w.ids.host))).map(([b, clusterId]) => ({ ...b, clusterId })),
           createVmIn(w.empty).map((b) => omit(b, 'hostId')),
           createVm.chain((b) =>
             fc
-              .tuple(fc.oneof(unknownId, pickOf(groupsOf(b.clusterId as string, 'host').map((g) => g.id)), pickOf(groupsOf(other(b.clusterId as string).id, 'vm').map((g) => g.id))), fc.nat())
+              .tuple(fc.oneof(unknownId, pickOf(groupsOf(b.clusterId, 'host').map((g) => g.id)), pickOf(groupsOf(other(b.clusterId).id, 'vm').map((g) => g.id))), fc.nat())
               .map(([g, i]) => {
-                const list = (b.vmGroupIds as string[] | undefined) ?? [];
+                const list = b.vmGroupIds ?? [];
                 return { ...b, vmGroupIds: insertAt(list, i % (list.length + 1), g) };
               }),
           ),
-          createVm.chain((b) => existingNameOf(w.vms, b.clusterId as string).map((name) => ({ ...b, name }))),
-          createVm.map((b) => ({ ...b, memoryReservationMib: (b.memoryMib as number) + 1, memoryLimitMib: null })),
+          createVm.chain((b) => existingNameOf(w.vms, b.clusterId).map((name) => ({ ...b, name }))),
+          createVm.map((b) => ({ ...b, memoryReservationMib: b.memoryMib + 1, memoryLimitMib: null })),
           createVm.map((b) => ({ ...b, cpuLimitMhz: 1000, cpuReservationMhz: 1001 })),
           // a manual cluster places nothing by itself: without a host, the answer is the ranking (409)
           createVmIn(w.b).map((b) => omit(b, 'hostId')),
@@ -1442,7 +1442,7 @@ function buildRoutes(w: World): Route[] {
         faults(CREATE_GROUP, createGroup, [
           withStranger(createGroup, (b) => b.clusterId as string, (b) => b.kind as 'vm' | 'host'),
           fc.tuple(createGroup, fc.oneof(unknownId, pickOf(w.ids.host))).map(([b, clusterId]) => ({ ...b, clusterId })),
-          createGroup.filter((b) => b.clusterId !== w.empty.id).chain((b) => existingNameOf(w.groups, b.clusterId as string).map((name) => ({ ...b, name }))),
+          createGroup.filter((b) => b.clusterId !== w.empty.id).chain((b) => existingNameOf(w.groups, b.clusterId).map((name) => ({ ...b, name }))),
         ]),
       someBody: createGroup,
     },
@@ -1477,7 +1477,7 @@ function buildRoutes(w: World): Route[] {
         faults(CREATE_RULE, createRule, [
           ...ruleSemantics(createRule, (b) => b.clusterId as string),
           fc.tuple(createRule, fc.oneof(unknownId, pickOf(w.ids.group))).map(([b, clusterId]) => ({ ...b, clusterId })),
-          createRule.chain((b) => existingNameOf(w.rules, b.clusterId as string).map((name) => ({ ...b, name }))),
+          createRule.chain((b) => existingNameOf(w.rules, b.clusterId).map((name) => ({ ...b, name }))),
         ]),
       someBody: createRule,
     },
@@ -1546,7 +1546,7 @@ function buildRoutes(w: World): Route[] {
           fc
             .tuple(placementIn(id!), fc.oneof(unknownId, pickOf(groupsOf(id!, 'host').map((g) => g.id).concat(w.ids.vm)), pickOf(groupsOf(other(id!).id, 'vm').map((g) => g.id))), fc.nat())
             .map(([b, g, i]) => {
-              const list = (b.vmGroupIds as string[] | undefined) ?? [];
+              const list = b.vmGroupIds ?? [];
               return { ...b, vmGroupIds: insertAt(list, i % (list.length + 1), g) };
             }),
         ]),
@@ -1658,7 +1658,7 @@ const BAD_CHARSET_TYPES = ['latin1', 'iso-8859-1', 'ascii', 'utf-16', 'utf-16le'
 /** Does body-parser refuse this text as a JSON body? (Empty bodies and a BOM are let through: not used.) */
 function jsonParserRefuses(text: string): boolean {
   if (text.trim() === '' || text.startsWith('\ufeff')) return false;
-  const first = /^[\x20\x09\x0a\x0d]*(.)/s.exec(text)?.[1];
+  const first = /^[ \t\n\r]*(.)/s.exec(text)?.[1];
   if (first !== '{' && first !== '[') return true;
   try {
     JSON.parse(text);
@@ -1930,7 +1930,6 @@ describe('fuzz: generated bad requests against every endpoint', () => {
     );
     if (process.env.FUZZ_STATS) {
       const table = [...hits].sort(([a], [b]) => a.localeCompare(b)).map(([r, n]) => `${String(n).padStart(6)}  ${r}`);
-      // eslint-disable-next-line no-console
       console.log(`${sent} requests in ${((Date.now() - started) / 1000).toFixed(1)} s\n${table.join('\n')}\n${[...families].map(([f, n]) => `${f}: ${n}`).join(', ')}`);
     }
     expect(sent).toBeGreaterThanOrEqual(Math.min(RUNS, MIN_REQUESTS));

@@ -34,8 +34,8 @@ function startMain(env: Record<string, string>): { proc: ChildProcess; output: (
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  proc.stdout!.on('data', (c) => (output += c));
-  proc.stderr!.on('data', (c) => (output += c));
+  proc.stdout.on('data', (c) => (output += c));
+  proc.stderr.on('data', (c) => (output += c));
   return { proc, output: () => output };
 }
 

@@ -411,7 +411,7 @@ describe('inventory API', () => {
 
     it('a list shows each host and VM exactly as its own GET does, as JSON', async () => {
       // A fractional link speed and limits set: the values a page built in SQL prints differently from a view.
-      await http.patch(`${API}/hosts/${hostIds[2]}`).send({ migrationGbps: 12.3456789012345678, version: 1 }).expect(200);
+      await http.patch(`${API}/hosts/${hostIds[2]}`).send({ migrationGbps: 12.345678901234567, version: 1 }).expect(200);
       const vm = (await http.get(`${API}/vms/${vmIds[5]}`).expect(200)).body;
       await http.patch(`${API}/vms/${vmIds[5]}`).send({ cpuLimitMhz: 3000, memoryLimitMib: 2048, automation: 'disabled', version: vm.version }).expect(200);
       for (const kind of ['hosts', 'vms']) {
@@ -420,7 +420,7 @@ describe('inventory API', () => {
         for (const item of page.body.items) expect((await http.get(`${API}/${kind}/${item.id}`).expect(200)).body).toEqual(item);
       }
       const host = (await http.get(`${API}/hosts`).query({ clusterId: a.id, name: 'a-h2' }).expect(200)).body.items[0];
-      expect(host.migrationGbps).toBe(12.3456789012345678);
+      expect(host.migrationGbps).toBe(12.345678901234567);
     });
 
     it('VMs by cluster, host, power state and name', async () => {

@@ -95,7 +95,7 @@ describe('migrations survive a crash (SIGKILL) at random moments', () => {
     const replayed = new Map(initialHost);
     const broken: string[] = [];
     for (const m of migrations.filter((x) => x.state === 'succeeded')) {
-      if (replayed.get(m.vmId) !== m.sourceHostId) broken.push(`${m.vmId}: moved from ${m.sourceHostId} but was on ${replayed.get(m.vmId)}`);
+      if (replayed.get(m.vmId) !== m.sourceHostId) broken.push(`${m.vmId}: moved from ${m.sourceHostId} but was on ${String(replayed.get(m.vmId))}`);
       replayed.set(m.vmId, m.targetHostId);
     }
     expect(broken).toEqual([]);

@@ -37,6 +37,7 @@ export async function bootApp(env: Record<string, unknown> = {}): Promise<BenchA
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
 export async function call(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(baseUrl + path, {
     method,

@@ -7,13 +7,14 @@ import type { Highs } from 'highs';
 
 let highsPromise: Promise<Highs> | null = null;
 function loadHighs(): Promise<Highs> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use only: the WebAssembly solver is large
   highsPromise ??= require('highs')();
   return highsPromise!;
 }
 
 interface Solved {
-  status: 'optimal' | 'time limit' | string;
+  /** 'optimal', 'time limit', or `status <n>` for another of HiGHS's model statuses. */
+  status: string;
   /** Best solution's objective, NaN when none was found. */
   objective: number;
   /** Best proven bound on the optimum (below it when minimizing, above when maximizing). */

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       const role = values.role as Role;
       if (!ROLES.includes(role)) fail(`--role must be one of ${ROLES.join(', ')}.`);
       const name = (values.name ?? `${role} token`).trim();
+      // eslint-disable-next-line no-control-regex -- control characters are what a token name must not contain
       if (!name || name.length > 200 || /[\x00-\x1f\x7f-\x9f]/.test(name)) fail('--name must be 1–200 printable characters.');
       // The key the service will check the token with: SERVICE_KEY, else its file (created here if the service never ran).
       const serviceKey = loadServiceKey({ ...secrets, DATABASE_PATH: database.DATABASE_PATH });

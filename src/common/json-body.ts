@@ -81,7 +81,7 @@ export function jsonBodyReader(limits: BodyLimits): (req: Request, res: Response
       source.removeListener('error', onError);
       req.removeListener('close', onClose);
       if (inflater) {
-        req.unpipe(inflater as unknown as NodeJS.WritableStream);
+        req.unpipe(inflater);
         (inflater as unknown as Readable).destroy();
       }
       chunks.length = 0;
@@ -106,14 +106,14 @@ export function jsonBodyReader(limits: BodyLimits): (req: Request, res: Response
       stop();
       let text = buffer.toString('utf8');
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      const first = /^[\x20\x09\x0a\x0d]*(.)?/s.exec(text)?.[1];
+      const first = /^[ \t\n\r]*(.)?/s.exec(text)?.[1];
       if (first === undefined) {
         req.body = {};
         return next();
       }
       if (first !== '{' && first !== '[') return sendProblem(req, res, 400, 'The request body is not valid JSON: it must be an object or an array');
       try {
-        req.body = JSON.parse(text);
+        req.body = JSON.parse(text) as unknown;
       } catch {
         return sendProblem(req, res, 400, 'The request body is not valid JSON');
       }

@@ -78,7 +78,7 @@ export class ProblemFilter implements ExceptionFilter {
     return problem(status, detail, errors);
   }
 
-  private fromDatabaseError(error: QueryFailedError): Problem | undefined {
+  private fromDatabaseError(error: Error): Problem | undefined {
     const message = String((error as { message?: string }).message ?? '');
     if (message.includes('UNIQUE constraint failed')) {
       const column = message.split(':').pop()?.trim().split(',')[0]?.split('.').pop();

@@ -27,7 +27,7 @@ export function IsObjectEach(): PropertyDecorator {
   return IsObject({ each: true, message: 'each value in $property must be an object' });
 }
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/;
 
 /**
@@ -37,11 +37,11 @@ const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/;
  */
 export function IsName(): PropertyDecorator {
   return applyDecorators(
-    Transform(({ value }) => (typeof value === 'string' && !CONTROL_CHARACTERS.test(value) ? value.trim() : value)),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' && !CONTROL_CHARACTERS.test(value) ? value.trim() : value)),
     IsString(),
     IsNotEmpty(),
     MaxLength(200),
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- control characters are what a name must not contain
     Matches(/^[^\x00-\x1f\x7f-\x9f]*$/, { message: '$property must not contain control characters' }),
     IsWellFormed(),
   );

@@ -66,7 +66,7 @@ export class Database {
 
   /** Before the connections close: sqlite3 will not close one that still has prepared statements. */
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.statementCaches.map((cache) => cache?.close()));
+    await Promise.all(this.statementCaches.filter((cache) => cache !== undefined).map((cache) => cache.close()));
   }
 
   /** Runs `work` in a write transaction once every earlier one has finished. Keep it short: no slow awaits inside. */

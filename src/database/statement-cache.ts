@@ -34,7 +34,7 @@ export class StatementCache {
   }
 
   private entry(sql: string) {
-    let entry = this.statements.get(sql);
+    const entry = this.statements.get(sql);
     if (entry) {
       // Most recently used last, so that the first entry is the one to drop.
       this.statements.delete(sql);

@@ -59,7 +59,7 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   onApplicationBootstrap(): void {
-    this.scheduler.addInterval(PRUNE_JOB, setInterval(() => void this.prune().catch((err) => this.logger.error({ err }, 'event pruning failed')), PRUNE_EVERY_MS));
+    this.scheduler.addInterval(PRUNE_JOB, setInterval(() => void this.prune().catch((err: unknown) => this.logger.error({ err }, 'event pruning failed')), PRUNE_EVERY_MS));
   }
 
   onApplicationShutdown(): void {

@@ -156,7 +156,7 @@ export class InventorySyncService {
     const result = counts();
     const inserts: Partial<VmEntity>[] = [];
     for (const spec of dto.vms) {
-      const { hostName, ...fields } = spec as SyncVmDto;
+      const { hostName, ...fields }: SyncVmDto = spec;
       const hostId = hostIdByName.get(hostName) as string;
       const current = existing.get(spec.name);
       if (!current) {
@@ -196,7 +196,7 @@ export class InventorySyncService {
         .createQueryBuilder()
         .insert()
         .into(entity)
-        .values(rows.slice(i, i + INSERT_CHUNK) as never)
+        .values(rows.slice(i, i + INSERT_CHUNK))
         .updateEntity(false)
         .execute();
     }
@@ -205,7 +205,7 @@ export class InventorySyncService {
 
   /** The query builder also bumps `version` and `updatedAt`. */
   private async update<T extends ObjectLiteral>(m: EntityManager, entity: new () => T, id: string, changes: Partial<T>): Promise<void> {
-    await m.createQueryBuilder().update(entity).set(changes as never).where('id = :id', { id }).updateEntity(false).execute();
+    await m.createQueryBuilder().update(entity).set(changes).where('id = :id', { id }).updateEntity(false).execute();
   }
 
   private async deleteUnlisted<T extends ObjectLiteral & { id: string; name: string }>(
@@ -217,7 +217,7 @@ export class InventorySyncService {
     const rows = await m.find(entity, { where: { clusterId } as never, select: { id: true, name: true } as never });
     const doomed = rows.filter((r) => !listed.has(r.name)).map((r) => r.id);
     for (let i = 0; i < doomed.length; i += IN_CHUNK) {
-      await m.delete(entity, { id: In(doomed.slice(i, i + IN_CHUNK)) } as never);
+      await m.delete(entity, { id: In(doomed.slice(i, i + IN_CHUNK)) });
     }
     return doomed.length;
   }

@@ -208,7 +208,7 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
 
   function engine(outlivesService = false, over: Partial<MigrationEngineSettings> = {}): MigrationDispatcher {
     driver = new HandDriver(outlivesService);
-    const clock = { now: () => now } as Clock;
+    const clock: Clock = { now: () => now };
     const s = { ...settings, ...over };
     const running = new RunningMigrations(queue, clock, s);
     dispatcher = new MigrationDispatcher(queue, clock, s, driver, running, new MigrationRecovery(queue, clock, s, driver, running));
@@ -333,7 +333,7 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
 
     it('adopts work a crash left before its handle was stored, and stores the handle', async () => {
       queue.add('a', { state: 'running', attempts: 1, startedAt: NOW - 5000 });
-      await engine(true);
+      engine(true);
       driver.launched = handle;
       await dispatcher.onApplicationBootstrap();
       await until(() => driver.adopted.length === 1);
@@ -382,7 +382,7 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
 
     it('fails a migration left running on its last attempt when the driver cannot tell where the VM is', async () => {
       queue.add('a', { state: 'running', attempts: 3, maxAttempts: 3, startedAt: NOW - 5000 });
-      await engine(false);
+      engine(false);
       driver.location = 'unknown';
       await dispatcher.onApplicationBootstrap();
       expect(queue.row('a').state).toBe('failed');

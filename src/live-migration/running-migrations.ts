@@ -76,7 +76,7 @@ export class RunningMigrations {
     if (attempt.takeEarlyCancel && this.earlyCancels.delete(claim.id)) run.cancelRequested = true;
     if (run.cancelRequested) run.controller.abort();
     run.settled = work(run)
-      .catch((err) => this.logger.error({ err, migrationId: claim.id }, onError))
+      .catch((err: unknown) => this.logger.error({ err, migrationId: claim.id }, onError))
       .finally(() => {
         this.runs.delete(claim.id);
         this.slots.release(claim.id);
@@ -116,7 +116,7 @@ export class RunningMigrations {
       .recordProgress(run.claim.id, run.attempt, progress, this.clock.now())
       .then(
         () => undefined,
-        (err) => this.logger.warn({ err, migrationId: run.claim.id }, 'could not record migration progress'),
+        (err: unknown) => this.logger.warn({ err, migrationId: run.claim.id }, 'could not record migration progress'),
       )
       .finally(() => (run.writing = undefined));
   }

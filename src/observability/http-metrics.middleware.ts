@@ -3,7 +3,7 @@ import { MetricsRecorder } from './metrics-recorder';
 
 /** The route pattern express matched (`/api/v1/vms/:id`), never the raw path: label values stay bounded. */
 export function routePattern(req: Pick<Request, 'baseUrl' | 'route'>): string {
-  const path: unknown = req.route?.path;
+  const path: unknown = (req.route as { path?: unknown } | undefined)?.path;
   if (typeof path !== 'string') return 'unmatched';
   return `${req.baseUrl ?? ''}${path}`;
 }

@@ -111,5 +111,5 @@ const NUMERIC_FIELDS = [
 const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 // Only the query class converts: a JSON body must send numbers as numbers.
 for (const field of NUMERIC_FIELDS) {
-  Transform(({ value }) => (typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : value))(BalanceQueryDto.prototype, field);
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : value))(BalanceQueryDto.prototype, field);
 }

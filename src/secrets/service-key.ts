@@ -33,7 +33,7 @@ export class ServiceKey {
    * A key for one purpose (HKDF-SHA-256); the same purpose always gives the same key. A KeyObject,
    * which createHmac and createCipheriv take as it is and which prints no key material if logged.
    */
-  derive(purpose: KeyPurpose | string, bytes = 32): KeyObject {
+  derive(purpose: string, bytes = 32): KeyObject {
     return createSecretKey(Buffer.from(hkdfSync('sha256', this.#key, HKDF_SALT, purpose, bytes)));
   }
 

@@ -104,7 +104,7 @@ export function randomCluster(opts: RandomClusterOptions): ClusterSnapshot {
   }
 
   const rules: RuleSnapshot[] = [];
-  const enforcement = () => (rnd() < (opts.softShare ?? 0.3) ? 'soft' : 'hard') as 'soft' | 'hard';
+  const enforcement = () => (rnd() < (opts.softShare ?? 0.3) ? 'soft' : 'hard');
   const someVms = (k: number) => {
     const ids = new Set<string>();
     while (ids.size < Math.min(k, vms.length)) ids.add(pick(vms).id);

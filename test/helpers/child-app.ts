@@ -21,6 +21,7 @@ export interface ChildApp {
 
 export interface CallResult {
   status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
   body: any;
 }
 
@@ -32,12 +33,12 @@ export async function startApp(env: Record<string, unknown>, timeoutMs = 60_000)
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  proc.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  proc.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let stdout = '';
       const timer = setTimeout(() => reject(new Error(`the app did not start within ${timeoutMs / 1000} s: ${stderr}`)), timeoutMs);
-      proc.stdout!.on('data', (chunk) => {
+      proc.stdout.on('data', (chunk) => {
         stdout += chunk;
         const match = /listening (\d+)/.exec(stdout);
         if (match) {

@@ -156,7 +156,7 @@ export function gatherUnit(
   let best: { to: number; moves: number; after: number } | null = null;
   let firstRefusal: Refusal | null = null;
   for (const t of candidates) {
-    const barred = members.find((v) => state.allowedHosts[v] !== null && !state.allowedHosts[v]![t]);
+    const barred = members.find((v) => state.allowedHosts[v] !== null && !state.allowedHosts[v][t]);
     if (barred !== undefined) {
       firstRefusal ??= { constraint: 'vm-host', code: 'rule-forbids', explanation: `${state.vms[barred].name} may not run on ${state.hosts[t].name}` };
       continue;

@@ -98,7 +98,12 @@ function steps(plan: Plan): PlannedMove[][] {
 function memoryLoad(snap: ClusterSnapshot, hostId: string): { cpu: number; mem: number } {
   let cpu = 0;
   let mem = 0;
-  for (const v of snap.vms) if (v.hostId === hostId && v.poweredOn) (cpu += v.cpuMhz), (mem += v.memoryMib);
+  for (const v of snap.vms) {
+    if (v.hostId === hostId && v.poweredOn) {
+      cpu += v.cpuMhz;
+      mem += v.memoryMib;
+    }
+  }
   for (const f of snap.inFlight) if (f.toHostId === hostId) mem += f.memoryMib;
   return { cpu, mem };
 }
@@ -221,7 +226,7 @@ describe('planMoves properties', () => {
         // "Room": the other hosts could take all the load at 80 % of the ceilings, every VM fits on any of them
         // with that slack, and anti-affinity groups are no larger than the other hosts.
         const others = snap.hosts.filter((h) => h.state === 'connected');
-        const sum = (f: (x: any) => number, xs: any[]) => xs.reduce((a, x) => a + f(x), 0);
+        const sum = <T>(f: (x: T) => number, xs: T[]) => xs.reduce((a, x) => a + f(x), 0);
         const on = snap.vms.filter((v) => v.poweredOn);
         fc.pre(sum((v) => v.cpuMhz, on) <= 0.8 * policy.cpuCeiling * sum((h) => h.cpuCapacityMhz, others));
         fc.pre(sum((v) => v.memoryMib, on) <= 0.8 * policy.memoryCeiling * sum((h) => h.memoryCapacityMib, others));

@@ -263,8 +263,8 @@ function renderRecommendations(page) {
     (rec) => {
       const apply = h('button', { class: 'apply', text: 'Apply', attrs: { type: 'button' } });
       const dismiss = h('button', { class: 'dismiss secondary', text: 'Dismiss', attrs: { type: 'button' } });
-      apply.addEventListener('click', () => decide(rec, 'apply', apply, dismiss));
-      dismiss.addEventListener('click', () => decide(rec, 'dismiss', apply, dismiss));
+      apply.addEventListener('click', () => void decide(rec, 'apply', apply, dismiss));
+      dismiss.addEventListener('click', () => void decide(rec, 'dismiss', apply, dismiss));
       return h(
         'li',
         { class: 'rec' },

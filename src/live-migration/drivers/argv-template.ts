@@ -19,7 +19,8 @@ const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
 
 /** Throws on an empty template, an unknown placeholder, or a placeholder in the executable. */
 export function validateArgvTemplate(template: readonly string[], label = 'argv template'): void {
-  if (!Array.isArray(template) || template.length === 0 || template.some((part) => typeof part !== 'string')) {
+  const value: unknown = template; // from settings: the shape is checked here, not trusted
+  if (!Array.isArray(value) || template.length === 0 || template.some((part) => typeof part !== 'string')) {
     throw new Error(`${label} must be a non-empty array of strings`);
   }
   if (template[0].trim() === '') throw new Error(`${label}: the executable (first element) is empty`);

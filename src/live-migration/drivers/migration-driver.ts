@@ -79,7 +79,7 @@ export interface LaunchHooks {
    * Called once the work exists and before it counts as started; the engine stores the handle
    * durably. If it rejects, the driver stops the work and the attempt fails.
    */
-  onLaunched(handle: MigrationHandle): Promise<void>;
+  onLaunched: (handle: MigrationHandle) => Promise<void>;
   /** Fires when the service shuts down: a driver whose work outlives it lets go and resolves 'detached'. */
   detach: AbortSignal;
 }

@@ -46,13 +46,13 @@ export function solveSmallCluster(
   const kMax = Math.min(totalVms, kPlan + SMALL_EXTRA_MOVES);
   const rnd = seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount()));
   // frontier[j]: the lowest SAD seen with at most j moved VMs (our estimate of the optimum).
-  const frontier: number[] = new Array(totalVms + 1).fill(Infinity);
+  const frontier: number[] = new Array<number>(totalVms + 1).fill(Infinity);
   const seen = (k: number, sad: number) => {
     for (let j = k; j < frontier.length; j++) if (sad < frontier[j]) frontier[j] = sad;
   };
   const plannedSad = c.sad();
   seen(kPlan, plannedSad);
-  const best: (Int32Array | null)[] = new Array(kMax + 1).fill(null);
+  const best: (Int32Array | null)[] = new Array<Int32Array | null>(kMax + 1).fill(null);
   const bestJ = new Float64Array(kMax + 1).fill(Infinity);
   const pools: Int32Array[][] = Array.from({ length: kMax + 1 }, () => []);
   const perK = budget / (2 * Math.max(kMax, 1));
@@ -234,7 +234,10 @@ class SmallClusterSearch extends SadPlacement {
         this.place(u, this.home(u));
         const after = this.objective();
         this.place(u, from);
-        if (after < bestAfter) (best = u), (bestAfter = after);
+        if (after < bestAfter) {
+          best = u;
+          bestAfter = after;
+        }
       }
       if (best < 0) return Infinity;
       this.place(best, this.home(best));
