@@ -48,14 +48,14 @@ export default defineConfig(
   },
   {
     // Node scripts outside any tsconfig: checked without type information.
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     ignores: ['src/dashboard/public/**'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { ...globals.node } },
   },
   {
     // CommonJS scripts run by npm and jest before any TypeScript is compiled: require() is their import.
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     ignores: ['src/dashboard/public/**'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
