@@ -39,7 +39,7 @@ export class ServerSettings {
    * tokens exist; empty serves any. Without tokens only localhost, 127.0.0.1 and [::1] are served.
    */
   @IsString()
-  @Matches(/^[A-Za-z0-9.:\[\],\s-]*$/, { message: 'ALLOWED_HOSTS must be host names or IP addresses, comma-separated' })
+  @Matches(/^[A-Za-z0-9.:[\],\s-]*$/, { message: 'ALLOWED_HOSTS must be host names or IP addresses, comma-separated' })
   ALLOWED_HOSTS = '';
 
   /** Origins (comma-separated) whose browser pages may call the API; empty keeps CORS closed. */

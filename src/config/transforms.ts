@@ -12,7 +12,7 @@ const toNumber = ({ value }: Raw) => (typeof value === 'string' && value.trim() 
 const fromJson = ({ value }: Raw) => {
   if (typeof value !== 'string') return value;
   try {
-    return JSON.parse(value);
+    return JSON.parse(value) as unknown;
   } catch {
     return value;
   }

@@ -128,6 +128,7 @@ export class LibvirtMigrationDriver implements MigrationDriver {
       return { status: 'failed', error: `not started: host ${missing} is not in the connector's settings`, transient: false };
     const domain = job.vm.name;
     // virsh would read a leading "-" as an option.
+    // eslint-disable-next-line no-control-regex -- control characters are what a domain name passed to virsh must not contain
     if (domain.startsWith('-') || /[\u0000-\u001f]/.test(domain)) {
       return {
         status: 'failed',
