@@ -30,11 +30,11 @@ export async function vmNamesOfCluster(m: EntityManager, clusterId: string): Pro
  * Plain rows of the columns asked for, by name, not entities: a cluster has a thousand VMs, and the
  * balancing snapshot reads them for every pass, plan and balance report.
  */
-export function hostRows<K extends keyof HostEntity & string>(m: EntityManager, clusterId: string, columns: readonly K[]): Promise<Pick<HostEntity, K>[]> {
+export function hostRows<K extends keyof HostEntity>(m: EntityManager, clusterId: string, columns: readonly K[]): Promise<Pick<HostEntity, K>[]> {
   return m.query(`SELECT ${columns.join(', ')} FROM hosts WHERE clusterId = ? ORDER BY name ASC`, [clusterId]);
 }
 
-export function vmRows<K extends keyof VmEntity & string>(m: EntityManager, clusterId: string, columns: readonly K[]): Promise<Pick<VmEntity, K>[]> {
+export function vmRows<K extends keyof VmEntity>(m: EntityManager, clusterId: string, columns: readonly K[]): Promise<Pick<VmEntity, K>[]> {
   return m.query(`SELECT ${columns.join(', ')} FROM vms WHERE clusterId = ? ORDER BY name ASC`, [clusterId]);
 }
 
@@ -49,13 +49,13 @@ export async function groupMembers(
 ): Promise<{ vms: { groupId: string; vmId: string }[]; hosts: { groupId: string; hostId: string }[] }> {
   if (groupIds.length === 0) return { vms: [], hosts: [] };
   const placeholders = groupIds.map(() => '?').join(',');
-  const vms = await m.query(`SELECT groupId, vmId FROM vm_group_members WHERE groupId IN (${placeholders}) ORDER BY vmId`, groupIds);
-  const hosts = await m.query(`SELECT groupId, hostId FROM host_group_members WHERE groupId IN (${placeholders}) ORDER BY hostId`, groupIds);
+  const vms = await m.query<{ groupId: string; vmId: string }[]>(`SELECT groupId, vmId FROM vm_group_members WHERE groupId IN (${placeholders}) ORDER BY vmId`, groupIds);
+  const hosts = await m.query<{ groupId: string; hostId: string }[]>(`SELECT groupId, hostId FROM host_group_members WHERE groupId IN (${placeholders}) ORDER BY hostId`, groupIds);
   return { vms, hosts };
 }
 
 export async function hostExists(m: EntityManager, id: string): Promise<boolean> {
-  return (await m.query('SELECT 1 FROM hosts WHERE id = ?', [id])).length > 0;
+  return (await m.query<unknown[]>('SELECT 1 FROM hosts WHERE id = ?', [id])).length > 0;
 }
 
 /** Where the VM is recorded to run, or null when it is gone. */

@@ -214,7 +214,7 @@ export class MigrationQueueRepository extends MigrationQueue {
   }
 
   async nextRetryAt(nowMs: number): Promise<number | null> {
-    const [{ next }] = await this.db.reader.query(`SELECT MIN(nextAttemptAt) AS next FROM live_migrations WHERE state = 'queued' AND nextAttemptAt > ?`, [
+    const [{ next }] = await this.db.reader.query<{ next: number | null }[]>(`SELECT MIN(nextAttemptAt) AS next FROM live_migrations WHERE state = 'queued' AND nextAttemptAt > ?`, [
       nowMs,
     ]);
     return next;

@@ -11,7 +11,7 @@ export function enabledRuleVmGroups(m: EntityManager, clusterId: string): Promis
 
 /** Changes when a hard rule is added, edited, enabled or removed. */
 export async function hardRulesFingerprint(m: EntityManager, clusterId: string): Promise<string> {
-  const [row] = await m.query(
+  const [row] = await m.query<{ n: number; versions: number; ids: string }[]>(
     `SELECT COUNT(*) AS n, COALESCE(SUM(version), 0) AS versions, COALESCE(GROUP_CONCAT(id), '') AS ids
        FROM (SELECT id, version FROM rules WHERE clusterId = ? AND enforcement = 'hard' AND enabled = 1 ORDER BY id)`,
     [clusterId],

@@ -54,7 +54,7 @@ export async function clustersWithSamplesBefore(m: EntityManager, cutoff: number
 }
 
 export async function oldestSample(m: EntityManager, clusterId: string): Promise<number | null> {
-  const [{ oldest }] = await m.query('SELECT MIN(timestamp) AS oldest FROM samples WHERE clusterId = ?', [clusterId]);
+  const [{ oldest }] = await m.query<{ oldest: number | null }[]>('SELECT MIN(timestamp) AS oldest FROM samples WHERE clusterId = ?', [clusterId]);
   return oldest;
 }
 
@@ -74,21 +74,21 @@ export async function rollUpSlice(m: EntityManager, clusterId: string, sliceEnd:
        sampleCount = sampleCount + excluded.sampleCount`,
     [clusterId, sliceEnd],
   );
-  const [{ n }] = await m.query('SELECT changes() AS n');
+  const [{ n }] = await m.query<{ n: number }[]>('SELECT changes() AS n');
   await m.query('DELETE FROM samples WHERE clusterId = ? AND timestamp < ?', [clusterId, sliceEnd]);
-  return n as number;
+  return n;
 }
 
 export async function oldestRollup(m: EntityManager): Promise<number | null> {
-  const [{ oldest }] = await m.query('SELECT MIN(timestamp) AS oldest FROM sample_rollups');
+  const [{ oldest }] = await m.query<{ oldest: number | null }[]>('SELECT MIN(timestamp) AS oldest FROM sample_rollups');
   return oldest;
 }
 
 /** Deletes roll-ups before `sliceEnd`; how many. */
 export async function pruneRollups(m: EntityManager, sliceEnd: number): Promise<number> {
   await m.query('DELETE FROM sample_rollups WHERE timestamp < ?', [sliceEnd]);
-  const [{ n }] = await m.query('SELECT changes() AS n');
-  return n as number;
+  const [{ n }] = await m.query<{ n: number }[]>('SELECT changes() AS n');
+  return n;
 }
 
 /**
@@ -124,7 +124,7 @@ export function vmUsagePoints(m: EntityManager, clusterId: string, since: number
 
 /** The VM's mean dirty rate (MiB/s) over samples after `sinceMs`, or undefined without any. */
 export async function averageDirtyRate(m: EntityManager, clusterId: string, vmId: string, sinceMs: number): Promise<number | undefined> {
-  const [row] = await m.query(
+  const [row] = await m.query<{ rate: number | null }[]>(
     `SELECT AVG(memoryDirtyMibPerSecond) AS rate FROM samples
       WHERE clusterId = ? AND timestamp > ? AND subjectId = ? AND memoryDirtyMibPerSecond IS NOT NULL`,
     [clusterId, sinceMs, vmId],
