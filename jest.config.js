@@ -1,6 +1,8 @@
 // Two projects: unit specs beside the code, e2e specs against the real app in test/.
+// Specs are transpiled file by file (tsconfig.jest.json: isolatedModules), as the child-process apps are:
+// type checking is `npm run typecheck`'s job, once, not every test run's.
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
 };
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
