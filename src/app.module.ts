@@ -32,6 +32,8 @@ import { PassesModule } from './passes/passes.module';
 import { PassesSettings } from './passes/passes.settings';
 import { ObservabilityModule } from './observability/observability.module';
 import { ClusterMetricsModule } from './cluster-metrics/cluster-metrics.module';
+import { ConnectorsModule } from './connectors/connectors.module';
+import { ConnectorsSettings } from './connectors/connectors.settings';
 import { SimulatorModule } from './simulator/simulator.module';
 import { SimulatorSettings } from './simulator/simulator.settings';
 
@@ -47,6 +49,7 @@ export const APP_SETTINGS = [
   SimulatorSettings,
   PoliciesSettings,
   LiveMigrationSettings,
+  ConnectorsSettings,
 ] as const;
 
 @Module({})
@@ -89,6 +92,7 @@ export class AppModule {
         DashboardModule,
         ObservabilityModule,
         ClusterMetricsModule,
+        ConnectorsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };
