@@ -15,7 +15,8 @@ jest.setTimeout(240_000);
 
 const run = promisify(execFile);
 const FIXTURE = join(__dirname, 'fixtures', 'libvirt-hosts.sh');
-const fixture = (args: string[], env: Record<string, string> = {}) => run('bash', [FIXTURE, ...args], { maxBuffer: 1 << 20, env: { ...process.env, ...env } });
+const fixture = (args: string[], env: Record<string, string> = {}) =>
+  run('bash', [FIXTURE, ...args], { maxBuffer: 1 << 20, env: { ...process.env, ...env } });
 
 // Sent as the connector's password: it must come back in no answer and appear in no log line.
 const SECRET = `pw-${Math.random().toString(36).slice(2)}-never-shown`;
@@ -113,7 +114,11 @@ describe('connectors on real libvirt hosts', () => {
     expect(unknownKind.body.errors.map((e: { field: string }) => e.field)).toEqual(['kind']);
 
     const badUri = { hosts: [settings().hosts[0], { name: 'h9', uri: 'http://10.0.0.9/' }] };
-    const refused = await api('PUT', `/clusters/${clusterId}/connector`, { kind: 'libvirt', settings: badUri, credentials: { username: 'drs', password: SECRET } });
+    const refused = await api('PUT', `/clusters/${clusterId}/connector`, {
+      kind: 'libvirt',
+      settings: badUri,
+      credentials: { username: 'drs', password: SECRET },
+    });
     expect(refused.status).toBe(422);
     expect(refused.body.errors.map((e: { field: string }) => e.field)).toEqual(['settings.hosts.1.uri']);
 
@@ -121,7 +126,11 @@ describe('connectors on real libvirt hosts', () => {
     expect(noSettings.status).toBe(400);
     expect(noSettings.body.errors.map((e: { field: string }) => e.field)).toContain('settings');
 
-    const badCredentials = await api('PUT', `/clusters/${clusterId}/connector`, { kind: 'libvirt', settings: settings(), credentials: { password: SECRET } });
+    const badCredentials = await api('PUT', `/clusters/${clusterId}/connector`, {
+      kind: 'libvirt',
+      settings: settings(),
+      credentials: { password: SECRET },
+    });
     expect(badCredentials.status).toBe(422);
     expect(badCredentials.body.errors.map((e: { field: string }) => e.field)).toEqual(['credentials.username']);
 
@@ -131,15 +140,23 @@ describe('connectors on real libvirt hosts', () => {
 
   it('discovers the hosts and guests once configured: each VM on the host that runs it', async () => {
     const t = Date.now();
-    const put = await api('PUT', `/clusters/${clusterId}/connector`, { kind: 'libvirt', settings: settings(), credentials: { username: 'drs', password: SECRET } });
+    const put = await api('PUT', `/clusters/${clusterId}/connector`, {
+      kind: 'libvirt',
+      settings: settings(),
+      credentials: { username: 'drs', password: SECRET },
+    });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ clusterId, kind: 'libvirt', hasCredentials: true, settings: settings() });
     expect(put.body).not.toHaveProperty('credentials');
 
-    const vms = await waitFor(async () => {
-      const page = await get(`/vms?clusterId=${clusterId}`);
-      return page.total === 2 ? page.items : null;
-    }, 30_000, 250);
+    const vms = await waitFor(
+      async () => {
+        const page = await get(`/vms?clusterId=${clusterId}`);
+        return page.total === 2 ? page.items : null;
+      },
+      30_000,
+      250,
+    );
     figures.firstSync = since(t);
     const hostPage = await get(`/hosts?clusterId=${clusterId}`);
     const memTotalKib = Number(/MemTotal:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
@@ -156,10 +173,14 @@ describe('connectors on real libvirt hosts', () => {
     expect(byName.get('busy')).toMatchObject({ hostId: hostId.get('h0'), vcpus: 1, memoryMib: 128, powerState: 'poweredOn' });
     expect(byName.get('calm')).toMatchObject({ hostId: hostId.get('h1'), memoryMib: 128, powerState: 'poweredOn' });
 
-    const connector = await waitFor(async () => {
-      const body = await get(`/clusters/${clusterId}/connector`);
-      return body.state === 'ok' && body.lastSyncAt && body.lastCollectAt ? body : null;
-    }, 20_000, 250);
+    const connector = await waitFor(
+      async () => {
+        const body = await get(`/clusters/${clusterId}/connector`);
+        return body.state === 'ok' && body.lastSyncAt && body.lastCollectAt ? body : null;
+      },
+      20_000,
+      250,
+    );
     expect(connector).toMatchObject({ kind: 'libvirt', hasCredentials: true, lastError: null });
     expect(connector).not.toHaveProperty('credentials');
     const configured = await get(`/events?clusterId=${clusterId}&type=connector.configured`);
@@ -171,12 +192,16 @@ describe('connectors on real libvirt hosts', () => {
     const vms = (await get(`/vms?clusterId=${clusterId}`)).items as { id: string; name: string }[];
     const id = (name: string) => vms.find((vm) => vm.name === name)!.id;
     const t = Date.now();
-    const found = await waitFor(async () => {
-      const booted = (points: Point[]) => points.filter((p) => p.timestamp >= bootedAt);
-      const busy = booted((await get(`/vms/${id('busy')}/samples`)).points);
-      const calm = booted((await get(`/vms/${id('calm')}/samples`)).points);
-      return busy.length >= 2 && calm.length >= 2 ? { busy, calm } : null;
-    }, 30_000, 500);
+    const found = await waitFor(
+      async () => {
+        const booted = (points: Point[]) => points.filter((p) => p.timestamp >= bootedAt);
+        const busy = booted((await get(`/vms/${id('busy')}/samples`)).points);
+        const calm = booted((await get(`/vms/${id('calm')}/samples`)).points);
+        return busy.length >= 2 && calm.length >= 2 ? { busy, calm } : null;
+      },
+      30_000,
+      500,
+    );
     const points = found!;
     figures.samples = since(t);
     const mean = (list: Point[]) => list.reduce((sum, p) => sum + p.cpuMhz, 0) / list.length;
@@ -190,10 +215,14 @@ describe('connectors on real libvirt hosts', () => {
     const before = { hosts: await get(`/hosts?clusterId=${clusterId}`), vms: await get(`/vms?clusterId=${clusterId}`) };
     let t = Date.now();
     await fixture(['stop-daemon', state, '1']);
-    const degraded = await waitFor(async () => {
-      const body = await get(`/clusters/${clusterId}/connector`);
-      return body.state === 'degraded' ? body : null;
-    }, 30_000, 250);
+    const degraded = await waitFor(
+      async () => {
+        const body = await get(`/clusters/${clusterId}/connector`);
+        return body.state === 'degraded' ? body : null;
+      },
+      30_000,
+      250,
+    );
     figures.degradedAfter = since(t);
     expect(degraded.lastError).toMatch(/^h1: /);
     expect(degraded.lastError).not.toMatch(/h0/);
@@ -231,13 +260,20 @@ describe('connectors on real libvirt hosts', () => {
   it('says which host cannot be reached when a URI leads nowhere, and goes with its cluster when that is deleted', async () => {
     const other = (await api('POST', '/clusters', { name: 'nowhere' })).body.id;
     // Nothing listens on port 1: libvirt's client is refused at once.
-    const put = await api('PUT', `/clusters/${other}/connector`, { kind: 'libvirt', settings: { hosts: [{ name: 'ghost', uri: 'qemu+tcp://127.0.0.1:1/system' }] } });
+    const put = await api('PUT', `/clusters/${other}/connector`, {
+      kind: 'libvirt',
+      settings: { hosts: [{ name: 'ghost', uri: 'qemu+tcp://127.0.0.1:1/system' }] },
+    });
     expect(put.status).toBe(200);
     expect(put.body.hasCredentials).toBe(false);
-    const degraded = await waitFor(async () => {
-      const body = await get(`/clusters/${other}/connector`);
-      return body.state === 'degraded' ? body : null;
-    }, 20_000, 250);
+    const degraded = await waitFor(
+      async () => {
+        const body = await get(`/clusters/${other}/connector`);
+        return body.state === 'degraded' ? body : null;
+      },
+      20_000,
+      250,
+    );
     expect(degraded.lastError).toMatch(/^ghost: .*(refused|connect)/i);
     expect((await get(`/hosts?clusterId=${other}`)).total).toBe(0);
 

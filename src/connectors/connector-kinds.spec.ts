@@ -5,7 +5,11 @@ const fields = (result: ReturnType<typeof checkConnectorConfig>) => (isProblems(
 
 describe('connector configuration per kind', () => {
   it('accepts libvirt hosts and keeps only what it knows', () => {
-    const result = checkConnectorConfig('libvirt', { hosts: [host('kvm-01'), { ...host('kvm-2'), migrationAddress: '10.1.0.2' }] }, { username: 'drs', password: 's3cret' });
+    const result = checkConnectorConfig(
+      'libvirt',
+      { hosts: [host('kvm-01'), { ...host('kvm-2'), migrationAddress: '10.1.0.2' }] },
+      { username: 'drs', password: 's3cret' },
+    );
     expect(isProblems(result)).toBe(false);
     expect(result).toEqual({
       settings: { hosts: [host('kvm-01'), { ...host('kvm-2'), migrationAddress: '10.1.0.2' }] },
@@ -23,14 +27,19 @@ describe('connector configuration per kind', () => {
   });
 
   it('names the host and field libvirt would refuse, from the body root', () => {
-    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), { name: 'b', uri: 'http://b/system' }] }, undefined))).toEqual(['settings.hosts.1.uri']);
-    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), host('a')] }, undefined))).toEqual(['settings.hosts.1.name']);
-    expect(fields(checkConnectorConfig('libvirt', { hosts: [{ name: 'x', uri: 'qemu+tcp://h/system', migrationAddress: 'a b' }] }, undefined))).toEqual([
-      'settings.hosts.0.migrationAddress',
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), { name: 'b', uri: 'http://b/system' }] }, undefined))).toEqual([
+      'settings.hosts.1.uri',
     ]);
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), host('a')] }, undefined))).toEqual(['settings.hosts.1.name']);
+    expect(
+      fields(checkConnectorConfig('libvirt', { hosts: [{ name: 'x', uri: 'qemu+tcp://h/system', migrationAddress: 'a b' }] }, undefined)),
+    ).toEqual(['settings.hosts.0.migrationAddress']);
     expect(fields(checkConnectorConfig('libvirt', { hosts: [] }, undefined))).toEqual(['settings.hosts']);
     expect(fields(checkConnectorConfig('libvirt', { hosts: 'h1' }, undefined))).toEqual(['settings.hosts']);
-    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), 7, { name: 'c' }] }, undefined))).toEqual(['settings.hosts.1', 'settings.hosts.2.uri']);
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), 7, { name: 'c' }] }, undefined))).toEqual([
+      'settings.hosts.1',
+      'settings.hosts.2.uri',
+    ]);
     expect(fields(checkConnectorConfig('libvirt', { hosts: [{ ...host('a'), port: 22 }], extra: 1 }, undefined))).toEqual([
       'settings.extra',
       'settings.hosts.0.port',

@@ -51,17 +51,26 @@ const LIBVIRT_HOST_FIELDS = ['name', 'uri', 'migrationAddress'] as const;
 const LIBVIRT_CREDENTIAL_FIELDS = ['username', 'password'] as const;
 
 function checkLibvirtHosts(settings: unknown): ConnectorHost[] | FieldProblem[] {
-  if (!isObject(settings)) return [{ field: 'settings', rule: 'isObject', message: 'settings must be an object: { "hosts": [{ "name", "uri" }] }' }];
+  if (!isObject(settings))
+    return [{ field: 'settings', rule: 'isObject', message: 'settings must be an object: { "hosts": [{ "name", "uri" }] }' }];
   const problems = unknownKeys(settings, ['hosts'], 'settings');
   const hosts = settings.hosts;
-  if (!Array.isArray(hosts)) return [...problems, { field: 'settings.hosts', rule: 'isArray', message: 'settings.hosts must be a list of hosts' }];
+  if (!Array.isArray(hosts))
+    return [...problems, { field: 'settings.hosts', rule: 'isArray', message: 'settings.hosts must be a list of hosts' }];
   if (hosts.length > MAX_CONNECTOR_HOSTS) {
-    return [...problems, { field: 'settings.hosts', rule: 'arrayMaxSize', message: `settings.hosts must list at most ${MAX_CONNECTOR_HOSTS} hosts` }];
+    return [
+      ...problems,
+      { field: 'settings.hosts', rule: 'arrayMaxSize', message: `settings.hosts must list at most ${MAX_CONNECTOR_HOSTS} hosts` },
+    ];
   }
   hosts.forEach((host, i) => {
     const where = `settings.hosts.${i}`;
     if (!isObject(host)) {
-      problems.push({ field: where, rule: 'isObject', message: `${where} must be an object with name, uri and optionally migrationAddress` });
+      problems.push({
+        field: where,
+        rule: 'isObject',
+        message: `${where} must be an object with name, uri and optionally migrationAddress`,
+      });
       return;
     }
     problems.push(...unknownKeys(host, LIBVIRT_HOST_FIELDS, where));
@@ -69,12 +78,20 @@ function checkLibvirtHosts(settings: unknown): ConnectorHost[] | FieldProblem[] 
       const value = host[key];
       if (value === undefined && key === 'migrationAddress') continue;
       if (typeof value !== 'string' || value.length > 200 + (key === 'uri' ? MAX_TEXT : 0)) {
-        problems.push({ field: `${where}.${key}`, rule: 'isString', message: `${where}.${key} must be a string of at most ${key === 'uri' ? 1224 : 200} characters` });
+        problems.push({
+          field: `${where}.${key}`,
+          rule: 'isString',
+          message: `${where}.${key} must be a string of at most ${key === 'uri' ? 1224 : 200} characters`,
+        });
       }
     }
   });
   if (problems.length > 0) return problems;
-  const checked = (hosts as Record<string, string>[]).map(({ name, uri, migrationAddress }) => ({ name, uri, ...(migrationAddress !== undefined ? { migrationAddress } : {}) }));
+  const checked = (hosts as Record<string, string>[]).map(({ name, uri, migrationAddress }) => ({
+    name,
+    uri,
+    ...(migrationAddress !== undefined ? { migrationAddress } : {}),
+  }));
   try {
     validateHosts(checked);
   } catch (error) {
@@ -85,13 +102,18 @@ function checkLibvirtHosts(settings: unknown): ConnectorHost[] | FieldProblem[] 
 }
 
 function checkLibvirtCredentials(credentials: unknown): Record<string, string> | FieldProblem[] {
-  if (!isObject(credentials)) return [{ field: 'credentials', rule: 'isObject', message: 'credentials must be an object: { "username", "password" }' }];
+  if (!isObject(credentials))
+    return [{ field: 'credentials', rule: 'isObject', message: 'credentials must be an object: { "username", "password" }' }];
   const problems = unknownKeys(credentials, LIBVIRT_CREDENTIAL_FIELDS, 'credentials');
   for (const key of LIBVIRT_CREDENTIAL_FIELDS) {
     const value = credentials[key];
     // Never echoed back: a message about a secret field says what is wrong, not what was sent.
     if (typeof value !== 'string' || value === '' || value.length > MAX_TEXT || /[\r\n\0]/.test(value)) {
-      problems.push({ field: `credentials.${key}`, rule: 'isString', message: `credentials.${key} must be a non-empty string of at most ${MAX_TEXT} characters on one line` });
+      problems.push({
+        field: `credentials.${key}`,
+        rule: 'isString',
+        message: `credentials.${key} must be a non-empty string of at most ${MAX_TEXT} characters on one line`,
+      });
     }
   }
   return problems.length > 0 ? problems : { username: credentials.username as string, password: credentials.password as string };
@@ -104,9 +126,13 @@ function checkLibvirtCredentials(credentials: unknown): Record<string, string> |
 function libvirtAuthFile(credentials: Record<string, string>): { env: Record<string, string>; dispose(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'drs-libvirt-auth-'));
   const file = join(dir, 'auth.conf');
-  writeFileSync(file, `[credentials-drs]\nauthname=${credentials.username}\npassword=${credentials.password}\n\n[auth-libvirt-default]\ncredentials=drs\n`, {
-    mode: 0o600,
-  });
+  writeFileSync(
+    file,
+    `[credentials-drs]\nauthname=${credentials.username}\npassword=${credentials.password}\n\n[auth-libvirt-default]\ncredentials=drs\n`,
+    {
+      mode: 0o600,
+    },
+  );
   return { env: { LIBVIRT_AUTH_FILE: file }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -137,7 +163,13 @@ export const CONNECTOR_KINDS: Readonly<Record<string, ConnectorKind>> = { libvir
 export function checkConnectorConfig(kind: string, settings: unknown, credentials: unknown): CheckedConfig | FieldProblem[] {
   const entry = Object.prototype.hasOwnProperty.call(CONNECTOR_KINDS, kind) ? CONNECTOR_KINDS[kind] : undefined;
   if (!entry) {
-    return [{ field: 'kind', rule: 'isIn', message: `kind must be one of: ${Object.keys(CONNECTOR_KINDS).join(', ')} (not "${kind.slice(0, 32)}")` }];
+    return [
+      {
+        field: 'kind',
+        rule: 'isIn',
+        message: `kind must be one of: ${Object.keys(CONNECTOR_KINDS).join(', ')} (not "${kind.slice(0, 32)}")`,
+      },
+    ];
   }
   return entry.check(settings, credentials);
 }

@@ -93,7 +93,11 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (error) {
       const problem = problemOf(error);
       this.logger.error({ clusterId: row.clusterId, error: problem.error }, 'connector not started');
-      await this.write(row.clusterId, { state: 'degraded', lastError: `${problem.host}: ${problem.error}` }, row.state !== 'degraded' ? 'degraded' : null);
+      await this.write(
+        row.clusterId,
+        { state: 'degraded', lastError: `${problem.host}: ${problem.error}` },
+        row.state !== 'degraded' ? 'degraded' : null,
+      );
       return;
     }
     const loops: ClusterLoops = {

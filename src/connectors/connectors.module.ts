@@ -19,7 +19,11 @@ import { CredentialCipher } from './credentials';
     ConnectorLoops,
     ConnectorsService,
     ConnectorsGuards,
-    { provide: CredentialCipher, inject: [ServiceKey], useFactory: (key: ServiceKey) => new CredentialCipher(key.derive(KEY_PURPOSES.connectorCredentials)) },
+    {
+      provide: CredentialCipher,
+      inject: [ServiceKey],
+      useFactory: (key: ServiceKey) => new CredentialCipher(key.derive(KEY_PURPOSES.connectorCredentials)),
+    },
   ],
 })
 export class ConnectorsModule {}

@@ -24,7 +24,11 @@ export class ConnectorStore {
   }
 
   /** A new configuration starts over: state unknown, no error, no sync or collection yet. */
-  async put(m: EntityManager, clusterId: string, config: { kind: string; settings: Record<string, unknown>; credentials: string | null }): Promise<ConnectorEntity> {
+  async put(
+    m: EntityManager,
+    clusterId: string,
+    config: { kind: string; settings: Record<string, unknown>; credentials: string | null },
+  ): Promise<ConnectorEntity> {
     const row = await m.findOne(ConnectorEntity, { where: { clusterId } });
     const fresh = { ...config, state: 'unknown' as const, lastError: null, lastSyncAt: null, lastCollectAt: null };
     return m.save(row ? Object.assign(row, fresh) : m.create(ConnectorEntity, { clusterId, ...fresh }));

@@ -26,10 +26,12 @@ export class CredentialCipher {
   /** Throws CredentialsError (never the plaintext, never the key) when the value was altered, sealed for another cluster or under another key. */
   open(sealed: string, clusterId: string): Record<string, unknown> {
     const [version, iv, tag, body, ...rest] = sealed.split('.');
-    if (version !== VERSION || rest.length > 0 || body === undefined) throw new CredentialsError('The stored credentials are not in a known format');
+    if (version !== VERSION || rest.length > 0 || body === undefined)
+      throw new CredentialsError('The stored credentials are not in a known format');
     const ivBytes = Buffer.from(iv, 'base64url');
     const tagBytes = Buffer.from(tag, 'base64url');
-    if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES) throw new CredentialsError('The stored credentials are not in a known format');
+    if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES)
+      throw new CredentialsError('The stored credentials are not in a known format');
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, ivBytes, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(clusterId, 'utf8'));

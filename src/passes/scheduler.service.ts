@@ -170,13 +170,17 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   /** A pass a guard holds back (pass-guards.ts) plans nothing: it is recorded as skipped, saying why. */
   private heldBackPass(clusterId: string, trigger: PassTrigger, startedAt: number, notes: string, actor: Actor | null): Promise<PassEntity> {
-    return this.db.transaction(async (m) => {
-      const pass = await m.save(
-        m.create(PassEntity, { clusterId, trigger, status: 'skipped', startedAt, finishedAt: this.clock.now(), imbalanceBefore: null, imbalanceAfter: null, target: null, movesRecommended: 0, skipped: [], notes }),
-      );
-      await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message: `Pass (${trigger}) ${notes}`, actor });
-      return pass;
-    }, { affects: [] });
+    const finishedAt = this.clock.now();
+    const record = { clusterId, trigger, status: 'skipped' as const, startedAt, finishedAt, imbalanceBefore: null, imbalanceAfter: null, target: null };
+    return this.db.transaction(
+      async (m) => {
+        const pass = await m.save(m.create(PassEntity, { ...record, movesRecommended: 0, skipped: [], notes }));
+        const message = `Pass (${trigger}) ${notes}`;
+        await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message, actor });
+        return pass;
+      },
+      { affects: [] },
+    );
   }
 
   /** Writes what earlier passes could not, oldest first; stops at the first the database still refuses. */
