@@ -65,7 +65,8 @@ export class AppModule {
           useFactory: (server: ServerSettings) => ({
             pinoHttp: {
               level: server.LOG_LEVEL,
-              redact: ['req.headers.authorization', 'req.headers.cookie'],
+              // Nothing logs a connector's credentials; should an object carrying them reach a log line, they are masked.
+              redact: ['req.headers.authorization', 'req.headers.cookie', 'credentials', '*.credentials', 'password', '*.password'],
             },
             // The root logger only: its per-request middleware (pino-http and an AsyncLocalStorage
             // bind) is applied to no route. accessLog writes the access lines (see there for why).
