@@ -3,6 +3,7 @@
 // host needed): the loops run and report it.
 import { join } from 'node:path';
 import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
+import { createTokenWithCli, untilTokensRequired } from './helpers/tokens';
 import { waitFor } from './helpers/wait';
 
 jest.setTimeout(60_000);
@@ -20,10 +21,14 @@ describe('connector loops across restarts', () => {
   });
 
   const degraded = async (clusterId: string) =>
-    waitFor(async () => {
-      const res = await t!.http.get(`/api/v1/clusters/${clusterId}/connector`);
-      return res.body.state === 'degraded' ? res.body : null;
-    }, 20_000, 100);
+    waitFor(
+      async () => {
+        const res = await t!.http.get(`/api/v1/clusters/${clusterId}/connector`);
+        return res.body.state === 'degraded' ? res.body : null;
+      },
+      20_000,
+      100,
+    );
 
   it('resumes the loops of configured clusters at start, and stops every one on close', async () => {
     const before = timers();
@@ -41,10 +46,14 @@ describe('connector loops across restarts', () => {
 
     t = await createTestApp({ databasePath, env });
     // The stored state is shown until the loops report again, and they do: lastSyncAt moves on.
-    const again = await waitFor(async () => {
-      const res = await t!.http.get(`/api/v1/clusters/${clusterId}/connector`);
-      return res.body.lastSyncAt > first.lastSyncAt ? res.body : null;
-    }, 20_000, 100);
+    const again = await waitFor(
+      async () => {
+        const res = await t!.http.get(`/api/v1/clusters/${clusterId}/connector`);
+        return res.body.lastSyncAt > first.lastSyncAt ? res.body : null;
+      },
+      20_000,
+      100,
+    );
     expect(again).toMatchObject({ state: 'degraded', kind: 'libvirt' });
     expect(again.lastError).toMatch(/^gone: /);
     // One degraded event: the restart is no new transition.
@@ -52,5 +61,32 @@ describe('connector loops across restarts', () => {
     await t.close();
     t = undefined;
     expect(timers()).toBeLessThanOrEqual(before);
+  });
+
+  it('lets operators configure and remove a connector, viewers only read it, and names who did it in the events', async () => {
+    t = await createTestApp({ databasePath: join(dir, 'roles.sqlite'), env });
+    const clusterId = (await t.http.post('/api/v1/clusters').send({ name: 'roles' }).expect(201)).body.id;
+    const viewer = await createTokenWithCli(t.databasePath, 'viewer', 'watcher');
+    const operator = await createTokenWithCli(t.databasePath, 'operator', 'ops');
+    await untilTokensRequired(t.http);
+    const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+    const body = {
+      kind: 'libvirt',
+      settings: { hosts: [{ name: 'gone', uri: 'qemu+tcp://127.0.0.1:1/system' }] },
+      credentials: { username: 'u', password: 'p' },
+    };
+
+    await t.http.put(`/api/v1/clusters/${clusterId}/connector`).set(as(viewer)).send(body).expect(403);
+    await t.http.get(`/api/v1/clusters/${clusterId}/connector`).set(as(viewer)).expect(404);
+    await t.http.put(`/api/v1/clusters/${clusterId}/connector`).set(as(operator)).send(body).expect(200);
+    const seen = await t.http.get(`/api/v1/clusters/${clusterId}/connector`).set(as(viewer)).expect(200);
+    expect(seen.body).toMatchObject({ kind: 'libvirt', hasCredentials: true });
+    await t.http.delete(`/api/v1/clusters/${clusterId}/connector`).set(as(viewer)).expect(403);
+    await t.http.delete(`/api/v1/clusters/${clusterId}/connector`).set(as(operator)).expect(204);
+
+    const events = await t.http.get(`/api/v1/events?clusterId=${clusterId}&type=connector`).set(as(viewer)).expect(200);
+    const byType = new Map(events.body.items.map((e: { type: string; actor: unknown }) => [e.type, e.actor]));
+    expect(byType.get('connector.configured')).toMatchObject({ type: 'token', name: 'ops', role: 'operator' });
+    expect(byType.get('connector.removed')).toMatchObject({ type: 'token', name: 'ops', role: 'operator' });
   });
 });
