@@ -1,4 +1,6 @@
-import { checkConnectorConfig, isProblems } from './connector-kinds';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { checkConnectorConfig, isProblems, libvirtAuthConf, libvirtAuthFile } from './connector-kinds';
 
 const host = (name: string, uri = `qemu+tcp://10.0.0.${name.length}/system`) => ({ name, uri });
 const fields = (result: ReturnType<typeof checkConnectorConfig>) => (isProblems(result) ? result.map((p) => p.field) : []);
@@ -51,5 +53,18 @@ describe('connector configuration per kind', () => {
     expect(fields(result)).toEqual(['credentials.token', 'credentials.password']);
     expect(JSON.stringify(result)).not.toContain('line1');
     expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a')] }, 'user:pass'))).toEqual(['credentials']);
+  });
+
+  it('hands libvirt the credentials in an auth file only its owner reads, escaped as GLib reads them back, gone on dispose', () => {
+    expect(libvirtAuthConf({ username: 'drs', password: ' a\\b ' })).toBe(
+      '[credentials-drs]\nauthname=drs\nusername=drs\npassword=\\sa\\\\b\\s\n\n[auth-libvirt-default]\ncredentials=drs\n',
+    );
+    const auth = libvirtAuthFile({ username: 'drs', password: 'pw' });
+    const file = auth.env.LIBVIRT_AUTH_FILE;
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(file)).mode & 0o077).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('password=pw\n');
+    auth.dispose();
+    expect(existsSync(dirname(file))).toBe(false);
   });
 });

@@ -119,20 +119,25 @@ function checkLibvirtCredentials(credentials: unknown): Record<string, string> |
   return problems.length > 0 ? problems : { username: credentials.username as string, password: credentials.password as string };
 }
 
+/** A value as GLib's key files (libvirt's auth.conf) read it back: backslashes and the spaces at either end escaped. */
+function keyFileValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/^ /, '\\s').replace(/ $/, '\\s');
+}
+
+/** libvirt's auth.conf for every host: `authname` for SASL (qemu+tcp, qemu+tls), `username` for the SSH-based transports. */
+export function libvirtAuthConf(credentials: Record<string, string>): string {
+  const user = keyFileValue(credentials.username);
+  return `[credentials-drs]\nauthname=${user}\nusername=${user}\npassword=${keyFileValue(credentials.password)}\n\n[auth-libvirt-default]\ncredentials=drs\n`;
+}
+
 /**
- * libvirt's client reads SASL credentials from the file LIBVIRT_AUTH_FILE names: written here, readable
- * by the service's user only, in a folder of its own, and removed when the connector stops.
+ * libvirt's client reads credentials from the file LIBVIRT_AUTH_FILE names: written here, readable by
+ * the service's user only, in a folder of its own, and removed when the connector stops.
  */
-function libvirtAuthFile(credentials: Record<string, string>): { env: Record<string, string>; dispose(): void } {
+export function libvirtAuthFile(credentials: Record<string, string>): { env: Record<string, string>; dispose(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'drs-libvirt-auth-'));
   const file = join(dir, 'auth.conf');
-  writeFileSync(
-    file,
-    `[credentials-drs]\nauthname=${credentials.username}\npassword=${credentials.password}\n\n[auth-libvirt-default]\ncredentials=drs\n`,
-    {
-      mode: 0o600,
-    },
-  );
+  writeFileSync(file, libvirtAuthConf(credentials), { mode: 0o600 });
   return { env: { LIBVIRT_AUTH_FILE: file }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
