@@ -194,8 +194,15 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
               ...(memoryDirtyMibPerSecond !== undefined ? { memoryDirtyMibPerSecond } : {}),
             }))
         : [];
-      for (let i = 0; i < samples.length; i += MAX_SAMPLES_PER_REQUEST) {
-        await this.samples.ingest({ samples: samples.slice(i, i + MAX_SAMPLES_PER_REQUEST) });
+      try {
+        for (let i = 0; i < samples.length; i += MAX_SAMPLES_PER_REQUEST) {
+          await this.samples.ingest({ samples: samples.slice(i, i + MAX_SAMPLES_PER_REQUEST) });
+        }
+      } catch (error) {
+        // A VM deleted through the API since the last sync: the platform answered, so the connector is not degraded; the next sync restores it.
+        if (!(error instanceof DomainError)) throw error;
+        loops.lastSynced = null;
+        this.logger.warn({ clusterId: loops.clusterId, error: error.message }, 'samples refused: the inventory is synced again');
       }
     } catch (error) {
       if (loops.stopped) return;
