@@ -1308,7 +1308,8 @@ function buildRoutes(w: World): Route[] {
     fields: { kind: { t: 'enum', values: ['libvirt'] }, settings: { t: 'text', max: 0 }, credentials: { t: 'text', max: 0 } },
     required: ['kind', 'settings'],
   };
-  const libvirtHost = fc.record({ name: fc.constantFrom('kvm-1', 'kvm-2'), uri: fc.constantFrom('qemu+tcp://10.0.0.1/system', 'qemu+ssh://root@kvm-1/system') });
+  const libvirtUri = fc.constantFrom('qemu+tcp://10.0.0.1/system', 'qemu+ssh://root@kvm-1/system');
+  const libvirtHost = fc.record({ name: fc.constantFrom('kvm-1', 'kvm-2'), uri: libvirtUri });
   const credentials = fc.record({ username: fc.constant('drs'), password: printable.filter((p) => p.length > 0 && !/[\r\n\0]/.test(p)) });
   const connectorBody = fc.record(
     { kind: fc.constant('libvirt'), settings: libvirtHost.map((h) => ({ hosts: [h] })), credentials },
