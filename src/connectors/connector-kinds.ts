@@ -48,6 +48,7 @@ export function isProblems(value: unknown): value is FieldProblem[] {
 }
 
 const LIBVIRT_HOST_FIELDS = ['name', 'uri', 'migrationAddress'] as const;
+const LIBVIRT_HOST_LENGTHS: Record<(typeof LIBVIRT_HOST_FIELDS)[number], number> = { name: 200, uri: 2048, migrationAddress: 253 };
 const LIBVIRT_CREDENTIAL_FIELDS = ['username', 'password'] as const;
 
 function checkLibvirtHosts(settings: unknown): ConnectorHost[] | FieldProblem[] {
@@ -77,11 +78,11 @@ function checkLibvirtHosts(settings: unknown): ConnectorHost[] | FieldProblem[] 
     for (const key of LIBVIRT_HOST_FIELDS) {
       const value = host[key];
       if (value === undefined && key === 'migrationAddress') continue;
-      if (typeof value !== 'string' || value.length > 200 + (key === 'uri' ? MAX_TEXT : 0)) {
+      if (typeof value !== 'string' || value.length > LIBVIRT_HOST_LENGTHS[key]) {
         problems.push({
           field: `${where}.${key}`,
           rule: 'isString',
-          message: `${where}.${key} must be a string of at most ${key === 'uri' ? 1224 : 200} characters`,
+          message: `${where}.${key} must be a string of at most ${LIBVIRT_HOST_LENGTHS[key]} characters`,
         });
       }
     }
