@@ -32,6 +32,8 @@ import { PassesModule } from './passes/passes.module';
 import { PassesSettings } from './passes/passes.settings';
 import { ObservabilityModule } from './observability/observability.module';
 import { ClusterMetricsModule } from './cluster-metrics/cluster-metrics.module';
+import { ConnectorsModule } from './connectors/connectors.module';
+import { ConnectorsSettings } from './connectors/connectors.settings';
 import { SimulatorModule } from './simulator/simulator.module';
 import { SimulatorSettings } from './simulator/simulator.settings';
 
@@ -47,6 +49,7 @@ export const APP_SETTINGS = [
   SimulatorSettings,
   PoliciesSettings,
   LiveMigrationSettings,
+  ConnectorsSettings,
 ] as const;
 
 @Module({})
@@ -62,7 +65,8 @@ export class AppModule {
           useFactory: (server: ServerSettings) => ({
             pinoHttp: {
               level: server.LOG_LEVEL,
-              redact: ['req.headers.authorization', 'req.headers.cookie'],
+              // Nothing logs a connector's credentials; should an object carrying them reach a log line, they are masked.
+              redact: ['req.headers.authorization', 'req.headers.cookie', 'credentials', '*.credentials', 'password', '*.password'],
             },
             // The root logger only: its per-request middleware (pino-http and an AsyncLocalStorage
             // bind) is applied to no route. accessLog writes the access lines (see there for why).
@@ -89,6 +93,7 @@ export class AppModule {
         DashboardModule,
         ObservabilityModule,
         ClusterMetricsModule,
+        ConnectorsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -20,6 +20,7 @@ describe('OpenAPI docs and health', () => {
       '/api/v1/groups/{id}',
       '/api/v1/rules',
       '/api/v1/rules/{id}',
+      '/api/v1/clusters/{id}/connector',
     ]) {
       expect(paths).toContain(path);
     }
@@ -29,6 +30,10 @@ describe('OpenAPI docs and health', () => {
     );
     expect(schemas.VmView.properties.automation.enum).toEqual(['default', 'manual', 'disabled']);
     expect(schemas.InventorySyncDto.required).toEqual(expect.arrayContaining(['hosts', 'vms']));
+    // Credentials are write-only: asked for, never part of an answer.
+    expect(schemas.PutConnectorDto.properties.credentials.writeOnly).toBe(true);
+    expect(Object.keys(schemas.ConnectorView.properties)).toEqual(expect.arrayContaining(['state', 'lastError', 'lastSyncAt', 'hasCredentials']));
+    expect(schemas.ConnectorView.properties).not.toHaveProperty('credentials');
   });
 
   it('serves the Swagger UI at /docs', async () => {

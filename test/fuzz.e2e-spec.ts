@@ -1303,6 +1303,28 @@ function buildRoutes(w: World): Route[] {
   const CREATE_TOKEN: Shape = { fields: { role: { t: 'enum', values: ROLES }, name: { t: 'name' } }, required: ['role'] };
   const createTokenBody = fc.record({ role: fc.constantFrom(...ROLES), name: fresh('token') }, { requiredKeys: ['role'] });
 
+  // connector: settings and credentials are objects whose shape depends on the kind (any text, or another type, is refused)
+  const CONNECTOR: Shape = {
+    fields: { kind: { t: 'enum', values: ['libvirt'] }, settings: { t: 'text', max: 0 }, credentials: { t: 'text', max: 0 } },
+    required: ['kind', 'settings'],
+  };
+  const libvirtUri = fc.constantFrom('qemu+tcp://10.0.0.1/system', 'qemu+ssh://root@kvm-1/system');
+  const libvirtHost = fc.record({ name: fc.constantFrom('kvm-1', 'kvm-2'), uri: libvirtUri });
+  const credentials = fc.record({ username: fc.constant('drs'), password: printable.filter((p) => p.length > 0 && !/[\r\n\0]/.test(p)) });
+  const connectorBody = fc.record(
+    { kind: fc.constant('libvirt'), settings: libvirtHost.map((h) => ({ hosts: [h] })), credentials },
+    { requiredKeys: ['kind', 'settings'] },
+  );
+  const badUri = fc.constantFrom('http://kvm-1/', 'qemu://', '-qemu+tcp://x/system', 'qemu+tcp://x/system extra', '', 'qemu+tcp://kvm-1/nowhere');
+  const connectorSemantics = [
+    fc.tuple(connectorBody, badUri).map(([b, uri]) => ({ ...b, settings: { hosts: [{ name: 'kvm-1', uri }] } })),
+    libvirtHost.map((h) => ({ kind: 'libvirt', settings: { hosts: [h, h] } })),
+    fc.constantFrom({ hosts: [] }, { hosts: [7] }, { hosts: 'kvm-1' }, { hosts: [{ name: 'kvm-1' }] }, {}).map((settings) => ({ kind: 'libvirt', settings })),
+    fc
+      .tuple(connectorBody, fc.constantFrom({}, { username: 'drs' }, { username: 'drs', password: 'a\nb' }, { username: 'drs', password: 'p', token: 't' }))
+      .map(([b, credentials]) => ({ ...b, credentials })),
+  ];
+
   // queries
   const idOr = (ids: string[]) => fc.oneof(pickOf(ids), fc.uuid({ version: 4 }));
   const listQuery = (specs: Record<string, QSpec>, valid: Record<string, fc.Arbitrary<string>>): QueryDef => ({ specs: { ...PAGE, ...specs }, valid: { ...validPage, ...valid } });
@@ -1565,6 +1587,16 @@ function buildRoutes(w: World): Route[] {
         ]),
       someBody: policyFor(w.a.id),
     },
+    // connector (no cluster of the seeded world has one: GET and DELETE answer 404)
+    { method: 'GET', template: `${API}/clusters/:id/connector`, idKind: 'cluster' },
+    {
+      method: 'PUT',
+      template: `${API}/clusters/:id/connector`,
+      idKind: 'cluster',
+      badBody: () => faults(CONNECTOR, connectorBody, connectorSemantics),
+      someBody: connectorBody,
+    },
+    { method: 'DELETE', template: `${API}/clusters/:id/connector`, idKind: 'cluster' },
     // passes
     { method: 'POST', template: `${API}/clusters/:id/passes`, idKind: 'cluster' },
     { method: 'GET', template: `${API}/clusters/:id/passes`, idKind: 'cluster', query: { specs: PAGE, valid: validPage } },

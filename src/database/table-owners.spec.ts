@@ -91,7 +91,10 @@ describe('table ownership', () => {
 
   it('finds every table and the writes to them (the scan itself works)', () => {
     expect([...ownerOfTable.keys()].sort()).toEqual(
-      ['api_tokens', 'cluster_policies', 'clusters', 'events', 'groups', 'hosts', 'live_migrations', 'passes', 'recommendations', 'rules', 'sample_rollups', 'samples', 'vms'],
+      [
+        'api_tokens', 'cluster_connectors', 'cluster_policies', 'clusters', 'events', 'groups', 'hosts', 'live_migrations', 'passes',
+        'recommendations', 'rules', 'sample_rollups', 'samples', 'vms',
+      ],
     );
     expect(new Set(all.map((w) => w.table)).size).toBe(ownerOfTable.size);
   });

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export const PASS_TRIGGERS = ['interval', 'manual', 'maintenance', 'rule-change'] as const;
 export type PassTrigger = (typeof PASS_TRIGGERS)[number];
-/** `skipped`: the database was unavailable (locked, disk full), so the pass planned nothing. */
+/** `skipped`: the database was unavailable (locked, disk full), or a guard held the pass back (a degraded connector), so it planned nothing. */
 export type PassStatus = 'running' | 'completed' | 'failed' | 'skipped';
 
 export interface SkippedMove {

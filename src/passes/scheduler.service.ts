@@ -19,6 +19,7 @@ import { PoliciesService } from '../policies/policies.service';
 import { activeBlackout, ClusterPolicy } from '../policies/policy';
 import { RecommendationsService } from '../recommendations/recommendations.service';
 import { MetricsRecorder } from '../observability/metrics-recorder';
+import { PassGuards } from './pass-guards';
 import { PassesSettings } from './passes.settings';
 import { decide } from './automation';
 import { PassEntity, PassTrigger, SkippedMove } from './pass.entity';
@@ -57,6 +58,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly recommendations: RecommendationsService,
     private readonly metrics: MetricsRecorder,
     private readonly hosts: HostsService,
+    private readonly guards: PassGuards,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -141,6 +143,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     this.lastPassAt.set(clusterId, startedAt);
     await requireClusterFound(this.db.reader, clusterId);
     await this.writeDeferred();
+    const heldBack = await this.guards.whyNotNow(clusterId);
+    if (heldBack) return this.heldBackPass(clusterId, trigger, startedAt, `skipped: ${heldBack}`.slice(0, 2000), actor);
     try {
       return await this.plannedPass(clusterId, trigger, startedAt, actor);
     } catch (err) {
@@ -160,6 +164,21 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       await this.writeDeferred();
       throw new DomainError(ErrorCode.Unavailable, `The database is busy or out of space (${code}): the pass was skipped and is recorded as such; try again shortly`);
     }
+  }
+
+  /** A pass a guard holds back (pass-guards.ts) plans nothing: it is recorded as skipped, saying why. */
+  private heldBackPass(clusterId: string, trigger: PassTrigger, startedAt: number, notes: string, actor: Actor | null): Promise<PassEntity> {
+    const finishedAt = this.clock.now();
+    const record = { clusterId, trigger, status: 'skipped' as const, startedAt, finishedAt, imbalanceBefore: null, imbalanceAfter: null, target: null };
+    return this.db.transaction(
+      async (m) => {
+        const pass = await m.save(m.create(PassEntity, { ...record, movesRecommended: 0, skipped: [], notes }));
+        const message = `Pass (${trigger}) ${notes}`;
+        await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message, actor });
+        return pass;
+      },
+      { affects: [] },
+    );
   }
 
   /** Writes what earlier passes could not, oldest first; stops at the first the database still refuses. */

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 
 export const SERVICE_KEY_BYTES = 32;
 /** Each use of the key has a purpose name; add one here to derive another key. */
-export const KEY_PURPOSES = { apiTokenHmac: 'api-token-hmac' } as const;
+export const KEY_PURPOSES = { apiTokenHmac: 'api-token-hmac', connectorCredentials: 'connector-credentials' } as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[keyof typeof KEY_PURPOSES];
 
 const HKDF_SALT = Buffer.from('drs-scheduler service key', 'utf8');

@@ -1,0 +1,70 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { checkConnectorConfig, isProblems, libvirtAuthConf, libvirtAuthFile } from './connector-kinds';
+
+const host = (name: string, uri = `qemu+tcp://10.0.0.${name.length}/system`) => ({ name, uri });
+const fields = (result: ReturnType<typeof checkConnectorConfig>) => (isProblems(result) ? result.map((p) => p.field) : []);
+
+describe('connector configuration per kind', () => {
+  it('accepts libvirt hosts and keeps only what it knows', () => {
+    const result = checkConnectorConfig(
+      'libvirt',
+      { hosts: [host('kvm-01'), { ...host('kvm-2'), migrationAddress: '10.1.0.2' }] },
+      { username: 'drs', password: 's3cret' },
+    );
+    expect(isProblems(result)).toBe(false);
+    expect(result).toEqual({
+      settings: { hosts: [host('kvm-01'), { ...host('kvm-2'), migrationAddress: '10.1.0.2' }] },
+      credentials: { username: 'drs', password: 's3cret' },
+    });
+    expect(checkConnectorConfig('libvirt', { hosts: [host('a')] }, undefined)).toEqual({ settings: { hosts: [host('a')] } });
+  });
+
+  it('names kind when the platform is unknown', () => {
+    const result = checkConnectorConfig('vmware', { hosts: [host('a')] }, undefined);
+    expect(fields(result)).toEqual(['kind']);
+    expect((result as { message: string }[])[0].message).toMatch(/kind must be one of: libvirt/);
+    // an inherited name is no kind either
+    expect(fields(checkConnectorConfig('toString', {}, undefined))).toEqual(['kind']);
+  });
+
+  it('names the host and field libvirt would refuse, from the body root', () => {
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), { name: 'b', uri: 'http://b/system' }] }, undefined))).toEqual([
+      'settings.hosts.1.uri',
+    ]);
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), host('a')] }, undefined))).toEqual(['settings.hosts.1.name']);
+    expect(
+      fields(checkConnectorConfig('libvirt', { hosts: [{ name: 'x', uri: 'qemu+tcp://h/system', migrationAddress: 'a b' }] }, undefined)),
+    ).toEqual(['settings.hosts.0.migrationAddress']);
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [] }, undefined))).toEqual(['settings.hosts']);
+    expect(fields(checkConnectorConfig('libvirt', { hosts: 'h1' }, undefined))).toEqual(['settings.hosts']);
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a'), 7, { name: 'c' }] }, undefined))).toEqual([
+      'settings.hosts.1',
+      'settings.hosts.2.uri',
+    ]);
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [{ ...host('a'), port: 22 }], extra: 1 }, undefined))).toEqual([
+      'settings.extra',
+      'settings.hosts.0.port',
+    ]);
+  });
+
+  it('names bad credential fields without repeating their values', () => {
+    const result = checkConnectorConfig('libvirt', { hosts: [host('a')] }, { username: 'drs', password: 'line1\nline2', token: 'abc' });
+    expect(fields(result)).toEqual(['credentials.token', 'credentials.password']);
+    expect(JSON.stringify(result)).not.toContain('line1');
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a')] }, 'user:pass'))).toEqual(['credentials']);
+  });
+
+  it('hands libvirt the credentials in an auth file only its owner reads, escaped as GLib reads them back, gone on dispose', () => {
+    expect(libvirtAuthConf({ username: 'drs', password: ' a\\b ' })).toBe(
+      '[credentials-drs]\nauthname=drs\nusername=drs\npassword=\\sa\\\\b\\s\n\n[auth-libvirt-default]\ncredentials=drs\n',
+    );
+    const auth = libvirtAuthFile({ username: 'drs', password: 'pw' });
+    const file = auth.env.LIBVIRT_AUTH_FILE;
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(file)).mode & 0o077).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('password=pw\n');
+    auth.dispose();
+    expect(existsSync(dirname(file))).toBe(false);
+  });
+});

@@ -1,0 +1,181 @@
+// What each kind of connector accepts as settings and credentials, checked before anything is stored,
+// and how a stored configuration becomes a live Connector. One entry per kind: add a platform here.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FieldProblem } from '../common/domain-error';
+import { ConnectorError, type Connector, type ConnectorHost } from './connector';
+import { LibvirtConnector, validateHosts } from './libvirt/libvirt-connector';
+
+export const MAX_CONNECTOR_HOSTS = 1000;
+const MAX_TEXT = 1024;
+
+export interface CheckedConfig {
+  settings: Record<string, unknown>;
+  credentials?: Record<string, string>;
+}
+
+/** A connector and what must be released with it (files holding credentials). */
+export interface LiveConnector {
+  connector: Connector;
+  dispose(): Promise<void>;
+}
+
+export interface ConnectorKind {
+  /** The settings and credentials as they will be stored, or the problems, each naming its field from the body's root. */
+  check(settings: unknown, credentials: unknown): CheckedConfig | FieldProblem[];
+  create(settings: Record<string, unknown>, credentials: Record<string, string> | undefined): LiveConnector;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function unknownKeys(value: Record<string, unknown>, allowed: readonly string[], prefix: string): FieldProblem[] {
+  return Object.keys(value)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => ({ field: `${prefix}.${key}`, rule: 'whitelistValidation', message: `${prefix}.${key} is not an accepted field` }));
+}
+
+/** validateHosts names fields as `hosts[1].uri`; the API names them from the body's root, `settings.hosts.1.uri`. */
+function fieldOfHostError(error: ConnectorError): FieldProblem {
+  const match = /^hosts(?:\[(\d+)\]\.(\w+))?/.exec(error.message);
+  const field = match?.[1] !== undefined ? `settings.hosts.${match[1]}.${match[2]}` : 'settings.hosts';
+  return { field, rule: 'libvirtHosts', message: `settings.${error.message}` };
+}
+
+/** Problems, as opposed to the checked value (hosts are objects without a `field`). */
+export function isProblems(value: unknown): value is FieldProblem[] {
+  return Array.isArray(value) && (value.length === 0 || 'field' in (value[0] as object));
+}
+
+const LIBVIRT_HOST_FIELDS = ['name', 'uri', 'migrationAddress'] as const;
+const LIBVIRT_HOST_LENGTHS: Record<(typeof LIBVIRT_HOST_FIELDS)[number], number> = { name: 200, uri: 2048, migrationAddress: 253 };
+const LIBVIRT_CREDENTIAL_FIELDS = ['username', 'password'] as const;
+
+function checkLibvirtHosts(settings: unknown): ConnectorHost[] | FieldProblem[] {
+  if (!isObject(settings))
+    return [{ field: 'settings', rule: 'isObject', message: 'settings must be an object: { "hosts": [{ "name", "uri" }] }' }];
+  const problems = unknownKeys(settings, ['hosts'], 'settings');
+  const hosts = settings.hosts;
+  if (!Array.isArray(hosts))
+    return [...problems, { field: 'settings.hosts', rule: 'isArray', message: 'settings.hosts must be a list of hosts' }];
+  if (hosts.length > MAX_CONNECTOR_HOSTS) {
+    return [
+      ...problems,
+      { field: 'settings.hosts', rule: 'arrayMaxSize', message: `settings.hosts must list at most ${MAX_CONNECTOR_HOSTS} hosts` },
+    ];
+  }
+  hosts.forEach((host, i) => {
+    const where = `settings.hosts.${i}`;
+    if (!isObject(host)) {
+      problems.push({
+        field: where,
+        rule: 'isObject',
+        message: `${where} must be an object with name, uri and optionally migrationAddress`,
+      });
+      return;
+    }
+    problems.push(...unknownKeys(host, LIBVIRT_HOST_FIELDS, where));
+    for (const key of LIBVIRT_HOST_FIELDS) {
+      const value = host[key];
+      if (value === undefined && key === 'migrationAddress') continue;
+      if (typeof value !== 'string' || value.length > LIBVIRT_HOST_LENGTHS[key]) {
+        problems.push({
+          field: `${where}.${key}`,
+          rule: 'isString',
+          message: `${where}.${key} must be a string of at most ${LIBVIRT_HOST_LENGTHS[key]} characters`,
+        });
+      }
+    }
+  });
+  if (problems.length > 0) return problems;
+  const checked = (hosts as Record<string, string>[]).map(({ name, uri, migrationAddress }) => ({
+    name,
+    uri,
+    ...(migrationAddress !== undefined ? { migrationAddress } : {}),
+  }));
+  try {
+    validateHosts(checked);
+  } catch (error) {
+    if (error instanceof ConnectorError) return [fieldOfHostError(error)];
+    throw error;
+  }
+  return checked;
+}
+
+function checkLibvirtCredentials(credentials: unknown): Record<string, string> | FieldProblem[] {
+  if (!isObject(credentials))
+    return [{ field: 'credentials', rule: 'isObject', message: 'credentials must be an object: { "username", "password" }' }];
+  const problems = unknownKeys(credentials, LIBVIRT_CREDENTIAL_FIELDS, 'credentials');
+  for (const key of LIBVIRT_CREDENTIAL_FIELDS) {
+    const value = credentials[key];
+    // Never echoed back: a message about a secret field says what is wrong, not what was sent.
+    if (typeof value !== 'string' || value === '' || value.length > MAX_TEXT || /[\r\n\0]/.test(value)) {
+      problems.push({
+        field: `credentials.${key}`,
+        rule: 'isString',
+        message: `credentials.${key} must be a non-empty string of at most ${MAX_TEXT} characters on one line`,
+      });
+    }
+  }
+  return problems.length > 0 ? problems : { username: credentials.username as string, password: credentials.password as string };
+}
+
+/** A value as GLib's key files (libvirt's auth.conf) read it back: backslashes and the spaces at either end escaped. */
+function keyFileValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/^ /, '\\s').replace(/ $/, '\\s');
+}
+
+/** libvirt's auth.conf for every host: `authname` for SASL (qemu+tcp, qemu+tls), `username` for the SSH-based transports. */
+export function libvirtAuthConf(credentials: Record<string, string>): string {
+  const user = keyFileValue(credentials.username);
+  return `[credentials-drs]\nauthname=${user}\nusername=${user}\npassword=${keyFileValue(credentials.password)}\n\n[auth-libvirt-default]\ncredentials=drs\n`;
+}
+
+/**
+ * libvirt's client reads credentials from the file LIBVIRT_AUTH_FILE names: written here, readable by
+ * the service's user only, in a folder of its own, and removed when the connector stops.
+ */
+export function libvirtAuthFile(credentials: Record<string, string>): { env: Record<string, string>; dispose(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'drs-libvirt-auth-'));
+  const file = join(dir, 'auth.conf');
+  writeFileSync(file, libvirtAuthConf(credentials), { mode: 0o600 });
+  return { env: { LIBVIRT_AUTH_FILE: file }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const libvirt: ConnectorKind = {
+  check(settings, credentials) {
+    const hosts = checkLibvirtHosts(settings);
+    const secrets = credentials === undefined ? undefined : checkLibvirtCredentials(credentials);
+    const problems = [...(isProblems(hosts) ? hosts : []), ...(secrets && isProblems(secrets) ? secrets : [])];
+    if (problems.length > 0) return problems;
+    return { settings: { hosts: hosts as ConnectorHost[] }, ...(secrets ? { credentials: secrets as Record<string, string> } : {}) };
+  },
+  create(settings, credentials) {
+    const auth = credentials ? libvirtAuthFile(credentials) : undefined;
+    const connector = new LibvirtConnector(settings.hosts as ConnectorHost[], { virsh: { env: auth?.env ?? {} } });
+    return {
+      connector,
+      dispose: async () => {
+        await connector.close();
+        auth?.dispose();
+      },
+    };
+  },
+};
+
+export const CONNECTOR_KINDS: Readonly<Record<string, ConnectorKind>> = { libvirt };
+
+/** The stored (or to be stored) configuration, checked for its kind: problems name fields such as `kind` or `settings.hosts.1.uri`. */
+export function checkConnectorConfig(kind: string, settings: unknown, credentials: unknown): CheckedConfig | FieldProblem[] {
+  const entry = Object.prototype.hasOwnProperty.call(CONNECTOR_KINDS, kind) ? CONNECTOR_KINDS[kind] : undefined;
+  if (!entry) {
+    return [
+      {
+        field: 'kind',
+        rule: 'isIn',
+        message: `kind must be one of: ${Object.keys(CONNECTOR_KINDS).join(', ')} (not "${kind.slice(0, 32)}")`,
+      },
+    ];
+  }
+  return entry.check(settings, credentials);
+}

@@ -1,0 +1,253 @@
+// The sync and collection loops of every cluster with a connector: the platform's inventory goes
+// through the inventory sync, its utilization through sample ingestion, and what went wrong into the
+// connector's state (ok / degraded), with an event once per transition.
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { DomainError } from '../common/domain-error';
+import { Database } from '../database/database.service';
+import { EventsService } from '../events/events.service';
+import { InventorySyncService } from '../inventory/inventory-sync.service';
+import { MAX_SAMPLES_PER_REQUEST } from '../samples/sample-input';
+import { SamplesService } from '../samples/samples.service';
+import { ConnectorError, type UnreachableHost } from './connector';
+import { nextHealth, type LoopName, type LoopProblems } from './connector-health';
+import { CONNECTOR_KINDS, type LiveConnector } from './connector-kinds';
+import type { ConnectorEntity, ConnectorState } from './connector.entity';
+import { ConnectorsSettings } from './connectors.settings';
+import { ConnectorStore, type ConnectorStatus } from './connectors.repository';
+import { CredentialCipher } from './credentials';
+import { inventoryOf } from './discovery-inventory';
+
+/** An unchanged discovery is not synced again (each sync records an event), except every this many rounds. */
+const RESYNC_EVERY = 10;
+
+interface ClusterLoops {
+  clusterId: string;
+  live: LiveConnector;
+  abort: AbortController;
+  timers: Map<LoopName, NodeJS.Timeout>;
+  running: Set<Promise<void>>;
+  problems: LoopProblems;
+  state: ConnectorState;
+  lastError: string | null;
+  /** VMs of the last sync: samples of others would be refused (they are not in the inventory yet). */
+  knownVms: Set<string> | null;
+  lastSynced: string | null;
+  unchangedSyncs: number;
+  stopped: boolean;
+}
+
+/** Why a problem that is not a host's: the connector as a whole, or the inventory refusing what was found. */
+function problemOf(error: unknown): UnreachableHost {
+  if (error instanceof ConnectorError) return { host: error.host ?? 'connector', error: error.message };
+  if (error instanceof DomainError) {
+    const first = error.errors[0]?.message;
+    return { host: 'inventory', error: `${error.message}${first ? ` (${first})` : ''}` };
+  }
+  return { host: 'connector', error: error instanceof Error ? error.message : String(error) };
+}
+
+@Injectable()
+export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Connectors');
+  private readonly loops = new Map<string, ClusterLoops>();
+  private shuttingDown = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly store: ConnectorStore,
+    private readonly cipher: CredentialCipher,
+    private readonly settings: ConnectorsSettings,
+    private readonly inventory: InventorySyncService,
+    private readonly samples: SamplesService,
+    private readonly events: EventsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const row of await this.store.all()) await this.start(row);
+  }
+
+  /** Before the database closes: no timer left, no round in flight. */
+  async onModuleDestroy(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all([...this.loops.keys()].map((clusterId) => this.stop(clusterId)));
+  }
+
+  /** Why a pass of the cluster should not run now (its connector is degraded), or null. */
+  whyNotNow(clusterId: string): string | null {
+    const loops = this.loops.get(clusterId);
+    return loops?.state === 'degraded' ? `the connector is degraded (${loops.lastError}): the inventory may be stale` : null;
+  }
+
+  /** (Re)starts the loops of a cluster from its stored configuration: a sync and a collection at once, then on their intervals. */
+  async start(row: ConnectorEntity): Promise<void> {
+    await this.stop(row.clusterId);
+    if (this.shuttingDown) return;
+    const kind = CONNECTOR_KINDS[row.kind];
+    let live: LiveConnector;
+    try {
+      if (!kind) throw new ConnectorError(null, 'invalid-settings', `kind "${row.kind}" is not known to this version of the service`);
+      const credentials = row.credentials ? (this.cipher.open(row.credentials, row.clusterId) as Record<string, string>) : undefined;
+      live = kind.create(row.settings, credentials);
+    } catch (error) {
+      const problem = problemOf(error);
+      this.logger.error({ clusterId: row.clusterId, error: problem.error }, 'connector not started');
+      await this.write(
+        row.clusterId,
+        { state: 'degraded', lastError: `${problem.host}: ${problem.error}` },
+        row.state !== 'degraded' ? 'degraded' : null,
+      );
+      return;
+    }
+    const loops: ClusterLoops = {
+      clusterId: row.clusterId,
+      live,
+      abort: new AbortController(),
+      timers: new Map(),
+      running: new Set(),
+      problems: {},
+      state: row.state,
+      lastError: row.lastError,
+      knownVms: null,
+      lastSynced: null,
+      unchangedSyncs: 0,
+      stopped: false,
+    };
+    this.loops.set(row.clusterId, loops);
+    this.schedule(loops, 'sync', 0);
+    this.schedule(loops, 'collect', 0);
+  }
+
+  async stop(clusterId: string): Promise<void> {
+    const loops = this.loops.get(clusterId);
+    if (!loops) return;
+    this.loops.delete(clusterId);
+    loops.stopped = true;
+    for (const timer of loops.timers.values()) clearTimeout(timer);
+    loops.abort.abort();
+    await Promise.allSettled([...loops.running]);
+    await loops.live.dispose().catch((err: unknown) => this.logger.warn({ clusterId, err }, 'connector did not close cleanly'));
+  }
+
+  private schedule(loops: ClusterLoops, name: LoopName, delayMs: number): void {
+    const timer = setTimeout(() => {
+      loops.timers.delete(name);
+      const round = (name === 'sync' ? this.syncRound(loops) : this.collectRound(loops)).catch((err: unknown) =>
+        this.logger.error({ clusterId: loops.clusterId, err }, `connector ${name} failed`),
+      );
+      loops.running.add(round);
+      void round.finally(() => {
+        loops.running.delete(round);
+        if (!loops.stopped) this.schedule(loops, name, this.intervalMs(name));
+      });
+    }, delayMs);
+    loops.timers.set(name, timer);
+  }
+
+  private intervalMs(name: LoopName): number {
+    return (name === 'sync' ? this.settings.CONNECTOR_SYNC_INTERVAL_SECONDS : this.settings.CONNECTOR_COLLECT_INTERVAL_SECONDS) * 1000;
+  }
+
+  private async syncRound(loops: ClusterLoops): Promise<void> {
+    let problems: UnreachableHost[];
+    try {
+      const discovery = await loops.live.connector.discover(loops.abort.signal);
+      if (loops.stopped) return;
+      problems = discovery.unreachable;
+      const dto = inventoryOf(discovery);
+      const fingerprint = JSON.stringify(dto);
+      const unchanged = fingerprint === loops.lastSynced && ++loops.unchangedSyncs < RESYNC_EVERY;
+      if (!unchanged && dto.hosts.length > 0) {
+        await this.inventory.sync(loops.clusterId, dto, null);
+        loops.lastSynced = fingerprint;
+        loops.unchangedSyncs = 0;
+      }
+      const names = dto.vms.map((vm) => vm.name);
+      // While a host is down its VMs stay in the inventory but send no samples: the names found are enough.
+      loops.knownVms = new Set(names);
+    } catch (error) {
+      if (loops.stopped) return;
+      problems = [problemOf(error)];
+      loops.lastSynced = null;
+    }
+    await this.report(loops, 'sync', problems, { lastSyncAt: this.clock.now() });
+  }
+
+  private async collectRound(loops: ClusterLoops): Promise<void> {
+    let problems: UnreachableHost[];
+    try {
+      const collection = await loops.live.connector.collect(loops.abort.signal);
+      if (loops.stopped) return;
+      problems = collection.unreachable;
+      const known = loops.knownVms;
+      const samples = known
+        ? collection.samples
+            .filter((s) => known.has(s.vmName))
+            .map(({ vmName, timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond }) => ({
+              clusterId: loops.clusterId,
+              vmName,
+              timestamp,
+              cpuMhz,
+              memoryActiveMib,
+              memoryConsumedMib,
+              ...(memoryDirtyMibPerSecond !== undefined ? { memoryDirtyMibPerSecond } : {}),
+            }))
+        : [];
+      try {
+        for (let i = 0; i < samples.length; i += MAX_SAMPLES_PER_REQUEST) {
+          await this.samples.ingest({ samples: samples.slice(i, i + MAX_SAMPLES_PER_REQUEST) });
+        }
+      } catch (error) {
+        // A VM deleted through the API since the last sync: the platform answered, so the connector is not degraded; the next sync restores it.
+        if (!(error instanceof DomainError)) throw error;
+        loops.lastSynced = null;
+        this.logger.warn({ clusterId: loops.clusterId, error: error.message }, 'samples refused: the inventory is synced again');
+      }
+    } catch (error) {
+      if (loops.stopped) return;
+      problems = [problemOf(error)];
+    }
+    await this.report(loops, 'collect', problems, { lastCollectAt: this.clock.now() });
+  }
+
+  private async report(loops: ClusterLoops, name: LoopName, problems: UnreachableHost[], stamp: Partial<ConnectorStatus>): Promise<void> {
+    if (loops.stopped) return;
+    loops.problems[name] = problems;
+    const health = nextHealth(loops.state, loops.problems);
+    loops.state = health.state;
+    loops.lastError = health.lastError;
+    if (health.transition) {
+      const fields = { clusterId: loops.clusterId, state: health.state, error: health.lastError };
+      if (health.transition === 'degraded') this.logger.warn(fields, 'connector degraded');
+      else this.logger.log(fields, 'connector recovered');
+    }
+    const present = await this.write(loops.clusterId, { state: health.state, lastError: health.lastError, ...stamp }, health.transition);
+    // The row went with its cluster (or a DELETE raced this round): nothing left to report to.
+    if (!present && this.loops.get(loops.clusterId) === loops) void this.stop(loops.clusterId);
+  }
+
+  private write(clusterId: string, status: ConnectorStatus, transition: 'degraded' | 'recovered' | null): Promise<boolean> {
+    return this.db.transaction(
+      async (m) => {
+        if (!(await this.store.recordStatus(m, clusterId, status))) return false;
+        if (transition) {
+          await this.events.recordIn(m, {
+            clusterId,
+            subjectType: 'connector',
+            subjectId: clusterId,
+            type: `connector.${transition}`,
+            message:
+              transition === 'degraded'
+                ? `Connector degraded: ${status.lastError}; balancing passes are skipped and nothing is deleted until it answers again`
+                : 'Connector ok again: every host answers',
+            data: { state: status.state, error: status.lastError },
+            actor: null,
+          });
+        }
+        return true;
+      },
+      { affects: [] },
+    );
+  }
+}
