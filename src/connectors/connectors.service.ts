@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { findOr404 } from '../common/database-helpers';
+import { requireClusterFound } from '../inventory/inventory.repository';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
-import { ClusterEntity } from '../inventory/cluster.entity';
 import { checkConnectorConfig, isProblems } from './connector-kinds';
 import { ConnectorLoops } from './connector-loops';
 import { ConnectorEntity } from './connector.entity';
@@ -40,7 +39,7 @@ export class ConnectorsService {
   ) {}
 
   async get(clusterId: string): Promise<ConnectorView> {
-    await findOr404(this.db.reader, ClusterEntity, clusterId, 'Cluster');
+    await requireClusterFound(this.db.reader, clusterId);
     const row = await this.store.find(clusterId);
     if (!row) throw new DomainError(ErrorCode.NotFound, `Cluster ${clusterId} has no connector`);
     return viewOf(row);
@@ -54,7 +53,7 @@ export class ConnectorsService {
     }
     const row = await this.db.transaction(
       async (m) => {
-        await findOr404(m, ClusterEntity, clusterId, 'Cluster');
+        await requireClusterFound(m, clusterId);
         const previous = await m.findOne(ConnectorEntity, { where: { clusterId } });
         // Credentials left out are kept, unless the platform changes: another kind's secrets mean nothing to it.
         const kept = previous?.kind === dto.kind ? previous.credentials : null;
@@ -84,7 +83,7 @@ export class ConnectorsService {
   async remove(clusterId: string, actor: Actor): Promise<void> {
     const removed = await this.db.transaction(
       async (m) => {
-        await findOr404(m, ClusterEntity, clusterId, 'Cluster');
+        await requireClusterFound(m, clusterId);
         const row = await m.findOne(ConnectorEntity, { where: { clusterId } });
         if (!row || !(await this.store.remove(m, clusterId))) return false;
         await this.events.recordIn(m, {
