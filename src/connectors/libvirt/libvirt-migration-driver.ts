@@ -20,9 +20,10 @@ import type {
 import { ProcFs, signalGroup } from '../../live-migration/drivers/process-identity';
 import { emitProgress, errorMessage } from '../../live-migration/drivers/progress';
 import { ConnectorError } from '../connector';
-import { decideLocation, jobProgress, type HostView, type LocationDecision } from './migration-decisions';
+import { activeJob, completedJob, locateDomain } from './libvirt-host-queries';
+import { jobProgress } from './migration-decisions';
 import type { Virsh } from './virsh';
-import { parseDomJobInfo, parseDomState, parseUuid, type DomJobInfo } from './virsh-parse';
+import { parseUuid } from './virsh-parse';
 
 /** How the driver reaches one host of the cluster. */
 export interface LibvirtHostAccess {
@@ -55,8 +56,6 @@ export const DEFAULT_LIBVIRT_MIGRATION_OPTIONS: LibvirtMigrationOptions = {
 /** Short calls made while a migration runs: a host that does not answer in this time is asked again later. */
 const QUERY_TIMEOUT_MS = 10_000;
 const STDERR_TAIL_BYTES = 4096;
-/** How often both hosts are asked while a job is still winding down on the source, a second apart. */
-const LOCATE_ATTEMPTS = 5;
 
 /** The arguments of `virsh migrate` after `-c <source uri>`. */
 export function migrateArgs(domain: string, targetUri: string, migrationAddress: string, bandwidthMibPerSecond: number | null): string[] {
@@ -229,10 +228,10 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     if (run.spawnError)
       return { status: 'failed', error: `could not start virsh: ${run.spawnError.message}`, transient: true, durationSeconds };
 
-    const where = await this.locate(domain, source, target);
+    const where = await locateDomain(domain, source.virsh, target.virsh);
     if (where.destroyTargetLeftover) await target.virsh.run(['destroy', domain], { timeoutMs: QUERY_TIMEOUT_MS }).catch(() => undefined);
     if (where.location === 'target') {
-      const done = await this.completedJob(target.virsh, domain);
+      const done = await completedJob(target.virsh, domain);
       emitProgress(onProgress, {
         percent: 100,
         round: Math.max(0, (done?.iteration ?? 1) - 1),
@@ -287,7 +286,7 @@ export class LibvirtMigrationDriver implements MigrationDriver {
       while (!stopped) {
         await delay(this.options.pollMs);
         if (stopped) return;
-        const job = await this.activeJob(virsh, domain);
+        const job = await activeJob(virsh, domain);
         const progress = job && !stopped ? jobProgress(job, percent) : null;
         if (progress) {
           percent = progress.percent;
@@ -299,57 +298,13 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     return { stop: () => (stopped = true) };
   }
 
-  private async activeJob(virsh: Virsh, domain: string): Promise<DomJobInfo | null> {
-    try {
-      return parseDomJobInfo(await virsh.run(['domjobinfo', domain], { timeoutMs: QUERY_TIMEOUT_MS }));
-    } catch {
-      return null;
-    }
-  }
-
-  private async completedJob(virsh: Virsh, domain: string): Promise<DomJobInfo | null> {
-    try {
-      const job = parseDomJobInfo(await virsh.run(['domjobinfo', '--completed', domain], { timeoutMs: QUERY_TIMEOUT_MS }));
-      return job.type === 'Completed' ? job : null;
-    } catch {
-      return null;
-    }
-  }
-
-  private async view(virsh: Virsh, domain: string): Promise<HostView> {
-    try {
-      const { state, reason } = parseDomState(await virsh.run(['domstate', '--reason', domain], { timeoutMs: QUERY_TIMEOUT_MS }));
-      return { kind: 'present', state, reason };
-    } catch (error) {
-      if (error instanceof ConnectorError && error.reason === 'not-found') return { kind: 'absent' };
-      return { kind: 'unknown', error: errorMessage(error) };
-    }
-  }
-
-  /** Asks both hosts (and the source whether a job is active); a job that is just ending gets a few seconds. */
-  private async locate(domain: string, source: LibvirtHostAccess, target: LibvirtHostAccess): Promise<LocationDecision> {
-    for (let attempt = 1; ; attempt++) {
-      const [sourceView, targetView, active] = await Promise.all([
-        this.view(source.virsh, domain),
-        this.view(target.virsh, domain),
-        source.virsh
-          .run(['domjobinfo', domain], { timeoutMs: QUERY_TIMEOUT_MS })
-          .then((text) => parseDomJobInfo(text).type === 'Unbounded')
-          .catch((error: unknown) => (error instanceof ConnectorError && error.reason === 'not-found' ? false : null)),
-      ]);
-      const decision = decideLocation(sourceView, targetView, active);
-      if (decision.location !== 'unknown' || active !== true || attempt >= LOCATE_ATTEMPTS) return decision;
-      await delay(1000);
-    }
-  }
-
   /** Where the VM of an interrupted migration is; destroys the paused leftover on the target when the source still runs it. */
   async reconcile(job: MigrationJob): Promise<VmLocation> {
     const source = this.hosts(job.source.name);
     const target = this.hosts(job.target.name);
     if (!source || !target) return 'unknown';
     try {
-      const decision = await this.locate(job.vm.name, source, target);
+      const decision = await locateDomain(job.vm.name, source.virsh, target.virsh);
       if (decision.destroyTargetLeftover) await target.virsh.run(['destroy', job.vm.name], { timeoutMs: QUERY_TIMEOUT_MS });
       return decision.location;
     } catch {
@@ -379,11 +334,11 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     let percent = 0;
     for (;;) {
       const clientRuns = handle.pid > 0 && this.procFs.isRunning(handle);
-      const activeJob = source ? await this.activeJob(source.virsh, domain) : null;
-      const jobRuns = activeJob?.type === 'Unbounded';
+      const job = source ? await activeJob(source.virsh, domain) : null;
+      const jobRuns = job?.type === 'Unbounded';
       if (!clientRuns && !jobRuns) break;
       if (detach.aborted) return { status: 'detached' };
-      const progress = activeJob && jobProgress(activeJob, percent);
+      const progress = job && jobProgress(job, percent);
       if (progress) {
         percent = progress.percent;
         emitProgress(onProgress, progress);

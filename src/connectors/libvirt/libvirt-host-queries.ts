@@ -1,0 +1,59 @@
+// What the libvirt migration driver asks the hosts while a migration runs and after it: the job on
+// the source, the completed job's figures, and where the domain is (see migration-decisions.ts).
+import { setTimeout as delay } from 'node:timers/promises';
+import { errorMessage } from '../../live-migration/drivers/progress';
+import { ConnectorError } from '../connector';
+import { decideLocation, type HostView, type LocationDecision } from './migration-decisions';
+import type { Virsh } from './virsh';
+import { parseDomJobInfo, parseDomState, type DomJobInfo } from './virsh-parse';
+
+const QUERY_TIMEOUT_MS = 10_000;
+/** How often both hosts are asked while a job is still winding down on the source, a second apart. */
+const LOCATE_ATTEMPTS = 5;
+
+/** The job running on the host for the domain, or null (none, or the host could not tell). */
+export async function activeJob(virsh: Virsh, domain: string): Promise<DomJobInfo | null> {
+  try {
+    return parseDomJobInfo(await virsh.run(['domjobinfo', domain], { timeoutMs: QUERY_TIMEOUT_MS }));
+  } catch {
+    return null;
+  }
+}
+
+/** The figures of the domain's last completed job on the host, or null. */
+export async function completedJob(virsh: Virsh, domain: string): Promise<DomJobInfo | null> {
+  try {
+    const job = parseDomJobInfo(await virsh.run(['domjobinfo', '--completed', domain], { timeoutMs: QUERY_TIMEOUT_MS }));
+    return job.type === 'Completed' ? job : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What one host says of the domain: present (and in which state), absent, or unknown. */
+export async function hostView(virsh: Virsh, domain: string): Promise<HostView> {
+  try {
+    const { state, reason } = parseDomState(await virsh.run(['domstate', '--reason', domain], { timeoutMs: QUERY_TIMEOUT_MS }));
+    return { kind: 'present', state, reason };
+  } catch (error) {
+    if (error instanceof ConnectorError && error.reason === 'not-found') return { kind: 'absent' };
+    return { kind: 'unknown', error: errorMessage(error) };
+  }
+}
+
+/** Asks both hosts (and the source whether a job is active); a job that is just ending gets a few seconds. */
+export async function locateDomain(domain: string, source: Virsh, target: Virsh): Promise<LocationDecision> {
+  for (let attempt = 1; ; attempt++) {
+    const [sourceView, targetView, active] = await Promise.all([
+      hostView(source, domain),
+      hostView(target, domain),
+      source
+        .run(['domjobinfo', domain], { timeoutMs: QUERY_TIMEOUT_MS })
+        .then((text) => parseDomJobInfo(text).type === 'Unbounded')
+        .catch((error: unknown) => (error instanceof ConnectorError && error.reason === 'not-found' ? false : null)),
+    ]);
+    const decision = decideLocation(sourceView, targetView, active);
+    if (decision.location !== 'unknown' || active !== true || attempt >= LOCATE_ATTEMPTS) return decision;
+    await delay(1000);
+  }
+}
