@@ -56,7 +56,16 @@ async function rawCeiling(databasePath: string, batches: Batch[], clusterId: str
     const started = performance.now();
     let count = 0;
     for (const batch of batches) {
-      const rows = batch.samples.map((s) => [clusterId, s.timestamp - 1, s.vmId, 'vm', s.cpuMhz, s.memoryActiveMib, s.memoryConsumedMib, s.memoryDirtyMibPerSecond]);
+      const rows = batch.samples.map((s) => [
+        clusterId,
+        s.timestamp - 1,
+        s.vmId,
+        'vm',
+        s.cpuMhz,
+        s.memoryActiveMib,
+        s.memoryConsumedMib,
+        s.memoryDirtyMibPerSecond,
+      ]);
       await source.transaction((m) => m.query(insert, [JSON.stringify(rows)]));
       count += batch.samples.length;
     }
@@ -100,7 +109,9 @@ async function soak(baseUrl: string, vmIds: string[]): Promise<void> {
   const heaps = rows.map((r) => r['heap MiB'] as number);
   const early = heaps[Math.min(1, heaps.length - 1)];
   const last = heaps[heaps.length - 1];
-  console.log(`${last <= early * 1.25 + 8 ? 'PASS' : 'FAIL'}: heap ${early.toFixed(1)} MiB after the first tenth, ${last.toFixed(1)} MiB at the end`);
+  console.log(
+    `${last <= early * 1.25 + 8 ? 'PASS' : 'FAIL'}: heap ${early.toFixed(1)} MiB after the first tenth, ${last.toFixed(1)} MiB at the end`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -125,11 +136,27 @@ async function main(): Promise<void> {
     const apiMedian = median(api);
     const rawMedian = median(raw);
     printTable(`Sample ingestion: ${RUNS} runs of ${BATCHES_PER_RUN} batches × ${BATCH.toLocaleString('en-US')} samples (samples/s)`, [
-      { path: 'raw batched INSERT (ceiling)', median: Math.round(rawMedian), min: Math.round(Math.min(...raw)), max: Math.round(Math.max(...raw)), 'x ceiling': 1 },
-      { path: 'POST /api/v1/samples', median: Math.round(apiMedian), min: Math.round(Math.min(...api)), max: Math.round(Math.max(...api)), 'x ceiling': apiMedian / rawMedian },
+      {
+        path: 'raw batched INSERT (ceiling)',
+        median: Math.round(rawMedian),
+        min: Math.round(Math.min(...raw)),
+        max: Math.round(Math.max(...raw)),
+        'x ceiling': 1,
+      },
+      {
+        path: 'POST /api/v1/samples',
+        median: Math.round(apiMedian),
+        min: Math.round(Math.min(...api)),
+        max: Math.round(Math.max(...api)),
+        'x ceiling': apiMedian / rawMedian,
+      },
     ]);
-    console.log(`\n${apiMedian >= TARGET_PER_SECOND ? 'PASS' : 'FAIL'}: ${Math.round(apiMedian).toLocaleString('en-US')} samples/s through the API (target >= ${TARGET_PER_SECOND.toLocaleString('en-US')})`);
-    console.log(`${apiMedian >= rawMedian / 3 ? 'PASS' : 'FAIL'}: ${(apiMedian / rawMedian).toFixed(2)} of the raw ceiling (target >= 0.33)`);
+    console.log(
+      `\n${apiMedian >= TARGET_PER_SECOND ? 'PASS' : 'FAIL'}: ${Math.round(apiMedian).toLocaleString('en-US')} samples/s through the API (target >= ${TARGET_PER_SECOND.toLocaleString('en-US')})`,
+    );
+    console.log(
+      `${apiMedian >= rawMedian / 3 ? 'PASS' : 'FAIL'}: ${(apiMedian / rawMedian).toFixed(2)} of the raw ceiling (target >= 0.33)`,
+    );
     if (SOAK_SAMPLES > 0) await soak(bench.baseUrl, vmIds);
   } finally {
     await bench.close();

@@ -42,7 +42,9 @@ async function rawInsertSeconds(): Promise<number> {
         hostRows.flat(),
       );
       for (let i = 0; i < vms.length; i += 500) {
-        const chunk = vms.slice(i, i + 500).map((v) => [randomUUID(), 1, clusterId, hostIds.get(v.hostName), v.name, v.vcpus, v.memoryMib, v.powerState]);
+        const chunk = vms
+          .slice(i, i + 500)
+          .map((v) => [randomUUID(), 1, clusterId, hostIds.get(v.hostName), v.name, v.vcpus, v.memoryMib, v.powerState]);
         await m.query(
           `INSERT INTO vms (id, version, clusterId, hostId, name, vcpus, memoryMib, powerState) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?)').join(',')}`,
           chunk.flat(),
@@ -71,7 +73,9 @@ async function main(): Promise<void> {
       // A tenth of the VMs report a new host or size, as after a busy hour.
       const touched = {
         ...inventory,
-        vms: inventory.vms.map((v, i) => (i % 10 === 0 ? { ...v, hostName: inventory.hosts[(i + 1) % HOSTS].name, memoryMib: v.memoryMib + 1024 } : v)),
+        vms: inventory.vms.map((v, i) =>
+          i % 10 === 0 ? { ...v, hostName: inventory.hosts[(i + 1) % HOSTS].name, memoryMib: v.memoryMib + 1024 } : v,
+        ),
       };
       changed.push(await timeSync(bench.baseUrl, cluster.body.id, touched));
       raw.push(await rawInsertSeconds());
@@ -82,9 +86,27 @@ async function main(): Promise<void> {
   const floor = median(raw);
   printTable(`Inventory sync through HTTP: ${HOSTS} hosts, ${VMS.toLocaleString('en-US')} VMs, ${RUNS} runs (seconds)`, [
     { case: 'raw batched INSERT (baseline)', median: floor, min: Math.min(...raw), max: Math.max(...raw), 'x baseline': 1 },
-    { case: 'sync: all new', median: median(created), min: Math.min(...created), max: Math.max(...created), 'x baseline': median(created) / floor },
-    { case: 'sync: unchanged', median: median(unchanged), min: Math.min(...unchanged), max: Math.max(...unchanged), 'x baseline': median(unchanged) / floor },
-    { case: 'sync: 10% changed', median: median(changed), min: Math.min(...changed), max: Math.max(...changed), 'x baseline': median(changed) / floor },
+    {
+      case: 'sync: all new',
+      median: median(created),
+      min: Math.min(...created),
+      max: Math.max(...created),
+      'x baseline': median(created) / floor,
+    },
+    {
+      case: 'sync: unchanged',
+      median: median(unchanged),
+      min: Math.min(...unchanged),
+      max: Math.max(...unchanged),
+      'x baseline': median(unchanged) / floor,
+    },
+    {
+      case: 'sync: 10% changed',
+      median: median(changed),
+      min: Math.min(...changed),
+      max: Math.max(...changed),
+      'x baseline': median(changed) / floor,
+    },
   ]);
   const worst = Math.max(median(created), median(unchanged), median(changed));
   console.log(`\n${worst < TARGET_SECONDS ? 'PASS' : 'FAIL'}: slowest median ${worst.toFixed(2)} s (target < ${TARGET_SECONDS} s)`);

@@ -99,7 +99,13 @@ async function startServer(env: Record<string, unknown>): Promise<Server> {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeArgs, '-r', 'ts-node/register/transpile-only', join(__dirname, 'lib', 'app-process.ts'), JSON.stringify({ DATABASE_PATH: join(dir, 'load.sqlite'), ...env })],
+    [
+      ...nodeArgs,
+      '-r',
+      'ts-node/register/transpile-only',
+      join(__dirname, 'lib', 'app-process.ts'),
+      JSON.stringify({ DATABASE_PATH: join(dir, 'load.sqlite'), ...env }),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, TZ: 'UTC' } },
   );
   const port = await new Promise<number>((resolve, reject) => {
@@ -188,7 +194,11 @@ async function seed(baseUrl: string, trace: Trace, traceStart: number): Promise<
       baseUrl,
       'PUT',
       `/api/v1/clusters/${cluster.id}/policy`,
-      { passIntervalSeconds: 20 + (c % 20), automationLevel: c % 4 === 0 ? 'fully-automated' : 'partially-automated', cooldownSeconds: 600 },
+      {
+        passIntervalSeconds: 20 + (c % 20),
+        automationLevel: c % 4 === 0 ? 'fully-automated' : 'partially-automated',
+        cooldownSeconds: 600,
+      },
       200,
     );
     const spec = new Map(inventory.vms.map((v) => [v.name, v]));
@@ -408,12 +418,25 @@ async function main(): Promise<void> {
 
     const reads: Load[] = [
       { name: 'GET /clusters/{id}/balance', path: (n: number) => `/api/v1/clusters/${pick(n)}/balance` },
-      { name: 'GET /vms?clusterId&limit=50', path: (n: number) => `/api/v1/vms?clusterId=${pick(n)}&limit=50&offset=${50 * (Math.floor(n / ids.length) % Math.ceil(VMS / 50))}` },
+      {
+        name: 'GET /vms?clusterId&limit=50',
+        path: (n: number) => `/api/v1/vms?clusterId=${pick(n)}&limit=50&offset=${50 * (Math.floor(n / ids.length) % Math.ceil(VMS / 50))}`,
+      },
       { name: 'GET /hosts?clusterId', path: (n: number) => `/api/v1/hosts?clusterId=${pick(n)}&limit=50` },
       { name: 'GET /recommendations?clusterId', path: (n: number) => `/api/v1/recommendations?clusterId=${pick(n)}&limit=50` },
-      { name: 'GET /migrations', path: (n: number) => (n % 2 ? `/api/v1/migrations?clusterId=${pick(n)}&limit=50` : '/api/v1/migrations?limit=50') },
+      {
+        name: 'GET /migrations',
+        path: (n: number) => (n % 2 ? `/api/v1/migrations?clusterId=${pick(n)}&limit=50` : '/api/v1/migrations?limit=50'),
+      },
       { name: 'GET /events', path: (n: number) => (n % 2 ? `/api/v1/events?clusterId=${pick(n)}&limit=50` : '/api/v1/events?limit=50') },
-    ].map((r) => ({ name: r.name, kind: 'read' as const, connections: READ_CONNECTIONS, method: 'GET' as const, next: (n: number) => ({ path: r.path(n) }), expect: 200 }));
+    ].map((r) => ({
+      name: r.name,
+      kind: 'read' as const,
+      connections: READ_CONNECTIONS,
+      method: 'GET' as const,
+      next: (n: number) => ({ path: r.path(n) }),
+      expect: 200,
+    }));
 
     // Each batch: one cluster's VMs, one sample each, stamped now (at 1/s with 20 clusters, every VM every 20 s).
     const samples: Load = {
@@ -424,7 +447,12 @@ async function main(): Promise<void> {
       method: 'POST',
       next: (n) => {
         const now = Date.now();
-        return { path: '/api/v1/samples', body: JSON.stringify({ samples: sampleRound(trace, clusters[n % clusters.length], now, traceStart + (now - loadStarted) / 1000) }) };
+        return {
+          path: '/api/v1/samples',
+          body: JSON.stringify({
+            samples: sampleRound(trace, clusters[n % clusters.length], now, traceStart + (now - loadStarted) / 1000),
+          }),
+        };
       },
       expect: 201,
     };
@@ -437,7 +465,14 @@ async function main(): Promise<void> {
       next: (n) => ({ path: `/api/v1/clusters/${pick(n)}/plan`, body: '{}' }),
       expect: 200,
     };
-    const health: Load = { name: 'GET /health (alone)', kind: 'baseline', connections: reads.length * READ_CONNECTIONS, method: 'GET', next: () => ({ path: '/health' }), expect: 200 };
+    const health: Load = {
+      name: 'GET /health (alone)',
+      kind: 'baseline',
+      connections: reads.length * READ_CONNECTIONS,
+      method: 'GET',
+      next: () => ({ path: '/health' }),
+      expect: 200,
+    };
 
     // Warm-up: a few requests of each kind (JIT, prepared statements), not measured.
     await Promise.all([...reads, plans].map((l) => run(server.baseUrl, { ...l, rate: undefined, connections: 1 }, 2)));
@@ -449,7 +484,10 @@ async function main(): Promise<void> {
     const results: RunResult[] = [];
     for (let i = 0; i < RUNS; i++) {
       results.push(await measure(server, reads, [samples, plans], health, i === 0 ? process.env.BENCH_PROFILE : undefined));
-      if (RUNS > 1) console.log(`run ${i + 1}/${RUNS}: ${Math.round(results[i].readsPerSecond)} reads/s, p99 ${results[i].readP99.toFixed(1)} ms, GET /health alone ${Math.round(results[i].healthPerSecond)}/s`);
+      if (RUNS > 1)
+        console.log(
+          `run ${i + 1}/${RUNS}: ${Math.round(results[i].readsPerSecond)} reads/s, p99 ${results[i].readP99.toFixed(1)} ms, GET /health alone ${Math.round(results[i].healthPerSecond)}/s`,
+        );
     }
     // The run with the median read throughput stands for all; the verdicts take the median of each figure.
     const byReads = [...results].sort((a, b) => a.readsPerSecond - b.readsPerSecond);
@@ -495,7 +533,9 @@ async function main(): Promise<void> {
         `${(readsPerSecond / healthPerSecond).toFixed(2)} of GET /health alone (${Math.round(healthPerSecond).toLocaleString('en-US')}/s, the ceiling of this server here)`,
     );
     console.log(`${readP99 < TARGET_P99_MS ? 'PASS' : 'FAIL'}: reads p99 ${readP99.toFixed(1)} ms${of} (target < ${TARGET_P99_MS} ms)`);
-    console.log(`${readFailures === 0 ? 'PASS' : 'FAIL'}: ${readFailures} read errors or non-2xx answers${RUNS > 1 ? ' in all runs' : ''} (target 0)`);
+    console.log(
+      `${readFailures === 0 ? 'PASS' : 'FAIL'}: ${readFailures} read errors or non-2xx answers${RUNS > 1 ? ' in all runs' : ''} (target 0)`,
+    );
     const writes = shown.measured.find((m) => m.load.kind === 'write');
     const planned = shown.measured.find((m) => m.load.kind === 'plan');
     if (writes) {

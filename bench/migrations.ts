@@ -47,12 +47,14 @@ async function baseline(moves: Move[]): Promise<number> {
           target: { id: move.targetHostId, name: move.targetName, migrationGbps: HOST_GBPS },
           bandwidthMibPerSecond: () => link / Math.max(1, slots.hostLoad(move.sourceHostId), slots.hostLoad(move.targetHostId)),
         };
-        void driver.migrate(job, new AbortController().signal, () => undefined).then(() => {
-          slots.release(move.id);
-          running--;
-          if (pending.length === 0 && running === 0) resolve();
-          else fill();
-        });
+        void driver
+          .migrate(job, new AbortController().signal, () => undefined)
+          .then(() => {
+            slots.release(move.id);
+            running--;
+            if (pending.length === 0 && running === 0) resolve();
+            else fill();
+          });
       }
     };
     fill();
@@ -96,7 +98,12 @@ async function main(): Promise<void> {
         memoryMib: 1024 * 1024,
         migrationGbps: HOST_GBPS,
       }));
-      const vms = Array.from({ length: perCluster }, (_, i) => ({ name: `c${c}-vm-${i}`, hostName: hosts[i % HOSTS_PER_CLUSTER].name, vcpus: 1, memoryMib: VM_MEMORY_MIB }));
+      const vms = Array.from({ length: perCluster }, (_, i) => ({
+        name: `c${c}-vm-${i}`,
+        hostName: hosts[i % HOSTS_PER_CLUSTER].name,
+        vcpus: 1,
+        memoryMib: VM_MEMORY_MIB,
+      }));
       const sync = await call(bench.baseUrl, 'PUT', `/api/v1/clusters/${cluster.body.id}/inventory`, { hosts, vms });
       if (sync.status !== 200) throw new Error(`inventory sync answered ${sync.status}`);
       const hostList = (await call(bench.baseUrl, 'GET', `/api/v1/hosts?clusterId=${cluster.body.id}&limit=100`)).body.items;
@@ -143,7 +150,14 @@ async function main(): Promise<void> {
     const engineSeconds = (performance.now() - started) / 1000;
     loop.disable();
 
-    const records: { state: string; startedAt: string; finishedAt: string; sourceHostId: string; targetHostId: string; clusterId: string }[] = [];
+    const records: {
+      state: string;
+      startedAt: string;
+      finishedAt: string;
+      sourceHostId: string;
+      targetHostId: string;
+      clusterId: string;
+    }[] = [];
     for (let offset = 0; offset < MIGRATIONS; offset += 1000) {
       records.push(...(await call(bench.baseUrl, 'GET', `/api/v1/migrations?limit=1000&offset=${offset}`)).body.items);
     }
@@ -154,7 +168,13 @@ async function main(): Promise<void> {
     printTable(
       `Live migrations: ${MIGRATIONS.toLocaleString('en-US')} simulated (time scale ${TIME_SCALE}), ${CLUSTERS} clusters × ${HOSTS_PER_CLUSTER} hosts, caps ${PER_HOST}/host and ${PER_CLUSTER}/cluster`,
       [
-        { path: 'driver + caps in memory (baseline)', seconds: baselineSeconds, 'migrations/s': MIGRATIONS / baselineSeconds, 'x baseline': 1, 'loop p99 ms': '-' },
+        {
+          path: 'driver + caps in memory (baseline)',
+          seconds: baselineSeconds,
+          'migrations/s': MIGRATIONS / baselineSeconds,
+          'x baseline': 1,
+          'loop p99 ms': '-',
+        },
         {
           path: 'engine: queue table, transactions, API',
           seconds: engineSeconds,
@@ -176,9 +196,15 @@ async function main(): Promise<void> {
     const hostPeak = peak(records, (r) => [r.sourceHostId, r.targetHostId]);
     const clusterPeak = peak(records, (r) => [r.clusterId]);
     console.log(`\n${succeeded === MIGRATIONS ? 'PASS' : 'FAIL'}: ${succeeded} of ${MIGRATIONS} migrations succeeded`);
-    console.log(`${hostPeak <= PER_HOST && clusterPeak <= PER_CLUSTER ? 'PASS' : 'FAIL'}: at most ${hostPeak} at once per host (cap ${PER_HOST}), ${clusterPeak} per cluster (cap ${PER_CLUSTER})`);
-    console.log(`${p99 < TARGET_P99_MS ? 'PASS' : 'FAIL'}: event-loop delay p99 ${p99.toFixed(1)} ms while they ran (target < ${TARGET_P99_MS} ms)`);
-    console.log(`INFO: ${(MIGRATIONS / engineSeconds).toFixed(1)} migrations/s, ${(baselineSeconds / engineSeconds).toFixed(2)} of the in-memory baseline`);
+    console.log(
+      `${hostPeak <= PER_HOST && clusterPeak <= PER_CLUSTER ? 'PASS' : 'FAIL'}: at most ${hostPeak} at once per host (cap ${PER_HOST}), ${clusterPeak} per cluster (cap ${PER_CLUSTER})`,
+    );
+    console.log(
+      `${p99 < TARGET_P99_MS ? 'PASS' : 'FAIL'}: event-loop delay p99 ${p99.toFixed(1)} ms while they ran (target < ${TARGET_P99_MS} ms)`,
+    );
+    console.log(
+      `INFO: ${(MIGRATIONS / engineSeconds).toFixed(1)} migrations/s, ${(baselineSeconds / engineSeconds).toFixed(2)} of the in-memory baseline`,
+    );
   } finally {
     await bench.close();
   }

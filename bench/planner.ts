@@ -3,10 +3,27 @@
 // Run: npm run bench:planner   (never part of npm test)
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { applyPlan, ClusterSnapshot, DEFAULT_PLANNER_POLICY, Plan, PlannerPolicy, planMoves, PlanningState, seededRandom } from '../src/balancer/core';
+import {
+  applyPlan,
+  ClusterSnapshot,
+  DEFAULT_PLANNER_POLICY,
+  Plan,
+  PlannerPolicy,
+  planMoves,
+  PlanningState,
+  seededRandom,
+} from '../src/balancer/core';
 import { benchCluster } from './planner/clusters';
 import { greedyBaseline } from './planner/greedy-baseline';
-import { hostDeviations, MilpAnswer, minDeviationWithMoves, minMovesForDeviation, minMovesForHostDeviations, minMovesForImbalanceBound, sumAbsDeviation } from './planner/milp';
+import {
+  hostDeviations,
+  MilpAnswer,
+  minDeviationWithMoves,
+  minMovesForDeviation,
+  minMovesForHostDeviations,
+  minMovesForImbalanceBound,
+  sumAbsDeviation,
+} from './planner/milp';
 import { plainGreedy } from './planner/plain-greedy';
 import { proxlbBaseline } from './planner/proxlb-baseline';
 import { referencePlanMoves } from './planner/reference';
@@ -54,10 +71,24 @@ function speed(): void {
   console.log(
     table(
       ['cluster', 'moves', 'I before', 'I after', 'runs (ms)', 'median ms'],
-      [['96 hosts / 10,000 VMs', plan.moves.length, fmt(plan.before.imbalance), fmt(plan.after.imbalance), runs.map((r) => r.ms.toFixed(0)).join(' '), med.toFixed(0)]],
+      [
+        [
+          '96 hosts / 10,000 VMs',
+          plan.moves.length,
+          fmt(plan.before.imbalance),
+          fmt(plan.after.imbalance),
+          runs.map((r) => r.ms.toFixed(0)).join(' '),
+          med.toFixed(0),
+        ],
+      ],
     ),
   );
-  verdicts.push(verdict(med <= 1000 && plan.moves.length === 200, `96 hosts / 10,000 VMs, ${plan.moves.length} moves: median ${med.toFixed(0)} ms (target ≤ 1000 ms)`));
+  verdicts.push(
+    verdict(
+      med <= 1000 && plan.moves.length === 200,
+      `96 hosts / 10,000 VMs, ${plan.moves.length} moves: median ${med.toFixed(0)} ms (target ≤ 1000 ms)`,
+    ),
+  );
 
   console.log('\nAgainst the reference (same algorithm, every candidate rescored over all hosts):\n');
   const sizes: [number, number, number][] = [
@@ -81,14 +112,26 @@ function speed(): void {
     const ratio = ref.ms / oursMs;
     if (hosts >= 32) minRatio = Math.min(minRatio, ratio);
     else smallRatio = ratio;
-    rows.push([`${hosts} hosts / ${vms} VMs`, ours[0].value.moves.length, oursMs.toFixed(1), ref.ms.toFixed(0), `${ratio.toFixed(0)}×`, same ? 'identical' : 'DIFFERENT']);
+    rows.push([
+      `${hosts} hosts / ${vms} VMs`,
+      ours[0].value.moves.length,
+      oursMs.toFixed(1),
+      ref.ms.toFixed(0),
+      `${ratio.toFixed(0)}×`,
+      same ? 'identical' : 'DIFFERENT',
+    ]);
   }
   console.log(table(['cluster', 'moves', 'ours ms', 'reference ms', 'speed-up', 'plans'], rows));
   console.log(
     `\nAt 16 hosts a naive rescoring costs only 16 host terms, and most of the time goes to the compaction's local search\n` +
       `(up to 2,000,000 candidate evaluations), which both implementations run: ${smallRatio.toFixed(0)}× there. The target is judged from 32 hosts up.`,
   );
-  verdicts.push(verdict(minRatio >= 20 && allSame, `≥ 20× faster than the reference (32+ hosts) with identical plans at every size: smallest speed-up ${minRatio.toFixed(0)}×, plans ${allSame ? 'identical' : 'DIFFERENT'}`));
+  verdicts.push(
+    verdict(
+      minRatio >= 20 && allSame,
+      `≥ 20× faster than the reference (32+ hosts) with identical plans at every size: smallest speed-up ${minRatio.toFixed(0)}×, plans ${allSame ? 'identical' : 'DIFFERENT'}`,
+    ),
+  );
 
   gc();
   const h0 = process.memoryUsage().heapUsed;
@@ -100,8 +143,12 @@ function speed(): void {
   const h2 = process.memoryUsage().heapUsed;
   const snapMb = (h1 - h0) / 2 ** 20;
   const stateMb = (h2 - h1) / 2 ** 20;
-  console.log(`\nHeap: a 10,000-VM snapshot takes ${snapMb.toFixed(1)} MB; the planner's indexed state of it ${stateMb.toFixed(1)} MB more.`);
-  verdicts.push(verdict(snapMb + stateMb < 50, `heap of a 10,000-VM snapshot (+ planning state): ${(snapMb + stateMb).toFixed(1)} MB (target < 50 MB)`));
+  console.log(
+    `\nHeap: a 10,000-VM snapshot takes ${snapMb.toFixed(1)} MB; the planner's indexed state of it ${stateMb.toFixed(1)} MB more.`,
+  );
+  verdicts.push(
+    verdict(snapMb + stateMb < 50, `heap of a 10,000-VM snapshot (+ planning state): ${(snapMb + stateMb).toFixed(1)} MB (target < 50 MB)`),
+  );
   snap = null;
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- never read: it kept the planning state alive across gc() for the heap figures
   state = null;
@@ -113,7 +160,16 @@ function speed(): void {
     '\n' +
       table(
         ['cluster', 'moves', 'I before', 'I after', 'runs (ms)', 'median ms'],
-        [['5,000 hosts / 30,000 VMs', hp.moves.length, fmt(hp.before.imbalance), fmt(hp.after.imbalance), hugeRuns.map((r) => r.ms.toFixed(0)).join(' '), median(hugeRuns.map((r) => r.ms)).toFixed(0)]],
+        [
+          [
+            '5,000 hosts / 30,000 VMs',
+            hp.moves.length,
+            fmt(hp.before.imbalance),
+            fmt(hp.after.imbalance),
+            hugeRuns.map((r) => r.ms.toFixed(0)).join(' '),
+            median(hugeRuns.map((r) => r.ms)).toFixed(0),
+          ],
+        ],
       ),
   );
   verdicts.push(`INFO  5,000 hosts / 30,000 VMs, ${hp.moves.length} moves: median ${median(hugeRuns.map((r) => r.ms)).toFixed(0)} ms`);
@@ -132,13 +188,15 @@ function movesRatio(moves: number, least: MilpAnswer, feasible: number): number 
 
 async function quality(): Promise<void> {
   console.log('\n## 2. Quality against the MILP optimum (HiGHS), 20 clusters of 4–8 equal hosts, ≤ 40 VMs, hard rules');
-  console.log('Objective: SAD = Σ_r w_r Σ_h |u_r(h) − mean_r| over CPU and memory with the weights 0.5 / 0.5 (the planner minimizes I, not SAD).');
+  console.log(
+    'Objective: SAD = Σ_r w_r Σ_h |u_r(h) − mean_r| over CPU and memory with the weights 0.5 / 0.5 (the planner minimizes I, not SAD).',
+  );
   console.log('Policy for both planners: threshold 5, budgets 1000, λ and minGain at their defaults ("keep going while moves pay").');
   console.log('opt@k: least SAD with at most k moves.');
-  console.log('kmin/host: fewest moves that bring every host as close to the mean as the plan does (|u_r(h) − mean_r| ≤ the plan\'s, for');
-  console.log('each host and resource): the issue\'s words, and the verdict\'s measure. A plan that wastes moves (a VM moved twice, moves');
+  console.log("kmin/host: fewest moves that bring every host as close to the mean as the plan does (|u_r(h) − mean_r| ≤ the plan's, for");
+  console.log("each host and resource): the issue's words, and the verdict's measure. A plan that wastes moves (a VM moved twice, moves");
   console.log('that cancel, a detour) needs more than that minimum.');
-  console.log('kmin: fewest moves reaching a SAD ≤ the plan\'s, a stricter reading (any placement as good in total, not host by host),');
+  console.log("kmin: fewest moves reaching a SAD ≤ the plan's, a stricter reading (any placement as good in total, not host by host),");
   console.log('shown for information.\n');
   const rows: (string | number)[][] = [];
   const sadRatios: number[] = [];
@@ -164,12 +222,20 @@ async function quality(): Promise<void> {
     const sad = sumAbsDeviation(snap, (id) => hostOf.get(id)!, KEEP_GOING);
     const optAtK = await minDeviationWithMoves(snap, KEEP_GOING, k);
     const kmin = await minMovesForDeviation(snap, KEEP_GOING, sad);
-    const kminHost = await minMovesForHostDeviations(snap, KEEP_GOING, hostDeviations(snap, (id) => hostOf.get(id)!));
+    const kminHost = await minMovesForHostDeviations(
+      snap,
+      KEEP_GOING,
+      hostDeviations(snap, (id) => hostOf.get(id)!),
+    );
     const g = plainGreedy(snap, KEEP_GOING);
     const gSad = sumAbsDeviation(snap, (id) => g.finalHost.get(id)!, KEEP_GOING);
     const gChanged = snap.vms.filter((v) => g.finalHost.get(v.id) !== v.hostId).length;
     const gmin = await minMovesForDeviation(snap, KEEP_GOING, gSad);
-    const gminHost = await minMovesForHostDeviations(snap, KEEP_GOING, hostDeviations(snap, (id) => g.finalHost.get(id)!));
+    const gminHost = await minMovesForHostDeviations(
+      snap,
+      KEEP_GOING,
+      hostDeviations(snap, (id) => g.finalHost.get(id)!),
+    );
     allOptimal &&= optAtK.optimal && kmin.optimal && gmin.optimal && kminHost.optimal && gminHost.optimal;
     // The plan's own placement is a solution with k moves, so the optimum is at most its SAD; a solve
     // stopped by the time limit gives min(incumbent, plan), and the ratio is then a lower bound.
@@ -206,25 +272,60 @@ async function quality(): Promise<void> {
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const summary = (label: string, f: (xs: number[]) => number, digits: number[]) => [
-    label, '', '', '', '', f(sadRatios).toFixed(digits[0]), '', f(moveRatios).toFixed(2), '', f(hostMoveRatios).toFixed(2), '', '', '', f(greedyRatios).toFixed(2), f(hostGreedyRatios).toFixed(2),
+    label,
+    '',
+    '',
+    '',
+    '',
+    f(sadRatios).toFixed(digits[0]),
+    '',
+    f(moveRatios).toFixed(2),
+    '',
+    f(hostMoveRatios).toFixed(2),
+    '',
+    '',
+    '',
+    f(greedyRatios).toFixed(2),
+    f(hostGreedyRatios).toFixed(2),
   ];
   rows.push(summary('mean', mean, [3]));
   rows.push(summary('min', (xs) => Math.min(...xs), [3]));
   rows.push(summary('max', (xs) => Math.max(...xs), [3]));
   console.log(
     table(
-      ['cluster', 'SAD start', 'k ours', 'SAD ours', 'opt@k', 'ours/opt', 'kmin', 'k/kmin', 'kmin/host', 'k/kmin/host', 'greedy moves (VMs)', 'SAD greedy', 'greedy kmin', 'greedy/kmin', 'greedy/kmin/host'],
+      [
+        'cluster',
+        'SAD start',
+        'k ours',
+        'SAD ours',
+        'opt@k',
+        'ours/opt',
+        'kmin',
+        'k/kmin',
+        'kmin/host',
+        'k/kmin/host',
+        'greedy moves (VMs)',
+        'SAD greedy',
+        'greedy kmin',
+        'greedy/kmin',
+        'greedy/kmin/host',
+      ],
       rows,
     ),
   );
-  if (!allOptimal) console.log('(* = 60 s time limit reached: best solution found so far (NaN: none), so the true optimum may be lower; the ratios use the plan\'s own placement when it is better)');
+  if (!allOptimal)
+    console.log(
+      "(* = 60 s time limit reached: best solution found so far (NaN: none), so the true optimum may be lower; the ratios use the plan's own placement when it is better)",
+    );
   verdicts.push(
     verdict(
       mean(sadRatios) <= 1.05,
       `(2a) SAD at the plan's k within 5 % of the optimum on average: mean ratio ${mean(sadRatios).toFixed(3)} (max ${Math.max(...sadRatios).toFixed(3)})` +
         (sadUnproven > 0
           ? `; optimum not proven on ${sadUnproven} clusters within the time limit: their ratios are lower bounds` +
-            (mean(sadUppers) <= 1.05 ? `, and the solver's bound proves the mean ≤ ${mean(sadUppers).toFixed(3)}` : ` (the solver's bound is too weak to cap them)`)
+            (mean(sadUppers) <= 1.05
+              ? `, and the solver's bound proves the mean ≤ ${mean(sadUppers).toFixed(3)}`
+              : ` (the solver's bound is too weak to cap them)`)
           : ''),
     ),
   );
@@ -250,13 +351,23 @@ function movesToReach(plan: Plan, imbalance: number): number {
 
 async function baseline(): Promise<void> {
   console.log('\n## 3. Against a simple greedy baseline (biggest VM of the busiest host → emptiest host, while I drops)');
-  console.log('20 seeded clusters, 16–32 mixed hosts, 300–600 VMs, hard and soft rules. Our policy: threshold 5, budgets 1000, λ and minGain at their defaults.');
-  console.log('Baseline, literally: stop as soon as the biggest movable VM of the busiest host would not lower I. "ours to reach": moves our');
-  console.log('plan needs before its I is ≤ the baseline\'s final I. "fewest possible": a MILP lower bound (HiGHS) on the moves ANY planner');
-  console.log('needs to get there (VMs move whole, their load may spread fractionally, rules and ceilings ignored): where it is above half');
+  console.log(
+    '20 seeded clusters, 16–32 mixed hosts, 300–600 VMs, hard and soft rules. Our policy: threshold 5, budgets 1000, λ and minGain at their defaults.',
+  );
+  console.log(
+    'Baseline, literally: stop as soon as the biggest movable VM of the busiest host would not lower I. "ours to reach": moves our',
+  );
+  console.log(
+    'plan needs before its I is ≤ the baseline\'s final I. "fewest possible": a MILP lower bound (HiGHS) on the moves ANY planner',
+  );
+  console.log(
+    'needs to get there (VMs move whole, their load may spread fractionally, rules and ceilings ignored): where it is above half',
+  );
   console.log('the baseline\'s moves, no plan can reach the baseline\'s I with half its moves. Then a stronger "lenient" baseline that');
-  console.log('tries the next biggest VMs, and, for information, ProxLB\'s documented sweep (memory only, largest guests first, each');
-  console.log('guest once, moved while its node is the most loaded, until the memory spread is within 10 points; it does not look at I).\n');
+  console.log("tries the next biggest VMs, and, for information, ProxLB's documented sweep (memory only, largest guests first, each");
+  console.log(
+    'guest once, moved while its node is the most loaded, until the memory spread is within 10 points; it does not look at I).\n',
+  );
   const rows: (string | number)[][] = [];
   let passes = 0;
   let unreachable = 0;
@@ -269,7 +380,17 @@ async function baseline(): Promise<void> {
     const rnd = seededRandom(500 + i);
     const hosts = 16 + Math.floor(rnd() * 17);
     const vms = 300 + Math.floor(rnd() * 301);
-    const snap = benchCluster({ hosts, vms, seed: 500 + i, hostKinds: 'mixed', skew: 1, antiAffinity: 6, affinity: 3, vmHost: 3, soft: true });
+    const snap = benchCluster({
+      hosts,
+      vms,
+      seed: 500 + i,
+      hostKinds: 'mixed',
+      skew: 1,
+      antiAffinity: 6,
+      affinity: 3,
+      vmHost: 3,
+      soft: true,
+    });
     const base = greedyBaseline(snap, KEEP_GOING);
     const plan = planMoves(snap, KEEP_GOING);
     const reach = movesToReach(plan, base.imbalanceAfter);
@@ -316,16 +437,41 @@ async function baseline(): Promise<void> {
   }
   console.log(
     table(
-      ['cluster', 'I start', 'baseline moves', 'baseline I', 'ours to reach', 'fewest possible', 'ours/fewest', 'ours moves', 'ours I', 'I lower by', '', 'lenient moves', 'lenient I', 'ours to reach (share)', 'ProxLB moves', 'ProxLB I', 'ours to reach (share)'],
+      [
+        'cluster',
+        'I start',
+        'baseline moves',
+        'baseline I',
+        'ours to reach',
+        'fewest possible',
+        'ours/fewest',
+        'ours moves',
+        'ours I',
+        'I lower by',
+        '',
+        'lenient moves',
+        'lenient I',
+        'ours to reach (share)',
+        'ProxLB moves',
+        'ProxLB I',
+        'ours to reach (share)',
+      ],
       rows,
     ),
   );
-  console.log(`\n${passes}/20 clusters pass; worst (moves to reach the baseline's I) / (baseline moves) = ${worstHalf.toFixed(2)}, smallest imbalance factor ${worstFactor.toFixed(1)}×`);
+  console.log(
+    `\n${passes}/20 clusters pass; worst (moves to reach the baseline's I) / (baseline moves) = ${worstHalf.toFixed(2)}, smallest imbalance factor ${worstFactor.toFixed(1)}×`,
+  );
   console.log(
     `Half the baseline's moves is below what any planner needs on ${unreachable}/20 clusters (a positive lower bound on ${toBound.length}/20). ` +
       `Ours reaches the baseline's I in ${Math.min(...toBound).toFixed(2)}–${Math.max(...toBound).toFixed(2)}× that lower bound.`,
   );
-  verdicts.push(verdict(passes === 20, `(3) on every cluster: baseline's I with ≤ half its moves (worst ${worstHalf.toFixed(2)}) and ≥ 5× lower final I (worst ${worstFactor.toFixed(1)}×)`));
+  verdicts.push(
+    verdict(
+      passes === 20,
+      `(3) on every cluster: baseline's I with ≤ half its moves (worst ${worstHalf.toFixed(2)}) and ≥ 5× lower final I (worst ${worstFactor.toFixed(1)}×)`,
+    ),
+  );
   verdicts.push(
     `INFO  (3) half the baseline's moves is provably unreachable by any planner on ${unreachable}/20 clusters; ours needs ${Math.min(...toBound).toFixed(2)}–${Math.max(...toBound).toFixed(2)}× the proven fewest moves`,
   );

@@ -55,7 +55,12 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   const timeoutMs = settings.REQUEST_TIMEOUT_SECONDS * 1000;
   app.use(requestTimeout(timeoutMs));
   // Before any body is read and before routing, for every path: the rate limit, then the Host and token checks.
-  app.use(rateLimit(app.get<ThrottlerStorage>(ThrottlerStorage), { max: settings.RATE_LIMIT_MAX, windowSeconds: settings.RATE_LIMIT_WINDOW_SECONDS }));
+  app.use(
+    rateLimit(app.get<ThrottlerStorage>(ThrottlerStorage), {
+      max: settings.RATE_LIMIT_MAX,
+      windowSeconds: settings.RATE_LIMIT_WINDOW_SECONDS,
+    }),
+  );
   const origins = settings.CORS_ORIGINS.split(',')
     .map((o) => o.trim())
     .filter(Boolean);
@@ -73,9 +78,15 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const detail =
-      status === 431 ? 'The request line and headers are larger than the service reads (16 KiB)' : status === 408 ? 'The request took too long to arrive' : 'The request is not valid HTTP';
+      status === 431
+        ? 'The request line and headers are larger than the service reads (16 KiB)'
+        : status === 408
+          ? 'The request took too long to arrive'
+          : 'The request is not valid HTTP';
     const body = JSON.stringify(problem(status, detail));
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   app.use(jsonBodyReader({ maxBytes: BODY_LIMIT_BYTES, ...BODY_SHAPE }));
   app.setGlobalPrefix(API_PREFIX, {

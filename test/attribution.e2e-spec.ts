@@ -24,7 +24,13 @@ describe('who made a change', () => {
 
   const as = (token: string) => ({ Authorization: `Bearer ${token}` });
   const events = async (query: Record<string, string>): Promise<EventItem[]> =>
-    (await t.http.get('/api/v1/events').set(as(admin.token)).query({ limit: 200, ...query }).expect(200)).body.items;
+    (
+      await t.http
+        .get('/api/v1/events')
+        .set(as(admin.token))
+        .query({ limit: 200, ...query })
+        .expect(200)
+    ).body.items;
 
   beforeAll(async () => {
     t = await createTestApp({ env: { SCHEDULER_ENABLED: false, MIGRATION_TIME_SCALE: 20 } });
@@ -61,11 +67,20 @@ describe('who made a change', () => {
     await t.http
       .put(`/api/v1/clusters/${other.id}/inventory`)
       .set(as(ops.token))
-      .send({ hosts: [{ name: 'kvm-1', cpuCores: 16, cpuMhz: 38400, memoryMib: 65536 }], vms: [{ name: 'db-1', hostName: 'kvm-1', vcpus: 2, memoryMib: 4096 }] })
+      .send({
+        hosts: [{ name: 'kvm-1', cpuCores: 16, cpuMhz: 38400, memoryMib: 65536 }],
+        vms: [{ name: 'db-1', hostName: 'kvm-1', vcpus: 2, memoryMib: 4096 }],
+      })
       .expect(200);
     const [synced] = await events({ type: 'inventory.synced', clusterId: other.id });
     expect(synced.actor).toEqual(opsActor);
-    const group = (await t.http.post('/api/v1/groups').set(as(ops.token)).send({ clusterId, name: 'pair', kind: 'vm', memberIds: [vmId] }).expect(201)).body;
+    const group = (
+      await t.http
+        .post('/api/v1/groups')
+        .set(as(ops.token))
+        .send({ clusterId, name: 'pair', kind: 'vm', memberIds: [vmId] })
+        .expect(201)
+    ).body;
     expect((await events({ type: 'group.created', subjectId: group.id }))[0].actor).toEqual(opsActor);
     await t.http.delete(`/api/v1/groups/${group.id}`).set(as(admin.token)).expect(204);
     expect((await events({ type: 'group.deleted', subjectId: group.id }))[0].actor).toEqual(adminActor);
@@ -77,7 +92,8 @@ describe('who made a change', () => {
     const [policy] = await events({ type: 'policy.changed', clusterId });
     expect(policy.actor).toEqual(opsActor);
 
-    const migration = (await t.http.post('/api/v1/migrations').set(as(ops.token)).send({ vmId, targetHostId: hosts[1].id }).expect(201)).body;
+    const migration = (await t.http.post('/api/v1/migrations').set(as(ops.token)).send({ vmId, targetHostId: hosts[1].id }).expect(201))
+      .body;
     const [queued] = await events({ type: 'migration.queued', subjectId: migration.id });
     expect(queued.actor).toEqual(opsActor);
     // the migration's own progress is the engine's doing, not a request's
@@ -103,8 +119,13 @@ describe('who made a change', () => {
 
   it('names who cancelled a running migration, though the engine records its end', async () => {
     const adminActor = { type: 'token', id: admin.id, name: 'first admin', role: 'admin' };
-    const migration = (await t.http.post('/api/v1/migrations').set(as(admin.token)).send({ vmId: bigVmId, targetHostId: hosts[0].id }).expect(201)).body;
-    await waitFor(async () => (await t.http.get(`/api/v1/migrations/${migration.id}`).set(as(admin.token)).expect(200)).body.state === 'running', 20_000);
+    const migration = (
+      await t.http.post('/api/v1/migrations').set(as(admin.token)).send({ vmId: bigVmId, targetHostId: hosts[0].id }).expect(201)
+    ).body;
+    await waitFor(
+      async () => (await t.http.get(`/api/v1/migrations/${migration.id}`).set(as(admin.token)).expect(200)).body.state === 'running',
+      20_000,
+    );
     const res = await t.http.post(`/api/v1/migrations/${migration.id}/cancel`).set(as(admin.token));
     expect([200, 202]).toContain(res.status);
     const [requested] = await events({ type: 'migration.cancel-requested', subjectId: migration.id });

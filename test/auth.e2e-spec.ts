@@ -87,7 +87,11 @@ describe('access control', () => {
     const listed = await t.http.get('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).expect(200);
     tokenIds.admin = listed.body.items[0].id;
     for (const role of ['viewer', 'operator'] as const) {
-      const res = await t.http.post('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).send({ role, name: `${role} for tests` }).expect(201);
+      const res = await t.http
+        .post('/api/v1/tokens')
+        .set('Authorization', `Bearer ${tokens.admin}`)
+        .send({ role, name: `${role} for tests` })
+        .expect(201);
       tokens[role] = res.body.token;
       tokenIds[role] = res.body.id;
     }
@@ -110,7 +114,8 @@ describe('access control', () => {
     // anyone with a copy of the database could test guesses against); the key is not in the database
     expect(rows.map((r) => r.hashScheme)).toEqual(['hmac-sha256', 'hmac-sha256', 'hmac-sha256']);
     expect(new Set(rows.map((r) => r.hash)).size).toBe(3);
-    for (const token of Object.values(tokens)) expect(stored).not.toContain(createHash('sha256').update(token.slice(SECRET_AT)).digest('hex'));
+    for (const token of Object.values(tokens))
+      expect(stored).not.toContain(createHash('sha256').update(token.slice(SECRET_AT)).digest('hex'));
     const key = readFileSync(join(dirname(t.databasePath), 'service.key'));
     expect(key).toHaveLength(32);
     expect(statSync(join(dirname(t.databasePath), 'service.key')).mode & 0o777).toBe(0o600);
@@ -131,7 +136,8 @@ describe('access control', () => {
         const res = await (call.body === undefined ? req : req.send(call.body as object));
         const expected = role === 'none' ? 401 : RANK[role] >= RANK[call.needs] ? 'through' : 403;
         const got = res.status === 401 || res.status === 403 ? res.status : 'through';
-        if (got !== expected) outcomes.push(`${role} ${call.method.toUpperCase()} ${call.path} (${call.family}): ${res.status}, expected ${expected}`);
+        if (got !== expected)
+          outcomes.push(`${role} ${call.method.toUpperCase()} ${call.path} (${call.family}): ${res.status}, expected ${expected}`);
         if (typeof got === 'number') {
           expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
           expect(res.body.status).toBe(got);
@@ -145,7 +151,14 @@ describe('access control', () => {
   it('keeps the health check open and refuses wrong, malformed and foreign tokens', async () => {
     await t.http.get('/health').expect(200);
     const wrongSecret = tokens.operator!.slice(0, -4) + (tokens.operator!.endsWith('AAAA') ? 'BBBB' : 'AAAA');
-    for (const header of [`Bearer ${wrongSecret}`, 'Bearer drs_0000000000000000_' + 'A'.repeat(43), 'Bearer nonsense', `Basic ${tokens.admin}`, `Bearer`, `${tokens.admin}`]) {
+    for (const header of [
+      `Bearer ${wrongSecret}`,
+      'Bearer drs_0000000000000000_' + 'A'.repeat(43),
+      'Bearer nonsense',
+      `Basic ${tokens.admin}`,
+      `Bearer`,
+      `${tokens.admin}`,
+    ]) {
       const res = await t.http.get('/api/v1/clusters').set('Authorization', header).expect(401);
       expect(res.body.detail).toMatch(/token/i);
     }
@@ -162,7 +175,11 @@ describe('access control', () => {
     // revoking again changes nothing: same time, one event
     const again = await t.http.delete(`/api/v1/tokens/${tokenIds.operator}`).set('Authorization', `Bearer ${tokens.admin}`).expect(200);
     expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
-    const events = await t.http.get('/api/v1/events').query({ type: 'token.revoked' }).set('Authorization', `Bearer ${tokens.admin}`).expect(200);
+    const events = await t.http
+      .get('/api/v1/events')
+      .query({ type: 'token.revoked' })
+      .set('Authorization', `Bearer ${tokens.admin}`)
+      .expect(200);
     expect(events.body.total).toBe(1);
     const list = await t.http.get('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).expect(200);
     expect(list.body.items.find((i: { id: string }) => i.id === tokenIds.operator).revokedAt).toEqual(expect.any(Number));
@@ -180,7 +197,10 @@ describe('access control', () => {
       `INSERT INTO api_tokens (id, keyId, name, role, salt, hash, createdAt, revokedAt) VALUES ('${randomUUID()}', '${keyId}', 'from 0.1', 'viewer', '${salt}', '${hash}', 1, NULL)`,
     );
     const legacy = `drs_${keyId}_${secret}`;
-    await t.http.get('/api/v1/clusters').set('Authorization', `Bearer drs_${keyId}_${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`).expect(401);
+    await t.http
+      .get('/api/v1/clusters')
+      .set('Authorization', `Bearer drs_${keyId}_${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`)
+      .expect(401);
     await t.http.get('/api/v1/clusters').set('Authorization', `Bearer ${legacy}`).expect(200);
     const [row] = await rawRows(t.databasePath, `SELECT hashScheme, salt, hash FROM api_tokens WHERE keyId = '${keyId}'`);
     expect(row).toMatchObject({ hashScheme: 'hmac-sha256', salt: '' });
@@ -190,7 +210,11 @@ describe('access control', () => {
   });
 
   it('validates token requests like any other body', async () => {
-    const res = await t.http.post('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).send({ role: 'root', extra: 1 }).expect(400);
+    const res = await t.http
+      .post('/api/v1/tokens')
+      .set('Authorization', `Bearer ${tokens.admin}`)
+      .send({ role: 'root', extra: 1 })
+      .expect(400);
     const fields = res.body.errors.map((e: { field: string }) => e.field).sort();
     expect(fields).toEqual(['extra', 'role']);
   });

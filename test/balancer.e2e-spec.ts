@@ -76,7 +76,10 @@ describe('balancer API', () => {
 
   it('fixes a hard anti-affinity violation', async () => {
     const { cluster, b, vms } = await lopsided(2);
-    const group = await t.http.post('/api/v1/groups').send({ clusterId: cluster.id, name: 'pair', kind: 'vm', memberIds: [vms[0].id, vms[1].id] }).expect(201);
+    const group = await t.http
+      .post('/api/v1/groups')
+      .send({ clusterId: cluster.id, name: 'pair', kind: 'vm', memberIds: [vms[0].id, vms[1].id] })
+      .expect(201);
     await t.http
       .post('/api/v1/rules')
       .send({ clusterId: cluster.id, name: 'apart', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' })
@@ -90,8 +93,14 @@ describe('balancer API', () => {
     const res = await t.http.post(`/api/v1/clusters/${cluster.id}/placement`).send({ vcpus: 2, memoryMib: 4096 }).expect(200);
     expect(res.body.ranked.map((r: { hostId: string }) => r.hostId)).toEqual([b.id, a.id]);
 
-    const group = await t.http.post('/api/v1/groups').send({ clusterId: cluster.id, name: 'g', kind: 'vm', memberIds: [vms[0].id] }).expect(201);
-    await t.http.post('/api/v1/rules').send({ clusterId: cluster.id, name: 'r', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' }).expect(201);
+    const group = await t.http
+      .post('/api/v1/groups')
+      .send({ clusterId: cluster.id, name: 'g', kind: 'vm', memberIds: [vms[0].id] })
+      .expect(201);
+    await t.http
+      .post('/api/v1/rules')
+      .send({ clusterId: cluster.id, name: 'r', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' })
+      .expect(201);
     await t.http.patch(`/api/v1/hosts/${b.id}`).send({ state: 'maintenance' }).expect(200);
     const ruled = await t.http
       .post(`/api/v1/clusters/${cluster.id}/placement`)
@@ -128,7 +137,10 @@ describe('balancer API', () => {
 
   it('takes what-if policy fields in the balance query', async () => {
     const { cluster } = await lopsided(4);
-    const strict = await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).query({ migrationThreshold: 5, cpuWeight: 1, memoryWeight: 0 }).expect(200);
+    const strict = await t.http
+      .get(`/api/v1/clusters/${cluster.id}/balance`)
+      .query({ migrationThreshold: 5, cpuWeight: 1, memoryWeight: 0 })
+      .expect(200);
     // threshold 5 on 2 hosts: target 0; only CPU counts: I = σ_cpu = 0.4
     expect(strict.body.target).toBe(0);
     expect(strict.body.imbalance).toBeCloseTo(0.4, 10);

@@ -155,17 +155,33 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
 
   // ---- what the requests carry -------------------------------------------------------------------
 
-  const balHosts = Array.from({ length: BAL_HOSTS }, (_, h) => ({ name: `bh-${h}`, cpuCores: 64, cpuMhz: 166_400, memoryMib: 1 << 20, migrationGbps: 10 }));
+  const balHosts = Array.from({ length: BAL_HOSTS }, (_, h) => ({
+    name: `bh-${h}`,
+    cpuCores: 64,
+    cpuMhz: 166_400,
+    memoryMib: 1 << 20,
+    migrationGbps: 10,
+  }));
   /** Every VM piled on two hosts: a pass has many moves to make. */
-  const balPile = () => ({ hosts: [], vms: Array.from({ length: BAL_VMS }, (_, i) => ({ name: `bv-${i}`, hostName: `bh-${i % 2}`, vcpus: 1, memoryMib: 4096 })) });
+  const balPile = () => ({
+    hosts: [],
+    vms: Array.from({ length: BAL_VMS }, (_, i) => ({ name: `bv-${i}`, hostName: `bh-${i % 2}`, vcpus: 1, memoryMib: 4096 })),
+  });
 
   const syncHost = (name: string, k: number) => ({ name, cpuCores: 64, cpuMhz: 100_000 + k, memoryMib: 1 << 20, migrationGbps: 10 });
   /** Sync k: every VM carries k (cpuReservationMhz), moves host, and the previous sync's extra host and VMs are pruned. */
   function syncBody(k: number) {
     const hosts = Array.from({ length: SYNC_HOSTS }, (_, h) => syncHost(`sh-${h}`, k));
     hosts.push(syncHost(`sh-extra-${k}`, k));
-    const vms = Array.from({ length: SYNC_VMS }, (_, i) => ({ name: `sv-${i}`, hostName: `sh-${(i + k) % SYNC_HOSTS}`, vcpus: 1, memoryMib: 1024, cpuReservationMhz: k }));
-    for (let j = 0; j < SYNC_EXTRA_VMS; j++) vms.push({ name: `sx-${k}-${j}`, hostName: `sh-extra-${k}`, vcpus: 1, memoryMib: 1024, cpuReservationMhz: k });
+    const vms = Array.from({ length: SYNC_VMS }, (_, i) => ({
+      name: `sv-${i}`,
+      hostName: `sh-${(i + k) % SYNC_HOSTS}`,
+      vcpus: 1,
+      memoryMib: 1024,
+      cpuReservationMhz: k,
+    }));
+    for (let j = 0; j < SYNC_EXTRA_VMS; j++)
+      vms.push({ name: `sx-${k}-${j}`, hostName: `sh-extra-${k}`, vcpus: 1, memoryMib: 1024, cpuReservationMhz: k });
     return { hosts, vms, prune: true };
   }
 
@@ -174,10 +190,22 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     const samples: object[] = [];
     for (const vmId of migVmIds) {
       for (let j = 0; j < RECENT_PER_VM; j++) {
-        samples.push({ vmId, timestamp: T0 - 30 * 60_000 + (b * RECENT_PER_VM + j) * 100, cpuMhz: 100 + b, memoryActiveMib: 512, memoryConsumedMib: 1024 });
+        samples.push({
+          vmId,
+          timestamp: T0 - 30 * 60_000 + (b * RECENT_PER_VM + j) * 100,
+          cpuMhz: 100 + b,
+          memoryActiveMib: 512,
+          memoryConsumedMib: 1024,
+        });
       }
       for (let j = 0; j < OLD_PER_VM; j++) {
-        samples.push({ vmId, timestamp: T0 - 3 * 3_600_000 + (b * OLD_PER_VM + j) * 1000, cpuMhz: 100 + b, memoryActiveMib: 512, memoryConsumedMib: 1024 });
+        samples.push({
+          vmId,
+          timestamp: T0 - 3 * 3_600_000 + (b * OLD_PER_VM + j) * 1000,
+          cpuMhz: 100 + b,
+          memoryActiveMib: 512,
+          memoryConsumedMib: 1024,
+        });
       }
     }
     return { samples };
@@ -200,7 +228,8 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     const q = <T>(sql: string, params: unknown[] = []) => file.all<T>(sql, params);
 
     const integrity = await q<{ integrity_check: string }>('PRAGMA integrity_check');
-    if (integrity.length !== 1 || integrity[0].integrity_check !== 'ok') problems.push(`integrity_check: ${JSON.stringify(integrity.slice(0, 5))}`);
+    if (integrity.length !== 1 || integrity[0].integrity_check !== 'ok')
+      problems.push(`integrity_check: ${JSON.stringify(integrity.slice(0, 5))}`);
     const fk = await q<Record<string, unknown>>('PRAGMA foreign_key_check');
     if (fk.length > 0) problems.push(`foreign_key_check: ${JSON.stringify(fk.slice(0, 5))}`);
 
@@ -210,10 +239,15 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
         WHERE h.id IS NULL OR h.clusterId <> v.clusterId`,
     );
     if (misplaced.length > 0) problems.push(`VMs not on an existing host of their cluster: ${JSON.stringify(misplaced.slice(0, 5))}`);
-    const doubled = await q<{ name: string; n: number }>('SELECT clusterId, name, COUNT(*) AS n FROM vms GROUP BY clusterId, name HAVING n > 1');
+    const doubled = await q<{ name: string; n: number }>(
+      'SELECT clusterId, name, COUNT(*) AS n FROM vms GROUP BY clusterId, name HAVING n > 1',
+    );
     if (doubled.length > 0) problems.push(`VMs recorded twice: ${JSON.stringify(doubled.slice(0, 5))}`);
     const perCluster = new Map(
-      (await q<{ clusterId: string; n: number }>('SELECT clusterId, COUNT(*) AS n FROM vms GROUP BY clusterId')).map((r) => [r.clusterId, r.n]),
+      (await q<{ clusterId: string; n: number }>('SELECT clusterId, COUNT(*) AS n FROM vms GROUP BY clusterId')).map((r) => [
+        r.clusterId,
+        r.n,
+      ]),
     );
     if (perCluster.get(ids.bal) !== BAL_VMS) problems.push(`the balanced cluster has ${perCluster.get(ids.bal)} VMs, not ${BAL_VMS}`);
     if (perCluster.get(ids.mig) !== MIG_VMS) problems.push(`the migration cluster has ${perCluster.get(ids.mig)} VMs, not ${MIG_VMS}`);
@@ -225,34 +259,45 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     );
     const replayed = new Map(migInitialHost);
     for (const m of succeeded) {
-      if (replayed.get(m.vmId) !== m.sourceHostId) problems.push(`migration ${m.id} moved ${m.vmId} from ${m.sourceHostId}, but it was on ${replayed.get(m.vmId)}`);
+      if (replayed.get(m.vmId) !== m.sourceHostId)
+        problems.push(`migration ${m.id} moved ${m.vmId} from ${m.sourceHostId}, but it was on ${replayed.get(m.vmId)}`);
       replayed.set(m.vmId, m.targetHostId);
     }
     const migVms = await q<{ id: string; hostId: string }>('SELECT id, hostId FROM vms WHERE clusterId = ?', [ids.mig]);
     const wrongHost = migVms.filter((v) => replayed.get(v.id) !== v.hostId);
-    if (wrongHost.length > 0) problems.push(`${wrongHost.length} VM(s) not where their migrations put them: ${JSON.stringify(wrongHost.slice(0, 3))}`);
+    if (wrongHost.length > 0)
+      problems.push(`${wrongHost.length} VM(s) not where their migrations put them: ${JSON.stringify(wrongHost.slice(0, 3))}`);
 
     // Acknowledged migrations exist.
     const known = new Set<string>();
     for (let i = 0; i < ackedMigrations.length; i += 500) {
       const chunk = ackedMigrations.slice(i, i + 500);
-      for (const r of await q<{ id: string }>(`SELECT id FROM live_migrations WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)) known.add(r.id);
+      for (const r of await q<{ id: string }>(`SELECT id FROM live_migrations WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk))
+        known.add(r.id);
     }
     const lostMigrations = ackedMigrations.filter((id) => !known.has(id));
-    if (lostMigrations.length > 0) problems.push(`${lostMigrations.length} acknowledged migration(s) missing: ${lostMigrations.slice(0, 3).join(', ')}`);
+    if (lostMigrations.length > 0)
+      problems.push(`${lostMigrations.length} acknowledged migration(s) missing: ${lostMigrations.slice(0, 3).join(', ')}`);
     const notCancelled: { id: string; state: string }[] = [];
     for (let i = 0; i < ackedCancels.length; i += 500) {
       const chunk = ackedCancels.slice(i, i + 500);
-      notCancelled.push(...(await q<{ id: string; state: string }>(`SELECT id, state FROM live_migrations WHERE state <> 'cancelled' AND id IN (${chunk.map(() => '?').join(',')})`, chunk)));
+      notCancelled.push(
+        ...(await q<{ id: string; state: string }>(
+          `SELECT id, state FROM live_migrations WHERE state <> 'cancelled' AND id IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        )),
+      );
     }
     const [{ cancelled }] = await q<{ cancelled: number }>(`SELECT COUNT(*) AS cancelled FROM live_migrations WHERE state = 'cancelled'`);
-    if (notCancelled.length > 0 || cancelled < ackedCancels.length) problems.push(`acknowledged cancels not cancelled: ${JSON.stringify(notCancelled.slice(0, 3))}`);
+    if (notCancelled.length > 0 || cancelled < ackedCancels.length)
+      problems.push(`acknowledged cancels not cancelled: ${JSON.stringify(notCancelled.slice(0, 3))}`);
 
     // Acknowledged passes exist, completed, with each applied move queued as a migration.
     for (const p of passes) {
       const [row] = await q<{ status: string; movesApplied: number }>('SELECT status, movesApplied FROM passes WHERE id = ?', [p.id]);
       if (!row) problems.push(`acknowledged pass ${p.id} is missing`);
-      else if (row.status !== 'completed' || row.movesApplied !== p.movesApplied) problems.push(`pass ${p.id} is ${row.status} with ${row.movesApplied} moves applied; it answered completed with ${p.movesApplied}`);
+      else if (row.status !== 'completed' || row.movesApplied !== p.movesApplied)
+        problems.push(`pass ${p.id} is ${row.status} with ${row.movesApplied} moves applied; it answered completed with ${p.movesApplied}`);
       const [{ n }] = await q<{ n: number }>(`SELECT COUNT(*) AS n FROM recommendations WHERE passId = ? AND status = 'applied'`, [p.id]);
       if (n !== p.movesApplied) problems.push(`pass ${p.id} answered ${p.movesApplied} moves applied; ${n} recommendation(s) are applied`);
     }
@@ -273,15 +318,19 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     const lastAcked = syncOps.filter((op) => op.acked).at(-1)?.k;
     const unacked = syncOps.filter((op) => !op.acked && op.k > (lastAcked ?? -1) && op.k > syncConfirmed).map((op) => op.k);
     const allowed = new Set([Math.max(lastAcked ?? 0, syncConfirmed), ...unacked]);
-    const hosts = await file.all<{ id: string; name: string; cpuMhz: number }>('SELECT id, name, cpuMhz FROM hosts WHERE clusterId = ?', [ids.sync]);
+    const hosts = await file.all<{ id: string; name: string; cpuMhz: number }>('SELECT id, name, cpuMhz FROM hosts WHERE clusterId = ?', [
+      ids.sync,
+    ]);
     const vms = await file.all<{ name: string; hostId: string; cpuReservationMhz: number; vcpus: number; memoryMib: number }>(
       'SELECT name, hostId, cpuReservationMhz, vcpus, memoryMib FROM vms WHERE clusterId = ?',
       [ids.sync],
     );
     const marks = [...new Set(vms.map((v) => v.cpuReservationMhz))];
-    if (marks.length !== 1) return [`sync cluster: VMs carry the numbers of several syncs (${marks.slice(0, 5).join(', ')}): a sync was applied in part`];
+    if (marks.length !== 1)
+      return [`sync cluster: VMs carry the numbers of several syncs (${marks.slice(0, 5).join(', ')}): a sync was applied in part`];
     const k = marks[0];
-    if (!allowed.has(k)) problems.push(`sync cluster holds sync ${k}; expected one of ${[...allowed].join(', ')} (last acknowledged ${lastAcked})`);
+    if (!allowed.has(k))
+      problems.push(`sync cluster holds sync ${k}; expected one of ${[...allowed].join(', ')} (last acknowledged ${lastAcked})`);
     const expected = syncBody(k);
     const hostName = new Map(hosts.map((h) => [h.id, h.name]));
     const wantHosts = new Map(expected.hosts.map((h) => [h.name, h]));
@@ -294,7 +343,9 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
       return !want || hostName.get(v.hostId) !== want.hostName || v.vcpus !== want.vcpus || v.memoryMib !== want.memoryMib;
     });
     if (vms.length !== wantVms.size || wrong.length > 0) {
-      problems.push(`sync cluster: ${vms.length} VMs (sync ${k} has ${wantVms.size}), ${wrong.length} differ from it, e.g. ${JSON.stringify(wrong.slice(0, 3))}`);
+      problems.push(
+        `sync cluster: ${vms.length} VMs (sync ${k} has ${wantVms.size}), ${wrong.length} differ from it, e.g. ${JSON.stringify(wrong.slice(0, 3))}`,
+      );
     }
     if (record && unacked.length > 0) record.outcome = k === unacked.at(-1) ? 'present' : 'absent';
     syncConfirmed = k;
@@ -318,17 +369,23 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     let expectedTotal = 0;
     for (const batch of batches) {
       const n = recent.get(batch.b) ?? 0;
-      if (n !== 0 && n !== BATCH_RECENT) problems.push(`batch ${batch.b}: ${n} of its ${BATCH_RECENT} recent samples are there: written in part`);
+      if (n !== 0 && n !== BATCH_RECENT)
+        problems.push(`batch ${batch.b}: ${n} of its ${BATCH_RECENT} recent samples are there: written in part`);
       const present = n > 0;
       if (batch.acked && !present) problems.push(`acknowledged batch ${batch.b} is missing`);
-      if (batch.present !== undefined && batch.present !== present) problems.push(`batch ${batch.b} was ${batch.present ? 'present' : 'absent'} and is now ${present ? 'present' : 'absent'}`);
+      if (batch.present !== undefined && batch.present !== present)
+        problems.push(`batch ${batch.b} was ${batch.present ? 'present' : 'absent'} and is now ${present ? 'present' : 'absent'}`);
       if (!batch.acked && batch.present === undefined && record) record.outcome = present ? 'present' : 'absent';
       batch.present = present;
       if (present) expectedTotal += BATCH_SIZE;
     }
     const [{ raw }] = await file.all<{ raw: number }>('SELECT COUNT(*) AS raw FROM samples WHERE clusterId = ?', [ids.mig]);
-    const [{ rolled }] = await file.all<{ rolled: number }>('SELECT COALESCE(SUM(sampleCount), 0) AS rolled FROM sample_rollups WHERE clusterId = ?', [ids.mig]);
-    if (raw + rolled !== expectedTotal) problems.push(`samples: ${raw} raw + ${rolled} rolled up = ${raw + rolled}; the batches present hold ${expectedTotal}`);
+    const [{ rolled }] = await file.all<{ rolled: number }>(
+      'SELECT COALESCE(SUM(sampleCount), 0) AS rolled FROM sample_rollups WHERE clusterId = ?',
+      [ids.mig],
+    );
+    if (raw + rolled !== expectedTotal)
+      problems.push(`samples: ${raw} raw + ${rolled} rolled up = ${raw + rolled}; the batches present hold ${expectedTotal}`);
     return problems;
   }
 
@@ -340,14 +397,18 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
       `SELECT id, startedAt FROM live_migrations WHERE state = 'running' AND (startedAt IS NULL OR startedAt < ?)`,
       [spawnedAt],
     );
-    if (stuck.length > 0) problems.push(`${stuck.length} migration(s) still running from before the crash: ${JSON.stringify(stuck.slice(0, 3))}`);
-    const passStuck = await query<{ id: string }>(databasePath, `SELECT id FROM passes WHERE status = 'running' AND startedAt < ?`, [spawnedAt]);
+    if (stuck.length > 0)
+      problems.push(`${stuck.length} migration(s) still running from before the crash: ${JSON.stringify(stuck.slice(0, 3))}`);
+    const passStuck = await query<{ id: string }>(databasePath, `SELECT id FROM passes WHERE status = 'running' AND startedAt < ?`, [
+      spawnedAt,
+    ]);
     if (passStuck.length > 0) problems.push(`${passStuck.length} pass(es) still running from before the crash`);
     const pendingButQueued = await query<{ id: string }>(
       databasePath,
       `SELECT r.id FROM recommendations r JOIN live_migrations m ON m.recommendationId = r.id WHERE r.status = 'pending'`,
     );
-    if (pendingButQueued.length > 0) problems.push(`${pendingButQueued.length} recommendation(s) still pending though their migration was queued`);
+    if (pendingButQueued.length > 0)
+      problems.push(`${pendingButQueued.length} recommendation(s) still pending though their migration was queued`);
     return problems.map((p) => `after restart: ${p}`);
   }
 
@@ -452,7 +513,8 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
         }
         current = undefined;
         seen.push(Date.now() - sentAt);
-        if (res.status < 200 || res.status >= 300) throw new Error(`${op.label} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+        if (res.status < 200 || res.status >= 300)
+          throw new Error(`${op.label} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
         op.answered(res);
         acked++;
         clearTimeout(timer);
@@ -508,13 +570,16 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
       prepare: async () => {
         // The moves of earlier passes, still queued (a kill restarts the running ones from scratch),
         // would leave this pass little to move: cancel them, then pile the VMs up again.
-        const queued = (await call(child!, 'GET', `/api/v1/migrations?clusterId=${ids.bal}&state=queued&limit=1000`)).body.items as { id: string }[];
+        const queued = (await call(child!, 'GET', `/api/v1/migrations?clusterId=${ids.bal}&state=queued&limit=1000`)).body.items as {
+          id: string;
+        }[];
         for (let i = 0; i < queued.length; i += 8) {
           await Promise.all(
             queued.slice(i, i + 8).map(async ({ id }) => {
               const res = await call(child!, 'POST', `/api/v1/migrations/${id}/cancel`);
               if (res.status === 200 && res.body.state === 'cancelled') ackedCancels.push(id);
-              else if (res.status !== 409 && res.status !== 202) throw new Error(`cancel answered ${res.status}: ${JSON.stringify(res.body)}`);
+              else if (res.status !== 409 && res.status !== 202)
+                throw new Error(`cancel answered ${res.status}: ${JSON.stringify(res.body)}`);
             }),
           );
         }
@@ -538,14 +603,20 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     let acked = 0;
     const busy = (async () => {
       while (!killed) {
-        const active = (await call(app, 'GET', `/api/v1/migrations?clusterId=${ids.mig}&state=queued,running&limit=1000`)).body.items as { vmId: string }[];
+        const active = (await call(app, 'GET', `/api/v1/migrations?clusterId=${ids.mig}&state=queued,running&limit=1000`)).body.items as {
+          vmId: string;
+        }[];
         const migrating = new Set(active.map((m) => m.vmId));
         const vms = (await call(app, 'GET', `/api/v1/vms?clusterId=${ids.mig}&limit=1000`)).body.items as { id: string; hostId: string }[];
         // Enough to keep every slot busy, few enough for the queue to drain at the end.
         const idle = vms.filter((v) => !migrating.has(v.id)).slice(0, Math.max(0, MIG_ACTIVE - active.length));
         const ask = async (vm: { id: string; hostId: string }) => {
           const others = migHostIds.filter((h) => h !== vm.hostId);
-          const res = await call(app, 'POST', '/api/v1/migrations', { vmId: vm.id, targetHostId: others[Math.floor(random() * others.length)], reason: 'chaos' });
+          const res = await call(app, 'POST', '/api/v1/migrations', {
+            vmId: vm.id,
+            targetHostId: others[Math.floor(random() * others.length)],
+            reason: 'chaos',
+          });
           if (res.status === 201) {
             ackedMigrations.push(res.body.id);
             acked++;
@@ -588,8 +659,19 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     const bal = await call(app, 'PUT', `/api/v1/clusters/${ids.bal}/inventory`, { hosts: balHosts, vms: balPile().vms });
     expect(bal.status).toBe(200);
 
-    const migHosts = Array.from({ length: MIG_HOSTS }, (_, h) => ({ name: `mh-${h}`, cpuCores: 64, cpuMhz: 166_400, memoryMib: 1 << 20, migrationGbps: 10 }));
-    const migVms = Array.from({ length: MIG_VMS }, (_, i) => ({ name: `mv-${i}`, hostName: `mh-${i % MIG_HOSTS}`, vcpus: 1, memoryMib: 4096 }));
+    const migHosts = Array.from({ length: MIG_HOSTS }, (_, h) => ({
+      name: `mh-${h}`,
+      cpuCores: 64,
+      cpuMhz: 166_400,
+      memoryMib: 1 << 20,
+      migrationGbps: 10,
+    }));
+    const migVms = Array.from({ length: MIG_VMS }, (_, i) => ({
+      name: `mv-${i}`,
+      hostName: `mh-${i % MIG_HOSTS}`,
+      vcpus: 1,
+      memoryMib: 4096,
+    }));
     expect((await call(app, 'PUT', `/api/v1/clusters/${ids.mig}/inventory`, { hosts: migHosts, vms: migVms })).status).toBe(200);
     migHostIds = (await call(app, 'GET', `/api/v1/hosts?clusterId=${ids.mig}&limit=100`)).body.items.map((h: { id: string }) => h.id);
     const vms = (await call(app, 'GET', `/api/v1/vms?clusterId=${ids.mig}&limit=1000`)).body.items as { id: string; hostId: string }[];
@@ -672,7 +754,10 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
       await killApp(child);
       child = undefined;
       problems.push(...(await checkFile('at the end')));
-      const states = await query<{ state: string; n: number }>(databasePath, 'SELECT state, COUNT(*) AS n FROM live_migrations GROUP BY state');
+      const states = await query<{ state: string; n: number }>(
+        databasePath,
+        'SELECT state, COUNT(*) AS n FROM live_migrations GROUP BY state',
+      );
       const [stored] = await query<{ raw: number; rolled: number }>(
         databasePath,
         'SELECT (SELECT COUNT(*) FROM samples) AS raw, (SELECT COALESCE(SUM(sampleCount), 0) FROM sample_rollups) AS rolled',
@@ -681,7 +766,9 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
       if (active.length > 0) problems.push(`at the end: migrations still ${JSON.stringify(active)}`);
 
       // Every kill landed during its activity: a request of it unanswered, or migrations running.
-      const missed = kills.filter((k) => (k.activity === 'migrations' ? k.running === 0 : !k.inFlight || !k.inFlight.startsWith(k.activity === 'pass' ? 'pass' : k.activity)));
+      const missed = kills.filter((k) =>
+        k.activity === 'migrations' ? k.running === 0 : !k.inFlight || !k.inFlight.startsWith(k.activity === 'pass' ? 'pass' : k.activity),
+      );
       if (missed.length > 0) problems.push(`kills that missed their activity: ${JSON.stringify(missed)}`);
       expect(problems).toEqual([]);
       expect(kills.length).toBe(rounds);

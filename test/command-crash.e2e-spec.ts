@@ -84,7 +84,12 @@ function scenario(seconds: number, extra: Record<string, unknown> = {}): Scenari
   };
 }
 
-const launchLines = (s: Scenario) => (existsSync(s.launches) ? readFileSync(s.launches, 'utf8').split('\n').filter((l) => l !== '') : []);
+const launchLines = (s: Scenario) =>
+  existsSync(s.launches)
+    ? readFileSync(s.launches, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 const firstPid = (s: Scenario) => Number(launchLines(s)[0].split(' ')[0]);
 
 /** A cluster with hosts kvm-a and kvm-b, a VM on kvm-a, and its migration to kvm-b, running with its command's identity stored. */

@@ -17,7 +17,11 @@ const spec = { cpuCores: 32, cpuMhz: 76800, memoryMib: 262144 };
 
 const fields = (body: { errors?: { field: string }[] }) => (body.errors ?? []).map((e) => e.field);
 
-function expectProblem(res: { status: number; headers: Record<string, string>; body: { errors?: { field: string }[] } }, status: number, field: string) {
+function expectProblem(
+  res: { status: number; headers: Record<string, string>; body: { errors?: { field: string }[] } },
+  status: number,
+  field: string,
+) {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
   expect(fields(res.body)).toContain(field);
@@ -43,9 +47,13 @@ describe('command placeholders with the command driver', () => {
     const created = await t.http.post(`${API}/hosts`).send({ clusterId: cluster.id, name: EVIL_HOST, ...spec });
     expectProblem(created, 422, 'address');
 
-    const synced = await t.http
-      .put(`${API}/clusters/${cluster.id}/inventory`)
-      .send({ hosts: [{ name: 'kvm-a', ...spec }, { name: EVIL_HOST, ...spec }], vms: [] });
+    const synced = await t.http.put(`${API}/clusters/${cluster.id}/inventory`).send({
+      hosts: [
+        { name: 'kvm-a', ...spec },
+        { name: EVIL_HOST, ...spec },
+      ],
+      vms: [],
+    });
     expectProblem(synced, 422, 'hosts.1.address');
     // Nothing of the refused sync was written.
     expect((await t.http.get(`${API}/hosts`).query({ clusterId: cluster.id })).body.total).toBe(0);
@@ -57,7 +65,9 @@ describe('command placeholders with the command driver', () => {
 
   it('accepts any display name once the host has a valid address, which the API shows (null when unset)', async () => {
     const cluster = await createCluster(t.http);
-    const labelled = await t.http.post(`${API}/hosts`).send({ clusterId: cluster.id, name: 'Rack 4 / blade 2', address: '192.0.2.42', ...spec });
+    const labelled = await t.http
+      .post(`${API}/hosts`)
+      .send({ clusterId: cluster.id, name: 'Rack 4 / blade 2', address: '192.0.2.42', ...spec });
     expect(labelled.status).toBe(201);
     expect(labelled.body.address).toBe('192.0.2.42');
     const plain = await createHost(t.http, cluster.id, { name: 'kvm-c.example' });
@@ -71,9 +81,13 @@ describe('command placeholders with the command driver', () => {
     const cleared = await t.http.patch(`${API}/hosts/${plain.id}`).send({ address: '[2001:db8::5]' });
     expect(cleared.body.address).toBe('[2001:db8::5]');
 
-    const synced = await t.http
-      .put(`${API}/clusters/${cluster.id}/inventory`)
-      .send({ hosts: [{ name: 'Rack 4 / blade 2', ...spec }, { name: 'Rack 5', address: 'kvm-5.example', ...spec }], vms: [] });
+    const synced = await t.http.put(`${API}/clusters/${cluster.id}/inventory`).send({
+      hosts: [
+        { name: 'Rack 4 / blade 2', ...spec },
+        { name: 'Rack 5', address: 'kvm-5.example', ...spec },
+      ],
+      vms: [],
+    });
     expect(synced.status).toBe(200);
     const rack5 = (await t.http.get(`${API}/hosts`).query({ clusterId: cluster.id, name: 'Rack 5' })).body.items[0];
     expect(rack5.address).toBe('kvm-5.example');
@@ -84,14 +98,20 @@ describe('command placeholders with the command driver', () => {
     for (const address of [EVIL_HOST, 'kvm-b:2222', 'root@kvm-b', 'kvm b', 'kvm-b\n']) {
       expectProblem(await t.http.post(`${API}/hosts`).send({ clusterId: cluster.id, name: 'kvm-x', address, ...spec }), 400, 'address');
     }
-    const synced = await t.http.put(`${API}/clusters/${cluster.id}/inventory`).send({ hosts: [{ name: 'kvm-x', address: EVIL_HOST, ...spec }], vms: [] });
+    const synced = await t.http
+      .put(`${API}/clusters/${cluster.id}/inventory`)
+      .send({ hosts: [{ name: 'kvm-x', address: EVIL_HOST, ...spec }], vms: [] });
     expectProblem(synced, 400, 'hosts.0.address');
   });
 
   it(`refuses a VM named ${EVIL_VM} when the template puts the name in {vm} (422 naming name): POST, PATCH and sync`, async () => {
     const cluster = await createCluster(t.http);
     const host = await createHost(t.http, cluster.id, { name: 'kvm-a' });
-    expectProblem(await t.http.post(`${API}/vms`).send({ clusterId: cluster.id, hostId: host.id, name: EVIL_VM, vcpus: 1, memoryMib: 1024 }), 422, 'name');
+    expectProblem(
+      await t.http.post(`${API}/vms`).send({ clusterId: cluster.id, hostId: host.id, name: EVIL_VM, vcpus: 1, memoryMib: 1024 }),
+      422,
+      'name',
+    );
 
     const vm = await createVm(t.http, cluster.id, host.id, { name: 'guest-1' });
     expectProblem(await t.http.patch(`${API}/vms/${vm.id}`).send({ name: EVIL_VM }), 422, 'name');
@@ -127,7 +147,11 @@ describe('command placeholders with the simulated driver', () => {
 
   it('still refuses an invalid address, but leaves display names alone', async () => {
     const cluster = await createCluster(t.http);
-    expectProblem(await t.http.post(`${API}/hosts`).send({ clusterId: cluster.id, name: 'h', address: EVIL_HOST, ...spec }), 400, 'address');
+    expectProblem(
+      await t.http.post(`${API}/hosts`).send({ clusterId: cluster.id, name: 'h', address: EVIL_HOST, ...spec }),
+      400,
+      'address',
+    );
     const host = await createHost(t.http, cluster.id, { name: EVIL_HOST });
     await createVm(t.http, cluster.id, host.id, { name: EVIL_VM });
   });
@@ -151,7 +175,9 @@ describe('shell templates', () => {
 
   it('are refused as reconcile commands too', async () => {
     await expect(
-      createTestApp(shellEnv(['virsh', 'migrate', '{vm}'], { MIGRATION_RECONCILE_COMMAND: JSON.stringify(['sh', '-c', 'virsh domhostname {vm}']) })),
+      createTestApp(
+        shellEnv(['virsh', 'migrate', '{vm}'], { MIGRATION_RECONCILE_COMMAND: JSON.stringify(['sh', '-c', 'virsh domhostname {vm}']) }),
+      ),
     ).rejects.toThrow(/MIGRATION_RECONCILE_COMMAND runs the shell "sh"/);
   });
 
@@ -161,7 +187,9 @@ describe('shell templates', () => {
     try {
       const cluster = await createCluster(t.http);
       const host = await createHost(t.http, cluster.id, { name: 'kvm-a' });
-      const res = await t.http.post(`${API}/vms`).send({ clusterId: cluster.id, hostId: host.id, name: EVIL_VM, vcpus: 1, memoryMib: 1024 });
+      const res = await t.http
+        .post(`${API}/vms`)
+        .send({ clusterId: cluster.id, hostId: host.id, name: EVIL_VM, vcpus: 1, memoryMib: 1024 });
       expectProblem(res, 422, 'name');
     } finally {
       await t.close();

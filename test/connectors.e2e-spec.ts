@@ -30,6 +30,7 @@ interface Point {
 interface Answer {
   status: number;
   type: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
   body: any;
 }
 

@@ -44,7 +44,15 @@ async function seedLopsidedCluster(http: TestAgent): Promise<Seeded> {
   const cluster = (await http.post('/api/v1/clusters').send({ name: 'prod-east', description: 'dashboard e2e' }).expect(201)).body;
   await http.put(`/api/v1/clusters/${cluster.id}/policy`).send({ automationLevel: 'manual' }).expect(200);
   const hosts = [];
-  for (const name of HOST_NAMES) hosts.push((await http.post('/api/v1/hosts').send({ clusterId: cluster.id, name, ...HOST }).expect(201)).body);
+  for (const name of HOST_NAMES)
+    hosts.push(
+      (
+        await http
+          .post('/api/v1/hosts')
+          .send({ clusterId: cluster.id, name, ...HOST })
+          .expect(201)
+      ).body,
+    );
   for (let i = 1; i <= 6; i++) {
     await http
       .post('/api/v1/vms')
@@ -74,7 +82,10 @@ describe('dashboard', () => {
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.text).toContain('<script type="module" src="app.js">');
     expect(page.text).not.toMatch(/https?:\/\//); // nothing from a CDN
-    await t.http.get('/app.js').expect(200).expect('Content-Type', /javascript/);
+    await t.http
+      .get('/app.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
 
     const unknown = await t.http.get('/api/v1/no-such-thing').expect(404);
     expect(unknown.headers['content-type']).toMatch(/application\/problem\+json/);
@@ -116,7 +127,8 @@ describe('dashboard', () => {
 
     it('shows every host, applies a recommendation, follows its migration to the end, and switches cluster', async () => {
       const seeded = await seedLopsidedCluster(t.http);
-      const pending = (await t.http.get('/api/v1/recommendations').query({ clusterId: seeded.clusterId, status: 'pending' }).expect(200)).body;
+      const pending = (await t.http.get('/api/v1/recommendations').query({ clusterId: seeded.clusterId, status: 'pending' }).expect(200))
+        .body;
       const rec = pending.items[0];
       const from = seeded.hosts.find((h) => h.id === rec.fromHostId)!.name;
       const to = seeded.hosts.find((h) => h.id === rec.toHostId)!.name;
@@ -151,7 +163,11 @@ describe('dashboard', () => {
       await page.getByRole('button', { name: new RegExp(`^Apply: move ${rec.vmName} `) }).waitFor({ state: 'detached' });
       await page.locator('#events li', { hasText: 'recommendation.applied' }).first().waitFor();
       // applied from this page with access control off: the local user's doing
-      await page.locator('#events li', { hasText: 'recommendation.applied' }).first().locator('.event-actor', { hasText: 'by local user' }).waitFor();
+      await page
+        .locator('#events li', { hasText: 'recommendation.applied' })
+        .first()
+        .locator('.event-actor', { hasText: 'by local user' })
+        .waitFor();
       await page.locator('#chart svg rect.mig-mark.succeeded').first().waitFor();
 
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -159,7 +175,10 @@ describe('dashboard', () => {
 
       // another cluster, picked in the list, replaces the view and is remembered in the URL
       const staging = (await t.http.post('/api/v1/clusters').send({ name: 'staging' }).expect(201)).body;
-      await t.http.post('/api/v1/hosts').send({ clusterId: staging.id, name: 'stg-kvm-01', ...HOST }).expect(201);
+      await t.http
+        .post('/api/v1/hosts')
+        .send({ clusterId: staging.id, name: 'stg-kvm-01', ...HOST })
+        .expect(201);
       await page.reload();
       await page.locator('#cluster').selectOption({ label: 'staging' });
       await page.locator('#hosts .host-name', { hasText: 'stg-kvm-01' }).waitFor();
@@ -197,8 +216,15 @@ describe('dashboard', () => {
       // a change made with another token shows in the feed with that token's name and role
       const ops = await t.app.get(TokensService).create('operator', 'ops pipeline', LOCAL_ACTOR);
       const stagingId = await page.locator('#cluster').inputValue();
-      await t.http.put(`/api/v1/clusters/${stagingId}/policy`).set('Authorization', `Bearer ${ops.token}`).send({ migrationThreshold: 4 }).expect(200);
-      await page.locator('#events li', { hasText: 'policy.changed' }).locator('.event-actor', { hasText: 'by ops pipeline (operator)' }).waitFor({ timeout: 10_000 });
+      await t.http
+        .put(`/api/v1/clusters/${stagingId}/policy`)
+        .set('Authorization', `Bearer ${ops.token}`)
+        .send({ migrationThreshold: 4 })
+        .expect(200);
+      await page
+        .locator('#events li', { hasText: 'policy.changed' })
+        .locator('.event-actor', { hasText: 'by ops pipeline (operator)' })
+        .waitFor({ timeout: 10_000 });
       expect(pageErrors).toEqual([]);
     }, 60_000);
   });

@@ -32,7 +32,9 @@ describe('OpenAPI docs and health', () => {
     expect(schemas.InventorySyncDto.required).toEqual(expect.arrayContaining(['hosts', 'vms']));
     // Credentials are write-only: asked for, never part of an answer.
     expect(schemas.PutConnectorDto.properties.credentials.writeOnly).toBe(true);
-    expect(Object.keys(schemas.ConnectorView.properties)).toEqual(expect.arrayContaining(['state', 'lastError', 'lastSyncAt', 'hasCredentials']));
+    expect(Object.keys(schemas.ConnectorView.properties)).toEqual(
+      expect.arrayContaining(['state', 'lastError', 'lastSyncAt', 'hasCredentials']),
+    );
     expect(schemas.ConnectorView.properties).not.toHaveProperty('credentials');
   });
 

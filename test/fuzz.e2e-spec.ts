@@ -125,7 +125,8 @@ class Req {
   [fc.toStringMethod](): string {
     const o = this.options;
     const clip = (s: string) => (s.length > 700 ? `${s.slice(0, 700)}…(${s.length} chars)` : s);
-    const body = o.body === undefined ? '' : Buffer.isBuffer(o.body) ? ` body=<${o.body.length} bytes>` : ` body=${clip(JSON.stringify(o.body))}`;
+    const body =
+      o.body === undefined ? '' : Buffer.isBuffer(o.body) ? ` body=<${o.body.length} bytes>` : ` body=${clip(JSON.stringify(o.body))}`;
     const headers = [
       o.contentType === null ? 'no content-type' : o.contentType !== undefined ? `content-type: ${o.contentType}` : '',
       o.contentEncoding ? `content-encoding: ${o.contentEncoding}` : '',
@@ -147,11 +148,14 @@ function send(http: TestAgent, req: Req, adminToken: string): Promise<Response> 
   if (req.options.body !== undefined) test = test.send(req.options.body as string);
   if (req.options.contentType === null) test = test.unset('Content-Type');
   // A request left unanswered is a failure of its own (named, and shrunk), not a test timeout.
-  return test.timeout({ response: ANSWER_WITHIN_MS, deadline: ANSWER_WITHIN_MS }).buffer(true).parse((res, callback) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-    res.on('end', () => callback(null, Buffer.concat(chunks).toString('utf8')));
-  });
+  return test
+    .timeout({ response: ANSWER_WITHIN_MS, deadline: ANSWER_WITHIN_MS })
+    .buffer(true)
+    .parse((res, callback) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => callback(null, Buffer.concat(chunks).toString('utf8')));
+    });
 }
 
 /** What is wrong with the answer to a bad request (an empty list when nothing is). */
@@ -159,7 +163,8 @@ function verdict(req: Req, res: Response, wrote: boolean): string[] {
   const problems: string[] = [];
   const contentType = String(res.headers['content-type'] ?? '');
   if (res.status >= 500) problems.push(`answered ${res.status}`);
-  else if (req.options.expect !== 'not-5xx' && (res.status < 400 || res.status >= 500)) problems.push(`answered ${res.status} to a bad request`);
+  else if (req.options.expect !== 'not-5xx' && (res.status < 400 || res.status >= 500))
+    problems.push(`answered ${res.status} to a bad request`);
   if (res.status >= 400) {
     if (!contentType.startsWith('application/problem+json')) problems.push(`error content-type is "${contentType}"`);
     let body: { status?: unknown; title?: unknown } | undefined;
@@ -184,21 +189,33 @@ function openReadOnly(path: string): Promise<Sqlite> {
   });
 }
 const all = (db: Sqlite, sql: string) =>
-  new Promise<Record<string, unknown>[]>((resolve, reject) => db.all(sql, (err, rows) => (err ? reject(err) : resolve(rows as Record<string, unknown>[]))));
+  new Promise<Record<string, unknown>[]>((resolve, reject) =>
+    db.all(sql, (err, rows) => (err ? reject(err) : resolve(rows as Record<string, unknown>[]))),
+  );
 const closeDb = (db: Sqlite) => new Promise<void>((resolve) => db.close(() => resolve()));
 const dataVersion = async (db: Sqlite) => Number((await all(db, 'PRAGMA data_version'))[0].data_version);
 
-const rowText = (row: Record<string, unknown>) => JSON.stringify(row, (_k, v) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? `x'${Buffer.from((v as { data: number[] }).data).toString('hex')}'` : v));
+const rowText = (row: Record<string, unknown>) =>
+  JSON.stringify(row, (_k, v) =>
+    v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer'
+      ? `x'${Buffer.from((v as { data: number[] }).data).toString('hex')}'`
+      : v,
+  );
 
 /** Every row of every table (and the schema), in rowid order (sorted, for WITHOUT ROWID tables). */
 async function tableContents(db: Sqlite): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   out.set('(schema)', (await all(db, 'SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name')).map(rowText));
-  const tables = await all(db, "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\' ORDER BY name");
+  const tables = await all(
+    db,
+    "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\' ORDER BY name",
+  );
   for (const { name, sql } of tables as { name: string; sql: string | null }[]) {
     const withoutRowid = /WITHOUT\s+ROWID/i.test(sql ?? '');
     const quoted = `"${name.replace(/"/g, '""')}"`;
-    const rows = (await all(db, withoutRowid ? `SELECT * FROM ${quoted}` : `SELECT rowid AS "(rowid)", * FROM ${quoted} ORDER BY rowid`)).map(rowText);
+    const rows = (
+      await all(db, withoutRowid ? `SELECT * FROM ${quoted}` : `SELECT rowid AS "(rowid)", * FROM ${quoted} ORDER BY rowid`)
+    ).map(rowText);
     out.set(name, withoutRowid ? rows.sort() : rows);
   }
   return out;
@@ -320,19 +337,67 @@ async function seed(http: TestAgent, databasePath: string): Promise<World> {
   const bSpread = await post('/groups', { clusterId: b.id, name: 'b-spread', kind: 'vm', memberIds: [bVms[0].id, bVms[1].id] });
   await post('/groups', { clusterId: b.id, name: 'b-hosts', kind: 'host', memberIds: [bHosts[0].id] });
   await post('/rules', { clusterId: a.id, name: 'a-web-together', kind: 'affinity', vmGroupId: aWeb.id, enforcement: 'soft' });
-  await post('/rules', { clusterId: a.id, name: 'a-db-on-fast', kind: 'vm-host', vmGroupId: aDb.id, hostGroupId: aFast.id, relation: 'run-on', enforcement: 'hard' });
-  await post('/rules', { clusterId: b.id, name: 'b-spread-out', kind: 'anti-affinity', vmGroupId: bSpread.id, enforcement: 'soft', enabled: true });
+  await post('/rules', {
+    clusterId: a.id,
+    name: 'a-db-on-fast',
+    kind: 'vm-host',
+    vmGroupId: aDb.id,
+    hostGroupId: aFast.id,
+    relation: 'run-on',
+    enforcement: 'hard',
+  });
+  await post('/rules', {
+    clusterId: b.id,
+    name: 'b-spread-out',
+    kind: 'anti-affinity',
+    vmGroupId: bSpread.id,
+    enforcement: 'soft',
+    enabled: true,
+  });
 
-  await call('put', `/clusters/${a.id}/policy`, { migrationThreshold: 2, cpuWeight: 0.6, blackoutWindows: [{ days: ['sat', 'sun'], start: '22:00', end: '06:00' }], timeZone: 'Europe/Paris' }, 200);
+  await call(
+    'put',
+    `/clusters/${a.id}/policy`,
+    {
+      migrationThreshold: 2,
+      cpuWeight: 0.6,
+      blackoutWindows: [{ days: ['sat', 'sun'], start: '22:00', end: '06:00' }],
+      timeZone: 'Europe/Paris',
+    },
+    200,
+  );
   await call('put', `/clusters/${b.id}/policy`, { automationLevel: 'manual', migrationThreshold: 5 }, 200);
 
   const samples = [];
   for (let k = 1; k <= 4; k++) {
     const timestamp = NOW - k * 60_000;
-    for (const v of aVms) samples.push({ vmId: v.id, timestamp, cpuMhz: 1500 + 100 * k, memoryActiveMib: 1024, memoryConsumedMib: 3072, memoryDirtyMibPerSecond: 5 });
-    for (const v of bVms) samples.push({ clusterId: b.id, vmName: v.name, timestamp: new Date(timestamp).toISOString(), cpuMhz: 8000, memoryActiveMib: 4096, memoryConsumedMib: 8000 });
+    for (const v of aVms)
+      samples.push({
+        vmId: v.id,
+        timestamp,
+        cpuMhz: 1500 + 100 * k,
+        memoryActiveMib: 1024,
+        memoryConsumedMib: 3072,
+        memoryDirtyMibPerSecond: 5,
+      });
+    for (const v of bVms)
+      samples.push({
+        clusterId: b.id,
+        vmName: v.name,
+        timestamp: new Date(timestamp).toISOString(),
+        cpuMhz: 8000,
+        memoryActiveMib: 4096,
+        memoryConsumedMib: 8000,
+      });
     for (const h of aHosts) samples.push({ hostId: h.id, timestamp, cpuMhz: 9000, memoryActiveMib: 9000, memoryConsumedMib: 20_000 });
-    samples.push({ clusterId: a.id, hostName: 'a-esx-1', timestamp: timestamp + 1, cpuMhz: 12_000, memoryActiveMib: 10_000, memoryConsumedMib: 24_000 });
+    samples.push({
+      clusterId: a.id,
+      hostName: 'a-esx-1',
+      timestamp: timestamp + 1,
+      cpuMhz: 12_000,
+      memoryActiveMib: 10_000,
+      memoryConsumedMib: 24_000,
+    });
   }
   await post('/samples', { samples });
 
@@ -354,10 +419,14 @@ async function seed(http: TestAgent, databasePath: string): Promise<World> {
   const vms: VmRef[] = await list('/vms');
   const hosts: HostRef[] = (await list('/hosts')).map((h: HostRef) => ({ ...h, vms: vms.filter((v) => v.hostId === h.id).length }));
   const rules: (RuleRef & { vmGroupId: string; hostGroupId: string | null })[] = await list('/rules');
-  const groups: GroupRef[] = (await list('/groups')).map((g: GroupRef) => ({ ...g, inRule: rules.some((r) => r.vmGroupId === g.id || r.hostGroupId === g.id) }));
+  const groups: GroupRef[] = (await list('/groups')).map((g: GroupRef) => ({
+    ...g,
+    inRule: rules.some((r) => r.vmGroupId === g.id || r.hostGroupId === g.id),
+  }));
   const recommendations: { id: string; status: string }[] = await list('/recommendations');
   const migrations: { id: string; state: string }[] = await list('/migrations');
-  if (migrations.some((m) => m.state !== 'succeeded')) throw new Error(`seeding: migrations did not all succeed: ${JSON.stringify(migrations)}`);
+  if (migrations.some((m) => m.state !== 'succeeded'))
+    throw new Error(`seeding: migrations did not all succeed: ${JSON.stringify(migrations)}`);
   const passes: { id: string }[] = await list(`/clusters/${b.id}/passes`);
 
   const policyVersion = new Map<string, number>();
@@ -459,7 +528,12 @@ const badName = (allowLoneSurrogates = true) =>
     { arbitrary: fc.constantFrom('', ' ', '   ', '\u00a0', '\u3000', '\ufeff', ' \u2028 ', '\u2003\u2003'), weight: 3 },
     { arbitrary: fc.tuple(printable, controlChar, printable).map(([x, c, y]) => `a${x}${c}${y}z`), weight: 3 },
     { arbitrary: fc.tuple(unicodeText, controlChar).map(([x, c]) => `${x}${c}${x}x`), weight: 2 },
-    { arbitrary: fc.tuple(fc.integer({ min: 201, max: 2000 }), fc.constantFrom('x', 'é', '東', 'Ω', 'ß', '🚀', 'a b')).map(([n, c]) => c.repeat(n)), weight: 3 },
+    {
+      arbitrary: fc
+        .tuple(fc.integer({ min: 201, max: 2000 }), fc.constantFrom('x', 'é', '東', 'Ω', 'ß', '🚀', 'a b'))
+        .map(([n, c]) => c.repeat(n)),
+      weight: 3,
+    },
     { arbitrary: fc.constant('n'.repeat(100_000)), weight: 1 },
     ...(allowLoneSurrogates ? [{ arbitrary: fc.tuple(printable, loneSurrogate).map(([x, s]) => `a${x}${s}b`), weight: 3 }] : []),
   );
@@ -482,7 +556,25 @@ const nonUuid = fc
     fc.uuid({ version: 4 }).map((u) => ` ${u}`),
     fc.uuid({ version: 4 }).map((u) => `${u}\n`),
     fc.uuid({ version: 4 }).map((u) => u.replace(/[0-9]/, (d) => String.fromCharCode(0xff10 + Number(d)))),
-    fc.constantFrom("1' OR '1'='1", '"; DROP TABLE vms; --', '../../etc/passwd', 'null', 'undefined', '0', '-1', '1e3', 'NaN', '{{id}}', ':id', '*', 'true', '[]', '{}', '%00', '\u0000'),
+    fc.constantFrom(
+      "1' OR '1'='1",
+      '"; DROP TABLE vms; --',
+      '../../etc/passwd',
+      'null',
+      'undefined',
+      '0',
+      '-1',
+      '1e3',
+      'NaN',
+      '{{id}}',
+      ':id',
+      '*',
+      'true',
+      '[]',
+      '{}',
+      '%00',
+      '\u0000',
+    ),
     fc.integer({ min: 37, max: 8000 }).map((n) => 'i'.repeat(n)),
     fc.tuple(printable, controlChar).map(([x, c]) => `${x}${c}`),
   )
@@ -557,26 +649,74 @@ function makeBadValue(spec: Spec): fc.Arbitrary<unknown> {
       case 'bool':
         return [];
       case 'uuids':
-        return [
-          fc.uuid({ version: 4 }),
-          fc
-            .tuple(fc.array(fc.uuid({ version: 4 }), { maxLength: 3 }), fc.nat(), fc.oneof(nonUuid, fc.integer(), fc.constant(null), fc.boolean(), fc.uuid({ version: 4 }).map((u) => [u]), someObject))
-            .map(([list, i, bad]) => insertAt<unknown>(list, i % (list.length + 1), bad)),
-          fc.uuid({ version: 4 }).map((u) => [u, u]),
-          fc.uuid({ version: 4 }).map((u) => [u, u.toUpperCase(), u]),
-        ].map((arbitrary) => ({ arbitrary, weight: 4 }))
-          // one over the limit (10,001 ids for a group: costly, so rarely)
-          .concat([{ arbitrary: fc.constant(spec.max).map((max) => Array.from({ length: max + 1 }, (_, i) => indexUuid(i))), weight: spec.max > 1000 ? 1 : 4 }]);
+        return (
+          [
+            fc.uuid({ version: 4 }),
+            fc
+              .tuple(
+                fc.array(fc.uuid({ version: 4 }), { maxLength: 3 }),
+                fc.nat(),
+                fc.oneof(
+                  nonUuid,
+                  fc.integer(),
+                  fc.constant(null),
+                  fc.boolean(),
+                  fc.uuid({ version: 4 }).map((u) => [u]),
+                  someObject,
+                ),
+              )
+              .map(([list, i, bad]) => insertAt<unknown>(list, i % (list.length + 1), bad)),
+            fc.uuid({ version: 4 }).map((u) => [u, u]),
+            fc.uuid({ version: 4 }).map((u) => [u, u.toUpperCase(), u]),
+          ]
+            .map((arbitrary) => ({ arbitrary, weight: 4 }))
+            // one over the limit (10,001 ids for a group: costly, so rarely)
+            .concat([
+              {
+                arbitrary: fc.constant(spec.max).map((max) => Array.from({ length: max + 1 }, (_, i) => indexUuid(i))),
+                weight: spec.max > 1000 ? 1 : 4,
+              },
+            ])
+        );
       case 'hhmm':
         return [
           fc
-            .oneof(printable, fc.constantFrom('24:00', '7:00', '07:60', '0700', '07:00:00', ' 07:00', '07:00 ', '-1:00', '07:0', '٠٧:٠٠', '07:00\n', '7pm', '12:5'))
+            .oneof(
+              printable,
+              fc.constantFrom(
+                '24:00',
+                '7:00',
+                '07:60',
+                '0700',
+                '07:00:00',
+                ' 07:00',
+                '07:00 ',
+                '-1:00',
+                '07:0',
+                '٠٧:٠٠',
+                '07:00\n',
+                '7pm',
+                '12:5',
+              ),
+            )
             .filter((s) => !/^([01]\d|2[0-3]):[0-5]\d$/.test(s)),
         ];
       case 'tz':
         return [
           fc
-            .oneof(printable, unicodeText, fc.constantFrom('Mars/Olympus', 'Europe/Pariss', 'UTC+25', '', 'Europe/Paris\u0000', `Europe/Paris${'x'.repeat(60)}`, 'x'.repeat(65)))
+            .oneof(
+              printable,
+              unicodeText,
+              fc.constantFrom(
+                'Mars/Olympus',
+                'Europe/Pariss',
+                'UTC+25',
+                '',
+                'Europe/Paris\u0000',
+                `Europe/Paris${'x'.repeat(60)}`,
+                'x'.repeat(65),
+              ),
+            )
             .filter((s) => !(s.length <= 64 && isTimeZone(s))),
         ];
       case 'days':
@@ -611,11 +751,17 @@ function makeBadValue(spec: Spec): fc.Arbitrary<unknown> {
             '2026-13-45T99:99:99Z',
             'yesterday noon, UTC',
           ),
-        ].map((arb) => (arb as fc.Arbitrary<unknown>).filter((v) => typeof v !== 'string' || !(timestampMs(v) >= NOW - 7 * DAY && timestampMs(v) <= NOW + 300_000)));
+        ].map((arb) =>
+          (arb as fc.Arbitrary<unknown>).filter(
+            (v) => typeof v !== 'string' || !(timestampMs(v) >= NOW - 7 * DAY && timestampMs(v) <= NOW + 300_000),
+          ),
+        );
     }
   })();
   const generic = wrongTypes(spec);
-  return own.length === 0 ? fc.oneof(...generic) : fc.oneof({ arbitrary: fc.oneof(...own), weight: 2 }, { arbitrary: fc.oneof(...generic), weight: 1 });
+  return own.length === 0
+    ? fc.oneof(...generic)
+    : fc.oneof({ arbitrary: fc.oneof(...own), weight: 2 }, { arbitrary: fc.oneof(...generic), weight: 1 });
 }
 
 /** A list of objects with one item that is not an object: null, a number, a string, or a nested list of good items. */
@@ -640,12 +786,49 @@ const deepValue = fc.oneof(
 );
 
 const TEMPTING_KEYS = [
-  'id', 'version', 'createdAt', 'updatedAt', 'clusterId', 'hostId', 'hostName', 'kind', 'color', 'extra', 'toString', 'hasOwnProperty',
-  'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupSetter__', 'then', 'length', '',
-  ' ', 'name ', 'NAME', 'Name', '$where', 'null', '0', '__proto__', 'constructor', 'prototype', 'driver', 'state', 'samples',
+  'id',
+  'version',
+  'createdAt',
+  'updatedAt',
+  'clusterId',
+  'hostId',
+  'hostName',
+  'kind',
+  'color',
+  'extra',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+  'then',
+  'length',
+  '',
+  ' ',
+  'name ',
+  'NAME',
+  'Name',
+  '$where',
+  'null',
+  '0',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'driver',
+  'state',
+  'samples',
 ];
 const unknownKey = (known: string[]) =>
-  fc.oneof(fc.constantFrom(...TEMPTING_KEYS), fc.string({ minLength: 1, maxLength: 15 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 })).filter((k) => !known.includes(k));
+  fc
+    .oneof(
+      fc.constantFrom(...TEMPTING_KEYS),
+      fc.string({ minLength: 1, maxLength: 15 }),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }),
+    )
+    .filter((k) => !known.includes(k));
 
 const omit = (o: Record<string, unknown>, ...keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 const withField = (o: Record<string, unknown>, key: string, value: unknown) => {
@@ -659,16 +842,29 @@ const withField = (o: Record<string, unknown>, key: string, value: unknown) => {
 function badObject(shape: Shape, base: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<unknown> {
   const fields = Object.keys(shape.fields);
   const faults: { arbitrary: fc.Arbitrary<unknown>; weight: number }[] = [
-    { arbitrary: fc.tuple(base, fc.constantFrom(...fields)).chain(([b, f]) => badValue(shape.fields[f]).map((v) => withField(b, f, v))), weight: 4 },
-    { arbitrary: fc.tuple(base, unknownKey(fields), fc.oneof(smallJson, fc.uuid({ version: 4 }))).map(([b, k, v]) => withField(b, k, v)), weight: 1 },
+    {
+      arbitrary: fc.tuple(base, fc.constantFrom(...fields)).chain(([b, f]) => badValue(shape.fields[f]).map((v) => withField(b, f, v))),
+      weight: 4,
+    },
+    {
+      arbitrary: fc.tuple(base, unknownKey(fields), fc.oneof(smallJson, fc.uuid({ version: 4 }))).map(([b, k, v]) => withField(b, k, v)),
+      weight: 1,
+    },
     { arbitrary: fc.tuple(base, fc.constantFrom(...fields), deepValue).map(([b, f, v]) => withField(b, f, v)), weight: 1 },
   ];
-  if (shape.required.length > 0) faults.push({ arbitrary: fc.tuple(base, fc.constantFrom(...shape.required)).map(([b, f]) => omit(b, f)), weight: 1 });
+  if (shape.required.length > 0)
+    faults.push({ arbitrary: fc.tuple(base, fc.constantFrom(...shape.required)).map(([b, f]) => omit(b, f)), weight: 1 });
   // Lists of objects (hosts, vms, blackoutWindows, samples): an item that is not an object, or a list in a list.
   const lists = fields.filter((f) => shape.fields[f].t === 'list');
   if (lists.length > 0) {
     faults.push({
-      arbitrary: fc.tuple(base, fc.constantFrom(...lists)).chain(([b, f]) => listWithNonObject((shape.fields[f] as { validItem: fc.Arbitrary<Record<string, unknown>> }).validItem).map((v) => withField(b, f, v))),
+      arbitrary: fc
+        .tuple(base, fc.constantFrom(...lists))
+        .chain(([b, f]) =>
+          listWithNonObject((shape.fields[f] as { validItem: fc.Arbitrary<Record<string, unknown>> }).validItem).map((v) =>
+            withField(b, f, v),
+          ),
+        ),
       weight: 2,
     });
   }
@@ -677,7 +873,14 @@ function badObject(shape: Shape, base: fc.Arbitrary<Record<string, unknown>>): f
 
 /** A whole body that is not an object: an array (of the valid body, even), a string, a number... */
 const notAnObject = (base: fc.Arbitrary<Record<string, unknown>>) =>
-  fc.oneof(base.map((b) => [b]), fc.constant([]), fc.array(smallJson, { maxLength: 3 }), printable, fc.integer(), fc.constantFrom(null, true, false));
+  fc.oneof(
+    base.map((b) => [b]),
+    fc.constant([]),
+    fc.array(smallJson, { maxLength: 3 }),
+    printable,
+    fc.integer(),
+    fc.constantFrom(null, true, false),
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Shapes of the request bodies (from the DTOs)
@@ -721,10 +924,15 @@ const BALANCING_FIELDS: Record<string, Spec> = {
   cpuCeiling: { t: 'num', min: 0.1, max: 2 },
   memoryCeiling: { t: 'num', min: 0.1, max: 1.5 },
 };
-const WINDOW_SHAPE: Shape = { fields: { days: { t: 'days' }, start: { t: 'hhmm' }, end: { t: 'hhmm' } }, required: ['days', 'start', 'end'] };
+const WINDOW_SHAPE: Shape = {
+  fields: { days: { t: 'days' }, start: { t: 'hhmm' }, end: { t: 'hhmm' } },
+  required: ['days', 'start', 'end'],
+};
 const validWindow = fc.record({
   days: fc.uniqueArray(fc.constantFrom(...WEEKDAYS), { minLength: 1, maxLength: 7 }),
-  start: fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`),
+  start: fc
+    .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+    .map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`),
   end: fc.constantFrom('06:00', '23:59', '00:00'),
 });
 const POLICY_FIELDS: Record<string, Spec> = {
@@ -773,7 +981,12 @@ type QueryEntries = [string, QueryValue][];
 
 /** Could the API take this value for the parameter? (A superset: only values outside it are generated as bad.) */
 function validQ(spec: QSpec, value: string | string[]): boolean {
-  if (Array.isArray(value)) return spec.q === 'states' && value.length <= MIGRATION_STATES.length && value.every((v) => (MIGRATION_STATES as readonly string[]).includes(v));
+  if (Array.isArray(value))
+    return (
+      spec.q === 'states' &&
+      value.length <= MIGRATION_STATES.length &&
+      value.every((v) => (MIGRATION_STATES as readonly string[]).includes(v))
+    );
   switch (spec.q) {
     case 'int':
       return validInt(spec, Number(value));
@@ -785,7 +998,8 @@ function validQ(spec: QSpec, value: string | string[]): boolean {
       return spec.values.includes(value);
     case 'name': {
       const trimmed = value.trim();
-      const length = trimmed.length - (trimmed.match(/[\ud800-\udbff][\udc00-\udfff]/g) ?? []).length - (trimmed.match(/[\ufe0e\ufe0f]/g) ?? []).length;
+      const length =
+        trimmed.length - (trimmed.match(/[\ud800-\udbff][\udc00-\udfff]/g) ?? []).length - (trimmed.match(/[\ufe0e\ufe0f]/g) ?? []).length;
       // eslint-disable-next-line no-control-regex -- control characters are what a name must not contain
       return length > 0 && length <= 200 && !/[\x00-\x1f\x7f-\x9f]/.test(trimmed);
     }
@@ -818,7 +1032,27 @@ function makeBadQueryValue(spec: QSpec): fc.Arbitrary<QueryValue> {
     unicodeText,
     fc.double({ noNaN: true }).map(String),
     fc.integer().map(String),
-    fc.constantFrom('', ' ', 'abc', '1e999', '0x10', '1,000', '١٢', '5abc', '+', '-', '1_000', '9'.repeat(400), 'null', 'true', '[]', '{}', 'NaN', 'Infinity', '-0'),
+    fc.constantFrom(
+      '',
+      ' ',
+      'abc',
+      '1e999',
+      '0x10',
+      '1,000',
+      '١٢',
+      '5abc',
+      '+',
+      '-',
+      '1_000',
+      '9'.repeat(400),
+      'null',
+      'true',
+      '[]',
+      '{}',
+      'NaN',
+      'Infinity',
+      '-0',
+    ),
   );
   const specific: fc.Arbitrary<string>[] = (() => {
     switch (spec.q) {
@@ -832,11 +1066,35 @@ function makeBadQueryValue(spec: QSpec): fc.Arbitrary<QueryValue> {
       case 'name':
         return [badName(false).filter((n) => n.length < 4000 || /^[\x20-\x7e]*$/.test(n))];
       case 'epoch':
-        return [fc.constantFrom('-1', '1.5', 'yesterday', 'now', '2024-13-45', '2024-02-30T25:00:00Z', '1'.repeat(16), '1e12', ' 1000', '1000 ', '2026-11-30T12:00:00+25:00')];
+        return [
+          fc.constantFrom(
+            '-1',
+            '1.5',
+            'yesterday',
+            'now',
+            '2024-13-45',
+            '2024-02-30T25:00:00Z',
+            '1'.repeat(16),
+            '1e12',
+            ' 1000',
+            '1000 ',
+            '2026-11-30T12:00:00+25:00',
+          ),
+        ];
       case 'type':
         return [fc.constantFrom('Migration', 'migration!', '1abc', '.x', 'a'.repeat(65), 'migration succeeded', 'MIGRATION', 'é')];
       case 'states':
-        return [fc.constantFrom('queued,', ',queued', 'queued,,running', 'Queued', 'queued;running', 'queued,running,succeeded,failed,cancelled,queued', 'done')];
+        return [
+          fc.constantFrom(
+            'queued,',
+            ',queued',
+            'queued,,running',
+            'Queued',
+            'queued;running',
+            'queued,running,succeeded,failed,cancelled,queued',
+            'done',
+          ),
+        ];
     }
   })();
   const bad = fc.oneof(strings, ...specific).filter((v) => !validQ(spec, v));
@@ -847,7 +1105,30 @@ function makeBadQueryValue(spec: QSpec): fc.Arbitrary<QueryValue> {
 
 const enc = (v: QueryValue) => (typeof v === 'string' ? encodeURIComponent(v) : v.raw);
 const queryString = (entries: QueryEntries) => entries.map(([k, v]) => `${encodeURIComponent(k)}=${enc(v)}`).join('&');
-const QUERY_TEMPTING_KEYS = ['sort', 'order', 'page', 'q', 'filter', 'Limit', 'LIMIT', 'clusterid', 'cluster_id', 'id', 'version', 'expand', 'fields', 'limit ', ' limit', '__proto__', 'toString', 'hasOwnProperty', 'constructor', 'valueOf', 'isPrototypeOf', 'include'];
+const QUERY_TEMPTING_KEYS = [
+  'sort',
+  'order',
+  'page',
+  'q',
+  'filter',
+  'Limit',
+  'LIMIT',
+  'clusterid',
+  'cluster_id',
+  'id',
+  'version',
+  'expand',
+  'fields',
+  'limit ',
+  ' limit',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'constructor',
+  'valueOf',
+  'isPrototypeOf',
+  'include',
+];
 
 interface QueryDef {
   specs: Record<string, QSpec>;
@@ -861,15 +1142,31 @@ function badQuery(def: QueryDef): fc.Arbitrary<string> {
   const base = fc.record(def.valid, { requiredKeys: [] }).map((o) => Object.entries(o) as QueryEntries);
   const without = (entries: QueryEntries, key: string) => entries.filter(([k]) => k !== key);
   const faults: fc.Arbitrary<QueryEntries>[] = [
-    fc.tuple(base, fc.constantFrom(...keys)).chain(([b, k]) => badQueryValue(def.specs[k]).map((v): QueryEntries => [...without(b, k), [k, v]])),
     fc
-      .tuple(base, fc.oneof(fc.constantFrom(...QUERY_TEMPTING_KEYS), fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_.-]{0,14}$/), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 })).filter((k) => !keys.includes(k) && k.trim() !== ''), printable)
+      .tuple(base, fc.constantFrom(...keys))
+      .chain(([b, k]) => badQueryValue(def.specs[k]).map((v): QueryEntries => [...without(b, k), [k, v]])),
+    fc
+      .tuple(
+        base,
+        fc
+          .oneof(
+            fc.constantFrom(...QUERY_TEMPTING_KEYS),
+            fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_.-]{0,14}$/),
+            fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }),
+          )
+          .filter((k) => !keys.includes(k) && k.trim() !== ''),
+        printable,
+      )
       .map(([b, k, v]): QueryEntries => [...b, [k, v]]),
     ...(() => {
       const single = keys.filter((k) => def.specs[k].q !== 'states' && def.valid[k] !== undefined);
       return single.length === 0
         ? []
-        : [fc.tuple(base, fc.constantFrom(...single)).chain(([b, k]) => fc.tuple(def.valid[k], def.valid[k]).map(([x, y]): QueryEntries => [...without(b, k), [k, x], [k, y]]))];
+        : [
+            fc
+              .tuple(base, fc.constantFrom(...single))
+              .chain(([b, k]) => fc.tuple(def.valid[k], def.valid[k]).map(([x, y]): QueryEntries => [...without(b, k), [k, x], [k, y]])),
+          ];
     })(),
     ...(def.extra ?? []),
   ];
@@ -879,7 +1176,10 @@ function badQuery(def: QueryDef): fc.Arbitrary<string> {
 const validQuery = (def: QueryDef) => fc.record(def.valid, { requiredKeys: [] }).map((o) => queryString(Object.entries(o) as QueryEntries));
 const PAGE: Record<string, QSpec> = { limit: { q: 'int', min: 1, max: 1000 }, offset: { q: 'int', min: 0, max: 1_000_000_000 } };
 const validPage = { limit: fc.integer({ min: 1, max: 1000 }).map(String), offset: fc.integer({ min: 0, max: 100 }).map(String) };
-const validNameQ = fc.oneof(fc.constantFrom('a-esx-1', 'a-vm-1', 'fuzz-a', 'a-web', 'b-spread-out'), fc.stringMatching(/^[a-z][a-z0-9 -]{0,20}$/));
+const validNameQ = fc.oneof(
+  fc.constantFrom('a-esx-1', 'a-vm-1', 'fuzz-a', 'a-web', 'b-spread-out'),
+  fc.stringMatching(/^[a-z][a-z0-9 -]{0,20}$/),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Routes
@@ -925,13 +1225,18 @@ function buildRoutes(w: World): Route[] {
   const pickFrom = (...pools: string[][]) => fc.oneof(...pools.filter((p) => p.length > 0).map((p) => fc.constantFrom(...p)));
   const hostsOf = (clusterId: string) => w.hosts.filter((h) => h.clusterId === clusterId);
   const vmsOf = (clusterId: string) => w.vms.filter((v) => v.clusterId === clusterId);
-  const groupsOf = (clusterId: string, kind?: 'vm' | 'host') => w.groups.filter((g) => g.clusterId === clusterId && (!kind || g.kind === kind));
+  const groupsOf = (clusterId: string, kind?: 'vm' | 'host') =>
+    w.groups.filter((g) => g.clusterId === clusterId && (!kind || g.kind === kind));
   const other = (clusterId: string) => (clusterId === w.a.id ? w.b : w.a);
   const unknownId = fc.uuid({ version: 4 }).filter((u) => !w.allIds.has(u));
   const anyExistingId = pickOf([...w.allIds]);
   const freshNames = new Map<string, fc.Arbitrary<string>>();
   const fresh = (prefix: string) => {
-    if (!freshNames.has(prefix)) freshNames.set(prefix, fc.stringMatching(/^[a-z0-9-]{1,12}$/).map((s) => `${prefix}-fz-${s}`));
+    if (!freshNames.has(prefix))
+      freshNames.set(
+        prefix,
+        fc.stringMatching(/^[a-z0-9-]{1,12}$/).map((s) => `${prefix}-fz-${s}`),
+      );
     return freshNames.get(prefix)!;
   };
   const pickIds = (ids: string[]) => (ids.length === 0 ? fc.constant([] as string[]) : fc.subarray(ids));
@@ -943,7 +1248,11 @@ function buildRoutes(w: World): Route[] {
     );
   /** Corrupt fields, or a semantic fault. */
   const faults = (shape: Shape, base: fc.Arbitrary<Record<string, unknown>>, semantic: fc.Arbitrary<unknown>[] = []) =>
-    fc.oneof({ arbitrary: badObject(shape, base), weight: 4 }, { arbitrary: notAnObject(base), weight: 1 }, ...semantic.map((arbitrary) => ({ arbitrary, weight: 2 })));
+    fc.oneof(
+      { arbitrary: badObject(shape, base), weight: 4 },
+      { arbitrary: notAnObject(base), weight: 1 },
+      ...semantic.map((arbitrary) => ({ arbitrary, weight: 2 })),
+    );
 
   // hosts
   const hostSpec = (name: fc.Arbitrary<string>) =>
@@ -986,7 +1295,10 @@ function buildRoutes(w: World): Route[] {
     memoryLimitMib: fc.option(fc.integer({ min: 1024, max: 65_536 }), { nil: null }),
   };
   const vmSpec = (name: fc.Arbitrary<string>) =>
-    fc.record({ name, vcpus: fc.integer({ min: 1, max: 32 }), memoryMib: fc.integer({ min: 1024, max: 65_536 }), ...vmSettings }, { requiredKeys: ['name', 'vcpus', 'memoryMib'] });
+    fc.record(
+      { name, vcpus: fc.integer({ min: 1, max: 32 }), memoryMib: fc.integer({ min: 1024, max: 65_536 }), ...vmSettings },
+      { requiredKeys: ['name', 'vcpus', 'memoryMib'] },
+    );
   const CREATE_VM: Shape = {
     fields: { ...VM_FIELDS, clusterId: { t: 'uuid' }, hostId: { t: 'uuid' }, vmGroupIds: { t: 'uuids', max: 100 } },
     required: [...VM_REQUIRED, 'clusterId'],
@@ -998,13 +1310,24 @@ function buildRoutes(w: World): Route[] {
         hostsOf(c.id).length ? fc.option(pickOf(hostsOf(c.id).map((h) => h.id)), { nil: undefined }) : fc.constant(undefined),
         fc.option(pickIds(groupsOf(c.id, 'vm').map((g) => g.id)), { nil: undefined }),
       )
-      .map(([spec, hostId, vmGroupIds]) => ({ clusterId: c.id, ...(hostId ? { hostId } : {}), ...(vmGroupIds ? { vmGroupIds } : {}), ...spec })),
+      .map(([spec, hostId, vmGroupIds]) => ({
+        clusterId: c.id,
+        ...(hostId ? { hostId } : {}),
+        ...(vmGroupIds ? { vmGroupIds } : {}),
+        ...spec,
+      })),
   );
   const createVm = fc.oneof(createVmIn(w.a), createVmIn(w.b));
   const UPDATE_VM: Shape = { fields: { ...VM_FIELDS, version: { t: 'version' } }, required: [] };
   const updateVm = (v: VmRef) =>
     fc.record(
-      { name: fc.oneof(fresh('vm'), fc.constant(v.name)), vcpus: fc.integer({ min: 1, max: 32 }), memoryMib: fc.integer({ min: 4096, max: 65_536 }), ...vmSettings, version: fc.constant(v.version) },
+      {
+        name: fc.oneof(fresh('vm'), fc.constant(v.name)),
+        vcpus: fc.integer({ min: 1, max: 32 }),
+        memoryMib: fc.integer({ min: 4096, max: 65_536 }),
+        ...vmSettings,
+        version: fc.constant(v.version),
+      },
       { requiredKeys: [] },
     );
 
@@ -1012,31 +1335,55 @@ function buildRoutes(w: World): Route[] {
   const CREATE_CLUSTER: Shape = { fields: { name: { t: 'name' }, description: { t: 'text', max: 2000 } }, required: ['name'] };
   const createCluster = fc.record({ name: fresh('cluster'), description: fc.string({ maxLength: 50 }) }, { requiredKeys: ['name'] });
   const UPDATE_CLUSTER: Shape = { fields: { ...CREATE_CLUSTER.fields, version: { t: 'version' } }, required: [] };
-  const updateCluster = (c: Ref) => fc.record({ name: fresh('cluster'), description: fc.string({ maxLength: 50 }), version: fc.constant(c.version) }, { requiredKeys: [] });
+  const updateCluster = (c: Ref) =>
+    fc.record({ name: fresh('cluster'), description: fc.string({ maxLength: 50 }), version: fc.constant(c.version) }, { requiredKeys: [] });
 
   // groups
   const CREATE_GROUP: Shape = {
-    fields: { clusterId: { t: 'uuid' }, name: { t: 'name' }, kind: { t: 'enum', values: GROUP_KINDS }, memberIds: { t: 'uuids', max: MAX_GROUP_MEMBERS } },
+    fields: {
+      clusterId: { t: 'uuid' },
+      name: { t: 'name' },
+      kind: { t: 'enum', values: GROUP_KINDS },
+      memberIds: { t: 'uuids', max: MAX_GROUP_MEMBERS },
+    },
     required: ['clusterId', 'name', 'kind'],
   };
   const membersOf = (clusterId: string, kind: 'vm' | 'host') => (kind === 'vm' ? vmsOf(clusterId) : hostsOf(clusterId)).map((x) => x.id);
   const createGroupIn = (c: Ref, kind: 'vm' | 'host') =>
-    fc.record({ clusterId: fc.constant(c.id), name: fresh('group'), kind: fc.constant(kind), memberIds: pickIds(membersOf(c.id, kind)) }, { requiredKeys: ['clusterId', 'name', 'kind'] });
+    fc.record(
+      { clusterId: fc.constant(c.id), name: fresh('group'), kind: fc.constant(kind), memberIds: pickIds(membersOf(c.id, kind)) },
+      { requiredKeys: ['clusterId', 'name', 'kind'] },
+    );
   const createGroup = fc.oneof(...[w.a, w.b, w.empty].flatMap((c) => GROUP_KINDS.map((kind) => createGroupIn(c, kind))));
-  const UPDATE_GROUP: Shape = { fields: { name: { t: 'name' }, memberIds: { t: 'uuids', max: MAX_GROUP_MEMBERS }, version: { t: 'version' } }, required: [] };
+  const UPDATE_GROUP: Shape = {
+    fields: { name: { t: 'name' }, memberIds: { t: 'uuids', max: MAX_GROUP_MEMBERS }, version: { t: 'version' } },
+    required: [],
+  };
   const updateGroup = (g: GroupRef) =>
-    fc.record({ name: fc.oneof(fresh('group'), fc.constant(g.name)), memberIds: pickIds(membersOf(g.clusterId, g.kind)), version: fc.constant(g.version) }, { requiredKeys: [] });
+    fc.record(
+      {
+        name: fc.oneof(fresh('group'), fc.constant(g.name)),
+        memberIds: pickIds(membersOf(g.clusterId, g.kind)),
+        version: fc.constant(g.version),
+      },
+      { requiredKeys: [] },
+    );
   /** Members a group of this cluster and kind must refuse (422). */
   const strangers = (clusterId: string, kind: 'vm' | 'host') =>
-    fc.oneof(unknownId, pickFrom(membersOf(clusterId, kind === 'vm' ? 'host' : 'vm'), membersOf(other(clusterId).id, kind), w.ids.group, [clusterId]));
-  const withStranger = (base: fc.Arbitrary<Record<string, unknown>>, clusterOf: (b: Record<string, unknown>) => string, kindOf: (b: Record<string, unknown>) => 'vm' | 'host') =>
+    fc.oneof(
+      unknownId,
+      pickFrom(membersOf(clusterId, kind === 'vm' ? 'host' : 'vm'), membersOf(other(clusterId).id, kind), w.ids.group, [clusterId]),
+    );
+  const withStranger = (
+    base: fc.Arbitrary<Record<string, unknown>>,
+    clusterOf: (b: Record<string, unknown>) => string,
+    kindOf: (b: Record<string, unknown>) => 'vm' | 'host',
+  ) =>
     base.chain((b) =>
-      fc
-        .tuple(strangers(clusterOf(b), kindOf(b)), fc.nat())
-        .map(([s, i]) => {
-          const members = (b.memberIds as string[] | undefined) ?? [];
-          return { ...b, memberIds: insertAt(members, i % (members.length + 1), s) };
-        }),
+      fc.tuple(strangers(clusterOf(b), kindOf(b)), fc.nat()).map(([s, i]) => {
+        const members = (b.memberIds as string[] | undefined) ?? [];
+        return { ...b, memberIds: insertAt(members, i % (members.length + 1), s) };
+      }),
     );
 
   // rules
@@ -1049,36 +1396,71 @@ function buildRoutes(w: World): Route[] {
     enforcement: { t: 'enum', values: RULE_ENFORCEMENTS },
     enabled: { t: 'bool' },
   };
-  const CREATE_RULE: Shape = { fields: { ...RULE_FIELDS, clusterId: { t: 'uuid' } }, required: ['clusterId', 'name', 'kind', 'vmGroupId', 'enforcement'] };
+  const CREATE_RULE: Shape = {
+    fields: { ...RULE_FIELDS, clusterId: { t: 'uuid' } },
+    required: ['clusterId', 'name', 'kind', 'vmGroupId', 'enforcement'],
+  };
   const ruleIn = memo((c: Ref) =>
-    fc.oneof(...RULE_KINDS.map((kind) =>
-      fc.record(
-        {
-          clusterId: fc.constant(c.id),
-          name: fresh('rule'),
-          kind: fc.constant(kind),
-          vmGroupId: pickOf(groupsOf(c.id, 'vm').map((g) => g.id)),
-          ...(kind === 'vm-host' ? { hostGroupId: pickOf(groupsOf(c.id, 'host').map((g) => g.id)), relation: fc.constantFrom(...RULE_RELATIONS) } : {}),
-          enforcement: fc.constantFrom(...RULE_ENFORCEMENTS),
-          enabled: fc.boolean(),
-        },
-        { requiredKeys: ['clusterId', 'name', 'kind', 'vmGroupId', 'enforcement', ...(kind === 'vm-host' ? ['hostGroupId', 'relation'] : [])] as never },
+    fc.oneof(
+      ...RULE_KINDS.map((kind) =>
+        fc.record(
+          {
+            clusterId: fc.constant(c.id),
+            name: fresh('rule'),
+            kind: fc.constant(kind),
+            vmGroupId: pickOf(groupsOf(c.id, 'vm').map((g) => g.id)),
+            ...(kind === 'vm-host'
+              ? { hostGroupId: pickOf(groupsOf(c.id, 'host').map((g) => g.id)), relation: fc.constantFrom(...RULE_RELATIONS) }
+              : {}),
+            enforcement: fc.constantFrom(...RULE_ENFORCEMENTS),
+            enabled: fc.boolean(),
+          },
+          {
+            requiredKeys: [
+              'clusterId',
+              'name',
+              'kind',
+              'vmGroupId',
+              'enforcement',
+              ...(kind === 'vm-host' ? ['hostGroupId', 'relation'] : []),
+            ] as never,
+          },
+        ),
       ),
-    )),
+    ),
   );
   const createRule = fc.oneof(ruleIn(w.a), ruleIn(w.b));
   /** Rule faults the service finds: groups of the wrong kind or cluster, vm-host fields on the wrong kind. */
-  const ruleSemantics = (base: fc.Arbitrary<Record<string, unknown>>, clusterOf: (b: Record<string, unknown>) => string, patching?: RuleRef) => [
+  const ruleSemantics = (
+    base: fc.Arbitrary<Record<string, unknown>>,
+    clusterOf: (b: Record<string, unknown>) => string,
+    patching?: RuleRef,
+  ) => [
     base.chain((b) =>
       fc
-        .oneof(unknownId, pickOf(groupsOf(clusterOf(b), 'host').map((g) => g.id)), pickOf(groupsOf(other(clusterOf(b)).id, 'vm').map((g) => g.id)), pickOf(w.ids.vm))
+        .oneof(
+          unknownId,
+          pickOf(groupsOf(clusterOf(b), 'host').map((g) => g.id)),
+          pickOf(groupsOf(other(clusterOf(b)).id, 'vm').map((g) => g.id)),
+          pickOf(w.ids.vm),
+        )
         .map((g) => ({ ...b, vmGroupId: g })),
     ),
     base
       .filter((b) => b.kind === 'vm-host')
-      .chain((b) => fc.oneof(unknownId, pickOf(groupsOf(clusterOf(b), 'vm').map((g) => g.id)), pickOf(groupsOf(other(clusterOf(b)).id, 'host').map((g) => g.id))).map((g) => ({ ...b, hostGroupId: g }))),
+      .chain((b) =>
+        fc
+          .oneof(
+            unknownId,
+            pickOf(groupsOf(clusterOf(b), 'vm').map((g) => g.id)),
+            pickOf(groupsOf(other(clusterOf(b)).id, 'host').map((g) => g.id)),
+          )
+          .map((g) => ({ ...b, hostGroupId: g })),
+      ),
     // a vm-host rule without its host group or relation (a PATCH keeps what the rule has: only for rules of other kinds)
-    ...(patching?.kind === 'vm-host' ? [] : [base.filter((b) => b.kind === 'vm-host').chain((b) => fc.constantFrom('hostGroupId', 'relation').map((f) => omit(b, f)))]),
+    ...(patching?.kind === 'vm-host'
+      ? []
+      : [base.filter((b) => b.kind === 'vm-host').chain((b) => fc.constantFrom('hostGroupId', 'relation').map((f) => omit(b, f)))]),
     base
       .filter((b) => b.kind !== 'vm-host')
       .chain((b) =>
@@ -1089,13 +1471,19 @@ function buildRoutes(w: World): Route[] {
       ),
   ];
   const UPDATE_RULE: Shape = {
-    fields: { ...RULE_FIELDS, hostGroupId: { t: 'uuid', nullable: true }, relation: { t: 'enum', values: RULE_RELATIONS, nullable: true }, version: { t: 'version' } },
+    fields: {
+      ...RULE_FIELDS,
+      hostGroupId: { t: 'uuid', nullable: true },
+      relation: { t: 'enum', values: RULE_RELATIONS, nullable: true },
+      version: { t: 'version' },
+    },
     required: [],
   };
   const updateRule = (r: RuleRef) =>
-    fc
-      .tuple(ruleIn(byId(w.clusters, r.clusterId)), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }))
-      .map(([full, keep]) => ({ ...Object.fromEntries(Object.entries(omit(full, 'clusterId')).filter((_, i) => keep[i])), version: r.version }));
+    fc.tuple(ruleIn(byId(w.clusters, r.clusterId)), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 })).map(([full, keep]) => ({
+      ...Object.fromEntries(Object.entries(omit(full, 'clusterId')).filter((_, i) => keep[i])),
+      version: r.version,
+    }));
 
   // inventory sync
   /** What a hypervisor manager might report: some hosts and VMs updated, some new (hosts named by index). */
@@ -1104,13 +1492,18 @@ function buildRoutes(w: World): Route[] {
     const updatedHosts = fc.tuple(...hostsOf(c.id).map((h) => fc.option(hostSpec(fc.constant(h.name)), { nil: undefined })));
     const updatedVms = fc.tuple(...vmsOf(c.id).map((v) => fc.option(fc.tuple(vmSpec(fc.constant(v.name)), fc.nat()), { nil: undefined })));
     const newVms = fc.array(fc.tuple(vmSpec(fresh('vm')), fc.nat()), { maxLength: 3 });
-    return fc.tuple(updatedHosts, fc.array(newHost, { maxLength: 3 }), fc.boolean(), updatedVms, newVms).map(([updated, added, prune, vu, vn]) => {
-      const hosts = [...updated.filter((h) => h !== undefined), ...added] as Record<string, unknown>[];
-      // With prune, VMs may only name hosts of the request.
-      const choices = prune ? hosts.map((h) => h.name as string) : [...hostNames, ...added.map((h) => h.name)];
-      const vms = choices.length === 0 ? [] : [...vu.filter((v) => v !== undefined), ...vn].map(([v, i]) => ({ ...v, hostName: choices[i % choices.length] }));
-      return { hosts, vms, ...(prune ? { prune } : {}) };
-    });
+    return fc
+      .tuple(updatedHosts, fc.array(newHost, { maxLength: 3 }), fc.boolean(), updatedVms, newVms)
+      .map(([updated, added, prune, vu, vn]) => {
+        const hosts = [...updated.filter((h) => h !== undefined), ...added] as Record<string, unknown>[];
+        // With prune, VMs may only name hosts of the request.
+        const choices = prune ? hosts.map((h) => h.name as string) : [...hostNames, ...added.map((h) => h.name)];
+        const vms =
+          choices.length === 0
+            ? []
+            : [...vu.filter((v) => v !== undefined), ...vn].map(([v, i]) => ({ ...v, hostName: choices[i % choices.length] }));
+        return { hosts, vms, ...(prune ? { prune } : {}) };
+      });
   });
   const SYNC_VM: Shape = { fields: { ...VM_FIELDS, hostName: { t: 'name' } }, required: [...VM_REQUIRED, 'hostName'] };
   const HOST_SHAPE: Shape = { fields: HOST_FIELDS, required: HOST_REQUIRED };
@@ -1121,7 +1514,16 @@ function buildRoutes(w: World): Route[] {
         t: 'list',
         max: MAX_SYNC_VMS,
         item: SYNC_VM,
-        validItem: fc.tuple(vmSpec(fresh('vm')), pickOf(hostsOf(c.id).map((h) => h.name).concat(['a-esx-1']))).map(([v, hostName]) => ({ ...v, hostName })),
+        validItem: fc
+          .tuple(
+            vmSpec(fresh('vm')),
+            pickOf(
+              hostsOf(c.id)
+                .map((h) => h.name)
+                .concat(['a-esx-1']),
+            ),
+          )
+          .map(([v, hostName]) => ({ ...v, hostName })),
       },
       prune: { t: 'bool' },
     },
@@ -1132,7 +1534,14 @@ function buildRoutes(w: World): Route[] {
     const limited = vmsOf(c.id).find((v) => v.cpuLimitMhz !== null);
     const faults: fc.Arbitrary<unknown>[] = [
       // a host or a VM listed twice (the second time with spaces around the name, sometimes)
-      base.filter((b) => b.hosts.length > 0).chain((b) => fc.tuple(fc.nat(), fc.constantFrom('', ' ')).map(([i, pad]) => ({ ...b, hosts: [...b.hosts, { ...b.hosts[i % b.hosts.length], name: `${pad}${String(b.hosts[i % b.hosts.length].name)}${pad}` }] }))),
+      base
+        .filter((b) => b.hosts.length > 0)
+        .chain((b) =>
+          fc.tuple(fc.nat(), fc.constantFrom('', ' ')).map(([i, pad]) => ({
+            ...b,
+            hosts: [...b.hosts, { ...b.hosts[i % b.hosts.length], name: `${pad}${String(b.hosts[i % b.hosts.length].name)}${pad}` }],
+          })),
+        ),
       base.filter((b) => b.vms.length > 0).chain((b) => fc.nat().map((i) => ({ ...b, vms: [...b.vms, b.vms[i % b.vms.length]] }))),
       // a VM on a host nobody knows (or one of another cluster, or one the prune leaves out)
       base.chain((b) =>
@@ -1151,7 +1560,10 @@ function buildRoutes(w: World): Route[] {
       // reservations above the memory size or the limit
       base.chain((b) =>
         fc
-          .tuple(vmSpec(fresh('vm')), pickOf([...hostsOf(c.id).map((h) => h.name), ...b.hosts.map((h) => h.name as string)].concat(['nowhere'])))
+          .tuple(
+            vmSpec(fresh('vm')),
+            pickOf([...hostsOf(c.id).map((h) => h.name), ...b.hosts.map((h) => h.name as string)].concat(['nowhere'])),
+          )
           .chain(([v, hostName]) =>
             fc.oneof(
               fc.constant({ ...v, hostName, memoryReservationMib: v.memoryMib + 1, memoryLimitMib: null }),
@@ -1167,7 +1579,10 @@ function buildRoutes(w: World): Route[] {
         base.map((b) => ({
           ...b,
           prune: false,
-          vms: [...b.vms.filter((v) => v.name !== limited.name), { name: limited.name, hostName: hostsOf(c.id)[1].name, vcpus: 2, memoryMib: 4096, cpuReservationMhz: limited.cpuLimitMhz! + 1 }],
+          vms: [
+            ...b.vms.filter((v) => v.name !== limited.name),
+            { name: limited.name, hostName: hostsOf(c.id)[1].name, vcpus: 2, memoryMib: 4096, cpuReservationMhz: limited.cpuLimitMhz! + 1 },
+          ],
         })),
       );
     }
@@ -1220,12 +1635,24 @@ function buildRoutes(w: World): Route[] {
 
   // placement
   const PLACEMENT: Shape = {
-    fields: { name: { t: 'name' }, vcpus: { t: 'int', min: 1, max: VM_LIMITS.vcpus }, memoryMib: { t: 'int', min: 1, max: VM_LIMITS.memoryMib }, cpuMhz: { t: 'int', min: 0, max: VM_LIMITS.cpuMhz }, vmGroupIds: { t: 'uuids', max: 100 } },
+    fields: {
+      name: { t: 'name' },
+      vcpus: { t: 'int', min: 1, max: VM_LIMITS.vcpus },
+      memoryMib: { t: 'int', min: 1, max: VM_LIMITS.memoryMib },
+      cpuMhz: { t: 'int', min: 0, max: VM_LIMITS.cpuMhz },
+      vmGroupIds: { t: 'uuids', max: 100 },
+    },
     required: ['vcpus', 'memoryMib'],
   };
   const placementIn = (clusterId: string) =>
     fc.record(
-      { name: fresh('vm'), vcpus: fc.integer({ min: 1, max: 64 }), memoryMib: fc.integer({ min: 1, max: 65_536 }), cpuMhz: fc.integer({ min: 0, max: 100_000 }), vmGroupIds: pickIds(groupsOf(clusterId, 'vm').map((g) => g.id)) },
+      {
+        name: fresh('vm'),
+        vcpus: fc.integer({ min: 1, max: 64 }),
+        memoryMib: fc.integer({ min: 1, max: 65_536 }),
+        cpuMhz: fc.integer({ min: 0, max: 100_000 }),
+        vmGroupIds: pickIds(groupsOf(clusterId, 'vm').map((g) => g.id)),
+      },
       { requiredKeys: ['vcpus', 'memoryMib'] },
     );
 
@@ -1237,7 +1664,16 @@ function buildRoutes(w: World): Route[] {
   const movable = w.vms.filter((v) => v.clusterId === w.a.id && w.hosts.find((h) => h.id === v.hostId)?.state === 'connected');
   const createMigration = pickOf(movable).chain((v) =>
     fc.record(
-      { vmId: fc.constant(v.id), targetHostId: pickOf(hostsOf(v.clusterId).filter((h) => h.state === 'connected' && h.id !== v.hostId).map((h) => h.id)), reason: fc.string({ maxLength: 40 }), priority: fc.integer({ min: 1, max: 5 }) },
+      {
+        vmId: fc.constant(v.id),
+        targetHostId: pickOf(
+          hostsOf(v.clusterId)
+            .filter((h) => h.state === 'connected' && h.id !== v.hostId)
+            .map((h) => h.id),
+        ),
+        reason: fc.string({ maxLength: 40 }),
+        priority: fc.integer({ min: 1, max: 5 }),
+      },
       { requiredKeys: ['vmId', 'targetHostId'] },
     ),
   );
@@ -1247,7 +1683,12 @@ function buildRoutes(w: World): Route[] {
       fc
         .oneof(
           fc.constant(v.hostId),
-          pickOf(hostsOf(v.clusterId).filter((h) => h.state !== 'connected').map((h) => h.id).concat(v.hostId)),
+          pickOf(
+            hostsOf(v.clusterId)
+              .filter((h) => h.state !== 'connected')
+              .map((h) => h.id)
+              .concat(v.hostId),
+          ),
           pickOf(w.hosts.filter((h) => h.clusterId !== v.clusterId).map((h) => h.id)),
           unknownId,
           pickOf(w.ids.vm),
@@ -1255,7 +1696,9 @@ function buildRoutes(w: World): Route[] {
         .map((targetHostId) => ({ vmId: v.id, targetHostId })),
     ),
     // a VM that does not exist, or is not a VM
-    fc.tuple(fc.oneof(unknownId, pickOf(w.ids.host), pickOf(w.ids.cluster)), pickOf(w.ids.host)).map(([vmId, targetHostId]) => ({ vmId, targetHostId })),
+    fc
+      .tuple(fc.oneof(unknownId, pickOf(w.ids.host), pickOf(w.ids.cluster)), pickOf(w.ids.host))
+      .map(([vmId, targetHostId]) => ({ vmId, targetHostId })),
   ];
 
   // samples
@@ -1278,7 +1721,9 @@ function buildRoutes(w: World): Route[] {
   const sample = fc.tuple(subject, sampleValues).map(([s, v]) => ({ ...s, ...v }));
   const samples = fc.array(sample, { minLength: 1, maxLength: 5 });
   const replaceOne = (list: fc.Arbitrary<Record<string, unknown>[]>, bad: (item: Record<string, unknown>) => fc.Arbitrary<unknown>) =>
-    list.chain((items) => fc.nat(items.length - 1).chain((i) => bad(items[i]).map((b) => ({ samples: items.map((x, j) => (j === i ? b : x)) }))));
+    list.chain((items) =>
+      fc.nat(items.length - 1).chain((i) => bad(items[i]).map((b) => ({ samples: items.map((x, j) => (j === i ? b : x)) }))),
+    );
   const badSubjects = (item: Record<string, unknown>) => {
     const values = omit(item, 'vmId', 'hostId', 'clusterId', 'vmName', 'hostName');
     return fc.oneof(
@@ -1291,13 +1736,18 @@ function buildRoutes(w: World): Route[] {
       pickOf(w.vms).map((v) => ({ ...values, clusterId: v.clusterId, vmName: v.name, hostName: 'a-esx-1' })),
       fc.oneof(unknownId, pickOf(w.ids.host), pickOf(w.ids.cluster)).map((vmId) => ({ ...values, vmId })),
       fc.oneof(unknownId, pickOf(w.ids.vm)).map((hostId) => ({ ...values, hostId })),
-      fc.tuple(pickOf(w.vms), fc.oneof(unknownId, pickOf(w.ids.host))).map(([v, clusterId]) => ({ ...values, clusterId: clusterId === v.clusterId ? w.empty.id : clusterId, vmName: v.name })),
+      fc
+        .tuple(pickOf(w.vms), fc.oneof(unknownId, pickOf(w.ids.host)))
+        .map(([v, clusterId]) => ({ ...values, clusterId: clusterId === v.clusterId ? w.empty.id : clusterId, vmName: v.name })),
       pickOf(w.vms.filter((v) => v.clusterId === w.a.id)).map((v) => ({ ...values, clusterId: w.b.id, vmName: v.name })),
       fresh('ghost').map((name) => ({ ...values, clusterId: w.a.id, hostName: name })),
     );
   };
   const samplesBody = samples.map((s) => ({ samples: s }));
-  const SAMPLES_BODY: Shape = { fields: { samples: { t: 'list', max: 50_000, item: SAMPLE_SHAPE, validItem: sample } }, required: ['samples'] };
+  const SAMPLES_BODY: Shape = {
+    fields: { samples: { t: 'list', max: 50_000, item: SAMPLE_SHAPE, validItem: sample } },
+    required: ['samples'],
+  };
 
   // tokens
   const CREATE_TOKEN: Shape = { fields: { role: { t: 'enum', values: ROLES }, name: { t: 'name' } }, required: ['role'] };
@@ -1315,24 +1765,48 @@ function buildRoutes(w: World): Route[] {
     { kind: fc.constant('libvirt'), settings: libvirtHost.map((h) => ({ hosts: [h] })), credentials },
     { requiredKeys: ['kind', 'settings'] },
   );
-  const badUri = fc.constantFrom('http://kvm-1/', 'qemu://', '-qemu+tcp://x/system', 'qemu+tcp://x/system extra', '', 'qemu+tcp://kvm-1/nowhere');
+  const badUri = fc.constantFrom(
+    'http://kvm-1/',
+    'qemu://',
+    '-qemu+tcp://x/system',
+    'qemu+tcp://x/system extra',
+    '',
+    'qemu+tcp://kvm-1/nowhere',
+  );
   const connectorSemantics = [
     fc.tuple(connectorBody, badUri).map(([b, uri]) => ({ ...b, settings: { hosts: [{ name: 'kvm-1', uri }] } })),
     libvirtHost.map((h) => ({ kind: 'libvirt', settings: { hosts: [h, h] } })),
-    fc.constantFrom({ hosts: [] }, { hosts: [7] }, { hosts: 'kvm-1' }, { hosts: [{ name: 'kvm-1' }] }, {}).map((settings) => ({ kind: 'libvirt', settings })),
     fc
-      .tuple(connectorBody, fc.constantFrom({}, { username: 'drs' }, { username: 'drs', password: 'a\nb' }, { username: 'drs', password: 'p', token: 't' }))
+      .constantFrom({ hosts: [] }, { hosts: [7] }, { hosts: 'kvm-1' }, { hosts: [{ name: 'kvm-1' }] }, {})
+      .map((settings) => ({ kind: 'libvirt', settings })),
+    fc
+      .tuple(
+        connectorBody,
+        fc.constantFrom({}, { username: 'drs' }, { username: 'drs', password: 'a\nb' }, { username: 'drs', password: 'p', token: 't' }),
+      )
       .map(([b, credentials]) => ({ ...b, credentials })),
   ];
 
   // queries
   const idOr = (ids: string[]) => fc.oneof(pickOf(ids), fc.uuid({ version: 4 }));
-  const listQuery = (specs: Record<string, QSpec>, valid: Record<string, fc.Arbitrary<string>>): QueryDef => ({ specs: { ...PAGE, ...specs }, valid: { ...validPage, ...valid } });
+  const listQuery = (specs: Record<string, QSpec>, valid: Record<string, fc.Arbitrary<string>>): QueryDef => ({
+    specs: { ...PAGE, ...specs },
+    valid: { ...validPage, ...valid },
+  });
   const epochValid = fc.integer({ min: 0, max: NOW + DAY }).chain(isoOrMs);
   const historyQuery: QueryDef = {
     specs: { from: { q: 'epoch' }, to: { q: 'epoch' }, step: { q: 'int', min: 1, max: 86_400 } },
-    valid: { from: fc.integer({ min: 0, max: NOW - 3_600_000 }).chain(isoOrMs), to: fc.integer({ min: NOW - 3_600_000, max: NOW + DAY }).chain(isoOrMs), step: fc.integer({ min: 1, max: 86_400 }).map(String) },
-    extra: [fc.tuple(fc.integer({ min: 0, max: NOW }), fc.integer({ min: 1, max: 10 ** 9 })).map(([to, gap]): QueryEntries => [['from', String(to + gap)], ['to', String(to)]])],
+    valid: {
+      from: fc.integer({ min: 0, max: NOW - 3_600_000 }).chain(isoOrMs),
+      to: fc.integer({ min: NOW - 3_600_000, max: NOW + DAY }).chain(isoOrMs),
+      step: fc.integer({ min: 1, max: 86_400 }).map(String),
+    },
+    extra: [
+      fc.tuple(fc.integer({ min: 0, max: NOW }), fc.integer({ min: 1, max: 10 ** 9 })).map(([to, gap]): QueryEntries => [
+        ['from', String(to + gap)],
+        ['to', String(to)],
+      ]),
+    ],
   };
   const demandQuery: QueryDef = {
     specs: { statistic: { q: 'enum', values: DEMAND_STATISTICS }, windowSeconds: { q: 'int', min: 10, max: 86_400 } },
@@ -1340,16 +1814,30 @@ function buildRoutes(w: World): Route[] {
   };
   const balanceQuery: QueryDef = {
     specs: Object.fromEntries(
-      Object.entries(BALANCING_FIELDS).map(([k, s]): [string, QSpec] => [k, s.t === 'enum' ? { q: 'enum', values: s.values } : { q: 'number', min: (s as { min: number }).min, max: (s as { max: number }).max, int: s.t === 'int' }]),
+      Object.entries(BALANCING_FIELDS).map(([k, s]): [string, QSpec] => [
+        k,
+        s.t === 'enum'
+          ? { q: 'enum', values: s.values }
+          : { q: 'number', min: (s as { min: number }).min, max: (s as { max: number }).max, int: s.t === 'int' },
+      ]),
     ),
     // Only the enumerations: numbers cannot be what-ifs in a query string today (they stay strings).
-    valid: { cpuBasis: fc.constantFrom(...BASES), memoryBasis: fc.constantFrom(...BASES), demandStatistic: fc.constantFrom(...DEMAND_STATISTICS) },
+    valid: {
+      cpuBasis: fc.constantFrom(...BASES),
+      memoryBasis: fc.constantFrom(...BASES),
+      demandStatistic: fc.constantFrom(...DEMAND_STATISTICS),
+    },
   };
 
   const connected = (h: HostRef) => h.state === 'connected';
   return [
     // clusters
-    { method: 'POST', template: `${API}/clusters`, badBody: () => faults(CREATE_CLUSTER, createCluster, [existingNameOf(w.clusters).map((name) => ({ name }))]), someBody: createCluster },
+    {
+      method: 'POST',
+      template: `${API}/clusters`,
+      badBody: () => faults(CREATE_CLUSTER, createCluster, [existingNameOf(w.clusters).map((name) => ({ name }))]),
+      someBody: createCluster,
+    },
     { method: 'GET', template: `${API}/clusters`, query: listQuery({ name: { q: 'name' } }, { name: validNameQ }) },
     { method: 'GET', template: `${API}/clusters/:id`, idKind: 'cluster' },
     {
@@ -1383,11 +1871,20 @@ function buildRoutes(w: World): Route[] {
       badBody: () =>
         faults(CREATE_HOST, createHost, [
           fc.tuple(createHost, fc.oneof(unknownId, pickOf(w.ids.host), pickOf(w.ids.vm))).map(([b, clusterId]) => ({ ...b, clusterId })),
-          createHost.filter((b) => b.clusterId !== w.empty.id).chain((b) => existingNameOf(w.hosts, b.clusterId).map((name) => ({ ...b, name }))),
+          createHost
+            .filter((b) => b.clusterId !== w.empty.id)
+            .chain((b) => existingNameOf(w.hosts, b.clusterId).map((name) => ({ ...b, name }))),
         ]),
       someBody: createHost,
     },
-    { method: 'GET', template: `${API}/hosts`, query: listQuery({ clusterId: { q: 'uuid' }, state: { q: 'enum', values: HOST_STATES }, name: { q: 'name' } }, { clusterId: idOr(w.ids.cluster), state: fc.constantFrom(...HOST_STATES), name: validNameQ }) },
+    {
+      method: 'GET',
+      template: `${API}/hosts`,
+      query: listQuery(
+        { clusterId: { q: 'uuid' }, state: { q: 'enum', values: HOST_STATES }, name: { q: 'name' } },
+        { clusterId: idOr(w.ids.cluster), state: fc.constantFrom(...HOST_STATES), name: validNameQ },
+      ),
+    },
     { method: 'GET', template: `${API}/hosts/:id`, idKind: 'host' },
     {
       method: 'PATCH',
@@ -1415,7 +1912,14 @@ function buildRoutes(w: World): Route[] {
           createVmIn(w.empty).map((b) => omit(b, 'hostId')),
           createVm.chain((b) =>
             fc
-              .tuple(fc.oneof(unknownId, pickOf(groupsOf(b.clusterId, 'host').map((g) => g.id)), pickOf(groupsOf(other(b.clusterId).id, 'vm').map((g) => g.id))), fc.nat())
+              .tuple(
+                fc.oneof(
+                  unknownId,
+                  pickOf(groupsOf(b.clusterId, 'host').map((g) => g.id)),
+                  pickOf(groupsOf(other(b.clusterId).id, 'vm').map((g) => g.id)),
+                ),
+                fc.nat(),
+              )
               .map(([g, i]) => {
                 const list = b.vmGroupIds ?? [];
                 return { ...b, vmGroupIds: insertAt(list, i % (list.length + 1), g) };
@@ -1449,8 +1953,12 @@ function buildRoutes(w: World): Route[] {
           fc.tuple(updateVm(v), staleVersion(v.version)).map(([b, version]) => ({ ...b, version })),
           fc.constant({ memoryReservationMib: v.memoryMib + 1 }),
           fc.integer({ min: 1, max: 4095 }).map((memoryMib) => ({ memoryMib, memoryReservationMib: memoryMib + 1, memoryLimitMib: null })),
-          ...(v.cpuLimitMhz !== null ? [fc.integer({ min: v.cpuLimitMhz + 1, max: VM_LIMITS.cpuMhz }).map((cpuReservationMhz) => ({ cpuReservationMhz }))] : []),
-          ...(v.memoryLimitMib !== null ? [fc.constant({ memoryReservationMib: v.memoryLimitMib + 1, memoryMib: v.memoryLimitMib + 2 })] : []),
+          ...(v.cpuLimitMhz !== null
+            ? [fc.integer({ min: v.cpuLimitMhz + 1, max: VM_LIMITS.cpuMhz }).map((cpuReservationMhz) => ({ cpuReservationMhz }))]
+            : []),
+          ...(v.memoryLimitMib !== null
+            ? [fc.constant({ memoryReservationMib: v.memoryLimitMib + 1, memoryMib: v.memoryLimitMib + 2 })]
+            : []),
         ]);
       },
       someBody: updateVm(w.vms[0]),
@@ -1462,16 +1970,25 @@ function buildRoutes(w: World): Route[] {
       template: `${API}/groups`,
       badBody: () =>
         faults(CREATE_GROUP, createGroup, [
-          withStranger(createGroup, (b) => b.clusterId as string, (b) => b.kind as 'vm' | 'host'),
+          withStranger(
+            createGroup,
+            (b) => b.clusterId as string,
+            (b) => b.kind as 'vm' | 'host',
+          ),
           fc.tuple(createGroup, fc.oneof(unknownId, pickOf(w.ids.host))).map(([b, clusterId]) => ({ ...b, clusterId })),
-          createGroup.filter((b) => b.clusterId !== w.empty.id).chain((b) => existingNameOf(w.groups, b.clusterId).map((name) => ({ ...b, name }))),
+          createGroup
+            .filter((b) => b.clusterId !== w.empty.id)
+            .chain((b) => existingNameOf(w.groups, b.clusterId).map((name) => ({ ...b, name }))),
         ]),
       someBody: createGroup,
     },
     {
       method: 'GET',
       template: `${API}/groups`,
-      query: listQuery({ clusterId: { q: 'uuid' }, kind: { q: 'enum', values: GROUP_KINDS }, name: { q: 'name' } }, { clusterId: idOr(w.ids.cluster), kind: fc.constantFrom(...GROUP_KINDS), name: validNameQ }),
+      query: listQuery(
+        { clusterId: { q: 'uuid' }, kind: { q: 'enum', values: GROUP_KINDS }, name: { q: 'name' } },
+        { clusterId: idOr(w.ids.cluster), kind: fc.constantFrom(...GROUP_KINDS), name: validNameQ },
+      ),
     },
     { method: 'GET', template: `${API}/groups/:id`, idKind: 'group' },
     {
@@ -1482,7 +1999,11 @@ function buildRoutes(w: World): Route[] {
         const g = byId(w.groups, id);
         const siblings = w.groups.filter((x) => x.clusterId === g.clusterId && x.id !== g.id);
         return faults(UPDATE_GROUP, updateGroup(g), [
-          withStranger(updateGroup(g), () => g.clusterId, () => g.kind),
+          withStranger(
+            updateGroup(g),
+            () => g.clusterId,
+            () => g.kind,
+          ),
           ...(siblings.length ? [pickOf(siblings).map((s) => ({ name: s.name }))] : []),
           fc.tuple(updateGroup(g), staleVersion(g.version)).map(([b, version]) => ({ ...b, version })),
           fc.constantFrom('vm', 'host').map((kind) => ({ kind })),
@@ -1506,7 +2027,10 @@ function buildRoutes(w: World): Route[] {
     {
       method: 'GET',
       template: `${API}/rules`,
-      query: listQuery({ clusterId: { q: 'uuid' }, kind: { q: 'enum', values: RULE_KINDS }, name: { q: 'name' } }, { clusterId: idOr(w.ids.cluster), kind: fc.constantFrom(...RULE_KINDS), name: validNameQ }),
+      query: listQuery(
+        { clusterId: { q: 'uuid' }, kind: { q: 'enum', values: RULE_KINDS }, name: { q: 'name' } },
+        { clusterId: idOr(w.ids.cluster), kind: fc.constantFrom(...RULE_KINDS), name: validNameQ },
+      ),
     },
     { method: 'GET', template: `${API}/rules/:id`, idKind: 'rule' },
     {
@@ -1538,7 +2062,17 @@ function buildRoutes(w: World): Route[] {
           { arbitrary: badObject(SAMPLES_BODY, samplesBody), weight: 2 },
           { arbitrary: replaceOne(samples, (item) => badObject(SAMPLE_SHAPE, fc.constant(item))), weight: 5 },
           { arbitrary: replaceOne(samples, badSubjects), weight: 4 },
-          { arbitrary: replaceOne(samples, () => fc.oneof(fc.constant(null), fc.integer(), printable, sample.map((s) => [s]))), weight: 1 },
+          {
+            arbitrary: replaceOne(samples, () =>
+              fc.oneof(
+                fc.constant(null),
+                fc.integer(),
+                printable,
+                sample.map((s) => [s]),
+              ),
+            ),
+            weight: 1,
+          },
           { arbitrary: notAnObject(samplesBody), weight: 1 },
           { arbitrary: fc.constantFrom({ samples: [] }, { samples: {} }, { samples: 'all' }, {}), weight: 1 },
         ),
@@ -1555,7 +2089,10 @@ function buildRoutes(w: World): Route[] {
       template: `${API}/clusters/:id/plan`,
       idKind: 'cluster',
       role: 'viewer',
-      badBody: () => faults({ fields: BALANCING_FIELDS, required: [] }, balancingOverrides, [fc.tuple(balancingOverrides, badWeights).map(([b, wts]) => ({ ...b, ...wts }))]),
+      badBody: () =>
+        faults({ fields: BALANCING_FIELDS, required: [] }, balancingOverrides, [
+          fc.tuple(balancingOverrides, badWeights).map(([b, wts]) => ({ ...b, ...wts })),
+        ]),
       someBody: balancingOverrides,
     },
     {
@@ -1566,7 +2103,19 @@ function buildRoutes(w: World): Route[] {
       badBody: (id) =>
         faults(PLACEMENT, placementIn(id!), [
           fc
-            .tuple(placementIn(id!), fc.oneof(unknownId, pickOf(groupsOf(id!, 'host').map((g) => g.id).concat(w.ids.vm)), pickOf(groupsOf(other(id!).id, 'vm').map((g) => g.id))), fc.nat())
+            .tuple(
+              placementIn(id!),
+              fc.oneof(
+                unknownId,
+                pickOf(
+                  groupsOf(id!, 'host')
+                    .map((g) => g.id)
+                    .concat(w.ids.vm),
+                ),
+                pickOf(groupsOf(other(id!).id, 'vm').map((g) => g.id)),
+              ),
+              fc.nat(),
+            )
             .map(([b, g, i]) => {
               const list = b.vmGroupIds ?? [];
               return { ...b, vmGroupIds: insertAt(list, i % (list.length + 1), g) };
@@ -1606,19 +2155,37 @@ function buildRoutes(w: World): Route[] {
       template: `${API}/recommendations`,
       query: listQuery(
         { clusterId: { q: 'uuid' }, status: { q: 'enum', values: RECOMMENDATION_STATUSES }, vmId: { q: 'uuid' }, passId: { q: 'uuid' } },
-        { clusterId: idOr(w.ids.cluster), status: fc.constantFrom(...RECOMMENDATION_STATUSES), vmId: idOr(w.ids.vm), passId: idOr(w.passes) },
+        {
+          clusterId: idOr(w.ids.cluster),
+          status: fc.constantFrom(...RECOMMENDATION_STATUSES),
+          vmId: idOr(w.ids.vm),
+          passId: idOr(w.passes),
+        },
       ),
     },
     { method: 'GET', template: `${API}/recommendations/:id`, idKind: 'recommendation' },
     { method: 'POST', template: `${API}/recommendations/:id/apply`, idKind: 'recommendation', conflictIds: w.settledRecommendations },
     { method: 'POST', template: `${API}/recommendations/:id/dismiss`, idKind: 'recommendation', conflictIds: w.settledRecommendations },
     // migrations
-    { method: 'POST', template: `${API}/migrations`, badBody: () => faults(MIGRATION, createMigration, migrationSemantics), someBody: createMigration },
+    {
+      method: 'POST',
+      template: `${API}/migrations`,
+      badBody: () => faults(MIGRATION, createMigration, migrationSemantics),
+      someBody: createMigration,
+    },
     {
       method: 'GET',
       template: `${API}/migrations`,
       query: listQuery(
-        { clusterId: { q: 'uuid' }, vmId: { q: 'uuid' }, hostId: { q: 'uuid' }, state: { q: 'states' }, trigger: { q: 'enum', values: MIGRATION_TRIGGERS }, from: { q: 'epoch' }, to: { q: 'epoch' } },
+        {
+          clusterId: { q: 'uuid' },
+          vmId: { q: 'uuid' },
+          hostId: { q: 'uuid' },
+          state: { q: 'states' },
+          trigger: { q: 'enum', values: MIGRATION_TRIGGERS },
+          from: { q: 'epoch' },
+          to: { q: 'epoch' },
+        },
         {
           clusterId: idOr(w.ids.cluster),
           vmId: idOr(w.ids.vm),
@@ -1633,16 +2200,32 @@ function buildRoutes(w: World): Route[] {
     { method: 'GET', template: `${API}/migrations/:id`, idKind: 'migration' },
     { method: 'POST', template: `${API}/migrations/:id/cancel`, idKind: 'migration', conflictIds: w.migrations },
     // maintenance
-    { method: 'POST', template: `${API}/hosts/:id/maintenance`, idKind: 'host', conflictIds: w.hosts.filter((h) => h.state === 'disconnected').map((h) => h.id) },
+    {
+      method: 'POST',
+      template: `${API}/hosts/:id/maintenance`,
+      idKind: 'host',
+      conflictIds: w.hosts.filter((h) => h.state === 'disconnected').map((h) => h.id),
+    },
     { method: 'GET', template: `${API}/hosts/:id/maintenance`, idKind: 'host' },
-    { method: 'DELETE', template: `${API}/hosts/:id/maintenance`, idKind: 'host', conflictIds: w.hosts.filter((h) => connected(h) || h.state === 'disconnected').map((h) => h.id) },
+    {
+      method: 'DELETE',
+      template: `${API}/hosts/:id/maintenance`,
+      idKind: 'host',
+      conflictIds: w.hosts.filter((h) => connected(h) || h.state === 'disconnected').map((h) => h.id),
+    },
     // events
     {
       method: 'GET',
       template: `${API}/events`,
       query: listQuery(
         { clusterId: { q: 'uuid' }, subjectId: { q: 'uuid' }, type: { q: 'type' }, from: { q: 'epoch' }, to: { q: 'epoch' } },
-        { clusterId: idOr(w.ids.cluster), subjectId: fc.oneof(anyExistingId, fc.uuid({ version: 4 })), type: fc.constantFrom('migration', 'policy.changed', 'recommendation', 'host.maintenance', 'vm'), from: epochValid, to: epochValid },
+        {
+          clusterId: idOr(w.ids.cluster),
+          subjectId: fc.oneof(anyExistingId, fc.uuid({ version: 4 })),
+          type: fc.constantFrom('migration', 'policy.changed', 'recommendation', 'host.maintenance', 'vm'),
+          from: epochValid,
+          to: epochValid,
+        },
       ),
     },
     // API tokens (admins only)
@@ -1685,7 +2268,9 @@ const NOT_JSON_TYPES = [
   'application/*',
 ];
 /** JSON, but in a charset the API does not read (or decodes into garbage). */
-const BAD_CHARSET_TYPES = ['latin1', 'iso-8859-1', 'ascii', 'utf-16', 'utf-16le', 'koi8-r', 'windows-1252'].map((c) => `${JSON_TYPE}; charset=${c}`);
+const BAD_CHARSET_TYPES = ['latin1', 'iso-8859-1', 'ascii', 'utf-16', 'utf-16le', 'koi8-r', 'windows-1252'].map(
+  (c) => `${JSON_TYPE}; charset=${c}`,
+);
 
 /** Does body-parser refuse this text as a JSON body? (Empty bodies and a BOM are let through: not used.) */
 function jsonParserRefuses(text: string): boolean {
@@ -1708,7 +2293,9 @@ const malformedJson = (seedText: fc.Arbitrary<string>) =>
       seedText.map((t) => t.replace(/}$/, ',}')),
       seedText.map((t) => t.replace(/^\{/, '{ /* comment */ ')),
       seedText.map((t) => t.replace(/"([^"]+)":/, '$1:')),
-      fc.tuple(seedText, fc.nat(), fc.constantFrom('\u0000', '\n', '}', ']', ',', ':', '"', '\\', 'NaN', 'undefined', "'")).map(([t, i, c]) => `${t.slice(0, i % (t.length + 1))}${c}${t.slice(i % (t.length + 1))}`),
+      fc
+        .tuple(seedText, fc.nat(), fc.constantFrom('\u0000', '\n', '}', ']', ',', ':', '"', '\\', 'NaN', 'undefined', "'"))
+        .map(([t, i, c]) => `${t.slice(0, i % (t.length + 1))}${c}${t.slice(i % (t.length + 1))}`),
       fc.constantFrom(
         '{',
         '}',
@@ -1751,7 +2338,9 @@ const malformedJson = (seedText: fc.Arbitrary<string>) =>
 function transportFaults(route: Route, path: fc.Arbitrary<string>, seedText: fc.Arbitrary<string>, routeKey: string): fc.Arbitrary<Req>[] {
   const hasBody = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH';
   const faults: fc.Arbitrary<Req>[] = [
-    fc.tuple(path, malformedJson(seedText), fc.constantFrom(JSON_TYPE, `${JSON_TYPE}; charset=utf-8`, 'application/merge-patch+json')).map(([p, body, contentType]) => new Req(routeKey, 'malformed-json', route.method, p, { body, contentType })),
+    fc
+      .tuple(path, malformedJson(seedText), fc.constantFrom(JSON_TYPE, `${JSON_TYPE}; charset=utf-8`, 'application/merge-patch+json'))
+      .map(([p, body, contentType]) => new Req(routeKey, 'malformed-json', route.method, p, { body, contentType })),
     // A compressed body that is not compressed, one that inflates to bad JSON, or an encoding nobody speaks.
     fc
       .tuple(
@@ -1771,7 +2360,14 @@ function transportFaults(route: Route, path: fc.Arbitrary<string>, seedText: fc.
       fc
         .oneof(
           // any body at all, declared as something else than JSON
-          fc.tuple(path, fc.oneof(seedText, printable.filter((t) => t.length > 0)), fc.constantFrom<string | null>(...NOT_JSON_TYPES, null)),
+          fc.tuple(
+            path,
+            fc.oneof(
+              seedText,
+              printable.filter((t) => t.length > 0),
+            ),
+            fc.constantFrom<string | null>(...NOT_JSON_TYPES, null),
+          ),
           // JSON in a charset the API does not read; a JSON text ({ or [ and more) never decodes into JSON from UTF-16
           fc.tuple(path, seedText, fc.constantFrom(...BAD_CHARSET_TYPES)),
         )
@@ -1793,13 +2389,17 @@ function requests(w: World, routes: Route[]): fc.Arbitrary<Req> {
 function requestsByRoute(w: World, routes: Route[]): fc.Arbitrary<Req>[] {
   const methodsOf = new Map<string, Set<Method>>();
   for (const r of routes) methodsOf.set(r.template, new Set([...(methodsOf.get(r.template) ?? []), r.method]));
-  const otherKindIds = (kind: IdKind) => (Object.keys(w.ids) as IdKind[]).filter((k) => k !== kind).flatMap((k) => w.ids[k]).concat(w.passes);
+  const otherKindIds = (kind: IdKind) =>
+    (Object.keys(w.ids) as IdKind[])
+      .filter((k) => k !== kind)
+      .flatMap((k) => w.ids[k])
+      .concat(w.passes);
   const unknownId = fc.uuid({ version: 4 }).filter((u) => !w.allIds.has(u));
 
   const perRoute = routes.map((route) => {
     const routeKey = key(route);
     const at = (id?: string) => (id === undefined ? route.template : route.template.replace(':id', id));
-    const ids = route.idKind ? route.validIds ?? w.ids[route.idKind] : [];
+    const ids = route.idKind ? (route.validIds ?? w.ids[route.idKind]) : [];
     const validId: fc.Arbitrary<string | undefined> = route.idKind ? fc.constantFrom(...ids) : fc.constant(undefined);
     const someBody = route.someBody ? route.someBody.map(toJson) : fc.constantFrom('{}', '{"note":"ignored"}');
     const seedText = fc.oneof(someBody, fc.constant('{}'));
@@ -1810,15 +2410,27 @@ function requestsByRoute(w: World, routes: Route[]): fc.Arbitrary<Req>[] {
     if (route.idKind) {
       const badId = fc.oneof(
         nonUuid.map(encodeURIComponent),
-        fc.tuple(fc.constantFrom('%', '%zz', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%00', '%25%'), fc.uuid({ version: 4 })).map(([bad, u]) => `${u.slice(0, 8)}${bad}`),
+        fc
+          .tuple(fc.constantFrom('%', '%zz', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%00', '%25%'), fc.uuid({ version: 4 }))
+          .map(([bad, u]) => `${u.slice(0, 8)}${bad}`),
         unknownId,
         fc.constantFrom(...otherKindIds(route.idKind)),
         fc.constantFrom(...ids).map((id) => id.toUpperCase()),
       );
-      const withBody = route.method === 'GET' || route.method === 'DELETE' ? fc.constant(undefined) : fc.option(someBody, { nil: undefined });
-      const query = route.query ? fc.option(fc.oneof(validQuery(route.query), badQuery(route.query)), { nil: undefined }) : fc.constant(undefined);
+      const withBody =
+        route.method === 'GET' || route.method === 'DELETE' ? fc.constant(undefined) : fc.option(someBody, { nil: undefined });
+      const query = route.query
+        ? fc.option(fc.oneof(validQuery(route.query), badQuery(route.query)), { nil: undefined })
+        : fc.constant(undefined);
       add(
-        fc.tuple(badId, withBody, query).map(([id, body, q]) => new Req(routeKey, 'bad-id', route.method, at(id), { body, query: q, contentType: body === undefined ? undefined : JSON_TYPE })),
+        fc.tuple(badId, withBody, query).map(
+          ([id, body, q]) =>
+            new Req(routeKey, 'bad-id', route.method, at(id), {
+              body,
+              query: q,
+              contentType: body === undefined ? undefined : JSON_TYPE,
+            }),
+        ),
         2,
       );
     }
@@ -1828,20 +2440,43 @@ function requestsByRoute(w: World, routes: Route[]): fc.Arbitrary<Req>[] {
         if (!made.has(id)) made.set(id, route.badBody!(id));
         return made.get(id)!;
       };
-      add(validId.chain((id) => badBody(id).map((body) => new Req(routeKey, 'bad-body', route.method, at(id), { body: toJson(body), contentType: JSON_TYPE }))), 12);
+      add(
+        validId.chain((id) =>
+          badBody(id).map((body) => new Req(routeKey, 'bad-body', route.method, at(id), { body: toJson(body), contentType: JSON_TYPE })),
+        ),
+        12,
+      );
     }
-    if (route.query) add(fc.tuple(validId, badQuery(route.query)).map(([id, q]) => new Req(routeKey, 'bad-query', route.method, at(id), { query: q })), 6);
+    if (route.query)
+      add(
+        fc.tuple(validId, badQuery(route.query)).map(([id, q]) => new Req(routeKey, 'bad-query', route.method, at(id), { query: q })),
+        6,
+      );
     if (route.conflictIds && route.conflictIds.length > 0) {
       add(
         fc
           .tuple(fc.constantFrom(...route.conflictIds), fc.option(fc.constantFrom('{}', '{"force":true}'), { nil: undefined }))
-          .map(([id, body]) => new Req(routeKey, 'refused-state', route.method, at(id), { body, contentType: body === undefined ? undefined : JSON_TYPE })),
+          .map(
+            ([id, body]) =>
+              new Req(routeKey, 'refused-state', route.method, at(id), { body, contentType: body === undefined ? undefined : JSON_TYPE }),
+          ),
         2,
       );
     }
     if (route.inputless) {
-      const junkQuery = fc.array(fc.tuple(fc.oneof(printable, unicodeText).filter((k) => k.length > 0), fc.oneof(printable, unicodeText)), { minLength: 1, maxLength: 4 }).map(queryString);
-      add(junkQuery.map((q) => new Req(routeKey, 'junk-query', route.method, route.template, { query: q, expect: 'not-5xx' })), 3);
+      const junkQuery = fc
+        .array(
+          fc.tuple(
+            fc.oneof(printable, unicodeText).filter((k) => k.length > 0),
+            fc.oneof(printable, unicodeText),
+          ),
+          { minLength: 1, maxLength: 4 },
+        )
+        .map(queryString);
+      add(
+        junkQuery.map((q) => new Req(routeKey, 'junk-query', route.method, route.template, { query: q, expect: 'not-5xx' })),
+        3,
+      );
     }
     const path = validId.map(at);
     // Credentials that are missing, malformed, unknown, revoked or wrong, or a role below the route's:
@@ -1852,7 +2487,19 @@ function requestsByRoute(w: World, routes: Route[]): fc.Arbitrary<Req>[] {
       const wrongSecret = `${t.admin.slice(0, -4)}${t.admin.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
       const unauthenticated: fc.Arbitrary<string | null> = fc.oneof(
         fc.constant(null),
-        fc.constantFrom('', 'Bearer', 'Bearer ', `Basic ${Buffer.from('admin:admin').toString('base64')}`, `Token ${t.admin}`, `Bearer ${t.admin}x`, `Bearer ${t.admin} ${t.admin}`, `Bearer ${t.revoked}`, `Bearer ${wrongSecret}`, `Bearer drs_0123456789abcdef_${'A'.repeat(43)}`, `${t.admin}`),
+        fc.constantFrom(
+          '',
+          'Bearer',
+          'Bearer ',
+          `Basic ${Buffer.from('admin:admin').toString('base64')}`,
+          `Token ${t.admin}`,
+          `Bearer ${t.admin}x`,
+          `Bearer ${t.admin} ${t.admin}`,
+          `Bearer ${t.revoked}`,
+          `Bearer ${wrongSecret}`,
+          `Bearer drs_0123456789abcdef_${'A'.repeat(43)}`,
+          `${t.admin}`,
+        ),
         fc.stringMatching(/^[\x21-\x7e]{1,80}$/).map((junk) => `Bearer ${junk}`),
       );
       const below = ROLES.slice(0, ROLES.indexOf(needed)).map((r) => `Bearer ${t[r]}`);
@@ -1860,9 +2507,15 @@ function requestsByRoute(w: World, routes: Route[]): fc.Arbitrary<Req>[] {
       const query = route.query ? fc.option(validQuery(route.query), { nil: undefined }) : fc.constant(undefined);
       const body = route.method === 'GET' || route.method === 'DELETE' ? fc.constant(undefined) : someBody;
       add(
-        fc
-          .tuple(path, credentials, body, query)
-          .map(([p, authorization, b, q]) => new Req(routeKey, 'bad-credentials', route.method, p, { authorization, body: b, query: q, contentType: b === undefined ? undefined : JSON_TYPE })),
+        fc.tuple(path, credentials, body, query).map(
+          ([p, authorization, b, q]) =>
+            new Req(routeKey, 'bad-credentials', route.method, p, {
+              authorization,
+              body: b,
+              query: q,
+              contentType: b === undefined ? undefined : JSON_TYPE,
+            }),
+        ),
         1.5,
       );
     }
@@ -1871,15 +2524,32 @@ function requestsByRoute(w: World, routes: Route[]): fc.Arbitrary<Req>[] {
     add(
       fc
         .tuple(path, fc.integer({ min: 17_000, max: 40_000 }), fc.boolean())
-        .map(([p, n, asQuery]) => new Req(routeKey, 'oversized-url', route.method, asQuery ? p : `${p}${'/x'.repeat(n / 2)}`, asQuery ? { query: `pad=${'p'.repeat(n)}` } : {})),
+        .map(
+          ([p, n, asQuery]) =>
+            new Req(
+              routeKey,
+              'oversized-url',
+              route.method,
+              asQuery ? p : `${p}${'/x'.repeat(n / 2)}`,
+              asQuery ? { query: `pad=${'p'.repeat(n)}` } : {},
+            ),
+        ),
       0.25,
     );
     const wrongMethods = METHODS.filter((m) => !methodsOf.get(route.template)!.has(m));
-    add(fc.tuple(path, fc.constantFrom(...wrongMethods), fc.option(someBody, { nil: undefined })).map(([p, m, body]) => new Req(routeKey, 'wrong-method', m, p, { body, contentType: body === undefined ? undefined : JSON_TYPE })));
     add(
       fc
-        .tuple(path, fc.stringMatching(/^[a-z0-9._~-]{1,20}$/))
-        .map(([p, seg]) => new Req(routeKey, 'unknown-path', route.method, `${p}/zz${seg}`, { body: route.method === 'GET' || route.method === 'DELETE' ? undefined : '{}', contentType: JSON_TYPE })),
+        .tuple(path, fc.constantFrom(...wrongMethods), fc.option(someBody, { nil: undefined }))
+        .map(([p, m, body]) => new Req(routeKey, 'wrong-method', m, p, { body, contentType: body === undefined ? undefined : JSON_TYPE })),
+    );
+    add(
+      fc.tuple(path, fc.stringMatching(/^[a-z0-9._~-]{1,20}$/)).map(
+        ([p, seg]) =>
+          new Req(routeKey, 'unknown-path', route.method, `${p}/zz${seg}`, {
+            body: route.method === 'GET' || route.method === 'DELETE' ? undefined : '{}',
+            contentType: JSON_TYPE,
+          }),
+      ),
     );
     return fc.oneof(...families);
   });
@@ -1927,7 +2597,11 @@ describe('fuzz: generated bad requests against every endpoint', () => {
   it('covers every route of the OpenAPI document', async () => {
     const doc = (await http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths)
-      .flatMap(([path, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m.toUpperCase() as Method)).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`))
+      .flatMap(([path, ops]) =>
+        Object.keys(ops)
+          .filter((m) => METHODS.includes(m.toUpperCase() as Method))
+          .map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+      )
       .sort();
     expect(routes.map(key).sort()).toEqual(documented);
   });
@@ -1955,14 +2629,18 @@ describe('fuzz: generated bad requests against every endpoint', () => {
         const problems = verdict(req, res, wrote);
         if (problems.length > 0) {
           const text = String(res.body ?? '');
-          throw new Error(`${problems.join('; ')}\n    answer: ${res.status} ${String(res.headers['content-type'] ?? '')} ${text.slice(0, 800)}`);
+          throw new Error(
+            `${problems.join('; ')}\n    answer: ${res.status} ${String(res.headers['content-type'] ?? '')} ${text.slice(0, 800)}`,
+          );
         }
       }),
       { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
     if (process.env.FUZZ_STATS) {
       const table = [...hits].sort(([a], [b]) => a.localeCompare(b)).map(([r, n]) => `${String(n).padStart(6)}  ${r}`);
-      console.log(`${sent} requests in ${((Date.now() - started) / 1000).toFixed(1)} s\n${table.join('\n')}\n${[...families].map(([f, n]) => `${f}: ${n}`).join(', ')}`);
+      console.log(
+        `${sent} requests in ${((Date.now() - started) / 1000).toFixed(1)} s\n${table.join('\n')}\n${[...families].map(([f, n]) => `${f}: ${n}`).join(', ')}`,
+      );
     }
     expect(sent).toBeGreaterThanOrEqual(Math.min(RUNS, MIN_REQUESTS));
     const starved = routes.map(key).filter((r) => (hits.get(r) ?? 0) < Math.min(30, Math.floor(RUNS / routes.length / 4)));
@@ -1972,7 +2650,11 @@ describe('fuzz: generated bad requests against every endpoint', () => {
   it('refuses a body over the size limit (413, a problem) and writes nothing', async () => {
     const version = await dataVersion(db);
     const huge = JSON.stringify({ name: 'fz-huge', description: 'd'.repeat(33 * 1024 * 1024) });
-    const res = await send(http, new Req(`POST ${API}/clusters`, 'oversized-body', 'POST', `${API}/clusters`, { body: huge, contentType: JSON_TYPE }), world.tokens.admin);
+    const res = await send(
+      http,
+      new Req(`POST ${API}/clusters`, 'oversized-body', 'POST', `${API}/clusters`, { body: huge, contentType: JSON_TYPE }),
+      world.tokens.admin,
+    );
     expect(verdict(new Req('', '', 'POST', ''), res, (await dataVersion(db)) !== version)).toEqual([]);
     expect(res.status).toBe(413);
   });

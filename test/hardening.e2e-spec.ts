@@ -48,11 +48,15 @@ async function until(check: () => boolean, what: string, ms = 60_000): Promise<v
 }
 
 function createTokenWithCli(databasePath: string, role: string): string {
-  const res = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/auth/token-cli.ts', 'create', '--role', role, '--name', 'cli'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_PATH: databasePath },
-    encoding: 'utf8',
-  });
+  const res = spawnSync(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', 'src/auth/token-cli.ts', 'create', '--role', role, '--name', 'cli'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_PATH: databasePath },
+      encoding: 'utf8',
+    },
+  );
   expect(res.status).toBe(0);
   expect(res.stderr).toMatch(/shown this once/);
   return res.stdout.trim();
@@ -216,7 +220,11 @@ describe('a locked database', () => {
     expect(next.body.status).toBe('completed');
     const passes = await t.http.get(`/api/v1/clusters/${cluster.id}/passes`).expect(200);
     expect(passes.body.items.map((p: { status: string }) => p.status)).toEqual(['completed', 'skipped']);
-    expect(passes.body.items[1]).toMatchObject({ trigger: 'manual', notes: expect.stringMatching(/database was unavailable \(SQLITE_BUSY\)/), movesRecommended: 0 });
+    expect(passes.body.items[1]).toMatchObject({
+      trigger: 'manual',
+      notes: expect.stringMatching(/database was unavailable \(SQLITE_BUSY\)/),
+      movesRecommended: 0,
+    });
     await t.http.post('/api/v1/clusters').send({ name: 'after the lock' }).expect(201);
   });
 });

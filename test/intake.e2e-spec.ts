@@ -28,24 +28,39 @@ interface RawAnswer {
 }
 
 /** One request with any headers (fetch would not send a Host of our choosing). */
-function send(baseUrl: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawAnswer> {
+function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer | string,
+): Promise<RawAnswer> {
   const started = performance.now();
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: body === undefined ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // a dashboard page, say
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, body: parsed, ms: performance.now() - started });
-      });
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: body === undefined ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // a dashboard page, say
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, body: parsed, ms: performance.now() - started });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -107,7 +122,10 @@ describe('request intake in a real app with a token configured', () => {
 
   it('refuses the gzip bomb without a token, to a path that does not exist, within 200 ms and without growing', async () => {
     const { result, growth } = await withRss(child, () => send(child.baseUrl, 'POST', '/api/v1/no-such-thing', BOMB_HEADERS, bomb));
-    expect({ status: result.status, type: result.headers['content-type'] }).toEqual({ status: expect.any(Number), type: expect.stringMatching(/application\/problem\+json/) });
+    expect({ status: result.status, type: result.headers['content-type'] }).toEqual({
+      status: expect.any(Number),
+      type: expect.stringMatching(/application\/problem\+json/),
+    });
     expect([401, 413]).toContain(result.status);
     expect(result.ms).toBeLessThan(200);
     expect(growth).toBeLessThan(64 * MB);
@@ -159,7 +177,13 @@ describe('request intake in a real app with a token configured', () => {
     let answered = false;
     const answer = await new Promise<{ status: number; detail: string }>((resolve, reject) => {
       const req = httpRequest(
-        { host: url.hostname, port: url.port, method: 'PUT', path: '/api/v1/clusters/00000000-0000-4000-8000-000000000000/inventory', headers: { 'content-type': 'application/json', 'content-length': String(20 * MB) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'PUT',
+          path: '/api/v1/clusters/00000000-0000-4000-8000-000000000000/inventory',
+          headers: { 'content-type': 'application/json', 'content-length': String(20 * MB) },
+        },
         (res) => {
           let text = '';
           res.on('data', (c) => (text += c));
@@ -227,14 +251,20 @@ describe('Host check in open mode', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => [method.toUpperCase(), path.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000')] as const),
     );
-    expect(routes).toEqual(expect.arrayContaining([['POST', '/api/v1/tokens'], ['GET', '/health']]));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        ['POST', '/api/v1/tokens'],
+        ['GET', '/health'],
+      ]),
+    );
     routes.push(['GET', '/'], ['GET', '/index.html'], ['GET', '/docs'], ['GET', '/no-such-page'], ['POST', '/api/v1/no-such-thing']);
     const wrong: string[] = [];
     for (const host of ['attacker.example', 'attacker.example:3000', 'localhost.attacker.example', '127.0.0.1.nip.io:8080', '10.0.0.5']) {
       for (const [method, path] of routes) {
         const body = method === 'GET' || method === 'DELETE' ? undefined : JSON.stringify({ role: 'admin' });
         const res = await send(base, method, path, { host, 'content-type': 'application/json' }, body);
-        if (res.status !== 421 || !String(res.headers['content-type']).startsWith('application/problem+json')) wrong.push(`${host} ${method} ${path}: ${res.status}`);
+        if (res.status !== 421 || !String(res.headers['content-type']).startsWith('application/problem+json'))
+          wrong.push(`${host} ${method} ${path}: ${res.status}`);
       }
     }
     expect(wrong).toEqual([]);
@@ -253,7 +283,13 @@ describe('Host check in open mode', () => {
   });
 
   it('makes no token through the API: 403 naming the CLI', async () => {
-    const res = await send(base, 'POST', '/api/v1/tokens', { host: 'localhost', 'content-type': 'application/json' }, JSON.stringify({ role: 'admin' }));
+    const res = await send(
+      base,
+      'POST',
+      '/api/v1/tokens',
+      { host: 'localhost', 'content-type': 'application/json' },
+      JSON.stringify({ role: 'admin' }),
+    );
     expect(res.status).toBe(403);
     expect(res.body.detail).toContain('npm run token -- create --role admin');
     expect((await send(base, 'GET', '/api/v1/tokens')).body.total).toBe(0);
@@ -277,7 +313,10 @@ describe('Host check with tokens', () => {
     } finally {
       await t.close();
     }
-    t = await createTestApp({ databasePath: join(dir, 'drs.sqlite'), env: { SCHEDULER_ENABLED: false, ALLOWED_HOSTS: 'drs.example.org, 10.0.0.5,::1' } });
+    t = await createTestApp({
+      databasePath: join(dir, 'drs.sqlite'),
+      env: { SCHEDULER_ENABLED: false, ALLOWED_HOSTS: 'drs.example.org, 10.0.0.5,::1' },
+    });
     try {
       for (const host of ['drs.example.org', 'DRS.example.org:8443', '10.0.0.5:3000', '[::1]:3000']) {
         await t.http.get('/api/v1/clusters').set(auth).set('Host', host).expect(200);

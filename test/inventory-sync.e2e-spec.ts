@@ -69,9 +69,6 @@ describe('PUT /api/v1/clusters/{id}/inventory', () => {
   });
 
   it('answers 404 for an unknown cluster', async () => {
-    await t.http
-      .put('/api/v1/clusters/00000000-0000-4000-8000-000000000000/inventory')
-      .send(generateInventory(1, 1))
-      .expect(404);
+    await t.http.put('/api/v1/clusters/00000000-0000-4000-8000-000000000000/inventory').send(generateInventory(1, 1)).expect(404);
   });
 });

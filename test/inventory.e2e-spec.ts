@@ -36,7 +36,10 @@ async function createGroup(http: TestAgent, clusterId: string, kind: 'vm' | 'hos
 }
 
 async function createRule(http: TestAgent, body: Record<string, unknown>) {
-  const res = await http.post(`${API}/rules`).send({ name: unique('rule'), enforcement: 'hard', ...body }).expect(201);
+  const res = await http
+    .post(`${API}/rules`)
+    .send({ name: unique('rule'), enforcement: 'hard', ...body })
+    .expect(201);
   return res.body as { id: string; name: string; version: number };
 }
 
@@ -72,13 +75,29 @@ describe('inventory API', () => {
       const listed = await http.get(`${API}/clusters`).query({ name }).expect(200);
       expect(listed.body).toEqual({ items: [created.body], total: 1, limit: 50, offset: 0 });
 
-      const patched = await http.patch(`${API}/clusters/${id}`).send({ name: `${name}-renamed`, description: 'moved', version: 1 }).expect(200);
-      expect(patched.body).toMatchObject({ id, name: `${name}-renamed`, description: 'moved', version: 2, createdAt: created.body.createdAt });
+      const patched = await http
+        .patch(`${API}/clusters/${id}`)
+        .send({ name: `${name}-renamed`, description: 'moved', version: 1 })
+        .expect(200);
+      expect(patched.body).toMatchObject({
+        id,
+        name: `${name}-renamed`,
+        description: 'moved',
+        version: 2,
+        createdAt: created.body.createdAt,
+      });
       expectTimestamps(patched.body);
       expect((await http.get(`${API}/clusters/${id}`).expect(200)).body).toEqual(patched.body);
       // The old name is free again, the new one is found by the name filter.
       expect((await http.get(`${API}/clusters`).query({ name }).expect(200)).body.total).toBe(0);
-      expect((await http.get(`${API}/clusters`).query({ name: `${name}-renamed` }).expect(200)).body.total).toBe(1);
+      expect(
+        (
+          await http
+            .get(`${API}/clusters`)
+            .query({ name: `${name}-renamed` })
+            .expect(200)
+        ).body.total,
+      ).toBe(1);
 
       expectProblem(await http.patch(`${API}/clusters/${id}`).send({ description: 'lost update', version: 1 }), 409, 'version');
       expect((await http.get(`${API}/clusters/${id}`).expect(200)).body).toMatchObject({ description: 'moved', version: 2 });
@@ -177,7 +196,14 @@ describe('inventory API', () => {
 
       const patched = await http
         .patch(`${API}/vms/${id}`)
-        .send({ memoryMib: 16384, powerState: 'poweredOff', automation: 'manual', cpuLimitMhz: 4000, memoryReservationMib: 2048, version: 1 })
+        .send({
+          memoryMib: 16384,
+          powerState: 'poweredOff',
+          automation: 'manual',
+          cpuLimitMhz: 4000,
+          memoryReservationMib: 2048,
+          version: 1,
+        })
         .expect(200);
       expect(patched.body.version).toBe(2);
       expect((await http.get(`${API}/vms/${id}`).expect(200)).body).toEqual({
@@ -207,9 +233,16 @@ describe('inventory API', () => {
     it('groups: create with members, read, list, update members (version bumps), stale update refused, delete', async () => {
       const cluster = await createCluster(http);
       const host = await createHost(http, cluster.id);
-      const [a, b, c] = [await createVm(http, cluster.id, host.id), await createVm(http, cluster.id, host.id), await createVm(http, cluster.id, host.id)];
+      const [a, b, c] = [
+        await createVm(http, cluster.id, host.id),
+        await createVm(http, cluster.id, host.id),
+        await createVm(http, cluster.id, host.id),
+      ];
       const name = unique('db-tier');
-      const created = await http.post(`${API}/groups`).send({ clusterId: cluster.id, name, kind: 'vm', memberIds: [a.id, b.id] }).expect(201);
+      const created = await http
+        .post(`${API}/groups`)
+        .send({ clusterId: cluster.id, name, kind: 'vm', memberIds: [a.id, b.id] })
+        .expect(201);
       expect(created.body).toEqual({
         id: expect.stringMatching(UUID),
         clusterId: cluster.id,
@@ -230,10 +263,16 @@ describe('inventory API', () => {
         offset: 0,
       });
 
-      const patched = await http.patch(`${API}/groups/${id}`).send({ memberIds: [c.id], version: 1 }).expect(200);
+      const patched = await http
+        .patch(`${API}/groups/${id}`)
+        .send({ memberIds: [c.id], version: 1 })
+        .expect(200);
       expect(patched.body).toMatchObject({ id, name, memberIds: [c.id], version: 2 });
       expect((await http.get(`${API}/groups/${id}`).expect(200)).body).toMatchObject({ memberIds: [c.id], version: 2 });
-      const renamed = await http.patch(`${API}/groups/${id}`).send({ name: `${name}-2`, version: 2 }).expect(200);
+      const renamed = await http
+        .patch(`${API}/groups/${id}`)
+        .send({ name: `${name}-2`, version: 2 })
+        .expect(200);
       expect(renamed.body).toMatchObject({ name: `${name}-2`, memberIds: [c.id], version: 3 });
 
       expectProblem(await http.patch(`${API}/groups/${id}`).send({ memberIds: [], version: 2 }), 409, 'version');
@@ -280,9 +319,25 @@ describe('inventory API', () => {
       expectTimestamps(created.body);
       const vmHost = await http
         .post(`${API}/rules`)
-        .send({ clusterId: cluster.id, name: unique('pin'), kind: 'vm-host', vmGroupId: vmGroup.id, hostGroupId: hostGroup.id, relation: 'run-on', enforcement: 'soft', enabled: false })
+        .send({
+          clusterId: cluster.id,
+          name: unique('pin'),
+          kind: 'vm-host',
+          vmGroupId: vmGroup.id,
+          hostGroupId: hostGroup.id,
+          relation: 'run-on',
+          enforcement: 'soft',
+          enabled: false,
+        })
         .expect(201);
-      expect(vmHost.body).toMatchObject({ kind: 'vm-host', hostGroupId: hostGroup.id, relation: 'run-on', enforcement: 'soft', enabled: false, version: 1 });
+      expect(vmHost.body).toMatchObject({
+        kind: 'vm-host',
+        hostGroupId: hostGroup.id,
+        relation: 'run-on',
+        enforcement: 'soft',
+        enabled: false,
+        version: 1,
+      });
 
       const id = created.body.id;
       expect((await http.get(`${API}/rules/${id}`).expect(200)).body).toEqual(created.body);
@@ -304,10 +359,19 @@ describe('inventory API', () => {
       const vmGroup = await createGroup(http, cluster.id, 'vm', [(await createVm(http, cluster.id, host.id)).id]);
       const hostGroup = await createGroup(http, cluster.id, 'host', [host.id]);
       const affinity = await createRule(http, { clusterId: cluster.id, kind: 'affinity', vmGroupId: vmGroup.id });
-      const pin = await createRule(http, { clusterId: cluster.id, kind: 'vm-host', vmGroupId: vmGroup.id, hostGroupId: hostGroup.id, relation: 'run-on' });
+      const pin = await createRule(http, {
+        clusterId: cluster.id,
+        kind: 'vm-host',
+        vmGroupId: vmGroup.id,
+        hostGroupId: hostGroup.id,
+        relation: 'run-on',
+      });
 
       const patched = await http.patch(`${API}/rules/${affinity.id}`).send({ enforcement: 'soft', enabled: false, version: 1 });
-      expect({ status: patched.status, body: patched.body }).toMatchObject({ status: 200, body: { enforcement: 'soft', enabled: false, version: 2 } });
+      expect({ status: patched.status, body: patched.body }).toMatchObject({
+        status: 200,
+        body: { enforcement: 'soft', enabled: false, version: 2 },
+      });
       expect((await http.get(`${API}/rules/${affinity.id}`).expect(200)).body).toMatchObject({
         kind: 'affinity',
         vmGroupId: vmGroup.id,
@@ -317,7 +381,10 @@ describe('inventory API', () => {
       });
 
       const renamed = await http.patch(`${API}/rules/${pin.id}`).send({ name: 'pin-renamed', relation: 'not-run-on' });
-      expect({ status: renamed.status, body: renamed.body }).toMatchObject({ status: 200, body: { name: 'pin-renamed', relation: 'not-run-on', version: 2 } });
+      expect({ status: renamed.status, body: renamed.body }).toMatchObject({
+        status: 200,
+        body: { name: 'pin-renamed', relation: 'not-run-on', version: 2 },
+      });
     });
 
     it('rules: PATCH turns a vm-host rule into an affinity rule when hostGroupId and relation are cleared', async () => {
@@ -325,12 +392,21 @@ describe('inventory API', () => {
       const host = await createHost(http, cluster.id);
       const vmGroup = await createGroup(http, cluster.id, 'vm', [(await createVm(http, cluster.id, host.id)).id]);
       const hostGroup = await createGroup(http, cluster.id, 'host', [host.id]);
-      const pin = await createRule(http, { clusterId: cluster.id, kind: 'vm-host', vmGroupId: vmGroup.id, hostGroupId: hostGroup.id, relation: 'run-on' });
+      const pin = await createRule(http, {
+        clusterId: cluster.id,
+        kind: 'vm-host',
+        vmGroupId: vmGroup.id,
+        hostGroupId: hostGroup.id,
+        relation: 'run-on',
+      });
 
       // Left half-done (a host group on an affinity rule) it is refused, naming the field.
       expectProblem(await http.patch(`${API}/rules/${pin.id}`).send({ kind: 'affinity' }), 400, 'hostGroupId');
       const res = await http.patch(`${API}/rules/${pin.id}`).send({ kind: 'affinity', hostGroupId: null, relation: null });
-      expect({ status: res.status, body: res.body }).toMatchObject({ status: 200, body: { kind: 'affinity', hostGroupId: null, relation: null } });
+      expect({ status: res.status, body: res.body }).toMatchObject({
+        status: 200,
+        body: { kind: 'affinity', hostGroupId: null, relation: null },
+      });
     });
 
     // A client that PATCHes one field must get the whole resource back, as GET gives it.
@@ -413,9 +489,16 @@ describe('inventory API', () => {
       // A fractional link speed and limits set: the values a page built in SQL prints differently from a view.
       await http.patch(`${API}/hosts/${hostIds[2]}`).send({ migrationGbps: 12.345678901234567, version: 1 }).expect(200);
       const vm = (await http.get(`${API}/vms/${vmIds[5]}`).expect(200)).body;
-      await http.patch(`${API}/vms/${vmIds[5]}`).send({ cpuLimitMhz: 3000, memoryLimitMib: 2048, automation: 'disabled', version: vm.version }).expect(200);
+      await http
+        .patch(`${API}/vms/${vmIds[5]}`)
+        .send({ cpuLimitMhz: 3000, memoryLimitMib: 2048, automation: 'disabled', version: vm.version })
+        .expect(200);
       for (const kind of ['hosts', 'vms']) {
-        const page = await http.get(`${API}/${kind}`).query({ clusterId: a.id }).expect('Content-Type', /^application\/json/).expect(200);
+        const page = await http
+          .get(`${API}/${kind}`)
+          .query({ clusterId: a.id })
+          .expect('Content-Type', /^application\/json/)
+          .expect(200);
         expect(page.body.items.length).toBeGreaterThan(0);
         for (const item of page.body.items) expect((await http.get(`${API}/${kind}/${item.id}`).expect(200)).body).toEqual(item);
       }
@@ -425,11 +508,22 @@ describe('inventory API', () => {
 
     it('VMs by cluster, host, power state and name', async () => {
       expect((await http.get(`${API}/vms`).query({ clusterId: a.id }).expect(200)).body.total).toBe(7);
-      expect((await http.get(`${API}/vms`).query({ clusterId: b.id }).expect(200)).body).toEqual({ items: [], total: 0, limit: 50, offset: 0 });
+      expect((await http.get(`${API}/vms`).query({ clusterId: b.id }).expect(200)).body).toEqual({
+        items: [],
+        total: 0,
+        limit: 50,
+        offset: 0,
+      });
       expect(names(await http.get(`${API}/vms`).query({ hostId: hostIds[0] }).expect(200))).toEqual(['vm-0', 'vm-1', 'vm-2', 'vm-3']);
-      expect(names(await http.get(`${API}/vms`).query({ clusterId: a.id, powerState: 'poweredOff' }).expect(200))).toEqual(['vm-1', 'vm-3']);
+      expect(names(await http.get(`${API}/vms`).query({ clusterId: a.id, powerState: 'poweredOff' }).expect(200))).toEqual([
+        'vm-1',
+        'vm-3',
+      ]);
       expect(names(await http.get(`${API}/vms`).query({ powerState: 'suspended', clusterId: a.id }).expect(200))).toEqual(['vm-6']);
-      expect(names(await http.get(`${API}/vms`).query({ hostId: hostIds[1], powerState: 'poweredOn' }).expect(200))).toEqual(['vm-4', 'vm-5']);
+      expect(names(await http.get(`${API}/vms`).query({ hostId: hostIds[1], powerState: 'poweredOn' }).expect(200))).toEqual([
+        'vm-4',
+        'vm-5',
+      ]);
       const byName = await http.get(`${API}/vms`).query({ clusterId: a.id, name: 'vm-2' }).expect(200);
       expect(byName.body).toMatchObject({ total: 1, items: [{ id: vmIds[2], name: 'vm-2' }] });
       const page = await http.get(`${API}/vms`).query({ hostId: hostIds[1], limit: 2, offset: 1 }).expect(200);
@@ -457,7 +551,10 @@ describe('inventory API', () => {
     });
 
     it('clusters by name, and pages of clusters count them all', async () => {
-      expect((await http.get(`${API}/clusters`).query({ name: a.name }).expect(200)).body).toMatchObject({ total: 1, items: [{ id: a.id }] });
+      expect((await http.get(`${API}/clusters`).query({ name: a.name }).expect(200)).body).toMatchObject({
+        total: 1,
+        items: [{ id: a.id }],
+      });
       const all = await http.get(`${API}/clusters`).query({ limit: 1000 }).expect(200);
       expect(all.body.total).toBeGreaterThanOrEqual(2);
       expect(all.body.items).toHaveLength(all.body.total);
@@ -510,14 +607,22 @@ describe('inventory API', () => {
       const two = await createCluster(http);
       const h1 = await createHost(http, one.id, { name: 'esx-01' });
       const h2 = await createHost(http, two.id, { name: 'esx-01' });
-      expectProblem(await http.post(`${API}/hosts`).send({ clusterId: one.id, name: 'esx-01', cpuCores: 8, cpuMhz: 16000, memoryMib: 65536 }), 409, 'name');
+      expectProblem(
+        await http.post(`${API}/hosts`).send({ clusterId: one.id, name: 'esx-01', cpuCores: 8, cpuMhz: 16000, memoryMib: 65536 }),
+        409,
+        'name',
+      );
       const h1b = await createHost(http, one.id, { name: 'esx-02' });
       expectProblem(await http.patch(`${API}/hosts/${h1b.id}`).send({ name: 'esx-01' }), 409, 'name');
       expect((await http.get(`${API}/hosts`).query({ clusterId: one.id }).expect(200)).body.total).toBe(2);
 
       const v1 = await createVm(http, one.id, h1.id, { name: 'web-01' });
       await createVm(http, two.id, h2.id, { name: 'web-01' });
-      expectProblem(await http.post(`${API}/vms`).send({ clusterId: one.id, hostId: h1b.id, name: 'web-01', vcpus: 1, memoryMib: 512 }), 409, 'name');
+      expectProblem(
+        await http.post(`${API}/vms`).send({ clusterId: one.id, hostId: h1b.id, name: 'web-01', vcpus: 1, memoryMib: 512 }),
+        409,
+        'name',
+      );
       const v2 = await createVm(http, one.id, h1.id, { name: 'web-02' });
       expectProblem(await http.patch(`${API}/vms/${v2.id}`).send({ name: 'web-01' }), 409, 'name');
       expect((await http.get(`${API}/vms`).query({ clusterId: one.id }).expect(200)).body.total).toBe(2);
@@ -551,7 +656,13 @@ describe('inventory API', () => {
       const host = await createHost(http, cluster.id);
       const vmGroup = await createGroup(http, cluster.id, 'vm', [(await createVm(http, cluster.id, host.id)).id]);
       const hostGroup = await createGroup(http, cluster.id, 'host', [host.id]);
-      const rule = await createRule(http, { clusterId: cluster.id, kind: 'vm-host', vmGroupId: vmGroup.id, hostGroupId: hostGroup.id, relation: 'not-run-on' });
+      const rule = await createRule(http, {
+        clusterId: cluster.id,
+        kind: 'vm-host',
+        vmGroupId: vmGroup.id,
+        hostGroupId: hostGroup.id,
+        relation: 'not-run-on',
+      });
       const inUse = await http.delete(`${API}/groups/${vmGroup.id}`);
       expectProblem(inUse, 409);
       expect(inUse.body.detail).toContain(rule.name);
@@ -603,16 +714,32 @@ describe('inventory API', () => {
 
     it('a VM on a host of another cluster, or on a host that does not exist, is refused naming hostId', async () => {
       const name = unique('stray');
-      expectProblem(await http.post(`${API}/vms`).send({ clusterId: one.id, hostId: hostTwo.id, name, vcpus: 1, memoryMib: 512 }), 422, 'hostId');
-      expectProblem(await http.post(`${API}/vms`).send({ clusterId: one.id, hostId: randomUUID(), name, vcpus: 1, memoryMib: 512 }), 422, 'hostId');
+      expectProblem(
+        await http.post(`${API}/vms`).send({ clusterId: one.id, hostId: hostTwo.id, name, vcpus: 1, memoryMib: 512 }),
+        422,
+        'hostId',
+      );
+      expectProblem(
+        await http.post(`${API}/vms`).send({ clusterId: one.id, hostId: randomUUID(), name, vcpus: 1, memoryMib: 512 }),
+        422,
+        'hostId',
+      );
       expect((await http.get(`${API}/vms`).query({ name }).expect(200)).body.total).toBe(0);
     });
 
     it('a host, VM, group or rule in a cluster that does not exist is refused naming clusterId', async () => {
       const ghost = randomUUID();
       const name = unique('orphan');
-      expectProblem(await http.post(`${API}/hosts`).send({ clusterId: ghost, name, cpuCores: 1, cpuMhz: 2000, memoryMib: 1024 }), 422, 'clusterId');
-      expectProblem(await http.post(`${API}/vms`).send({ clusterId: ghost, hostId: hostOne.id, name, vcpus: 1, memoryMib: 512 }), 422, 'clusterId');
+      expectProblem(
+        await http.post(`${API}/hosts`).send({ clusterId: ghost, name, cpuCores: 1, cpuMhz: 2000, memoryMib: 1024 }),
+        422,
+        'clusterId',
+      );
+      expectProblem(
+        await http.post(`${API}/vms`).send({ clusterId: ghost, hostId: hostOne.id, name, vcpus: 1, memoryMib: 512 }),
+        422,
+        'clusterId',
+      );
       expectProblem(await http.post(`${API}/groups`).send({ clusterId: ghost, name, kind: 'vm' }), 422, 'clusterId');
       const group = await createGroup(http, one.id, 'vm');
       expectProblem(
@@ -627,11 +754,31 @@ describe('inventory API', () => {
 
     it('group members must be of the group kind and of its cluster', async () => {
       const name = unique('mixed');
-      expectProblem(await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'vm', memberIds: [vmOne.id, vmTwo.id] }), 422, 'memberIds');
-      expectProblem(await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'vm', memberIds: [hostOne.id] }), 422, 'memberIds');
-      expectProblem(await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'host', memberIds: [vmOne.id] }), 422, 'memberIds');
-      expectProblem(await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'host', memberIds: [hostTwo.id] }), 422, 'memberIds');
-      expectProblem(await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'vm', memberIds: [randomUUID()] }), 422, 'memberIds');
+      expectProblem(
+        await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'vm', memberIds: [vmOne.id, vmTwo.id] }),
+        422,
+        'memberIds',
+      );
+      expectProblem(
+        await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'vm', memberIds: [hostOne.id] }),
+        422,
+        'memberIds',
+      );
+      expectProblem(
+        await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'host', memberIds: [vmOne.id] }),
+        422,
+        'memberIds',
+      );
+      expectProblem(
+        await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'host', memberIds: [hostTwo.id] }),
+        422,
+        'memberIds',
+      );
+      expectProblem(
+        await http.post(`${API}/groups`).send({ clusterId: one.id, name, kind: 'vm', memberIds: [randomUUID()] }),
+        422,
+        'memberIds',
+      );
       expect((await http.get(`${API}/groups`).query({ name }).expect(200)).body.total).toBe(0);
 
       const group = await createGroup(http, one.id, 'vm', [vmOne.id]);
@@ -645,13 +792,22 @@ describe('inventory API', () => {
       const vmGroupTwo = await createGroup(http, two.id, 'vm', [vmTwo.id]);
       const hostGroupTwo = await createGroup(http, two.id, 'host', [hostTwo.id]);
       const name = unique('misref');
-      const rule = (body: Record<string, unknown>) => http.post(`${API}/rules`).send({ clusterId: one.id, name, enforcement: 'hard', ...body });
+      const rule = (body: Record<string, unknown>) =>
+        http.post(`${API}/rules`).send({ clusterId: one.id, name, enforcement: 'hard', ...body });
 
       expectProblem(await rule({ kind: 'affinity', vmGroupId: vmGroupTwo.id }), 422, 'vmGroupId');
       expectProblem(await rule({ kind: 'anti-affinity', vmGroupId: hostGroupOne.id }), 422, 'vmGroupId');
       expectProblem(await rule({ kind: 'affinity', vmGroupId: randomUUID() }), 422, 'vmGroupId');
-      expectProblem(await rule({ kind: 'vm-host', vmGroupId: vmGroupOne.id, hostGroupId: vmGroupOne.id, relation: 'run-on' }), 422, 'hostGroupId');
-      expectProblem(await rule({ kind: 'vm-host', vmGroupId: vmGroupOne.id, hostGroupId: hostGroupTwo.id, relation: 'run-on' }), 422, 'hostGroupId');
+      expectProblem(
+        await rule({ kind: 'vm-host', vmGroupId: vmGroupOne.id, hostGroupId: vmGroupOne.id, relation: 'run-on' }),
+        422,
+        'hostGroupId',
+      );
+      expectProblem(
+        await rule({ kind: 'vm-host', vmGroupId: vmGroupOne.id, hostGroupId: hostGroupTwo.id, relation: 'run-on' }),
+        422,
+        'hostGroupId',
+      );
       expect((await http.get(`${API}/rules`).query({ name }).expect(200)).body.total).toBe(0);
     });
 

@@ -35,17 +35,31 @@ describe('migrations survive a crash (SIGKILL) at random moments', () => {
   it('keeps every VM on exactly one host, leaves no migration running, and drains the queue', async () => {
     child = await startApp(env);
     const cluster = (await call(child, 'POST', '/api/v1/clusters', { name: 'crash' })).body;
-    const hosts = Array.from({ length: HOSTS }, (_, i) => ({ name: `esx-${i}`, cpuCores: 64, cpuMhz: 166400, memoryMib: 1024 * 1024, migrationGbps: 10 }));
+    const hosts = Array.from({ length: HOSTS }, (_, i) => ({
+      name: `esx-${i}`,
+      cpuCores: 64,
+      cpuMhz: 166400,
+      memoryMib: 1024 * 1024,
+      migrationGbps: 10,
+    }));
     const vms = Array.from({ length: VMS }, (_, i) => ({ name: `vm-${i}`, hostName: hosts[i % HOSTS].name, vcpus: 1, memoryMib: 2048 }));
     expect((await call(child, 'PUT', `/api/v1/clusters/${cluster.id}/inventory`, { hosts, vms })).status).toBe(200);
-    const hostIds: string[] = (await call(child, 'GET', `/api/v1/hosts?clusterId=${cluster.id}&limit=100`)).body.items.map((h: { id: string }) => h.id);
+    const hostIds: string[] = (await call(child, 'GET', `/api/v1/hosts?clusterId=${cluster.id}&limit=100`)).body.items.map(
+      (h: { id: string }) => h.id,
+    );
     const initialHost = new Map(
-      (await call(child, 'GET', `/api/v1/vms?clusterId=${cluster.id}&limit=1000`)).body.items.map((v: { id: string; hostId: string }) => [v.id, v.hostId]),
+      (await call(child, 'GET', `/api/v1/vms?clusterId=${cluster.id}&limit=1000`)).body.items.map((v: { id: string; hostId: string }) => [
+        v.id,
+        v.hostId,
+      ]),
     );
 
     /** Asks to move every VM that has no migration queued or running to another host, until the app dies. */
     const keepBusy = async (app: Child) => {
-      const current = (await call(app, 'GET', `/api/v1/vms?clusterId=${cluster.id}&limit=1000`)).body.items as { id: string; hostId: string }[];
+      const current = (await call(app, 'GET', `/api/v1/vms?clusterId=${cluster.id}&limit=1000`)).body.items as {
+        id: string;
+        hostId: string;
+      }[];
       const ask = async (vm: { id: string; hostId: string }) => {
         const target = hostIds[(hostIds.indexOf(vm.hostId) + 1 + Math.floor(Math.random() * (HOSTS - 1))) % HOSTS];
         await call(app, 'POST', '/api/v1/migrations', { vmId: vm.id, targetHostId: target, reason: 'crash test' });
@@ -85,7 +99,9 @@ describe('migrations survive a crash (SIGKILL) at random moments', () => {
       databasePath,
       'SELECT vmId, state, sourceHostId, targetHostId, attempts FROM live_migrations ORDER BY finishedAt, rowid',
     );
-    const finalVms = await query<{ id: string; hostId: string }>(databasePath, 'SELECT id, hostId FROM vms WHERE clusterId = ?', [cluster.id]);
+    const finalVms = await query<{ id: string; hostId: string }>(databasePath, 'SELECT id, hostId FROM vms WHERE clusterId = ?', [
+      cluster.id,
+    ]);
     expect(migrations.filter((m) => !['succeeded', 'failed'].includes(m.state))).toEqual([]);
     // Some were interrupted by a kill and ran again after the restart (no failures are injected here).
     expect(migrations.some((m) => m.attempts > 1)).toBe(true);
@@ -95,7 +111,8 @@ describe('migrations survive a crash (SIGKILL) at random moments', () => {
     const replayed = new Map(initialHost);
     const broken: string[] = [];
     for (const m of migrations.filter((x) => x.state === 'succeeded')) {
-      if (replayed.get(m.vmId) !== m.sourceHostId) broken.push(`${m.vmId}: moved from ${m.sourceHostId} but was on ${String(replayed.get(m.vmId))}`);
+      if (replayed.get(m.vmId) !== m.sourceHostId)
+        broken.push(`${m.vmId}: moved from ${m.sourceHostId} but was on ${String(replayed.get(m.vmId))}`);
       replayed.set(m.vmId, m.targetHostId);
     }
     expect(broken).toEqual([]);

@@ -64,7 +64,10 @@ function waitForState(http: TestAgent, id: string, states: string[], timeoutMs?:
 async function allMigrations(http: TestAgent, query: Record<string, string>): Promise<Migration[]> {
   const items: Migration[] = [];
   for (let offset = 0; ; offset += 1000) {
-    const page = await http.get(`${API}/migrations`).query({ ...query, limit: 1000, offset }).expect(200);
+    const page = await http
+      .get(`${API}/migrations`)
+      .query({ ...query, limit: 1000, offset })
+      .expect(200);
     items.push(...page.body.items);
     if (items.length >= page.body.total) return items;
   }
@@ -136,12 +139,22 @@ describe('live migrations: the queue under its concurrency caps', () => {
       memoryMib: 1024 * 1024,
       migrationGbps: 10,
     }));
-    const vms = Array.from({ length: 100 }, (_, i) => ({ name: `${name}-vm${i}`, hostName: hosts[placeVm(i)].name, vcpus: 1, memoryMib: 4096 }));
+    const vms = Array.from({ length: 100 }, (_, i) => ({
+      name: `${name}-vm${i}`,
+      hostName: hosts[placeVm(i)].name,
+      vcpus: 1,
+      memoryMib: 4096,
+    }));
     await t.http.put(`${API}/clusters/${cluster.id}/inventory`).send({ hosts, vms }).expect(200);
     const hostIds = new Map<string, string>(
-      (await t.http.get(`${API}/hosts`).query({ clusterId: cluster.id, limit: 100 }).expect(200)).body.items.map((h: { name: string; id: string }) => [h.name, h.id]),
+      (await t.http.get(`${API}/hosts`).query({ clusterId: cluster.id, limit: 100 }).expect(200)).body.items.map(
+        (h: { name: string; id: string }) => [h.name, h.id],
+      ),
     );
-    const vmList = (await t.http.get(`${API}/vms`).query({ clusterId: cluster.id, limit: 1000 }).expect(200)).body.items as { id: string; name: string }[];
+    const vmList = (await t.http.get(`${API}/vms`).query({ clusterId: cluster.id, limit: 1000 }).expect(200)).body.items as {
+      id: string;
+      name: string;
+    }[];
     const byName = new Map(vmList.map((v) => [v.name, v.id]));
     return {
       clusterId: cluster.id,
@@ -153,11 +166,21 @@ describe('live migrations: the queue under its concurrency caps', () => {
   it('runs 200 queued migrations without ever exceeding the per-host or per-cluster cap, using the slots they allow', async () => {
     // "hot": every VM leaves one of two hosts, so the per-host cap binds. "spread": each host sends
     // to its neighbour, so the cluster cap binds first.
-    const a = await seed('hot', (i) => i % 2, (i) => 2 + (i % 6));
-    const b = await seed('spread', (i) => i % 8, (i) => (i + 1) % 8);
+    const a = await seed(
+      'hot',
+      (i) => i % 2,
+      (i) => 2 + (i % 6),
+    );
+    const b = await seed(
+      'spread',
+      (i) => i % 8,
+      (i) => (i + 1) % 8,
+    );
     const requests = [...a.moves, ...b.moves];
     for (let i = 0; i < requests.length; i += 20) {
-      const answers = await Promise.all(requests.slice(i, i + 20).map((r) => move(t.http, r.vmId, r.targetHostId, { reason: 'caps test' })));
+      const answers = await Promise.all(
+        requests.slice(i, i + 20).map((r) => move(t.http, r.vmId, r.targetHostId, { reason: 'caps test' })),
+      );
       expect(answers.filter((res) => res.status !== 201).map((res) => res.body)).toEqual([]);
     }
     const hotRecords = await waitUntilDrained(t.http, a.clusterId);
@@ -208,7 +231,10 @@ describe('live migrations: the queue under its concurrency caps', () => {
   });
 
   it('moved every VM to its target and recorded the migration from start to end', async () => {
-    const vms = (await t.http.get(`${API}/vms`).query({ clusterId: hot.clusterId, limit: 1000 }).expect(200)).body.items as { id: string; hostId: string }[];
+    const vms = (await t.http.get(`${API}/vms`).query({ clusterId: hot.clusterId, limit: 1000 }).expect(200)).body.items as {
+      id: string;
+      hostId: string;
+    }[];
     const targetOf = new Map(hot.records.map((r) => [r.vmId, r.targetHostId]));
     expect(vms.filter((vm) => vm.hostId !== targetOf.get(vm.id))).toEqual([]);
     for (const r of hot.records) {
@@ -222,14 +248,21 @@ describe('live migrations: the queue under its concurrency caps', () => {
   });
 
   it('lists migrations by cluster, VM, host, state and creation time, a page at a time', async () => {
-    const list = (query: Record<string, unknown>) => t.http.get(`${API}/migrations`).query(query).expect(200).then((res) => res.body);
+    const list = (query: Record<string, unknown>) =>
+      t.http
+        .get(`${API}/migrations`)
+        .query(query)
+        .expect(200)
+        .then((res) => res.body);
     expect((await list({ clusterId: hot.clusterId })).total).toBe(100);
     expect((await list({ clusterId: hot.clusterId, state: 'succeeded' })).total).toBe(100);
     expect((await list({ clusterId: hot.clusterId, state: 'failed,cancelled' })).total).toBe(0);
     const one = hot.records[17];
     expect((await list({ vmId: one.vmId })).items.map((m: Migration) => m.id)).toEqual([one.id]);
     const source = hot.sources[0];
-    expect((await list({ hostId: source })).total).toBe(hot.records.filter((r) => r.sourceHostId === source || r.targetHostId === source).length);
+    expect((await list({ hostId: source })).total).toBe(
+      hot.records.filter((r) => r.sourceHostId === source || r.targetHostId === source).length,
+    );
 
     const created = hot.records.map((r) => ms(r.createdAt)).sort((x, y) => x - y);
     const middle = created[50];
@@ -238,7 +271,10 @@ describe('live migrations: the queue under its concurrency caps', () => {
     expect(before.total + after.total).toBe(100);
     expect(before.total).toBe(created.filter((c) => c < middle).length);
 
-    const pages = [await list({ clusterId: spread.clusterId, limit: 30, offset: 0 }), await list({ clusterId: spread.clusterId, limit: 30, offset: 30 })];
+    const pages = [
+      await list({ clusterId: spread.clusterId, limit: 30, offset: 0 }),
+      await list({ clusterId: spread.clusterId, limit: 30, offset: 30 }),
+    ];
     expect(pages.map((p) => [p.total, p.limit, p.offset, p.items.length])).toEqual([
       [100, 30, 0, 30],
       [100, 30, 30, 30],
@@ -262,10 +298,21 @@ describe('live migrations: order, reservations and cancellation', () => {
     const [h1, h2, h3, h4, h5] = [await host(), await host(), await host(), await host(), await host()];
     // 600 GiB at 10 Gbit/s: about 500 simulated seconds, 10 s of real time at this scale.
     const big = await createVm(t.http, cluster.id, h1.id, { memoryMib: 600 * 1024, vcpus: 1 });
-    const [vx, vy, vz] = [await createVm(t.http, cluster.id, h1.id), await createVm(t.http, cluster.id, h1.id), await createVm(t.http, cluster.id, h1.id)];
+    const [vx, vy, vz] = [
+      await createVm(t.http, cluster.id, h1.id),
+      await createVm(t.http, cluster.id, h1.id),
+      await createVm(t.http, cluster.id, h1.id),
+    ];
 
     const long = (await move(t.http, big.id, h2.id).expect(201)).body as Migration;
-    expect(long).toMatchObject({ state: 'queued', trigger: 'manual', priority: 2, memoryMib: 600 * 1024, sourceHostId: h1.id, targetHostId: h2.id });
+    expect(long).toMatchObject({
+      state: 'queued',
+      trigger: 'manual',
+      priority: 2,
+      memoryMib: 600 * 1024,
+      sourceHostId: h1.id,
+      targetHostId: h2.id,
+    });
     await waitForState(t.http, long.id, ['running']);
 
     // h1 is at its cap of 1: these wait.
@@ -278,7 +325,12 @@ describe('live migrations: order, reservations and cancellation', () => {
     // The target holds the memory while the VM still runs on its source.
     const inFlight = await t.app.get(LiveMigrationService).inFlight(cluster.id);
     expect(inFlight.find((f) => f.id === long.id)).toMatchObject({ state: 'running', targetHostId: h2.id, memoryMib: 600 * 1024 });
-    expect(inFlight.filter((f) => f.state === 'queued').map((f) => f.id).sort()).toEqual([x.id, y.id, z.id].sort());
+    expect(
+      inFlight
+        .filter((f) => f.state === 'queued')
+        .map((f) => f.id)
+        .sort(),
+    ).toEqual([x.id, y.id, z.id].sort());
     expect(await vmHost(t.http, big.id)).toBe(h1.id);
     const toH2 = await t.http.get(`${API}/migrations`).query({ hostId: h2.id, state: 'queued,running' }).expect(200);
     expect(toH2.body.items.map((m: Migration) => m.id)).toEqual([long.id]);
@@ -322,7 +374,10 @@ describe('live migrations: order, reservations and cancellation', () => {
     const other = await createHost(t.http, (await createCluster(t.http)).id);
     const vm = await createVm(t.http, cluster.id, h1.id, { memoryMib: 32 * 1024 });
     const partner = await createVm(t.http, cluster.id, h2.id);
-    const group = await t.http.post(`${API}/groups`).send({ clusterId: cluster.id, name: 'apart', kind: 'vm', memberIds: [vm.id, partner.id] }).expect(201);
+    const group = await t.http
+      .post(`${API}/groups`)
+      .send({ clusterId: cluster.id, name: 'apart', kind: 'vm', memberIds: [vm.id, partner.id] })
+      .expect(201);
     await t.http
       .post(`${API}/rules`)
       .send({ clusterId: cluster.id, name: 'keep-replicas-apart', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' })
@@ -387,7 +442,12 @@ describe('live migrations: failures, retries and timeouts', () => {
   beforeAll(
     async () =>
       (t = await createTestApp({
-        env: { MIGRATION_TIME_SCALE: 100, MIGRATION_FAILURE_PROBABILITY: 0.5, MIGRATION_MAX_ATTEMPTS: 2, MIGRATION_RETRY_BACKOFF_SECONDS: 0.3 },
+        env: {
+          MIGRATION_TIME_SCALE: 100,
+          MIGRATION_FAILURE_PROBABILITY: 0.5,
+          MIGRATION_MAX_ATTEMPTS: 2,
+          MIGRATION_RETRY_BACKOFF_SECONDS: 0.3,
+        },
       })),
   );
   afterAll(() => t.close());
@@ -552,8 +612,12 @@ describe('live migrations: the command driver', () => {
     const migrationSettings = (raw: Record<string, unknown>) => loadSettings([LiveMigrationSettings], raw);
     expect(() => migrationSettings({ MIGRATION_COMMAND: 'virsh migrate {vm}' })).toThrow(/MIGRATION_COMMAND=.*JSON array/);
     expect(() => migrationSettings({ MIGRATION_DRIVER: 'command' })).toThrow(/MIGRATION_COMMAND.*required when MIGRATION_DRIVER=command/);
-    expect(() => migrationSettings({ MIGRATION_RECONCILE_COMMAND: '["ssh", "{nope}"]' })).toThrow(/MIGRATION_RECONCILE_COMMAND.*unknown placeholder \{nope\}/);
+    expect(() => migrationSettings({ MIGRATION_RECONCILE_COMMAND: '["ssh", "{nope}"]' })).toThrow(
+      /MIGRATION_RECONCILE_COMMAND.*unknown placeholder \{nope\}/,
+    );
     expect(() => migrationSettings({ MIGRATION_DRIVER: 'teleport' })).toThrow(/MIGRATION_DRIVER/);
-    await expect(createTestApp({ env: { MIGRATION_DRIVER: 'command', MIGRATION_COMMAND: '["virsh", "migrate"' } })).rejects.toThrow(/MIGRATION_COMMAND/);
+    await expect(createTestApp({ env: { MIGRATION_DRIVER: 'command', MIGRATION_COMMAND: '["virsh", "migrate"' } })).rejects.toThrow(
+      /MIGRATION_COMMAND/,
+    );
   });
 });

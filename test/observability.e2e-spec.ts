@@ -116,7 +116,10 @@ describe('Prometheus metrics at /metrics', () => {
       memoryActiveMib: 4096,
       memoryConsumedMib: 4096,
     });
-    const res = await t.http.post('/api/v1/samples').send({ samples: [sample(90_000), sample(60_000), sample(30_000)] }).expect(201);
+    const res = await t.http
+      .post('/api/v1/samples')
+      .send({ samples: [sample(90_000), sample(60_000), sample(30_000)] })
+      .expect(201);
     expect(res.body.accepted).toBe(3);
     // A refused batch writes nothing and counts nothing.
     await t.http

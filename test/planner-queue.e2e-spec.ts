@@ -91,10 +91,13 @@ describe('the planner queue (32 hosts, 1,000 VMs, tokens on)', () => {
     let firstAnswered: () => void;
     const planning = new Promise<void>((resolve) => (firstAnswered = resolve));
     const flood = Array.from({ length: 300 }, () =>
-      send(a, viewer, 'POST', `/api/v1/clusters/${clusterId}/plan`, HEAVY_WHAT_IF).then((answer) => {
-        if (answer.status === 200) firstAnswered();
-        return answer;
-      }, (error: Error) => ({ status: 0, body: error.message }) as Answer),
+      send(a, viewer, 'POST', `/api/v1/clusters/${clusterId}/plan`, HEAVY_WHAT_IF).then(
+        (answer) => {
+          if (answer.status === 200) firstAnswered();
+          return answer;
+        },
+        (error: Error) => ({ status: 0, body: error.message }) as Answer,
+      ),
     );
     // The planner is busy with the flood once it has answered one of it.
     await planning;
@@ -106,11 +109,17 @@ describe('the planner queue (32 hosts, 1,000 VMs, tokens on)', () => {
     expect(evacuation.body.state).toBe('entering-maintenance');
     expect(evacuation.ms).toBeLessThan(1000);
 
-    const started = await waitFor(async () => {
-      const page = await send(a, viewer, 'GET', `/api/v1/migrations?hostId=${host}&limit=100`);
-      const times = page.body.items.filter((m: { startedAt: string | null }) => m.startedAt).map((m: { startedAt: string }) => Date.parse(m.startedAt));
-      return times.length > 0 ? Math.min(...times) : 0;
-    }, 30_000, 20);
+    const started = await waitFor(
+      async () => {
+        const page = await send(a, viewer, 'GET', `/api/v1/migrations?hostId=${host}&limit=100`);
+        const times = page.body.items
+          .filter((m: { startedAt: string | null }) => m.startedAt)
+          .map((m: { startedAt: string }) => Date.parse(m.startedAt));
+        return times.length > 0 ? Math.min(...times) : 0;
+      },
+      30_000,
+      20,
+    );
     expect(started - requestedAt).toBeLessThan(1000);
 
     const answers = await Promise.all(flood);
@@ -120,7 +129,9 @@ describe('the planner queue (32 hosts, 1,000 VMs, tokens on)', () => {
 
   it('refuses what-ifs beyond the queue with a 503 problem that says when to retry', async () => {
     const a = app!;
-    const answers = await Promise.all(Array.from({ length: 100 }, () => send(a, viewer, 'POST', `/api/v1/clusters/${clusterId}/plan`, HEAVY_WHAT_IF)));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => send(a, viewer, 'POST', `/api/v1/clusters/${clusterId}/plan`, HEAVY_WHAT_IF)),
+    );
     const refused = answers.filter((r) => r.status === 503);
     expect(refused.length).toBeGreaterThan(0);
     for (const r of refused) {

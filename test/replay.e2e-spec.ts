@@ -121,7 +121,9 @@ describe('trace replay (e2e)', () => {
       const report = JSON.parse(printedJson) as ReplayReport;
       expect(JSON.parse(readFileSync(jsonFile, 'utf8'))).toEqual(report);
       checkShape(report);
-      expect(stdout.split('\n')[0]).toContain(`Trace replay: planetlab-20110303.csv, ${SLICE.vms} VMs on ${SLICE.hosts} hosts, ${SLICE.steps} steps of 5 min`);
+      expect(stdout.split('\n')[0]).toContain(
+        `Trace replay: planetlab-20110303.csv, ${SLICE.vms} VMs on ${SLICE.hosts} hosts, ${SLICE.steps} steps of 5 min`,
+      );
       const table = parseReportTable(stdout.slice(0, stdout.indexOf('\n{')));
       expect(table).toEqual(report.strategies.map((s) => Object.fromEntries(TABLE_COLUMNS.map((c) => [c.header, c.cell(s)]))));
       // Deterministic apart from timings: the command's figures are the in-process run's.

@@ -35,7 +35,13 @@ describe('utilization samples', () => {
       .send({
         samples: [
           sample({ vmId: vm.id, timestamp: now - 2 * MINUTE, cpuMhz: 500 }),
-          sample({ clusterId: cluster.id, vmName: vm.name, timestamp: new Date(now - MINUTE).toISOString(), cpuMhz: 1500, memoryDirtyMibPerSecond: 12 }),
+          sample({
+            clusterId: cluster.id,
+            vmName: vm.name,
+            timestamp: new Date(now - MINUTE).toISOString(),
+            cpuMhz: 1500,
+            memoryDirtyMibPerSecond: 12,
+          }),
           sample({ hostId: host.id, cpuMhz: 9000 }),
         ],
       })
@@ -44,8 +50,22 @@ describe('utilization samples', () => {
 
     const history = await t.http.get(`/api/v1/vms/${vm.id}/samples`).expect(200);
     expect(history.body.points).toEqual([
-      { timestamp: now - 2 * MINUTE, cpuMhz: 500, memoryActiveMib: 1024, memoryConsumedMib: 4096, memoryDirtyMibPerSecond: null, sampleCount: 1 },
-      { timestamp: now - MINUTE, cpuMhz: 1500, memoryActiveMib: 1024, memoryConsumedMib: 4096, memoryDirtyMibPerSecond: 12, sampleCount: 1 },
+      {
+        timestamp: now - 2 * MINUTE,
+        cpuMhz: 500,
+        memoryActiveMib: 1024,
+        memoryConsumedMib: 4096,
+        memoryDirtyMibPerSecond: null,
+        sampleCount: 1,
+      },
+      {
+        timestamp: now - MINUTE,
+        cpuMhz: 1500,
+        memoryActiveMib: 1024,
+        memoryConsumedMib: 4096,
+        memoryDirtyMibPerSecond: 12,
+        sampleCount: 1,
+      },
     ]);
     const hostHistory = await t.http.get(`/api/v1/hosts/${host.id}/samples`).expect(200);
     expect(hostHistory.body.points.map((p: { cpuMhz: number }) => p.cpuMhz)).toEqual([9000]);
@@ -67,7 +87,14 @@ describe('utilization samples', () => {
 
     // mean CPU (1000 + 3000) / 2 = 2000; memory 1024 + 0.25 × 3072 = 1792 and 2048 + 0.25 × 2048 = 2560 → 2176
     const demand = await t.http.get(`/api/v1/vms/${vm.id}/demand`).expect(200);
-    expect(demand.body).toMatchObject({ cpuMhz: 2000, memoryMib: 2176, source: 'samples', sampleCount: 2, statistic: 'mean', windowSeconds: 300 });
+    expect(demand.body).toMatchObject({
+      cpuMhz: 2000,
+      memoryMib: 2176,
+      source: 'samples',
+      sampleCount: 2,
+      statistic: 'mean',
+      windowSeconds: 300,
+    });
 
     const max = await t.http.get(`/api/v1/vms/${vm.id}/demand`).query({ statistic: 'max', windowSeconds: 900 }).expect(200);
     expect(max.body).toMatchObject({ cpuMhz: 4000, sampleCount: 3 });
@@ -174,7 +201,9 @@ describe('utilization samples', () => {
       .query({ from: new Date(start).toISOString(), to: start + 10 * MINUTE, step: 300 })
       .expect(200);
     // (100+…+500)/5 = 300 and (600+…+1000)/5 = 800
-    expect(res.body.points.map((p: { timestamp: number; cpuMhz: number; sampleCount: number }) => [p.timestamp, p.cpuMhz, p.sampleCount])).toEqual([
+    expect(
+      res.body.points.map((p: { timestamp: number; cpuMhz: number; sampleCount: number }) => [p.timestamp, p.cpuMhz, p.sampleCount]),
+    ).toEqual([
       [start, 300, 5],
       [start + 300_000, 800, 5],
     ]);
@@ -208,7 +237,10 @@ describe('utilization samples', () => {
 
     // running again changes nothing; eight days later everything is gone
     await retention.runOnce();
-    const again = await t.http.get(`/api/v1/vms/${vm.id}/samples`).query({ from: start, to: start + 3 * 3_600_000, step: 300 }).expect(200);
+    const again = await t.http
+      .get(`/api/v1/vms/${vm.id}/samples`)
+      .query({ from: start, to: start + 3 * 3_600_000, step: 300 })
+      .expect(200);
     expect(again.body.points).toEqual(history.body.points);
     clock.advance(8 * 86_400_000);
     await retention.runOnce();

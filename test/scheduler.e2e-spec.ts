@@ -23,7 +23,8 @@ async function lopsided(http: TestAgent, hosts: number, vms: number) {
   const hostList = [];
   for (let i = 0; i < hosts; i++) hostList.push(await createHost(http, cluster.id, { ...HOST, name: `h${i}` }));
   const vmList = [];
-  for (let i = 0; i < vms; i++) vmList.push(await createVm(http, cluster.id, hostList[0].id, { name: `vm${i}`, vcpus: 1, memoryMib: 2048 }));
+  for (let i = 0; i < vms; i++)
+    vmList.push(await createVm(http, cluster.id, hostList[0].id, { name: `vm${i}`, vcpus: 1, memoryMib: 2048 }));
   return { cluster, hosts: hostList, vms: vmList };
 }
 
@@ -87,8 +88,15 @@ describe('scheduler, recommendations and maintenance', () => {
     expect(events.body.items.map((e: { type: string }) => e.type)).toEqual(
       expect.arrayContaining(['recommendation.created', 'recommendation.applied', 'recommendation.dismissed']),
     );
-    const migrationEvents = await t.http.get('/api/v1/events').query({ clusterId: cluster.id, subjectId: applied.body.migrationId }).expect(200);
-    expect(migrationEvents.body.items.map((e: { type: string }) => e.type).reverse()).toEqual(['migration.queued', 'migration.started', 'migration.succeeded']);
+    const migrationEvents = await t.http
+      .get('/api/v1/events')
+      .query({ clusterId: cluster.id, subjectId: applied.body.migrationId })
+      .expect(200);
+    expect(migrationEvents.body.items.map((e: { type: string }) => e.type).reverse()).toEqual([
+      'migration.queued',
+      'migration.started',
+      'migration.succeeded',
+    ]);
     const policyEvents = await t.http.get('/api/v1/events').query({ clusterId: cluster.id, type: 'policy' }).expect(200);
     expect(policyEvents.body.items[0].message).toContain('automationLevel="manual"');
     // a new pass supersedes what is still pending
@@ -104,7 +112,9 @@ describe('scheduler, recommendations and maintenance', () => {
     await waitFor(async () => (await t.http.get(`/api/v1/hosts/${hosts[0].id}`)).body.state === 'maintenance');
     for (const vm of vms) expect((await t.http.get(`/api/v1/vms/${vm.id}`)).body.hostId).not.toBe(hosts[0].id);
     const migrations = await t.http.get('/api/v1/migrations').query({ clusterId: cluster.id }).expect(200);
-    expect(migrations.body.items.every((m: { trigger: string; priority: number }) => m.trigger === 'evacuation' && m.priority === 1)).toBe(true);
+    expect(migrations.body.items.every((m: { trigger: string; priority: number }) => m.trigger === 'evacuation' && m.priority === 1)).toBe(
+      true,
+    );
 
     await t.http.delete(`/api/v1/hosts/${hosts[0].id}/maintenance`).expect(200);
     expect((await t.http.get(`/api/v1/hosts/${hosts[0].id}`)).body.state).toBe('connected');
@@ -116,11 +126,25 @@ describe('scheduler, recommendations and maintenance', () => {
     await createHost(t.http, cluster.id, { ...HOST, memoryMib: 4096, name: 'tiny' });
     const big = await createVm(t.http, cluster.id, a.id, { name: 'big', vcpus: 2, memoryMib: 16_384 });
     const pinned = await createVm(t.http, cluster.id, a.id, { name: 'pinned', vcpus: 1, memoryMib: 1024 });
-    const vmGroup = await t.http.post('/api/v1/groups').send({ clusterId: cluster.id, name: 'p', kind: 'vm', memberIds: [pinned.id] }).expect(201);
-    const hostGroup = await t.http.post('/api/v1/groups').send({ clusterId: cluster.id, name: 'only-a', kind: 'host', memberIds: [a.id] }).expect(201);
+    const vmGroup = await t.http
+      .post('/api/v1/groups')
+      .send({ clusterId: cluster.id, name: 'p', kind: 'vm', memberIds: [pinned.id] })
+      .expect(201);
+    const hostGroup = await t.http
+      .post('/api/v1/groups')
+      .send({ clusterId: cluster.id, name: 'only-a', kind: 'host', memberIds: [a.id] })
+      .expect(201);
     await t.http
       .post('/api/v1/rules')
-      .send({ clusterId: cluster.id, name: 'must-a', kind: 'vm-host', vmGroupId: vmGroup.body.id, hostGroupId: hostGroup.body.id, relation: 'run-on', enforcement: 'hard' })
+      .send({
+        clusterId: cluster.id,
+        name: 'must-a',
+        kind: 'vm-host',
+        vmGroupId: vmGroup.body.id,
+        hostGroupId: hostGroup.body.id,
+        relation: 'run-on',
+        enforcement: 'hard',
+      })
       .expect(201);
 
     const res = await t.http.post(`/api/v1/hosts/${a.id}/maintenance`).expect(202);
@@ -140,7 +164,9 @@ describe('scheduler, recommendations and maintenance', () => {
     const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
     await setPolicy(t.http, cluster.id, {
       automationLevel: 'fully-automated',
-      blackoutWindows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: hhmm(Date.now() - 3_600_000), end: hhmm(Date.now() + 3_600_000) }],
+      blackoutWindows: [
+        { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: hhmm(Date.now() - 3_600_000), end: hhmm(Date.now() + 3_600_000) },
+      ],
     });
     const pass = await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201);
     expect(pass.body.movesRecommended).toBeGreaterThan(0);
@@ -219,9 +245,18 @@ describe('initial placement of a new VM', () => {
     // b is busier, so without the rule the VM would go to a
     for (let i = 0; i < 3; i++) await createVm(t.http, cluster.id, b.id, { name: `filler${i}`, vcpus: 2, memoryMib: 2048 });
     const db = await createVm(t.http, cluster.id, a.id, { name: 'db1', vcpus: 1, memoryMib: 1024 });
-    const group = await t.http.post('/api/v1/groups').send({ clusterId: cluster.id, name: 'dbs', kind: 'vm', memberIds: [db.id] }).expect(201);
-    await t.http.post('/api/v1/rules').send({ clusterId: cluster.id, name: 'apart', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' }).expect(201);
-    const vm = await t.http.post('/api/v1/vms').send({ clusterId: cluster.id, name: 'db2', vcpus: 1, memoryMib: 1024, vmGroupIds: [group.body.id] }).expect(201);
+    const group = await t.http
+      .post('/api/v1/groups')
+      .send({ clusterId: cluster.id, name: 'dbs', kind: 'vm', memberIds: [db.id] })
+      .expect(201);
+    await t.http
+      .post('/api/v1/rules')
+      .send({ clusterId: cluster.id, name: 'apart', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' })
+      .expect(201);
+    const vm = await t.http
+      .post('/api/v1/vms')
+      .send({ clusterId: cluster.id, name: 'db2', vcpus: 1, memoryMib: 1024, vmGroupIds: [group.body.id] })
+      .expect(201);
     expect(vm.body.hostId).toBe(b.id);
     const members = await t.http.get(`/api/v1/groups/${group.body.id}`).expect(200);
     expect(members.body.memberIds).toContain(vm.body.id);
@@ -247,8 +282,14 @@ describe('triggers and retention', () => {
     const { cluster, vms } = await lopsided(t.http, 2, 2);
     await setPolicy(t.http, cluster.id, { automationLevel: 'fully-automated', passIntervalSeconds: 3600 });
     await new Promise((resolve) => setTimeout(resolve, 300)); // the scheduler sees the cluster
-    const group = await t.http.post('/api/v1/groups').send({ clusterId: cluster.id, name: 'pair', kind: 'vm', memberIds: vms.map((v) => v.id) }).expect(201);
-    await t.http.post('/api/v1/rules').send({ clusterId: cluster.id, name: 'apart', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' }).expect(201);
+    const group = await t.http
+      .post('/api/v1/groups')
+      .send({ clusterId: cluster.id, name: 'pair', kind: 'vm', memberIds: vms.map((v) => v.id) })
+      .expect(201);
+    await t.http
+      .post('/api/v1/rules')
+      .send({ clusterId: cluster.id, name: 'apart', kind: 'anti-affinity', vmGroupId: group.body.id, enforcement: 'hard' })
+      .expect(201);
     const passes = await waitFor(async () => {
       const res = await t.http.get(`/api/v1/clusters/${cluster.id}/passes`);
       return res.body.items[0]?.status === 'completed' ? res.body : undefined;

@@ -26,7 +26,9 @@ describe('schema migrations', () => {
     try {
       const applied = await source.runMigrations();
       for (let i = 0; i < applied.length; i++) await source.undoLastMigration();
-      const tables = await source.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'`);
+      const tables = await source.query(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'`,
+      );
       expect(tables).toEqual([]);
       expect((await source.runMigrations()).length).toBe(applied.length);
     } finally {

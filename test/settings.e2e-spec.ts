@@ -71,7 +71,10 @@ describe('settings at the entry points', () => {
     expect(shown.output).toMatch(/\[ \] \w+\d{13}/);
     expect(shown.output).not.toMatch(/\[X\]/);
     expect(existsSync(databasePath)).toBe(true);
-    const bad = run([cli, '-d', 'src/database/data-source.ts', 'migration:show'], { DATABASE_PATH: databasePath, DATABASE_BUSY_TIMEOUT_MS: '-5' });
+    const bad = run([cli, '-d', 'src/database/data-source.ts', 'migration:show'], {
+      DATABASE_PATH: databasePath,
+      DATABASE_BUSY_TIMEOUT_MS: '-5',
+    });
     expect(bad.status).not.toBe(0);
     expect(bad.output).toMatch(/DATABASE_BUSY_TIMEOUT_MS=-5: DATABASE_BUSY_TIMEOUT_MS must not be less than 0/);
   });

@@ -43,10 +43,23 @@ describe('token checks under a flood of wrong secrets', () => {
 
   beforeAll(async () => {
     // The token is made on the database file with the CLI, before the service starts.
-    const { stdout } = await promisify(execFile)(process.execPath, ['-r', join(ROOT, 'test/helpers/ts-cached-register.js'), join(ROOT, 'src/auth/token-cli.ts'), 'create', '--role', 'operator', '--name', 'legit'], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_PATH: databasePath },
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '-r',
+        join(ROOT, 'test/helpers/ts-cached-register.js'),
+        join(ROOT, 'src/auth/token-cli.ts'),
+        'create',
+        '--role',
+        'operator',
+        '--name',
+        'legit',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_PATH: databasePath },
+      },
+    );
     token = stdout.trim();
     expect(token).toMatch(/^drs_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     app = await startApp({ DATABASE_PATH: databasePath, DEMO_ENABLED: false, SCHEDULER_ENABLED: false, RATE_LIMIT_MAX: 0 });

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   loopDelay.enable();
   let session: Session | undefined;
   const post = (method: string, params?: object) =>
-    new Promise<{ profile?: unknown }>((resolve, reject) => session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result ?? {}))));
+    new Promise<{ profile?: unknown }>((resolve, reject) =>
+      session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result ?? {}))),
+    );
   process.on('message', (message: unknown) => {
     if (message === 'shutdown') void shutdown();
     if (message === 'usage') {

@@ -25,9 +25,23 @@ function legal(snap: ClusterSnapshot): boolean {
 }
 
 export function benchCluster(o: BenchClusterOptions): ClusterSnapshot {
-  let snap = randomCluster({ hosts: o.hosts, vms: o.vms, seed: o.seed, hostKinds: o.hostKinds ?? 'equal', skew: o.skew ?? 1, fill: o.fill ?? 0.55 });
+  let snap = randomCluster({
+    hosts: o.hosts,
+    vms: o.vms,
+    seed: o.seed,
+    hostKinds: o.hostKinds ?? 'equal',
+    skew: o.skew ?? 1,
+    fill: o.fill ?? 0.55,
+  });
   for (let attempt = 1; attempt < 50 && !legal(snap); attempt++) {
-    snap = randomCluster({ hosts: o.hosts, vms: o.vms, seed: o.seed + attempt * 100_003, hostKinds: o.hostKinds ?? 'equal', skew: o.skew ?? 1, fill: o.fill ?? 0.55 });
+    snap = randomCluster({
+      hosts: o.hosts,
+      vms: o.vms,
+      seed: o.seed + attempt * 100_003,
+      hostKinds: o.hostKinds ?? 'equal',
+      skew: o.skew ?? 1,
+      fill: o.fill ?? 0.55,
+    });
   }
   for (const vm of snap.vms) vm.automation = 'default';
   snap.rules = consistentRules(snap, o.seed * 7919 + 1, o);
@@ -61,7 +75,15 @@ function consistentRules(snap: ClusterSnapshot, seed: number, o: BenchClusterOpt
     if (!a) break;
     used.add(a.id);
     const hostIds = [...new Set([a.hostId, ...snap.hosts.filter(() => rnd() < 0.5).map((h) => h.id)])];
-    rules.push({ id: `host-${i}`, name: `pinned-group-${i}`, kind: 'vm-host', enforcement: enforcement(), vmIds: [a.id], hostIds, relation: 'run-on' });
+    rules.push({
+      id: `host-${i}`,
+      name: `pinned-group-${i}`,
+      kind: 'vm-host',
+      enforcement: enforcement(),
+      vmIds: [a.id],
+      hostIds,
+      relation: 'run-on',
+    });
   }
   return rules;
 }

@@ -108,7 +108,9 @@ function model(snapshot: ClusterSnapshot, policy: PlannerPolicy): Model {
   });
   for (const f of forbidden) lines.push(`${r()}: ${f} = 0`);
   const util = (h: number, res: 'cpu' | 'mem') =>
-    vms.map((vm, v) => `${num((res === 'cpu' ? vm.cpuMhz / hosts[h].cpuCapacityMhz : vm.memoryMib / hosts[h].memoryCapacityMib))} ${x(v, h)}`);
+    vms.map(
+      (vm, v) => `${num(res === 'cpu' ? vm.cpuMhz / hosts[h].cpuCapacityMhz : vm.memoryMib / hosts[h].memoryCapacityMib)} ${x(v, h)}`,
+    );
   const devTerms: string[] = [];
   for (const res of ['cpu', 'mem'] as const) {
     const w = res === 'cpu' ? policy.cpuWeight : policy.memoryWeight;
@@ -156,24 +158,47 @@ export interface MilpAnswer {
 }
 
 function answer(res: Solved, value: (objective: number) => number, bound: (dualBound: number) => number): MilpAnswer {
-  return { value: Number.isFinite(res.objective) ? value(res.objective) : NaN, bound: bound(res.bound), optimal: res.status === 'optimal', status: res.status };
+  return {
+    value: Number.isFinite(res.objective) ? value(res.objective) : NaN,
+    bound: bound(res.bound),
+    optimal: res.status === 'optimal',
+    status: res.status,
+  };
 }
 
 /** Minimum SAD reachable with at most k moved VMs. */
-export async function minDeviationWithMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy, k: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
+export async function minDeviationWithMoves(
+  snapshot: ClusterSnapshot,
+  policy: PlannerPolicy,
+  k: number,
+  timeLimitSeconds = 60,
+): Promise<MilpAnswer> {
   const m = model(snapshot, policy);
   const text = lp(`Minimize\n obj: ${m.devTerms.join(' + ')}`, m, [`moves: ${m.stayTerms.join(' + ')} >= ${m.vmCount - k}`]);
   const res = await solve(text, timeLimitSeconds, 1e-6);
-  return answer(res, (x) => x, (b) => b);
+  return answer(
+    res,
+    (x) => x,
+    (b) => b,
+  );
 }
 
 /** Minimum number of moved VMs reaching SAD ≤ bound. */
-export async function minMovesForDeviation(snapshot: ClusterSnapshot, policy: PlannerPolicy, bound: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
+export async function minMovesForDeviation(
+  snapshot: ClusterSnapshot,
+  policy: PlannerPolicy,
+  bound: number,
+  timeLimitSeconds = 60,
+): Promise<MilpAnswer> {
   const m = model(snapshot, policy);
   const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, [`quality: ${m.devTerms.join(' + ')} <= ${num(bound + 1e-9)}`]);
   const res = await solve(text, timeLimitSeconds, 0);
   // Maximizing the VMs that stay: the proven upper bound on them is a lower bound on the moves.
-  return answer(res, (x) => m.vmCount - Math.round(x), (b) => m.vmCount - Math.floor(b + 1e-6));
+  return answer(
+    res,
+    (x) => m.vmCount - Math.round(x),
+    (b) => m.vmCount - Math.floor(b + 1e-6),
+  );
 }
 
 /**
@@ -187,11 +212,17 @@ export async function minMovesForHostDeviations(
   timeLimitSeconds = 60,
 ): Promise<MilpAnswer> {
   const m = model(snapshot, policy);
-  const limits = (['cpu', 'mem'] as const).flatMap((res) => bounds[res].map((b, h) => `dev_${res}_${h}: d_${res}_${h} <= ${num(b + 1e-9)}`));
+  const limits = (['cpu', 'mem'] as const).flatMap((res) =>
+    bounds[res].map((b, h) => `dev_${res}_${h}: d_${res}_${h} <= ${num(b + 1e-9)}`),
+  );
   const text = lp(`Maximize\n obj: ${m.stayTerms.join(' + ')}`, m, limits);
   const res = await solve(text, timeLimitSeconds, 0);
   // Maximizing the VMs that stay: the proven upper bound on them is a lower bound on the moves.
-  return answer(res, (x) => m.vmCount - Math.round(x), (b) => m.vmCount - Math.floor(b + 1e-6));
+  return answer(
+    res,
+    (x) => m.vmCount - Math.round(x),
+    (b) => m.vmCount - Math.floor(b + 1e-6),
+  );
 }
 
 /**
@@ -201,7 +232,12 @@ export async function minMovesForHostDeviations(
  * centre c is free (the variance about the mean is the least about any centre). Every real sequence
  * of moves is feasible here, so the optimum is ≤ the true minimum.
  */
-export async function minMovesForImbalanceBound(snapshot: ClusterSnapshot, policy: PlannerPolicy, imbalance: number, timeLimitSeconds = 60): Promise<MilpAnswer> {
+export async function minMovesForImbalanceBound(
+  snapshot: ClusterSnapshot,
+  policy: PlannerPolicy,
+  imbalance: number,
+  timeLimitSeconds = 60,
+): Promise<MilpAnswer> {
   const s = new PlanningState(snapshot, policy, { enforceSoftRules: false });
   const H: number[] = [];
   for (let h = 0; h < s.hostCount; h++) if (s.connected[h]) H.push(h);
@@ -227,7 +263,8 @@ export async function minMovesForImbalanceBound(snapshot: ClusterSnapshot, polic
       rows.push(`r${rc++}: ${terms.join(' ')} = ${num(u[h])}`);
       bounds.push(`d${r}_${h} free`);
       inflow.push(`i${r}_${h}`);
-      for (let t = -0.8; t <= 0.8 + 1e-9; t += 0.02) rows.push(`r${rc++}: z${r}_${h} ${signed(-2 * t)} d${r}_${h} >= ${(-t * t).toFixed(12)}`);
+      for (let t = -0.8; t <= 0.8 + 1e-9; t += 0.02)
+        rows.push(`r${rc++}: z${r}_${h} ${signed(-2 * t)} d${r}_${h} >= ${(-t * t).toFixed(12)}`);
       zTerms.push(`${num(w)} z${r}_${h}`);
     }
     const out = movable.filter((v) => size[v] > 0).map((v) => `${signed(-size[v] / meanCap)} x${v}`);

@@ -2,7 +2,10 @@
 // no local search, and a VM may move again. Returns the final placement.
 import { ClusterSnapshot, incrementalSearch, PlannerPolicy, PlanningState, SearchContext } from '../../src/balancer/core';
 
-export function plainGreedy(snapshot: ClusterSnapshot, policy: PlannerPolicy): { moves: number; finalHost: Map<string, string>; imbalance: number } {
+export function plainGreedy(
+  snapshot: ClusterSnapshot,
+  policy: PlannerPolicy,
+): { moves: number; finalHost: Map<string, string>; imbalance: number } {
   const state = new PlanningState(snapshot, policy, { enforceSoftRules: true });
   const units: number[] = [];
   for (let u = 0; u < state.units.length; u++) {

@@ -21,7 +21,9 @@ export function proxlbBaseline(snapshot: ClusterSnapshot, policy: PlannerPolicy,
     return { most, least };
   };
   // Groups that move together: single guests first, then by memory, largest first.
-  const order = state.units.map((_, u) => u).sort((a, b) => state.units[a].length - state.units[b].length || state.unitMem[b] - state.unitMem[a] || a - b);
+  const order = state.units
+    .map((_, u) => u)
+    .sort((a, b) => state.units[a].length - state.units[b].length || state.unitMem[b] - state.unitMem[a] || a - b);
   const moves: BaselineResult['moves'] = [];
   for (const u of order) {
     const { most, least } = mostAndLeast();
@@ -31,7 +33,12 @@ export function proxlbBaseline(snapshot: ClusterSnapshot, policy: PlannerPolicy,
     const move = { vms: state.units[u], from, to: least, purpose: 'balance' as const };
     if (!allowed(move, state)) continue;
     state.applyMove(move);
-    moves.push({ vmIds: state.units[u].map((v) => state.vms[v].id), fromHostId: state.hosts[from].id, toHostId: state.hosts[least].id, imbalanceAfter: state.imbalance() });
+    moves.push({
+      vmIds: state.units[u].map((v) => state.vms[v].id),
+      fromHostId: state.hosts[from].id,
+      toHostId: state.hosts[least].id,
+      imbalanceAfter: state.imbalance(),
+    });
   }
   return { moves, imbalanceBefore, imbalanceAfter: state.imbalance() };
 }

@@ -8,7 +8,10 @@ export interface ListenDecision {
 /** Without tokens the API is open, so it may only listen where no other machine can reach it. */
 export function listenDecision(host: string, activeTokens: number): ListenDecision {
   if (activeTokens > 0) {
-    return { allowed: true, message: `Access control on: ${activeTokens} active API token(s); every API call needs "Authorization: Bearer <token>"` };
+    return {
+      allowed: true,
+      message: `Access control on: ${activeTokens} active API token(s); every API call needs "Authorization: Bearer <token>"`,
+    };
   }
   if (isLoopback(host)) {
     return {

@@ -30,7 +30,10 @@ export function sendUnauthenticated(req: Request, res: Response, detail: string)
  * that its body is never read. Reads without a token go on: public routes (the health check, the
  * dashboard's files) serve them, and AuthGuard refuses the others.
  */
-export function requestAccess(tokens: TokensService, allowedHosts: ReadonlySet<string>): (req: Request, res: Response, next: NextFunction) => void {
+export function requestAccess(
+  tokens: TokensService,
+  allowedHosts: ReadonlySet<string>,
+): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
     const request = req as AuthenticatedRequest;
     decide(request, res).then((pass) => (pass ? next() : undefined), next);

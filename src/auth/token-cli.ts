@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     } else if (command === 'list') {
       const rows = await source.manager.find(ApiTokenEntity, { order: { createdAt: 'ASC' } });
       for (const t of rows.map(toTokenView)) {
-        process.stdout.write(`${t.id}  ${t.role.padEnd(8)}  ${new Date(t.createdAt).toISOString()}  ${t.revokedAt ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'active '}  ${t.name}\n`);
+        process.stdout.write(
+          `${t.id}  ${t.role.padEnd(8)}  ${new Date(t.createdAt).toISOString()}  ${t.revokedAt ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'active '}  ${t.name}\n`,
+        );
       }
       if (rows.length === 0) process.stderr.write('No tokens: access control is off (the service listens on loopback only).\n');
     } else if (command === 'revoke') {
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
       if (!result) fail(`No token has id ${id}.`);
       const { row, revoked } = result;
       process.stderr.write(
-        revoked ? `Revoked token "${row.name}" (${row.role}); a running service stops accepting it within 10 s.\n` : `Token "${row.name}" was already revoked.\n`,
+        revoked
+          ? `Revoked token "${row.name}" (${row.role}); a running service stops accepting it within 10 s.\n`
+          : `Token "${row.name}" was already revoked.\n`,
       );
     } else {
       fail(`Unknown command "${command}".`);

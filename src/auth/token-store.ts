@@ -26,7 +26,16 @@ export function toTokenView(row: ApiTokenEntity): TokenView {
 export async function createToken(m: EntityManager, role: Role, name: string, now: number, hmacKey: KeyObject): Promise<CreatedToken> {
   const issued = issueToken(hmacKey);
   const row = await m.save(
-    m.create(ApiTokenEntity, { keyId: issued.keyId, hashScheme: 'hmac-sha256', salt: '', hash: issued.hash, role, name, createdAt: now, revokedAt: null }),
+    m.create(ApiTokenEntity, {
+      keyId: issued.keyId,
+      hashScheme: 'hmac-sha256',
+      salt: '',
+      hash: issued.hash,
+      role,
+      name,
+      createdAt: now,
+      revokedAt: null,
+    }),
   );
   return { ...toTokenView(row), token: issued.token };
 }
@@ -35,13 +44,26 @@ export async function createToken(m: EntityManager, role: Role, name: string, no
  * Stores a legacy row's hash as HMAC, once its secret has been verified with scrypt. Only if the row
  * is still the scrypt row that was checked: a second request verified meanwhile changes nothing.
  */
-export async function upgradeToHmac(m: EntityManager, row: Pick<ApiTokenEntity, 'id' | 'hash'>, secret: string, hmacKey: KeyObject): Promise<boolean> {
-  const result = await m.update(ApiTokenEntity, { id: row.id, hashScheme: 'scrypt', hash: row.hash }, { hashScheme: 'hmac-sha256', salt: '', hash: hmacHex(secret, hmacKey) });
+export async function upgradeToHmac(
+  m: EntityManager,
+  row: Pick<ApiTokenEntity, 'id' | 'hash'>,
+  secret: string,
+  hmacKey: KeyObject,
+): Promise<boolean> {
+  const result = await m.update(
+    ApiTokenEntity,
+    { id: row.id, hashScheme: 'scrypt', hash: row.hash },
+    { hashScheme: 'hmac-sha256', salt: '', hash: hmacHex(secret, hmacKey) },
+  );
   return (result.affected ?? 0) > 0;
 }
 
 /** Revokes a token: the row, and whether this call revoked it (revoking twice keeps the first time); undefined when there is no such token. */
-export async function revokeToken(m: EntityManager, id: string, now: number): Promise<{ row: ApiTokenEntity; revoked: boolean } | undefined> {
+export async function revokeToken(
+  m: EntityManager,
+  id: string,
+  now: number,
+): Promise<{ row: ApiTokenEntity; revoked: boolean } | undefined> {
   const row = await m.findOne(ApiTokenEntity, { where: { id } });
   if (!row) return undefined;
   if (row.revokedAt !== null) return { row, revoked: false };

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { IdParam } from '../common/id.pipe';
@@ -13,7 +21,10 @@ import { RequiresRole } from './auth.guard';
 import { TokensService } from './tokens.service';
 
 export class CreateTokenDto {
-  @ApiProperty({ enum: ROLES, description: '`viewer` reads; `operator` also applies, migrates, syncs, ingests and sets policies; `admin` also manages tokens' })
+  @ApiProperty({
+    enum: ROLES,
+    description: '`viewer` reads; `operator` also applies, migrates, syncs, ingests and sets policies; `admin` also manages tokens',
+  })
   @IsIn(ROLES)
   role: Role;
 

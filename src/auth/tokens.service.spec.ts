@@ -12,7 +12,8 @@ import { TokensService } from './tokens.service';
 
 /** One api_tokens table in memory, behind the few calls the service makes on the database. */
 function fakeDatabase(rows: ApiTokenEntity[]) {
-  const matches = (row: ApiTokenEntity, where: Partial<ApiTokenEntity>) => Object.entries(where).every(([k, v]) => row[k as keyof ApiTokenEntity] === v);
+  const matches = (row: ApiTokenEntity, where: Partial<ApiTokenEntity>) =>
+    Object.entries(where).every(([k, v]) => row[k as keyof ApiTokenEntity] === v);
   const manager = {
     findOne: async (_: unknown, { where }: { where: Partial<ApiTokenEntity> }) => {
       const row = rows.find((r) => matches(r, where));
@@ -35,7 +36,17 @@ async function legacyRow(name = 'old ci'): Promise<{ row: ApiTokenEntity; token:
   const token = tokens.issueToken(createSecretKey(randomBytes(32))).token;
   const { keyId, secret } = tokens.parseToken(token)!;
   const { salt, hash } = await tokens.legacyScryptHash(secret);
-  const row: ApiTokenEntity = { id: `id-${keyId}`, keyId, name, role: 'operator', hashScheme: 'scrypt', salt, hash, createdAt: 1, revokedAt: null };
+  const row: ApiTokenEntity = {
+    id: `id-${keyId}`,
+    keyId,
+    name,
+    role: 'operator',
+    hashScheme: 'scrypt',
+    salt,
+    hash,
+    createdAt: 1,
+    revokedAt: null,
+  };
   return { row, token };
 }
 
@@ -47,7 +58,17 @@ describe('checking tokens', () => {
   it('verifies an HMAC row with the service key, and names the token in the principal', async () => {
     const serviceKey = new ServiceKey(randomBytes(32), 'test');
     const issued = tokens.issueToken(tokens.tokenHmacKey(serviceKey));
-    const row: ApiTokenEntity = { id: 'id-1', keyId: issued.keyId, name: 'ci', role: 'viewer', hashScheme: 'hmac-sha256', salt: '', hash: issued.hash, createdAt: 1, revokedAt: null };
+    const row: ApiTokenEntity = {
+      id: 'id-1',
+      keyId: issued.keyId,
+      name: 'ci',
+      role: 'viewer',
+      hashScheme: 'hmac-sha256',
+      salt: '',
+      hash: issued.hash,
+      createdAt: 1,
+      revokedAt: null,
+    };
     const scrypt = jest.spyOn(tokens, 'scryptMatches');
     expect(await service([row], serviceKey).authenticate(issued.token)).toEqual({ tokenId: 'id-1', name: 'ci', role: 'viewer' });
     expect(await service([row], serviceKey).authenticate(wrong(issued.token))).toBeUndefined();
@@ -94,7 +115,10 @@ describe('checking tokens', () => {
     });
     const tokensService = service([row]);
     // 40 different wrong secrets for the known key id, at once
-    const guesses = Array.from({ length: 40 }, (_, i) => `${token.slice(0, -2)}${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`);
+    const guesses = Array.from(
+      { length: 40 },
+      (_, i) => `${token.slice(0, -2)}${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`,
+    );
     const outcomes = await Promise.allSettled(guesses.filter((g) => g !== token).map((g) => tokensService.authenticate(g)));
     expect(most).toBe(1);
     const refused = outcomes.filter((o) => o.status === 'rejected');

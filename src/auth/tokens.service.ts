@@ -107,7 +107,9 @@ export class TokensService {
 
   private legacyCheck(secret: string, row: ApiTokenEntity): Promise<boolean> {
     if (this.legacyWaiting >= MAX_LEGACY_WAITING) {
-      return Promise.reject(new DomainError(ErrorCode.Unavailable, 'Too many checks of tokens made before this version are waiting: try again shortly'));
+      return Promise.reject(
+        new DomainError(ErrorCode.Unavailable, 'Too many checks of tokens made before this version are waiting: try again shortly'),
+      );
     }
     this.legacyWaiting++;
     const run = this.legacyTail.then(() => scryptMatches(secret, row.salt, row.hash)).finally(() => this.legacyWaiting--);
@@ -118,7 +120,13 @@ export class TokensService {
   async create(role: Role, name: string, actor: Actor): Promise<CreatedToken> {
     const created = await this.db.transaction(async (m) => {
       const token = await createToken(m, role, name, this.clock.now(), this.hmacKey);
-      await this.events.recordIn(m, { subjectType: 'token', subjectId: token.id, type: 'token.created', message: `API token "${name}" created with role ${role}`, actor });
+      await this.events.recordIn(m, {
+        subjectType: 'token',
+        subjectId: token.id,
+        type: 'token.created',
+        message: `API token "${name}" created with role ${role}`,
+        actor,
+      });
       return token;
     });
     this.forget();
@@ -126,7 +134,11 @@ export class TokensService {
   }
 
   async list(limit = 50, offset = 0): Promise<Page<TokenView>> {
-    const [rows, total] = await this.db.reader.findAndCount(ApiTokenEntity, { order: { createdAt: 'DESC', id: 'ASC' }, take: limit, skip: offset });
+    const [rows, total] = await this.db.reader.findAndCount(ApiTokenEntity, {
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
     return { items: rows.map(toTokenView), total, limit, offset };
   }
 
@@ -135,7 +147,14 @@ export class TokensService {
       const result = await revokeToken(m, id, this.clock.now());
       if (!result) throw DomainError.notFound('Token', id);
       const { row, revoked } = result;
-      if (revoked) await this.events.recordIn(m, { subjectType: 'token', subjectId: id, type: 'token.revoked', message: `API token "${row.name}" (${row.role}) revoked`, actor });
+      if (revoked)
+        await this.events.recordIn(m, {
+          subjectType: 'token',
+          subjectId: id,
+          type: 'token.revoked',
+          message: `API token "${row.name}" (${row.role}) revoked`,
+          actor,
+        });
       return row;
     });
     this.forget();

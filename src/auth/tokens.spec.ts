@@ -41,7 +41,13 @@ describe('API tokens', () => {
 
   it('parses only the drs_<key>_<secret> form', () => {
     expect(parseToken(`drs_${'a'.repeat(16)}_${'B'.repeat(43)}`)).toEqual({ keyId: 'a'.repeat(16), secret: 'B'.repeat(43) });
-    for (const bad of ['', 'drs_', `drs_${'a'.repeat(15)}_${'B'.repeat(43)}`, `drs_${'a'.repeat(16)}_${'B'.repeat(42)}`, `xyz_${'a'.repeat(16)}_${'B'.repeat(43)}`]) {
+    for (const bad of [
+      '',
+      'drs_',
+      `drs_${'a'.repeat(15)}_${'B'.repeat(43)}`,
+      `drs_${'a'.repeat(16)}_${'B'.repeat(42)}`,
+      `xyz_${'a'.repeat(16)}_${'B'.repeat(43)}`,
+    ]) {
       expect(parseToken(bad)).toBeUndefined();
     }
   });

@@ -23,7 +23,6 @@ import type { MoveCheck, MoveChecker } from '../live-migration/move-check-port';
  */
 const BALANCE_REUSE_MS = 10_000;
 
-
 /** The balancer as the API and the scheduler use it: snapshot from the database, then pure planning. */
 @Injectable()
 export class BalancerService implements MoveChecker {
@@ -149,7 +148,8 @@ export class BalancerService implements MoveChecker {
     const vm = await requireVmFound(this.db.reader, vmId);
     const target = await findHost(this.db.reader, targetHostId);
     if (!target) return { allowed: false, status: 422, reasons: [`host ${targetHostId} does not exist`] };
-    if (target.clusterId !== vm.clusterId) return { allowed: false, status: 422, reasons: [`${target.name} is in another cluster than ${vm.name}`] };
+    if (target.clusterId !== vm.clusterId)
+      return { allowed: false, status: 422, reasons: [`${target.name} is in another cluster than ${vm.name}`] };
     if (vm.hostId === target.id) return { allowed: false, status: 409, reasons: [`${vm.name} already runs on ${target.name}`] };
     if (target.state !== 'connected') return { allowed: false, status: 409, reasons: [`${target.name} is ${target.state}`] };
     const policy = await this.policyFor(vm.clusterId);

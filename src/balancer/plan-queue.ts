@@ -31,7 +31,8 @@ export class PlanQueue {
 
   constructor(
     private readonly maxWaiting = Infinity,
-    private readonly busyMessage = (waiting: number) => `The planner is busy: ${waiting} plans are already waiting; try again in a few seconds`,
+    private readonly busyMessage = (waiting: number) =>
+      `The planner is busy: ${waiting} plans are already waiting; try again in a few seconds`,
     /** Before each job starts: undefined to go on at once, or a promise to wait for (jobs keep their place, and can be dropped, meanwhile). */
     private readonly turn: () => Promise<void> | undefined = () => undefined,
   ) {}
@@ -43,7 +44,9 @@ export class PlanQueue {
   submit<T>(priority: PlanPriority, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(cancelled());
     if (this.waiting.length >= this.maxWaiting) {
-      return Promise.reject(new DomainError(ErrorCode.Unavailable, this.busyMessage(this.waiting.length), [], { waiting: this.waiting.length }));
+      return Promise.reject(
+        new DomainError(ErrorCode.Unavailable, this.busyMessage(this.waiting.length), [], { waiting: this.waiting.length }),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {

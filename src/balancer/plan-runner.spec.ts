@@ -18,10 +18,21 @@ function gate(): { promise: Promise<void>; open: () => void } {
 }
 
 /** Resolves with the outcome instead of throwing, so that a rejection is never left unhandled while a test waits. */
-const settled = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+const settled = <T>(p: Promise<T>) =>
+  p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 
 /** Takes seconds to plan (4.5 s in-thread here): every VM may move and every gain counts. */
-const HEAVY: PlannerPolicy = { ...DEFAULT_PLANNER_POLICY, migrationThreshold: 5, maxMovesPerPass: 10_000, maxMovesPerHost: 10_000, costWeight: 0, minGain: 0 };
+const HEAVY: PlannerPolicy = {
+  ...DEFAULT_PLANNER_POLICY,
+  migrationThreshold: 5,
+  maxMovesPerPass: 10_000,
+  maxMovesPerHost: 10_000,
+  costWeight: 0,
+  minGain: 0,
+};
 const heavyCluster = () => randomCluster({ seed: 7, hosts: 300, vms: 15_000 });
 
 describe('PlanRunner', () => {
@@ -80,10 +91,13 @@ describe('PlanRunner', () => {
       await pass.promise;
       events.push('pass done');
     });
-    const whatIf = runner.run(() => {
-      events.push('what-if read the cluster');
-      return { snapshot, policy: DEFAULT_PLANNER_POLICY };
-    }, { priority: 'what-if' });
+    const whatIf = runner.run(
+      () => {
+        events.push('what-if read the cluster');
+        return { snapshot, policy: DEFAULT_PLANNER_POLICY };
+      },
+      { priority: 'what-if' },
+    );
     // Whatever the event loop does meanwhile, the what-if waits.
     await new Promise((resolve) => setImmediate(resolve));
     expect(events).toEqual(['pass started']);

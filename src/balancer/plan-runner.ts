@@ -46,7 +46,8 @@ type Reply =
   | { ready?: undefined; id: number; plan: Plan; error?: undefined }
   | { ready?: undefined; id: number; error: { name: string; message: string; stack?: string } };
 
-type Outcome = { kind: 'planned'; plan: Plan } | { kind: 'failed'; error: Error } | { kind: 'lost' } | { kind: 'over-budget' } | { kind: 'cancelled' };
+type Outcome =
+  { kind: 'planned'; plan: Plan } | { kind: 'failed'; error: Error } | { kind: 'lost' } | { kind: 'over-budget' } | { kind: 'cancelled' };
 
 /** The worker's entry, compiled (dist/) or as TypeScript (ts-node, jest), which the worker then compiles itself. */
 function workerSource(): { file: string; eval: boolean } {
@@ -287,7 +288,10 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
   failedToStart(err: unknown): void {
     if (this.stopped) return;
     if (!this.online) this.unavailable = true;
-    this.logger.warn({ err }, this.unavailable ? 'the planner worker could not start: planning in-thread' : 'a planner worker could not start; trying again');
+    this.logger.warn(
+      { err },
+      this.unavailable ? 'the planner worker could not start: planning in-thread' : 'a planner worker could not start; trying again',
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -331,7 +335,8 @@ export class PlanRunner implements OnApplicationShutdown, WorkerHost {
       case 'lost':
         // The thread died under this plan. A pass is planned here instead; a what-if is not retried
         // on the event loop, in case it is what killed the thread.
-        if (lane === this.whatIf) throw this.stopped ? stopping() : new DomainError(ErrorCode.Unavailable, 'The planner stopped while planning; try again');
+        if (lane === this.whatIf)
+          throw this.stopped ? stopping() : new DomainError(ErrorCode.Unavailable, 'The planner stopped while planning; try again');
         return planMoves(input.snapshot, input.policy);
     }
   }

@@ -20,7 +20,8 @@ parentPort?.on('message', (message: { id: number; snapshot: ClusterSnapshot; pol
   try {
     parentPort!.postMessage({ id: message.id, plan: planMoves(message.snapshot, message.policy) });
   } catch (err) {
-    const error = err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { name: 'Error', message: String(err) };
+    const error =
+      err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { name: 'Error', message: String(err) };
     parentPort!.postMessage({ id: message.id, error });
   }
 });

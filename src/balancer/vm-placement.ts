@@ -34,9 +34,14 @@ export class BalancerVmPlacement implements VmPlacement, OnModuleInit {
       });
     }
     if (ranking.ranked.length === 0) {
-      throw new DomainError(ErrorCode.Unprocessable, 'No host can take this VM', [{ field: 'hostId', message: 'no host has room or satisfies the rules' }], {
-        excluded: ranking.excluded,
-      });
+      throw new DomainError(
+        ErrorCode.Unprocessable,
+        'No host can take this VM',
+        [{ field: 'hostId', message: 'no host has room or satisfies the rules' }],
+        {
+          excluded: ranking.excluded,
+        },
+      );
     }
     return ranking.ranked[0].hostId;
   }

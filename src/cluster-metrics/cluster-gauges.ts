@@ -60,17 +60,33 @@ export class ClusterGauges implements OnModuleInit {
         },
       });
     };
-    const balanced = (clusters: ClusterReading[]) => clusters.filter((c): c is ClusterReading & { report: BalanceReport } => c.report !== undefined);
+    const balanced = (clusters: ClusterReading[]) =>
+      clusters.filter((c): c is ClusterReading & { report: BalanceReport } => c.report !== undefined);
 
-    gauge('cluster_imbalance', 'Cluster imbalance I = sqrt(w_cpu σ_cpu² + w_mem σ_mem²) over connected hosts.', ['cluster_id', 'cluster'], (clusters, set) => {
-      for (const c of balanced(clusters)) set({ cluster_id: c.id, cluster: c.name }, c.report.imbalance);
-    });
-    gauge('cluster_imbalance_target', 'Imbalance the cluster policy tolerates, (5 − L) / (10 √N).', ['cluster_id', 'cluster'], (clusters, set) => {
-      for (const c of balanced(clusters)) set({ cluster_id: c.id, cluster: c.name }, c.report.target);
-    });
-    gauge('cluster_balanced', '1 when the cluster is within its imbalance target and gap limit, else 0.', ['cluster_id', 'cluster'], (clusters, set) => {
-      for (const c of balanced(clusters)) set({ cluster_id: c.id, cluster: c.name }, c.report.balanced ? 1 : 0);
-    });
+    gauge(
+      'cluster_imbalance',
+      'Cluster imbalance I = sqrt(w_cpu σ_cpu² + w_mem σ_mem²) over connected hosts.',
+      ['cluster_id', 'cluster'],
+      (clusters, set) => {
+        for (const c of balanced(clusters)) set({ cluster_id: c.id, cluster: c.name }, c.report.imbalance);
+      },
+    );
+    gauge(
+      'cluster_imbalance_target',
+      'Imbalance the cluster policy tolerates, (5 − L) / (10 √N).',
+      ['cluster_id', 'cluster'],
+      (clusters, set) => {
+        for (const c of balanced(clusters)) set({ cluster_id: c.id, cluster: c.name }, c.report.target);
+      },
+    );
+    gauge(
+      'cluster_balanced',
+      '1 when the cluster is within its imbalance target and gap limit, else 0.',
+      ['cluster_id', 'cluster'],
+      (clusters, set) => {
+        for (const c of balanced(clusters)) set({ cluster_id: c.id, cluster: c.name }, c.report.balanced ? 1 : 0);
+      },
+    );
     gauge(
       'host_utilization',
       'Host utilization as a fraction of capacity (1 = 100 %): VM entitlements over capacity.',

@@ -77,7 +77,9 @@ describe('jsonBodyReader', () => {
 
   it('refuses a shape past the caps with 400 naming the field, before the route', async () => {
     const { http, calls } = app();
-    const wide = await post(http, gzipSync(`{"samples":[${Array(200_000).fill('{}').join(',')}]}`), { 'Content-Encoding': 'gzip' }).expect(400);
+    const wide = await post(http, gzipSync(`{"samples":[${Array(200_000).fill('{}').join(',')}]}`), { 'Content-Encoding': 'gzip' }).expect(
+      400,
+    );
     expect(wide.body.errors).toEqual([expect.objectContaining({ field: 'samples', rule: 'maxElements' })]);
     const deep = await post(http, `{"a":${'['.repeat(20)}${']'.repeat(20)}}`).expect(400);
     expect(deep.body.errors[0]).toMatchObject({ field: expect.stringMatching(/^a\.0/), rule: 'maxDepth' });

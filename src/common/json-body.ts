@@ -24,7 +24,9 @@ const DECOMPRESSORS: Record<string, () => NodeJS.ReadWriteStream> = {
 
 /** Whether the request announces a body (a Content-Length, even 0, or a chunked body): an empty JSON one reads as `{}`, as body-parser did. */
 export function hasBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '');
+  return (
+    req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '')
+  );
 }
 
 /** Whether the request may carry at least one byte of body. */
@@ -111,7 +113,8 @@ export function jsonBodyReader(limits: BodyLimits): (req: Request, res: Response
         req.body = {};
         return next();
       }
-      if (first !== '{' && first !== '[') return sendProblem(req, res, 400, 'The request body is not valid JSON: it must be an object or an array');
+      if (first !== '{' && first !== '[')
+        return sendProblem(req, res, 400, 'The request body is not valid JSON: it must be an object or an array');
       try {
         req.body = JSON.parse(text) as unknown;
       } catch {

@@ -19,7 +19,9 @@ describe('jsonOf', () => {
   async function valueOf(row: Record<string, unknown>, expression: string): Promise<unknown> {
     const columns = Object.keys(row);
     const all = (sql: string, params: unknown[]) =>
-      new Promise<{ j: string }[]>((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as { j: string }[]))));
+      new Promise<{ j: string }[]>((resolve, reject) =>
+        db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as { j: string }[]))),
+      );
     await all('DELETE FROM t', []);
     await all(`INSERT INTO t (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
     const [{ j }] = await all(`SELECT json_object('v', ${expression}) AS j FROM t`, []);

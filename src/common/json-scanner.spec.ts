@@ -47,14 +47,21 @@ describe('JsonShapeScanner', () => {
       rule: 'maxElements',
       message: expect.stringContaining('samples has more than 100 elements'),
     });
-    expect(scan(`{"vms":[{},{},{"tags":[${Array(101).fill('"t"').join(',')}]}]}`)).toMatchObject({ field: 'vms.2.tags', rule: 'maxElements' });
+    expect(scan(`{"vms":[{},{},{"tags":[${Array(101).fill('"t"').join(',')}]}]}`)).toMatchObject({
+      field: 'vms.2.tags',
+      rule: 'maxElements',
+    });
     expect(scan(`[${Array(101).fill('0').join(',')}]`)).toMatchObject({ field: 'body', rule: 'maxElements' });
   });
 
   it('refuses an object past the member limit', () => {
     const members = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":0`).join(',');
     expect(scan(`{"policy":{${members(100)}}}`)).toBeUndefined();
-    expect(scan(`{"policy":{${members(101)}}}`)).toMatchObject({ field: 'policy', rule: 'maxElements', message: expect.stringContaining('members') });
+    expect(scan(`{"policy":{${members(101)}}}`)).toMatchObject({
+      field: 'policy',
+      rule: 'maxElements',
+      message: expect.stringContaining('members'),
+    });
   });
 
   it('refuses a body past the total number of values, containers included', () => {

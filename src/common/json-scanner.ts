@@ -143,7 +143,11 @@ export class JsonShapeScanner {
           const d = this.depth;
           if (d >= this.limits.maxDepth) {
             const field = this.pathOf(d);
-            return (this.breach = { field, rule: 'maxDepth', message: `${field} nests deeper than ${this.limits.maxDepth} levels, more than any request needs` });
+            return (this.breach = {
+              field,
+              rule: 'maxDepth',
+              message: `${field} nests deeper than ${this.limits.maxDepth} levels, more than any request needs`,
+            });
           }
           this.isArray[d] = c === OPEN_ARRAY ? 1 : 0;
           this.count[d] = 0;
@@ -183,14 +187,22 @@ export class JsonShapeScanner {
     if (top >= 0 && this.isArray[top] === 1 && ++this.count[top] > this.limits.maxElements) return this.tooMany(top, 'elements');
     if (this.values > this.limits.maxValues) {
       const field = this.pathOf(this.depth);
-      return { field, rule: 'maxValues', message: `the body holds more than ${this.limits.maxValues} values, more than any request needs (at ${field})` };
+      return {
+        field,
+        rule: 'maxValues',
+        message: `the body holds more than ${this.limits.maxValues} values, more than any request needs (at ${field})`,
+      };
     }
     return undefined;
   }
 
   private tooMany(level: number, what: 'elements' | 'members'): ShapeBreach {
     const field = this.pathOf(level);
-    return { field, rule: 'maxElements', message: `${field} has more than ${this.limits.maxElements} ${what}, more than any request takes` };
+    return {
+      field,
+      rule: 'maxElements',
+      message: `${field} has more than ${this.limits.maxElements} ${what}, more than any request takes`,
+    };
   }
 
   /** The path of the container at `level` (or of the value about to start there): the keys and indexes above it. */

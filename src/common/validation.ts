@@ -74,11 +74,13 @@ function oversizedLists(object: Validated): ValidationError[] {
     const value = object[rule.propertyName];
     const max = Number(rule.constraints?.[0]);
     if (Array.isArray(value) && value.length > max) {
-      errors.push(Object.assign(new ValidationError(), {
-        property: rule.propertyName,
-        children: [],
-        constraints: { arrayMaxSize: `${rule.propertyName} must contain no more than ${max} elements` },
-      }));
+      errors.push(
+        Object.assign(new ValidationError(), {
+          property: rule.propertyName,
+          children: [],
+          constraints: { arrayMaxSize: `${rule.propertyName} must contain no more than ${max} elements` },
+        }),
+      );
     }
   }
   return errors;
@@ -101,9 +103,13 @@ class StrictValidationPipe extends ValidationPipe {
     const target = object as Validated;
     const oversized = oversizedLists(target);
     if (oversized.length > 0) return oversized;
-    const lists = [...new Set(rulesOf(object).filter((r) => r.type === ValidationTypes.NESTED_VALIDATION).map((r) => r.propertyName))].filter((p) =>
-      Array.isArray(target[p]),
-    );
+    const lists = [
+      ...new Set(
+        rulesOf(object)
+          .filter((r) => r.type === ValidationTypes.NESTED_VALIDATION)
+          .map((r) => r.propertyName),
+      ),
+    ].filter((p) => Array.isArray(target[p]));
     if (lists.length === 0) return super.validate(object, options);
 
     const itemErrors: ValidationError[] = [];
@@ -115,7 +121,11 @@ class StrictValidationPipe extends ValidationPipe {
         const item = items[i];
         let error: ValidationError | undefined;
         if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-          error = Object.assign(new ValidationError(), { property: String(i), children: [], constraints: { nestedValidation: `${i} must be an object` } });
+          error = Object.assign(new ValidationError(), {
+            property: String(i),
+            children: [],
+            constraints: { nestedValidation: `${i} must be an object` },
+          });
         } else {
           const found = await super.validate(item, options);
           if (found.length > 0) error = Object.assign(new ValidationError(), { property: String(i), children: found });

@@ -1,6 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { buildMessage, IsInt, IsNotEmpty, IsObject, IsString, IsUUID, Matches, MaxLength, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
+import {
+  buildMessage,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidateIf,
+  ValidationOptions,
+} from 'class-validator';
 
 /** Half of a UTF-16 surrogate pair without the other half: not text, and stored as U+FFFD. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -40,7 +40,9 @@ class StoreSettings {
   static crossCheck(lookup: SectionLookup): string[] {
     const web = lookup(WebSettings);
     const store = lookup(StoreSettings)!;
-    return web?.SPEC_COLOUR === 'green' && store.SPEC_RATIO <= 0.5 ? [`SPEC_RATIO=${store.SPEC_RATIO}: SPEC_COLOUR=green needs more than 0.5`] : [];
+    return web?.SPEC_COLOUR === 'green' && store.SPEC_RATIO <= 0.5
+      ? [`SPEC_RATIO=${store.SPEC_RATIO}: SPEC_COLOUR=green needs more than 0.5`]
+      : [];
   }
 }
 
@@ -65,7 +67,8 @@ describe('loadSettings', () => {
   });
 
   it('names every bad variable of every section, with its value, in one message', () => {
-    const load = () => loadSettings([WebSettings, StoreSettings], { SPEC_PORT: '0', SPEC_VERBOSE: 'sometimes', SPEC_RATIO: 'lots', SPEC_LIST: '[1' });
+    const load = () =>
+      loadSettings([WebSettings, StoreSettings], { SPEC_PORT: '0', SPEC_VERBOSE: 'sometimes', SPEC_RATIO: 'lots', SPEC_LIST: '[1' });
     expect(load).toThrow(/^Invalid configuration:\n/);
     const lines = messageOf(load).split('\n').slice(1);
     expect(lines).toEqual([

@@ -19,10 +19,14 @@ export interface SettingsSection<T extends object = object> {
 }
 
 /** The values of each section of a list, in its order. */
-export type SectionValues<S extends readonly SettingsSection[]> = { -readonly [I in keyof S]: S[I] extends SettingsSection<infer T> ? Readonly<T> : never };
+export type SectionValues<S extends readonly SettingsSection[]> = {
+  -readonly [I in keyof S]: S[I] extends SettingsSection<infer T> ? Readonly<T> : never;
+};
 
 /** The name of any variable of the sections of a list. */
-export type VariableName<S extends readonly SettingsSection[]> = { [I in keyof S]: S[I] extends SettingsSection<infer T> ? keyof T & string : never }[number];
+export type VariableName<S extends readonly SettingsSection[]> = {
+  [I in keyof S]: S[I] extends SettingsSection<infer T> ? keyof T & string : never;
+}[number];
 
 const SECRETS = Symbol('secret settings');
 

@@ -7,7 +7,8 @@ type Raw = { value: unknown };
 const toInt = ({ value }: Raw) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 const toBoolean = ({ value }: Raw) =>
   typeof value === 'string' && /^(true|false|1|0|yes|no)$/i.test(value.trim()) ? /^(true|1|yes)$/i.test(value.trim()) : value;
-const toNumber = ({ value }: Raw) => (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value);
+const toNumber = ({ value }: Raw) =>
+  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
 /** A JSON text becomes its value; anything unparsable stays a string, which the validator then names. */
 const fromJson = ({ value }: Raw) => {
   if (typeof value !== 'string') return value;

@@ -148,7 +148,7 @@ const libvirt: ConnectorKind = {
     const secrets = credentials === undefined ? undefined : checkLibvirtCredentials(credentials);
     const problems = [...(isProblems(hosts) ? hosts : []), ...(secrets && isProblems(secrets) ? secrets : [])];
     if (problems.length > 0) return problems;
-    return { settings: { hosts: hosts as ConnectorHost[] }, ...(secrets ? { credentials: secrets as Record<string, string> } : {}) };
+    return { settings: { hosts }, ...(secrets && !isProblems(secrets) ? { credentials: secrets } : {}) };
   },
   create(settings, credentials) {
     const auth = credentials ? libvirtAuthFile(credentials) : undefined;

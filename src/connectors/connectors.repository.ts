@@ -49,7 +49,7 @@ export class ConnectorStore {
         WHERE "clusterId" = ?`,
       [status.state, status.lastError, status.lastSyncAt ?? null, status.lastCollectAt ?? null, clusterId],
     );
-    const [{ n }] = (await m.query(`SELECT changes() AS n`)) as { n: number }[];
+    const [{ n }] = await m.query<{ n: number }[]>(`SELECT changes() AS n`);
     return n > 0;
   }
 }

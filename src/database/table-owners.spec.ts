@@ -68,7 +68,8 @@ const JOIN_TABLES: Record<string, string> = { vm_group_members: 'groups', host_g
 
 function reads(tableOfClass: Map<string, string>, tables: Set<string>): Read[] {
   const found: Read[] = [];
-  const orm = /(?:\.(?:find|findOne|findOneBy|findBy|findAndCount|count|countBy|exists|existsBy|sum|getRepository|createQueryBuilder)|findOr404|assertNameFree)\(\s*(?:[\w.]+,\s*)?(\w+Entity)\b/g;
+  const orm =
+    /(?:\.(?:find|findOne|findOneBy|findBy|findAndCount|count|countBy|exists|existsBy|sum|getRepository|createQueryBuilder)|findOr404|assertNameFree)\(\s*(?:[\w.]+,\s*)?(\w+Entity)\b/g;
   for (const file of files) {
     const at = (index: number) => `${relative(SRC, file.path)}:${file.text.slice(0, index).split('\n').length}`;
     for (const m of file.text.matchAll(orm)) {
@@ -90,19 +91,31 @@ describe('table ownership', () => {
   const all = writes(tableOfClass, new Set(ownerOfTable.keys()));
 
   it('finds every table and the writes to them (the scan itself works)', () => {
-    expect([...ownerOfTable.keys()].sort()).toEqual(
-      [
-        'api_tokens', 'cluster_connectors', 'cluster_policies', 'clusters', 'events', 'groups', 'hosts', 'live_migrations', 'passes',
-        'recommendations', 'rules', 'sample_rollups', 'samples', 'vms',
-      ],
-    );
+    expect([...ownerOfTable.keys()].sort()).toEqual([
+      'api_tokens',
+      'cluster_connectors',
+      'cluster_policies',
+      'clusters',
+      'events',
+      'groups',
+      'hosts',
+      'live_migrations',
+      'passes',
+      'recommendations',
+      'rules',
+      'sample_rollups',
+      'samples',
+      'vms',
+    ]);
     expect(new Set(all.map((w) => w.table)).size).toBe(ownerOfTable.size);
   });
 
   it('has every table read by its owning module only', () => {
     const all = reads(tableOfClass, new Set(ownerOfTable.keys()));
     expect(new Set(all.map((r) => r.table)).size).toBe(ownerOfTable.size);
-    const foreign = all.filter((r) => r.module !== ownerOfTable.get(r.table)).map((r) => `${r.where} reads ${r.table} (owned by ${ownerOfTable.get(r.table)})`);
+    const foreign = all
+      .filter((r) => r.module !== ownerOfTable.get(r.table))
+      .map((r) => `${r.where} reads ${r.table} (owned by ${ownerOfTable.get(r.table)})`);
     expect(foreign).toEqual([]);
   });
 
@@ -116,7 +129,9 @@ describe('table ownership', () => {
   });
 
   it('has every table written by its owning module only', () => {
-    const foreign = all.filter((w) => w.module !== ownerOfTable.get(w.table)).map((w) => `${w.where} writes ${w.table} (owned by ${ownerOfTable.get(w.table)})`);
+    const foreign = all
+      .filter((w) => w.module !== ownerOfTable.get(w.table))
+      .map((w) => `${w.where} writes ${w.table} (owned by ${ownerOfTable.get(w.table)})`);
     expect(foreign).toEqual([]);
   });
 });

@@ -59,7 +59,10 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   onApplicationBootstrap(): void {
-    this.scheduler.addInterval(PRUNE_JOB, setInterval(() => void this.prune().catch((err: unknown) => this.logger.error({ err }, 'event pruning failed')), PRUNE_EVERY_MS));
+    this.scheduler.addInterval(
+      PRUNE_JOB,
+      setInterval(() => void this.prune().catch((err: unknown) => this.logger.error({ err }, 'event pruning failed')), PRUNE_EVERY_MS),
+    );
   }
 
   onApplicationShutdown(): void {
@@ -84,10 +87,10 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
           data: e.data ?? null,
           actor: e.actor ?? null,
         })) as never, // simple-json columns take plain objects; TypeORM's insert typing does not see that
-
       );
     }
-    for (const e of list) this.logger.log({ clusterId: e.clusterId, subjectId: e.subjectId, event: e.type, actor: e.actor ?? undefined }, e.message);
+    for (const e of list)
+      this.logger.log({ clusterId: e.clusterId, subjectId: e.subjectId, event: e.type, actor: e.actor ?? undefined }, e.message);
   }
 
   record(events: NewEvent | NewEvent[]): Promise<void> {
@@ -113,6 +116,9 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
 
   async prune(): Promise<number> {
     const cutoff = this.clock.now() - this.settings.EVENT_RETENTION_DAYS * 86_400_000;
-    return this.db.transaction(async (m) => (await m.createQueryBuilder().delete().from(EventEntity).where('timestamp < :cutoff', { cutoff }).execute()).affected ?? 0);
+    return this.db.transaction(
+      async (m) =>
+        (await m.createQueryBuilder().delete().from(EventEntity).where('timestamp < :cutoff', { cutoff }).execute()).affected ?? 0,
+    );
   }
 }

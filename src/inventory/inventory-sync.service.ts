@@ -80,7 +80,11 @@ export class InventorySyncService {
       ...dto.vms.flatMap((vm, i) => this.guards.vmProblems(vm, `vms.${i}.`)),
     ];
     if (unusable.length > 0) {
-      throw new DomainError(ErrorCode.Unprocessable, `${unusable.length} host(s) or VM(s) cannot be named by the migration command`, unusable.slice(0, 50));
+      throw new DomainError(
+        ErrorCode.Unprocessable,
+        `${unusable.length} host(s) or VM(s) cannot be named by the migration command`,
+        unusable.slice(0, 50),
+      );
     }
 
     const started = Date.now();
@@ -115,10 +119,16 @@ export class InventorySyncService {
     const inserts: Partial<HostEntity>[] = [];
     // A host listed without an address keeps the one it has: checked with it.
     const unusable = wanted.flatMap((spec, i) =>
-      spec.address === undefined ? this.guards.hostProblems({ name: spec.name, address: existing.get(spec.name)?.address }, `hosts.${i}.`) : [],
+      spec.address === undefined
+        ? this.guards.hostProblems({ name: spec.name, address: existing.get(spec.name)?.address }, `hosts.${i}.`)
+        : [],
     );
     if (unusable.length > 0) {
-      throw new DomainError(ErrorCode.Unprocessable, `${unusable.length} host(s) cannot be named by the migration command`, unusable.slice(0, 50));
+      throw new DomainError(
+        ErrorCode.Unprocessable,
+        `${unusable.length} host(s) cannot be named by the migration command`,
+        unusable.slice(0, 50),
+      );
     }
     for (const spec of wanted) {
       const current = existing.get(spec.name);
@@ -146,7 +156,12 @@ export class InventorySyncService {
     const unknownHost = dto.vms.flatMap((vm, i): FieldProblem[] =>
       allowedHosts.has(vm.hostName)
         ? []
-        : [{ field: `vms.${i}.hostName`, message: `vms.${i}.hostName "${vm.hostName}" is not a host of this cluster${dto.prune ? ' listed in the request' : ''}` }],
+        : [
+            {
+              field: `vms.${i}.hostName`,
+              message: `vms.${i}.hostName "${vm.hostName}" is not a host of this cluster${dto.prune ? ' listed in the request' : ''}`,
+            },
+          ],
     );
     if (unknownHost.length > 0) {
       throw new DomainError(ErrorCode.Unprocessable, `${unknownHost.length} VM(s) name an unknown host`, unknownHost.slice(0, 50));

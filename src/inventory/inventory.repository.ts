@@ -30,7 +30,11 @@ export async function vmNamesOfCluster(m: EntityManager, clusterId: string): Pro
  * Plain rows of the columns asked for, by name, not entities: a cluster has a thousand VMs, and the
  * balancing snapshot reads them for every pass, plan and balance report.
  */
-export function hostRows<K extends keyof HostEntity>(m: EntityManager, clusterId: string, columns: readonly K[]): Promise<Pick<HostEntity, K>[]> {
+export function hostRows<K extends keyof HostEntity>(
+  m: EntityManager,
+  clusterId: string,
+  columns: readonly K[],
+): Promise<Pick<HostEntity, K>[]> {
   return m.query(`SELECT ${columns.join(', ')} FROM hosts WHERE clusterId = ? ORDER BY name ASC`, [clusterId]);
 }
 
@@ -49,8 +53,14 @@ export async function groupMembers(
 ): Promise<{ vms: { groupId: string; vmId: string }[]; hosts: { groupId: string; hostId: string }[] }> {
   if (groupIds.length === 0) return { vms: [], hosts: [] };
   const placeholders = groupIds.map(() => '?').join(',');
-  const vms = await m.query<{ groupId: string; vmId: string }[]>(`SELECT groupId, vmId FROM vm_group_members WHERE groupId IN (${placeholders}) ORDER BY vmId`, groupIds);
-  const hosts = await m.query<{ groupId: string; hostId: string }[]>(`SELECT groupId, hostId FROM host_group_members WHERE groupId IN (${placeholders}) ORDER BY hostId`, groupIds);
+  const vms = await m.query<{ groupId: string; vmId: string }[]>(
+    `SELECT groupId, vmId FROM vm_group_members WHERE groupId IN (${placeholders}) ORDER BY vmId`,
+    groupIds,
+  );
+  const hosts = await m.query<{ groupId: string; hostId: string }[]>(
+    `SELECT groupId, hostId FROM host_group_members WHERE groupId IN (${placeholders}) ORDER BY hostId`,
+    groupIds,
+  );
   return { vms, hosts };
 }
 
@@ -81,16 +91,25 @@ export interface HostRef {
 }
 
 /** The VMs and hosts a set of migrations names, by id (those deleted are absent). */
-export async function migrationParties(m: EntityManager, vmIds: string[], hostIds: string[]): Promise<{ vms: Map<string, VmRef>; hosts: Map<string, HostRef> }> {
+export async function migrationParties(
+  m: EntityManager,
+  vmIds: string[],
+  hostIds: string[],
+): Promise<{ vms: Map<string, VmRef>; hosts: Map<string, HostRef> }> {
   const vms = vmIds.length
     ? await m.find(VmEntity, { where: { id: In(vmIds) }, select: { id: true, name: true, clusterId: true, hostId: true, memoryMib: true } })
     : [];
   const hosts = hostIds.length
-    ? await m.find(HostEntity, { where: { id: In(hostIds) }, select: { id: true, name: true, address: true, state: true, migrationGbps: true } })
+    ? await m.find(HostEntity, {
+        where: { id: In(hostIds) },
+        select: { id: true, name: true, address: true, state: true, migrationGbps: true },
+      })
     : [];
   return {
     vms: new Map(vms.map((v) => [v.id, { id: v.id, name: v.name, clusterId: v.clusterId, hostId: v.hostId, memoryMib: v.memoryMib }])),
-    hosts: new Map(hosts.map((h) => [h.id, { id: h.id, name: h.name, address: h.address ?? null, state: h.state, migrationGbps: h.migrationGbps }])),
+    hosts: new Map(
+      hosts.map((h) => [h.id, { id: h.id, name: h.name, address: h.address ?? null, state: h.state, migrationGbps: h.migrationGbps }]),
+    ),
   };
 }
 
@@ -122,7 +141,8 @@ export async function clusterIds(m: EntityManager): Promise<string[]> {
   return (await m.find(ClusterEntity, { select: { id: true } })).map((c) => c.id);
 }
 
-export const findGroupKind = (m: EntityManager, id: string) => m.findOne(GroupEntity, { where: { id }, select: { id: true, clusterId: true, kind: true } });
+export const findGroupKind = (m: EntityManager, id: string) =>
+  m.findOne(GroupEntity, { where: { id }, select: { id: true, clusterId: true, kind: true } });
 
 const IN_CHUNK = 900;
 

@@ -74,7 +74,12 @@ export class VmsService {
   private async place(dto: CreateVmDto): Promise<{ hostId: string; placed: boolean }> {
     if (dto.hostId) return { hostId: dto.hostId, placed: false };
     await requireCluster(this.db.reader, dto.clusterId);
-    const hostId = await this.placement.chooseHost(dto.clusterId, { name: dto.name, vcpus: dto.vcpus, memoryMib: dto.memoryMib, vmGroupIds: dto.vmGroupIds });
+    const hostId = await this.placement.chooseHost(dto.clusterId, {
+      name: dto.name,
+      vcpus: dto.vcpus,
+      memoryMib: dto.memoryMib,
+      vmGroupIds: dto.vmGroupIds,
+    });
     return { hostId, placed: true };
   }
 

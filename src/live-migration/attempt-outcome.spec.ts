@@ -66,7 +66,11 @@ describe('attemptEnd: how an attempt the service ran ends', () => {
 
     it('retries when the driver stopped the migration without being asked', () => {
       const end = attemptEnd(facts(), { status: 'cancelled' }, settings, NOW);
-      expect(end).toEqual({ state: 'queued', error: 'the driver stopped the migration without being asked to', nextAttemptAt: NOW + 30 * SECOND });
+      expect(end).toEqual({
+        state: 'queued',
+        error: 'the driver stopped the migration without being asked to',
+        nextAttemptAt: NOW + 30 * SECOND,
+      });
     });
   });
 
@@ -83,7 +87,10 @@ describe('attemptEnd: how an attempt the service ran ends', () => {
 
   describe('cancel', () => {
     it('ends a running migration cancelled, with no error, when the driver stopped as asked', () => {
-      expect(attemptEnd(facts({ cancelRequested: true }), { status: 'cancelled' }, settings, NOW)).toEqual({ state: 'cancelled', error: null });
+      expect(attemptEnd(facts({ cancelRequested: true }), { status: 'cancelled' }, settings, NOW)).toEqual({
+        state: 'cancelled',
+        error: null,
+      });
     });
 
     it('lets a switch-over that won the race against the cancel succeed', () => {
@@ -91,7 +98,10 @@ describe('attemptEnd: how an attempt the service ran ends', () => {
     });
 
     it('cancels rather than retries an attempt that was already failing when the cancel came', () => {
-      expect(attemptEnd(facts({ cancelRequested: true }), failed(true), settings, NOW)).toEqual({ state: 'cancelled', error: 'ssh: connection reset' });
+      expect(attemptEnd(facts({ cancelRequested: true }), failed(true), settings, NOW)).toEqual({
+        state: 'cancelled',
+        error: 'ssh: connection reset',
+      });
     });
 
     it('cancels an attempt that timed out after the cancel was asked', () => {
@@ -102,7 +112,10 @@ describe('attemptEnd: how an attempt the service ran ends', () => {
 
   describe('shutdown', () => {
     it('leaves an attempt interrupted by shutdown running, for the next start to settle', () => {
-      expect(attemptEnd(facts({ stopping: true }), { status: 'cancelled' }, settings, NOW)).toEqual({ state: 'running', because: 'shutdown' });
+      expect(attemptEnd(facts({ stopping: true }), { status: 'cancelled' }, settings, NOW)).toEqual({
+        state: 'running',
+        because: 'shutdown',
+      });
       expect(attemptEnd(facts({ stopping: true }), failed(true), settings, NOW).state).toBe('running');
     });
 
@@ -157,7 +170,7 @@ const leftRunning = (over: Record<string, unknown> = {}) => ({
   cancelRequestedAt: null as number | null,
   handle: null as MigrationHandle | null,
   driver: 'command',
-  startedAt: NOW - 60 * SECOND as number | null,
+  startedAt: (NOW - 60 * SECOND) as number | null,
   ...over,
 });
 
@@ -279,11 +292,21 @@ describe('restart: a migration left running', () => {
     });
 
     it('succeeds all the same when the command finished the move before the cancel stopped it', () => {
-      expect(adoptedEnd(leftRunning({ handle }), handle, { status: 'cancelled', output: '' }, 'target', true, context, NOW).state).toBe('succeeded');
+      expect(adoptedEnd(leftRunning({ handle }), handle, { status: 'cancelled', output: '' }, 'target', true, context, NOW).state).toBe(
+        'succeeded',
+      );
     });
 
     it('says the command ran past the time limit when it was stopped for it', () => {
-      const end = adoptedEnd(leftRunning({ handle, attempts: 3, maxAttempts: 3 }), handle, { status: 'timed-out', output: '' }, 'source', false, context, NOW);
+      const end = adoptedEnd(
+        leftRunning({ handle, attempts: 3, maxAttempts: 3 }),
+        handle,
+        { status: 'timed-out', output: '' },
+        'source',
+        false,
+        context,
+        NOW,
+      );
       expect(end.state).toBe('failed');
       expect(end.state === 'failed' && end.error).toContain('ran past the time limit (600 s) and was stopped');
     });
@@ -308,6 +331,10 @@ describe('cancelAction', () => {
   });
 
   it('refuses to cancel a migration that already ended', () => {
-    expect(['succeeded', 'failed', 'cancelled'].map((s) => cancelAction(s as 'failed'))).toEqual(['already-ended', 'already-ended', 'already-ended']);
+    expect(['succeeded', 'failed', 'cancelled'].map((s) => cancelAction(s as 'failed'))).toEqual([
+      'already-ended',
+      'already-ended',
+      'already-ended',
+    ]);
   });
 });

@@ -47,10 +47,14 @@ export type RecordedEnd = Exclude<AttemptEnd, { state: 'running' }>;
 
 // ---- leaving the queue -------------------------------------------------------------------------
 
-export type ClaimDecision = { start: true } | { start: false; state: 'cancelled'; error: null } | { start: false; state: 'failed'; error: string };
+export type ClaimDecision =
+  { start: true } | { start: false; state: 'cancelled'; error: null } | { start: false; state: 'failed'; error: string };
 
 /** What becomes of a queued migration picked to start: it starts, or ends without starting. */
-export function claimDecision(migration: Pick<Row, 'cancelRequestedAt' | 'sourceHostId' | 'targetHostId'>, parties: Parties): ClaimDecision {
+export function claimDecision(
+  migration: Pick<Row, 'cancelRequestedAt' | 'sourceHostId' | 'targetHostId'>,
+  parties: Parties,
+): ClaimDecision {
   // Asked to cancel while an attempt was ending and went back to the queue.
   if (migration.cancelRequestedAt !== null) return { start: false, state: 'cancelled', error: null };
   const refusal = startRefusal(migration, parties);
@@ -137,10 +141,13 @@ export function interruptedEnd(
 ): RecordedEnd {
   const { vm } = parties;
   const onTarget = vm !== null && vm.hostId === migration.targetHostId;
-  const missing = onTarget || (vm && parties.source && parties.target) ? null : !vm ? 'its VM no longer exists' : 'one of its hosts no longer exists';
+  const missing =
+    onTarget || (vm && parties.source && parties.target) ? null : !vm ? 'its VM no longer exists' : 'one of its hosts no longer exists';
   const location = knownLocation(migration, parties) ?? driverLocation;
   // A handle the configured driver cannot follow (the driver was changed): its work may still run.
-  const ran = migration.handle ? `; the ${migration.driver} driver's work (pid ${migration.handle.pid}) cannot be followed, it may still run` : '';
+  const ran = migration.handle
+    ? `; the ${migration.driver} driver's work (pid ${migration.handle.pid}) cannot be followed, it may still run`
+    : '';
   return recoveredEnd(migration, location, {
     why: `interrupted by a restart during attempt ${migration.attempts}${missing ? `; ${missing}` : ran}`,
     cancelled: migration.cancelRequestedAt !== null,
@@ -200,7 +207,9 @@ function recoveredEnd(
     }
     return { state: 'failed', error: `${why}, its last; the VM stayed on its source` };
   }
-  const check = context.unknownBecause ? `; ${context.unknownBecause}, so it stays recorded on its source: check it and sync the inventory` : '';
+  const check = context.unknownBecause
+    ? `; ${context.unknownBecause}, so it stays recorded on its source: check it and sync the inventory`
+    : '';
   return { state: context.cancelled ? 'cancelled' : 'failed', error: `${why}${context.cancelled ? '; cancelled as asked' : ''}${check}` };
 }
 

@@ -103,62 +103,75 @@ export class LiveMigrationService {
   async enqueue(request: MigrationRequest): Promise<LiveMigrationEntity> {
     // Filled in as the VM is found: its cluster gets one more migration in flight.
     const affects = new Set<string>();
-    const migration = await this.db.transaction(async (m) => {
-      // The VM and its target in one read: this runs once per move of every balancing pass.
-      const found = await moveLookup(m, request.vmId, request.targetHostId);
-      if (!found) throw DomainError.unprocessable(`VM ${request.vmId} does not exist`, 'vmId');
-      affects.add(found.clusterId);
-      if (found.targetId === null) throw DomainError.unprocessable(`Host ${request.targetHostId} does not exist`, 'targetHostId');
-      if (found.targetClusterId !== found.clusterId) {
-        throw DomainError.unprocessable(`Host ${found.targetName} is in another cluster than ${found.vmName}`, 'targetHostId');
-      }
-      if (found.hostId === found.targetId) throw DomainError.conflict(`${found.vmName} already runs on ${found.targetName}`, 'targetHostId');
-      if (found.targetState !== 'connected') throw DomainError.conflict(`Host ${found.targetName} is ${found.targetState}`, 'targetHostId');
-      const active = await m.findOne(LiveMigrationEntity, { where: { vmId: request.vmId, state: In([...ACTIVE_MIGRATION_STATES]) }, select: { id: true, state: true } });
-      if (active) throw alreadyMigrating(found.vmName, active.id, active.state);
-      const now = this.clock.now();
-      const row: LiveMigrationEntity = {
-        id: randomUUID(),
-        clusterId: found.clusterId,
-        vmId: request.vmId,
-        sourceHostId: found.hostId,
-        targetHostId: request.targetHostId,
-        state: 'queued',
-        memoryMib: found.memoryMib,
-        trigger: request.trigger,
-        reason: request.reason,
-        priority: request.priority ?? DEFAULT_PRIORITY[request.trigger],
-        recommendationId: request.recommendationId ?? null,
-        driver: this.dispatcher.driverName,
-        attempts: 0,
-        maxAttempts: this.dispatcher.maxAttempts,
-        createdAt: now,
-        updatedAt: now,
-        startedAt: null,
-        finishedAt: null,
-        nextAttemptAt: null,
-        cancelRequestedAt: null,
-        progressPercent: 0,
-        precopyRound: null,
-        copiedMib: 0,
-        remainingMib: null,
-        etaSeconds: null,
-        downtimeMs: null,
-        durationSeconds: null,
-        handle: null,
-        error: null,
-        version: 1,
-      };
-      await m.createQueryBuilder().insert().into(LiveMigrationEntity).values(row).updateEntity(false).execute();
-      await request.alongside?.(m, row);
-      await this.events.recordIn(m, {
-        ...migrationEvent(row, 'queued', `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`, {
-          priority: row.priority,
-        }),
-        actor: request.actor ?? null,
-      });
-      return row;
-    }, { affects });
+    const migration = await this.db.transaction(
+      async (m) => {
+        // The VM and its target in one read: this runs once per move of every balancing pass.
+        const found = await moveLookup(m, request.vmId, request.targetHostId);
+        if (!found) throw DomainError.unprocessable(`VM ${request.vmId} does not exist`, 'vmId');
+        affects.add(found.clusterId);
+        if (found.targetId === null) throw DomainError.unprocessable(`Host ${request.targetHostId} does not exist`, 'targetHostId');
+        if (found.targetClusterId !== found.clusterId) {
+          throw DomainError.unprocessable(`Host ${found.targetName} is in another cluster than ${found.vmName}`, 'targetHostId');
+        }
+        if (found.hostId === found.targetId)
+          throw DomainError.conflict(`${found.vmName} already runs on ${found.targetName}`, 'targetHostId');
+        if (found.targetState !== 'connected')
+          throw DomainError.conflict(`Host ${found.targetName} is ${found.targetState}`, 'targetHostId');
+        const active = await m.findOne(LiveMigrationEntity, {
+          where: { vmId: request.vmId, state: In([...ACTIVE_MIGRATION_STATES]) },
+          select: { id: true, state: true },
+        });
+        if (active) throw alreadyMigrating(found.vmName, active.id, active.state);
+        const now = this.clock.now();
+        const row: LiveMigrationEntity = {
+          id: randomUUID(),
+          clusterId: found.clusterId,
+          vmId: request.vmId,
+          sourceHostId: found.hostId,
+          targetHostId: request.targetHostId,
+          state: 'queued',
+          memoryMib: found.memoryMib,
+          trigger: request.trigger,
+          reason: request.reason,
+          priority: request.priority ?? DEFAULT_PRIORITY[request.trigger],
+          recommendationId: request.recommendationId ?? null,
+          driver: this.dispatcher.driverName,
+          attempts: 0,
+          maxAttempts: this.dispatcher.maxAttempts,
+          createdAt: now,
+          updatedAt: now,
+          startedAt: null,
+          finishedAt: null,
+          nextAttemptAt: null,
+          cancelRequestedAt: null,
+          progressPercent: 0,
+          precopyRound: null,
+          copiedMib: 0,
+          remainingMib: null,
+          etaSeconds: null,
+          downtimeMs: null,
+          durationSeconds: null,
+          handle: null,
+          error: null,
+          version: 1,
+        };
+        await m.createQueryBuilder().insert().into(LiveMigrationEntity).values(row).updateEntity(false).execute();
+        await request.alongside?.(m, row);
+        await this.events.recordIn(m, {
+          ...migrationEvent(
+            row,
+            'queued',
+            `${found.vmName}: migration to ${found.targetName} queued (${request.trigger}): ${request.reason}`,
+            {
+              priority: row.priority,
+            },
+          ),
+          actor: request.actor ?? null,
+        });
+        return row;
+      },
+      { affects },
+    );
     this.logger.log(
       {
         migrationId: migration.id,
@@ -215,7 +228,10 @@ export class LiveMigrationService {
             { state: 'cancelled', finishedAt: now, updatedAt: now, nextAttemptAt: null, etaSeconds: null, remainingMib: null },
           );
           if (update.affected) {
-            await this.events.recordIn(m, { ...migrationEvent(current, 'cancelled', `Migration of VM ${current.vmId} cancelled while queued`), actor });
+            await this.events.recordIn(m, {
+              ...migrationEvent(current, 'cancelled', `Migration of VM ${current.vmId} cancelled while queued`),
+              actor,
+            });
           }
           return update;
         });
@@ -226,7 +242,11 @@ export class LiveMigrationService {
       if (action === 'request-stop') {
         // The driver ends it later (cancelled, or succeeded if the switch-over wins), with no actor: this event says who asked.
         const result = await this.db.transaction(async (m) => {
-          const update = await m.update(LiveMigrationEntity, { id, state: 'running', cancelRequestedAt: IsNull() }, { cancelRequestedAt: now, updatedAt: now });
+          const update = await m.update(
+            LiveMigrationEntity,
+            { id, state: 'running', cancelRequestedAt: IsNull() },
+            { cancelRequestedAt: now, updatedAt: now },
+          );
           if (update.affected) {
             const message = `Cancel of the running migration of VM ${current.vmId} requested`;
             await this.events.recordIn(m, { ...migrationEvent(current, 'cancel-requested', message), actor });

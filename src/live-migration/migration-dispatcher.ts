@@ -5,7 +5,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { Clock } from '../common/clock';
 import { attemptEnd } from './attempt-outcome';
 import type { MigrationDriver, MigrationHandle, MigrationOutcome } from './drivers';
-import { MigrationQueue, type Claimed } from './migration-queue.repository';
+import { MigrationQueue, type Claimed } from './migration-queue';
 import { MigrationRecovery } from './migration-recovery';
 import { MIGRATION_DRIVER, MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
 import { RunningMigrations, type RunningMigration } from './running-migrations';
@@ -186,7 +186,13 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     }
     await run.writing;
     const end = attemptEnd(
-      { attempt: run.attempt, maxAttempts: run.maxAttempts, cancelRequested: run.cancelRequested, timedOut: run.timedOut, stopping: this.stopping },
+      {
+        attempt: run.attempt,
+        maxAttempts: run.maxAttempts,
+        cancelRequested: run.cancelRequested,
+        timedOut: run.timedOut,
+        stopping: this.stopping,
+      },
       outcome,
       this.settings,
       this.clock.now(),

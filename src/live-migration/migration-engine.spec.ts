@@ -5,7 +5,7 @@ import { claimDecision, type Parties, type RecordedEnd } from './attempt-outcome
 import type { AdoptedEnd, MigrationDriver, MigrationHandle, MigrationJob, MigrationOutcome, VmLocation } from './drivers';
 import type { LiveMigrationEntity } from './live-migration.entity';
 import { MigrationDispatcher } from './migration-dispatcher';
-import { MigrationQueue, type ClaimResult, type Claimed, type PolicyCaps, type WithParties, type WrittenEnd } from './migration-queue.repository';
+import { MigrationQueue, type ClaimResult, type Claimed, type PolicyCaps, type WithParties, type WrittenEnd } from './migration-queue';
 import { MigrationRecovery } from './migration-recovery';
 import type { MigrationEngineSettings } from './migration-settings';
 import { RunningMigrations } from './running-migrations';
@@ -60,7 +60,9 @@ class InMemoryQueue extends MigrationQueue {
   async due(nowMs: number, full: { hostIds: string[]; clusterIds: string[] }, limit: number): Promise<SlotClaim[]> {
     return [...this.rows.values()]
       .filter((r) => r.state === 'queued' && (r.nextAttemptAt === null || r.nextAttemptAt <= nowMs))
-      .filter((r) => !full.clusterIds.includes(r.clusterId) && !full.hostIds.includes(r.sourceHostId) && !full.hostIds.includes(r.targetHostId))
+      .filter(
+        (r) => !full.clusterIds.includes(r.clusterId) && !full.hostIds.includes(r.sourceHostId) && !full.hostIds.includes(r.targetHostId),
+      )
       .sort((a, b) => a.priority - b.priority || a.createdAt - b.createdAt)
       .slice(0, limit)
       .map(({ id, clusterId, vmId, sourceHostId, targetHostId }) => ({ id, clusterId, vmId, sourceHostId, targetHostId }));
@@ -79,9 +81,22 @@ class InMemoryQueue extends MigrationQueue {
         ended.push({ migration: { ...row }, state: decision.state, error: decision.error });
         continue;
       }
-      Object.assign(row, { state: 'running', attempts: row.attempts + 1, startedAt: nowMs, nextAttemptAt: null, driver: driverName, handle: null });
+      Object.assign(row, {
+        state: 'running',
+        attempts: row.attempts + 1,
+        startedAt: nowMs,
+        nextAttemptAt: null,
+        driver: driverName,
+        handle: null,
+      });
       const { vm, source, target } = parties;
-      started.set(id, { migration: { ...row, attempts: row.attempts - 1 }, attempt: row.attempts, vm: vm!, source: source!, target: target! });
+      started.set(id, {
+        migration: { ...row, attempts: row.attempts - 1 },
+        attempt: row.attempts,
+        vm: vm!,
+        source: source!,
+        target: target!,
+      });
     }
     return { started, ended };
   }
@@ -298,7 +313,10 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
       await until(() => driver.runs.length === 1);
       await until(() => queue.row('a').state !== 'running');
       expect(driver.runs[0].signal.aborted).toBe(true);
-      expect(queue.row('a')).toMatchObject({ state: 'failed', error: 'timed out: attempt 1 did not finish within 0.02 s; the VM stays on its source' });
+      expect(queue.row('a')).toMatchObject({
+        state: 'failed',
+        error: 'timed out: attempt 1 did not finish within 0.02 s; the VM stays on its source',
+      });
     });
 
     it('leaves running migrations running at shutdown, for the next start', async () => {

@@ -11,6 +11,12 @@ export function migrationEvent(migration: Ref, state: string, message: string, d
     subjectId: migration.id,
     type: `migration.${state}`,
     message,
-    data: { vmId: migration.vmId, sourceHostId: migration.sourceHostId, targetHostId: migration.targetHostId, trigger: migration.trigger, ...data },
+    data: {
+      vmId: migration.vmId,
+      sourceHostId: migration.sourceHostId,
+      targetHostId: migration.targetHostId,
+      trigger: migration.trigger,
+      ...data,
+    },
   };
 }

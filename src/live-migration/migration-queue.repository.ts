@@ -1,6 +1,6 @@
-// The migration engine's reads and writes: the queue (live_migrations, each change with its audit event in
-// the same transaction), the VM's host when a migration succeeds, and the inputs it reads from other
-// modules' tables (concurrency caps of cluster policies, dirty rates of samples).
+// The migration engine's reads and writes (the MigrationQueue port, see migration-queue.ts): the queue
+// (live_migrations, each change with its audit event in the same transaction); the VM's host when a
+// migration succeeds, the policies' caps and the samples' dirty rates come from their owners.
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import { EntityManager, In } from 'typeorm';
@@ -9,68 +9,14 @@ import { EventsService } from '../events/events.service';
 import { hostExists, migrationParties, vmHostId } from '../inventory/inventory.repository';
 import { allPolicySettings } from '../policies/policies.repository';
 import { averageDirtyRate } from '../samples/samples.repository';
-import { claimDecision, type HostRef, type Parties, type RecordedEnd, type VmRef } from './attempt-outcome';
+import { claimDecision, type RecordedEnd, type VmRef } from './attempt-outcome';
 import { CommitGroup } from './commit-group';
 import type { MigrationHandle, MigrationProgress } from './drivers';
+import { type Claimed, type ClaimResult, MigrationQueue, type PolicyCaps, type WithParties, type WrittenEnd } from './migration-queue';
 import { LiveMigrationEntity } from './live-migration.entity';
 import { migrationEvent } from './migration-events';
 import type { SlotClaim } from './slots';
 import { VmsService } from '../inventory/vms.service';
-
-export interface WithParties extends Parties {
-  migration: LiveMigrationEntity;
-}
-
-/** A migration the claim moved to `running`, with the number of the attempt it starts. */
-export interface Claimed {
-  migration: LiveMigrationEntity;
-  attempt: number;
-  vm: VmRef;
-  source: HostRef;
-  target: HostRef;
-}
-
-export interface ClaimResult {
-  started: Map<string, Claimed>;
-  /** Those that ended instead of starting: cancelled meanwhile, or unable to start (error). */
-  ended: { migration: LiveMigrationEntity; state: 'cancelled' | 'failed'; error: string | null }[];
-}
-
-/** The concurrency caps a cluster policy sets, where it sets any. */
-export interface PolicyCaps {
-  clusterId: string;
-  perHost?: number;
-  perCluster?: number;
-}
-
-/** How an end was written: `failed` with an error when a success could not be recorded as one. */
-export type WrittenEnd = { state: RecordedEnd['state']; error: string | null };
-
-/** The engine's port to its storage; the SQL implementation below, an in-memory one in the unit tests. */
-export abstract class MigrationQueue {
-  abstract policyCaps(): Promise<PolicyCaps[]>;
-  /** Queued migrations due at `nowMs`, best priority then oldest first, none touching a full host or cluster. */
-  abstract due(nowMs: number, full: { hostIds: string[]; clusterIds: string[] }, limit: number): Promise<SlotClaim[]>;
-  /**
-   * Moves the given migrations from queued to running in one transaction; those that can no longer
-   * start fail instead, those asked to cancel are cancelled, those no longer queued are skipped.
-   */
-  abstract claim(ids: string[], nowMs: number, driverName: string): Promise<ClaimResult>;
-  /** Stores the handle of the work started for a running migration (of that attempt, when given); false when it no longer runs. */
-  abstract recordHandle(id: string, attempt: number | null, handle: MigrationHandle, nowMs: number): Promise<boolean>;
-  abstract recordProgress(id: string, attempt: number, progress: MigrationProgress, nowMs: number): Promise<void>;
-  /** Ends a running attempt (tried again a few times when the write fails). */
-  abstract recordEnd(migration: LiveMigrationEntity, end: RecordedEnd, nowMs: number): Promise<WrittenEnd>;
-  /** When the earliest queued retry later than `nowMs` is due, if any. */
-  abstract nextRetryAt(nowMs: number): Promise<number | null>;
-  /** Migrations a previous run left `running`, oldest first. */
-  abstract leftRunning(): Promise<LiveMigrationEntity[]>;
-  abstract withParties(id: string): Promise<WithParties>;
-  /** Mean dirty rate of the VM's samples since `sinceMs`, when it reports one. */
-  abstract dirtyRate(vm: VmRef, sinceMs: number): Promise<number | undefined>;
-  /** Resolves once every write accepted so far is done. */
-  abstract drain(): Promise<void>;
-}
 
 /** Tries at recording the end of an attempt before leaving it to the next start's reconciliation. */
 const END_WRITE_ATTEMPTS = 5;
@@ -144,50 +90,63 @@ export class MigrationQueueRepository extends MigrationQueue {
   async claim(ids: string[], now: number, driverName: string): Promise<ClaimResult> {
     const ended: ClaimResult['ended'] = [];
     const affects = new Set<string>();
-    const started = await this.db.transaction(async (m) => {
-      const result = new Map<string, Claimed>();
-      for (const { migration, vm, source, target } of await this.partiesOf(m, ids)) {
-        if (migration.state !== 'queued') continue;
-        affects.add(migration.clusterId);
-        const decision = claimDecision(migration, { vm, source, target });
-        if (!decision.start) {
-          const error = decision.error !== null ? { error: decision.error } : {};
-          await m.update(
-            LiveMigrationEntity,
-            { id: migration.id, state: 'queued' },
-            { state: decision.state, finishedAt: now, updatedAt: now, nextAttemptAt: null, ...error, ...ATTEMPT_OVER },
+    const started = await this.db.transaction(
+      async (m) => {
+        const result = new Map<string, Claimed>();
+        for (const { migration, vm, source, target } of await this.partiesOf(m, ids)) {
+          if (migration.state !== 'queued') continue;
+          affects.add(migration.clusterId);
+          const decision = claimDecision(migration, { vm, source, target });
+          if (!decision.start) {
+            const error = decision.error !== null ? { error: decision.error } : {};
+            await m.update(
+              LiveMigrationEntity,
+              { id: migration.id, state: 'queued' },
+              { state: decision.state, finishedAt: now, updatedAt: now, nextAttemptAt: null, ...error, ...ATTEMPT_OVER },
+            );
+            const name = vm?.name ?? migration.vmId;
+            const message =
+              decision.error === null ? `Migration of ${name} cancelled` : `Migration of ${name} could not start: ${decision.error}`;
+            await this.events.recordIn(m, migrationEvent(migration, decision.state, message));
+            ended.push({ migration, state: decision.state, error: decision.error });
+            continue;
+          }
+          const attempt = migration.attempts + 1;
+          result.set(migration.id, { migration, attempt, vm: vm!, source: source!, target: target! });
+          await this.events.recordIn(
+            m,
+            migrationEvent(
+              migration,
+              'started',
+              `${vm!.name} is migrating from ${source!.name} to ${target!.name} (attempt ${attempt}): ${migration.reason}`,
+            ),
           );
-          const name = vm?.name ?? migration.vmId;
-          const message = decision.error === null ? `Migration of ${name} cancelled` : `Migration of ${name} could not start: ${decision.error}`;
-          await this.events.recordIn(m, migrationEvent(migration, decision.state, message));
-          ended.push({ migration, state: decision.state, error: decision.error });
-          continue;
         }
-        const attempt = migration.attempts + 1;
-        result.set(migration.id, { migration, attempt, vm: vm!, source: source!, target: target! });
-        await this.events.recordIn(
-          m,
-          migrationEvent(migration, 'started', `${vm!.name} is migrating from ${source!.name} to ${target!.name} (attempt ${attempt}): ${migration.reason}`),
-        );
-      }
-      const startedIds = [...result.keys()];
-      if (startedIds.length > 0) {
-        await m.query(
-          `UPDATE live_migrations SET state = 'running', attempts = attempts + 1, startedAt = ?, finishedAt = NULL,
+        const startedIds = [...result.keys()];
+        if (startedIds.length > 0) {
+          await m.query(
+            `UPDATE live_migrations SET state = 'running', attempts = attempts + 1, startedAt = ?, finishedAt = NULL,
              nextAttemptAt = NULL, updatedAt = ?, driver = ?, progressPercent = 0, precopyRound = 0, copiedMib = 0,
              remainingMib = NULL, etaSeconds = NULL, handle = NULL, version = version + 1
            WHERE state = 'queued' AND id IN (${startedIds.map(() => '?').join(',')})`,
-          [now, now, driverName, ...startedIds],
-        );
-      }
-      return result;
-    }, { affects });
+            [now, now, driverName, ...startedIds],
+          );
+        }
+        return result;
+      },
+      { affects },
+    );
     return { started, ended };
   }
 
   async recordHandle(id: string, attempt: number | null, handle: MigrationHandle, now: number): Promise<boolean> {
     const result = await this.db.transaction(
-      (m) => m.update(LiveMigrationEntity, { id, state: 'running', ...(attempt !== null ? { attempts: attempt } : {}) }, { handle, updatedAt: now }),
+      (m) =>
+        m.update(
+          LiveMigrationEntity,
+          { id, state: 'running', ...(attempt !== null ? { attempts: attempt } : {}) },
+          { handle, updatedAt: now },
+        ),
       { affects: [] },
     );
     return Boolean(result.affected);
@@ -198,7 +157,14 @@ export class MigrationQueueRepository extends MigrationQueue {
       m.update(
         LiveMigrationEntity,
         { id, state: 'running', attempts: attempt },
-        { progressPercent: p.percent, precopyRound: p.round, copiedMib: p.copiedMib, remainingMib: p.remainingMib, etaSeconds: p.etaSeconds, updatedAt: now },
+        {
+          progressPercent: p.percent,
+          precopyRound: p.round,
+          copiedMib: p.copiedMib,
+          remainingMib: p.remainingMib,
+          etaSeconds: p.etaSeconds,
+          updatedAt: now,
+        },
       ),
     );
   }
@@ -214,9 +180,10 @@ export class MigrationQueueRepository extends MigrationQueue {
   }
 
   async nextRetryAt(nowMs: number): Promise<number | null> {
-    const [{ next }] = await this.db.reader.query<{ next: number | null }[]>(`SELECT MIN(nextAttemptAt) AS next FROM live_migrations WHERE state = 'queued' AND nextAttemptAt > ?`, [
-      nowMs,
-    ]);
+    const [{ next }] = await this.db.reader.query<{ next: number | null }[]>(
+      `SELECT MIN(nextAttemptAt) AS next FROM live_migrations WHERE state = 'queued' AND nextAttemptAt > ?`,
+      [nowMs],
+    );
     return next;
   }
 
@@ -328,13 +295,29 @@ export class MigrationQueueRepository extends MigrationQueue {
     await this.vms.recordHost(m, migration.vmId, migration.targetHostId);
   }
 
-  private async endAs(m: EntityManager, migration: LiveMigrationEntity, state: 'failed' | 'cancelled', error: string | null, now: number): Promise<void> {
-    await m.update(LiveMigrationEntity, { id: migration.id, state: 'running' }, { state, finishedAt: now, updatedAt: now, error, ...ATTEMPT_OVER });
+  private async endAs(
+    m: EntityManager,
+    migration: LiveMigrationEntity,
+    state: 'failed' | 'cancelled',
+    error: string | null,
+    now: number,
+  ): Promise<void> {
+    await m.update(
+      LiveMigrationEntity,
+      { id: migration.id, state: 'running' },
+      { state, finishedAt: now, updatedAt: now, error, ...ATTEMPT_OVER },
+    );
     const message = `Migration of VM ${migration.vmId} ${state}${error ? `: ${error}` : ''}; it stays on its source`;
     await this.events.recordIn(m, migrationEvent(migration, state, message));
   }
 
-  private async requeue(m: EntityManager, migration: LiveMigrationEntity, nextAttemptAt: number | null, error: string, now: number): Promise<void> {
+  private async requeue(
+    m: EntityManager,
+    migration: LiveMigrationEntity,
+    nextAttemptAt: number | null,
+    error: string,
+    now: number,
+  ): Promise<void> {
     await m.update(
       LiveMigrationEntity,
       { id: migration.id, state: 'running' },

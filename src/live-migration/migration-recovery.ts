@@ -5,7 +5,7 @@ import { Clock } from '../common/clock';
 import { adoptedDeadlineMs, adoptedEnd, interruptedEnd, knownLocation, mayAdopt } from './attempt-outcome';
 import type { AdoptedEnd, MigrationDriver, MigrationHandle, MigrationJob, VmLocation } from './drivers';
 import type { LiveMigrationEntity } from './live-migration.entity';
-import { MigrationQueue } from './migration-queue.repository';
+import { MigrationQueue } from './migration-queue';
 import { MIGRATION_DRIVER, MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
 import { RunningMigrations, type RunningMigration } from './running-migrations';
 
@@ -55,9 +55,14 @@ export class MigrationRecovery {
     }
     let driverLocation: VmLocation = 'unknown';
     if (knownLocation(migration, parties) === null) {
-      driverLocation = await this.driver.reconcile(this.running.jobFor(migration, vm!, source!, target!)).catch((): VmLocation => 'unknown');
+      driverLocation = await this.driver
+        .reconcile(this.running.jobFor(migration, vm!, source!, target!))
+        .catch((): VmLocation => 'unknown');
     }
-    await this.running.end(migration, interruptedEnd(migration, parties, driverLocation, this.driver.name, this.settings, this.clock.now()));
+    await this.running.end(
+      migration,
+      interruptedEnd(migration, parties, driverLocation, this.driver.name, this.settings, this.clock.now()),
+    );
   }
 
   /** Follows work a previous run started, holding its slots as if this run had started it. */
@@ -77,13 +82,23 @@ export class MigrationRecovery {
     // A cancel asked before the crash stops the work now.
     this.running.start(
       claim,
-      { number: migration.attempts, maxAttempts: migration.maxAttempts, cancelRequested: migration.cancelRequestedAt !== null, takeEarlyCancel: false },
+      {
+        number: migration.attempts,
+        maxAttempts: migration.maxAttempts,
+        cancelRequested: migration.cancelRequestedAt !== null,
+        takeEarlyCancel: false,
+      },
       (run) => this.followAdopted(run, migration, job, handle),
       'could not settle an adopted migration; it is reconciled at the next start',
     );
   }
 
-  private async followAdopted(run: RunningMigration, migration: LiveMigrationEntity, job: MigrationJob, handle: MigrationHandle): Promise<void> {
+  private async followAdopted(
+    run: RunningMigration,
+    migration: LiveMigrationEntity,
+    job: MigrationJob,
+    handle: MigrationHandle,
+  ): Promise<void> {
     let ended: AdoptedEnd;
     try {
       ended = await this.driver.adopt!(job, handle, run.controller.signal, (progress) => this.running.onProgress(run, progress), {

@@ -4,7 +4,10 @@ import { EntityManager, In } from 'typeorm';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from './live-migration.entity';
 
 /** Migrations queued or running in the cluster, oldest first. */
-export function activeMigrations(m: EntityManager, clusterId: string): Promise<Pick<LiveMigrationEntity, 'vmId' | 'sourceHostId' | 'targetHostId' | 'memoryMib'>[]> {
+export function activeMigrations(
+  m: EntityManager,
+  clusterId: string,
+): Promise<Pick<LiveMigrationEntity, 'vmId' | 'sourceHostId' | 'targetHostId' | 'memoryMib'>[]> {
   return m.find(LiveMigrationEntity, {
     where: { clusterId, state: In([...ACTIVE_MIGRATION_STATES]) },
     select: { vmId: true, sourceHostId: true, targetHostId: true, memoryMib: true },
@@ -15,7 +18,12 @@ export function activeMigrations(m: EntityManager, clusterId: string): Promise<P
 /** Migrations queued or running to or from the host. */
 export function countActiveOnHost(m: EntityManager, hostId: string): Promise<number> {
   const active = In([...ACTIVE_MIGRATION_STATES]);
-  return m.count(LiveMigrationEntity, { where: [{ sourceHostId: hostId, state: active }, { targetHostId: hostId, state: active }] });
+  return m.count(LiveMigrationEntity, {
+    where: [
+      { sourceHostId: hostId, state: active },
+      { targetHostId: hostId, state: active },
+    ],
+  });
 }
 
 /** Migrations queued or running away from the host. */

@@ -5,7 +5,7 @@ import { Clock } from '../common/clock';
 import type { AttemptEnd, HostRef, VmRef } from './attempt-outcome';
 import { gbpsToMibPerSecond, type MigrationJob, type MigrationProgress } from './drivers';
 import type { LiveMigrationEntity, MigrationState } from './live-migration.entity';
-import { MigrationQueue } from './migration-queue.repository';
+import { MigrationQueue } from './migration-queue';
 import { MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
 import { SlotBook, type SlotClaim } from './slots';
 
@@ -122,7 +122,11 @@ export class RunningMigrations {
   }
 
   /** Records how an attempt ended (nothing when it is left running for the next start). */
-  async end(migration: LiveMigrationEntity, end: AttemptEnd, log: { attempts?: number; leftRunning?: string; pid?: number } = {}): Promise<void> {
+  async end(
+    migration: LiveMigrationEntity,
+    end: AttemptEnd,
+    log: { attempts?: number; leftRunning?: string; pid?: number } = {},
+  ): Promise<void> {
     const ids = { migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId };
     if (end.state === 'running') {
       const message =
@@ -136,7 +140,11 @@ export class RunningMigrations {
     const written = await this.queue.recordEnd(migration, end, this.clock.now());
     if (written.state === 'succeeded') {
       const outcome = end.state === 'succeeded' ? end.outcome : null;
-      this.logState(migration, 'succeeded', outcome ? { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds } : { note: written.error });
+      this.logState(
+        migration,
+        'succeeded',
+        outcome ? { downtimeMs: outcome.downtimeMs, durationSeconds: outcome.durationSeconds } : { note: written.error },
+      );
     } else if (end.state === 'queued') {
       const retryAt = end.nextAttemptAt;
       this.logState(migration, 'queued', {
@@ -162,7 +170,14 @@ export class RunningMigrations {
     };
   }
 
-  logState(migration: Pick<LiveMigrationEntity, 'id' | 'clusterId' | 'vmId'>, state: MigrationState, extra: Record<string, unknown> = {}): void {
-    this.logger.log({ migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId, state, ...extra }, `migration ${state}`);
+  logState(
+    migration: Pick<LiveMigrationEntity, 'id' | 'clusterId' | 'vmId'>,
+    state: MigrationState,
+    extra: Record<string, unknown> = {},
+  ): void {
+    this.logger.log(
+      { migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId, state, ...extra },
+      `migration ${state}`,
+    );
   }
 }

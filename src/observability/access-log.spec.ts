@@ -33,7 +33,12 @@ describe('accessLog', () => {
     await request(server).get('/missing?x=1').set('authorization', 'Bearer drs_secret').expect(404);
     await request(server).get('/broken').expect(500);
     expect(lines).toEqual([
-      expect.objectContaining({ level: 40, msg: 'request completed', request: expect.objectContaining({ method: 'GET', url: '/missing?x=1' }), statusCode: 404 }),
+      expect.objectContaining({
+        level: 40,
+        msg: 'request completed',
+        request: expect.objectContaining({ method: 'GET', url: '/missing?x=1' }),
+        statusCode: 404,
+      }),
       expect.objectContaining({ level: 50, request: expect.objectContaining({ method: 'GET', url: '/broken' }), statusCode: 500 }),
     ]);
     expect(lines[0].request).toHaveProperty('remoteAddress');
@@ -59,7 +64,13 @@ describe('accessLog', () => {
       await there;
       client.destroy();
       for (let i = 0; i < 100 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'request aborted', request: expect.objectContaining({ method: 'GET', url: '/slow?x=2' }) })]);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 40,
+          msg: 'request aborted',
+          request: expect.objectContaining({ method: 'GET', url: '/slow?x=2' }),
+        }),
+      ]);
       expect(lines[0]).not.toHaveProperty('statusCode');
     } finally {
       await new Promise((resolve) => listening.close(resolve));

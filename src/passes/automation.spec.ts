@@ -12,7 +12,10 @@ describe('which moves a pass applies', () => {
   });
 
   it('partially automated and manual: balancing waits for an operator', () => {
-    expect(decide(balancing, 'default', policy('partially-automated'), false)).toEqual({ apply: false, why: 'the cluster is partially-automated' });
+    expect(decide(balancing, 'default', policy('partially-automated'), false)).toEqual({
+      apply: false,
+      why: 'the cluster is partially-automated',
+    });
     expect(decide(ruleFix, 'default', policy('manual'), false)).toEqual({ apply: false, why: 'the cluster is manual' });
   });
 
@@ -29,7 +32,10 @@ describe('which moves a pass applies', () => {
 
   it('leaves VMs set to manual, or excluded from automation, to the operator', () => {
     expect(decide(balancing, 'manual', policy('fully-automated'), false)).toEqual({ apply: false, why: 'the VM is set to manual' });
-    expect(decide(balancing, 'disabled', policy('fully-automated'), false)).toEqual({ apply: false, why: 'the VM is excluded from automation' });
+    expect(decide(balancing, 'disabled', policy('fully-automated'), false)).toEqual({
+      apply: false,
+      why: 'the VM is excluded from automation',
+    });
   });
 
   it('applies nothing in a dry run, not even an evacuation', () => {

@@ -64,11 +64,18 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     // A pass is never resumed: one that a crash or a stop interrupted is marked so, and the next pass replans.
     await this.db.transaction((m) =>
-      m.update(PassEntity, { status: 'running' }, { status: 'failed', finishedAt: this.clock.now(), notes: 'interrupted: the service stopped during the pass' }),
+      m.update(
+        PassEntity,
+        { status: 'running' },
+        { status: 'failed', finishedAt: this.clock.now(), notes: 'interrupted: the service stopped during the pass' },
+      ),
     );
     if (!this.settings.SCHEDULER_ENABLED) return;
     const every = this.settings.SCHEDULER_TICK_MS;
-    this.registry.addInterval(TICK_JOB, setInterval(() => void this.tick(), every));
+    this.registry.addInterval(
+      TICK_JOB,
+      setInterval(() => void this.tick(), every),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -95,7 +102,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
           this.lastPassAt.set(id, now);
           continue;
         }
-        const trigger: PassTrigger | undefined = ruleChanged ? 'rule-change' : now - last >= policy.passIntervalSeconds * 1000 ? 'interval' : undefined;
+        const trigger: PassTrigger | undefined = ruleChanged
+          ? 'rule-change'
+          : now - last >= policy.passIntervalSeconds * 1000
+            ? 'interval'
+            : undefined;
         if (trigger) void this.runPass(id, trigger).catch((err) => this.logPassFailure(err, id));
       }
     } catch (err) {
@@ -156,20 +167,57 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         clusterId,
         write: async (m) => {
           const pass = await m.save(
-            m.create(PassEntity, { clusterId, trigger, status: 'skipped', startedAt, finishedAt, imbalanceBefore: null, imbalanceAfter: null, target: null, movesRecommended: 0, skipped: [], notes }),
+            m.create(PassEntity, {
+              clusterId,
+              trigger,
+              status: 'skipped',
+              startedAt,
+              finishedAt,
+              imbalanceBefore: null,
+              imbalanceAfter: null,
+              target: null,
+              movesRecommended: 0,
+              skipped: [],
+              notes,
+            }),
           );
-          await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message: `Pass (${trigger}) ${notes}`, actor });
+          await this.events.recordIn(m, {
+            clusterId,
+            subjectType: 'pass',
+            subjectId: pass.id,
+            type: 'pass.skipped',
+            message: `Pass (${trigger}) ${notes}`,
+            actor,
+          });
         },
       });
       await this.writeDeferred();
-      throw new DomainError(ErrorCode.Unavailable, `The database is busy or out of space (${code}): the pass was skipped and is recorded as such; try again shortly`);
+      throw new DomainError(
+        ErrorCode.Unavailable,
+        `The database is busy or out of space (${code}): the pass was skipped and is recorded as such; try again shortly`,
+      );
     }
   }
 
   /** A pass a guard holds back (pass-guards.ts) plans nothing: it is recorded as skipped, saying why. */
-  private heldBackPass(clusterId: string, trigger: PassTrigger, startedAt: number, notes: string, actor: Actor | null): Promise<PassEntity> {
+  private heldBackPass(
+    clusterId: string,
+    trigger: PassTrigger,
+    startedAt: number,
+    notes: string,
+    actor: Actor | null,
+  ): Promise<PassEntity> {
     const finishedAt = this.clock.now();
-    const record = { clusterId, trigger, status: 'skipped' as const, startedAt, finishedAt, imbalanceBefore: null, imbalanceAfter: null, target: null };
+    const record = {
+      clusterId,
+      trigger,
+      status: 'skipped' as const,
+      startedAt,
+      finishedAt,
+      imbalanceBefore: null,
+      imbalanceAfter: null,
+      target: null,
+    };
     return this.db.transaction(
       async (m) => {
         const pass = await m.save(m.create(PassEntity, { ...record, movesRecommended: 0, skipped: [], notes }));
@@ -203,35 +251,46 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const plan = await this.balancer.planMoves(snapshot, policy, { priority: trigger === 'maintenance' ? 'evacuation' : 'pass' });
     const automation = new Map(snapshot.vms.map((v) => [v.id, v.automation]));
 
-    const decisions = plan.moves.map((move) => ({ move, decision: decide(move, automation.get(move.vmId) ?? 'default', policy, blackout !== undefined) }));
+    const decisions = plan.moves.map((move) => ({
+      move,
+      decision: decide(move, automation.get(move.vmId) ?? 'default', policy, blackout !== undefined),
+    }));
     const notes = [
-      blackout ? `blackout window ${blackout.days.join(',')} ${blackout.start}–${blackout.end} (${policy.timeZone}): balancing held back` : '',
+      blackout
+        ? `blackout window ${blackout.days.join(',')} ${blackout.start}–${blackout.end} (${policy.timeZone}): balancing held back`
+        : '',
       policy.dryRun ? 'dry run' : '',
       plan.before.balanced && plan.moves.length === 0 ? 'balanced: nothing to do' : '',
       plan.softRulesRelaxed?.length ? `soft rules relaxed: ${plan.softRulesRelaxed.join(', ')}` : '',
     ].filter(Boolean);
 
-    const { pass, recs } = await this.db.transaction(async (m) => {
-      const pass = await m.save(
-        m.create(PassEntity, {
-          clusterId,
-          trigger,
-          status: 'running',
-          startedAt,
-          finishedAt: null,
-          imbalanceBefore: finite(plan.before.imbalance),
-          imbalanceAfter: finite(plan.after.imbalance),
-          // No connected host: no target to measure against.
-          target: finite(plan.before.target),
-          movesRecommended: plan.moves.length,
-          skipped: [],
-          notes: notes.join('; '),
-        }),
-      );
-      const recs = await this.recommendations.recordForPass(m, clusterId, pass.id, plan.moves, startedAt);
-      await this.events.recordIn(m, this.passEvents(clusterId, pass, plan, trigger).map((e) => ({ ...e, actor })));
-      return { pass, recs };
-    }, { affects: [] }); // recommendations, the pass and its events: no input of any cluster's balance
+    const { pass, recs } = await this.db.transaction(
+      async (m) => {
+        const pass = await m.save(
+          m.create(PassEntity, {
+            clusterId,
+            trigger,
+            status: 'running',
+            startedAt,
+            finishedAt: null,
+            imbalanceBefore: finite(plan.before.imbalance),
+            imbalanceAfter: finite(plan.after.imbalance),
+            // No connected host: no target to measure against.
+            target: finite(plan.before.target),
+            movesRecommended: plan.moves.length,
+            skipped: [],
+            notes: notes.join('; '),
+          }),
+        );
+        const recs = await this.recommendations.recordForPass(m, clusterId, pass.id, plan.moves, startedAt);
+        await this.events.recordIn(
+          m,
+          this.passEvents(clusterId, pass, plan, trigger).map((e) => ({ ...e, actor })),
+        );
+        return { pass, recs };
+      },
+      { affects: [] },
+    ); // recommendations, the pass and its events: no input of any cluster's balance
 
     const skipped: SkippedMove[] = [];
     let applied = 0;
@@ -244,7 +303,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         await this.recommendations.apply(recs[i].id, { recheck: false, actor });
         applied++;
       } catch (err) {
-        skipped.push({ vmId: move.vmId, vmName: move.vmName, reason: err instanceof DomainError ? err.message : 'the migration could not be queued' });
+        skipped.push({
+          vmId: move.vmId,
+          vmName: move.vmName,
+          reason: err instanceof DomainError ? err.message : 'the migration could not be queued',
+        });
         if (!(err instanceof DomainError)) this.logger.error({ err, clusterId, passId: pass.id }, 'applying a recommendation failed');
       }
     }
@@ -253,7 +316,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
     const finishedAt = this.clock.now();
     const finish = async (m: EntityManager) => {
-      await m.update(PassEntity, { id: pass.id }, { status: 'completed', finishedAt, movesApplied: applied, movesSkipped: skipped.length, skipped });
+      await m.update(
+        PassEntity,
+        { id: pass.id },
+        { status: 'completed', finishedAt, movesApplied: applied, movesSkipped: skipped.length, skipped },
+      );
       await this.events.recordIn(m, {
         clusterId,
         subjectType: 'pass',
@@ -286,16 +353,14 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         message: `Pass (${trigger}): imbalance ${fmt(plan.before.imbalance)} against target ${fmt(plan.before.target)}${plan.before.balanced ? ' (balanced)' : ''}; ${plan.moves.length} move(s) would bring it to ${fmt(plan.after.imbalance)}`,
         data: { imbalance: plan.before.imbalance, target: plan.before.target, predicted: plan.after.imbalance },
       },
-      ...plan.moves.map(
-        (move): NewEvent => ({
-          clusterId,
-          subjectType: 'vm',
-          subjectId: move.vmId,
-          type: 'recommendation.created',
-          message: move.explanation,
-          data: { passId: pass.id, fromHostId: move.fromHostId, toHostId: move.toHostId, priority: move.priority, reason: move.reason },
-        }),
-      ),
+      ...plan.moves.map((move): NewEvent => ({
+        clusterId,
+        subjectType: 'vm',
+        subjectId: move.vmId,
+        type: 'recommendation.created',
+        message: move.explanation,
+        data: { passId: pass.id, fromHostId: move.fromHostId, toHostId: move.toHostId, priority: move.priority, reason: move.reason },
+      })),
     ];
   }
 

@@ -85,7 +85,11 @@ export class BalancingPolicyDto {
   @Max(2)
   cpuCeiling?: number;
 
-  @ApiPropertyOptional({ minimum: 0.1, maximum: 1.5, description: 'No move pushes a host above this memory fraction (1 = never overcommit)' })
+  @ApiPropertyOptional({
+    minimum: 0.1,
+    maximum: 1.5,
+    description: 'No move pushes a host above this memory fraction (1 = never overcommit)',
+  })
   @Optional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.1)
@@ -111,5 +115,8 @@ const NUMERIC_FIELDS = [
 const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 // Only the query class converts: a JSON body must send numbers as numbers.
 for (const field of NUMERIC_FIELDS) {
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : value))(BalanceQueryDto.prototype, field);
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : value))(
+    BalanceQueryDto.prototype,
+    field,
+  );
 }

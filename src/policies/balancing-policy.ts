@@ -35,4 +35,3 @@ export function withOverrides<P extends BalancingPolicy>(base: P, overrides: Par
   }
   return merged;
 }
-

@@ -43,7 +43,12 @@ export class PoliciesService {
   async get(clusterId: string): Promise<ClusterPolicyView> {
     await requireClusterFound(this.db.reader, clusterId);
     const row = await this.db.reader.findOne(ClusterPolicyEntity, { where: { clusterId } });
-    return { clusterId, policy: resolvePolicy(row?.settings, {}, this.defaults), overrides: row?.settings ?? {}, version: row?.version ?? 0 };
+    return {
+      clusterId,
+      policy: resolvePolicy(row?.settings, {}, this.defaults),
+      overrides: row?.settings ?? {},
+      version: row?.version ?? 0,
+    };
   }
 
   /** The policy in force, with what-if overrides on top (validated like a stored policy). */
@@ -68,7 +73,9 @@ export class PoliciesService {
         subjectType: 'policy',
         subjectId: clusterId,
         type: 'policy.changed',
-        message: fields.length ? `Policy set: ${fields.map((f) => `${f}=${JSON.stringify(settings[f])}`).join(', ')}; defaults for the rest` : 'Policy reset to the defaults',
+        message: fields.length
+          ? `Policy set: ${fields.map((f) => `${f}=${JSON.stringify(settings[f])}`).join(', ')}; defaults for the rest`
+          : 'Policy reset to the defaults',
         data: { settings, previous: row?.settings ?? {} },
         actor,
       });

@@ -92,14 +92,22 @@ export class ClusterPolicyDto extends BalancingPolicyDto {
   @Max(1024)
   maxConcurrentPerCluster?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 7 * 86400, default: 1800, description: 'A VM moved for balancing is not moved again for balancing within this time' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 7 * 86400,
+    default: 1800,
+    description: 'A VM moved for balancing is not moved again for balancing within this time',
+  })
   @Optional()
   @IsInt()
   @Min(0)
   @Max(7 * 86400)
   cooldownSeconds?: number;
 
-  @ApiPropertyOptional({ type: [BlackoutWindowDto], description: 'Weekly windows in which no balancing migration starts (evacuations still run)' })
+  @ApiPropertyOptional({
+    type: [BlackoutWindowDto],
+    description: 'Weekly windows in which no balancing migration starts (evacuations still run)',
+  })
   @Optional()
   @IsArray()
   @ArrayMaxSize(50)

@@ -39,7 +39,11 @@ export class EngineMigrationRequests extends MigrationRequests {
         { field: 'recommendationId', message: `the recommendation is ${rec.status}` },
       ]);
     }
-    await m.update(RecommendationEntity, { id: rec.id, status: 'pending' }, { status: 'applied', migrationId: migration.id, decidedAt: migration.createdAt });
+    await m.update(
+      RecommendationEntity,
+      { id: rec.id, status: 'pending' },
+      { status: 'applied', migrationId: migration.id, decidedAt: migration.createdAt },
+    );
     await this.events.recordIn(m, {
       clusterId: rec.clusterId,
       subjectType: 'recommendation',

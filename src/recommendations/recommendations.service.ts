@@ -95,13 +95,25 @@ export class RecommendationsService {
       }
     }
     const group = rec.groupId
-      ? await this.db.reader.find(RecommendationEntity, { where: { groupId: rec.groupId, passId: rec.passId, status: 'pending' }, order: { vmName: 'ASC' } })
+      ? await this.db.reader.find(RecommendationEntity, {
+          where: { groupId: rec.groupId, passId: rec.passId, status: 'pending' },
+          order: { vmName: 'ASC' },
+        })
       : [rec];
     for (const member of group) {
       const vm = await findVm(this.db.reader, member.vmId);
       if (!vm || vm.hostId !== member.fromHostId) {
-        await this.settle(member, 'expired', null, `${member.vmName} is no longer on the host the recommendation moves it from`, options.actor);
-        throw new DomainError(ErrorCode.Conflict, `Recommendation ${member.id} expired: ${member.vmName} has moved or gone since it was made`);
+        await this.settle(
+          member,
+          'expired',
+          null,
+          `${member.vmName} is no longer on the host the recommendation moves it from`,
+          options.actor,
+        );
+        throw new DomainError(
+          ErrorCode.Conflict,
+          `Recommendation ${member.id} expired: ${member.vmName} has moved or gone since it was made`,
+        );
       }
     }
     for (const member of group) {
@@ -126,30 +138,42 @@ export class RecommendationsService {
   }
 
   /** Marks the outcome, if it is still pending (a concurrent pass may have superseded it). */
-  async settle(rec: RecommendationEntity, status: RecommendationStatus, migrationId: string | null, message: string, actor: Actor | null = null): Promise<void> {
-    await this.db.transaction(async (m) => {
-      const result = await m.update(
-        RecommendationEntity,
-        { id: rec.id, status: 'pending' },
-        { status, migrationId, decidedAt: this.clock.now() },
-      );
-      if (!result.affected) return;
-      await this.events.recordIn(m, {
-        clusterId: rec.clusterId,
-        subjectType: 'recommendation',
-        subjectId: rec.id,
-        type: `recommendation.${status}`,
-        message,
-        data: { vmId: rec.vmId, fromHostId: rec.fromHostId, toHostId: rec.toHostId, migrationId },
-        actor,
-      });
-    }, { affects: [] }); // a recommendation's status is no input of the balance; its migration is queued apart
+  async settle(
+    rec: RecommendationEntity,
+    status: RecommendationStatus,
+    migrationId: string | null,
+    message: string,
+    actor: Actor | null = null,
+  ): Promise<void> {
+    await this.db.transaction(
+      async (m) => {
+        const result = await m.update(
+          RecommendationEntity,
+          { id: rec.id, status: 'pending' },
+          { status, migrationId, decidedAt: this.clock.now() },
+        );
+        if (!result.affected) return;
+        await this.events.recordIn(m, {
+          clusterId: rec.clusterId,
+          subjectType: 'recommendation',
+          subjectId: rec.id,
+          type: `recommendation.${status}`,
+          message,
+          data: { vmId: rec.vmId, fromHostId: rec.fromHostId, toHostId: rec.toHostId, migrationId },
+          actor,
+        });
+      },
+      { affects: [] },
+    ); // a recommendation's status is no input of the balance; its migration is queued apart
   }
 
   private async requirePending(id: string, action: string): Promise<RecommendationEntity> {
     const rec = await this.get(id);
     if (rec.status !== 'pending') {
-      throw new DomainError(ErrorCode.Conflict, `Recommendation ${id} is ${rec.status}; only a pending one can be ${action === 'apply' ? 'applied' : 'dismissed'}`);
+      throw new DomainError(
+        ErrorCode.Conflict,
+        `Recommendation ${id} is ${rec.status}; only a pending one can be ${action === 'apply' ? 'applied' : 'dismissed'}`,
+      );
     }
     return rec;
   }
@@ -158,7 +182,13 @@ export class RecommendationsService {
    * A pass's moves become its recommendations, in the pass's transaction; pending ones of earlier
    * passes are superseded. Returned in the order of `moves`.
    */
-  async recordForPass(m: EntityManager, clusterId: string, passId: string, moves: Plan['moves'], at: number): Promise<RecommendationEntity[]> {
+  async recordForPass(
+    m: EntityManager,
+    clusterId: string,
+    passId: string,
+    moves: Plan['moves'],
+    at: number,
+  ): Promise<RecommendationEntity[]> {
     await m.update(RecommendationEntity, { clusterId, status: 'pending' }, { status: 'superseded', decidedAt: at });
     return m.save(
       moves.map((move) =>
@@ -197,7 +227,10 @@ export class RecommendationsService {
 
   /** VMs whose recommendation was applied at or after `since` (epoch ms). */
   async appliedSince(clusterId: string, since: number): Promise<Set<string>> {
-    const rows = await this.db.reader.find(RecommendationEntity, { where: { clusterId, status: 'applied', decidedAt: MoreThanOrEqual(since) }, select: { vmId: true } });
+    const rows = await this.db.reader.find(RecommendationEntity, {
+      where: { clusterId, status: 'applied', decidedAt: MoreThanOrEqual(since) },
+      select: { vmId: true },
+    });
     return new Set(rows.map((r) => r.vmId));
   }
 }

@@ -3,7 +3,8 @@
 import { EntityManager } from 'typeorm';
 import { RuleEntity } from './rule.entity';
 
-export const enabledRules = (m: EntityManager, clusterId: string) => m.find(RuleEntity, { where: { clusterId, enabled: true }, order: { name: 'ASC' } });
+export const enabledRules = (m: EntityManager, clusterId: string) =>
+  m.find(RuleEntity, { where: { clusterId, enabled: true }, order: { name: 'ASC' } });
 
 export function enabledRuleVmGroups(m: EntityManager, clusterId: string): Promise<{ id: string; vmGroupId: string }[]> {
   return m.query('SELECT id, vmGroupId FROM rules WHERE clusterId = ? AND enabled = 1', [clusterId]);

@@ -22,7 +22,16 @@ import {
 /** What demand estimation needs of a VM (a VmEntity has it all). */
 export type DemandVm = Pick<
   VmEntity,
-  'id' | 'clusterId' | 'hostId' | 'powerState' | 'vcpus' | 'memoryMib' | 'cpuReservationMhz' | 'cpuLimitMhz' | 'memoryReservationMib' | 'memoryLimitMib'
+  | 'id'
+  | 'clusterId'
+  | 'hostId'
+  | 'powerState'
+  | 'vcpus'
+  | 'memoryMib'
+  | 'cpuReservationMhz'
+  | 'cpuLimitMhz'
+  | 'memoryReservationMib'
+  | 'memoryLimitMib'
 >;
 export type DemandHost = Pick<HostEntity, 'cpuMhz' | 'cpuCores'>;
 
@@ -113,7 +122,14 @@ export class DemandService {
   private async summarizedBySql(clusterIds: string[], since: number, settings: DemandSettings, only?: string[]) {
     const summaries = new Map<string, DemandSummary>();
     for (const clusterId of clusterIds) {
-      const rows = await vmDemandSummaries(this.db.reader, settings.statistic === 'max' ? 'MAX' : 'AVG', settings.idleTax, clusterId, since, only);
+      const rows = await vmDemandSummaries(
+        this.db.reader,
+        settings.statistic === 'max' ? 'MAX' : 'AVG',
+        settings.idleTax,
+        clusterId,
+        since,
+        only,
+      );
       for (const row of rows) summaries.set(row.subjectId, { cpuMhz: row.cpu, memoryMib: row.mem, sampleCount: row.n });
     }
     return (vm: DemandVm, size: ConfiguredSize): Demand => demandFromSummary(summaries.get(vm.id), size);

@@ -77,8 +77,16 @@ export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, setti
   if (points.length === 0) return demandFromSummary(undefined, size);
   return demandFromSummary(
     {
-      cpuMhz: summarize(points.map((p) => p.cpuMhz), settings.statistic, settings.ewmaAlpha),
-      memoryMib: summarize(points.map((p) => memoryDemandMib(p, settings.idleTax)), settings.statistic, settings.ewmaAlpha),
+      cpuMhz: summarize(
+        points.map((p) => p.cpuMhz),
+        settings.statistic,
+        settings.ewmaAlpha,
+      ),
+      memoryMib: summarize(
+        points.map((p) => memoryDemandMib(p, settings.idleTax)),
+        settings.statistic,
+        settings.ewmaAlpha,
+      ),
       sampleCount: points.length,
     },
     size,

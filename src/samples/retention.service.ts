@@ -32,7 +32,10 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     const every = this.settings.SAMPLE_RETENTION_INTERVAL_SECONDS * 1000;
-    this.scheduler.addInterval(JOB, setInterval(() => void this.runOnce().catch((err: unknown) => this.logger.error({ err }, 'retention failed')), every));
+    this.scheduler.addInterval(
+      JOB,
+      setInterval(() => void this.runOnce().catch((err: unknown) => this.logger.error({ err }, 'retention failed')), every),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

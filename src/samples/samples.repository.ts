@@ -6,7 +6,16 @@ import { UsagePoint } from './demand';
 /** Raw samples older than the raw retention are averaged into buckets of this size. */
 export const ROLLUP_BUCKET_MS = 300_000;
 
-const COLUMNS = ['clusterId', 'timestamp', 'subjectId', 'subjectKind', 'cpuMhz', 'memoryActiveMib', 'memoryConsumedMib', 'memoryDirtyMibPerSecond'];
+const COLUMNS = [
+  'clusterId',
+  'timestamp',
+  'subjectId',
+  'subjectKind',
+  'cpuMhz',
+  'memoryActiveMib',
+  'memoryConsumedMib',
+  'memoryDirtyMibPerSecond',
+];
 /**
  * The whole batch is bound as one JSON text and unpacked by SQLite (json_each): binding tens of
  * thousands of separate parameters costs more than the insert itself.
@@ -27,25 +36,33 @@ export async function insertSamples(m: EntityManager, rows: unknown[][]): Promis
 }
 
 /** Raw samples and 5-minute roll-ups of one subject, averaged into buckets of `stepMs` when it is not 0; at most `limit`. */
-export function historyPoints(m: EntityManager, clusterId: string, subjectId: string, from: number, to: number, stepMs: number, limit: number): Promise<HistoryPoint[]> {
-    const source = `
+export function historyPoints(
+  m: EntityManager,
+  clusterId: string,
+  subjectId: string,
+  from: number,
+  to: number,
+  stepMs: number,
+  limit: number,
+): Promise<HistoryPoint[]> {
+  const source = `
       SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, 1 AS n
         FROM samples WHERE clusterId = ? AND timestamp BETWEEN ? AND ? AND subjectId = ?
       UNION ALL
       SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, sampleCount AS n
         FROM sample_rollups WHERE subjectId = ? AND timestamp BETWEEN ? AND ?`;
-    const params = [clusterId, from, to, subjectId, subjectId, from, to];
-    const sql = stepMs
-      ? `SELECT (timestamp / ${stepMs}) * ${stepMs} AS timestamp,
+  const params = [clusterId, from, to, subjectId, subjectId, from, to];
+  const sql = stepMs
+    ? `SELECT (timestamp / ${stepMs}) * ${stepMs} AS timestamp,
            SUM(cpuMhz * n) / SUM(n) AS cpuMhz,
            SUM(memoryActiveMib * n) / SUM(n) AS memoryActiveMib,
            SUM(memoryConsumedMib * n) / SUM(n) AS memoryConsumedMib,
            SUM(memoryDirtyMibPerSecond * n) / NULLIF(SUM(CASE WHEN memoryDirtyMibPerSecond IS NULL THEN 0 ELSE n END), 0) AS memoryDirtyMibPerSecond,
            SUM(n) AS sampleCount
          FROM (${source}) GROUP BY 1 ORDER BY 1 LIMIT ${limit}`
-      : `SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, n AS sampleCount
+    : `SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, n AS sampleCount
          FROM (${source}) ORDER BY timestamp LIMIT ${limit}`;
-    return m.query(sql, params);
+  return m.query(sql, params);
 }
 
 export async function clustersWithSamplesBefore(m: EntityManager, cutoff: number): Promise<string[]> {
@@ -54,7 +71,9 @@ export async function clustersWithSamplesBefore(m: EntityManager, cutoff: number
 }
 
 export async function oldestSample(m: EntityManager, clusterId: string): Promise<number | null> {
-  const [{ oldest }] = await m.query<{ oldest: number | null }[]>('SELECT MIN(timestamp) AS oldest FROM samples WHERE clusterId = ?', [clusterId]);
+  const [{ oldest }] = await m.query<{ oldest: number | null }[]>('SELECT MIN(timestamp) AS oldest FROM samples WHERE clusterId = ?', [
+    clusterId,
+  ]);
   return oldest;
 }
 
@@ -113,7 +132,12 @@ export function vmDemandSummaries(
 }
 
 /** Every VM sample of the cluster after `since`, by VM and time. */
-export function vmUsagePoints(m: EntityManager, clusterId: string, since: number, only?: string[]): Promise<(UsagePoint & { subjectId: string })[]> {
+export function vmUsagePoints(
+  m: EntityManager,
+  clusterId: string,
+  since: number,
+  only?: string[],
+): Promise<(UsagePoint & { subjectId: string })[]> {
   return m.query(
     `SELECT subjectId, timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib FROM samples
       WHERE clusterId = ? AND timestamp > ? AND subjectKind = 'vm'${only ? ` AND subjectId IN (${only.map(() => '?').join(',')})` : ''}

@@ -25,7 +25,6 @@ export interface HistoryQuery {
   stepSeconds?: number;
 }
 
-
 /** Bulk ingestion and history of utilization samples. */
 @Injectable()
 export class SamplesService {
@@ -51,7 +50,16 @@ export class SamplesService {
 
     const rows = samples.map((s, i) => {
       const subject = subjects[i] as Subject;
-      return [subject.clusterId, times[i], subject.id, subject.kind, s.cpuMhz, s.memoryActiveMib, s.memoryConsumedMib, s.memoryDirtyMibPerSecond ?? null];
+      return [
+        subject.clusterId,
+        times[i],
+        subject.id,
+        subject.kind,
+        s.cpuMhz,
+        s.memoryActiveMib,
+        s.memoryConsumedMib,
+        s.memoryDirtyMibPerSecond ?? null,
+      ];
     });
     const clusters = new Set(subjects.map((s) => (s as Subject).clusterId));
     await this.db.transaction((m) => insertSamples(m, rows), { affects: clusters });
@@ -67,7 +75,11 @@ export class SamplesService {
       const ms = timestampMs(s.timestamp);
       const field = `samples.${i}.timestamp`;
       if (Number.isNaN(ms)) problems.push({ field, message: `${field} is not an ISO-8601 date-time` });
-      else if (ms > latest) problems.push({ field, message: `${field} is ${Math.round((ms - now) / 1000)} s in the future (allowed skew ${(latest - now) / 1000} s)` });
+      else if (ms > latest)
+        problems.push({
+          field,
+          message: `${field} is ${Math.round((ms - now) / 1000)} s in the future (allowed skew ${(latest - now) / 1000} s)`,
+        });
       else if (ms < earliest) problems.push({ field, message: `${field} is older than the retention of the roll-ups` });
       return Math.round(ms);
     });
@@ -88,7 +100,10 @@ export class SamplesService {
       const forms = [s.vmId, s.hostId, s.vmName, s.hostName].filter((v) => v !== undefined).length;
       const named = s.vmName !== undefined || s.hostName !== undefined;
       if (forms !== 1 || named !== (s.clusterId !== undefined)) {
-        problems.push({ field: `samples.${i}`, message: `samples.${i} must name one subject: vmId, hostId, or clusterId with vmName or hostName` });
+        problems.push({
+          field: `samples.${i}`,
+          message: `samples.${i} must name one subject: vmId, hostId, or clusterId with vmName or hostName`,
+        });
       } else if (s.vmId) vmIds.add(s.vmId);
       else if (s.hostId) hostIds.add(s.hostId);
       else if (s.vmName) add(vmNames, s.clusterId!, s.vmName);

@@ -10,7 +10,8 @@ import { loadServiceKey, ServiceKey } from './service-key';
     {
       provide: ServiceKey,
       inject: [SecretsSettings, DatabaseSettings],
-      useFactory: (secrets: SecretsSettings, database: DatabaseSettings) => loadServiceKey({ ...secrets, DATABASE_PATH: database.DATABASE_PATH }),
+      useFactory: (secrets: SecretsSettings, database: DatabaseSettings) =>
+        loadServiceKey({ ...secrets, DATABASE_PATH: database.DATABASE_PATH }),
     },
   ],
   exports: [ServiceKey],

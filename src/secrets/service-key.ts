@@ -25,7 +25,8 @@ export class ServiceKey {
     /** Where the key came from (`SERVICE_KEY` or the file's path), for messages. */
     readonly source: string,
   ) {
-    if (key.length !== SERVICE_KEY_BYTES) throw new ServiceKeyError(`The service key from ${source} must be ${SERVICE_KEY_BYTES} bytes, not ${key.length}`);
+    if (key.length !== SERVICE_KEY_BYTES)
+      throw new ServiceKeyError(`The service key from ${source} must be ${SERVICE_KEY_BYTES} bytes, not ${key.length}`);
     this.#key = createSecretKey(Buffer.from(key));
   }
 
@@ -108,10 +109,13 @@ function readKeyFile(path: string): ServiceKey | undefined {
       );
     }
     if (stat.size !== SERVICE_KEY_BYTES) {
-      throw new ServiceKeyError(`The service key file ${path} holds ${stat.size} bytes, not ${SERVICE_KEY_BYTES}: it is not a key this service wrote`);
+      throw new ServiceKeyError(
+        `The service key file ${path} holds ${stat.size} bytes, not ${SERVICE_KEY_BYTES}: it is not a key this service wrote`,
+      );
     }
     const key = Buffer.alloc(SERVICE_KEY_BYTES);
-    if (readSync(fd, key, 0, SERVICE_KEY_BYTES, 0) !== SERVICE_KEY_BYTES) throw new ServiceKeyError(`The service key file ${path} could not be read whole`);
+    if (readSync(fd, key, 0, SERVICE_KEY_BYTES, 0) !== SERVICE_KEY_BYTES)
+      throw new ServiceKeyError(`The service key file ${path} could not be read whole`);
     return new ServiceKey(key, path);
   } finally {
     closeSync(fd);

@@ -67,21 +67,32 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async seed(): Promise<void> {
     const inventory = this.inventory!;
-    const cluster = await this.clusters.create({
-      name: DEMO_CLUSTER,
-      description: 'Demo: VMs follow real PlanetLab CPU traces (3 March 2011); they start piled on half of the hosts.',
-    }, null);
-    await this.inventorySync.sync(cluster.id, {
-      hosts: inventory.hosts,
-      vms: inventory.vms.map(({ name, hostName, vcpus, memoryMib }) => ({ name, hostName, vcpus, memoryMib })),
-    }, null);
+    const cluster = await this.clusters.create(
+      {
+        name: DEMO_CLUSTER,
+        description: 'Demo: VMs follow real PlanetLab CPU traces (3 March 2011); they start piled on half of the hosts.',
+      },
+      null,
+    );
+    await this.inventorySync.sync(
+      cluster.id,
+      {
+        hosts: inventory.hosts,
+        vms: inventory.vms.map(({ name, hostName, vcpus, memoryMib }) => ({ name, hostName, vcpus, memoryMib })),
+      },
+      null,
+    );
     // A fast demo: passes every 20 s over 30 s of demand (about an hour and a half and 35 minutes of trace).
-    await this.policies.put(cluster.id, {
-      automationLevel: 'fully-automated',
-      passIntervalSeconds: 20,
-      demandWindowSeconds: 30,
-      cooldownSeconds: 120,
-    }, null);
+    await this.policies.put(
+      cluster.id,
+      {
+        automationLevel: 'fully-automated',
+        passIntervalSeconds: 20,
+        demandWindowSeconds: 30,
+        cooldownSeconds: 120,
+      },
+      null,
+    );
     await this.events.record({
       clusterId: cluster.id,
       subjectType: 'cluster',

@@ -24,7 +24,9 @@ describe('SimulatorSettings: the demo', () => {
   });
 
   it('lists the demo problem with the other bad variables in one message', () => {
-    expect(() => load({ MIGRATION_DRIVER: 'command', MIGRATION_COMMAND: COMMAND, PORT: 'abc' })).toThrow(/PORT="abc"[\s\S]*DEMO_ENABLED=true/);
+    expect(() => load({ MIGRATION_DRIVER: 'command', MIGRATION_COMMAND: COMMAND, PORT: 'abc' })).toThrow(
+      /PORT="abc"[\s\S]*DEMO_ENABLED=true/,
+    );
   });
 
   it('leaves the demo alone where no migration driver is configured (a CLI that loads only its own settings)', () => {

@@ -1,7 +1,12 @@
 // Small builders for hand-written test clusters.
 import { ClusterSnapshot, HostSnapshot, RuleSnapshot, VmSnapshot } from '../../src/balancer/core/model';
 
-export function host(id: string, cpuCapacityMhz = 1000, memoryCapacityMib = 1000, state: HostSnapshot['state'] = 'connected'): HostSnapshot {
+export function host(
+  id: string,
+  cpuCapacityMhz = 1000,
+  memoryCapacityMib = 1000,
+  state: HostSnapshot['state'] = 'connected',
+): HostSnapshot {
   return { id, name: id, state, cpuCapacityMhz, memoryCapacityMib, migrationGbps: 10 };
 }
 
@@ -20,6 +25,11 @@ export function vm(id: string, hostId: string, cpuMhz: number, memoryMib: number
   };
 }
 
-export function cluster(hosts: HostSnapshot[], vms: VmSnapshot[], rules: RuleSnapshot[] = [], extra: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
+export function cluster(
+  hosts: HostSnapshot[],
+  vms: VmSnapshot[],
+  rules: RuleSnapshot[] = [],
+  extra: Partial<ClusterSnapshot> = {},
+): ClusterSnapshot {
   return { clusterId: 'c1', hosts, vms, rules, inFlight: [], ...extra };
 }

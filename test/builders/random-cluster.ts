@@ -87,7 +87,11 @@ export function randomCluster(opts: RandomClusterOptions): ClusterSnapshot {
       let r = rnd() * wsum;
       let h = 0;
       while (h < hosts.length - 1 && r > weights[h]) r -= weights[h++];
-      if (!vm.poweredOn || (cpuUsed[h] + vm.cpuMhz <= hosts[h].cpuCapacityMhz * 0.98 && memUsed[h] + vm.memoryMib <= hosts[h].memoryCapacityMib * 0.98)) placed = h;
+      if (
+        !vm.poweredOn ||
+        (cpuUsed[h] + vm.cpuMhz <= hosts[h].cpuCapacityMhz * 0.98 && memUsed[h] + vm.memoryMib <= hosts[h].memoryCapacityMib * 0.98)
+      )
+        placed = h;
     }
     if (placed < 0) {
       // Fall back to the host with the most free memory.
@@ -111,10 +115,22 @@ export function randomCluster(opts: RandomClusterOptions): ClusterSnapshot {
     return [...ids];
   };
   for (let i = 0; i < (opts.antiAffinityRules ?? 0); i++) {
-    rules.push({ id: `rule-anti-${pad(i, 3)}`, name: `keep-apart-${i}`, kind: 'anti-affinity', enforcement: enforcement(), vmIds: someVms(2 + Math.floor(rnd() * 2)) });
+    rules.push({
+      id: `rule-anti-${pad(i, 3)}`,
+      name: `keep-apart-${i}`,
+      kind: 'anti-affinity',
+      enforcement: enforcement(),
+      vmIds: someVms(2 + Math.floor(rnd() * 2)),
+    });
   }
   for (let i = 0; i < (opts.affinityRules ?? 0); i++) {
-    rules.push({ id: `rule-aff-${pad(i, 3)}`, name: `keep-together-${i}`, kind: 'affinity', enforcement: enforcement(), vmIds: someVms(2) });
+    rules.push({
+      id: `rule-aff-${pad(i, 3)}`,
+      name: `keep-together-${i}`,
+      kind: 'affinity',
+      enforcement: enforcement(),
+      vmIds: someVms(2),
+    });
   }
   for (let i = 0; i < (opts.vmHostRules ?? 0); i++) {
     const hostIds = hosts.filter(() => rnd() < 0.5).map((h) => h.id);

@@ -32,7 +32,9 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const databasePath = options.databasePath ?? join(makeTempDir(), 'drs.sqlite');
   let builder = Test.createTestingModule({
-    imports: [AppModule.forRoot({ DATABASE_PATH: databasePath, LOG_LEVEL: 'silent', DEMO_ENABLED: false, RATE_LIMIT_MAX: 0, ...options.env })],
+    imports: [
+      AppModule.forRoot({ DATABASE_PATH: databasePath, LOG_LEVEL: 'silent', DEMO_ENABLED: false, RATE_LIMIT_MAX: 0, ...options.env }),
+    ],
   });
   if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
   const moduleRef = await builder.compile();

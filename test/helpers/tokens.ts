@@ -8,7 +8,11 @@ const ROOT = join(__dirname, '..', '..');
 const REGISTER = join(__dirname, 'ts-cached-register.js');
 
 /** `npm run token -- create --role <role> --name <name>` on `databasePath`; resolves to the printed token. */
-export function createTokenWithCli(databasePath: string, role: 'viewer' | 'operator' | 'admin', name = `${role} from the CLI`): Promise<string> {
+export function createTokenWithCli(
+  databasePath: string,
+  role: 'viewer' | 'operator' | 'admin',
+  name = `${role} from the CLI`,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -10,7 +10,20 @@ describe('replay inventory', () => {
     expect(hosts).toHaveLength(5);
     expect(hosts[0]).toEqual({ name: 'host-001', cpuCores: 4, cpuMhz: 8000, memoryMib: 16384, migrationGbps: 10 });
     expect(vms.map((v) => v.traceRow)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(vms.map((v) => v.hostName)).toEqual(['host-001', 'host-002', 'host-003', 'host-004', 'host-005', 'host-001', 'host-002', 'host-003', 'host-004', 'host-005', 'host-001', 'host-002']);
+    expect(vms.map((v) => v.hostName)).toEqual([
+      'host-001',
+      'host-002',
+      'host-003',
+      'host-004',
+      'host-005',
+      'host-001',
+      'host-002',
+      'host-003',
+      'host-004',
+      'host-005',
+      'host-001',
+      'host-002',
+    ]);
     // ceil(12 / 4) = 3 VMs of each type, in list order.
     expect(vms.map((v) => v.cpuMhz)).toEqual([2500, 2500, 2500, 2000, 2000, 2000, 1000, 1000, 1000, 500, 500, 500]);
     expect(vms.map((v) => v.memoryMib)).toEqual(VM_TYPES.flatMap((t) => [t.memoryMib, t.memoryMib, t.memoryMib]));

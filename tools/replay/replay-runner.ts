@@ -27,7 +27,16 @@ import { SchedulerService } from '../../src/passes/scheduler.service';
 import { demoSample } from '../../src/simulator/demo-workload';
 import { Trace } from '../../src/simulator/trace';
 import { replayInventory } from './replay-inventory';
-import { MigrationRecord, ReplayReport, StepMeasurement, StepPhase, Strategy, STRATEGIES, StrategyReport, summarizeStrategy } from './replay-report';
+import {
+  MigrationRecord,
+  ReplayReport,
+  StepMeasurement,
+  StepPhase,
+  Strategy,
+  STRATEGIES,
+  StrategyReport,
+  summarizeStrategy,
+} from './replay-report';
 
 /** 00:00 UTC on the day of the committed PlanetLab trace (3 March 2011). */
 export const REPLAY_START_MS = Date.UTC(2011, 2, 3, 0, 0, 0);
@@ -104,7 +113,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   if (!Number.isInteger(stepCount) || stepCount < 1 || stepCount > traceSteps) {
     throw new Error(`steps must be an integer in 1..${traceSteps}, got ${options.steps}`);
   }
-  if (!Number.isInteger(threshold) || threshold < 1 || threshold > 5) throw new Error(`threshold must be an integer in 1..5, got ${threshold}`);
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > 5)
+    throw new Error(`threshold must be an integer in 1..5, got ${threshold}`);
   const inventory = replayInventory(trace, options.hosts, options.vms);
   const policy = replayPolicy(threshold, options.policy);
   const strategies = options.strategies ?? STRATEGIES;
@@ -177,11 +187,18 @@ async function replayStrategy(
     const engine = app.get(LiveMigrationService);
     const db = app.get(Database);
 
-    const cluster = await clusters.create({ name: `replay-${strategy}`, description: `Trace replay of ${options.traceName}: ${strategy}` }, null);
-    await sync.sync(cluster.id, {
-      hosts: inventory.hosts,
-      vms: inventory.vms.map(({ name, hostName, vcpus, memoryMib }) => ({ name, hostName, vcpus, memoryMib })),
-    }, null);
+    const cluster = await clusters.create(
+      { name: `replay-${strategy}`, description: `Trace replay of ${options.traceName}: ${strategy}` },
+      null,
+    );
+    await sync.sync(
+      cluster.id,
+      {
+        hosts: inventory.hosts,
+        vms: inventory.vms.map(({ name, hostName, vcpus, memoryMib }) => ({ name, hostName, vcpus, memoryMib })),
+      },
+      null,
+    );
     // Every strategy's cluster has the same policy; only "ours" lets the scheduler act on it.
     await policies.put(cluster.id, strategy === 'ours' ? policy : { ...policy, automationLevel: 'manual' }, null);
     // The report measures every strategy alike, whatever "ours" plans with: load = this step's
@@ -216,7 +233,12 @@ async function replayStrategy(
       const report = balanceReport(await balancer.snapshot(cluster.id, measurePolicy), measurePolicy);
       const connected = report.hosts.filter((h) => h.state === 'connected');
       target = report.target;
-      steps.push({ imbalance: report.imbalance, target: report.target, hostCpu: connected.map((h) => h.cpu), hostMemory: connected.map((h) => h.memory) });
+      steps.push({
+        imbalance: report.imbalance,
+        target: report.target,
+        hostCpu: connected.map((h) => h.cpu),
+        hostMemory: connected.map((h) => h.memory),
+      });
 
       phase('measure');
       if (strategy === 'ours') {

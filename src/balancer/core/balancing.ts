@@ -31,12 +31,7 @@ export type BalancingSearch = (state: PlanningState, ctx: SearchContext) => Bala
 /** Net gains closer than this are ties, broken by unit then host index (both follow id order). */
 export const TIE_EPSILON = 1e-12;
 
-export function isBetter(
-  net: number,
-  unit: number,
-  to: number,
-  best: BalancingCandidate | null,
-): boolean {
+export function isBetter(net: number, unit: number, to: number, best: BalancingCandidate | null): boolean {
   if (best === null) return true;
   if (net > best.net + TIE_EPSILON) return true;
   if (net < best.net - TIE_EPSILON) return false;

@@ -39,7 +39,17 @@ describe('constraints', () => {
   const soft = new PlanningState(snap, DEFAULT_PLANNER_POLICY, { enforceSoftRules: true });
 
   it('are small named filters', () => {
-    expect(CONSTRAINTS.map((c) => c.name)).toEqual(['automation', 'migrating', 'source-reachable', 'cooldown', 'target-connected', 'capacity', 'affinity', 'anti-affinity', 'vm-host']);
+    expect(CONSTRAINTS.map((c) => c.name)).toEqual([
+      'automation',
+      'migrating',
+      'source-reachable',
+      'cooldown',
+      'target-connected',
+      'capacity',
+      'affinity',
+      'anti-affinity',
+      'vm-host',
+    ]);
   });
 
   it('allow an ordinary move', () => {

@@ -111,7 +111,9 @@ export const vmHostRules: Constraint = {
     for (const v of move.vms) {
       const allowed = state.allowedHosts[v];
       if (allowed && !allowed[move.to]) {
-        const rule = state.hostRulesOfVm[v].map((r) => state.rules[r]).find((r) => (r.relation === 'run-on') !== (r.hostMask![move.to] === 1));
+        const rule = state.hostRulesOfVm[v]
+          .map((r) => state.rules[r])
+          .find((r) => (r.relation === 'run-on') !== (r.hostMask![move.to] === 1));
         const verb = rule?.relation === 'not-run-on' ? 'must not run on' : 'must run on another host than';
         return `vm-host rule '${rule?.name ?? '?'}': ${vmName(state, v)} ${verb} ${hostName(state, move.to)}`;
       }

@@ -68,7 +68,10 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
         return `Affinity rule '${rule.name}' (${enforcement}) keeps ${members} on one host; ${what} joins the group on ${targetFigures} (${imbalance}).`;
       }
       if (rule?.kind === 'vm-host') {
-        const hosts = state.hosts.filter((_, h) => rule.hostMask![h]).map((h) => h.name).join(', ');
+        const hosts = state.hosts
+          .filter((_, h) => rule.hostMask![h])
+          .map((h) => h.name)
+          .join(', ');
         const verb = rule.relation === 'run-on' ? 'run on' : 'not run on';
         return `VM-host rule '${rule.name}' (${enforcement}) says ${what} must ${verb} ${hosts || 'an empty host set'}; it moves from ${from} to ${targetFigures} (${imbalance}).`;
       }
@@ -108,12 +111,23 @@ export function explainStuckVms(attempt: PlanAttempt, movedVms: ReadonlySet<numb
     for (let v = 0; v < state.vmCount; v++) {
       if (state.vmHost[v] === h && !movedVms.has(v) && !attempt.notMoved.has(v) && state.vmCpu[v] + state.vmMem[v] > 0) vms.push(v);
     }
-    vms.sort((a, b) => state.vmCpu[b] / state.capCpu[h] + state.vmMem[b] / state.capMem[h] - (state.vmCpu[a] / state.capCpu[h] + state.vmMem[a] / state.capMem[h]) || a - b);
+    vms.sort(
+      (a, b) =>
+        state.vmCpu[b] / state.capCpu[h] +
+          state.vmMem[b] / state.capMem[h] -
+          (state.vmCpu[a] / state.capCpu[h] + state.vmMem[a] / state.capMem[h]) || a - b,
+    );
     for (const v of vms.slice(0, 20)) {
       if (out.length >= limit) return out;
       const verdict = whyNotMoved(attempt, v, I);
       const vm = state.vms[v];
-      out.push({ vmId: vm.id, vmName: vm.name, hostId: host.id, reason: verdict.code, explanation: `${headline}; ${verdict.explanation}.` });
+      out.push({
+        vmId: vm.id,
+        vmName: vm.name,
+        hostId: host.id,
+        reason: verdict.code,
+        explanation: `${headline}; ${verdict.explanation}.`,
+      });
     }
   }
   return out;
@@ -134,14 +148,21 @@ function whyNotMoved(attempt: PlanAttempt, v: number, I: number): Pick<Refusal, 
   if (state.unitHost(u) !== h) return { code: 'rule-forbids', explanation: `its affinity group is split across hosts` };
   const size = members.length;
   if (attempt.totalMoves + size > policy.maxMovesPerPass) {
-    return { code: 'budget', explanation: `the pass already plans ${attempt.totalMoves} moves (maxMovesPerPass ${policy.maxMovesPerPass})` };
+    return {
+      code: 'budget',
+      explanation: `the pass already plans ${attempt.totalMoves} moves (maxMovesPerPass ${policy.maxMovesPerPass})`,
+    };
   }
   if (attempt.hostMoves[h] + size > policy.maxMovesPerHost) {
-    return { code: 'budget', explanation: `${state.hosts[h].name} already takes part in ${attempt.hostMoves[h]} moves (maxMovesPerHost ${policy.maxMovesPerHost})` };
+    return {
+      code: 'budget',
+      explanation: `${state.hosts[h].name} already takes part in ${attempt.hostMoves[h]} moves (maxMovesPerHost ${policy.maxMovesPerHost})`,
+    };
   }
   const { cpu, mem, cost } = state.moveLoad(members);
   const candidates: { t: number; after: number }[] = [];
-  for (let t = 0; t < state.hostCount; t++) if (t !== h && state.connected[t]) candidates.push({ t, after: state.imbalanceAfter(cpu, mem, h, t) });
+  for (let t = 0; t < state.hostCount; t++)
+    if (t !== h && state.connected[t]) candidates.push({ t, after: state.imbalanceAfter(cpu, mem, h, t) });
   candidates.sort((a, b) => a.after - b.after || a.t - b.t);
   let refusal: Refusal | null = null;
   let budgetHost: number | null = null;
@@ -159,7 +180,10 @@ function whyNotMoved(attempt: PlanAttempt, v: number, I: number): Pick<Refusal, 
     const net = gain - policy.costWeight * cost;
     const target = state.hosts[t].name;
     if (gain <= 1e-12) {
-      return { code: 'no-gain', explanation: `moving ${name} to the best allowed host, ${target}, would not lower the imbalance (${I.toFixed(4)} → ${after.toFixed(4)})` };
+      return {
+        code: 'no-gain',
+        explanation: `moving ${name} to the best allowed host, ${target}, would not lower the imbalance (${I.toFixed(4)} → ${after.toFixed(4)})`,
+      };
     }
     if (!admissible(gain, net, policy.minGain)) {
       return {
@@ -171,7 +195,8 @@ function whyNotMoved(attempt: PlanAttempt, v: number, I: number): Pick<Refusal, 
     }
     return { code: 'budget', explanation: `moving ${name} to ${target} would help, but the move budgets of this pass are spent` };
   }
-  if (budgetHost !== null) return { code: 'budget', explanation: `${state.hosts[budgetHost].name}, the allowed host that would help, has no move budget left` };
+  if (budgetHost !== null)
+    return { code: 'budget', explanation: `${state.hosts[budgetHost].name}, the allowed host that would help, has no move budget left` };
   if (refusal) return { code: refusal.code, explanation: `the host that would help most refuses it: ${refusal.explanation}` };
   return { code: 'no-room', explanation: 'there is no other connected host' };
 }

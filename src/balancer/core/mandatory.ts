@@ -67,14 +67,22 @@ export function evacuateMaintenanceHosts(attempt: PlanAttempt): void {
       const u = remaining.splice(pickAt, 1)[0];
       const members = state.units[u];
       const onHost = members.filter((v) => state.vmHost[v] === h);
-      const pinned = unitPinned(state, members.filter((v) => state.vmHost[v] >= 0));
+      const pinned = unitPinned(
+        state,
+        members.filter((v) => state.vmHost[v] >= 0),
+      );
       if (pinned) {
         leaveAll(attempt, onHost, pinned.code, `${hostName} is entering maintenance, but ${pinned.explanation}`);
         continue;
       }
       if (state.unitHost(u) === h) {
         const choice = bestTarget(attempt, members, h, 'mandatory');
-        if (isRefusal(choice) && (choice.code === 'no-room' || choice.code === 'rule-forbids') && moveMakingRoom(attempt, members, h, 'mandatory', 'maintenance', undefined)) continue;
+        if (
+          isRefusal(choice) &&
+          (choice.code === 'no-room' || choice.code === 'rule-forbids') &&
+          moveMakingRoom(attempt, members, h, 'mandatory', 'maintenance', undefined)
+        )
+          continue;
         if (isRefusal(choice)) {
           leaveAll(attempt, onHost, choice.code, `${hostName} is entering maintenance, but no host can take it: ${choice.explanation}`);
         } else {
@@ -82,7 +90,13 @@ export function evacuateMaintenanceHosts(attempt: PlanAttempt): void {
         }
       } else {
         const refusal = gatherUnit(attempt, u, 'mandatory', 'maintenance', undefined, connectedHosts(state, h));
-        if (refusal) leaveAll(attempt, onHost, refusal.code, `${hostName} is entering maintenance, but no host can take its group: ${refusal.explanation}`);
+        if (refusal)
+          leaveAll(
+            attempt,
+            onHost,
+            refusal.code,
+            `${hostName} is entering maintenance, but no host can take its group: ${refusal.explanation}`,
+          );
       }
     }
   }
@@ -101,7 +115,12 @@ export function fixAntiAffinity(attempt: PlanAttempt, hard: boolean): void {
         if (isRefusal(choice) && hard && makeRoomForOneOf(attempt, together, kind, rule.index)) continue;
         if (isRefusal(choice)) {
           const names = together.map((v) => state.vms[v].name).join(', ');
-          leaveAll(attempt, together.slice(1), choice.code, `anti-affinity rule '${rule.name}' is broken on ${state.hosts[h].name} (${names}), but no move fixes it: ${choice.explanation}`);
+          leaveAll(
+            attempt,
+            together.slice(1),
+            choice.code,
+            `anti-affinity rule '${rule.name}' is broken on ${state.hosts[h].name} (${names}), but no move fixes it: ${choice.explanation}`,
+          );
           break;
         }
         attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind, reason: 'rule-violation', ruleIndex: rule.index });
@@ -132,7 +151,10 @@ export function fixAffinity(attempt: PlanAttempt, hard: boolean): void {
     let candidates: number[];
     if (pinned.length > 0) {
       // Pinned members fix the host: the rest must join them there.
-      const pinnedHosts = hostsOf(state, pinned.map((x) => x.v));
+      const pinnedHosts = hostsOf(
+        state,
+        pinned.map((x) => x.v),
+      );
       candidates = pinnedHosts.size === 1 ? [...pinnedHosts].filter((h) => state.connected[h]) : [];
       if (candidates.length === 0) {
         leaveAll(attempt, members, pinned[0].r!.code, `affinity rule '${rule.name}' is broken, but ${pinned[0].r!.explanation}`);
@@ -146,7 +168,12 @@ export function fixAffinity(attempt: PlanAttempt, hard: boolean): void {
     }
     const refusal = gatherOrNull(attempt, u, kind, ruleIndex, candidates);
     if (refusal) {
-      leaveAll(attempt, members, refusal.code, `affinity rule '${rule.name}' is broken, but no host can take the whole group: ${refusal.explanation}`);
+      leaveAll(
+        attempt,
+        members,
+        refusal.code,
+        `affinity rule '${rule.name}' is broken, but no host can take the whole group: ${refusal.explanation}`,
+      );
     }
   }
 }
@@ -175,7 +202,11 @@ export function fixVmHost(attempt: PlanAttempt, hard: boolean): void {
     const choice = bestUnitMove(attempt, [v], kind);
     if (isRefusal(choice) && hard && makeRoomForOneOf(attempt, [v], kind, rule.index)) continue;
     if (isRefusal(choice)) {
-      attempt.leave(v, choice.code, `vm-host rule '${rule.name}' is broken on ${state.hosts[h].name}, but no allowed host can take it: ${choice.explanation}`);
+      attempt.leave(
+        v,
+        choice.code,
+        `vm-host rule '${rule.name}' is broken on ${state.hosts[h].name}, but no allowed host can take it: ${choice.explanation}`,
+      );
       continue;
     }
     attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind, reason: 'rule-violation', ruleIndex: rule.index });

@@ -135,13 +135,7 @@ export interface BalanceReport {
   connectedHosts: number;
 }
 
-export type MoveReason =
-  | 'maintenance'
-  | 'rule-violation'
-  | 'overcommit'
-  | 'balance-cpu'
-  | 'balance-memory'
-  | 'placement';
+export type MoveReason = 'maintenance' | 'rule-violation' | 'overcommit' | 'balance-cpu' | 'balance-memory' | 'placement';
 
 export const MANDATORY_PRIORITY = 1;
 
@@ -167,15 +161,7 @@ export interface PlannedMove {
 }
 
 export type NotMovedReason =
-  | 'pinned'
-  | 'no-room'
-  | 'rule-forbids'
-  | 'not-worth-cost'
-  | 'no-gain'
-  | 'cooldown'
-  | 'migrating'
-  | 'budget'
-  | 'host-unreachable';
+  'pinned' | 'no-room' | 'rule-forbids' | 'not-worth-cost' | 'no-gain' | 'cooldown' | 'migrating' | 'budget' | 'host-unreachable';
 
 export interface NotMovedVm {
   vmId: string;

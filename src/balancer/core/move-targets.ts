@@ -63,8 +63,7 @@ export function bestTarget(
     if (refusal.code === 'no-room') capacityRefusal ??= refusal;
   }
   return (
-    capacityRefusal ??
-    firstRefusal ?? { constraint: 'target-connected', code: 'no-room', explanation: 'there is no other connected host' }
+    capacityRefusal ?? firstRefusal ?? { constraint: 'target-connected', code: 'no-room', explanation: 'there is no other connected host' }
   );
 }
 
@@ -158,7 +157,11 @@ export function gatherUnit(
   for (const t of candidates) {
     const barred = members.find((v) => state.allowedHosts[v] !== null && !state.allowedHosts[v][t]);
     if (barred !== undefined) {
-      firstRefusal ??= { constraint: 'vm-host', code: 'rule-forbids', explanation: `${state.vms[barred].name} may not run on ${state.hosts[t].name}` };
+      firstRefusal ??= {
+        constraint: 'vm-host',
+        code: 'rule-forbids',
+        explanation: `${state.vms[barred].name} may not run on ${state.hosts[t].name}`,
+      };
       continue;
     }
     const pieces = piecesOutside(state, members, t);
@@ -244,7 +247,8 @@ export function bestUnitMove(
     const from = state.unitHost(u);
     const members = state.units[u];
     if (attempt.freezeMoved && attempt.unitMoved(u)) continue;
-    const pinned = from < 0 ? { code: 'rule-forbids' as NotMovedReason, explanation: 'its affinity group is split' } : unitPinned(state, members);
+    const pinned =
+      from < 0 ? { code: 'rule-forbids' as NotMovedReason, explanation: 'its affinity group is split' } : unitPinned(state, members);
     if (pinned) {
       refusal ??= { constraint: 'movable', code: pinned.code, explanation: pinned.explanation };
       continue;

@@ -48,8 +48,22 @@ describe('rankPlacement', () => {
   });
 
   it('joins a hard affinity group where it runs', () => {
-    const r = rankPlacement(snap, { vmId: 'n', cpuMhz: 10, memoryMib: 10, rules: [{ id: 'tog', name: 'with-x', kind: 'affinity', enforcement: 'hard', vmIds: ['n', 'x'] }] }, policy);
+    const r = rankPlacement(
+      snap,
+      {
+        vmId: 'n',
+        cpuMhz: 10,
+        memoryMib: 10,
+        rules: [{ id: 'tog', name: 'with-x', kind: 'affinity', enforcement: 'hard', vmIds: ['n', 'x'] }],
+      },
+      policy,
+    );
     expect(r.ranked.map((o) => o.hostId)).toEqual(['a']);
-    expect(r.excluded.filter((e) => e.reason === 'rule-forbids').map((e) => e.hostId).sort()).toEqual(['b', 'c']);
+    expect(
+      r.excluded
+        .filter((e) => e.reason === 'rule-forbids')
+        .map((e) => e.hostId)
+        .sort(),
+    ).toEqual(['b', 'c']);
   });
 });

@@ -47,19 +47,27 @@ const clusterArb = fc
       const moving = snap.vms[snap.vms.length - 1];
       moving.migrating = true;
       const to = snap.hosts.find((h) => h.id !== moving.hostId)!;
-      snap.inFlight.push({ vmId: moving.id, fromHostId: moving.hostId, toHostId: to.id, memoryMib: moving.memoryMib, cpuMhz: moving.cpuMhz });
+      snap.inFlight.push({
+        vmId: moving.id,
+        fromHostId: moving.hostId,
+        toHostId: to.id,
+        memoryMib: moving.memoryMib,
+        cpuMhz: moving.cpuMhz,
+      });
     }
     return snap;
   });
 
-const policyArb = fc.record({
-  migrationThreshold: fc.integer({ min: 1, max: 5 }),
-  cpuWeight: fc.constantFrom(0.5, 0.3, 1),
-  maxMovesPerPass: fc.constantFrom(5, 40, 1000),
-  maxMovesPerHost: fc.constantFrom(3, 1000),
-  memoryCeiling: fc.constantFrom(1, 0.9),
-  cpuCeiling: fc.constantFrom(1, 0.85),
-}).map((p): PlannerPolicy => ({ ...DEFAULT_PLANNER_POLICY, ...p, memoryWeight: 1 - p.cpuWeight }));
+const policyArb = fc
+  .record({
+    migrationThreshold: fc.integer({ min: 1, max: 5 }),
+    cpuWeight: fc.constantFrom(0.5, 0.3, 1),
+    maxMovesPerPass: fc.constantFrom(5, 40, 1000),
+    maxMovesPerHost: fc.constantFrom(3, 1000),
+    memoryCeiling: fc.constantFrom(1, 0.9),
+    cpuCeiling: fc.constantFrom(1, 0.85),
+  })
+  .map((p): PlannerPolicy => ({ ...DEFAULT_PLANNER_POLICY, ...p, memoryWeight: 1 - p.cpuWeight }));
 
 /** Hard-rule violations of a placement, as strings. */
 function hardViolations(snap: ClusterSnapshot): Set<string> {
@@ -139,7 +147,8 @@ describe('planMoves properties', () => {
           const load = memoryLoad(next, target.id);
           const adds = step.map((m) => snap.vms.find((x) => x.id === m.vmId)!).filter((v) => v.poweredOn);
           if (adds.some((v) => v.cpuMhz > 0)) expect(load.cpu).toBeLessThanOrEqual(target.cpuCapacityMhz * policy.cpuCeiling + 1e-6);
-          if (adds.some((v) => v.memoryMib > 0)) expect(load.mem).toBeLessThanOrEqual(target.memoryCapacityMib * policy.memoryCeiling + 1e-6);
+          if (adds.some((v) => v.memoryMib > 0))
+            expect(load.mem).toBeLessThanOrEqual(target.memoryCapacityMib * policy.memoryCeiling + 1e-6);
           // No new hard-rule violation, ever.
           for (const violation of hardViolations(next)) expect(before.has(violation)).toBe(true);
           state = next;
@@ -165,7 +174,8 @@ describe('planMoves properties', () => {
           state = next;
         }
         const optional = plan.moves.filter((m) => m.priority > 1);
-        if (optional.length > 0) expect(plan.moves.length).toBeLessThanOrEqual(Math.max(policy.maxMovesPerPass, plan.moves.length - optional.length));
+        if (optional.length > 0)
+          expect(plan.moves.length).toBeLessThanOrEqual(Math.max(policy.maxMovesPerPass, plan.moves.length - optional.length));
         if (policy.migrationThreshold === 1) expect(optional).toEqual([]);
         // Balancing moves a VM at most once per plan, and never one a mandatory move placed (no chains).
         // (Mandatory fixes of tangled rule sets may legitimately move a VM twice.)
@@ -219,8 +229,27 @@ describe('planMoves properties', () => {
 
   it('empties a host entering maintenance whenever the rest of the cluster has room', () => {
     const roomyCluster = fc
-      .record({ seed: fc.integer({ min: 1, max: 1_000_000 }), hosts: fc.integer({ min: 3, max: 8 }), vms: fc.integer({ min: 1, max: 40 }), fill: fc.double({ min: 0.1, max: 0.5, noNaN: true }), anti: fc.integer({ min: 0, max: 2 }), affinity: fc.integer({ min: 0, max: 2 }) })
-      .map((o) => randomCluster({ seed: o.seed, hosts: o.hosts, vms: o.vms, fill: o.fill, skew: 0.5, antiAffinityRules: o.anti, affinityRules: o.affinity, softShare: 0.5, enteringMaintenance: 1 }));
+      .record({
+        seed: fc.integer({ min: 1, max: 1_000_000 }),
+        hosts: fc.integer({ min: 3, max: 8 }),
+        vms: fc.integer({ min: 1, max: 40 }),
+        fill: fc.double({ min: 0.1, max: 0.5, noNaN: true }),
+        anti: fc.integer({ min: 0, max: 2 }),
+        affinity: fc.integer({ min: 0, max: 2 }),
+      })
+      .map((o) =>
+        randomCluster({
+          seed: o.seed,
+          hosts: o.hosts,
+          vms: o.vms,
+          fill: o.fill,
+          skew: 0.5,
+          antiAffinityRules: o.anti,
+          affinityRules: o.affinity,
+          softShare: 0.5,
+          enteringMaintenance: 1,
+        }),
+      );
     fc.assert(
       fc.property(roomyCluster, policyArb, (snap, policy) => {
         // "Room": the other hosts could take all the load at 80 % of the ceilings, every VM fits on any of them

@@ -24,14 +24,20 @@ describe('planMoves: mandatory moves', () => {
   });
 
   it('leaves a disabled VM on a host entering maintenance and says why', () => {
-    const snap = cluster([host('a', 1000, 1000, 'entering-maintenance'), host('b')], [vm('pinned', 'a', 100, 100, { automation: 'disabled' }), vm('free', 'a', 100, 100)]);
+    const snap = cluster(
+      [host('a', 1000, 1000, 'entering-maintenance'), host('b')],
+      [vm('pinned', 'a', 100, 100, { automation: 'disabled' }), vm('free', 'a', 100, 100)],
+    );
     const plan = planMoves(snap, policy);
     expect(plan.moves.map((m) => m.vmId)).toEqual(['free']);
     expect(plan.notMoved).toEqual([expect.objectContaining({ vmId: 'pinned', reason: 'pinned', hostId: 'a' })]);
   });
 
   it('does not evacuate onto a host without room and reports no-room', () => {
-    const snap = cluster([host('a', 1000, 1000, 'entering-maintenance'), host('b')], [vm('big', 'a', 500, 700), vm('there', 'b', 100, 500)]);
+    const snap = cluster(
+      [host('a', 1000, 1000, 'entering-maintenance'), host('b')],
+      [vm('big', 'a', 500, 700), vm('there', 'b', 100, 500)],
+    );
     const plan = planMoves(snap, policy);
     expect(plan.moves).toEqual([]);
     expect(plan.notMoved[0]).toMatchObject({ vmId: 'big', reason: 'no-room' });
@@ -50,7 +56,7 @@ describe('planMoves: mandatory moves', () => {
     const plan = planMoves(snap, policy);
     expect(plan.moves[0]).toMatchObject({ reason: 'rule-violation', ruleId: 'r-anti', priority: 1 });
     expect(plan.moves[1]).toMatchObject({ vmId: 'lic', toHostId: 'c', reason: 'rule-violation', ruleId: 'r-host', priority: 1 });
-    expect(plan.moves[0].explanation).toContain("db-apart");
+    expect(plan.moves[0].explanation).toContain('db-apart');
     const after = applyPlan(snap, plan);
     const hostOfVm = (id: string) => after.vms.find((v) => v.id === id)!.hostId;
     expect(hostOfVm('db1')).not.toBe(hostOfVm('db2'));
@@ -147,14 +153,20 @@ describe('planMoves: balancing', () => {
   });
 
   it('does not move VMs in cooldown for balancing, and says why', () => {
-    const snap = cluster([host('a'), host('b')], [vm('x', 'a', 400, 400, { inCooldown: true }), vm('y', 'a', 400, 400, { inCooldown: true })]);
+    const snap = cluster(
+      [host('a'), host('b')],
+      [vm('x', 'a', 400, 400, { inCooldown: true }), vm('y', 'a', 400, 400, { inCooldown: true })],
+    );
     const plan = planMoves(snap, policy);
     expect(plan.moves).toEqual([]);
     expect(plan.notMoved.map((n) => n.reason)).toEqual(['cooldown', 'cooldown']);
   });
 
   it('never moves a migrating or disabled VM', () => {
-    const snap = cluster([host('a'), host('b')], [vm('x', 'a', 400, 400, { migrating: true }), vm('y', 'a', 400, 400, { automation: 'disabled' })]);
+    const snap = cluster(
+      [host('a'), host('b')],
+      [vm('x', 'a', 400, 400, { migrating: true }), vm('y', 'a', 400, 400, { automation: 'disabled' })],
+    );
     const plan = planMoves(snap, policy);
     expect(plan.moves).toEqual([]);
     expect(plan.notMoved.map((n) => [n.vmId, n.reason])).toEqual([
@@ -192,7 +204,15 @@ describe('planMoves: balancing', () => {
 
   it('keeps soft rules while it can, and relaxes them when a host would stay over its ceiling', () => {
     // A soft vm-host rule keeps both VMs on a, whose memory is overcommitted (1400 / 1000).
-    const rule = { id: 'soft-1', name: 'prefer-a', kind: 'vm-host' as const, enforcement: 'soft' as const, vmIds: ['x', 'y'], hostIds: ['a'], relation: 'run-on' as const };
+    const rule = {
+      id: 'soft-1',
+      name: 'prefer-a',
+      kind: 'vm-host' as const,
+      enforcement: 'soft' as const,
+      vmIds: ['x', 'y'],
+      hostIds: ['a'],
+      relation: 'run-on' as const,
+    };
     const snap = cluster([host('a'), host('b')], [vm('x', 'a', 100, 700), vm('y', 'a', 100, 700)], [rule]);
     const plan = planMoves(snap, policy);
     expect(plan.softRulesRelaxed).toEqual(['soft-1']);

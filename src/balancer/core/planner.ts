@@ -8,14 +8,7 @@ import { solveSmallCluster } from './compaction/small-cluster-search';
 import { isSmallCluster } from './compaction/unit-placement';
 import { describeStep, explainStuckVms, StepFigures } from './explain';
 import { fixSoftRules, runMandatory } from './mandatory';
-import {
-  ClusterSnapshot,
-  DEFAULT_PLANNER_POLICY,
-  MoveReason,
-  Plan,
-  PlannedMove,
-  PlannerPolicy,
-} from './model';
+import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, MoveReason, Plan, PlannedMove, PlannerPolicy } from './model';
 import { PlanningState, StateOptions } from './planning-state';
 import { balanceReport, balancingPriority } from './scoring';
 
@@ -56,7 +49,8 @@ export function planWith(snapshot: ClusterSnapshot, policy: PlannerPolicy, engin
       const without = shortfall(other.state);
       const better =
         without.debt < kept.debt ||
-        (without.debt === kept.debt && (without.hosts < kept.hosts || (without.hosts === kept.hosts && without.excess < kept.excess - 1e-9)));
+        (without.debt === kept.debt &&
+          (without.hosts < kept.hosts || (without.hosts === kept.hosts && without.excess < kept.excess - 1e-9)));
       if (better) {
         attempt = other;
         relaxed = true;

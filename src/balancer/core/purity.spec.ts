@@ -15,7 +15,8 @@ const BUILDERS = resolve(ROOT, 'test', 'builders');
 
 /** Module specifiers of a TypeScript source: import/export … from, import(), require(), jest.mock(). */
 function specifiersOf(source: string): string[] {
-  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bjest\.(?:mock|requireActual)\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
+  const pattern =
+    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bjest\.(?:mock|requireActual)\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
   return [...source.matchAll(pattern)].map((m) => m[2]);
 }
 

@@ -111,7 +111,12 @@ export interface AffinityUnits {
 }
 
 /** Affinity units and their summed load and cost, numbered by their lowest VM index. */
-export function affinityUnits(rules: readonly IndexedRule[], vmCpu: Float64Array, vmMem: Float64Array, vmCostGiB: Float64Array): AffinityUnits {
+export function affinityUnits(
+  rules: readonly IndexedRule[],
+  vmCpu: Float64Array,
+  vmMem: Float64Array,
+  vmCostGiB: Float64Array,
+): AffinityUnits {
   const V = vmCpu.length;
   // Affinity units by union-find over the active affinity rules.
   const parent = Int32Array.from({ length: V }, (_, i) => i);

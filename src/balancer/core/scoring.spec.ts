@@ -84,7 +84,7 @@ describe('load model and imbalance', () => {
     const hosts = Array.from({ length: 16 }, (_, i) => host(`h${String(i).padStart(2, '0')}`));
     const vms = hosts.map((h, i) => vm(`v${i}`, h.id, i === 0 ? 350 : 100, 100));
     const r = balanceReport(cluster(hosts, vms), policy);
-    expect(r.imbalance).toBeCloseTo(Math.sqrt(0.5) * 0.25 * Math.sqrt(15) / 16, 12);
+    expect(r.imbalance).toBeCloseTo((Math.sqrt(0.5) * 0.25 * Math.sqrt(15)) / 16, 12);
     expect(r.imbalance).toBeLessThan(r.target);
     expect(r.maxMinGap).toBeCloseTo(0.25, 12);
     expect(r.balanced).toBe(false);

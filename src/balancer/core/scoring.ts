@@ -1,12 +1,6 @@
 // The load model and the imbalance metric of DESIGN.md, computed from scratch over a snapshot.
 // The planner keeps running sums instead (see planning-state.ts); both must agree.
-import {
-  BalanceReport,
-  ClusterSnapshot,
-  HostSnapshot,
-  HostUtilization,
-  PlannerPolicy,
-} from './model';
+import { BalanceReport, ClusterSnapshot, HostSnapshot, HostUtilization, PlannerPolicy } from './model';
 
 /** Guard against a zero capacity: such a host reads as full as soon as anything is on it. */
 export function capacityOf(value: number): number {

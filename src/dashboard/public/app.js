@@ -65,7 +65,8 @@ function h(tag, props = {}, ...children) {
 function reconcile(list, items, keyOf, create, update) {
   /** @type {Map<string, HTMLElement>} */
   const existing = new Map();
-  for (const child of Array.from(list.children)) existing.set(/** @type {HTMLElement} */ (child).dataset.key ?? '', /** @type {HTMLElement} */ (child));
+  for (const child of Array.from(list.children))
+    existing.set(/** @type {HTMLElement} */ (child).dataset.key ?? '', /** @type {HTMLElement} */ (child));
   /** @type {Element | null} */
   let previous = null;
   for (const item of items) {
@@ -92,7 +93,8 @@ function setText(/** @type {Element} */ root, /** @type {string} */ selector, /*
 }
 
 const pct = (/** @type {number} */ fraction) => `${(fraction * 100).toFixed(1)} %`;
-const clock = (/** @type {number} */ ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const clock = (/** @type {number} */ ms) =>
+  new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 const hostName = (/** @type {string} */ id) => state.hostNames.get(id) ?? id.slice(0, 8);
 const vmName = (/** @type {string} */ id) => state.vmNames.get(id) ?? id.slice(0, 8);
 
@@ -106,7 +108,11 @@ function duration(seconds) {
 
 /** A meter bar: `role` meter for utilization, progressbar for migrations. */
 function bar(/** @type {string} */ role, /** @type {string} */ label) {
-  return h('div', { class: 'bar', attrs: { role, 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' } }, h('div', { class: 'fill' }));
+  return h(
+    'div',
+    { class: 'bar', attrs: { role, 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' } },
+    h('div', { class: 'fill' }),
+  );
 }
 
 /** @param {Element} node @param {number} percent 0..100 (more allowed, shown as over) */
@@ -157,7 +163,9 @@ async function loadClusters() {
   clusters.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   state.clusters = clusters;
   const select = /** @type {HTMLSelectElement} */ ($('cluster'));
-  const same = select.options.length === clusters.length && clusters.every((c, i) => select.options[i].value === c.id && select.options[i].text === c.name);
+  const same =
+    select.options.length === clusters.length &&
+    clusters.every((c, i) => select.options[i].value === c.id && select.options[i].text === c.name);
   if (!same) select.replaceChildren(...clusters.map((c) => new Option(c.name, c.id)));
   select.disabled = clusters.length === 0;
   $('no-clusters').hidden = clusters.length > 0;
@@ -202,7 +210,10 @@ function renderBalance(balance) {
   const gauge = $('gauge');
   gauge.setAttribute('aria-valuemax', scale.toFixed(3));
   gauge.setAttribute('aria-valuenow', imbalance.toFixed(3));
-  gauge.setAttribute('aria-valuetext', `imbalance ${imbalance.toFixed(3)}, target ${target.toFixed(3)}, ${balance.balanced ? 'balanced' : 'unbalanced'}`);
+  gauge.setAttribute(
+    'aria-valuetext',
+    `imbalance ${imbalance.toFixed(3)}, target ${target.toFixed(3)}, ${balance.balanced ? 'balanced' : 'unbalanced'}`,
+  );
   const fill = $('gauge-fill');
   fill.style.width = `${(imbalance / scale) * 100}%`;
   fill.classList.toggle('warn', !balance.balanced);
@@ -210,8 +221,10 @@ function renderBalance(balance) {
 
   $('sigma-cpu').textContent = (balance.sigmaCpu ?? 0).toFixed(3);
   $('sigma-memory').textContent = (balance.sigmaMemory ?? 0).toFixed(3);
-  $('gap').textContent = balance.maxMinGap === undefined || balance.maxMinGap === null ? '–'
-    : `${pct(balance.maxMinGap)}${balance.gapLimit ? ` (limit ${pct(balance.gapLimit)})` : ''}`;
+  $('gap').textContent =
+    balance.maxMinGap === undefined || balance.maxMinGap === null
+      ? '–'
+      : `${pct(balance.maxMinGap)}${balance.gapLimit ? ` (limit ${pct(balance.gapLimit)})` : ''}`;
   $('connected').textContent = `${balance.connectedHosts ?? '–'} of ${balance.hosts.length}`;
 
   const automation = balance.inputs?.policy?.automationLevel;
@@ -229,8 +242,20 @@ function renderBalance(balance) {
         'li',
         { class: 'host' },
         h('div', { class: 'host-head' }, h('span', { class: 'host-name' }), h('span', { class: 'badge host-state' })),
-        h('div', { class: 'meter-row' }, h('span', { class: 'meter-label', text: 'CPU' }), bar('meter', `${host.hostName} CPU`), h('span', { class: 'pct cpu-pct' })),
-        h('div', { class: 'meter-row' }, h('span', { class: 'meter-label', text: 'Memory' }), bar('meter', `${host.hostName} memory`), h('span', { class: 'pct mem-pct' })),
+        h(
+          'div',
+          { class: 'meter-row' },
+          h('span', { class: 'meter-label', text: 'CPU' }),
+          bar('meter', `${host.hostName} CPU`),
+          h('span', { class: 'pct cpu-pct' }),
+        ),
+        h(
+          'div',
+          { class: 'meter-row' },
+          h('span', { class: 'meter-label', text: 'Memory' }),
+          bar('meter', `${host.hostName} memory`),
+          h('span', { class: 'pct mem-pct' }),
+        ),
       ),
     (node, host) => {
       setText(node, '.host-name', host.hostName);
@@ -268,7 +293,14 @@ function renderRecommendations(page) {
       return h(
         'li',
         { class: 'rec' },
-        h('div', { class: 'rec-head' }, h('span', { class: 'prio' }), h('strong', { class: 'vm' }), h('span', { class: 'route' }), h('span', { class: 'badge reason' })),
+        h(
+          'div',
+          { class: 'rec-head' },
+          h('span', { class: 'prio' }),
+          h('strong', { class: 'vm' }),
+          h('span', { class: 'route' }),
+          h('span', { class: 'badge reason' }),
+        ),
         h('p', { class: 'explanation' }),
         h('div', { class: 'actions' }, apply, dismiss),
       );
@@ -301,7 +333,11 @@ async function decide(rec, action, apply, dismiss) {
   dismiss.setAttribute('disabled', '');
   try {
     await api(`recommendations/${encodeURIComponent(rec.id)}/${action}`, { method: 'POST' });
-    notify(action === 'apply' ? `Applied: ${rec.vmName} moves from ${hostName(rec.fromHostId)} to ${hostName(rec.toHostId)}.` : `Dismissed the move of ${rec.vmName}.`);
+    notify(
+      action === 'apply'
+        ? `Applied: ${rec.vmName} moves from ${hostName(rec.fromHostId)} to ${hostName(rec.toHostId)}.`
+        : `Dismissed the move of ${rec.vmName}.`,
+    );
   } catch (error) {
     notify(`Could not ${action} the move of ${rec.vmName}: ${describe(error)}`);
     apply.removeAttribute('disabled');
@@ -321,7 +357,13 @@ function renderInFlight(migrations) {
       h(
         'li',
         { class: 'mig' },
-        h('div', { class: 'mig-head' }, h('strong', { class: 'vm' }), h('span', { class: 'route' }), h('span', { class: 'badge mig-state' })),
+        h(
+          'div',
+          { class: 'mig-head' },
+          h('strong', { class: 'vm' }),
+          h('span', { class: 'route' }),
+          h('span', { class: 'badge mig-state' }),
+        ),
         bar('progressbar', 'Migration'),
         h('div', { class: 'mig-meta' }),
       ),
@@ -358,7 +400,15 @@ function renderFinished(finished) {
     $('done'),
     finished,
     (m) => m.id,
-    () => h('li', { class: 'done' }, h('span', { class: 'badge mig-state' }), h('strong', { class: 'vm' }), h('span', { class: 'route' }), h('span', { class: 'done-meta' })),
+    () =>
+      h(
+        'li',
+        { class: 'done' },
+        h('span', { class: 'badge mig-state' }),
+        h('strong', { class: 'vm' }),
+        h('span', { class: 'route' }),
+        h('span', { class: 'done-meta' }),
+      ),
     (node, m) => {
       const badge = /** @type {HTMLElement} */ (node.querySelector('.mig-state'));
       badge.textContent = m.state;
@@ -369,7 +419,7 @@ function renderFinished(finished) {
       const detail =
         m.state === 'succeeded'
           ? `in ${duration(m.durationSeconds)}${m.downtimeMs !== null ? `, ${Math.round(m.downtimeMs)} ms switch-over` : ''}`
-          : m.error ?? '';
+          : (m.error ?? '');
       setText(node, '.done-meta', [when, detail].filter(Boolean).join(' · '));
     },
   );
@@ -402,7 +452,16 @@ function renderEvents(page) {
         h(
           'span',
           { class: 'event-message', text: e.message },
-          ...(e.actor ? [' ', h('span', { class: 'event-actor', text: actorText(e.actor), attrs: e.actor.type === 'token' ? { title: `token ${e.actor.id}` } : {} })] : []),
+          ...(e.actor
+            ? [
+                ' ',
+                h('span', {
+                  class: 'event-actor',
+                  text: actorText(e.actor),
+                  attrs: e.actor.type === 'token' ? { title: `token ${e.actor.id}` } : {},
+                }),
+              ]
+            : []),
         ),
       );
     },
@@ -504,7 +563,10 @@ async function refresh() {
   }
 
   const migrations = [...(result.inFlight?.items ?? []), ...(result.history?.items ?? [])];
-  await learnVmNames(migrations.map((m) => m.vmId), signal);
+  await learnVmNames(
+    migrations.map((m) => m.vmId),
+    signal,
+  );
   if (generation !== state.generation) return;
 
   if (result.balance) renderBalance(result.balance);

@@ -89,7 +89,13 @@ export function renderChart(box, data) {
   const xCount = 5;
   for (let i = 0; i <= xCount; i++) {
     const t = start + ((end - start) * i) / xCount;
-    svg.append(el('text', { x: x(t), y: plotBottom + 14, class: 'tick', 'text-anchor': i === 0 ? 'start' : i === xCount ? 'end' : 'middle' }, clock(t)));
+    svg.append(
+      el(
+        'text',
+        { x: x(t), y: plotBottom + 14, class: 'tick', 'text-anchor': i === 0 ? 'start' : i === xCount ? 'end' : 'middle' },
+        clock(t),
+      ),
+    );
   }
 
   // target (the current one, as a dashed line)
@@ -112,11 +118,20 @@ export function renderChart(box, data) {
 
   // passes
   for (const p of passes) {
-    const dot = el('circle', { cx: x(p.startedAt), cy: y(/** @type {number} */ (p.imbalanceBefore)), r: 5, class: p.movesApplied > 0 ? 'pass-dot' : 'pass-dot idle' });
+    const dot = el('circle', {
+      cx: x(p.startedAt),
+      cy: y(/** @type {number} */ (p.imbalanceBefore)),
+      r: 5,
+      class: p.movesApplied > 0 ? 'pass-dot' : 'pass-dot idle',
+    });
     const after = p.imbalanceAfter === null ? '' : ` → predicted ${p.imbalanceAfter.toFixed(3)}`;
     dot.append(
-      el('title', {}, `Pass (${p.trigger}, ${p.status}) at ${clock(p.startedAt)}: imbalance ${p.imbalanceBefore?.toFixed(3)}${after}; ` +
-        `${p.movesRecommended} move(s) recommended, ${p.movesApplied} applied`),
+      el(
+        'title',
+        {},
+        `Pass (${p.trigger}, ${p.status}) at ${clock(p.startedAt)}: imbalance ${p.imbalanceBefore?.toFixed(3)}${after}; ` +
+          `${p.movesRecommended} move(s) recommended, ${p.movesApplied} applied`,
+      ),
     );
     svg.append(dot);
   }
@@ -127,7 +142,13 @@ export function renderChart(box, data) {
   svg.append(el('rect', { x: PAD.left, y: laneTop, width: WIDTH - PAD.left - PAD.right, height: LANE_HEIGHT, class: 'lane' }));
   for (const m of migrations) {
     const left = Math.max(PAD.left, x(m.from));
-    const bar = el('rect', { x: left, y: laneTop + 2, width: Math.max(3, x(m.to) - left), height: LANE_HEIGHT - 4, class: `mig-mark ${m.state}` });
+    const bar = el('rect', {
+      x: left,
+      y: laneTop + 2,
+      width: Math.max(3, x(m.to) - left),
+      height: LANE_HEIGHT - 4,
+      class: `mig-mark ${m.state}`,
+    });
     bar.append(el('title', {}, `${m.label}: ${m.state}, ${clock(m.from)}${m.finishedAt ? ` – ${clock(m.to)}` : ''}`));
     svg.append(bar);
     svg.append(el('line', { x1: x(m.from), x2: x(m.from), y1: PAD.top, y2: plotBottom, class: 'mig-rule' }));

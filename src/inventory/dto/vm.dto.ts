@@ -89,7 +89,11 @@ export class CreateVmDto extends VmSpecDto {
   @IsId()
   hostId?: string;
 
-  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'With placement: VM groups the VM joins at once, so that their rules guide where it goes' })
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    description: 'With placement: VM groups the VM joins at once, so that their rules guide where it goes',
+  })
   @Optional()
   @IsArray()
   @ArrayMaxSize(100)

@@ -4,15 +4,7 @@ import type { MigrationJob } from './migration-driver';
 import { HOST_ADDRESS_RULE } from '../../common/host-address';
 import { hostArgument, isVmIdentifier, VM_IDENTIFIER_RULE } from './placeholder-grammar';
 
-export const ARGV_PLACEHOLDERS = [
-  'vm',
-  'vmId',
-  'sourceHost',
-  'sourceHostId',
-  'targetHost',
-  'targetHostId',
-  'migrationId',
-] as const;
+export const ARGV_PLACEHOLDERS = ['vm', 'vmId', 'sourceHost', 'sourceHostId', 'targetHost', 'targetHostId', 'migrationId'] as const;
 export type ArgvPlaceholder = (typeof ARGV_PLACEHOLDERS)[number];
 
 const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
@@ -57,7 +49,10 @@ export function placeholderRefusal(used: ReadonlySet<ArgvPlaceholder>, job: Migr
   if (used.has('vm') && !isVmIdentifier(job.vm.name)) {
     return `the VM name ${JSON.stringify(job.vm.name)} cannot fill {vm}: it must be ${VM_IDENTIFIER_RULE}; rename the VM or use {vmId}`;
   }
-  for (const [placeholder, host] of [['sourceHost', job.source], ['targetHost', job.target]] as const) {
+  for (const [placeholder, host] of [
+    ['sourceHost', job.source],
+    ['targetHost', job.target],
+  ] as const) {
     if (used.has(placeholder) && hostArgument(host) === null) {
       return (
         `host ${JSON.stringify(host.name)} cannot fill {${placeholder}}: its address must be ${HOST_ADDRESS_RULE}` +

@@ -39,9 +39,31 @@ describe('CommandMigrationDriver', () => {
 
   it('fills the placeholders into separate arguments', async () => {
     const out = join(dir, 'args');
-    const d = driver(fake('args', out, '--live', '{vm}', 'qemu+ssh://{targetHost}/system', '{vmId}', '{sourceHost}', '{migrationId}', '{sourceHostId}', '{targetHostId}'));
+    const d = driver(
+      fake(
+        'args',
+        out,
+        '--live',
+        '{vm}',
+        'qemu+ssh://{targetHost}/system',
+        '{vmId}',
+        '{sourceHost}',
+        '{migrationId}',
+        '{sourceHostId}',
+        '{targetHostId}',
+      ),
+    );
     await expect(run(d)).resolves.toMatchObject({ status: 'succeeded' });
-    expect(argsSeenBy(out)).toEqual(['--live', 'web-01', 'qemu+ssh://kvm-b.example/system', 'vm-7', 'kvm-a.example', 'mig-42', 'host-a', 'host-b']);
+    expect(argsSeenBy(out)).toEqual([
+      '--live',
+      'web-01',
+      'qemu+ssh://kvm-b.example/system',
+      'vm-7',
+      'kvm-a.example',
+      'mig-42',
+      'host-a',
+      'host-b',
+    ]);
   });
 
   it.each([
@@ -83,7 +105,9 @@ describe('CommandMigrationDriver', () => {
     const out = join(dir, 'args');
     const j = job();
     j.target = { ...j.target, name: 'Rack 4 / blade 2', address: '[2001:db8::7]' };
-    await expect(run(driver(fake('args', out, 'qemu+ssh://{targetHost}/system', '{sourceHost}')), j)).resolves.toMatchObject({ status: 'succeeded' });
+    await expect(run(driver(fake('args', out, 'qemu+ssh://{targetHost}/system', '{sourceHost}')), j)).resolves.toMatchObject({
+      status: 'succeeded',
+    });
     expect(argsSeenBy(out)).toEqual(['qemu+ssh://[2001:db8::7]/system', 'kvm-a.example']);
   });
 
@@ -231,7 +255,9 @@ describe('CommandMigrationDriver', () => {
   it('refuses a template whose program is a shell, directly or through env, unless allowed', () => {
     expect(() => driver(['sh', '-c', 'echo {vm} > file'])).toThrow(/command.migrate runs the shell "sh"/);
     expect(() => driver(['env', '-i', 'bash', '-c', 'virsh migrate {vm}'])).toThrow(/runs the shell "bash"/);
-    expect(() => driver(fake('succeed'), { reconcile: ['/usr/bin/env', 'sh', '-c', 'echo {targetHost}'] })).toThrow(/command.reconcile runs the shell/);
+    expect(() => driver(fake('succeed'), { reconcile: ['/usr/bin/env', 'sh', '-c', 'echo {targetHost}'] })).toThrow(
+      /command.reconcile runs the shell/,
+    );
     expect(() => driver(['sh', '-c', 'echo {vm} > file'], { allowShell: true })).not.toThrow();
   });
 
@@ -309,20 +335,28 @@ describe('CommandMigrationDriver', () => {
       expect(await d.findLaunched({ ...job(), migrationId: 'another' })).toBeNull();
       const cancel = new AbortController();
       cancel.abort();
-      await expect(d.adopt(job(), found!, cancel.signal, () => {}, { detach: new AbortController().signal, deadlineMs: null })).resolves.toMatchObject({
+      await expect(
+        d.adopt(job(), found!, cancel.signal, () => {}, { detach: new AbortController().signal, deadlineMs: null }),
+      ).resolves.toMatchObject({
         status: 'cancelled',
       });
       expect(await diesSoon(pidFile)).toBe(true);
     });
 
     it('stops an adopted command with the configured signal on cancel, and past its deadline', async () => {
-      for (const [killSignal, expected] of [['SIGINT', 'INT'], ['SIGTERM', 'TERM']] as const) {
+      for (const [killSignal, expected] of [
+        ['SIGINT', 'INT'],
+        ['SIGTERM', 'TERM'],
+      ] as const) {
         const log = join(dir, `log-${expected}`);
         const signalFile = join(dir, `signal-${expected}`);
         const detach = new AbortController();
         let handle: MigrationHandle | undefined;
         const d = driver(fake('move', log, '30', join(dir, 'location'), 'x', signalFile), { killSignal });
-        const running = d.migrate(job(), new AbortController().signal, () => {}, { onLaunched: async (h) => void (handle = h), detach: detach.signal });
+        const running = d.migrate(job(), new AbortController().signal, () => {}, {
+          onLaunched: async (h) => void (handle = h),
+          detach: detach.signal,
+        });
         await waitForFile(log);
         detach.abort();
         await running;
@@ -338,12 +372,18 @@ describe('CommandMigrationDriver', () => {
       const detach = new AbortController();
       let handle: MigrationHandle | undefined;
       const d = driver(fake('move', log, '30', join(dir, 'location'), 'x'));
-      const running = d.migrate(job(), new AbortController().signal, () => {}, { onLaunched: async (h) => void (handle = h), detach: detach.signal });
+      const running = d.migrate(job(), new AbortController().signal, () => {}, {
+        onLaunched: async (h) => void (handle = h),
+        detach: detach.signal,
+      });
       await waitForFile(log);
       detach.abort();
       await running;
       await expect(
-        d.adopt(job(), handle!, new AbortController().signal, () => {}, { detach: new AbortController().signal, deadlineMs: Date.now() + 200 }),
+        d.adopt(job(), handle!, new AbortController().signal, () => {}, {
+          detach: new AbortController().signal,
+          deadlineMs: Date.now() + 200,
+        }),
       ).resolves.toMatchObject({ status: 'timed-out' });
     });
   });

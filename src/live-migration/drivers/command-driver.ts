@@ -158,7 +158,11 @@ export class CommandMigrationDriver implements MigrationDriver {
     if (run.detached) return { status: 'detached' };
     removeOutput(files);
     if (run.launchError) {
-      return { status: 'failed', error: `${argv[0]} was stopped at once: its identity could not be recorded (${run.launchError.message})`, transient: true };
+      return {
+        status: 'failed',
+        error: `${argv[0]} was stopped at once: its identity could not be recorded (${run.launchError.message})`,
+        transient: true,
+      };
     }
     const stats = progress.stats;
     const report = progress.report;
@@ -229,7 +233,10 @@ export class CommandMigrationDriver implements MigrationDriver {
       stderrTailBytes: 1024,
     });
     if (run.spawnError || run.timedOut || run.exitCode !== 0) return 'unknown';
-    const lines = run.stdoutTail.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+    const lines = run.stdoutTail
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== '');
     const host = (lines[lines.length - 1] ?? '').toLowerCase();
     if (host === '') return 'unknown';
     // Host names compare case-insensitively, as DNS does.
@@ -330,4 +337,3 @@ export class CommandMigrationDriver implements MigrationDriver {
     return { stats, report, onLine };
   }
 }
-

@@ -26,7 +26,10 @@ describe('createMigrationDriver', () => {
 
   it('builds the command driver, which needs a migrate template', () => {
     expect(() => createMigrationDriver({ driver: 'command' })).toThrow(/command.migrate/);
-    const driver = createMigrationDriver({ driver: 'command', command: { migrate: ['virsh', 'migrate', '--live', '{vm}', 'qemu+ssh://{targetHost}/system'] } });
+    const driver = createMigrationDriver({
+      driver: 'command',
+      command: { migrate: ['virsh', 'migrate', '--live', '{vm}', 'qemu+ssh://{targetHost}/system'] },
+    });
     expect(driver).toBeInstanceOf(CommandMigrationDriver);
     expect(driver.name).toBe('command');
   });
@@ -35,13 +38,17 @@ describe('createMigrationDriver', () => {
     expect(() => createMigrationDriver({ driver: 'vmotion' as never })).toThrow(/unknown migration driver/);
     expect(() => createMigrationDriver({ timeScale: -1 })).toThrow(/timeScale/);
     expect(() => createMigrationDriver({ driver: 'command', command: { migrate: ['virsh', '{domain}'] } })).toThrow(/placeholder/);
-    expect(() => createMigrationDriver({ driver: 'command', command: { migrate: ['virsh'], timeoutSeconds: 0 } })).toThrow(/timeoutSeconds/);
+    expect(() => createMigrationDriver({ driver: 'command', command: { migrate: ['virsh'], timeoutSeconds: 0 } })).toThrow(
+      /timeoutSeconds/,
+    );
   });
 });
 
 describe('createMigrationDriver with settings left undefined', () => {
   it('keeps the defaults instead of failing', () => {
-    expect(createMigrationDriver({ driver: undefined, timeScale: undefined, failVmNames: undefined })).toBeInstanceOf(SimulatedMigrationDriver);
+    expect(createMigrationDriver({ driver: undefined, timeScale: undefined, failVmNames: undefined })).toBeInstanceOf(
+      SimulatedMigrationDriver,
+    );
     expect(() =>
       createMigrationDriver({ driver: 'command', command: { migrate: ['virsh'], timeoutSeconds: undefined, killSignal: undefined } }),
     ).not.toThrow();

@@ -124,7 +124,13 @@ export async function runDetached(argv: readonly string[], options: DetachedRunO
   const fds: number[] = [];
   try {
     fds.push(openSync(options.files.stdout, 'w', 0o600), openSync(options.files.stderr, 'w', 0o600));
-    child = spawn(argv[0], argv.slice(1), { shell: false, detached: true, stdio: ['ignore', fds[0], fds[1]], windowsHide: true, env: options.env });
+    child = spawn(argv[0], argv.slice(1), {
+      shell: false,
+      detached: true,
+      stdio: ['ignore', fds[0], fds[1]],
+      windowsHide: true,
+      env: options.env,
+    });
   } catch (error) {
     return result({ spawnError: error as Error });
   } finally {
@@ -168,10 +174,13 @@ export async function runDetached(argv: readonly string[], options: DetachedRunO
     escalation = setTimeout(() => signalGroup(pid, 'SIGKILL'), options.killGraceMs);
     escalation.unref();
   };
-  const timeout = setTimeout(() => {
-    timedOut = true;
-    terminate();
-  }, Math.max(0, options.timeoutMs - (Date.now() - startedAt)));
+  const timeout = setTimeout(
+    () => {
+      timedOut = true;
+      terminate();
+    },
+    Math.max(0, options.timeoutMs - (Date.now() - startedAt)),
+  );
   const onAbort = () => {
     aborted = true;
     terminate();

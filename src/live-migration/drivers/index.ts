@@ -32,9 +32,5 @@ export { CommandMigrationDriver, DEFAULT_COMMAND_DRIVER_OPTIONS, parseProgressLi
 export type { CommandDriverOptions } from './command-driver';
 export { ARGV_PLACEHOLDERS, UnsafeArgumentError, expandArgvTemplate, validateArgvTemplate } from './argv-template';
 export type { ArgvPlaceholder } from './argv-template';
-export {
-  DEFAULT_MIGRATION_DRIVER_CONFIG,
-  MIGRATION_DRIVER_NAMES,
-  createMigrationDriver,
-} from './create-migration-driver';
+export { DEFAULT_MIGRATION_DRIVER_CONFIG, MIGRATION_DRIVER_NAMES, createMigrationDriver } from './create-migration-driver';
 export type { MigrationDriverConfig, MigrationDriverConfigInput, MigrationDriverName } from './create-migration-driver';

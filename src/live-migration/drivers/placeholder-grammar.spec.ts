@@ -109,7 +109,9 @@ describe('shell templates', () => {
   });
 
   it('refuses a shell template with a message, unless allowed', () => {
-    expect(() => assertNoShell(['sh', '-c', 'echo {vm}'], 'MIGRATION_COMMAND', false)).toThrow(/MIGRATION_COMMAND runs the shell "sh".*ALLOW_SHELL=true/);
+    expect(() => assertNoShell(['sh', '-c', 'echo {vm}'], 'MIGRATION_COMMAND', false)).toThrow(
+      /MIGRATION_COMMAND runs the shell "sh".*ALLOW_SHELL=true/,
+    );
     expect(() => assertNoShell(['sh', '-c', 'echo {vm}'], 'MIGRATION_COMMAND', true)).not.toThrow();
     expect(() => assertNoShell(['virsh', 'migrate', '{vm}'], 'MIGRATION_COMMAND', false)).not.toThrow();
   });

@@ -24,13 +24,61 @@ export function hostArgument(host: { name: string; address?: string | null }): s
 
 /** Programs that run their arguments as code. Compared by basename, without a version suffix or ".exe". */
 const SHELLS = new Set([
-  'sh', 'ash', 'dash', 'bash', 'rbash', 'zsh', 'ksh', 'ksh93', 'mksh', 'pdksh', 'oksh', 'loksh', 'yash', 'posh',
-  'csh', 'tcsh', 'fish', 'rc', 'es', 'xonsh', 'nu', 'elvish', 'pwsh', 'powershell', 'cmd', 'busybox', 'toybox',
+  'sh',
+  'ash',
+  'dash',
+  'bash',
+  'rbash',
+  'zsh',
+  'ksh',
+  'ksh93',
+  'mksh',
+  'pdksh',
+  'oksh',
+  'loksh',
+  'yash',
+  'posh',
+  'csh',
+  'tcsh',
+  'fish',
+  'rc',
+  'es',
+  'xonsh',
+  'nu',
+  'elvish',
+  'pwsh',
+  'powershell',
+  'cmd',
+  'busybox',
+  'toybox',
 ]);
 /** Programs that run another program given among their arguments. */
 const WRAPPERS = new Set([
-  'env', 'nice', 'nohup', 'setsid', 'timeout', 'stdbuf', 'ionice', 'chrt', 'taskset', 'sudo', 'doas', 'su', 'runuser',
-  'time', 'xargs', 'flock', 'chroot', 'unshare', 'nsenter', 'setpriv', 'prlimit', 'systemd-run', 'script', 'watch', 'exec',
+  'env',
+  'nice',
+  'nohup',
+  'setsid',
+  'timeout',
+  'stdbuf',
+  'ionice',
+  'chrt',
+  'taskset',
+  'sudo',
+  'doas',
+  'su',
+  'runuser',
+  'time',
+  'xargs',
+  'flock',
+  'chroot',
+  'unshare',
+  'nsenter',
+  'setpriv',
+  'prlimit',
+  'systemd-run',
+  'script',
+  'watch',
+  'exec',
 ]);
 
 function programName(argument: string): string {
@@ -67,7 +115,13 @@ export function shellOf(argv: readonly string[]): string | null {
 
 /** env [OPTION]... [NAME=VALUE]... [PROGRAM [ARG]...]: the program after the options and assignments, and -S's command line. */
 function shellThroughEnv(args: readonly string[]): string | null {
-  const splitString = (text: string) => shellOf(text.trim().split(/\s+/).filter((part) => part !== ''));
+  const splitString = (text: string) =>
+    shellOf(
+      text
+        .trim()
+        .split(/\s+/)
+        .filter((part) => part !== ''),
+    );
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--') return shellOf(args.slice(i + 1));

@@ -14,7 +14,13 @@ function statLine(pid: number, comm: string, state: string, pgid: number, startT
 
 describe('parseProcStat', () => {
   it('reads state, process group and start time (field 22)', () => {
-    expect(parseProcStat(statLine(4242, 'virsh', 'S', 4242, 987654))).toEqual({ pid: 4242, state: 'S', ppid: 1, pgid: 4242, startTime: 987654 });
+    expect(parseProcStat(statLine(4242, 'virsh', 'S', 4242, 987654))).toEqual({
+      pid: 4242,
+      state: 'S',
+      ppid: 1,
+      pgid: 4242,
+      startTime: 987654,
+    });
   });
 
   it('is not fooled by spaces and parentheses in the command name', () => {

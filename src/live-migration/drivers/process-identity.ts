@@ -35,7 +35,10 @@ export function parseProcStat(text: string): ProcessStat | null {
   if (open < 0 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
   // After ")": field 3 (state) is rest[0], so field N is rest[N - 3].
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   if (rest.length < 20 || !Number.isInteger(pid)) return null;
   const [ppid, pgid, startTime] = [Number(rest[1]), Number(rest[2]), Number(rest[19])];
   if (![ppid, pgid, startTime].every(Number.isSafeInteger)) return null;

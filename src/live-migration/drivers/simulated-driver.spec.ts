@@ -1,7 +1,9 @@
 import type { MigrationJob, MigrationProgress } from './migration-driver';
 import { SimulatedMigrationDriver, type Sleep } from './simulated-driver';
 
-function job(overrides: { memoryMib?: number; dirtyRateMibPerSecond?: number; bandwidth?: () => number; vmName?: string } = {}): MigrationJob {
+function job(
+  overrides: { memoryMib?: number; dirtyRateMibPerSecond?: number; bandwidth?: () => number; vmName?: string } = {},
+): MigrationJob {
   return {
     migrationId: 'm-1',
     vm: {
@@ -242,7 +244,11 @@ describe('SimulatedMigrationDriver', () => {
     const { sleep } = recordingSleep();
     const driver = new SimulatedMigrationDriver({ sleep });
     const throwingBandwidth = await driver.migrate(
-      job({ bandwidth: () => { throw new Error('no such host'); } }),
+      job({
+        bandwidth: () => {
+          throw new Error('no such host');
+        },
+      }),
       new AbortController().signal,
       () => {},
     );

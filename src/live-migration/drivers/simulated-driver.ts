@@ -25,10 +25,13 @@ export const realSleep: Sleep = (ms, signal) =>
       clearTimeout(timer);
       resolve(false);
     };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.max(0, ms),
+    );
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
@@ -96,11 +99,7 @@ export class SimulatedMigrationDriver implements MigrationDriver {
     this.failHosts = new Set(o.failHostNames);
   }
 
-  async migrate(
-    job: MigrationJob,
-    signal: AbortSignal,
-    onProgress: (progress: MigrationProgress) => void,
-  ): Promise<MigrationOutcome> {
+  async migrate(job: MigrationJob, signal: AbortSignal, onProgress: (progress: MigrationProgress) => void): Promise<MigrationOutcome> {
     try {
       return await this.play(job, signal, onProgress);
     } catch (error) {
@@ -132,11 +131,7 @@ export class SimulatedMigrationDriver implements MigrationDriver {
     return null;
   }
 
-  private async play(
-    job: MigrationJob,
-    signal: AbortSignal,
-    onProgress: (progress: MigrationProgress) => void,
-  ): Promise<MigrationOutcome> {
+  private async play(job: MigrationJob, signal: AbortSignal, onProgress: (progress: MigrationProgress) => void): Promise<MigrationOutcome> {
     if (signal.aborted) return { status: 'cancelled' };
     const { timeScale, stunBudgetMs, progressIntervalMs, sleep } = this.options;
     const memoryMib = job.vm.memoryMib;

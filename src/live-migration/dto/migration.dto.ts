@@ -11,7 +11,10 @@ export class CreateMigrationDto {
   @IsId()
   vmId: string;
 
-  @ApiProperty({ format: 'uuid', description: 'The host to move it to: connected, in the same cluster, with room, allowed by the hard rules' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The host to move it to: connected, in the same cluster, with room, allowed by the hard rules',
+  })
   @IsId()
   targetHostId: string;
 
@@ -30,8 +33,7 @@ export class CreateMigrationDto {
   priority?: number;
 }
 
-const commaList = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value;
+const commaList = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value);
 
 export class ListMigrationsQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
@@ -49,7 +51,11 @@ export class ListMigrationsQuery extends PageQuery {
   @IsId()
   hostId?: string;
 
-  @ApiPropertyOptional({ type: String, example: 'queued,running', description: `One state or several, comma-separated: ${MIGRATION_STATES.join(', ')}` })
+  @ApiPropertyOptional({
+    type: String,
+    example: 'queued,running',
+    description: `One state or several, comma-separated: ${MIGRATION_STATES.join(', ')}`,
+  })
   @Optional()
   @Transform(commaList)
   @ArrayMaxSize(MIGRATION_STATES.length)
@@ -108,6 +114,7 @@ export class MigrationView {
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Start of the latest attempt' }) startedAt: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) finishedAt: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'A queued retry waits until then' }) nextAttemptAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'A queued retry waits until then' }) nextAttemptAt:
+    string | null;
   @ApiProperty() version: number;
 }

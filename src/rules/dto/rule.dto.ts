@@ -2,14 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
 import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
-import {
-  RULE_ENFORCEMENTS,
-  RULE_KINDS,
-  RULE_RELATIONS,
-  RuleEnforcement,
-  RuleKind,
-  RuleRelation,
-} from '../rule.entity';
+import { RULE_ENFORCEMENTS, RULE_KINDS, RULE_RELATIONS, RuleEnforcement, RuleKind, RuleRelation } from '../rule.entity';
 
 export class CreateRuleDto {
   @ApiProperty({ format: 'uuid' })

@@ -13,7 +13,12 @@ export class SampleDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'With vmName or hostName' }) clusterId?: string;
   @ApiPropertyOptional() vmName?: string;
   @ApiPropertyOptional() hostName?: string;
-  @ApiProperty({ oneOf: [{ type: 'integer', description: 'epoch milliseconds' }, { type: 'string', format: 'date-time' }] })
+  @ApiProperty({
+    oneOf: [
+      { type: 'integer', description: 'epoch milliseconds' },
+      { type: 'string', format: 'date-time' },
+    ],
+  })
   timestamp: number | string;
   @ApiProperty({ minimum: 0, description: 'CPU used, MHz' }) cpuMhz: number;
   @ApiProperty({ minimum: 0, description: 'Memory the guest touched recently, MiB' }) memoryActiveMib: number;

@@ -12,7 +12,12 @@ export interface BaselineResult {
   imbalanceAfter: number;
 }
 
-export function greedyBaseline(snapshot: ClusterSnapshot, policy: PlannerPolicy, variant: 'strict' | 'lenient' = 'strict', maxMoves = 10_000): BaselineResult {
+export function greedyBaseline(
+  snapshot: ClusterSnapshot,
+  policy: PlannerPolicy,
+  variant: 'strict' | 'lenient' = 'strict',
+  maxMoves = 10_000,
+): BaselineResult {
   const state = new PlanningState(snapshot, policy, { enforceSoftRules: true });
   const imbalanceBefore = state.imbalance();
   const moves: BaselineResult['moves'] = [];
@@ -24,7 +29,8 @@ export function greedyBaseline(snapshot: ClusterSnapshot, policy: PlannerPolicy,
     const emptiest = byLoad[byLoad.length - 1];
     const units = new Set<number>();
     for (let v = 0; v < state.vmCount; v++) if (state.vmHost[v] === busiest) units.add(state.unitOfVm[v]);
-    const size = (u: number) => state.wCpu * (state.unitCpu[u] / state.capCpu[busiest]) + state.wMem * (state.unitMem[u] / state.capMem[busiest]);
+    const size = (u: number) =>
+      state.wCpu * (state.unitCpu[u] / state.capCpu[busiest]) + state.wMem * (state.unitMem[u] / state.capMem[busiest]);
     const candidates = [...units].filter((u) => state.unitHost(u) === busiest).sort((a, b) => size(b) - size(a) || a - b);
     const I = state.imbalance();
     let moved = false;

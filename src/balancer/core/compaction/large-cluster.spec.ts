@@ -43,10 +43,7 @@ describe('compactBalancing (large-cluster compaction)', () => {
     // all at 0.3: I = 0), then s b→c (b 0.25, c 0.35: I = √((0.05² + 0.05²)/3) = 0.041). Undoing
     // s brings I back to 0, no worse than the greedy's 0.041: s is dropped. Undoing big would
     // raise I (a 0.6, b 0.25, c 0.05): big stays.
-    const t = testAttempt(
-      cluster(hosts(), [load('big', 'a', 300), load('x', 'a', 300), load('y', 'b', 250), load('s', 'b', 50)]),
-      policy,
-    );
+    const t = testAttempt(cluster(hosts(), [load('big', 'a', 300), load('x', 'a', 300), load('y', 'b', 250), load('s', 'b', 50)]), policy);
     t.move('big', 'a', 'c');
     t.move('s', 'b', 'c');
     expect(t.state.imbalance()).toBeCloseTo(Math.sqrt(0.005 / 3), 12);

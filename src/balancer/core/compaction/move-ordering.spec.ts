@@ -27,7 +27,10 @@ describe('sequence (move ordering)', () => {
     t.move('v1', 'a', 'b');
     t.move('w', 'b', 'c');
     const steps = sequence(new UnitPlacement(t.attempt, t.home, t.units('v1', 'w', 'x', 'y', 'z')));
-    expect(steps?.map((s) => `${t.state.vms[s.vms[0]].id}:${t.state.hosts[s.from].id}>${t.state.hosts[s.to].id}`)).toEqual(['w:b>c', 'v1:a>b']);
+    expect(steps?.map((s) => `${t.state.vms[s.vms[0]].id}:${t.state.hosts[s.from].id}>${t.state.hosts[s.to].id}`)).toEqual([
+      'w:b>c',
+      'v1:a>b',
+    ]);
     expect(t.hostsOf('v1', 'w')).toEqual(['b', 'c']);
     expect(t.state.imbalance()).toBeCloseTo(Math.sqrt((0.05 ** 2 + 0.15 ** 2 + 0.2 ** 2) / 3), 12);
   });
@@ -35,7 +38,10 @@ describe('sequence (move ordering)', () => {
   it('takes the move with the larger gain first when both are allowed', () => {
     // The same cluster without the rule: v1 a→b (I 0.327 → 0.268) beats w b→c (→ 0.283).
     const t = testAttempt(
-      cluster([host('a'), host('b'), host('c')], [load('v1', 'a', 350), load('x', 'a', 550), load('w', 'b', 150), load('y', 'b', 300), load('z', 'c', 150)]),
+      cluster(
+        [host('a'), host('b'), host('c')],
+        [load('v1', 'a', 350), load('x', 'a', 550), load('w', 'b', 150), load('y', 'b', 300), load('z', 'c', 150)],
+      ),
       DEFAULT_PLANNER_POLICY,
     );
     t.move('w', 'b', 'c');
@@ -48,7 +54,10 @@ describe('sequence (move ordering)', () => {
     // Home: a, b, c each at 0.5: I = 0. Target: v1 (0.3) to b and w (0.2) to a. Whichever goes
     // first raises I from 0, so there is no order in which every move lowers I.
     const t = testAttempt(
-      cluster([host('a'), host('b'), host('c')], [load('v1', 'a', 300), load('x', 'a', 200), load('w', 'b', 200), load('y', 'b', 300), load('z', 'c', 500)]),
+      cluster(
+        [host('a'), host('b'), host('c')],
+        [load('v1', 'a', 300), load('x', 'a', 200), load('w', 'b', 200), load('y', 'b', 300), load('z', 'c', 500)],
+      ),
       DEFAULT_PLANNER_POLICY,
     );
     t.move('v1', 'a', 'b');

@@ -23,8 +23,10 @@ export class SadPlacement extends UnitPlacement {
     const hosts = this.connectedHosts;
     const n = hosts.length;
     if (n === 0) return 0;
-    const uc = (h: number) => (h === a ? (state.loadCpu[h] + ca) / state.capCpu[h] : h === b ? (state.loadCpu[h] + cb) / state.capCpu[h] : state.uCpu[h]);
-    const um = (h: number) => (h === a ? (state.loadMem[h] + ma) / state.capMem[h] : h === b ? (state.loadMem[h] + mb) / state.capMem[h] : state.uMem[h]);
+    const uc = (h: number) =>
+      h === a ? (state.loadCpu[h] + ca) / state.capCpu[h] : h === b ? (state.loadCpu[h] + cb) / state.capCpu[h] : state.uCpu[h];
+    const um = (h: number) =>
+      h === a ? (state.loadMem[h] + ma) / state.capMem[h] : h === b ? (state.loadMem[h] + mb) / state.capMem[h] : state.uMem[h];
     let sc = 0;
     let sm = 0;
     for (const h of hosts) {

@@ -120,7 +120,13 @@ export function solveSmallCluster(
  * placement, the lowest-SAD placement found with at most k moved VMs. Leaves the state there and
  * returns its SAD. For the specs, which check it against a brute force.
  */
-export function lowestSadWithin(attempt: PlanAttempt, mHost: Int32Array, unitList: Int32Array, k: number, budget = SMALL_SEARCH_BUDGET): number {
+export function lowestSadWithin(
+  attempt: PlanAttempt,
+  mHost: Int32Array,
+  unitList: Int32Array,
+  k: number,
+  budget = SMALL_SEARCH_BUDGET,
+): number {
   const c = new SmallClusterSearch(attempt, mHost, unitList);
   c.searchSad(k, seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount())), budget);
   return c.sad();
@@ -174,7 +180,25 @@ class SmallClusterSearch extends SadPlacement {
           this.change(a, dc, dm);
           this.change(b, -dc, -dm);
           const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
-          if (after < J - 1e-12 && !accept([[v, b], [w, a]], after, dCount)) accept([[w, a], [v, b]], after, dCount);
+          if (
+            after < J - 1e-12 &&
+            !accept(
+              [
+                [v, b],
+                [w, a],
+              ],
+              after,
+              dCount,
+            )
+          )
+            accept(
+              [
+                [w, a],
+                [v, b],
+              ],
+              after,
+              dCount,
+            );
         }
       }
       if (moved >= k) {
@@ -194,7 +218,26 @@ class SmallClusterSearch extends SadPlacement {
               this.change(a, -state.unitCpu[v], -state.unitMem[v]);
               this.change(t, state.unitCpu[v], state.unitMem[v]);
               const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
-              if (after < J - 1e-12 && (accept([[w, hw], [v, t]], after, dCount) || accept([[v, t], [w, hw]], after, dCount))) break;
+              if (
+                after < J - 1e-12 &&
+                (accept(
+                  [
+                    [w, hw],
+                    [v, t],
+                  ],
+                  after,
+                  dCount,
+                ) ||
+                  accept(
+                    [
+                      [v, t],
+                      [w, hw],
+                    ],
+                    after,
+                    dCount,
+                  ))
+              )
+                break;
             }
             if (this.where(w) === hw) break;
           }

@@ -105,7 +105,12 @@ export class UnitPlacement {
     this.quality = this.state.imbalance();
     this.mustStayBalanced = this.state.balanced();
     for (let h = 0; h < this.state.hostCount; h++) if (this.state.connected[h]) this.connectedHosts.push(h);
-    this.budget = new MoveBudget(attempt, (u) => this.home(u), (u) => this.where(u), unitList);
+    this.budget = new MoveBudget(
+      attempt,
+      (u) => this.home(u),
+      (u) => this.where(u),
+      unitList,
+    );
   }
 
   spent(): number {
