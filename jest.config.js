@@ -11,10 +11,6 @@ const common = {
   setupFiles: ['<rootDir>/test/helpers/fast-check-setup.ts'],
 };
 module.exports = {
-  // One worker per core (jest's default leaves one core free): most suites spend their time waiting on
-  // child processes, timers and guests, not computing. Measured here on 2 cores, warm cache: 358 s
-  // with 2 workers against 520 s with 1, all 885 tests passing.
-  maxWorkers: '100%',
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
