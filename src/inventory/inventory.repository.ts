@@ -86,7 +86,7 @@ export interface HostRef {
   id: string;
   name: string;
   address: string | null;
-  state: HostState;
+  state: string;
   migrationGbps: number;
 }
 

@@ -1,6 +1,7 @@
 // The migration engine's decisions, as plain functions of the migration, what the driver answered, the
 // settings and the time: how an attempt ends, what a restart does with a migration left running, how a
 // cancel is carried out. No I/O here: the dispatch loop and recovery act on what these return.
+import type { HostRef, VmRef } from '../inventory/inventory.repository';
 import type { AdoptedEnd, MigrationHandle, MigrationOutcome, VmLocation } from './drivers';
 import type { LiveMigrationEntity, MigrationState } from './live-migration.entity';
 import type { MigrationEngineSettings } from './migration-settings';
@@ -9,20 +10,8 @@ import { retryDelayMs } from './slots';
 export type SucceededOutcome = Extract<MigrationOutcome, { status: 'succeeded' }>;
 
 /** The VM and hosts of a migration as the engine needs them; null where deleted from the inventory. */
-export interface VmRef {
-  id: string;
-  name: string;
-  clusterId: string;
-  hostId: string;
-  memoryMib: number;
-}
-export interface HostRef {
-  id: string;
-  name: string;
-  address: string | null;
-  state: string;
-  migrationGbps: number;
-}
+export type { HostRef, VmRef };
+
 export interface Parties {
   vm: VmRef | null;
   source: HostRef | null;

@@ -379,13 +379,7 @@ export class LibvirtMigrationDriver implements MigrationDriver {
   }
 
   private async pause(signal: AbortSignal, detach: AbortSignal): Promise<void> {
-    const wake = new AbortController();
-    const onEvent = () => wake.abort();
-    signal.addEventListener('abort', onEvent, { once: true });
-    detach.addEventListener('abort', onEvent, { once: true });
-    await delay(this.options.pollMs, undefined, { signal: wake.signal }).catch(() => undefined);
-    signal.removeEventListener('abort', onEvent);
-    detach.removeEventListener('abort', onEvent);
+    await delay(this.options.pollMs, undefined, { signal: AbortSignal.any([signal, detach]) }).catch(() => undefined);
   }
 
   private outputFiles(migrationId: string): OutputFiles {
