@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Not bench/libvirt.ts: it needs root, starts libvirt hosts and guests on this machine and takes minutes (npm run bench:libvirt).
 const BENCHES = ['inventory-sync', 'ingest', 'planner', 'migrations', 'load'];
 
 let failed = false;
