@@ -1,6 +1,7 @@
 // The dashboard in a real browser: Debian's chromium driven by playwright-core against the real app on
 // a loopback port. Seeds a lopsided manual cluster, applies a recommendation from the page and watches
-// its migration run and finish. Saves a screenshot to test-results/dashboard.png.
+// its migration run and finish; shows a cluster's connector degrading (a libvirt URI nothing answers, so
+// no libvirt host is needed). Saves screenshots to test-results/dashboard.png and dashboard-connector.png.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,10 @@ const MIGRATION_TIME_SCALE = 2;
 const VM_MEMORY_MIB = 8192;
 const HOST = { cpuCores: 16, cpuMhz: 32_000, memoryMib: 65_536, migrationGbps: 10 };
 const HOST_NAMES = ['esx-01', 'esx-02', 'esx-03', 'esx-04'];
+/** Nothing listens on port 1: the connector's first sync fails at once and it degrades. */
+const UNREACHABLE_URI = 'qemu+tcp://127.0.0.1:1/system';
+/** A host name is free text that comes back inside the platform's error: the page must show it as text. */
+const HOSTILE_HOST = 'kvm-<img src=x onerror="window.__injected=1">';
 
 interface Seeded {
   clusterId: string;
@@ -69,12 +74,13 @@ describe('dashboard', () => {
   let t: TestApp;
   let baseUrl: string;
 
+  // Compiling the app's modules can take more than jest's 5 s default on a busy machine.
   beforeAll(async () => {
-    t = await createTestApp({ env: { MIGRATION_TIME_SCALE } });
+    t = await createTestApp({ env: { MIGRATION_TIME_SCALE, CONNECTOR_SYNC_INTERVAL_SECONDS: 1, CONNECTOR_COLLECT_INTERVAL_SECONDS: 1 } });
     await t.app.listen(0, '127.0.0.1');
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
-  });
+  }, 30_000);
   afterAll(() => t.close());
 
   it('serves the page at / and leaves the API, docs and health to their own handlers', async () => {
@@ -189,6 +195,55 @@ describe('dashboard', () => {
       expect(pageErrors).toEqual([]);
     }, 90_000);
 
+    it("shows each cluster's connector: degraded with the host in trouble and its last sync, or a manual inventory", async () => {
+      const lab = (await t.http.post('/api/v1/clusters').send({ name: 'kvm-lab' }).expect(201)).body;
+      const staging = (await t.http.get('/api/v1/clusters').expect(200)).body.items.find((c: { name: string }) => c.name === 'staging');
+      // Through a blank page: a new hash alone is no new page load, and the open page's list of clusters does not know kvm-lab yet.
+      await page.goto('about:blank');
+      await page.goto(`${baseUrl}/#cluster=${lab.id}`);
+      await page.locator('#connector-kind', { hasText: 'Manual inventory' }).waitFor();
+      expect(await page.locator('#cluster').inputValue()).toBe(lab.id);
+      expect(await page.locator('#connector-state').isHidden()).toBe(true);
+
+      // configured while the page is open: the next refresh shows it, with no reload
+      const configuredAt = Date.now();
+      await t.http
+        .put(`/api/v1/clusters/${lab.id}/connector`)
+        .send({ kind: 'libvirt', settings: { hosts: [{ name: HOSTILE_HOST, uri: UNREACHABLE_URI }] } })
+        .expect(200);
+      await page.locator('#connector-state', { hasText: 'degraded' }).waitFor({ timeout: 20_000 });
+      expect(await page.locator('#connector-kind').textContent()).toBe('libvirt connector');
+      const banner = page.locator('#connector-error');
+      await banner.waitFor();
+      const reason = (await banner.locator('#connector-error-text').textContent()) ?? '';
+      expect(reason.slice(0, HOSTILE_HOST.length + 2)).toBe(`${HOSTILE_HOST}: `);
+      expect(reason.length).toBeGreaterThan(HOSTILE_HOST.length + 2);
+      expect(await banner.locator('img').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
+
+      // the last sync, relative, with the exact time in its title
+      const synced = page.locator('#connector-sync-time');
+      const iso = (await waitFor(() => synced.getAttribute('title'), 10_000)) as string;
+      expect(await synced.getAttribute('datetime')).toBe(iso);
+      expect(iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Date.parse(iso)).toBeGreaterThanOrEqual(configuredAt);
+      expect(Date.parse(iso)).toBeLessThanOrEqual(Date.now());
+      expect(await synced.textContent()).toMatch(/^\d+ s ago$/);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-connector.png') });
+
+      // a cluster without a connector: manual inventory, and the other cluster's warning is gone
+      await page.locator('#cluster').selectOption({ label: 'staging' });
+      expect(new URL(page.url()).hash).toBe(`#cluster=${staging.id}`);
+      await page.locator('#hosts .host-name', { hasText: 'stg-kvm-01' }).waitFor();
+      await page.locator('#connector-kind', { hasText: 'Manual inventory' }).waitFor();
+      expect(await page.locator('#connector-state').isHidden()).toBe(true);
+      expect(await page.locator('#connector-sync').isHidden()).toBe(true);
+      expect(await banner.isHidden()).toBe(true);
+      // its 404 is no failure of the page
+      expect(await page.locator('#alert').isHidden()).toBe(true);
+      expect(pageErrors).toEqual([]);
+    }, 60_000);
+
     // Last: it turns access control on for this app.
     it('asks for an API token once the service requires one, and refuses a wrong one', async () => {
       const viewer = await createTokenWithCli(t.databasePath, 'viewer', 'dashboard');
@@ -225,6 +280,13 @@ describe('dashboard', () => {
         .locator('#events li', { hasText: 'policy.changed' })
         .locator('.event-actor', { hasText: 'by ops pipeline (operator)' })
         .waitFor({ timeout: 10_000 });
+
+      // a viewer reads connectors too
+      await page.locator('#connector-kind', { hasText: 'Manual inventory' }).waitFor();
+      await page.locator('#cluster').selectOption({ label: 'kvm-lab' });
+      await page.locator('#connector-state', { hasText: 'degraded' }).waitFor({ timeout: 10_000 });
+      await page.locator('#connector-error-text', { hasText: HOSTILE_HOST }).waitFor();
+      expect(await page.locator('#alert').isHidden()).toBe(true);
       expect(pageErrors).toEqual([]);
     }, 60_000);
   });

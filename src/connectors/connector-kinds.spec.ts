@@ -48,6 +48,23 @@ describe('connector configuration per kind', () => {
     ]);
   });
 
+  it('takes a bandwidth cap and a time limit for the migrations, as whole numbers in range, naming a bad one', () => {
+    const settings = { hosts: [host('a')], migrationBandwidthMibPerSecond: 200, migrationTimeLimitSeconds: 900 };
+    expect(checkConnectorConfig('libvirt', settings, undefined)).toEqual({ settings });
+    expect(
+      fields(
+        checkConnectorConfig(
+          'libvirt',
+          { hosts: [host('a')], migrationBandwidthMibPerSecond: 0, migrationTimeLimitSeconds: 1.5 },
+          undefined,
+        ),
+      ),
+    ).toEqual(['settings.migrationBandwidthMibPerSecond', 'settings.migrationTimeLimitSeconds']);
+    expect(fields(checkConnectorConfig('libvirt', { hosts: [host('a')], migrationBandwidthMibPerSecond: '100' }, undefined))).toEqual([
+      'settings.migrationBandwidthMibPerSecond',
+    ]);
+  });
+
   it('names bad credential fields without repeating their values', () => {
     const result = checkConnectorConfig('libvirt', { hosts: [host('a')] }, { username: 'drs', password: 'line1\nline2', token: 'abc' });
     expect(fields(result)).toEqual(['credentials.token', 'credentials.password']);

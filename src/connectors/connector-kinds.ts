@@ -54,7 +54,7 @@ const LIBVIRT_CREDENTIAL_FIELDS = ['username', 'password'] as const;
 function checkLibvirtHosts(settings: unknown): ConnectorHost[] | FieldProblem[] {
   if (!isObject(settings))
     return [{ field: 'settings', rule: 'isObject', message: 'settings must be an object: { "hosts": [{ "name", "uri" }] }' }];
-  const problems = unknownKeys(settings, ['hosts'], 'settings');
+  const problems = unknownKeys(settings, ['hosts', ...LIBVIRT_MIGRATION_FIELDS], 'settings');
   const hosts = settings.hosts;
   if (!Array.isArray(hosts))
     return [...problems, { field: 'settings.hosts', rule: 'isArray', message: 'settings.hosts must be a list of hosts' }];
@@ -142,17 +142,51 @@ export function libvirtAuthFile(credentials: Record<string, string>): { env: Rec
   return { env: { LIBVIRT_AUTH_FILE: file }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Optional settings of the migrations, with their largest values. */
+const LIBVIRT_MIGRATION_FIELDS = ['migrationBandwidthMibPerSecond', 'migrationTimeLimitSeconds'] as const;
+const LIBVIRT_MIGRATION_MAX: Record<(typeof LIBVIRT_MIGRATION_FIELDS)[number], number> = {
+  migrationBandwidthMibPerSecond: 1_000_000,
+  migrationTimeLimitSeconds: 7 * 24 * 3600,
+};
+
+function checkLibvirtMigration(settings: unknown): Record<string, number> | FieldProblem[] {
+  if (!isObject(settings)) return {};
+  const problems: FieldProblem[] = [];
+  const checked: Record<string, number> = {};
+  for (const key of LIBVIRT_MIGRATION_FIELDS) {
+    const value = settings[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > LIBVIRT_MIGRATION_MAX[key]) {
+      problems.push({
+        field: `settings.${key}`,
+        rule: 'isInt',
+        message: `settings.${key} must be an integer from 1 to ${LIBVIRT_MIGRATION_MAX[key]}`,
+      });
+    } else checked[key] = value;
+  }
+  return problems.length > 0 ? problems : checked;
+}
+
 const libvirt: ConnectorKind = {
   check(settings, credentials) {
     const hosts = checkLibvirtHosts(settings);
+    const migration = checkLibvirtMigration(settings);
     const secrets = credentials === undefined ? undefined : checkLibvirtCredentials(credentials);
-    const problems = [...(isProblems(hosts) ? hosts : []), ...(secrets && isProblems(secrets) ? secrets : [])];
+    const problems = [hosts, migration, secrets ?? []].flatMap((part) => (isProblems(part) ? part : []));
     if (problems.length > 0) return problems;
-    return { settings: { hosts }, ...(secrets && !isProblems(secrets) ? { credentials: secrets } : {}) };
+    return { settings: { hosts, ...migration }, ...(secrets && !isProblems(secrets) ? { credentials: secrets } : {}) };
   },
   create(settings, credentials) {
     const auth = credentials ? libvirtAuthFile(credentials) : undefined;
-    const connector = new LibvirtConnector(settings.hosts as ConnectorHost[], { virsh: { env: auth?.env ?? {} } });
+    const bandwidth = settings.migrationBandwidthMibPerSecond;
+    const timeLimit = settings.migrationTimeLimitSeconds;
+    const connector = new LibvirtConnector(settings.hosts as ConnectorHost[], {
+      virsh: { env: auth?.env ?? {} },
+      migration: {
+        ...(typeof bandwidth === 'number' ? { bandwidthMibPerSecond: bandwidth } : {}),
+        ...(typeof timeLimit === 'number' ? { timeLimitSeconds: timeLimit } : {}),
+      },
+    });
     return {
       connector,
       dispose: async () => {

@@ -9,6 +9,7 @@ import { EventsService } from '../events/events.service';
 import { InventorySyncService } from '../inventory/inventory-sync.service';
 import { MAX_SAMPLES_PER_REQUEST } from '../samples/sample-input';
 import { SamplesService } from '../samples/samples.service';
+import type { MigrationDriver } from '../live-migration/drivers/migration-driver';
 import { ConnectorError, type UnreachableHost } from './connector';
 import { nextHealth, type LoopName, type LoopProblems } from './connector-health';
 import { CONNECTOR_KINDS, type LiveConnector } from './connector-kinds';
@@ -21,9 +22,34 @@ import { inventoryOf } from './discovery-inventory';
 /** An unchanged discovery is not synced again (each sync records an event), except every this many rounds. */
 const RESYNC_EVERY = 10;
 
+/**
+ * A cluster's connector, shared by its loops and the migrations it carries out: disposed (its
+ * credentials file removed) once nobody holds it, so that a migration outlives a PUT or a shutdown.
+ */
+class SharedConnector {
+  private holders = 1;
+
+  constructor(readonly live: LiveConnector) {}
+
+  /** One more holder; the function releases it (once). */
+  hold(): () => Promise<void> {
+    this.holders++;
+    let released = false;
+    return () => {
+      if (released) return Promise.resolve();
+      released = true;
+      return this.release();
+    };
+  }
+
+  release(): Promise<void> {
+    return --this.holders === 0 ? this.live.dispose() : Promise.resolve();
+  }
+}
+
 interface ClusterLoops {
   clusterId: string;
-  live: LiveConnector;
+  shared: SharedConnector;
   abort: AbortController;
   timers: Map<LoopName, NodeJS.Timeout>;
   running: Set<Promise<void>>;
@@ -52,6 +78,10 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Connectors');
   private readonly loops = new Map<string, ClusterLoops>();
   private shuttingDown = false;
+  /** Every stored connector has been started (or found unusable): a cluster without loops has none. */
+  private bootstrapped = false;
+  /** Clusters whose stored connector could not be made, and why: their migrations wait rather than run elsewhere. */
+  private readonly unusable = new Map<string, string>();
 
   constructor(
     private readonly db: Database,
@@ -66,6 +96,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     for (const row of await this.store.all()) await this.start(row);
+    this.bootstrapped = true;
   }
 
   /** Before the database closes: no timer left, no round in flight. */
@@ -84,14 +115,12 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   async start(row: ConnectorEntity): Promise<void> {
     await this.stop(row.clusterId);
     if (this.shuttingDown) return;
-    const kind = CONNECTOR_KINDS[row.kind];
     let live: LiveConnector;
     try {
-      if (!kind) throw new ConnectorError(null, 'invalid-settings', `kind "${row.kind}" is not known to this version of the service`);
-      const credentials = row.credentials ? (this.cipher.open(row.credentials, row.clusterId) as Record<string, string>) : undefined;
-      live = kind.create(row.settings, credentials);
+      live = this.connect(row);
     } catch (error) {
       const problem = problemOf(error);
+      this.unusable.set(row.clusterId, `${problem.host}: ${problem.error}`);
       this.logger.error({ clusterId: row.clusterId, error: problem.error }, 'connector not started');
       await this.write(
         row.clusterId,
@@ -102,7 +131,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const loops: ClusterLoops = {
       clusterId: row.clusterId,
-      live,
+      shared: new SharedConnector(live),
       abort: new AbortController(),
       timers: new Map(),
       running: new Set(),
@@ -120,6 +149,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async stop(clusterId: string): Promise<void> {
+    this.unusable.delete(clusterId);
     const loops = this.loops.get(clusterId);
     if (!loops) return;
     this.loops.delete(clusterId);
@@ -127,7 +157,48 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     for (const timer of loops.timers.values()) clearTimeout(timer);
     loops.abort.abort();
     await Promise.allSettled([...loops.running]);
-    await loops.live.dispose().catch((err: unknown) => this.logger.warn({ clusterId, err }, 'connector did not close cleanly'));
+    await loops.shared.release().catch((err: unknown) => this.logger.warn({ clusterId, err }, 'connector did not close cleanly'));
+  }
+
+  /**
+   * The driver that carries out the cluster's migrations through its platform, or null when the cluster
+   * has no connector. Throws (ConnectorError) when it has one that cannot be used now. Before the loops
+   * start (a restart settling what a crash left running), a connector of its own is made from the
+   * stored configuration.
+   */
+  async leaseDriver(clusterId: string): Promise<{ driver: MigrationDriver; release(): void } | null> {
+    // Any other driver would record moves the platform never made.
+    if (this.shuttingDown) throw new ConnectorError(null, 'other', 'the service is shutting down');
+    const loops = this.loops.get(clusterId);
+    let shared: SharedConnector;
+    let release: () => Promise<void>;
+    if (loops) {
+      shared = loops.shared;
+      release = shared.hold();
+    } else {
+      const why = this.unusable.get(clusterId);
+      if (why) throw new ConnectorError(null, 'invalid-settings', `the cluster's connector cannot be used: ${why}`);
+      if (this.bootstrapped) return null;
+      const row = await this.store.find(clusterId);
+      if (!row) return null;
+      shared = new SharedConnector(this.connect(row));
+      release = () => shared.release();
+    }
+    const done = () => void release().catch((err: unknown) => this.logger.warn({ clusterId, err }, 'connector did not close cleanly'));
+    try {
+      return { driver: shared.live.connector.migrationDriver(), release: done };
+    } catch (error) {
+      done();
+      throw error;
+    }
+  }
+
+  /** The platform connection a stored configuration describes; throws ConnectorError when it cannot be made. */
+  private connect(row: ConnectorEntity): LiveConnector {
+    const kind = CONNECTOR_KINDS[row.kind];
+    if (!kind) throw new ConnectorError(null, 'invalid-settings', `kind "${row.kind}" is not known to this version of the service`);
+    const credentials = row.credentials ? (this.cipher.open(row.credentials, row.clusterId) as Record<string, string>) : undefined;
+    return kind.create(row.settings, credentials);
   }
 
   private schedule(loops: ClusterLoops, name: LoopName, delayMs: number): void {
@@ -152,7 +223,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   private async syncRound(loops: ClusterLoops): Promise<void> {
     let problems: UnreachableHost[];
     try {
-      const discovery = await loops.live.connector.discover(loops.abort.signal);
+      const discovery = await loops.shared.live.connector.discover(loops.abort.signal);
       if (loops.stopped) return;
       problems = discovery.unreachable;
       const dto = inventoryOf(discovery);
@@ -177,7 +248,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   private async collectRound(loops: ClusterLoops): Promise<void> {
     let problems: UnreachableHost[];
     try {
-      const collection = await loops.live.connector.collect(loops.abort.signal);
+      const collection = await loops.shared.live.connector.collect(loops.abort.signal);
       if (loops.stopped) return;
       problems = collection.unreachable;
       const known = loops.knownVms;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { InventoryModule } from '../inventory/inventory.module';
+import { LiveMigrationModule } from '../live-migration/live-migration.module';
 import { PassesModule } from '../passes/passes.module';
 import { SamplesModule } from '../samples/samples.module';
 import { KEY_PURPOSES, ServiceKey } from '../secrets/service-key';
@@ -10,9 +11,9 @@ import { ConnectorStore } from './connectors.repository';
 import { ConnectorsService } from './connectors.service';
 import { CredentialCipher } from './credentials';
 
-/** Top layer: reads each configured cluster's platform into the inventory and samples. No module imports it. */
+/** Top layer: reads each configured cluster's platform into the inventory and samples, and moves its VMs. No module imports it. */
 @Module({
-  imports: [InventoryModule, SamplesModule, PassesModule],
+  imports: [InventoryModule, LiveMigrationModule, SamplesModule, PassesModule],
   controllers: [ConnectorsController],
   providers: [
     ConnectorStore,

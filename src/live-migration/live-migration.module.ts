@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DatabaseSettings } from '../database/database.settings';
 import { InventoryModule } from '../inventory/inventory.module';
 import { PoliciesSettings } from '../policies/policies.settings';
+import { ClusterDrivers } from './cluster-drivers';
 import { LiveMigrationService } from './live-migration.service';
 import { LiveMigrationSettings } from './live-migration.settings';
 import { LiveMigrationsController } from './live-migrations.controller';
@@ -21,6 +22,7 @@ import { RunningMigrations } from './running-migrations';
     { provide: MIGRATION_DRIVER, inject: [LiveMigrationSettings, DatabaseSettings], useFactory: driverFromConfig },
     { provide: MIGRATION_SETTINGS, inject: [LiveMigrationSettings, PoliciesSettings], useFactory: engineSettings },
     { provide: MigrationQueue, useClass: MigrationQueueRepository },
+    ClusterDrivers,
     RunningMigrations,
     MigrationRecovery,
     MigrationDispatcher,
@@ -28,6 +30,6 @@ import { RunningMigrations } from './running-migrations';
     MigrationInventoryGuard,
     MoveCheckPort,
   ],
-  exports: [LiveMigrationService, MoveCheckPort],
+  exports: [LiveMigrationService, MoveCheckPort, ClusterDrivers],
 })
 export class LiveMigrationModule {}

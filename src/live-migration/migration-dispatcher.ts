@@ -4,10 +4,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { attemptEnd } from './attempt-outcome';
+import { attemptLimitFor, ClusterDrivers, type LeasedDriver } from './cluster-drivers';
 import type { MigrationDriver, MigrationHandle, MigrationOutcome } from './drivers';
 import { MigrationQueue, type Claimed } from './migration-queue';
 import { MigrationRecovery } from './migration-recovery';
-import { MIGRATION_DRIVER, MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
+import { MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
 import { RunningMigrations, type RunningMigration } from './running-migrations';
 import type { SlotClaim, SlotLimits } from './slots';
 
@@ -26,20 +27,23 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   private poller: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAtMs = Infinity;
+  /** The last reason each cluster's driver could not be had, so that it is logged once, not at every look. */
+  private readonly unavailable = new Map<string, string>();
 
   constructor(
     private readonly queue: MigrationQueue,
     private readonly clock: Clock,
     @Inject(MIGRATION_SETTINGS) private readonly settings: MigrationEngineSettings,
-    @Inject(MIGRATION_DRIVER) private readonly driver: MigrationDriver,
+    private readonly drivers: ClusterDrivers,
     private readonly running: RunningMigrations,
     private readonly recovery: MigrationRecovery,
   ) {
     running.listen({ freed: () => void this.refill(), retryDueAt: (atMs) => this.wakeAt(atMs) });
   }
 
+  /** The configured driver's name; a cluster whose connector moves its VMs records the connector's at the start of each attempt. */
   get driverName(): string {
-    return this.driver.name;
+    return this.drivers.configured.name;
   }
 
   get maxAttempts(): number {
@@ -55,7 +59,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   }
 
   /**
-   * Stops starting migrations. Work that outlives the service (the command driver's processes) is
+   * Stops starting migrations. Work that outlives the service (the command and libvirt drivers' processes) is
    * left running: stopping a live migration halfway helps nobody, and the next start adopts it. The
    * simulated driver's runs are aborted. Either way they stay `running` in the database and are
    * settled at the next start, exactly as after a crash; one that finished meanwhile is recorded.
@@ -68,7 +72,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     await this.refilling;
     const runs = this.running.all();
     for (const run of runs) {
-      if (typeof this.driver.adopt === 'function') run.detach.abort();
+      if (run.adoptable) run.detach.abort();
       else run.controller.abort();
     }
     await Promise.all(runs.map((run) => run.settled));
@@ -123,59 +127,92 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     for (;;) {
       const candidates = await this.queue.due(this.clock.now(), slots.full(), CANDIDATES_PER_READ);
       const startable: SlotClaim[] = [];
+      const leases = new Map<string, LeasedDriver>();
       for (const candidate of candidates) {
         if (!this.accepting || slots.blocker(candidate)) continue;
+        const leased = await this.leaseDriver(candidate.clusterId);
+        if (!leased) continue;
         slots.take(candidate);
         startable.push(candidate);
+        leases.set(candidate.id, leased);
       }
       if (startable.length > 0) {
         let claimed: Map<string, Claimed>;
         try {
-          const result = await this.queue.claim(
-            startable.map((c) => c.id),
-            this.clock.now(),
-            this.driver.name,
-          );
+          const result = await this.queue.claim(new Map(startable.map((c) => [c.id, leases.get(c.id)!.driver.name])), this.clock.now());
           for (const { migration, state, error } of result.ended) this.running.logState(migration, state, error === null ? {} : { error });
           claimed = result.started;
         } catch (err) {
-          for (const c of startable) slots.release(c.id);
+          for (const c of startable) {
+            slots.release(c.id);
+            leases.get(c.id)!.release();
+          }
           throw err;
         }
         for (const c of startable) {
           const started = claimed.get(c.id);
-          if (started) this.launch(c, started);
-          else slots.release(c.id);
+          if (started) this.launch(c, started, leases.get(c.id)!);
+          else {
+            slots.release(c.id);
+            leases.get(c.id)!.release();
+          }
         }
       }
       if (candidates.length < CANDIDATES_PER_READ || startable.length === 0 || !this.accepting) return;
     }
   }
 
-  /** Runs a claimed migration through the driver; its slots are freed once its end is recorded. */
-  private launch(claim: SlotClaim, claimed: Claimed): void {
+  /** The driver of the cluster's migrations; null (logged once per reason) when it cannot be had now: its migrations wait in the queue. */
+  private async leaseDriver(clusterId: string): Promise<LeasedDriver | null> {
+    try {
+      const leased = await this.drivers.lease(clusterId);
+      this.unavailable.delete(clusterId);
+      return leased;
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (this.unavailable.get(clusterId) !== reason) {
+        this.unavailable.set(clusterId, reason);
+        this.logger.warn({ clusterId, error: reason }, "the cluster's migrations wait: its migration driver cannot be had");
+      }
+      return null;
+    }
+  }
+
+  /** Runs a claimed migration through its driver; its slots are freed once its end is recorded. */
+  private launch(claim: SlotClaim, claimed: Claimed, leased: LeasedDriver): void {
     // Left `running`: the next start reconciles it like any migration a crash interrupted.
-    if (this.stopping) return;
+    if (this.stopping) {
+      leased.release();
+      return;
+    }
     const { migration, attempt, source, target } = claimed;
-    this.running.logState(migration, 'running', { attempt, sourceHostId: source.id, targetHostId: target.id });
+    const { driver } = leased;
+    this.running.logState(migration, 'running', { attempt, sourceHostId: source.id, targetHostId: target.id, driver: driver.name });
     this.running.start(
       claim,
-      { number: attempt, maxAttempts: migration.maxAttempts, cancelRequested: false, takeEarlyCancel: true },
-      (run) => this.execute(run, claimed),
+      {
+        number: attempt,
+        maxAttempts: migration.maxAttempts,
+        cancelRequested: false,
+        takeEarlyCancel: true,
+        adoptable: typeof driver.adopt === 'function',
+      },
+      (run) => this.execute(run, claimed, driver).finally(() => leased.release()),
       'could not record the end of a migration; it is reconciled at the next start',
     );
   }
 
-  private async execute(run: RunningMigration, { migration, vm, source, target }: Claimed): Promise<void> {
+  private async execute(run: RunningMigration, { migration, vm, source, target }: Claimed, driver: MigrationDriver): Promise<void> {
     const dirtyRate = await this.queue.dirtyRate(vm, this.clock.now() - DIRTY_RATE_WINDOW_MS);
     const job = this.running.jobFor(migration, vm, source, target, dirtyRate);
+    const limit = attemptLimitFor(driver, this.settings);
     const deadline = setTimeout(() => {
       run.timedOut = true;
       run.controller.abort();
-    }, this.settings.attemptLimitMs);
+    }, limit.attemptLimitMs);
     let outcome: MigrationOutcome;
     try {
-      outcome = await this.driver.migrate(job, run.controller.signal, (progress) => this.running.onProgress(run, progress), {
+      outcome = await driver.migrate(job, run.controller.signal, (progress) => this.running.onProgress(run, progress), {
         onLaunched: (handle) => this.recordHandle(run, handle),
         detach: run.detach.signal,
       });
@@ -194,7 +231,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
         stopping: this.stopping,
       },
       outcome,
-      this.settings,
+      { ...this.settings, ...limit },
       this.clock.now(),
     );
     await this.running.end(migration, end, { attempts: run.attempt });

@@ -2,6 +2,7 @@
 import { Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { claimDecision, type Parties, type RecordedEnd } from './attempt-outcome';
+import { ClusterDrivers } from './cluster-drivers';
 import type { AdoptedEnd, MigrationDriver, MigrationHandle, MigrationJob, MigrationOutcome, VmLocation } from './drivers';
 import type { LiveMigrationEntity } from './live-migration.entity';
 import { MigrationDispatcher } from './migration-dispatcher';
@@ -68,10 +69,10 @@ class InMemoryQueue extends MigrationQueue {
       .map(({ id, clusterId, vmId, sourceHostId, targetHostId }) => ({ id, clusterId, vmId, sourceHostId, targetHostId }));
   }
 
-  async claim(ids: string[], nowMs: number, driverName: string): Promise<ClaimResult> {
+  async claim(driverNames: ReadonlyMap<string, string>, nowMs: number): Promise<ClaimResult> {
     const started = new Map<string, Claimed>();
     const ended: ClaimResult['ended'] = [];
-    for (const id of ids) {
+    for (const [id, driverName] of driverNames) {
       const row = this.rows.get(id)!;
       const parties = this.parties.get(id)!;
       if (row.state !== 'queued') continue;
@@ -226,7 +227,8 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
     const clock: Clock = { now: () => now };
     const s = { ...settings, ...over };
     const running = new RunningMigrations(queue, clock, s);
-    dispatcher = new MigrationDispatcher(queue, clock, s, driver, running, new MigrationRecovery(queue, clock, s, driver, running));
+    const drivers = new ClusterDrivers(driver);
+    dispatcher = new MigrationDispatcher(queue, clock, s, drivers, running, new MigrationRecovery(queue, clock, s, drivers, running));
     return dispatcher;
   }
 

@@ -87,7 +87,8 @@ export class MigrationQueueRepository extends MigrationQueue {
     );
   }
 
-  async claim(ids: string[], now: number, driverName: string): Promise<ClaimResult> {
+  async claim(driverNames: ReadonlyMap<string, string>, now: number): Promise<ClaimResult> {
+    const ids = [...driverNames.keys()];
     const ended: ClaimResult['ended'] = [];
     const affects = new Set<string>();
     const started = await this.db.transaction(
@@ -122,8 +123,12 @@ export class MigrationQueueRepository extends MigrationQueue {
             ),
           );
         }
-        const startedIds = [...result.keys()];
-        if (startedIds.length > 0) {
+        const byDriver = new Map<string, string[]>();
+        for (const id of result.keys()) {
+          const name = driverNames.get(id)!;
+          byDriver.set(name, [...(byDriver.get(name) ?? []), id]);
+        }
+        for (const [driverName, startedIds] of byDriver) {
           await m.query(
             `UPDATE live_migrations SET state = 'running', attempts = attempts + 1, startedAt = ?, finishedAt = NULL,
              nextAttemptAt = NULL, updatedAt = ?, driver = ?, progressPercent = 0, precopyRound = 0, copiedMib = 0,

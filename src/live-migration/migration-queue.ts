@@ -42,7 +42,8 @@ export abstract class MigrationQueue {
    * Moves the given migrations from queued to running in one transaction; those that can no longer
    * start fail instead, those asked to cancel are cancelled, those no longer queued are skipped.
    */
-  abstract claim(ids: string[], nowMs: number, driverName: string): Promise<ClaimResult>;
+  /** Starts the given migrations (id → the name of the driver that runs the attempt) that may still start. */
+  abstract claim(driverNames: ReadonlyMap<string, string>, nowMs: number): Promise<ClaimResult>;
   /** Stores the handle of the work started for a running migration (of that attempt, when given); false when it no longer runs. */
   abstract recordHandle(id: string, attempt: number | null, handle: MigrationHandle, nowMs: number): Promise<boolean>;
   abstract recordProgress(id: string, attempt: number, progress: MigrationProgress, nowMs: number): Promise<void>;

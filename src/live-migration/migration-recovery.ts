@@ -3,10 +3,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { adoptedDeadlineMs, adoptedEnd, interruptedEnd, knownLocation, mayAdopt } from './attempt-outcome';
+import { attemptLimitFor, ClusterDrivers, type LeasedDriver } from './cluster-drivers';
 import type { AdoptedEnd, MigrationDriver, MigrationHandle, MigrationJob, VmLocation } from './drivers';
 import type { LiveMigrationEntity } from './live-migration.entity';
 import { MigrationQueue } from './migration-queue';
-import { MIGRATION_DRIVER, MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
+import { MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
 import { RunningMigrations, type RunningMigration } from './running-migrations';
 
 /** Migrations reconciled with the driver at once after a restart. */
@@ -20,7 +21,7 @@ export class MigrationRecovery {
     private readonly queue: MigrationQueue,
     private readonly clock: Clock,
     @Inject(MIGRATION_SETTINGS) private readonly settings: MigrationEngineSettings,
-    @Inject(MIGRATION_DRIVER) private readonly driver: MigrationDriver,
+    private readonly drivers: ClusterDrivers,
     private readonly running: RunningMigrations,
   ) {}
 
@@ -40,33 +41,56 @@ export class MigrationRecovery {
   }
 
   private async recoverOne(migration: LiveMigrationEntity): Promise<void> {
+    let leased: LeasedDriver;
+    try {
+      leased = await this.drivers.lease(migration.clusterId);
+    } catch (err) {
+      // Another driver could not tell where the VM is and might start a second migration of it: left running.
+      this.logger.error(
+        { migrationId: migration.id, clusterId: migration.clusterId, vmId: migration.vmId, error: (err as Error).message },
+        "migration left running: its cluster's migration driver cannot be had; it is reconciled at the next start",
+      );
+      return;
+    }
+    let adopted = false;
+    try {
+      adopted = await this.settle(migration, leased.driver, () => leased.release());
+    } finally {
+      if (!adopted) leased.release();
+    }
+  }
+
+  /** True when the work was adopted (its lease is released once that work is over). */
+  private async settle(migration: LiveMigrationEntity, driver: MigrationDriver, release: () => void): Promise<boolean> {
     const parties = await this.queue.withParties(migration.id);
     const { vm, source, target } = parties;
-    if (vm && source && target && mayAdopt(parties, typeof this.driver.adopt === 'function')) {
+    if (vm && source && target && mayAdopt(parties, typeof driver.adopt === 'function')) {
       const job = this.running.jobFor(migration, vm, source, target);
       // Without a stored handle: maybe started just before the crash, before its identity was stored.
       // A handle whose command has ended meanwhile goes through adopt too, which reads its last output.
-      const handle = migration.handle ?? (await this.driver.findLaunched?.(job).catch(() => null)) ?? null;
+      const handle = migration.handle ?? (await driver.findLaunched?.(job).catch(() => null)) ?? null;
       if (handle) {
         if (!migration.handle) await this.queue.recordHandle(migration.id, null, handle, this.clock.now());
-        this.adopt(migration, job, handle);
-        return;
+        this.adopt(migration, job, handle, driver, release);
+        return true;
       }
     }
     let driverLocation: VmLocation = 'unknown';
     if (knownLocation(migration, parties) === null) {
-      driverLocation = await this.driver
-        .reconcile(this.running.jobFor(migration, vm!, source!, target!))
-        .catch((): VmLocation => 'unknown');
+      driverLocation = await driver.reconcile(this.running.jobFor(migration, vm!, source!, target!)).catch((): VmLocation => 'unknown');
     }
-    await this.running.end(
-      migration,
-      interruptedEnd(migration, parties, driverLocation, this.driver.name, this.settings, this.clock.now()),
-    );
+    await this.running.end(migration, interruptedEnd(migration, parties, driverLocation, driver.name, this.settings, this.clock.now()));
+    return false;
   }
 
   /** Follows work a previous run started, holding its slots as if this run had started it. */
-  private adopt(migration: LiveMigrationEntity, job: MigrationJob, handle: MigrationHandle): void {
+  private adopt(
+    migration: LiveMigrationEntity,
+    job: MigrationJob,
+    handle: MigrationHandle,
+    driver: MigrationDriver,
+    release: () => void,
+  ): void {
     const claim = {
       id: migration.id,
       clusterId: migration.clusterId,
@@ -87,8 +111,9 @@ export class MigrationRecovery {
         maxAttempts: migration.maxAttempts,
         cancelRequested: migration.cancelRequestedAt !== null,
         takeEarlyCancel: false,
+        adoptable: true,
       },
-      (run) => this.followAdopted(run, migration, job, handle),
+      (run) => this.followAdopted(run, migration, job, handle, driver).finally(release),
       'could not settle an adopted migration; it is reconciled at the next start',
     );
   }
@@ -98,12 +123,14 @@ export class MigrationRecovery {
     migration: LiveMigrationEntity,
     job: MigrationJob,
     handle: MigrationHandle,
+    driver: MigrationDriver,
   ): Promise<void> {
+    const limit = attemptLimitFor(driver, this.settings);
     let ended: AdoptedEnd;
     try {
-      ended = await this.driver.adopt!(job, handle, run.controller.signal, (progress) => this.running.onProgress(run, progress), {
+      ended = await driver.adopt!(job, handle, run.controller.signal, (progress) => this.running.onProgress(run, progress), {
         detach: run.detach.signal,
-        deadlineMs: adoptedDeadlineMs(migration, this.settings.attemptLimitMs),
+        deadlineMs: adoptedDeadlineMs(migration, limit.attemptLimitMs),
       });
     } catch (error) {
       ended = { status: 'ended', output: `driver error: ${(error as Error).message}` };
@@ -117,14 +144,14 @@ export class MigrationRecovery {
       );
       return;
     }
-    const location = await this.driver.reconcile(job).catch((): VmLocation => 'unknown');
+    const location = await driver.reconcile(job).catch((): VmLocation => 'unknown');
     const end = adoptedEnd(
       migration,
       handle,
       ended,
       location,
       run.cancelRequested,
-      { driverName: this.driver.name, settings: this.settings },
+      { driverName: driver.name, settings: { ...this.settings, ...limit } },
       this.clock.now(),
     );
     await this.running.end(migration, end);

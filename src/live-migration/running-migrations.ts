@@ -16,6 +16,8 @@ export interface RunningMigration {
   controller: AbortController;
   /** Aborted at shutdown when the driver's work outlives the service: it is left running, not stopped. */
   detach: AbortController;
+  /** Its driver's work outlives the service and a restart adopts it: shutdown detaches rather than aborts. */
+  adoptable: boolean;
   cancelRequested: boolean;
   timedOut: boolean;
   settled: Promise<void>;
@@ -57,7 +59,7 @@ export class RunningMigrations {
    */
   start(
     claim: SlotClaim,
-    attempt: { number: number; maxAttempts: number; cancelRequested: boolean; takeEarlyCancel: boolean },
+    attempt: { number: number; maxAttempts: number; cancelRequested: boolean; takeEarlyCancel: boolean; adoptable: boolean },
     work: (run: RunningMigration) => Promise<void>,
     onError: string,
   ): RunningMigration {
@@ -67,6 +69,7 @@ export class RunningMigrations {
       maxAttempts: attempt.maxAttempts,
       controller: new AbortController(),
       detach: new AbortController(),
+      adoptable: attempt.adoptable,
       cancelRequested: attempt.cancelRequested,
       timedOut: false,
       settled: Promise.resolve(),

@@ -86,6 +86,11 @@ export class LibvirtMigrationDriver implements MigrationDriver {
   readonly name = 'libvirt';
   private readonly options: LibvirtMigrationOptions;
 
+  /** The time limit, then domjobabort for the grace, then the client is signalled and gets the grace again. */
+  get timeLimitMs(): number {
+    return (this.options.timeLimitSeconds + this.options.abortGraceSeconds * 2) * 1000;
+  }
+
   constructor(
     private readonly hosts: (hostName: string) => LibvirtHostAccess | undefined,
     options: Partial<LibvirtMigrationOptions> = {},
@@ -183,7 +188,7 @@ export class LibvirtMigrationDriver implements MigrationDriver {
         {
           files,
           // A backstop only: the time limit above aborts the job properly first.
-          timeoutMs: (this.options.timeLimitSeconds + this.options.abortGraceSeconds * 2) * 1000,
+          timeoutMs: this.timeLimitMs,
           killGraceMs: this.options.abortGraceSeconds * 1000,
           // virsh aborts its migration job on SIGINT.
           killSignal: 'SIGINT',

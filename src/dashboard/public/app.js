@@ -98,6 +98,15 @@ const clock = (/** @type {number} */ ms) =>
 const hostName = (/** @type {string} */ id) => state.hostNames.get(id) ?? id.slice(0, 8);
 const vmName = (/** @type {string} */ id) => state.vmNames.get(id) ?? id.slice(0, 8);
 
+/** How long ago `ms` was on the service's clock, or the local date and time once it is more than a day. */
+function ago(/** @type {number} */ ms) {
+  const seconds = Math.max(0, (serverNow() - ms) / 1000);
+  if (seconds < 60) return `${Math.round(seconds)} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  return new Date(ms).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' });
+}
+
 /** @param {number | null | undefined} seconds */
 function duration(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
@@ -190,6 +199,8 @@ function clearClusterViews() {
   for (const id of ['hosts', 'recs', 'migs', 'done', 'events', 'chart']) $(id).replaceChildren();
   state.hostNames.clear();
   $('automation').hidden = true;
+  $('connector').hidden = true;
+  $('connector-error').hidden = true;
   $('updated').textContent = 'Loading…';
 }
 
@@ -275,6 +286,48 @@ function renderBalance(balance) {
     },
   );
   $('hosts-empty').hidden = hosts.length > 0;
+}
+
+const CONNECTOR_BADGES = { ok: 'ok', degraded: 'bad', unknown: 'muted' };
+
+/**
+ * The cluster's connector: its kind, ok or degraded (and why), and its last sync. `null`: the cluster has none, its
+ * inventory comes through the API; `undefined`: this token may not read it, so nothing is shown rather than a guess.
+ * @param {any} connector
+ */
+function renderConnector(connector) {
+  const line = $('connector');
+  line.hidden = connector === undefined;
+  const degraded = connector?.state === 'degraded';
+  $('connector-error').hidden = !degraded;
+  if (!connector) {
+    setText(line, '#connector-kind', 'Manual inventory');
+    line.title = 'No connector: hosts, VMs and samples come through the API';
+    $('connector-state').hidden = true;
+    $('connector-sync').hidden = true;
+    return;
+  }
+  setText(line, '#connector-kind', `${connector.kind} connector`);
+  line.title = '';
+  const badge = $('connector-state');
+  badge.hidden = false;
+  badge.textContent = connector.state;
+  badge.className = `badge ${CONNECTOR_BADGES[/** @type {keyof typeof CONNECTOR_BADGES} */ (connector.state)] ?? 'muted'}`;
+  badge.title = connector.state === 'unknown' ? 'No sync or collection has finished yet' : '';
+  if (degraded) setText($('connector-error'), '#connector-error-text', connector.lastError ?? 'no reason given');
+
+  $('connector-sync').hidden = false;
+  const time = $('connector-sync-time');
+  if (connector.lastSyncAt === null || connector.lastSyncAt === undefined) {
+    time.textContent = 'not yet';
+    time.removeAttribute('datetime');
+    time.removeAttribute('title');
+  } else {
+    const iso = new Date(connector.lastSyncAt).toISOString();
+    time.textContent = ago(connector.lastSyncAt);
+    time.setAttribute('datetime', iso);
+    time.title = iso;
+  }
 }
 
 /** @param {any} page */
@@ -524,6 +577,20 @@ const unauthenticated = (error) => error instanceof ApiError && error.status ===
 
 // ---------------------------------------------------------------- the refresh loop
 
+/**
+ * The cluster's connector; null when it has none (404), undefined when this token may not read it (403). Neither is a
+ * failure of the page: most clusters have no connector.
+ */
+async function loadConnector(/** @type {string} */ id, /** @type {AbortSignal} */ signal) {
+  try {
+    return await api(`clusters/${id}/connector`, { signal });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    if (error instanceof ApiError && error.status === 403) return undefined;
+    throw error;
+  }
+}
+
 async function refresh() {
   const clusterId = state.clusterId;
   if (!clusterId) return;
@@ -538,6 +605,7 @@ async function refresh() {
     inFlight: api('migrations', { query: { clusterId, state: 'queued,running', limit: 100 }, signal }),
     history: api('migrations', { query: { clusterId, limit: MIGRATIONS_IN_CHART }, signal }),
     events: api('events', { query: { clusterId, limit: EVENTS_SHOWN }, signal }),
+    connector: loadConnector(id, signal),
   };
   const names = /** @type {(keyof typeof calls)[]} */ (Object.keys(calls));
   const settled = await Promise.allSettled(Object.values(calls));
@@ -581,6 +649,7 @@ async function refresh() {
     renderFinished(finished.slice(0, FINISHED_SHOWN));
   }
   if (result.events) renderEvents(result.events);
+  if ('connector' in result) renderConnector(result.connector);
   if (result.passes || result.history || result.balance) {
     renderChart(/** @type {HTMLElement} */ ($('chart')), {
       passes: result.passes?.items ?? [],

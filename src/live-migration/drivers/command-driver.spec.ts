@@ -209,11 +209,12 @@ describe('CommandMigrationDriver', () => {
   it('escalates to SIGKILL when the command ignores SIGTERM', async () => {
     const pidFile = join(dir, 'pid');
     const started = performance.now();
-    const outcome = await run(driver(fake('ignore-term', '30', pidFile), { timeoutSeconds: 0.2, killGraceSeconds: 0.2 }));
+    // The timeout leaves bash time to set its trap even on a loaded machine: a SIGTERM before it would end the command at once.
+    const outcome = await run(driver(fake('ignore-term', '30', pidFile), { timeoutSeconds: 1, killGraceSeconds: 0.3 }));
     const elapsedMs = performance.now() - started;
-    // Timeout, then the grace period, then SIGKILL.
-    expect(elapsedMs).toBeGreaterThanOrEqual(350);
-    expect(elapsedMs).toBeLessThan(1500);
+    // Timeout, then the grace period (SIGTERM ignored), then SIGKILL.
+    expect(elapsedMs).toBeGreaterThanOrEqual(1250);
+    expect(elapsedMs).toBeLessThan(3000);
     expect(outcome).toMatchObject({ status: 'failed', transient: true });
     expect(await diesSoon(pidFile)).toBe(true);
   });

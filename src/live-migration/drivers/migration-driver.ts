@@ -102,6 +102,11 @@ export type VmLocation = 'source' | 'target' | 'unknown';
 export interface MigrationDriver {
   readonly name: string;
   /**
+   * Drivers that stop their own work after a time limit (aborting it properly) say how long, in ms,
+   * including their grace to stop; the engine's deadline then only backstops it.
+   */
+  readonly timeLimitMs?: number;
+  /**
    * Runs the migration to the end, reporting progress; resolves (never rejects) with the outcome.
    * Aborting the signal cancels it: resolves 'cancelled' and the VM stays on its source.
    */
