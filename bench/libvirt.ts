@@ -282,9 +282,12 @@ async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataD
     const cpu = (b: Balance) => b.hosts.map((h) => `${h.hostName} ${(h.cpu * 100).toFixed(0)}%`).join(', ');
     console.log(`CPU before: ${cpu(before)}; after: ${cpu(after)}. First sync ${firstSync.toFixed(1)} s after the PUT.`);
 
+    // The engine's time for a migration (claimed to recorded: domuuid, the virsh client connecting, the job, asking both
+    // hosts where the domain is, reading the completed job, the write) against libvirt's own figure for the job.
     const wall = (m: Migration) => (m.startedAt && m.finishedAt ? (Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000 : NaN);
     const ordered = [...migrations].sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
-    printTable('Each migration (duration and downtime as libvirt reports them: domjobinfo --completed)', [
+    const libvirtSeconds = (m: Migration) => m.durationSeconds ?? NaN;
+    printTable('Each migration: duration and downtime as libvirt reports them (domjobinfo --completed), and the engine wall time', [
       ...ordered.map((m) => ({
         vm: vmName.get(m.vmId) ?? m.vmId,
         from: hostName.get(m.sourceHostId) ?? '?',
@@ -292,9 +295,10 @@ async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataD
         driver: m.driver,
         state: m.state,
         attempts: m.attempts,
-        'duration s': m.durationSeconds ?? '-',
-        'downtime ms': m.downtimeMs ?? '-',
+        'libvirt duration s': m.durationSeconds ?? '-',
+        'libvirt downtime ms': m.downtimeMs ?? '-',
         'engine wall s': wall(m),
+        'wall x libvirt': wall(m) / libvirtSeconds(m),
       })),
       ...(ordered.length > 0
         ? [
@@ -305,9 +309,10 @@ async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataD
               driver: '',
               state: '',
               attempts: '',
-              'duration s': median(ordered.map((m) => m.durationSeconds ?? NaN)),
-              'downtime ms': median(ordered.map((m) => m.downtimeMs ?? NaN)),
+              'libvirt duration s': median(ordered.map(libvirtSeconds)),
+              'libvirt downtime ms': median(ordered.map((m) => m.downtimeMs ?? NaN)),
               'engine wall s': median(ordered.map(wall)),
+              'wall x libvirt': median(ordered.map((m) => wall(m) / libvirtSeconds(m))),
             },
           ]
         : []),
@@ -315,11 +320,11 @@ async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataD
 
     // The service's view after a sync that began once the last migration had ended (lastSyncAt is when a sync
     // ended, so the second to end from now), against virsh on every host.
-    let seen = Date.now();
+    let syncedAt = Date.now();
     for (let sync = 0; sync < 2; sync++) {
-      seen = await until('a sync after the migrations', 60_000, async () => {
+      syncedAt = await until('a sync after the migrations', 60_000, async () => {
         const { lastSyncAt } = (await api('GET', `/clusters/${cid}/connector`)) as { lastSyncAt: number | null };
-        return lastSyncAt !== null && lastSyncAt > seen ? lastSyncAt : null;
+        return lastSyncAt !== null && lastSyncAt > syncedAt ? lastSyncAt : null;
       });
     }
     const inventory = (await api('GET', `/vms?clusterId=${cid}&limit=100`)).items as { name: string; hostId: string; powerState: string }[];
@@ -385,6 +390,16 @@ async function main(): Promise<void> {
       : { name: `busy${i - (GUESTS - BUSY) + 1}`, hostIndex: 0, memoryMib: GUEST_MIB, dirtyMib: BUSY_DIRTY_MIB },
   );
   let ok = false;
+  // Ctrl-C skips the finally below: the hosts and their guests would keep running.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: taking the libvirt hosts down (logs kept in ${state})`);
+      void hostsDown(state).finally(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
   try {
     let t = performance.now();
     const hosts = await hostsUp(state, HOSTS);
