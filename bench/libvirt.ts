@@ -1,7 +1,8 @@
 // Issue target ("Real hypervisors I"): on 3 real libvirt hosts and at least 12 guests, the connector's discovery and
 // collection times, the time from a skewed start to balanced with real live migrations, and each migration's duration
 // and downtime as libvirt reports them. Baselines in the same run: the raw virsh calls the connector makes, timed
-// alone; and the imbalance of the skewed start, which is what the cluster keeps if nothing moves.
+// alone; and the imbalance of the skewed start, which is what the cluster keeps if nothing moves. Skew and balance are
+// repeated (BENCH_LIBVIRT_ROUNDS, the guests sent back to h0 by plain virsh in between) so that the figures are medians.
 // Needs root (test/fixtures/libvirt-hosts.sh starts libvirtd in namespaces on this machine, with TCG guests).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +28,7 @@ const LOOP_SECONDS = 5;
 const SAMPLES_BEFORE_PASS = 4;
 const BALANCE_TIMEOUT_MS = 10 * 60_000;
 const MAX_PASSES = 6;
+const ROUNDS = Number(process.env.BENCH_LIBVIRT_ROUNDS ?? 3);
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,9 +38,11 @@ const seconds = (since: number) => (performance.now() - since) / 1000;
 const STATS = ['domstats', '--raw', '--state', '--cpu-total', '--vcpu', '--balloon'];
 
 function virsh(uri: string, args: string[]): Promise<string> {
-  return exec('virsh', ['-q', '-c', uri, ...args], { env: { PATH: process.env.PATH, LC_ALL: 'C' }, maxBuffer: 16 << 20 }).then(
-    (r) => r.stdout,
-  );
+  return exec('virsh', ['-q', '-c', uri, ...args], {
+    env: { PATH: process.env.PATH, LC_ALL: 'C' },
+    maxBuffer: 16 << 20,
+    timeout: 120_000,
+  }).then((r) => r.stdout);
 }
 
 /** Discovery's calls on every host at once, nothing parsed: nodeinfo, then the domain list and the stats together. */
@@ -170,6 +174,50 @@ interface Migration {
   error: string | null;
 }
 
+interface Pass {
+  status: string;
+  imbalanceBefore: number | null;
+  imbalanceAfter: number | null;
+  movesRecommended: number;
+  movesApplied: number;
+  notes: string;
+}
+
+interface Round {
+  before: Balance;
+  after: Balance;
+  passes: Pass[];
+  migrations: Migration[];
+  seconds: number;
+}
+
+/** Moves every guest not on h0 back there with plain virsh (as an operator would), then waits until the service's inventory shows it. */
+async function skewAgain(
+  hosts: FixtureHost[],
+  inventory: () => Promise<{ name: string; hostId: string }[]>,
+  hostName: Map<string, string>,
+): Promise<void> {
+  const [home, ...others] = hosts;
+  for (const host of others) {
+    for (const name of await runningDomains(host.uri)) {
+      await virsh(host.uri, [
+        'migrate',
+        '--live',
+        '--p2p',
+        '--persistent',
+        '--undefinesource',
+        name,
+        home.uri,
+        '--migrateuri',
+        `tcp://${home.address}`,
+      ]);
+    }
+  }
+  await until('the service to see every guest on h0 again', 60_000, async () =>
+    (await inventory()).every((vm) => hostName.get(vm.hostId) === home.name) ? true : null,
+  );
+}
+
 /** Parts 2 and 3: the real service reads the hosts through the connector and balances them with fully automated passes. */
 async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataDir: string): Promise<void> {
   let app: ChildApp | undefined;
@@ -210,77 +258,83 @@ async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataD
       }
       return true;
     });
-    const before: Balance = await api('GET', `/clusters/${cid}/balance`);
-
-    await api('PUT', `/clusters/${cid}/policy`, { automationLevel: 'fully-automated' });
-    const started = performance.now();
-    const passes: {
-      status: string;
-      imbalanceBefore: number | null;
-      imbalanceAfter: number | null;
-      movesRecommended: number;
-      movesApplied: number;
-      notes: string;
-    }[] = [];
-    let after: Balance = before;
-    while (passes.length < MAX_PASSES) {
-      passes.push(await api('POST', `/clusters/${cid}/passes`));
-      await until(
-        'the migrations to end',
-        BALANCE_TIMEOUT_MS,
-        async () => {
-          const active = await api('GET', `/migrations?clusterId=${cid}&state=queued,running&limit=1`);
-          return active.total === 0;
-        },
-        500,
-      );
-      after = await api('GET', `/clusters/${cid}/balance`);
-      if (after.balanced || passes[passes.length - 1].movesApplied === 0) break;
+    // Cooldown 0: a later round may move the guests an earlier round moved.
+    await api('PUT', `/clusters/${cid}/policy`, { automationLevel: 'fully-automated', cooldownSeconds: 0 });
+    const rounds: Round[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      if (round > 1) await skewAgain(hosts, async () => (await api('GET', `/vms?clusterId=${cid}&limit=100`)).items, hostName);
+      const before: Balance = await api('GET', `/clusters/${cid}/balance`);
+      const known = new Set(((await api('GET', `/migrations?clusterId=${cid}&limit=100`)).items as Migration[]).map((m) => m.id));
+      const started = performance.now();
+      const passes: Pass[] = [];
+      let after: Balance = before;
+      while (passes.length < MAX_PASSES) {
+        passes.push(await api('POST', `/clusters/${cid}/passes`));
+        await until(
+          'the migrations to end',
+          BALANCE_TIMEOUT_MS,
+          async () => (await api('GET', `/migrations?clusterId=${cid}&state=queued,running&limit=1`)).total === 0,
+          500,
+        );
+        after = await api('GET', `/clusters/${cid}/balance`);
+        if (after.balanced || passes[passes.length - 1].movesApplied === 0) break;
+      }
+      const took = seconds(started);
+      const moved = ((await api('GET', `/migrations?clusterId=${cid}&limit=100`)).items as Migration[]).filter((m) => !known.has(m.id));
+      rounds.push({ before, after, passes, migrations: moved, seconds: took });
     }
-    const balanceSeconds = seconds(started);
-    const migrations = (await api('GET', `/migrations?clusterId=${cid}&limit=100`)).items as Migration[];
+    const migrations = rounds.flatMap((r) => r.migrations);
 
     printTable(
-      `Skewed start to balanced: every guest on h0 (${BUSY} busy, ${guests.length - BUSY} idle), policy fully-automated, threshold 3`,
+      `Skewed start to balanced, ${ROUNDS} rounds: every guest on h0 (${BUSY} busy, ${guests.length - BUSY} idle), ` +
+        'fully automated passes (threshold 3); before each later round the moved guests go back to h0 by plain virsh migrate',
       [
+        ...rounds.map((r, i) => ({
+          round: String(i + 1),
+          'I if nothing moved (baseline)': r.before.imbalance,
+          'I after': r.after.imbalance,
+          target: r.after.target,
+          'gap before': r.before.maxMinGap,
+          'gap after': r.after.maxMinGap,
+          balanced: String(r.after.balanced),
+          passes: r.passes.length,
+          migrations: r.migrations.length,
+          seconds: r.seconds,
+          'x baseline': r.after.imbalance / r.before.imbalance,
+        })),
         {
-          case: 'nothing moved (baseline)',
-          imbalance: before.imbalance,
-          target: before.target,
-          'max-min gap': before.maxMinGap,
-          balanced: String(before.balanced),
-          passes: 0,
-          migrations: 0,
-          seconds: '-',
-          'x baseline': 1,
-        },
-        {
-          case: 'passes + real migrations',
-          imbalance: after.imbalance,
-          target: after.target,
-          'max-min gap': after.maxMinGap,
-          balanced: String(after.balanced),
-          passes: passes.length,
-          migrations: migrations.length,
-          seconds: balanceSeconds,
-          'x baseline': after.imbalance / before.imbalance,
+          round: 'median',
+          'I if nothing moved (baseline)': median(rounds.map((r) => r.before.imbalance)),
+          'I after': median(rounds.map((r) => r.after.imbalance)),
+          target: rounds[0].after.target,
+          'gap before': median(rounds.map((r) => r.before.maxMinGap)),
+          'gap after': median(rounds.map((r) => r.after.maxMinGap)),
+          balanced: '',
+          passes: median(rounds.map((r) => r.passes.length)),
+          migrations: median(rounds.map((r) => r.migrations.length)),
+          seconds: median(rounds.map((r) => r.seconds)),
+          'x baseline': median(rounds.map((r) => r.after.imbalance / r.before.imbalance)),
         },
       ],
     );
     printTable(
       'Passes',
-      passes.map((p, i) => ({
-        pass: i + 1,
-        status: p.status,
-        'I before': p.imbalanceBefore ?? '-',
-        'I predicted': p.imbalanceAfter ?? '-',
-        recommended: p.movesRecommended,
-        applied: p.movesApplied,
-        notes: p.notes || '-',
-      })),
+      rounds.flatMap((r, i) =>
+        r.passes.map((p, j) => ({
+          round: i + 1,
+          pass: j + 1,
+          status: p.status,
+          'I before': p.imbalanceBefore ?? '-',
+          'I predicted': p.imbalanceAfter ?? '-',
+          recommended: p.movesRecommended,
+          applied: p.movesApplied,
+          notes: p.notes || '-',
+        })),
+      ),
     );
     const cpu = (b: Balance) => b.hosts.map((h) => `${h.hostName} ${(h.cpu * 100).toFixed(0)}%`).join(', ');
-    console.log(`CPU before: ${cpu(before)}; after: ${cpu(after)}. First sync ${firstSync.toFixed(1)} s after the PUT.`);
+    for (const [i, r] of rounds.entries()) console.log(`Round ${i + 1} CPU before: ${cpu(r.before)}; after: ${cpu(r.after)}.`);
+    console.log(`First sync ${firstSync.toFixed(1)} s after the PUT.`);
 
     // The engine's time for a migration (claimed to recorded: domuuid, the virsh client connecting, the job, asking both
     // hosts where the domain is, reading the completed job, the write) against libvirt's own figure for the job.
@@ -348,15 +402,18 @@ async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataD
     const failed = migrations.filter((m) => m.state !== 'succeeded');
     const notLibvirt = migrations.filter((m) => m.driver !== 'libvirt');
     const agrees = agreement.every((a) => a.agree === 'true');
+    const unbalanced = rounds.filter((r) => !r.after.balanced).length;
+    const medianOf = (f: (r: Round) => number) => median(rounds.map(f));
+    const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
     console.log(
-      `\n${after.balanced ? 'PASS' : 'FAIL'}: imbalance ${before.imbalance.toFixed(3)} → ${after.imbalance.toFixed(3)} (target ${after.target.toFixed(3)}) ` +
-        `in ${balanceSeconds.toFixed(1)} s, ${passes.length} pass(es), ${migrations.length} migration(s)`,
+      `\n${verdict(unbalanced === 0)}: ${ROUNDS - unbalanced} of ${ROUNDS} rounds balanced; median ${medianOf((r) => r.seconds).toFixed(1)} s ` +
+        `from the skewed start, I ${medianOf((r) => r.before.imbalance).toFixed(3)} → ${medianOf((r) => r.after.imbalance).toFixed(3)} ` +
+        `(target ${rounds[0].after.target.toFixed(3)}), ${migrations.length} migrations in all`,
     );
+    const total = migrations.length;
+    console.log(`${verdict(total > 0 && failed.length === 0)}: ${total - failed.length} of ${total} migrations succeeded`);
     console.log(
-      `${migrations.length > 0 && failed.length === 0 ? 'PASS' : 'FAIL'}: ${migrations.length - failed.length} of ${migrations.length} migrations succeeded`,
-    );
-    console.log(
-      `${migrations.length > 0 && notLibvirt.length === 0 ? 'PASS' : 'FAIL'}: ${migrations.length - notLibvirt.length} of ${migrations.length} migrations ran through libvirt` +
+      `${verdict(total > 0 && notLibvirt.length === 0)}: ${total - notLibvirt.length} of ${total} migrations ran through libvirt` +
         (notLibvirt.length ? ` (drivers: ${[...new Set(notLibvirt.map((m) => m.driver))].join(', ')})` : ''),
     );
     console.log(
