@@ -67,7 +67,6 @@ describe('live migrations on real libvirt hosts', () => {
   const databasePath = join(dataDir, 'drs.sqlite');
   let hosts: TestHost[] = [];
   let app: ChildApp;
-  let log = '';
   let clusterId = '';
   const figures: Record<string, string> = {};
   const startedAt = Date.now();
@@ -97,8 +96,6 @@ describe('live migrations on real libvirt hosts', () => {
 
   async function start(): Promise<void> {
     app = await startApp(env);
-    app.proc.stdout!.on('data', (chunk) => (log += chunk));
-    app.proc.stderr!.on('data', (chunk) => (log += chunk));
   }
 
   const hostNames = async () => {
