@@ -326,6 +326,27 @@ describe('edge cases', () => {
   });
 });
 
+describe('with the scheduler off', () => {
+  const clock = new FakeClock(Date.now());
+  let t: TestApp;
+  beforeAll(async () => (t = await createTestApp({ env: { ...FAST, SCHEDULER_ENABLED: false }, clock })));
+  afterAll(() => t.close());
+
+  it('runs no pass on its interval, yet a host whose evacuation is done is in maintenance', async () => {
+    const { cluster, hosts, vms } = await lopsided(t.http, 3, 4);
+    await setPolicy(t.http, cluster.id, { automationLevel: 'fully-automated', passIntervalSeconds: 10 });
+    await t.http.post(`/api/v1/hosts/${hosts[0].id}/maintenance`).expect(202);
+    await waitFor(async () => (await t.http.get(`/api/v1/hosts/${hosts[0].id}`)).body.state === 'maintenance');
+    for (const vm of vms) expect((await t.http.get(`/api/v1/vms/${vm.id}`)).body.hostId).not.toBe(hosts[0].id);
+    await t.http.delete(`/api/v1/hosts/${hosts[0].id}/maintenance`).expect(200);
+    // Well past the pass interval, over many ticks: the evacuation pass stays the only one (with the scheduler on, see 'pass interval').
+    clock.advance(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const passes = await t.http.get(`/api/v1/clusters/${cluster.id}/passes`).expect(200);
+    expect(passes.body.items.map((p: { trigger: string }) => p.trigger)).toEqual(['maintenance']);
+  }, 30_000);
+});
+
 describe('hosts with migrations in flight', () => {
   let t: TestApp;
   beforeAll(async () => (t = await createTestApp({ env: { ...FAST, MIGRATION_TIME_SCALE: 1 } })));

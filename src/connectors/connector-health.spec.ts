@@ -1,4 +1,4 @@
-import { nextHealth } from './connector-health';
+import { describeProblem, nextHealth } from './connector-health';
 
 const down = (host: string, error = 'connection refused') => ({ host, error });
 
@@ -22,6 +22,12 @@ describe('connector health', () => {
   it('recovers only when neither loop still sees a host down', () => {
     expect(nextHealth('degraded', { sync: [], collect: [down('h1')] })).toMatchObject({ state: 'degraded', transition: null });
     expect(nextHealth('degraded', { sync: [], collect: [] })).toEqual({ state: 'ok', lastError: null, transition: 'recovered' });
+  });
+
+  it('names each host once, also when the error already starts with it', () => {
+    const health = nextHealth('ok', { sync: [down('h0', 'h0: virsh nodeinfo: authentication failed'), down('h1', 'h10 is down')] });
+    expect(health.lastError).toBe('h0: virsh nodeinfo: authentication failed; h1: h10 is down');
+    expect(describeProblem(down('connector', 'hosts: at least one host is needed'))).toBe('connector: hosts: at least one host is needed');
   });
 
   it('keeps the stored error within its column', () => {

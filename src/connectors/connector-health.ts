@@ -18,8 +18,13 @@ export interface Health {
 
 const MAX_ERROR = 2000;
 
+/** "host: error", the host once: a connector's errors (ConnectorError messages) usually name it already. */
+export function describeProblem({ host, error }: UnreachableHost): string {
+  return error.startsWith(`${host}: `) ? error : `${host}: ${error}`;
+}
+
 export function describeProblems(problems: readonly UnreachableHost[]): string {
-  const text = problems.map((p) => `${p.host}: ${p.error}`).join('; ');
+  const text = problems.map(describeProblem).join('; ');
   return text.length > MAX_ERROR ? `${text.slice(0, MAX_ERROR - 1)}…` : text;
 }
 

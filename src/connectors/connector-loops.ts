@@ -11,7 +11,7 @@ import { MAX_SAMPLES_PER_REQUEST } from '../samples/sample-input';
 import { SamplesService } from '../samples/samples.service';
 import type { MigrationDriver } from '../live-migration/drivers/migration-driver';
 import { ConnectorError, type UnreachableHost } from './connector';
-import { nextHealth, type LoopName, type LoopProblems } from './connector-health';
+import { describeProblem, nextHealth, type LoopName, type LoopProblems } from './connector-health';
 import { CONNECTOR_KINDS, type LiveConnector } from './connector-kinds';
 import type { ConnectorEntity, ConnectorState } from './connector.entity';
 import { ConnectorsSettings } from './connectors.settings';
@@ -120,11 +120,11 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       live = this.connect(row);
     } catch (error) {
       const problem = problemOf(error);
-      this.unusable.set(row.clusterId, `${problem.host}: ${problem.error}`);
+      this.unusable.set(row.clusterId, describeProblem(problem));
       this.logger.error({ clusterId: row.clusterId, error: problem.error }, 'connector not started');
       await this.write(
         row.clusterId,
-        { state: 'degraded', lastError: `${problem.host}: ${problem.error}` },
+        { state: 'degraded', lastError: describeProblem(problem) },
         row.state !== 'degraded' ? 'degraded' : null,
       );
       return;

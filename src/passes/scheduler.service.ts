@@ -70,7 +70,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         { status: 'failed', finishedAt: this.clock.now(), notes: 'interrupted: the service stopped during the pass' },
       ),
     );
-    if (!this.settings.SCHEDULER_ENABLED) return;
+    // Without scheduled passes the ticks still finish maintenance: an evacuated host must not stay entering it.
     const every = this.settings.SCHEDULER_TICK_MS;
     this.registry.addInterval(
       TICK_JOB,
@@ -84,7 +84,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     await Promise.allSettled([...this.chains.values()]);
   }
 
-  /** One look at every cluster: passes that are due, hosts done entering maintenance. */
+  /** One look at every cluster: passes that are due (when SCHEDULER_ENABLED), hosts done entering maintenance. */
   async tick(): Promise<void> {
     if (this.ticking || this.stopped) return;
     this.ticking = true;
@@ -93,6 +93,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       const now = this.clock.now();
       for (const id of await clusterIds(this.db.reader)) {
         await this.finishMaintenance(id);
+        if (!this.settings.SCHEDULER_ENABLED) continue;
         const policy = await this.policies.resolve(id);
         const last = this.lastPassAt.get(id);
         const rules = await this.hardRulesFingerprint(id);

@@ -33,6 +33,23 @@ describe('classifyVirshFailure', () => {
     expect(error.message).not.toContain('Please enter');
   });
 
+  it('a password the SASL daemon refuses is auth, said once, with what to check', () => {
+    // libvirt answers an unknown user with the very same text (its own log tells them apart).
+    const error = classifyVirshFailure('kvm-01', 'nodeinfo', exited('err-auth-wrong-password.txt'));
+    expect(error).toMatchObject({ host: 'kvm-01', reason: 'auth' });
+    expect(error.message).toBe("kvm-01: virsh nodeinfo: authentication failed (check the credentials and the daemon's auth settings)");
+  });
+
+  it("no credentials for a daemon that wants a SASL login says so in plain words, not in the SASL library's", () => {
+    for (const fixture of ['err-auth-no-credentials.txt', 'err-auth.txt']) {
+      const error = classifyVirshFailure('kvm-02', 'list', exited(fixture));
+      expect(error).toMatchObject({ host: 'kvm-02', reason: 'auth' });
+      expect(error.message).toBe(
+        "kvm-02: virsh list: authentication failed: the host requires a SASL user name and password and none were given (set the connector's credentials)",
+      );
+    }
+  });
+
   it('an unknown domain is not-found; an operation the domain is not in a state for is refused', () => {
     expect(classifyVirshFailure('h0', 'dominfo', exited('err-unknown-domain.txt')).reason).toBe('not-found');
     expect(classifyVirshFailure('h0', 'domjobabort', exited('err-domjobabort-nojob.txt')).reason).toBe('refused');

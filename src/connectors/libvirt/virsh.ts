@@ -98,7 +98,8 @@ export interface VirshFailure {
 
 const anyOf = (texts: string[]) => new RegExp(texts.map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
 
-// Matched in this order against virsh's error lines (C locale). Texts seen from libvirt 9 are in fixtures/err-*.txt.
+// Matched in this order against virsh's error lines (C locale). Texts seen from libvirt 9 are in fixtures/err-*.txt
+// (err-auth-*.txt: a libvirtd with auth_tcp = "sasl", DIGEST-MD5, test/fixtures/libvirt-hosts.sh LIBVIRT_HOSTS_SASL).
 const RULES: { reason: ConnectorErrorReason; pattern: RegExp; advice: string }[] = [
   {
     reason: 'auth',
@@ -127,11 +128,27 @@ const RULES: { reason: ConnectorErrorReason; pattern: RegExp; advice: string }[]
   { reason: 'refused', pattern: /Requested operation is not valid|Operation not supported|Operation not allowed/i, advice: '' },
 ];
 
+// Causes whose libvirt wording does not tell an operator what to do, in plain words.
+const PLAIN_CAUSES: { pattern: RegExp; message: string; advice: string }[] = [
+  {
+    // virsh had no user name (none configured: it prompted and read end of file), which cyrus-sasl reports in its own terms.
+    pattern: /All-whitespace username/i,
+    message: 'authentication failed: the host requires a SASL user name and password and none were given',
+    advice: "set the connector's credentials",
+  },
+];
+
 /** The error virsh printed, without its "error: " prefixes; the most specific line last. */
 function virshMessage(stderr: string): string {
   const lines = stderr
     .split('\n')
-    .map((line) => line.replace(/^error:\s*/i, '').trim())
+    // A wrong SASL password reads "authentication failed: authentication failed": once is enough.
+    .map((line) =>
+      line
+        .replace(/^error:\s*/i, '')
+        .trim()
+        .replace(/^(.+): \1$/i, '$1'),
+    )
     .filter((line) => line !== '' && !/^Please enter your/i.test(line));
   // "failed to connect to the hypervisor" is followed by the actual cause.
   const specific = lines.filter((line) => !/^failed to connect to the hypervisor$/i.test(line));
@@ -152,9 +169,10 @@ export function classifyVirshFailure(host: string, command: string, failure: Vir
   }
   const message = virshMessage(failure.stderr) || failure.error?.message || 'failed';
   for (const rule of RULES) {
-    if (rule.pattern.test(failure.stderr)) {
-      return new ConnectorError(host, rule.reason, `${host}: ${what}: ${message}${rule.advice ? ` (${rule.advice})` : ''}`);
-    }
+    if (!rule.pattern.test(failure.stderr)) continue;
+    const plain = PLAIN_CAUSES.find((cause) => cause.pattern.test(failure.stderr));
+    if (plain) return new ConnectorError(host, rule.reason, `${host}: ${what}: ${plain.message} (${plain.advice})`);
+    return new ConnectorError(host, rule.reason, `${host}: ${what}: ${message}${rule.advice ? ` (${rule.advice})` : ''}`);
   }
   return new ConnectorError(host, 'other', `${host}: ${what}: ${message}`);
 }
