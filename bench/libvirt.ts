@@ -1,8 +1,9 @@
 // Issue target ("Real hypervisors I"): on 3 real libvirt hosts and at least 12 guests, the connector's discovery and
 // collection times, the time from a skewed start to balanced with real live migrations, and each migration's duration
 // and downtime as libvirt reports them. Baselines in the same run: the raw virsh calls the connector makes, timed
-// alone; and the imbalance of the skewed start, which is what the cluster keeps if nothing moves. Skew and balance are
-// repeated (BENCH_LIBVIRT_ROUNDS, the guests sent back to h0 by plain virsh in between) so that the figures are medians.
+// alone; the imbalance of the skewed start, which is what the cluster keeps if nothing moves; and plain `virsh migrate`
+// of the same guests. Skew and balance are repeated (BENCH_LIBVIRT_ROUNDS; in between, the guests go back to h0 by plain
+// virsh migrate, the last baseline) so that the figures are medians.
 // Needs root (test/fixtures/libvirt-hosts.sh starts libvirtd in namespaces on this machine, with TCG guests).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -191,15 +192,27 @@ interface Round {
   seconds: number;
 }
 
-/** Moves every guest not on h0 back there with plain virsh (as an operator would), then waits until the service's inventory shows it. */
+interface PlainMigration {
+  name: string;
+  wallSeconds: number;
+  libvirtSeconds: number;
+  downtimeMs: number;
+}
+
+/**
+ * Moves every guest not on h0 back there with plain virsh (as an operator would; also the baseline of the engine's
+ * migrations), then waits until the service's inventory shows it.
+ */
 async function skewAgain(
   hosts: FixtureHost[],
   inventory: () => Promise<{ name: string; hostId: string }[]>,
   hostName: Map<string, string>,
-): Promise<void> {
+): Promise<PlainMigration[]> {
   const [home, ...others] = hosts;
+  const done: PlainMigration[] = [];
   for (const host of others) {
     for (const name of await runningDomains(host.uri)) {
+      const started = performance.now();
       await virsh(host.uri, [
         'migrate',
         '--live',
@@ -211,11 +224,17 @@ async function skewAgain(
         '--migrateuri',
         `tcp://${home.address}`,
       ]);
+      const wallSeconds = seconds(started);
+      // The completed job as the target keeps it ("Time elapsed:     5215         ms"; see src/connectors/libvirt/fixtures).
+      const job = await virsh(home.uri, ['domjobinfo', '--completed', name]);
+      const ms = (label: string) => Number(new RegExp(`^${label}:\\s+(\\d+)\\s+ms\\s*$`, 'm').exec(job)?.[1] ?? NaN);
+      done.push({ name, wallSeconds, libvirtSeconds: ms('Time elapsed') / 1000, downtimeMs: ms('Total downtime') });
     }
   }
   await until('the service to see every guest on h0 again', 60_000, async () =>
     (await inventory()).every((vm) => hostName.get(vm.hostId) === home.name) ? true : null,
   );
+  return done;
 }
 
 /** Parts 2 and 3: the real service reads the hosts through the connector and balances them with fully automated passes. */
@@ -261,8 +280,10 @@ async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataD
     // Cooldown 0: a later round may move the guests an earlier round moved.
     await api('PUT', `/clusters/${cid}/policy`, { automationLevel: 'fully-automated', cooldownSeconds: 0 });
     const rounds: Round[] = [];
+    const plain: PlainMigration[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      if (round > 1) await skewAgain(hosts, async () => (await api('GET', `/vms?clusterId=${cid}&limit=100`)).items, hostName);
+      if (round > 1)
+        plain.push(...(await skewAgain(hosts, async () => (await api('GET', `/vms?clusterId=${cid}&limit=100`)).items, hostName)));
       const before: Balance = await api('GET', `/clusters/${cid}/balance`);
       const known = new Set(((await api('GET', `/migrations?clusterId=${cid}&limit=100`)).items as Migration[]).map((m) => m.id));
       const started = performance.now();
@@ -371,6 +392,27 @@ async function serviceBalancing(hosts: FixtureHost[], guests: GuestSpec[], dataD
           ]
         : []),
     ]);
+
+    if (plain.length > 0) {
+      printTable('Migrations, medians: the engine through the connector against plain virsh migrate (the guests sent back to h0)', [
+        {
+          path: 'plain virsh migrate --p2p (baseline)',
+          migrations: plain.length,
+          'wall s': median(plain.map((m) => m.wallSeconds)),
+          'libvirt duration s': median(plain.map((m) => m.libvirtSeconds)),
+          'libvirt downtime ms': median(plain.map((m) => m.downtimeMs)),
+          'x baseline (wall)': 1,
+        },
+        {
+          path: 'engine: queue, LibvirtConnector driver, checks',
+          migrations: ordered.length,
+          'wall s': median(ordered.map(wall)),
+          'libvirt duration s': median(ordered.map(libvirtSeconds)),
+          'libvirt downtime ms': median(ordered.map((m) => m.downtimeMs ?? NaN)),
+          'x baseline (wall)': median(ordered.map(wall)) / median(plain.map((m) => m.wallSeconds)),
+        },
+      ]);
+    }
 
     // The service's view after a sync that began once the last migration had ended (lastSyncAt is when a sync
     // ended, so the second to end from now), against virsh on every host.
