@@ -1,6 +1,8 @@
 // Two projects: unit specs beside the code, e2e specs against the real app in test/.
 // Specs are transpiled file by file (tsconfig.jest.json: isolatedModules), as the child-process apps are:
 // type checking is `npm run typecheck`'s job, once, not every test run's.
+const { availableParallelism } = require('node:os');
+
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
 };
@@ -11,8 +13,17 @@ const common = {
   setupFiles: ['<rootDir>/test/helpers/fast-check-setup.ts'],
 };
 module.exports = {
+  // Jest's default leaves a core free, which on CI's two cores runs the suite serially, most of it waiting on
+  // timers and child processes. Two workers, and no more: the timing-sensitive specs are checked with two at once.
+  maxWorkers: Math.max(1, Math.min(2, availableParallelism())),
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/e2e-timeout.ts'],
+    },
   ],
 };
