@@ -8,14 +8,17 @@ const transform = {
 };
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
-  testEnvironment: 'node',
+  // The node environment, plus the lock that gives `@machine exclusive` specs the machine to themselves.
+  testEnvironment: '<rootDir>/test/helpers/machine-lock-environment.js',
   transform,
   setupFiles: ['<rootDir>/test/helpers/fast-check-setup.ts'],
 };
 module.exports = {
   // Jest's default leaves a core free, which on CI's two cores runs the suite serially, most of it waiting on
-  // timers and child processes. Two workers, and no more: the timing-sensitive specs are checked with two at once.
+  // timers and child processes. Two workers, and no more: the specs that share the machine are checked with two at
+  // once; those that assert a speed have it to themselves, first (see test/helpers/machine-lock-environment.js).
   maxWorkers: Math.max(1, Math.min(2, availableParallelism())),
+  testSequencer: '<rootDir>/test/helpers/exclusive-first-sequencer.js',
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
     {
