@@ -1,18 +1,32 @@
 // Two projects: unit specs beside the code, e2e specs against the real app in test/.
 // Specs are transpiled file by file (tsconfig.jest.json: isolatedModules), as the child-process apps are:
 // type checking is `npm run typecheck`'s job, once, not every test run's.
+const { availableParallelism } = require('node:os');
+
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
 };
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
-  testEnvironment: 'node',
+  // The node environment, plus the lock that gives `@machine exclusive` specs the machine to themselves.
+  testEnvironment: '<rootDir>/test/helpers/machine-lock-environment.js',
   transform,
   setupFiles: ['<rootDir>/test/helpers/fast-check-setup.ts'],
 };
 module.exports = {
+  // Jest's default leaves a core free, which on CI's two cores runs the suite serially, most of it waiting on
+  // timers and child processes. Two workers, and no more: the specs that share the machine are checked with two at
+  // once; those that assert a speed have it to themselves, first (see test/helpers/machine-lock-environment.js).
+  maxWorkers: Math.max(1, Math.min(2, availableParallelism())),
+  testSequencer: '<rootDir>/test/helpers/exclusive-first-sequencer.js',
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/e2e-timeout.ts'],
+    },
   ],
 };

@@ -1,3 +1,9 @@
+/**
+ * It asserts speeds (refusals within 200 ms and 1 s, a p99 of 100 ms): it has the machine to
+ * itself (test/helpers/machine-lock-environment.js).
+ *
+ * @machine exclusive
+ */
 // Request intake (issue 13, items 1-3): who is asking, from which Host and how often is decided before
 // any body is read; bodies are read under caps while they stream in; validation stops early. The memory
 // attacks run against the real app in a child process, whose RSS is read from /proc.

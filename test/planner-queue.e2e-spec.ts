@@ -1,3 +1,9 @@
+/**
+ * It asserts speeds (an answer and a start within 1 s while 300 what-ifs are planned): it has the machine to
+ * itself (test/helpers/machine-lock-environment.js).
+ *
+ * @machine exclusive
+ */
 // The planner queue under a flood of what-if plans: evacuations and passes go first, what-ifs wait in
 // a bounded queue with a time budget. The real app runs in a child process, as it would be deployed.
 import { execFile } from 'node:child_process';
