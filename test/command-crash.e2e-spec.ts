@@ -57,6 +57,7 @@ interface Scenario {
   env: Record<string, unknown>;
 }
 
+/** `seconds`: how long the command's move takes; long enough that a restart on a loaded machine finds it still running. */
 function scenario(seconds: number, extra: Record<string, unknown> = {}): Scenario {
   const dir = makeTempDir();
   const s = {
@@ -148,7 +149,7 @@ describe('a command migration across a crash or a stop of the service', () => {
   });
 
   it('after SIGKILL, launches no second command, ends the migration once the first exits, and moves the VM once', async () => {
-    const s = scenario(12);
+    const s = scenario(16);
     dirs.push(s.dir);
     app = await startApp(s.env);
     const { hostIds, vmId, migrationId, handle } = await startMigration(app, s);
@@ -183,7 +184,7 @@ describe('a command migration across a crash or a stop of the service', () => {
   });
 
   it('finds a command whose identity a crash kept from being stored (through its output file) and waits for it too', async () => {
-    const s = scenario(10);
+    const s = scenario(16);
     dirs.push(s.dir);
     app = await startApp(s.env);
     const { hostIds, vmId, migrationId } = await startMigration(app, s);
@@ -201,7 +202,7 @@ describe('a command migration across a crash or a stop of the service', () => {
   });
 
   it('leaves the command running at a graceful stop (SIGTERM); the restarted service adopts it', async () => {
-    const s = scenario(10);
+    const s = scenario(16);
     dirs.push(s.dir);
     app = await startApp(s.env);
     const { hostIds, vmId, migrationId } = await startMigration(app, s);
