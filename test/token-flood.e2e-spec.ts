@@ -1,3 +1,9 @@
+/**
+ * It compares latencies (a known key id against an unknown one under the same flood): it has the machine to
+ * itself (test/helpers/machine-lock-environment.js).
+ *
+ * @machine exclusive
+ */
 // Checking a token must not be a denial of service: a flood of wrong secrets for a known key id may
 // slow a legitimate client no more than the same flood with an unknown key id (which needs no hash).
 // Before HMAC, each wrong secret cost an scrypt hash (16 MiB, tens of ms) in the thread pool sqlite3
