@@ -170,7 +170,8 @@ describe('a locked database', () => {
   const exec = (sql: string) => new Promise<void>((resolve, reject) => locker.exec(sql, (err) => (err ? reject(err) : resolve())));
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { SCHEDULER_ENABLED: false, DATABASE_BUSY_TIMEOUT_MS: 200 } });
+    // Fast ticks: a tick writing the deferred pass record beside the next pass must not write it twice.
+    t = await createTestApp({ env: { SCHEDULER_ENABLED: false, DATABASE_BUSY_TIMEOUT_MS: 200, SCHEDULER_TICK_MS: 10 } });
     locker = new Sqlite(t.databasePath);
   });
   afterAll(async () => {

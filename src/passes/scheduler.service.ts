@@ -46,6 +46,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private stopped = false;
   /** Pass records the database could not take when they were made (it was locked or full): written later. */
   private readonly deferred: { clusterId: string; write: (m: EntityManager) => Promise<unknown> }[] = [];
+  private draining?: Promise<void>;
 
   constructor(
     private readonly db: Database,
@@ -231,7 +232,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Writes what earlier passes could not, oldest first; stops at the first the database still refuses. */
-  private async writeDeferred(): Promise<void> {
+  /** Writes the deferred records in order; one drain at a time, so a tick and a pass never write the same record twice. */
+  private writeDeferred(): Promise<void> {
+    this.draining ??= this.drainDeferred().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async drainDeferred(): Promise<void> {
     while (this.deferred.length > 0) {
       const next = this.deferred[0];
       try {
