@@ -249,6 +249,8 @@ describe('inventory API', () => {
         name,
         kind: 'vm',
         memberIds: [a.id, b.id].sort(),
+        // Made through the API: no platform owns it.
+        source: null,
         version: 1,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
@@ -312,6 +314,7 @@ describe('inventory API', () => {
         relation: null,
         enforcement: 'hard',
         enabled: true,
+        source: null,
         version: 1,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

@@ -23,6 +23,18 @@ export function assertVersion(current: { version: number }, expected: number | u
   }
 }
 
+const PLATFORM_NAMES: Record<string, string> = { vsphere: 'vSphere', proxmox: 'Proxmox VE' };
+
+/** Rules and groups a connector imported from the platform are changed there, never here: a 409 saying where. */
+export function assertNotImported(row: { name: string; source: string | null }, label: string): void {
+  if (row.source === null || row.source === undefined) return;
+  const platform = PLATFORM_NAMES[row.source] ?? row.source;
+  throw DomainError.conflict(
+    `${label} "${row.name}" was imported from ${platform} and is read-only here: change it in ${platform}, and the next sync brings it`,
+    'source',
+  );
+}
+
 /** Names are unique within a cluster (clusters: globally); a clash is a 409 naming the field. */
 export async function assertNameFree<T extends ObjectLiteral>(
   manager: EntityManager,

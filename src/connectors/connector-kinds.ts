@@ -4,36 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FieldProblem } from '../common/domain-error';
-import { ConnectorError, type Connector, type ConnectorHost } from './connector';
+import { isObject, MAX_TEXT, unknownKeys, type CheckedConfig, type ConnectorKind } from './connector-config';
+import { ConnectorError, type ConnectorHost } from './connector';
 import { LibvirtConnector, validateHosts } from './libvirt/libvirt-connector';
 
 export const MAX_CONNECTOR_HOSTS = 1000;
-const MAX_TEXT = 1024;
-
-export interface CheckedConfig {
-  settings: Record<string, unknown>;
-  credentials?: Record<string, string>;
-}
-
-/** A connector and what must be released with it (files holding credentials). */
-export interface LiveConnector {
-  connector: Connector;
-  dispose(): Promise<void>;
-}
-
-export interface ConnectorKind {
-  /** The settings and credentials as they will be stored, or the problems, each naming its field from the body's root. */
-  check(settings: unknown, credentials: unknown): CheckedConfig | FieldProblem[];
-  create(settings: Record<string, unknown>, credentials: Record<string, string> | undefined): LiveConnector;
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
-
-function unknownKeys(value: Record<string, unknown>, allowed: readonly string[], prefix: string): FieldProblem[] {
-  return Object.keys(value)
-    .filter((key) => !allowed.includes(key))
-    .map((key) => ({ field: `${prefix}.${key}`, rule: 'whitelistValidation', message: `${prefix}.${key} is not an accepted field` }));
-}
 
 /** validateHosts names fields as `hosts[1].uri`; the API names them from the body's root, `settings.hosts.1.uri`. */
 function fieldOfHostError(error: ConnectorError): FieldProblem {

@@ -7,12 +7,14 @@ import { DomainError } from '../common/domain-error';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
 import { InventorySyncService } from '../inventory/inventory-sync.service';
+import { RulesService } from '../rules/rules.service';
 import { MAX_SAMPLES_PER_REQUEST } from '../samples/sample-input';
 import { SamplesService } from '../samples/samples.service';
 import type { MigrationDriver } from '../live-migration/drivers/migration-driver';
 import { ConnectorError, type UnreachableHost } from './connector';
 import { describeProblem, nextHealth, type LoopName, type LoopProblems } from './connector-health';
-import { CONNECTOR_KINDS, type LiveConnector } from './connector-kinds';
+import type { LiveConnector } from './connector-config';
+import { CONNECTOR_KINDS } from './connector-kinds';
 import type { ConnectorEntity, ConnectorState } from './connector.entity';
 import { ConnectorsSettings } from './connectors.settings';
 import { ConnectorStore, type ConnectorStatus } from './connectors.repository';
@@ -60,6 +62,10 @@ interface ClusterLoops {
   knownVms: Set<string> | null;
   lastSynced: string | null;
   unchangedSyncs: number;
+  /** The platform's rules as last imported (JSON), so that unchanged rules are not written again. */
+  lastRules: string | null;
+  /** Why the platform balances the cluster itself (DRS on), or null. */
+  balancedBy: string | null;
   stopped: boolean;
 }
 
@@ -92,6 +98,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly inventory: InventorySyncService,
     private readonly samples: SamplesService,
     private readonly events: EventsService,
+    private readonly rules: RulesService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -108,7 +115,14 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   /** Why a pass of the cluster should not run now (its connector is degraded), or null. */
   whyNotNow(clusterId: string): string | null {
     const loops = this.loops.get(clusterId);
-    return loops?.state === 'degraded' ? `the connector is degraded (${loops.lastError}): the inventory may be stale` : null;
+    if (loops?.state === 'degraded') return `the connector is degraded (${loops.lastError}): the inventory may be stale`;
+    if (loops?.balancedBy) return `${loops.balancedBy}: two balancers would fight, so this service moves nothing there`;
+    return null;
+  }
+
+  /** Why the platform balances the cluster itself (as the last sync found), or null. */
+  balancedBy(clusterId: string): string | null {
+    return this.loops.get(clusterId)?.balancedBy ?? null;
   }
 
   /** (Re)starts the loops of a cluster from its stored configuration: a sync and a collection at once, then on their intervals. */
@@ -141,6 +155,8 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       knownVms: null,
       lastSynced: null,
       unchangedSyncs: 0,
+      lastRules: null,
+      balancedBy: null,
       stopped: false,
     };
     this.loops.set(row.clusterId, loops);
@@ -234,6 +250,14 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
         loops.lastSynced = fingerprint;
         loops.unchangedSyncs = 0;
       }
+      if (discovery.rules && dto.hosts.length > 0) {
+        const rules = JSON.stringify(discovery.rules);
+        if (!unchanged || rules !== loops.lastRules) {
+          await this.rules.importFromPlatform(loops.clusterId, discovery.rules);
+          loops.lastRules = rules;
+        }
+      }
+      loops.balancedBy = discovery.balancedBy ?? null;
       const names = dto.vms.map((vm) => vm.name);
       // While a host is down its VMs stay in the inventory but send no samples: the names found are enough.
       loops.knownVms = new Set(names);
@@ -241,6 +265,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       if (loops.stopped) return;
       problems = [problemOf(error)];
       loops.lastSynced = null;
+      loops.lastRules = null;
     }
     await this.report(loops, 'sync', problems, { lastSyncAt: this.clock.now() });
   }

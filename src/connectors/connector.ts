@@ -1,6 +1,7 @@
 // The port between the service and a virtualization platform (libvirt hosts, Proxmox VE, vSphere):
 // what the connector framework calls to read a cluster's inventory and utilization and to move VMs.
 import type { MigrationDriver } from '../live-migration/drivers/migration-driver';
+import type { PlatformRules } from '../rules/platform-rules';
 
 /** A host as the operator registers it in the connector's settings. */
 export interface ConnectorHost {
@@ -40,6 +41,13 @@ export interface Discovery {
   hosts: DiscoveredHost[];
   vms: DiscoveredVm[];
   unreachable: UnreachableHost[];
+  /** The platform's own rules and groups (vSphere DRS rules, Proxmox HA rules), imported read-only; absent: the platform has none. */
+  rules?: PlatformRules;
+  /**
+   * Set when the platform balances the cluster itself (vSphere DRS enabled): why, in an operator's words.
+   * Two balancers would fight, so this service then moves nothing there.
+   */
+  balancedBy?: string | null;
 }
 
 export interface CollectedSample {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { InventoryModule } from '../inventory/inventory.module';
 import { LiveMigrationModule } from '../live-migration/live-migration.module';
 import { PassesModule } from '../passes/passes.module';
+import { RulesModule } from '../rules/rules.module';
 import { SamplesModule } from '../samples/samples.module';
 import { KEY_PURPOSES, ServiceKey } from '../secrets/service-key';
 import { ConnectorLoops } from './connector-loops';
@@ -13,7 +14,7 @@ import { CredentialCipher } from './credentials';
 
 /** Top layer: reads each configured cluster's platform into the inventory and samples, and moves its VMs. No module imports it. */
 @Module({
-  imports: [InventoryModule, LiveMigrationModule, SamplesModule, PassesModule],
+  imports: [InventoryModule, LiveMigrationModule, SamplesModule, PassesModule, RulesModule],
   controllers: [ConnectorsController],
   providers: [
     ConnectorStore,

@@ -12,7 +12,7 @@ import { CredentialCipher } from './credentials';
 import { ConnectorView, PutConnectorDto } from './dto/connector.dto';
 
 /** The view never carries the credentials, sealed or not: only whether there are some. */
-function viewOf(row: ConnectorEntity): ConnectorView {
+function viewOf(row: ConnectorEntity, balancedBy: string | null): ConnectorView {
   return {
     clusterId: row.clusterId,
     kind: row.kind,
@@ -20,6 +20,7 @@ function viewOf(row: ConnectorEntity): ConnectorView {
     hasCredentials: row.credentials !== null,
     state: row.state,
     lastError: row.lastError,
+    balancedBy,
     lastSyncAt: row.lastSyncAt,
     lastCollectAt: row.lastCollectAt,
     createdAt: row.createdAt,
@@ -42,7 +43,7 @@ export class ConnectorsService {
     await requireClusterFound(this.db.reader, clusterId);
     const row = await this.store.find(clusterId);
     if (!row) throw new DomainError(ErrorCode.NotFound, `Cluster ${clusterId} has no connector`);
-    return viewOf(row);
+    return viewOf(row, this.loops.balancedBy(clusterId));
   }
 
   /** Replaces the cluster's connector and restarts its loops: the first sync and collection start at once. */
@@ -76,7 +77,7 @@ export class ConnectorsService {
       { affects: [] },
     );
     await this.loops.start(row);
-    return viewOf(row);
+    return viewOf(row, null);
   }
 
   /** Stops reading the platform; the hosts and VMs it synced stay in the inventory. */

@@ -7,6 +7,10 @@ import { VmEntity } from './vm.entity';
 export const GROUP_KINDS = ['vm', 'host'] as const;
 export type GroupKind = (typeof GROUP_KINDS)[number];
 
+/** The platforms rules and groups are imported from (read-only here); null: made through the API. */
+export const PLATFORM_SOURCES = ['vsphere', 'proxmox'] as const;
+export type PlatformSource = (typeof PLATFORM_SOURCES)[number];
+
 /** A named set of VMs or of hosts that rules refer to. Memberships vanish with their VM or host. */
 @Entity('groups')
 @Index('UQ_groups_cluster_name', ['clusterId', 'name'], { unique: true })
@@ -23,6 +27,10 @@ export class GroupEntity extends BaseEntity {
 
   @Column('varchar', { length: 8 })
   kind: GroupKind;
+
+  /** Imported from the cluster's platform by its connector, and changed only there; null when made through the API. */
+  @Column('varchar', { length: 16, nullable: true })
+  source: PlatformSource | null;
 
   @ManyToMany(() => VmEntity, { onDelete: 'CASCADE' })
   @JoinTable({

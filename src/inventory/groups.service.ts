@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
-import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
+import { assertNameFree, assertNotImported, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { Database } from '../database/database.service';
@@ -9,7 +9,7 @@ import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
 import { InventoryGuards } from './inventory-ports';
 import { CreateGroupDto, GroupView, ListGroupsQuery, UpdateGroupDto } from './dto/group.dto';
-import { GroupEntity, GroupKind } from './group.entity';
+import { GroupEntity, GroupKind, type PlatformSource } from './group.entity';
 import { HostEntity } from './host.entity';
 import { requireCluster } from './hosts.service';
 import { VmEntity } from './vm.entity';
@@ -84,6 +84,7 @@ export class GroupsService {
   update(id: string, dto: UpdateGroupDto, actor: Actor): Promise<GroupView> {
     return this.db.transaction(async (m) => {
       const group = await findOr404(m, GroupEntity, id, 'Group');
+      assertNotImported(group, 'Group');
       assertVersion(group, dto.version, 'Group');
       if (dto.name !== undefined && dto.name !== group.name) {
         await assertNameFree(m, GroupEntity, { clusterId: group.clusterId }, 'group in this cluster', dto.name, id);
@@ -101,10 +102,70 @@ export class GroupsService {
     });
   }
 
+  /**
+   * The groups a connector imported from the platform, as they are there now: created, or given their
+   * new members, by name; members are VM or host names of the cluster (names it does not have yet are
+   * left out until a sync brings them). Returns the ids by name and whether anything changed.
+   * Removing the imported groups no longer listed is `removeImported`'s, once no rule refers to them.
+   */
+  async syncImported(
+    m: EntityManager,
+    clusterId: string,
+    source: PlatformSource,
+    groups: readonly { name: string; kind: GroupKind; members: readonly string[] }[],
+  ): Promise<{ ids: Map<string, string>; changed: boolean }> {
+    const byName = new Map((await m.find(GroupEntity, { where: { clusterId, source } })).map((g) => [g.name, g]));
+    const idsOf = async (kind: GroupKind) => {
+      const rows = await m.find(kind === 'vm' ? VmEntity : HostEntity, { where: { clusterId }, select: { id: true, name: true } });
+      return new Map(rows.map((r) => [r.name, r.id]));
+    };
+    const vmIds = await idsOf('vm');
+    const hostIds = await idsOf('host');
+    const ids = new Map<string, string>();
+    let changed = false;
+    for (const wanted of groups) {
+      const names = wanted.kind === 'vm' ? vmIds : hostIds;
+      const memberIds = [...new Set(wanted.members.flatMap((name) => names.get(name) ?? []))].sort();
+      const current = byName.get(wanted.name);
+      if (
+        current &&
+        current.kind === wanted.kind &&
+        [...(current.kind === 'vm' ? current.vmIds : current.hostIds)].sort().join() === memberIds.join()
+      ) {
+        ids.set(wanted.name, current.id);
+        continue;
+      }
+      if (current && current.kind !== wanted.kind) await m.delete(GroupEntity, { id: current.id });
+      const base =
+        current && current.kind === wanted.kind
+          ? current
+          : m.create(GroupEntity, { clusterId, name: wanted.name, kind: wanted.kind, source });
+      Object.assign(base, memberRelation(wanted.kind, memberIds));
+      base.updatedAt = new Date();
+      const saved = await m.save(base);
+      ids.set(wanted.name, saved.id);
+      changed = true;
+    }
+    return { ids, changed };
+  }
+
+  /** The groups imported from the platform, as stored. */
+  importedGroups(m: EntityManager, clusterId: string, source: PlatformSource): Promise<{ id: string; name: string; kind: GroupKind }[]> {
+    return m.find(GroupEntity, { where: { clusterId, source }, select: { id: true, name: true, kind: true } });
+  }
+
+  /** Imported groups of the platform that are no longer listed there; the rules that referred to them are already gone. */
+  async removeImported(m: EntityManager, clusterId: string, source: PlatformSource, keep: ReadonlySet<string>): Promise<number> {
+    const stale = (await m.find(GroupEntity, { where: { clusterId, source }, select: { id: true } })).filter((g) => !keep.has(g.id));
+    if (stale.length > 0) await m.delete(GroupEntity, { id: In(stale.map((g) => g.id)) });
+    return stale.length;
+  }
+
   /** A group that a rule refers to is not deleted: the rule would lose its meaning. */
   remove(id: string, actor: Actor): Promise<void> {
     return this.db.transaction(async (m) => {
       const group = await findOr404(m, GroupEntity, id, 'Group');
+      assertNotImported(group, 'Group');
       await this.guards.assertGroupUnused(m, id);
       await m.delete(GroupEntity, { id });
       await this.events.recordIn(m, changeEvent('group', 'deleted', group, actor));

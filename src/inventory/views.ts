@@ -62,6 +62,7 @@ export function toGroupView(g: GroupEntity): GroupView {
     name: g.name,
     kind: g.kind,
     memberIds: [...(g.kind === 'vm' ? g.vmIds : g.hostIds)].sort(),
+    source: g.source ?? null,
     version: g.version,
     createdAt: g.createdAt,
     updatedAt: g.updatedAt,

@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { BaseEntity } from '../database/base.entity';
 import { ClusterEntity } from '../inventory/cluster.entity';
-import { GroupEntity } from '../inventory/group.entity';
+import { GroupEntity, type PlatformSource } from '../inventory/group.entity';
 
 export const RULE_KINDS = ['affinity', 'anti-affinity', 'vm-host'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -52,4 +52,8 @@ export class RuleEntity extends BaseEntity {
 
   @Column('boolean', { default: true })
   enabled: boolean;
+
+  /** Imported from the cluster's platform by its connector, and changed only there; null when made through the API. */
+  @Column('varchar', { length: 16, nullable: true })
+  source: PlatformSource | null;
 }

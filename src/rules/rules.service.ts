@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
-import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
+import { EntityManager, In } from 'typeorm';
+import { assertNameFree, assertNotImported, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
 import { Database } from '../database/database.service';
@@ -8,9 +8,11 @@ import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
 import { EventsService } from '../events/events.service';
 import type { GroupKind } from '../inventory/group.entity';
+import { GroupsService } from '../inventory/groups.service';
 import { requireCluster } from '../inventory/hosts.service';
 import { findGroupKind } from '../inventory/inventory.repository';
 import { CreateRuleDto, ListRulesQuery, RuleView, UpdateRuleDto } from './dto/rule.dto';
+import { importedName, type PlatformRules } from './platform-rules';
 import { RuleEntity } from './rule.entity';
 
 export function toRuleView(r: RuleEntity): RuleView {
@@ -24,6 +26,7 @@ export function toRuleView(r: RuleEntity): RuleView {
     relation: r.relation,
     enforcement: r.enforcement,
     enabled: r.enabled,
+    source: r.source ?? null,
     version: r.version,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
@@ -58,7 +61,77 @@ export class RulesService {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
+    private readonly groups: GroupsService,
   ) {}
+
+  /**
+   * Makes the cluster's imported rules and groups of one platform what the platform has now, in one
+   * transaction: created, changed or removed by name; a rule naming a group the platform did not list is
+   * left out. Records one event when anything changed. Returns whether anything did.
+   */
+  importFromPlatform(clusterId: string, imported: PlatformRules): Promise<boolean> {
+    const { source } = imported;
+    const groups = imported.groups.map((g) => ({ ...g, name: importedName(source, g.name) }));
+    const kinds = new Map(groups.map((g) => [g.name, g.kind]));
+    const rules = imported.rules
+      .map((r) => ({
+        ...r,
+        name: importedName(source, r.name),
+        vmGroup: importedName(source, r.vmGroup),
+        hostGroup: r.hostGroup && importedName(source, r.hostGroup),
+      }))
+      .filter(
+        (r) => kinds.get(r.vmGroup) === 'vm' && (r.kind !== 'vm-host' || (r.hostGroup && kinds.get(r.hostGroup) === 'host' && r.relation)),
+      );
+    return this.db.transaction(async (m) => {
+      await requireCluster(m, clusterId);
+      const wanted = new Map(rules.map((r) => [r.name, r]));
+      const current = await m.find(RuleEntity, { where: { clusterId, source } });
+      // A group that changes kind is made again: the rules on it go first, and come back below.
+      const remade = new Set(
+        (await this.groups.importedGroups(m, clusterId, source))
+          .filter((g) => kinds.has(g.name) && kinds.get(g.name) !== g.kind)
+          .map((g) => g.id),
+      );
+      const gone = current.filter(
+        (r) => !wanted.has(r.name) || remade.has(r.vmGroupId) || (r.hostGroupId !== null && remade.has(r.hostGroupId)),
+      );
+      if (gone.length > 0) await m.delete(RuleEntity, { id: In(gone.map((r) => r.id)) });
+      const synced = await this.groups.syncImported(m, clusterId, source, groups);
+      let changed = gone.length > 0 || synced.changed;
+      const kept = new Map(current.filter((r) => !gone.includes(r)).map((r) => [r.name, r]));
+      for (const rule of rules) {
+        const fields = {
+          kind: rule.kind,
+          vmGroupId: synced.ids.get(rule.vmGroup)!,
+          hostGroupId: rule.kind === 'vm-host' ? synced.ids.get(rule.hostGroup!)! : null,
+          relation: rule.kind === 'vm-host' ? rule.relation! : null,
+          enforcement: rule.enforcement,
+          enabled: rule.enabled,
+        };
+        const existing = kept.get(rule.name);
+        if (existing && Object.entries(fields).every(([key, value]) => existing[key as keyof typeof fields] === value)) continue;
+        const nameTaken = !existing && (await m.findOne(RuleEntity, { where: { clusterId, name: rule.name }, select: { id: true } }));
+        if (nameTaken) continue;
+        await m.save(existing ? Object.assign(existing, fields) : m.create(RuleEntity, { clusterId, name: rule.name, source, ...fields }));
+        changed = true;
+      }
+      const removedGroups = await this.groups.removeImported(m, clusterId, source, new Set(synced.ids.values()));
+      changed ||= removedGroups > 0;
+      if (changed) {
+        await this.events.recordIn(m, {
+          clusterId,
+          subjectType: 'cluster',
+          subjectId: clusterId,
+          type: 'rules.imported',
+          message: `Rules imported from ${source}: ${rules.length} rule(s) on ${groups.length} group(s), read-only here`,
+          data: { source, rules: rules.length, groups: groups.length },
+          actor: null,
+        });
+      }
+      return changed;
+    });
+  }
 
   create(dto: CreateRuleDto, actor: Actor): Promise<RuleView> {
     return this.db.transaction(async (m) => {
@@ -90,6 +163,7 @@ export class RulesService {
   update(id: string, dto: UpdateRuleDto, actor: Actor): Promise<RuleView> {
     return this.db.transaction(async (m) => {
       const rule = await findOr404(m, RuleEntity, id, 'Rule');
+      assertNotImported(rule, 'Rule');
       assertVersion(rule, dto.version, 'Rule');
       const { version: _version, ...changes } = dto;
       if (changes.name !== undefined && changes.name !== rule.name) {
@@ -106,6 +180,7 @@ export class RulesService {
   remove(id: string, actor: Actor): Promise<void> {
     return this.db.transaction(async (m) => {
       const rule = await findOr404(m, RuleEntity, id, 'Rule');
+      assertNotImported(rule, 'Rule');
       await m.delete(RuleEntity, { id });
       await this.events.recordIn(m, changeEvent('rule', 'deleted', rule, actor));
     });

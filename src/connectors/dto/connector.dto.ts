@@ -40,6 +40,12 @@ export class ConnectorView {
   @ApiProperty({ enum: CONNECTOR_STATES, description: 'unknown until the first sync or collection; degraded while a host does not answer' })
   state: ConnectorState;
   @ApiProperty({ type: String, nullable: true, description: 'Why it is degraded, naming each host' }) lastError: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Set when the platform balances the cluster itself (vSphere DRS on): this service then moves nothing there',
+  })
+  balancedBy: string | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Epoch ms of the last sync' }) lastSyncAt: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Epoch ms of the last collection' }) lastCollectAt: number | null;
   @ApiProperty() createdAt: Date;

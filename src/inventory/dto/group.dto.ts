@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
 import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
-import { GROUP_KINDS, GroupKind } from '../group.entity';
+import { GROUP_KINDS, GroupKind, PLATFORM_SOURCES, type PlatformSource } from '../group.entity';
 
 export const MAX_GROUP_MEMBERS = 10_000;
 
@@ -71,6 +71,12 @@ export class GroupView {
   @ApiProperty() name: string;
   @ApiProperty({ enum: GROUP_KINDS }) kind: GroupKind;
   @ApiProperty({ type: [String] }) memberIds: string[];
+  @ApiProperty({
+    enum: PLATFORM_SOURCES,
+    nullable: true,
+    description: 'The platform this group was imported from (read-only here); null: made through the API',
+  })
+  source: PlatformSource | null;
   @ApiProperty() version: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;

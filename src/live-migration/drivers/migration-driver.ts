@@ -13,12 +13,20 @@ export interface LibvirtMigrationHandle extends Omit<ProcessHandle, 'kind'> {
   targetUri: string;
 }
 
+/** A vMotion run by vCenter: the task's managed-object id finds it again; no local process carries it (pid 0). */
+export interface VsphereMigrationHandle extends Omit<ProcessHandle, 'kind'> {
+  kind: 'vsphere';
+  task: string;
+  vm: string;
+  targetHost: string;
+}
+
 /**
  * What a driver started and the engine stores with the migration (as JSON), so that a restarted
  * service adopts the job instead of starting another. Connectors add their own kinds (a task id…);
  * every kind carries `pid` (0 when no local process carries the job).
  */
-export type MigrationHandle = ProcessHandle | LibvirtMigrationHandle;
+export type MigrationHandle = ProcessHandle | LibvirtMigrationHandle | VsphereMigrationHandle;
 
 /** A host as a job carries it: `address` (DNS name or IP literal) is what commands connect to. */
 export interface JobHost {

@@ -3,6 +3,7 @@ import { IsBoolean, IsIn, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
 import { IsId, IsName, IsVersion, Optional } from '../../common/validators';
 import { RULE_ENFORCEMENTS, RULE_KINDS, RULE_RELATIONS, RuleEnforcement, RuleKind, RuleRelation } from '../rule.entity';
+import { PLATFORM_SOURCES, type PlatformSource } from '../../inventory/group.entity';
 
 export class CreateRuleDto {
   @ApiProperty({ format: 'uuid' })
@@ -115,6 +116,12 @@ export class RuleView {
   @ApiProperty({ enum: RULE_RELATIONS, nullable: true }) relation: RuleRelation | null;
   @ApiProperty({ enum: RULE_ENFORCEMENTS }) enforcement: RuleEnforcement;
   @ApiProperty() enabled: boolean;
+  @ApiProperty({
+    enum: PLATFORM_SOURCES,
+    nullable: true,
+    description: 'The platform this rule was imported from (read-only here); null: made through the API',
+  })
+  source: PlatformSource | null;
   @ApiProperty() version: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
