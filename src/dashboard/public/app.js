@@ -201,6 +201,7 @@ function clearClusterViews() {
   $('automation').hidden = true;
   $('connector').hidden = true;
   $('connector-error').hidden = true;
+  $('connector-balanced').hidden = true;
   $('updated').textContent = 'Loading…';
 }
 
@@ -300,6 +301,8 @@ function renderConnector(connector) {
   line.hidden = connector === undefined;
   const degraded = connector?.state === 'degraded';
   $('connector-error').hidden = !degraded;
+  $('connector-balanced').hidden = !connector?.balancedBy;
+  if (connector?.balancedBy) setText($('connector-balanced'), '#connector-balanced-text', connector.balancedBy);
   if (!connector) {
     setText(line, '#connector-kind', 'Manual inventory');
     line.title = 'No connector: hosts, VMs and samples come through the API';
