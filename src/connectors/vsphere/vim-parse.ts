@@ -27,15 +27,14 @@ export interface VsphereCluster {
   drsBehavior: string;
 }
 
-export type HostConnectionState = 'connected' | 'disconnected' | 'notResponding' | string;
-
 export interface VsphereHost {
   ref: MoRef;
   name: string;
   cpuCores: number;
   cpuMhzPerCore: number;
   memoryMib: number;
-  connectionState: HostConnectionState;
+  /** connected | disconnected | notResponding */
+  connectionState: string;
   inMaintenanceMode: boolean;
   /** poweredOn | poweredOff | standBy | unknown */
   powerState: string;
