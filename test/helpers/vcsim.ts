@@ -67,6 +67,8 @@ export interface VcsimOptions {
   hosts?: number;
   /** per host */
   vms?: number;
+  /** per cluster, spread evenly over its hosts (instead of vms) */
+  clusterVms?: number;
   tls?: boolean;
   username?: string;
   password?: string;
@@ -102,6 +104,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
     `-relocate-delay=${options.relocateDelayMs ?? 0}ms`,
     `-listen=${options.listen ?? '127.0.0.1:0'}`,
   ];
+  if (options.clusterVms !== undefined) args.push(`-cluster-vms=${options.clusterVms}`);
   if (options.tls) args.push('-tls');
   if (options.username !== undefined) args.push(`-username=${options.username}`);
   if (options.password !== undefined) args.push(`-password=${options.password}`);

@@ -522,13 +522,11 @@ export class VimClient {
     return moRef(vm.props.get('runtime.host')) ?? null;
   }
 
-  // For the watcher.
-  /** @internal */
+  /** A call in the session, for what has no typed method here (the watcher's PropertyCollector calls). */
   async invoke(method: string, self: MoRef, args: SoapFields, call: CallOptions = {}): Promise<XNode[]> {
     return this.call(method, self, args, call);
   }
 
-  /** @internal */
   async propertyCollector(call: CallOptions = {}): Promise<MoRef> {
     return (await this.serviceContent(call)).propertyCollector;
   }
@@ -644,6 +642,11 @@ export class InventoryWatcher {
     private readonly client: VimClient,
     readonly clusterRef: MoRef,
   ) {}
+
+  /** The server-side collector, while there is one. */
+  get collectorRef(): MoRef | undefined {
+    return this.collector;
+  }
 
   async read(call: CallOptions = {}): Promise<VsphereInventory> {
     try {
