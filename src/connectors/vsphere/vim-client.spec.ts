@@ -218,3 +218,46 @@ describe('VimClient TLS', () => {
     );
   });
 });
+
+describe('InventoryWatcher', () => {
+  // CreatePropertyCollector and CreateFilter only return a reference; the updates are vcsim's (testdata).
+  const reference = (method: string, type: string, value: string) =>
+    `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><${method}Response xmlns="urn:vim25">` +
+    `<returnval type="${type}">${value}</returnval></${method}Response></s:Body></s:Envelope>`;
+
+  it('reads everything first, then applies only the changes (vm-28 moved to host-24), with the version it was given', async () => {
+    const { server, client } = await setup(
+      vcenter({
+        CreatePropertyCollector: () => ({ status: 200, file: reference('CreatePropertyCollector', 'PropertyCollector', 'pc-1') }),
+        CreateFilter: () => ({ status: 200, file: reference('CreateFilter', 'PropertyFilter', 'filter-1') }),
+        WaitForUpdatesEx: (seen) => ({
+          status: 200,
+          file:
+            seen.filter((s) => s.method === 'WaitForUpdatesEx').length === 1 ? 'wait-for-updates-full.xml' : 'wait-for-updates-modify.xml',
+        }),
+      }),
+    );
+    const watcher = client.watchInventory({ type: 'ClusterComputeResource', value: 'clustercomputeresource-10' });
+    const first = await watcher.read();
+    expect(watcher.lastRead).toBe('full');
+    expect(first.vms.map((v) => [v.ref.value, v.hostRef?.value])).toEqual([
+      ['vm-28', 'host-17'],
+      ['vm-34', 'host-24'],
+      ['vm-37', 'host-24'],
+      ['vm-31', 'host-17'],
+    ]);
+    const second = await watcher.read();
+    expect(watcher.lastRead).toBe('incremental');
+    expect(second.vms.find((v) => v.ref.value === 'vm-28')).toEqual({
+      ...first.vms.find((v) => v.ref.value === 'vm-28'),
+      hostRef: host('host-24'),
+    });
+    expect(second.vms.filter((v) => v.ref.value !== 'vm-28')).toEqual(first.vms.filter((v) => v.ref.value !== 'vm-28'));
+    const waits = server.seen.filter((s) => s.method === 'WaitForUpdatesEx');
+    expect(waits[0].body).toContain('<version></version><options><maxWaitSeconds>0</maxWaitSeconds></options>');
+    expect(waits[1].body).toContain('<version>-</version>');
+    expect(waits[1].body).toContain('<_this type="PropertyCollector">pc-1</_this>');
+  });
+});
+
+const host = (value: string) => ({ type: 'HostSystem', value });
