@@ -33,6 +33,8 @@ export interface VcsimCluster {
 export interface VcsimInfo {
   url: string;
   controlUrl: string;
+  /** GET: where each VM runs and how many times it was relocated, from the simulator's own objects. */
+  placementUrl: string;
   username: string;
   password: string;
   tls: boolean;
@@ -83,10 +85,19 @@ export interface VcsimOptions {
   listen?: string;
 }
 
+export interface VcsimPlacement {
+  vm: string;
+  host: string;
+  cluster: string;
+  relocations: number;
+}
+
 export interface Vcsim extends VcsimInfo {
   stateDir: string;
   /** Changes how long the next RelocateVM_Tasks stay running. */
   setRelocateDelay(ms: number): Promise<void>;
+  /** Where each VM runs (and in which cluster), and how many times it was relocated: the simulator's truth. */
+  placement(): Promise<VcsimPlacement[]>;
   /** Stops the simulator and removes its state dir. */
   kill(): Promise<void>;
 }
@@ -120,6 +131,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
     ...info,
     stateDir,
     setRelocateDelay: (ms: number) => putConfig(info, { relocateDelayMs: ms }),
+    placement: () => getJson<VcsimPlacement[]>(info, info.placementUrl),
     async kill() {
       await run('bash', [VCSIM_SCRIPT, 'stop', stateDir]).catch(() => undefined);
       rmSync(stateDir, { recursive: true, force: true });
@@ -138,5 +150,23 @@ function putConfig(info: VcsimInfo, config: { relocateDelayMs: number }): Promis
     });
     request.on('error', reject);
     request.end(JSON.stringify(config));
+  });
+}
+
+/** GET on one of the simulator's own endpoints (over HTTPS with its own certificate when it serves TLS). */
+function getJson<T>(info: VcsimInfo, url: string): Promise<T> {
+  const transport = url.startsWith('https:') ? https : http;
+  const ca = info.certificateFile ? readFileSync(info.certificateFile) : undefined;
+  return new Promise<T>((resolve, reject) => {
+    const request = transport.get(url, { ca }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        if (response.statusCode !== 200) reject(new Error(`vcsim ${url}: HTTP ${response.statusCode}`));
+        else resolve(JSON.parse(body) as T);
+      });
+    });
+    request.on('error', reject);
   });
 }

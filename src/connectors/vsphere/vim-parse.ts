@@ -112,6 +112,8 @@ export type TaskState = 'queued' | 'running' | 'success' | 'error';
 
 export interface TaskInfo {
   ref: MoRef;
+  /** The method that made it, e.g. RelocateVM_Task; null when vCenter does not say. */
+  name: string | null;
   state: TaskState;
   /** 0..100, null when the task does not report it. */
   progress: number | null;
@@ -311,6 +313,7 @@ export function parseTaskInfo(ref: MoRef, info: XNode | undefined): TaskInfo {
   const message = error === undefined ? null : textOf(error, 'localizedMessage') || errorType || 'failed';
   return {
     ref,
+    name: textOf(info, 'name') ?? null,
     state: state === 'queued' || state === 'running' || state === 'success' || state === 'error' ? state : 'queued',
     progress: numberOf(info, 'progress') ?? null,
     error: message,

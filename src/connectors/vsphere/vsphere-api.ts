@@ -1,105 +1,99 @@
-// What the vSphere connector needs from vCenter, as typed values: the vim25 client (vim-client.ts)
-// provides it over SOAP. Managed-object references are kept as vCenter gives them (type + value).
+// What the vSphere connector asks of vCenter, as typed calls (the vim25 client's types, vim-parse.ts),
+// and the adapter that answers them with a VimClient: the inventory through a PropertyCollector filter
+// that returns only what changed since the last read (WaitForUpdatesEx).
+import { ConnectorError } from '../connector';
+import { children, moRef, type MoRef } from './soap-xml';
+import { VimClient, type CallOptions, type InventoryWatcher } from './vim-client';
+import type { QuickStats, TaskInfo, VsphereCluster, VsphereInventory, VsphereRules } from './vim-parse';
 
-export interface MoRef {
-  type: string;
-  value: string;
-}
+export type { MoRef };
 
-export interface VsphereCluster {
-  ref: MoRef;
-  name: string;
-  drsEnabled: boolean;
-  /** manual, partiallyAutomated, fullyAutomated */
-  drsBehavior: string | null;
-}
-
-export interface VsphereHost {
-  ref: MoRef;
-  name: string;
-  cpuCores: number;
-  cpuMhzPerCore: number;
-  memoryMib: number;
-  /** connected, disconnected, notResponding */
-  connectionState: string;
-  inMaintenanceMode: boolean;
-}
-
-export type VspherePower = 'poweredOn' | 'poweredOff' | 'suspended';
-
-export interface VsphereVm {
-  ref: MoRef;
-  name: string;
-  vcpus: number;
-  memoryMib: number;
-  hostRef: MoRef | null;
-  power: VspherePower;
-  template: boolean;
-}
-
-export interface VsphereInventory {
-  hosts: VsphereHost[];
-  vms: VsphereVm[];
-  /** The cluster's root resource pool: where a relocated VM's pool stays within the cluster. */
-  resourcePool: MoRef | null;
-}
-
-export type VsphereRule =
-  | { kind: 'affinity' | 'anti-affinity'; name: string; enabled: boolean; mandatory: boolean; vms: MoRef[] }
-  | {
-      kind: 'vm-host';
-      name: string;
-      enabled: boolean;
-      mandatory: boolean;
-      vmGroup: string;
-      affineHostGroup: string | null;
-      antiAffineHostGroup: string | null;
-    };
-
-export interface VsphereGroups {
-  vmGroups: { name: string; vms: MoRef[] }[];
-  hostGroups: { name: string; hosts: MoRef[] }[];
-}
-
-export interface VsphereVmStats {
-  ref: MoRef;
-  /** MHz */
-  overallCpuUsage: number;
-  /** MB of guest memory the hypervisor sees as active */
-  guestMemoryUsage: number;
-  /** MB of host memory the VM consumes */
-  hostMemoryUsage: number;
-}
-
-export type VsphereTaskState = 'queued' | 'running' | 'success' | 'error';
-
-export interface VsphereTask {
-  state: VsphereTaskState;
-  /** 0–100 while running, when vCenter says */
-  progress: number | null;
-  error: string | null;
-  cancelled: boolean;
-}
-
-/** The calls the connector makes; each throws ConnectorError (reason auth, unreachable, timeout, not-found, refused, other). */
+/** Each call throws ConnectorError (reason auth, unreachable, timeout, not-found, refused, other). */
 export interface VsphereApi {
-  clusters(signal?: AbortSignal): Promise<VsphereCluster[]>;
-  inventory(cluster: MoRef, signal?: AbortSignal): Promise<VsphereInventory>;
-  rules(cluster: MoRef, signal?: AbortSignal): Promise<{ rules: VsphereRule[]; groups: VsphereGroups }>;
-  quickStats(cluster: MoRef, signal?: AbortSignal): Promise<VsphereVmStats[]>;
-  relocateVm(vm: MoRef, host: MoRef, pool: MoRef | null): Promise<MoRef>;
-  taskInfo(task: MoRef): Promise<VsphereTask>;
+  clusters(call?: CallOptions): Promise<VsphereCluster[]>;
+  inventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory>;
+  rules(cluster: MoRef, call?: CallOptions): Promise<VsphereRules>;
+  quickStats(cluster: MoRef, call?: CallOptions): Promise<QuickStats>;
+  relocateVm(vm: MoRef, host: MoRef, pool?: MoRef): Promise<MoRef>;
+  taskInfo(task: MoRef): Promise<TaskInfo>;
   cancelTask(task: MoRef): Promise<void>;
-  /** The VM's recent tasks (its `recentTask` property): what a crash may have left running. `name` is the method, e.g. RelocateVM_Task. */
-  recentTasks(vm: MoRef): Promise<{ ref: MoRef; name: string; state: VsphereTaskState }[]>;
-  /** The host the VM runs on now, or null (not found, or no host). */
+  /** The VM's recent tasks (its `recentTask` property): what a crash may have left running. */
+  recentTasks(vm: MoRef): Promise<TaskInfo[]>;
+  /** The host the VM runs on now, or null. */
   vmHost(vm: MoRef): Promise<MoRef | null>;
   close(): Promise<void>;
 }
 
+export class VimApi implements VsphereApi {
+  private watcher: InventoryWatcher | null = null;
+
+  constructor(private readonly client: VimClient) {}
+
+  clusters(call?: CallOptions): Promise<VsphereCluster[]> {
+    return this.client.clusters(call);
+  }
+
+  async inventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory> {
+    if (this.watcher && refKey(this.watcher.clusterRef) !== refKey(cluster)) {
+      await this.watcher.close();
+      this.watcher = null;
+    }
+    this.watcher ??= this.client.watchInventory(cluster);
+    return this.watcher.read(call);
+  }
+
+  rules(cluster: MoRef, call?: CallOptions): Promise<VsphereRules> {
+    return this.client.rules(cluster, call);
+  }
+
+  quickStats(cluster: MoRef, call?: CallOptions): Promise<QuickStats> {
+    return this.client.quickStats(cluster, call);
+  }
+
+  relocateVm(vm: MoRef, host: MoRef, pool?: MoRef): Promise<MoRef> {
+    return this.client.relocateVm(vm, host, pool);
+  }
+
+  taskInfo(task: MoRef): Promise<TaskInfo> {
+    return this.client.taskInfo(task);
+  }
+
+  cancelTask(task: MoRef): Promise<void> {
+    return this.client.cancelTask(task);
+  }
+
+  async recentTasks(vm: MoRef): Promise<TaskInfo[]> {
+    const [found] = await this.client.properties([vm], 'VirtualMachine', ['recentTask']);
+    if (!found) throw new ConnectorError(null, 'not-found', `vCenter has no VM ${vm.value}`);
+    const tasks = children(found.props.get('recentTask'), 'ManagedObjectReference')
+      .map(moRef)
+      .filter((ref): ref is MoRef => ref !== undefined);
+    const infos: TaskInfo[] = [];
+    for (const task of tasks) {
+      // A task vCenter has already let go of ended long ago.
+      const info = await this.client.taskInfo(task).catch((error: unknown) => {
+        if (error instanceof ConnectorError && error.reason === 'not-found') return null;
+        throw error;
+      });
+      if (info) infos.push(info);
+    }
+    return infos;
+  }
+
+  vmHost(vm: MoRef): Promise<MoRef | null> {
+    return this.client.vmHost(vm);
+  }
+
+  async close(): Promise<void> {
+    await this.watcher?.close();
+    this.watcher = null;
+    await this.client.close();
+  }
+}
+
 export const refKey = (ref: MoRef) => `${ref.type}:${ref.value}`;
 
-/** What the connector learned at its last read of the cluster: names by reference and back. */
+/** What the connector learned at its last read of the cluster: names by reference. */
 export interface ClusterView {
   cluster: VsphereCluster;
   inventory: VsphereInventory;

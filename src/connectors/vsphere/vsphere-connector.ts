@@ -11,11 +11,12 @@ import {
   type Discovery,
   type UnreachableHost,
 } from '../connector';
-import { balancedBy, refKey, type ClusterView, type VsphereApi, type VsphereCluster, type VspherePower } from './vsphere-api';
+import type { VmPower, VsphereCluster } from './vim-parse';
+import { balancedBy, refKey, type ClusterView, type VsphereApi } from './vsphere-api';
 import { VsphereMigrationDriver, type VsphereMigrationOptions } from './vsphere-migration-driver';
 import { platformRulesOf } from './vsphere-rules';
 
-const POWER: Record<VspherePower, DiscoveredPower> = { poweredOn: 'running', suspended: 'paused', poweredOff: 'stopped' };
+const POWER: Record<VmPower, DiscoveredPower> = { poweredOn: 'running', suspended: 'paused', poweredOff: 'stopped' };
 
 export class VsphereConnector implements Connector {
   readonly kind = 'vsphere';
@@ -30,7 +31,7 @@ export class VsphereConnector implements Connector {
 
   /** The cluster compute resource named in the settings; not-found names the clusters vCenter has. */
   async findCluster(signal?: AbortSignal): Promise<VsphereCluster> {
-    const clusters = await this.api.clusters(signal);
+    const clusters = await this.api.clusters({ signal });
     const cluster = clusters.find((c) => c.name === this.clusterName);
     if (!cluster) {
       const known = clusters.map((c) => `"${c.name}"`).join(', ') || 'none';
@@ -42,7 +43,7 @@ export class VsphereConnector implements Connector {
   /** Reads the cluster again: its hosts and VMs by reference. */
   async read(signal?: AbortSignal): Promise<ClusterView> {
     const cluster = await this.findCluster(signal);
-    const inventory = await this.api.inventory(cluster.ref, signal);
+    const inventory = await this.api.inventory(cluster.ref, { signal });
     const view = {
       cluster,
       inventory,
@@ -73,7 +74,7 @@ export class VsphereConnector implements Connector {
       if (vm.template || !host) return [];
       return [{ externalId: vm.ref.value, name: vm.name, vcpus: vm.vcpus, memoryMib: vm.memoryMib, power: POWER[vm.power], host }];
     });
-    const found = await this.api.rules(cluster.ref, signal);
+    const found = await this.api.rules(cluster.ref, { signal });
     return {
       hosts: connected.map((h) => ({ name: h.name, cpuCores: h.cpuCores, cpuMhzPerCore: h.cpuMhzPerCore, memoryMib: h.memoryMib })),
       vms,
@@ -85,13 +86,13 @@ export class VsphereConnector implements Connector {
 
   async collect(signal?: AbortSignal): Promise<Collection> {
     const view = await this.current(signal);
-    const stats = await this.api.quickStats(view.cluster.ref, signal);
+    const stats = await this.api.quickStats(view.cluster.ref, { signal });
     const timestamp = Date.now();
     const hostOf = new Map(
       view.inventory.vms.map((vm) => [refKey(vm.ref), vm.hostRef ? view.hostNames.get(refKey(vm.hostRef)) : undefined]),
     );
     const samples: CollectedSample[] = [];
-    for (const s of stats) {
+    for (const s of stats.vms) {
       const vmName = view.vmNames.get(refKey(s.ref));
       const hostName = hostOf.get(refKey(s.ref));
       if (!vmName || !hostName) continue;
@@ -99,9 +100,9 @@ export class VsphereConnector implements Connector {
         vmName,
         hostName,
         timestamp,
-        cpuMhz: Math.max(0, s.overallCpuUsage),
-        memoryActiveMib: Math.max(0, s.guestMemoryUsage),
-        memoryConsumedMib: Math.max(0, s.hostMemoryUsage),
+        cpuMhz: Math.max(0, s.overallCpuUsageMhz),
+        memoryActiveMib: Math.max(0, s.guestMemoryUsageMib),
+        memoryConsumedMib: Math.max(0, s.hostMemoryUsageMib),
       });
     }
     return { samples, unreachable: [] };

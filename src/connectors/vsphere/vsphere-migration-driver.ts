@@ -16,7 +16,8 @@ import type {
 } from '../../live-migration/drivers/migration-driver';
 import { emitProgress, errorMessage } from '../../live-migration/drivers/progress';
 import { ConnectorError } from '../connector';
-import { balancedBy, refKey, type ClusterView, type MoRef, type VsphereApi, type VsphereTask } from './vsphere-api';
+import type { TaskInfo } from './vim-parse';
+import { balancedBy, refKey, type ClusterView, type MoRef, type VsphereApi } from './vsphere-api';
 
 export interface VsphereMigrationOptions {
   /** A task still running after this is cancelled and the migration fails (transient). */
@@ -87,7 +88,7 @@ export class VsphereMigrationDriver implements MigrationDriver {
 
     let task: MoRef;
     try {
-      task = await this.api.relocateVm(vm.ref, target.ref, view.inventory.resourcePool);
+      task = await this.api.relocateVm(vm.ref, target.ref, view.inventory.rootPool ?? undefined);
     } catch (error) {
       const message = errorMessage(error);
       const transient = !(error instanceof ConnectorError && error.reason === 'refused' && PERMANENT.test(message));
@@ -188,7 +189,10 @@ export class VsphereMigrationDriver implements MigrationDriver {
     if (!vm || !target) return null;
     const tasks = await this.api.recentTasks(vm.ref);
     const running = tasks.find(
-      (t) => /^(RelocateVM_Task|MigrateVM_Task)$|relocate|migrate/i.test(t.name) && (t.state === 'running' || t.state === 'queued'),
+      (t) =>
+        (t.name === null || /^(RelocateVM_Task|MigrateVM_Task)$/.test(t.name)) &&
+        (t.state === 'running' || t.state === 'queued') &&
+        (t.entityRef === null || refKey(t.entityRef) === refKey(vm.ref)),
     );
     if (!running) return null;
     return {
@@ -229,7 +233,7 @@ export class VsphereMigrationDriver implements MigrationDriver {
     let lastError = '';
     for (;;) {
       if (detach?.aborted) return { status: 'detached' };
-      let info: VsphereTask | null = null;
+      let info: TaskInfo | null = null;
       try {
         info = await this.api.taskInfo(task);
       } catch (error) {

@@ -16,28 +16,28 @@ describe('DRS rules and groups as rules of ours', () => {
   it('keeps DRS groups, gives VM–VM rules a VM group of their own, and maps must/should to hard/soft', () => {
     const imported = platformRulesOf(
       {
-        groups: {
-          vmGroups: [{ name: 'databases', vms: [vm('vm-3')] }],
-          hostGroups: [{ name: 'rack-a', hosts: [host('host-1'), host('host-2')] }],
-        },
+        groups: [
+          { name: 'databases', kind: 'vm', members: [vm('vm-3')] },
+          { name: 'rack-a', kind: 'host', members: [host('host-1'), host('host-2')] },
+        ],
         rules: [
-          { kind: 'anti-affinity', name: 'web apart', enabled: true, mandatory: false, vms: [vm('vm-1'), vm('vm-2')] },
+          { kind: 'anti-affinity', name: 'web apart', key: 1, enabled: true, mandatory: false, vms: [vm('vm-1'), vm('vm-2')] },
           {
             kind: 'vm-host',
             name: 'db on rack a',
+            key: 2,
             enabled: true,
             mandatory: true,
             vmGroup: 'databases',
             affineHostGroup: 'rack-a',
-            antiAffineHostGroup: null,
           },
           {
             kind: 'vm-host',
             name: 'db off rack a',
+            key: 3,
             enabled: false,
             mandatory: false,
             vmGroup: 'databases',
-            affineHostGroup: null,
             antiAffineHostGroup: 'rack-a',
           },
         ],
@@ -78,18 +78,8 @@ describe('DRS rules and groups as rules of ours', () => {
   it('leaves out members vCenter lists but the cluster does not have, and VM–host rules without a host group', () => {
     const imported = platformRulesOf(
       {
-        groups: { vmGroups: [{ name: 'g', vms: [vm('vm-1'), vm('vm-99')] }], hostGroups: [] },
-        rules: [
-          {
-            kind: 'vm-host',
-            name: 'half made',
-            enabled: true,
-            mandatory: true,
-            vmGroup: 'g',
-            affineHostGroup: null,
-            antiAffineHostGroup: null,
-          },
-        ],
+        groups: [{ name: 'g', kind: 'vm', members: [vm('vm-1'), vm('vm-99')] }],
+        rules: [{ kind: 'vm-host', name: 'half made', key: 4, enabled: true, mandatory: true, vmGroup: 'g' }],
       },
       vmNames,
       hostNames,

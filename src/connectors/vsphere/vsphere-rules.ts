@@ -2,28 +2,29 @@
 // a VM group of their own (ours always go through groups), VM–host rules keep DRS's groups, "must"
 // rules are hard and "should" rules soft. Pure: the connector feeds it what vCenter answered.
 import type { PlatformGroup, PlatformRule, PlatformRules } from '../../rules/platform-rules';
-import type { MoRef, VsphereGroups, VsphereRule } from './vsphere-api';
-
-const key = (ref: MoRef) => `${ref.type}:${ref.value}`;
+import type { MoRef } from './soap-xml';
+import type { VsphereRules } from './vim-parse';
+import { refKey as key } from './vsphere-api';
 
 /** The VM group a VM–VM rule becomes: DRS's group names and rule names live apart, so ours say which is which. */
 export const ruleVmGroupName = (rule: string) => `${rule} (rule's VMs)`;
 
 export function platformRulesOf(
-  found: { rules: VsphereRule[]; groups: VsphereGroups },
+  found: VsphereRules,
   vmNames: ReadonlyMap<string, string>,
   hostNames: ReadonlyMap<string, string>,
 ): PlatformRules {
   const names = (refs: MoRef[], byRef: ReadonlyMap<string, string>) => refs.flatMap((ref) => byRef.get(key(ref)) ?? []);
-  const groups: PlatformGroup[] = [
-    ...found.groups.vmGroups.map((g) => ({ name: g.name, kind: 'vm' as const, members: names(g.vms, vmNames) })),
-    ...found.groups.hostGroups.map((g) => ({ name: g.name, kind: 'host' as const, members: names(g.hosts, hostNames) })),
-  ];
+  const groups: PlatformGroup[] = found.groups.map((g) => ({
+    name: g.name,
+    kind: g.kind,
+    members: names(g.members, g.kind === 'vm' ? vmNames : hostNames),
+  }));
   const rules: PlatformRule[] = [];
   for (const rule of found.rules) {
     if (rule.kind === 'vm-host') {
       const hostGroup = rule.affineHostGroup ?? rule.antiAffineHostGroup;
-      if (!hostGroup) continue;
+      if (!hostGroup || !rule.vmGroup) continue;
       rules.push({
         name: rule.name,
         kind: 'vm-host',
@@ -35,7 +36,7 @@ export function platformRulesOf(
       });
     } else {
       const group = ruleVmGroupName(rule.name);
-      groups.push({ name: group, kind: 'vm', members: names(rule.vms, vmNames) });
+      groups.push({ name: group, kind: 'vm', members: names(rule.vms ?? [], vmNames) });
       // DRS never breaks a VM–VM rule to balance: it is hard whatever its `mandatory` flag says.
       rules.push({ name: rule.name, kind: rule.kind, vmGroup: group, enforcement: 'hard', enabled: rule.enabled });
     }
