@@ -4,7 +4,7 @@
 import { ConnectorError } from '../connector';
 import { children, moRef, type MoRef } from './soap-xml';
 import { VimClient, type CallOptions, type InventoryWatcher } from './vim-client';
-import type { QuickStats, TaskInfo, VsphereCluster, VsphereInventory, VsphereRules } from './vim-parse';
+import type { EntityPerf, QuickStats, TaskInfo, VsphereCluster, VsphereInventory, VsphereRules } from './vim-parse';
 
 export type { MoRef };
 
@@ -14,6 +14,8 @@ export interface VsphereApi {
   inventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory>;
   rules(cluster: MoRef, call?: CallOptions): Promise<VsphereRules>;
   quickStats(cluster: MoRef, call?: CallOptions): Promise<QuickStats>;
+  /** Realtime (20 s) samples of the counters since `since` (epoch ms), per entity; counters vCenter lacks are left out. */
+  queryPerf(entities: MoRef[], counters: string[], since: number, call?: CallOptions): Promise<EntityPerf[]>;
   relocateVm(vm: MoRef, host: MoRef, pool?: MoRef): Promise<MoRef>;
   taskInfo(task: MoRef): Promise<TaskInfo>;
   cancelTask(task: MoRef): Promise<void>;
@@ -48,6 +50,10 @@ export class VimApi implements VsphereApi {
 
   quickStats(cluster: MoRef, call?: CallOptions): Promise<QuickStats> {
     return this.client.quickStats(cluster, call);
+  }
+
+  queryPerf(entities: MoRef[], counters: string[], since: number, call?: CallOptions): Promise<EntityPerf[]> {
+    return this.client.queryPerf(entities, counters, since, call);
   }
 
   relocateVm(vm: MoRef, host: MoRef, pool?: MoRef): Promise<MoRef> {

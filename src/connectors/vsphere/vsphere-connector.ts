@@ -11,10 +11,16 @@ import {
   type Discovery,
   type UnreachableHost,
 } from '../connector';
-import type { VmPower, VsphereCluster } from './vim-parse';
+import type { PerfSample, VmPower, VsphereCluster } from './vim-parse';
 import { balancedBy, refKey, type ClusterView, type VsphereApi } from './vsphere-api';
 import { VsphereMigrationDriver, type VsphereMigrationOptions } from './vsphere-migration-driver';
 import { platformRulesOf } from './vsphere-rules';
+
+const CPU_USAGE = 'cpu.usagemhz.average';
+/** In KiB. */
+const MEMORY_ACTIVE = 'mem.active.average';
+/** The first collection takes the last minute of realtime samples: enough for a first estimate, not a flood. */
+const FIRST_PERF_WINDOW_MS = 60_000;
 
 const POWER: Record<VmPower, DiscoveredPower> = { poweredOn: 'running', suspended: 'paused', poweredOff: 'stopped' };
 
@@ -22,6 +28,8 @@ export class VsphereConnector implements Connector {
   readonly kind = 'vsphere';
   private view: ClusterView | null = null;
   private driver: VsphereMigrationDriver | null = null;
+  /** Time of the newest performance sample collected: the next collection asks for what came after it. */
+  private lastPerfAt: number | null = null;
 
   constructor(
     private readonly api: VsphereApi,
@@ -84,27 +92,67 @@ export class VsphereConnector implements Connector {
     };
   }
 
+  /**
+   * The VMs' realtime performance samples (cpu.usagemhz, mem.active: one every 20 s) since the last call, with the
+   * memory they consume from their quick stats; a VM vCenter has no samples for yet (just powered on, or a vCenter
+   * without realtime statistics) is sampled from its quick stats alone.
+   */
   async collect(signal?: AbortSignal): Promise<Collection> {
     const view = await this.current(signal);
     const stats = await this.api.quickStats(view.cluster.ref, { signal });
-    const timestamp = Date.now();
+    const now = Date.now();
     const hostOf = new Map(
       view.inventory.vms.map((vm) => [refKey(vm.ref), vm.hostRef ? view.hostNames.get(refKey(vm.hostRef)) : undefined]),
     );
-    const samples: CollectedSample[] = [];
-    for (const s of stats.vms) {
-      const vmName = view.vmNames.get(refKey(s.ref));
-      const hostName = hostOf.get(refKey(s.ref));
-      if (!vmName || !hostName) continue;
-      samples.push({
-        vmName,
-        hostName,
-        timestamp,
-        cpuMhz: Math.max(0, s.overallCpuUsageMhz),
-        memoryActiveMib: Math.max(0, s.guestMemoryUsageMib),
-        memoryConsumedMib: Math.max(0, s.hostMemoryUsageMib),
-      });
+    const running = view.inventory.vms.filter((vm) => vm.power === 'poweredOn' && !vm.template).map((vm) => vm.ref);
+    // VMs vCenter keeps realtime samples of: only those samples count for them (none new yet: nothing this round).
+    const perf = new Map<string, PerfSample[]>();
+    if (running.length > 0) {
+      const since = Math.max(this.lastPerfAt ?? 0, now - FIRST_PERF_WINDOW_MS);
+      const found = await this.api.queryPerf(running, [CPU_USAGE, MEMORY_ACTIVE], since, { signal });
+      for (const entity of found) {
+        const measured = entity.samples.filter((s) => s.values[CPU_USAGE] !== undefined);
+        if (measured.length > 0)
+          perf.set(
+            refKey(entity.entity),
+            measured.filter((s) => s.timestamp > since),
+          );
+      }
     }
+    const samples: CollectedSample[] = [];
+    let latest = this.lastPerfAt ?? 0;
+    for (const s of stats.vms) {
+      const key = refKey(s.ref);
+      const vmName = view.vmNames.get(key);
+      const hostName = hostOf.get(key);
+      if (!vmName || !hostName) continue;
+      const memoryConsumedMib = Math.max(0, s.hostMemoryUsageMib);
+      const series = perf.get(key);
+      if (!series) {
+        samples.push({
+          vmName,
+          hostName,
+          timestamp: now,
+          cpuMhz: Math.max(0, s.overallCpuUsageMhz),
+          memoryActiveMib: Math.max(0, s.guestMemoryUsageMib),
+          memoryConsumedMib,
+        });
+        continue;
+      }
+      for (const point of series) {
+        latest = Math.max(latest, point.timestamp);
+        const activeKib = point.values[MEMORY_ACTIVE];
+        samples.push({
+          vmName,
+          hostName,
+          timestamp: point.timestamp,
+          cpuMhz: Math.max(0, point.values[CPU_USAGE]),
+          memoryActiveMib: activeKib === undefined ? Math.max(0, s.guestMemoryUsageMib) : Math.max(0, activeKib / 1024),
+          memoryConsumedMib,
+        });
+      }
+    }
+    if (latest > 0) this.lastPerfAt = latest;
     return { samples, unreachable: [] };
   }
 
