@@ -5,7 +5,10 @@ import { CONNECTOR_STATES, type ConnectorState } from '../connector.entity';
 
 /** The shape only: what `settings` and `credentials` hold depends on the kind, checked in connector-kinds.ts (422 naming the field). */
 export class PutConnectorDto {
-  @ApiProperty({ example: 'libvirt', description: 'The platform: libvirt (KVM hosts reached through libvirt URIs)' })
+  @ApiProperty({
+    example: 'libvirt',
+    description: 'The platform: libvirt (KVM hosts reached through libvirt URIs) or vsphere (a cluster through vCenter)',
+  })
   @IsString()
   @MaxLength(32)
   kind: string;
@@ -13,7 +16,9 @@ export class PutConnectorDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'libvirt: { hosts: [{ name, uri, migrationAddress? }] }, e.g. uri qemu+ssh://kvm-01/system or qemu+tcp://10.0.0.2/system',
+    description:
+      'libvirt: { hosts: [{ name, uri, migrationAddress? }] }, e.g. uri qemu+ssh://kvm-01/system or qemu+tcp://10.0.0.2/system; ' +
+      'vsphere: { url: "https://vcenter/sdk", cluster, caCertificate? | certificateSha256?, migrationTimeLimitSeconds? }',
     example: { hosts: [{ name: 'kvm-01', uri: 'qemu+ssh://root@kvm-01/system', migrationAddress: '10.0.1.1' }] },
   })
   @IsObject()
@@ -23,7 +28,7 @@ export class PutConnectorDto {
     type: 'object',
     additionalProperties: true,
     description:
-      'Write-only: stored encrypted, never returned nor logged. libvirt: { username, password } for SASL. ' +
+      'Write-only: stored encrypted, never returned nor logged. libvirt: { username, password } for SASL; vsphere: { username, password } (required). ' +
       'Left out: the credentials stored before are kept (when the kind stays the same)',
     writeOnly: true,
   })
