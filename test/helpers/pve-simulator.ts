@@ -132,7 +132,8 @@ export function pveRequest(
     headers['Content-Length'] = String(Buffer.byteLength(form));
   }
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method, headers, ca: options.ca, timeout: options.timeoutMs ?? 10_000 }, (res) => {
+    // A connection per call (agent: false): a stopped listener then refuses it, instead of a pooled socket hanging up.
+    const req = httpsRequest(url, { method, headers, ca: options.ca, agent: false, timeout: options.timeoutMs ?? 10_000 }, (res) => {
       let raw = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (raw += chunk));
