@@ -34,7 +34,15 @@ export interface PveSimulator {
 export interface SimulatorState {
   nowMs: number;
   nodes: Array<{ name: string; online: boolean; maintenance: boolean; listening: boolean; url: string; cpu: number; memUsed: number }>;
-  guests: Array<{ vmid: number; node: string; status: string; lock: string | null; ha: { node: string; state: string } | null; cpu: number; mem: number }>;
+  guests: Array<{
+    vmid: number;
+    node: string;
+    status: string;
+    lock: string | null;
+    ha: { node: string; state: string } | null;
+    cpu: number;
+    mem: number;
+  }>;
   tasks: Array<{ upid: string; node: string; type: string; id: string; user: string; status: string; exitstatus: string | null }>;
   haQueue: unknown[];
 }
@@ -48,7 +56,10 @@ export interface PveResponse {
 }
 
 /** Starts the simulator on `scenario`; resolves once every listener serves. */
-export async function startPveSimulator(scenario: Scenario, options: { timeoutMs?: number; stateDir?: string } = {}): Promise<PveSimulator> {
+export async function startPveSimulator(
+  scenario: Scenario,
+  options: { timeoutMs?: number; stateDir?: string } = {},
+): Promise<PveSimulator> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'pve-sim-'));
   const scenarioFile = join(stateDir, 'scenario.json');
   writeFileSync(scenarioFile, JSON.stringify(scenario));
@@ -57,25 +68,27 @@ export async function startPveSimulator(scenario: Scenario, options: { timeoutMs
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  proc.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  proc.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const timeoutMs = options.timeoutMs ?? 30_000;
   try {
-    const info = await new Promise<{ endpoints: Record<string, string>; control: string; certFile: string; fingerprint: string }>((resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`the PVE simulator did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-      proc.stdout!.on('data', (chunk) => {
-        stdout += chunk;
-        const line = /^PVE-SIMULATOR (.*)$/m.exec(stdout);
-        if (line) {
+    const info = await new Promise<{ endpoints: Record<string, string>; control: string; certFile: string; fingerprint: string }>(
+      (resolve, reject) => {
+        let stdout = '';
+        const timer = setTimeout(() => reject(new Error(`the PVE simulator did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+        proc.stdout.on('data', (chunk) => {
+          stdout += chunk;
+          const line = /^PVE-SIMULATOR (.*)$/m.exec(stdout);
+          if (line) {
+            clearTimeout(timer);
+            resolve(JSON.parse(line[1]));
+          }
+        });
+        proc.once('exit', (code, signal) => {
           clearTimeout(timer);
-          resolve(JSON.parse(line[1]));
-        }
-      });
-      proc.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`the PVE simulator exited (${code ?? signal}) before serving: ${stderr}`));
-      });
-    });
+          reject(new Error(`the PVE simulator exited (${code ?? signal}) before serving: ${stderr}`));
+        });
+      },
+    );
     const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
       const res = await fetch(info.control + path, {
         method,
@@ -137,7 +150,9 @@ export function pveRequest(
       let raw = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (raw += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: raw ? JSON.parse(raw) : undefined, raw }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: raw ? JSON.parse(raw) : undefined, raw }),
+      );
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
