@@ -20,7 +20,12 @@ module.exports = {
   maxWorkers: Math.max(1, Math.min(2, availableParallelism())),
   testSequencer: '<rootDir>/test/helpers/exclusive-first-sequencer.js',
   projects: [
-    { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      rootDir: '.',
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts', '<rootDir>/test/fixtures/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',
