@@ -180,6 +180,8 @@ describe('inventory API', () => {
         cpuLimitMhz: null,
         memoryReservationMib: 0,
         memoryLimitMib: null,
+        // No platform holds a VM made through the API.
+        heldBy: null,
         version: 1,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

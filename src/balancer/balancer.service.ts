@@ -156,6 +156,7 @@ export class BalancerService implements MoveChecker {
     const snapshot = await this.snapshot(vm.clusterId, policy);
     const self = snapshot.vms.find((v) => v.id === vm.id)!;
     if (self.migrating) return { allowed: false, status: 409, reasons: [`${vm.name} is already migrating`] };
+    if (vm.heldBy) return { allowed: false, status: 409, reasons: [`${vm.name} is held where it is by its platform: ${vm.heldBy}`] };
     const ranking = rankPlacement(
       snapshot,
       { vmId: vm.id, name: vm.name, cpuMhz: self.cpuMhz, memoryMib: self.memoryMib, configuredMemoryMib: vm.memoryMib },

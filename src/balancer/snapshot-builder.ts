@@ -52,7 +52,9 @@ export class SnapshotBuilder {
         cpuMhz: inputs.cpuBasis === 'configured' ? (vm.vcpus * host.cpuMhz) / host.cpuCores : estimate.entitlement.cpuMhz,
         memoryMib: inputs.memoryBasis === 'configured' ? vm.memoryMib : estimate.entitlement.memoryMib,
         configuredMemoryMib: vm.memoryMib,
-        automation: vm.automation,
+        // A VM its platform holds where it is counts for load and never moves, whatever its own setting.
+        automation: vm.heldBy ? 'disabled' : vm.automation,
+        ...(vm.heldBy ? { heldBy: vm.heldBy } : {}),
         migrating: migrating.has(vm.id),
         inCooldown: inputs.cooldownVmIds?.has(vm.id) ?? false,
       };

@@ -30,6 +30,8 @@ export interface DiscoveredVm {
   power: DiscoveredPower;
   /** ConnectorHost.name */
   host: string;
+  /** Why the platform does not let this service move the VM (locked, a template, local disks, a container…); absent: it may. */
+  heldBy?: string;
 }
 
 export interface UnreachableHost {

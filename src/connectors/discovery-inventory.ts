@@ -21,6 +21,7 @@ export function inventoryOf(discovery: Discovery): InventorySyncDto {
       memoryMib: Math.max(1, Math.round(vm.memoryMib)),
       powerState: POWER[vm.power],
       hostName: vm.host,
+      heldBy: vm.heldBy ?? null,
     })),
     prune: discovery.unreachable.length === 0,
   };

@@ -49,6 +49,7 @@ export function toVmView(v: VmEntity): VmView {
     cpuLimitMhz: v.cpuLimitMhz,
     memoryReservationMib: v.memoryReservationMib,
     memoryLimitMib: v.memoryLimitMib,
+    heldBy: v.heldBy ?? null,
     version: v.version,
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,

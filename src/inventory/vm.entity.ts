@@ -22,6 +22,7 @@ export const VM_FIELDS = [
   'cpuLimitMhz',
   'memoryReservationMib',
   'memoryLimitMib',
+  'heldBy',
 ] as const;
 
 @Entity('vms')
@@ -71,4 +72,12 @@ export class VmEntity extends BaseEntity {
 
   @Column('integer', { nullable: true })
   memoryLimitMib: number | null;
+
+  /**
+   * Why the VM's platform does not let this service move it (locked, a template, local disks, a container,
+   * HA-managed while the platform rebalances those itself…), as its connector last found; null: it may move.
+   * Such a VM counts for load and never moves.
+   */
+  @Column('varchar', { length: 500, nullable: true })
+  heldBy: string | null;
 }

@@ -1,7 +1,7 @@
 // Readable sentences for the plan: why each move, and why the VMs of an overloaded host stay put.
 import { admissible } from './balancing';
 import { checkMove, Refusal } from './constraints';
-import { MoveReason, NotMovedVm } from './model';
+import { MoveReason, NotMovedVm, pinnedWhy } from './model';
 import { PlanAttempt, Step } from './attempt';
 import { PlanningState } from './planning-state';
 
@@ -141,7 +141,7 @@ function whyNotMoved(attempt: PlanAttempt, v: number, I: number): Pick<Refusal, 
   const h = state.vmHost[v];
   const name = state.vms[v].name;
   for (const w of members) {
-    if (state.vmDisabled[w]) return { code: 'pinned', explanation: `${state.vms[w].name} has automation disabled` };
+    if (state.vmDisabled[w]) return { code: 'pinned', explanation: pinnedWhy(state.vms[w]) };
     if (state.vmMigrating[w]) return { code: 'migrating', explanation: `${state.vms[w].name} is already migrating` };
     if (state.vmCooldown[w]) return { code: 'cooldown', explanation: `${state.vms[w].name} moved recently and is in cooldown` };
   }

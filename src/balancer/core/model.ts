@@ -32,6 +32,8 @@ export interface VmSnapshot {
    * does not apply such moves automatically.
    */
   automation: VmAutomation;
+  /** Why the VM's platform holds it where it is (automation is then 'disabled'): said in explanations. */
+  heldBy?: string;
   /** In-flight migration: never moved. */
   migrating: boolean;
   /** Moved recently: not moved for balancing (mandatory moves still allowed). */
@@ -182,4 +184,9 @@ export interface Plan {
    * mandatory move (an evacuation, a hard-rule fix).
    */
   softRulesRelaxed?: string[];
+}
+
+/** Why a VM with automation 'disabled' stays: its platform's hold when it has one, else the setting. */
+export function pinnedWhy(vm: Pick<VmSnapshot, 'name' | 'heldBy'>): string {
+  return vm.heldBy ? `${vm.name} is held where it is by its platform: ${vm.heldBy}` : `${vm.name} has automation disabled`;
 }

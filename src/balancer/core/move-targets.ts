@@ -3,7 +3,7 @@
 // on a full host by first moving another unit aside. Used by mandatory.ts.
 import { PlanAttempt, StepKind } from './attempt';
 import { checkMove, Refusal } from './constraints';
-import { NotMovedReason } from './model';
+import { NotMovedReason, pinnedWhy } from './model';
 import { Move, PlanningState } from './planning-state';
 
 export interface TargetChoice {
@@ -121,7 +121,7 @@ export function moveMakingRoom(
 /** Why a VM cannot move at all, before looking at targets. */
 export function pinnedReason(state: PlanningState, v: number): { code: NotMovedReason; explanation: string } | null {
   const vm = state.vms[v];
-  if (state.vmDisabled[v]) return { code: 'pinned', explanation: `${vm.name} has automation disabled` };
+  if (state.vmDisabled[v]) return { code: 'pinned', explanation: pinnedWhy(vm) };
   if (state.vmMigrating[v]) return { code: 'migrating', explanation: `${vm.name} is already migrating` };
   const h = state.vmHost[v];
   if (h < 0) return { code: 'host-unreachable', explanation: `${vm.name} is on an unknown host` };

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 import { IsName, IsObjectEach, Optional } from '../../common/validators';
 import { HostSpecDto } from './host.dto';
 import { VmSpecDto } from './vm.dto';
@@ -12,6 +12,20 @@ export class SyncVmDto extends VmSpecDto {
   @ApiProperty({ description: 'Name of the host the VM runs on: one listed in this request, or one the cluster already has' })
   @IsName()
   hostName: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 500,
+    description:
+      "Why the VM's platform does not let it move (locked, a template, local disks…): it counts for load and never moves. " +
+      'null: it may move; left out: unchanged',
+  })
+  @Optional()
+  @ValidateIf((_, value) => value !== null)
+  @IsString()
+  @MaxLength(500)
+  heldBy?: string | null;
 }
 
 /** What the hypervisor manager reports; hosts and VMs are matched by name. */

@@ -164,6 +164,12 @@ export class VmView {
   @ApiProperty({ nullable: true, type: Number }) cpuLimitMhz: number | null;
   @ApiProperty() memoryReservationMib: number;
   @ApiProperty({ nullable: true, type: Number }) memoryLimitMib: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "Why the VM's platform does not let this service move it (set by its connector); null: it may move",
+  })
+  heldBy: string | null;
   @ApiProperty() version: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
