@@ -28,6 +28,7 @@ export interface VsphereApi {
 
 export class VimApi implements VsphereApi {
   private watcher: InventoryWatcher | null = null;
+  private reading: { cluster: string; result: Promise<VsphereInventory> } | null = null;
 
   constructor(private readonly client: VimClient) {}
 
@@ -35,7 +36,20 @@ export class VimApi implements VsphereApi {
     return this.client.clusters(call);
   }
 
-  async inventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory> {
+  /**
+   * One read at a time: the sync and the collection loops both ask, and two reads on one watcher would each make
+   * a PropertyCollector and apply one's updates with the other's version. A caller arriving during a read gets it.
+   */
+  inventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory> {
+    if (this.reading && this.reading.cluster === refKey(cluster)) return this.reading.result;
+    const result = this.readInventory(cluster, call).finally(() => {
+      if (this.reading?.result === result) this.reading = null;
+    });
+    this.reading = { cluster: refKey(cluster), result };
+    return result;
+  }
+
+  private async readInventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory> {
     if (this.watcher && refKey(this.watcher.clusterRef) !== refKey(cluster)) {
       await this.watcher.close();
       this.watcher = null;
