@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Collection, Discovery } from '../src/connectors/connector';
 import { inventoryOf } from '../src/connectors/discovery-inventory';
 import { DEFAULT_VIM_OPTIONS, inventorySpec, VimClient } from '../src/connectors/vsphere/vim-client';
+import { moRef, textOf, type MoRef } from '../src/connectors/vsphere/soap-xml';
 import { VimApi } from '../src/connectors/vsphere/vsphere-api';
 import { VsphereConnector } from '../src/connectors/vsphere/vsphere-connector';
 import { call, ChildApp, killApp, openFile, startApp } from '../test/helpers/child-app';
@@ -104,6 +105,27 @@ class Traffic {
   }
 }
 
+/**
+ * The raw incremental read: a PropertyCollector of its own with one filter on the inventory (as InventoryWatcher makes),
+ * read once in full; each next() is one WaitForUpdatesEx from the last version, nothing applied.
+ */
+async function rawWatcher(client: VimClient, cluster: MoRef): Promise<{ next(): Promise<unknown>; close(): Promise<void> }> {
+  const [made] = await client.invoke('CreatePropertyCollector', await client.propertyCollector(), {});
+  const collector = moRef(made)!;
+  await client.invoke('CreateFilter', collector, { spec: inventorySpec(cluster, RAW_INVENTORY), partialUpdates: false });
+  let version = '';
+  const next = async () => {
+    for (;;) {
+      const [set] = await client.invoke('WaitForUpdatesEx', collector, { version, options: { maxWaitSeconds: 0 } });
+      if (set === undefined) return;
+      version = textOf(set, 'version') ?? version;
+      if (textOf(set, 'truncated') !== 'true') return;
+    }
+  };
+  await next();
+  return { next, close: async () => void (await client.invoke('DestroyPropertyCollector', collector, {}).catch(() => undefined)) };
+}
+
 interface Direct {
   discovery: Discovery;
   collection: Collection;
@@ -118,6 +140,7 @@ async function direct(vcsim: Vcsim, clusterName: string): Promise<Direct> {
   const collect = new Series();
   const rawInventory = new Series();
   const rawStats = new Series();
+  const rawIncremental = new Series();
   let discovery: Discovery | undefined;
   let collection: Collection | undefined;
   for (let run = 0; run < RUNS; run++) {
@@ -152,8 +175,10 @@ async function direct(vcsim: Vcsim, clusterName: string): Promise<Direct> {
         traffic.reset();
         series.add((await timed(fn)).ms, traffic.snapshot());
       }
+      const raw = await rawWatcher(client, cluster.ref);
       for (let i = 0; i < REPEATS; i++) {
         const round: [Series, () => Promise<unknown>][] = [
+          [rawIncremental, () => raw.next()],
           [incremental, async () => check(await connector.discover())],
           [
             collect,
@@ -169,6 +194,7 @@ async function direct(vcsim: Vcsim, clusterName: string): Promise<Direct> {
           series.add((await timed(fn)).ms, traffic.snapshot());
         }
       }
+      await raw.close();
     } finally {
       await connector.close();
     }
@@ -189,6 +215,7 @@ async function direct(vcsim: Vcsim, clusterName: string): Promise<Direct> {
       row('login (SessionManager.Login)', login, null),
       row('raw RetrievePropertiesEx, inventory (baseline)', rawInventory, null),
       row('discover(), first: full read', first, rawInventory),
+      row('raw WaitForUpdatesEx, nothing changed', rawIncremental, rawInventory),
       row('discover(), next: WaitForUpdatesEx', incremental, rawInventory),
       row('raw RetrievePropertiesEx, quickStats (baseline)', rawStats, null),
       row('collect()', collect, rawStats),
@@ -348,24 +375,38 @@ async function service(vcsim: Vcsim, clusterName: string, found: Direct): Promis
         recommended.set(cid, value.movesRecommended);
       }
     }
+    const vmSamples = async (cid: string) =>
+      (await db.reader!.all<{ n: number }>(`SELECT COUNT(*) AS n FROM samples WHERE "clusterId" = ? AND "subjectKind" = 'vm'`, [cid]))[0]
+        .n;
+    const samplesWith = await vmSamples(connectorCluster);
+    // The same passes once the connector's loops are stopped (the inventory and samples stay): what their writes cost a pass.
+    await api('DELETE', `/clusters/${connectorCluster}/connector`);
+    const stopped: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const { ms: took, value } = await timed(() => api('POST', `/clusters/${connectorCluster}/passes`) as Promise<Pass>);
+      if (value.status !== 'completed' || value.movesApplied !== 0) throw new Error(`manual pass: ${JSON.stringify(value)}`);
+      stopped.push(took);
+    }
+    const passRow = (cluster: string, times: number[], moves: number, samples: number) => ({
+      cluster,
+      runs: times.length,
+      'median ms': median(times),
+      'max ms': Math.max(...times),
+      'moves recommended': moves,
+      'VM samples stored': samples,
+      'x baseline': median(times) / median(passTimes.get(manualCluster)!),
+    });
     const manualPassRows = [
-      {
-        cluster: 'manual API (baseline)',
-        runs: RUNS,
-        'median ms': median(passTimes.get(manualCluster)!),
-        'max ms': Math.max(...passTimes.get(manualCluster)!),
-        'moves recommended': recommended.get(manualCluster)!,
-        'x baseline': 1,
-      },
-      {
-        cluster: 'vsphere connector',
-        runs: RUNS,
-        'median ms': median(passTimes.get(connectorCluster)!),
-        'max ms': Math.max(...passTimes.get(connectorCluster)!),
-        'moves recommended': recommended.get(connectorCluster)!,
-        'x baseline': median(passTimes.get(connectorCluster)!) / median(passTimes.get(manualCluster)!),
-      },
+      passRow('manual API (baseline)', passTimes.get(manualCluster)!, recommended.get(manualCluster)!, await vmSamples(manualCluster)),
+      passRow('vsphere connector, its loops running', passTimes.get(connectorCluster)!, recommended.get(connectorCluster)!, samplesWith),
+      passRow('vsphere connector, loops stopped', stopped, recommended.get(connectorCluster)!, await vmSamples(connectorCluster)),
     ];
+    const again = Date.now();
+    await api('PUT', `/clusters/${connectorCluster}/connector`, { kind: 'vsphere', settings, credentials });
+    await until('the connector to sync again', 120_000, async () => {
+      const c = (await api('GET', `/clusters/${connectorCluster}/connector`)) as { state: string; lastSyncAt: number | null };
+      return c.state === 'ok' && c.lastSyncAt !== null && c.lastSyncAt > again;
+    });
 
     // One fully automated pass on the connector's cluster: vMotions through vCenter.
     const cid = connectorCluster;
