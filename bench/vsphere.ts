@@ -12,7 +12,7 @@
 // vcsim's WaitForUpdatesEx with maxWaitSeconds 0 waits one 250 ms tick for changes before it answers "none"
 // (govmomi 0.24 simulator/property_collector.go): an incremental discovery here costs at least that, a vCenter's need not.
 // Needs Go and govmomi's sources from Debian (test/fixtures/vcsim/vcsim.sh install: root, or the packages already there).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Collection, Discovery } from '../src/connectors/connector';
@@ -508,6 +508,13 @@ async function main(): Promise<void> {
     );
     printTable(`Manual passes: planning ${VMS} VMs on ${HOSTS} hosts, nothing moves`, manualPassRows);
     printTable('One fully automated pass on the connector cluster: vMotion by RelocateVM_Task through vCenter', automatedRows);
+  } catch (error) {
+    // A simulator that died says why only in its log (a Go panic or fatal error), which kill() removes.
+    const log = vcsim ? join(vcsim.stateDir, 'vcsim.log') : '';
+    const text = log && existsSync(log) ? readFileSync(log, 'utf8') : '';
+    const crash = text.search(/^(panic|fatal error):/m);
+    if (crash >= 0) console.error(`vcsim died:\n${text.slice(crash, crash + 3000)}`);
+    throw error;
   } finally {
     await vcsim?.kill();
     const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
