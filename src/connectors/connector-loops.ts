@@ -66,6 +66,8 @@ interface ClusterLoops {
   lastRules: string | null;
   /** Why the platform balances the cluster itself (DRS on), or null. */
   balancedBy: string | null;
+  /** The collection loop has started (after the first sync). */
+  collecting: boolean;
   stopped: boolean;
 }
 
@@ -125,7 +127,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     return this.loops.get(clusterId)?.balancedBy ?? null;
   }
 
-  /** (Re)starts the loops of a cluster from its stored configuration: a sync and a collection at once, then on their intervals. */
+  /** (Re)starts the loops of a cluster from its stored configuration: a sync at once, the first collection after it, then on their intervals. */
   async start(row: ConnectorEntity): Promise<void> {
     await this.stop(row.clusterId);
     if (this.shuttingDown) return;
@@ -157,11 +159,12 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       unchangedSyncs: 0,
       lastRules: null,
       balancedBy: null,
+      collecting: false,
       stopped: false,
     };
     this.loops.set(row.clusterId, loops);
+    // Collection starts once the first sync is over: before it, the VMs are unknown and their samples would be dropped.
     this.schedule(loops, 'sync', 0);
-    this.schedule(loops, 'collect', 0);
   }
 
   async stop(clusterId: string): Promise<void> {
@@ -226,7 +229,12 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       loops.running.add(round);
       void round.finally(() => {
         loops.running.delete(round);
-        if (!loops.stopped) this.schedule(loops, name, this.intervalMs(name));
+        if (loops.stopped) return;
+        this.schedule(loops, name, this.intervalMs(name));
+        if (name === 'sync' && !loops.collecting) {
+          loops.collecting = true;
+          this.schedule(loops, 'collect', 0);
+        }
       });
     }, delayMs);
     loops.timers.set(name, timer);
