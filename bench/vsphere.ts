@@ -382,8 +382,7 @@ async function service(vcsim: Vcsim, clusterName: string, found: Direct): Promis
       }
     }
     const vmSamples = async (cid: string) =>
-      (await db.reader!.all<{ n: number }>(`SELECT COUNT(*) AS n FROM samples WHERE "clusterId" = ? AND "subjectKind" = 'vm'`, [cid]))[0]
-        .n;
+      (await db.reader!.all<{ n: number }>(`SELECT COUNT(*) AS n FROM samples WHERE "clusterId" = ? AND "subjectKind" = 'vm'`, [cid]))[0].n;
     const samplesWith = await vmSamples(connectorCluster);
     // The same passes once the connector's loops are stopped (the inventory and samples stay): what their writes cost a pass.
     await api('DELETE', `/clusters/${connectorCluster}/connector`);
@@ -434,13 +433,21 @@ async function service(vcsim: Vcsim, clusterName: string, found: Direct): Promis
     const relocations = placement.reduce((sum, p) => sum + p.relocations, 0) - relocationsBefore;
     // The inventory agrees with vCenter once a sync has run after the last migration.
     const hostNames = new Map(
-      ((await api('GET', `/hosts?clusterId=${cid}&limit=100`)) as { items: { id: string; name: string }[] }).items.map((h) => [h.id, h.name]),
+      ((await api('GET', `/hosts?clusterId=${cid}&limit=100`)) as { items: { id: string; name: string }[] }).items.map((h) => [
+        h.id,
+        h.name,
+      ]),
     );
     const truth = new Map(placement.map((p) => [p.vm, p.host]));
-    await until('the inventory to agree with vCenter', 120_000, async () => {
-      const vms = ((await api('GET', `/vms?clusterId=${cid}&limit=1000`)) as { items: { name: string; hostId: string }[] }).items;
-      return vms.length === VMS && vms.every((vm) => truth.get(vm.name) === hostNames.get(vm.hostId));
-    }, 500);
+    await until(
+      'the inventory to agree with vCenter',
+      120_000,
+      async () => {
+        const vms = ((await api('GET', `/vms?clusterId=${cid}&limit=1000`)) as { items: { name: string; hostId: string }[] }).items;
+        return vms.length === VMS && vms.every((vm) => truth.get(vm.name) === hostNames.get(vm.hostId));
+      },
+      500,
+    );
     const agreedMs = ms(started);
     const after: Balance = await api('GET', `/clusters/${cid}/balance`);
     const failed = migrations.filter((m) => m.state !== 'succeeded');
@@ -497,7 +504,7 @@ async function main(): Promise<void> {
     printTable(
       `Connector in process: ${HOSTS} hosts, ${VMS} VMs; each run a new VimClient and connector, ` +
         `first discovery then ${REPEATS} discover()/collect() pairs; raw calls on the same session ` +
-        "(vcsim answers an incremental WaitForUpdatesEx after a 250 ms tick)",
+        '(vcsim answers an incremental WaitForUpdatesEx after a 250 ms tick)',
       found.rows,
     );
     const [serviceRows, manualPassRows, automatedRows] = await service(vcsim, cluster.name, found);
