@@ -178,6 +178,7 @@ async function direct(vcsim: Vcsim, clusterName: string): Promise<Direct> {
         series.add((await timed(fn)).ms, traffic.snapshot());
       }
       const raw = await rawWatcher(client, cluster.ref);
+      const vmRefs = (await client.inventory(cluster.ref)).vms.map((vm) => vm.ref);
       for (let i = 0; i < REPEATS; i++) {
         const round: [Series, () => Promise<unknown>][] = [
           [rawIncremental, () => raw.next()],
@@ -186,10 +187,19 @@ async function direct(vcsim: Vcsim, clusterName: string): Promise<Direct> {
             collect,
             async () => {
               collection = await connector.collect();
-              if (collection.samples.length !== VMS) throw new Error(`collect() returned ${collection.samples.length} samples`);
+              // Realtime samples since the last collection: at least one per VM (the first collection takes the last minute).
+              const sampled = new Set(collection.samples.map((sample) => sample.vmName)).size;
+              if (sampled !== VMS) throw new Error(`collect() sampled ${sampled} VMs of ${VMS}`);
             },
           ],
-          [rawStats, () => client.retrieve(inventorySpec(cluster.ref, RAW_QUICK_STATS))],
+          // What collect() asks: the quick stats (memory consumed), then the VMs' realtime samples of the last 20 s.
+          [
+            rawStats,
+            async () => {
+              await client.retrieve(inventorySpec(cluster.ref, RAW_QUICK_STATS));
+              await client.queryPerf(vmRefs, ['cpu.usagemhz.average', 'mem.active.average'], Date.now() - 20_000);
+            },
+          ],
         ];
         for (const [series, fn] of (run + i) % 2 ? round.reverse() : round) {
           traffic.reset();
@@ -219,7 +229,7 @@ async function direct(vcsim: Vcsim, clusterName: string): Promise<Direct> {
       row('discover(), first: full read', first, rawInventory),
       row('raw WaitForUpdatesEx, nothing changed', rawIncremental, rawInventory),
       row('discover(), next: WaitForUpdatesEx', incremental, rawInventory),
-      row('raw RetrievePropertiesEx, quickStats (baseline)', rawStats, null),
+      row('raw quickStats + QueryPerf (baseline)', rawStats, null),
       row('collect()', collect, rawStats),
     ],
   };
