@@ -6,12 +6,13 @@ import { Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
+import type { InventorySyncDto } from '../inventory/dto/inventory-sync.dto';
 import { InventorySyncService } from '../inventory/inventory-sync.service';
 import { RulesService } from '../rules/rules.service';
 import { MAX_SAMPLES_PER_REQUEST } from '../samples/sample-input';
 import { SamplesService } from '../samples/samples.service';
 import type { MigrationDriver } from '../live-migration/drivers/migration-driver';
-import { ConnectorError, type UnreachableHost } from './connector';
+import { ConnectorError, type Discovery, type UnreachableHost } from './connector';
 import { describeProblem, nextHealth, type LoopName, type LoopProblems } from './connector-health';
 import type { LiveConnector } from './connector-config';
 import { CONNECTOR_KINDS } from './connector-kinds';
@@ -68,6 +69,8 @@ interface ClusterLoops {
   balancedBy: string | null;
   /** The collection loop has started (after the first sync). */
   collecting: boolean;
+  /** Hosts this connector put in maintenance because the platform has them there. */
+  platformMaintenance: Set<string>;
   stopped: boolean;
 }
 
@@ -160,6 +163,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       lastRules: null,
       balancedBy: null,
       collecting: false,
+      platformMaintenance: new Set(),
       stopped: false,
     };
     this.loops.set(row.clusterId, loops);
@@ -251,6 +255,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       if (loops.stopped) return;
       problems = discovery.unreachable;
       const dto = inventoryOf(discovery);
+      this.followPlatformMaintenance(loops, discovery, dto);
       const fingerprint = JSON.stringify(dto);
       const unchanged = fingerprint === loops.lastSynced && ++loops.unchangedSyncs < RESYNC_EVERY;
       if (!unchanged && dto.hosts.length > 0) {
@@ -276,6 +281,21 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       loops.lastRules = null;
     }
     await this.report(loops, 'sync', problems, { lastSyncAt: this.clock.now() });
+  }
+
+  /**
+   * A host the platform has in maintenance is in maintenance here (nothing is placed there); one it let go of,
+   * that this connector had put there, is connected again. The operator's own maintenance is never touched: a host
+   * is only ever set to maintenance, or back, when the platform's view changed.
+   */
+  private followPlatformMaintenance(loops: ClusterLoops, discovery: Discovery, dto: InventorySyncDto): void {
+    for (const host of dto.hosts) {
+      const found = discovery.hosts.find((h) => h.name === host.name);
+      if (found?.maintenance) {
+        host.state = 'maintenance';
+        loops.platformMaintenance.add(host.name);
+      } else if (loops.platformMaintenance.delete(host.name)) host.state = 'connected';
+    }
   }
 
   private async collectRound(loops: ClusterLoops): Promise<void> {

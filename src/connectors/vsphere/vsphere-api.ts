@@ -26,9 +26,13 @@ export interface VsphereApi {
   close(): Promise<void>;
 }
 
+/** Incremental reads between two full ones. */
+const FULL_READ_EVERY = 10;
+
 export class VimApi implements VsphereApi {
   private watcher: InventoryWatcher | null = null;
   private reading: { cluster: string; result: Promise<VsphereInventory> } | null = null;
+  private reads = 0;
 
   constructor(private readonly client: VimClient) {}
 
@@ -50,7 +54,9 @@ export class VimApi implements VsphereApi {
   }
 
   private async readInventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory> {
-    if (this.watcher && refKey(this.watcher.clusterRef) !== refKey(cluster)) {
+    // Every FULL_READ_EVERY reads start over with a full read, so that an update the collector never sent (govmomi's
+    // simulator sets maintenance mode without telling its PropertyCollector) is not missed for good.
+    if (this.watcher && (refKey(this.watcher.clusterRef) !== refKey(cluster) || ++this.reads % FULL_READ_EVERY === 0)) {
       await this.watcher.close();
       this.watcher = null;
     }
