@@ -8,19 +8,20 @@ describe('discovery as an inventory sync', () => {
   const vms = [
     { externalId: 'u1', name: 'web', vcpus: 2, memoryMib: 2048, power: 'running' as const, host: 'h0' },
     { externalId: 'u2', name: 'db', vcpus: 4, memoryMib: 8192, power: 'paused' as const, host: 'h1' },
-    { externalId: 'u3', name: 'old', vcpus: 1, memoryMib: 512, power: 'stopped' as const, host: 'h1' },
+    { externalId: 'u3', name: 'old', vcpus: 1, memoryMib: 512, power: 'stopped' as const, host: 'h1', heldBy: 'a template' },
   ];
 
-  it('gives each host its total CPU (cores × MHz per core) and each VM its host and power state', () => {
+  it('gives each host its total CPU (cores × MHz per core) and each VM its host, power state and hold', () => {
     const dto = inventoryOf({ hosts, vms, unreachable: [] });
     expect(dto.hosts).toEqual([
       { name: 'h0', cpuCores: 8, cpuMhz: 19200, memoryMib: 65536 },
       { name: 'h1', cpuCores: 4, cpuMhz: 12000, memoryMib: 32768 },
     ]);
     expect(dto.vms).toEqual([
-      { name: 'web', vcpus: 2, memoryMib: 2048, powerState: 'poweredOn', hostName: 'h0' },
-      { name: 'db', vcpus: 4, memoryMib: 8192, powerState: 'suspended', hostName: 'h1' },
-      { name: 'old', vcpus: 1, memoryMib: 512, powerState: 'poweredOff', hostName: 'h1' },
+      // heldBy always said, null included: a hold the platform lifted is lifted here at the next sync.
+      { name: 'web', vcpus: 2, memoryMib: 2048, powerState: 'poweredOn', hostName: 'h0', heldBy: null },
+      { name: 'db', vcpus: 4, memoryMib: 8192, powerState: 'suspended', hostName: 'h1', heldBy: null },
+      { name: 'old', vcpus: 1, memoryMib: 512, powerState: 'poweredOff', hostName: 'h1', heldBy: 'a template' },
     ]);
     expect(dto.prune).toBe(true);
   });
