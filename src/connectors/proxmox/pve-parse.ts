@@ -146,16 +146,16 @@ export function parseSize(text: string): number {
 export interface TaskProgress {
   /** Memory (VM state) copied and its total, in bytes. */
   memory?: { done: number; total: number };
-  /** Local disks mirrored (the latest drive line). */
-  disk?: { done: number; total: number };
+  /** Local disks mirrored, by drive (the latest line of each). */
+  disks?: Record<string, { done: number; total: number }>;
   completed?: boolean;
 }
 
 /**
  * The progress a migration task's log lines tell, newest last:
  * - PVE 7+: `migration active, transferred 1.1 GiB of 4.0 GiB VM-state, 112.3 MiB/s`
- * - older: `migration status: active (transferred 123456, remaining 789, total 999)` (bytes)
- * - disks: `drive-scsi0: transferred 1.0 GiB of 32.0 GiB (3.12%) in 5s`
+ * - older: `migration status: active (transferred 123456, remaining 789), total 999)` (bytes)
+ * - disks: `drive-scsi0: transferred 1.0 GiB of 32.0 GiB (3.12%) in 5s` (PVE 8+: `mirror-scsi0: …`)
  * - `migration status: completed` / `migration completed, transferred 4.0 GiB VM-state`
  */
 export function migrationProgress(lines: readonly string[], previous: TaskProgress = {}): TaskProgress {
@@ -168,18 +168,18 @@ export function migrationProgress(lines: readonly string[], previous: TaskProgre
       if (total > 0 && done >= 0) progress.memory = { done, total };
       continue;
     }
-    m = /migration status: active \(transferred (\d+), remaining (\d+)(?:, total (\d+))?/.exec(line);
+    m = /migration status: active \(transferred (\d+), remaining (\d+)\)?(?:, total (\d+))?/.exec(line);
     if (m) {
       const done = Number(m[1]);
       const total = m[3] !== undefined ? Number(m[3]) : done + Number(m[2]);
       if (total > 0) progress.memory = { done, total };
       continue;
     }
-    m = /drive-[\w-]+: transferred (.+?) of (.+?) \(/.exec(line);
+    m = /(?:drive|mirror)-([\w-]+): transferred (.+?) of (.+?) \(/.exec(line);
     if (m) {
-      const done = parseSize(m[1]);
-      const total = parseSize(m[2]);
-      if (total > 0 && done >= 0) progress.disk = { done, total };
+      const done = parseSize(m[2]);
+      const total = parseSize(m[3]);
+      if (total > 0 && done >= 0) progress.disks = { ...progress.disks, [m[1]]: { done, total } };
       continue;
     }
     if (/migration status: completed|migration completed, transferred/.test(line)) progress.completed = true;
@@ -191,8 +191,10 @@ export function migrationProgress(lines: readonly string[], previous: TaskProgre
 export function progressPercent(progress: TaskProgress): number {
   if (progress.completed) return 99;
   const memory = progress.memory ? Math.min(1, progress.memory.done / progress.memory.total) : 0;
-  if (!progress.disk) return Math.min(99, Math.floor(memory * 100));
-  const disk = Math.min(1, progress.disk.done / progress.disk.total);
+  const drives = Object.values(progress.disks ?? {});
+  if (drives.length === 0) return Math.min(99, Math.floor(memory * 100));
+  const total = drives.reduce((sum, d) => sum + d.total, 0);
+  const disk = Math.min(1, drives.reduce((sum, d) => sum + d.done, 0) / total);
   return Math.min(99, Math.floor(disk * 50 + memory * 50));
 }
 
