@@ -27,6 +27,8 @@ interface Migration {
 const GIB = 1024;
 const TOKEN_ID = 'drs@pve!scheduler';
 const SECRET = '5b1e7c2a-93d4-4f11-8a0e-6c0ffee00042';
+const AUDITOR_ID = 'audit@pve!ro';
+const AUDITOR_SECRET = '5b1e7c2a-93d4-4f11-8a0e-6c0ffee00043';
 const busy = (cpu: number, memory = 0.5) => ({ cpu, cpuNoise: 0.02, memory });
 const node = (name: string) => ({ name, cores: 16, sockets: 2, mhz: 2400, memoryMib: 64 * GIB });
 
@@ -64,6 +66,7 @@ const scenario: Scenario = {
       // The privileges the README asks for: audit, migrate, and Sys.Console for the HA manager's migrate.
       acl: [{ path: '/', privs: ['VM.Audit', 'VM.Migrate', 'Sys.Audit', 'Sys.Console'] }],
     },
+    { id: AUDITOR_ID, secret: AUDITOR_SECRET, acl: [{ path: '/', role: 'PVEAuditor' }] },
   ],
 };
 
@@ -367,6 +370,66 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     await waitFor(async () => (await vmsByName()).get('ha1')!.heldBy === null, 30_000, 250);
   });
 
+  it('refuses a node in HA maintenance as a migration target, before asking PVE, without degrading the connector', async () => {
+    await sim.control('POST', '/_sim/nodes/pve3/maintenance/enable');
+    const names = await hostNames();
+    const pve3 = [...names].find(([, n]) => n === 'pve3')![0];
+    const where = await truth();
+    const candidate = ['app1', 'app2', 'web1', 'web2'].find((n) => where.get(n) !== 'pve3')!;
+    const tasksBefore = (await sim.state()).tasks.length;
+    const queued = await api('POST', '/migrations', { vmId: (await vmsByName()).get(candidate)!.id, targetHostId: pve3 });
+    expect(queued.status).toBe(201);
+    const m = (await ended(queued.body.id))!;
+    expect(m).toMatchObject({ state: 'failed', driver: 'proxmox' });
+    expect(m.error).toMatch(/pve3 is in HA maintenance/);
+    expect((await truth()).get(candidate)).toBe(where.get(candidate));
+    const ours = (await sim.state()).tasks.slice(tasksBefore).filter((task) => task.user === TOKEN_ID);
+    expect(ours).toHaveLength(0);
+    expect(await connectorOf()).toMatchObject({ state: 'ok', lastError: null });
+    await sim.control('POST', '/_sim/nodes/pve3/maintenance/disable');
+  });
+
+  it('says PVE balances a cluster whose guests are all HA-managed while its CRS rebalances them, and moves nothing there', async () => {
+    const haOnly = await startPveSimulator({
+      ...scenario,
+      nodes: [node('pve1'), node('pve2')],
+      guests: [
+        { vmid: 100, name: 'a', node: 'pve1', cores: 2, memoryMib: 2 * GIB, load: busy(0.9), ha: { state: 'started' } },
+        { vmid: 101, name: 'b', node: 'pve1', cores: 2, memoryMib: 2 * GIB, load: busy(0.9), ha: { state: 'started' } },
+        { vmid: 200, name: 'ct', node: 'pve2', type: 'lxc', cores: 1, memoryMib: GIB },
+      ],
+      haRules: [],
+      crs: { ha: 'static', 'ha-auto-rebalance': 1 },
+    });
+    try {
+      const other = (await api('POST', '/clusters', { name: 'pve-ha-only' })).body.id;
+      const put = await api('PUT', `/clusters/${other}/connector`, {
+        kind: 'proxmox',
+        settings: { endpoints: haOnly.urls, caCertificate: haOnly.ca.toString('utf8') },
+        credentials: { tokenId: TOKEN_ID, secret: SECRET },
+      });
+      expect(put.status).toBe(200);
+      const connector = await waitFor(
+        async () => {
+          const c = await connectorOf(other);
+          return c.balancedBy ? c : null;
+        },
+        30_000,
+        250,
+      );
+      expect(connector).toMatchObject({ state: 'ok' });
+      expect(connector.balancedBy).toMatch(/CRS rebalances the HA-managed guests.*every guest of the cluster is HA-managed/);
+      expect((await api('PUT', `/clusters/${other}/policy`, { automationLevel: 'fully-automated' })).status).toBe(200);
+      const pass = await api('POST', `/clusters/${other}/passes`);
+      expect(pass.body).toMatchObject({ status: 'skipped', movesRecommended: 0 });
+      expect(pass.body.notes).toMatch(/CRS rebalances.*two balancers would fight/);
+      expect((await haOnly.state()).tasks).toHaveLength(0);
+      expect((await api('DELETE', `/clusters/${other}/connector`)).status).toBe(204);
+    } finally {
+      await haOnly.stop();
+    }
+  });
+
   it('fails over to the next endpoint when the first stops answering, and stays ok', async () => {
     await sim.control('POST', '/_sim/listeners/pve1/stop');
     const t = Date.now();
@@ -424,6 +487,21 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     expect(app.stderr()).not.toContain(wrong);
     expect(app.stderr()).not.toContain(SECRET);
     expect((await get(`/vms?clusterId=${other}`)).total).toBe(0);
+
+    // A token PVE accepts but without VM.Migrate: the missing privilege is named.
+    const audit = await api('PUT', `/clusters/${other}/connector`, {
+      kind: 'proxmox',
+      settings: settings(),
+      credentials: { tokenId: AUDITOR_ID, secret: AUDITOR_SECRET },
+    });
+    expect(audit.status).toBe(200);
+    await waitFor(
+      async () => /lacks the privilege VM\.Migrate on \/vms\/\d+/.test((await connectorOf(other)).lastError ?? ''),
+      30_000,
+      250,
+    );
+    expect((await connectorOf(other)).state).toBe('degraded');
+    expect(app.stderr()).not.toContain(AUDITOR_SECRET);
     expect((await api('DELETE', `/clusters/${other}/connector`)).status).toBe(204);
   });
 });
