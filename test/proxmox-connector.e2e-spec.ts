@@ -29,6 +29,8 @@ const TOKEN_ID = 'drs@pve!scheduler';
 const SECRET = '5b1e7c2a-93d4-4f11-8a0e-6c0ffee00042';
 const AUDITOR_ID = 'audit@pve!ro';
 const AUDITOR_SECRET = '5b1e7c2a-93d4-4f11-8a0e-6c0ffee00043';
+const NO_CONSOLE_ID = 'vms@pve!balancer';
+const NO_CONSOLE_SECRET = '5b1e7c2a-93d4-4f11-8a0e-6c0ffee00044';
 const busy = (cpu: number, memory = 0.5) => ({ cpu, cpuNoise: 0.02, memory });
 const node = (name: string) => ({ name, cores: 16, sockets: 2, mhz: 2400, memoryMib: 64 * GIB });
 
@@ -67,6 +69,7 @@ const scenario: Scenario = {
       acl: [{ path: '/', privs: ['VM.Audit', 'VM.Migrate', 'Sys.Audit', 'Sys.Console'] }],
     },
     { id: AUDITOR_ID, secret: AUDITOR_SECRET, acl: [{ path: '/', role: 'PVEAuditor' }] },
+    { id: NO_CONSOLE_ID, secret: NO_CONSOLE_SECRET, acl: [{ path: '/', privs: ['VM.Audit', 'VM.Migrate', 'Sys.Audit'] }] },
   ],
 };
 
@@ -301,6 +304,30 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     // The HA manager ran the migration (its qmigrate task is root@pam's); no qemu-server migrate was asked with the token.
     const tasks = (await sim.state()).tasks.slice(tasksBefore);
     expect(tasks.map((task) => [task.type, task.id, task.user])).toEqual([['qmigrate', '111', 'root@pam']]);
+
+    // A token without Sys.Console asks through qemu-server, whose hamigrate task ends at once: the migration is not over then.
+    const put = await api('PUT', `/clusters/${clusterId}/connector`, {
+      kind: 'proxmox',
+      settings: settings(),
+      credentials: { tokenId: NO_CONSOLE_ID, secret: NO_CONSOLE_SECRET },
+    });
+    expect(put.status).toBe(200);
+    const tasksThen = (await sim.state()).tasks.length;
+    const back = await api('POST', '/migrations', { vmId: vm.id, targetHostId: byName.get(from) });
+    expect(back.status).toBe(201);
+    expect(await ended(back.body.id)).toMatchObject({ state: 'succeeded', driver: 'proxmox', error: null });
+    expect((await truth()).get('ha2')).toBe(from);
+    const asked = (await sim.state()).tasks.slice(tasksThen);
+    expect(asked.map((task) => [task.type, task.id, task.user, task.exitstatus])).toEqual([
+      ['hamigrate', '111', NO_CONSOLE_ID, 'OK'],
+      ['qmigrate', '111', 'root@pam', 'OK'],
+    ]);
+    const restored = await api('PUT', `/clusters/${clusterId}/connector`, {
+      kind: 'proxmox',
+      settings: settings(),
+      credentials: { tokenId: TOKEN_ID, secret: SECRET },
+    });
+    expect(restored.status).toBe(200);
   });
 
   it('a service killed during a migration adopts its task by UPID after the restart: one migration, the guest where PVE says', async () => {

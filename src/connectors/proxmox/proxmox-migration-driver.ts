@@ -103,15 +103,8 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
     let upid = '';
     try {
       if (haManaged) {
-        const answer = await this.api.post<{ 'blocking-resources'?: Array<{ sid: string; cause: string }> }>(
-          `/cluster/ha/resources/${sid}/migrate`,
-          { node: target.name },
-        );
-        const blocking = answer?.['blocking-resources'] ?? [];
-        if (blocking.length > 0) {
-          const which = blocking.map((b) => `${b.sid} (${b.cause})`).join(', ');
-          return { status: 'failed', error: `the HA manager will not place ${sid} on ${target.name}: ${which}`, transient: false };
-        }
+        const refusal = await this.requestHaMigration(guest.node, guest.vmid, target.name);
+        if (refusal) return { status: 'failed', error: refusal, transient: false };
       } else {
         upid = await this.api.post<string>(`${path(guest.node)}/qemu/${guest.vmid}/migrate`, {
           target: target.name,
@@ -121,10 +114,10 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
       }
     } catch (error) {
       const message = errorMessage(error);
+      // A missing privilege or a refusal PVE explains as final is not cured by trying again.
       const transient = !(
         error instanceof ConnectorError &&
-        (error.reason === 'refused' || error.reason === 'auth') &&
-        PERMANENT.test(message)
+        (error.reason === 'auth' || (error.reason === 'refused' && PERMANENT.test(message)))
       );
       return { status: 'failed', error: `Proxmox VE refused the migration: ${message}`, transient };
     }
@@ -185,6 +178,29 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
               transient: !PERMANENT.test(end.error),
               durationSeconds: elapsed(),
             };
+    }
+  }
+
+  /**
+   * Asks the HA manager to move an HA-managed guest: through /cluster/ha/resources/{sid}/migrate (Sys.Console), which
+   * says which resources would block the target; a token without Sys.Console goes through qemu-server's migrate, which
+   * for an HA-managed guest only queues the same request (a `hamigrate` task that ends at once). Resolves to why the HA
+   * manager will not do it, or null.
+   */
+  private async requestHaMigration(node: string, vmid: number, target: string): Promise<string | null> {
+    const sid = `vm:${vmid}`;
+    try {
+      const answer = await this.api.post<{ 'blocking-resources'?: Array<{ sid: string; cause: string }> }>(
+        `/cluster/ha/resources/${sid}/migrate`,
+        { node: target },
+      );
+      const blocking = answer?.['blocking-resources'] ?? [];
+      if (blocking.length === 0) return null;
+      return `the HA manager will not place ${sid} on ${target}: ${blocking.map((b) => `${b.sid} (${b.cause})`).join(', ')}`;
+    } catch (error) {
+      if (!(error instanceof ConnectorError && error.reason === 'auth')) throw error;
+      await this.api.post<string>(`${path(node)}/qemu/${vmid}/migrate`, { target, online: 1 });
+      return null;
     }
   }
 

@@ -235,7 +235,8 @@ export class PveClient {
           }
         });
       });
-      request.on('socket', (socket) => socket.once('secureConnect', () => (sent = true)));
+      // Once the request is flushed, PVE may have it: a POST is then not sent again to another endpoint.
+      request.on('finish', () => (sent = true));
       const timer = setTimeout(() => {
         request.destroy();
         finish(new EndpointFailure(`no answer within ${timeoutMs / 1000} s`, true, 'timeout'));
