@@ -51,7 +51,12 @@ function skewedScenario(): Scenario {
 
 function clientFor(sim: PveSimulator, scenario: Scenario): PveClient {
   const token = scenario.tokens[0];
-  return new PveClient({ endpoints: sim.urls.slice(0, ENDPOINTS), tokenId: token.id, secret: token.secret, certificateSha256: sim.fingerprint });
+  return new PveClient({
+    endpoints: sim.urls.slice(0, ENDPOINTS),
+    tokenId: token.id,
+    secret: token.secret,
+    certificateSha256: sim.fingerprint,
+  });
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
