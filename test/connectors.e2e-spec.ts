@@ -109,7 +109,7 @@ describe('connectors on real libvirt hosts', () => {
   const settings = () => ({ hosts: hosts.map(({ name, uri, address }) => ({ name, uri, migrationAddress: address })) });
 
   it('refuses a configuration it could not use with a 422 naming the field, and stores nothing', async () => {
-    const unknownKind = await api('PUT', `/clusters/${clusterId}/connector`, { kind: 'vsphere', settings: settings() });
+    const unknownKind = await api('PUT', `/clusters/${clusterId}/connector`, { kind: 'hyperv', settings: settings() });
     expect(unknownKind.status).toBe(422);
     expect(unknownKind.type).toContain('application/problem+json');
     expect(unknownKind.body.errors.map((e: { field: string }) => e.field)).toEqual(['kind']);

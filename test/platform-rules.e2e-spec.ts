@@ -102,8 +102,25 @@ describe('rules imported from a platform', () => {
     expect(await named('rules', 'mine')).toMatchObject({ source: null });
   });
 
+  it("never fails on the operator's own rules and groups: a group they still use stays, a name they took is left to them", async () => {
+    // "mine" (the operator's) names vsphere/web; the platform drops that group. And the operator made a group named vsphere/db.
+    const db = await t.http.post('/api/v1/groups').send({ clusterId, name: 'vsphere/db', kind: 'vm', memberIds: [] }).expect(201);
+    const next: PlatformRules = {
+      source: 'vsphere',
+      groups: [{ name: 'db', kind: 'vm', members: ['vm-0'] }],
+      rules: [{ name: 'db apart', kind: 'anti-affinity', vmGroup: 'db', enforcement: 'hard', enabled: true }],
+    };
+    expect(await rules.importFromPlatform(clusterId, next)).toBe(true);
+    expect(await named('groups', 'vsphere/web')).toMatchObject({ source: 'vsphere' });
+    expect(await named('groups', 'vsphere/db')).toEqual(db.body);
+    expect(await named('rules', 'vsphere/db apart')).toBeUndefined();
+    expect((await listed('rules')).map((r: { name: string }) => r.name)).toEqual(['mine']);
+    await t.http.delete(`/api/v1/groups/${db.body.id}`).expect(204);
+  });
+
   it('a platform that lists no rules any more leaves none of its own behind', async () => {
     await t.http.delete(`/api/v1/rules/${(await named('rules', 'mine')).id}`).expect(204);
+    // The group "mine" kept goes once nothing names it.
     expect(await rules.importFromPlatform(clusterId, { source: 'vsphere', groups: [], rules: [] })).toBe(true);
     expect(await listed('rules')).toEqual([]);
     expect(await listed('groups')).toEqual([]);

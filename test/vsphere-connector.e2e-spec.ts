@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildApp, killApp, query, startApp } from './helpers/child-app';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_VIM_OPTIONS, VimClient } from '../src/connectors/vsphere/vim-client';
 import { startVcsim, type Vcsim, type VcsimRulesFile } from './helpers/vcsim';
 import { waitFor } from './helpers/wait';
 
@@ -107,6 +109,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
     ...extra,
   });
   const credentials = () => ({ username: vcsim.username, password: vcsim.password });
+  const ca = () => readFileSync(vcsim.certificateFile!, 'utf8');
 
   const hostNames = async (id = clusterId) => {
     const page = await get(`/hosts?clusterId=${id}`);
@@ -321,6 +324,31 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
     expect(after).toEqual({ host: to, relocations: relocationsBefore + 1 });
     await waitFor(async () => (await recorded()).get(vm.name) === to, 20_000, 250);
     await vcsim.setRelocateDelay(0);
+  });
+
+  it('a host vCenter puts in maintenance mode is in maintenance here (nothing placed there), and connected once it leaves', async () => {
+    // An administrator's action in vCenter, through the API as govc would do it.
+    const admin = new VimClient({
+      ...DEFAULT_VIM_OPTIONS,
+      url: vcsim.url,
+      username: vcsim.username,
+      password: vcsim.password,
+      caPem: ca(),
+    });
+    const hostRef = { type: 'HostSystem', value: vcsim.clusters[0].hosts[2].ref };
+    const stateOf = async () => (await get(`/hosts?clusterId=${clusterId}&name=${OURS}_H2`)).items[0].state;
+    try {
+      await admin.connect();
+      await admin.invoke('EnterMaintenanceMode_Task', hostRef, { timeout: 0 });
+      await waitFor(async () => (await stateOf()) === 'maintenance', 30_000, 250);
+      const plan = (await api('POST', `/clusters/${clusterId}/plan`, {})).body;
+      const h2 = (await get(`/hosts?clusterId=${clusterId}&name=${OURS}_H2`)).items[0].id;
+      expect(plan.moves.filter((m: { toHostId: string }) => m.toHostId === h2)).toEqual([]);
+      await admin.invoke('ExitMaintenanceMode_Task', hostRef, { timeout: 0 });
+      await waitFor(async () => (await stateOf()) === 'connected', 30_000, 250);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('goes degraded when vCenter does not answer (passes skipped, nothing deleted) and ok again once it does', async () => {

@@ -6,12 +6,13 @@ import { Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
+import type { InventorySyncDto } from '../inventory/dto/inventory-sync.dto';
 import { InventorySyncService } from '../inventory/inventory-sync.service';
 import { RulesService } from '../rules/rules.service';
 import { MAX_SAMPLES_PER_REQUEST } from '../samples/sample-input';
 import { SamplesService } from '../samples/samples.service';
 import type { MigrationDriver } from '../live-migration/drivers/migration-driver';
-import { ConnectorError, type UnreachableHost } from './connector';
+import { ConnectorError, type Discovery, type UnreachableHost } from './connector';
 import { describeProblem, nextHealth, type LoopName, type LoopProblems } from './connector-health';
 import type { LiveConnector } from './connector-config';
 import { CONNECTOR_KINDS } from './connector-kinds';
@@ -66,6 +67,10 @@ interface ClusterLoops {
   lastRules: string | null;
   /** Why the platform balances the cluster itself (DRS on), or null. */
   balancedBy: string | null;
+  /** The collection loop has started (after the first sync). */
+  collecting: boolean;
+  /** Hosts this connector put in maintenance because the platform has them there. */
+  platformMaintenance: Set<string>;
   stopped: boolean;
 }
 
@@ -125,7 +130,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     return this.loops.get(clusterId)?.balancedBy ?? null;
   }
 
-  /** (Re)starts the loops of a cluster from its stored configuration: a sync and a collection at once, then on their intervals. */
+  /** (Re)starts the loops of a cluster from its stored configuration: a sync at once, the first collection after it, then on their intervals. */
   async start(row: ConnectorEntity): Promise<void> {
     await this.stop(row.clusterId);
     if (this.shuttingDown) return;
@@ -157,11 +162,13 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       unchangedSyncs: 0,
       lastRules: null,
       balancedBy: null,
+      collecting: false,
+      platformMaintenance: new Set(),
       stopped: false,
     };
     this.loops.set(row.clusterId, loops);
+    // Collection starts once the first sync is over: before it, the VMs are unknown and their samples would be dropped.
     this.schedule(loops, 'sync', 0);
-    this.schedule(loops, 'collect', 0);
   }
 
   async stop(clusterId: string): Promise<void> {
@@ -226,7 +233,12 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       loops.running.add(round);
       void round.finally(() => {
         loops.running.delete(round);
-        if (!loops.stopped) this.schedule(loops, name, this.intervalMs(name));
+        if (loops.stopped) return;
+        this.schedule(loops, name, this.intervalMs(name));
+        if (name === 'sync' && !loops.collecting) {
+          loops.collecting = true;
+          this.schedule(loops, 'collect', 0);
+        }
       });
     }, delayMs);
     loops.timers.set(name, timer);
@@ -243,6 +255,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       if (loops.stopped) return;
       problems = discovery.unreachable;
       const dto = inventoryOf(discovery);
+      this.followPlatformMaintenance(loops, discovery, dto);
       const fingerprint = JSON.stringify(dto);
       const unchanged = fingerprint === loops.lastSynced && ++loops.unchangedSyncs < RESYNC_EVERY;
       if (!unchanged && dto.hosts.length > 0) {
@@ -268,6 +281,21 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       loops.lastRules = null;
     }
     await this.report(loops, 'sync', problems, { lastSyncAt: this.clock.now() });
+  }
+
+  /**
+   * A host the platform has in maintenance is in maintenance here (nothing is placed there); one it let go of,
+   * that this connector had put there, is connected again. The operator's own maintenance is never touched: a host
+   * is only ever set to maintenance, or back, when the platform's view changed.
+   */
+  private followPlatformMaintenance(loops: ClusterLoops, discovery: Discovery, dto: InventorySyncDto): void {
+    for (const host of dto.hosts) {
+      const found = discovery.hosts.find((h) => h.name === host.name);
+      if (found?.maintenance) {
+        host.state = 'maintenance';
+        loops.platformMaintenance.add(host.name);
+      } else if (loops.platformMaintenance.delete(host.name)) host.state = 'connected';
+    }
   }
 
   private async collectRound(loops: ClusterLoops): Promise<void> {

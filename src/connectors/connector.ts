@@ -17,6 +17,8 @@ export interface DiscoveredHost {
   cpuCores: number;
   cpuMhzPerCore: number;
   memoryMib: number;
+  /** The platform has the host in maintenance (vSphere maintenance mode): nothing is placed there. */
+  maintenance?: boolean;
 }
 
 export type DiscoveredPower = 'running' | 'paused' | 'stopped';

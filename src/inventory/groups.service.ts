@@ -126,23 +126,22 @@ export class GroupsService {
     for (const wanted of groups) {
       const names = wanted.kind === 'vm' ? vmIds : hostIds;
       const memberIds = [...new Set(wanted.members.flatMap((name) => names.get(name) ?? []))].sort();
-      const current = byName.get(wanted.name);
-      if (
-        current &&
-        current.kind === wanted.kind &&
-        [...(current.kind === 'vm' ? current.vmIds : current.hostIds)].sort().join() === memberIds.join()
-      ) {
+      let current = byName.get(wanted.name);
+      if (!current && (await m.exists(GroupEntity, { where: { clusterId, name: wanted.name } }))) continue; // the operator's own group has that name
+      if (current && current.kind !== wanted.kind) {
+        // A platform group that changed kind is made again, unless one of the operator's rules still names it.
+        if (await this.inUse(m, current.id)) continue;
+        await m.delete(GroupEntity, { id: current.id });
+        current = undefined;
+      }
+      if (current && [...(current.kind === 'vm' ? current.vmIds : current.hostIds)].sort().join() === memberIds.join()) {
         ids.set(wanted.name, current.id);
         continue;
       }
-      if (current && current.kind !== wanted.kind) await m.delete(GroupEntity, { id: current.id });
-      const base =
-        current && current.kind === wanted.kind
-          ? current
-          : m.create(GroupEntity, { clusterId, name: wanted.name, kind: wanted.kind, source });
-      Object.assign(base, memberRelation(wanted.kind, memberIds));
-      base.updatedAt = new Date();
-      const saved = await m.save(base);
+      const group = current ?? m.create(GroupEntity, { clusterId, name: wanted.name, kind: wanted.kind, source });
+      Object.assign(group, memberRelation(wanted.kind, memberIds));
+      group.updatedAt = new Date();
+      const saved = await m.save(group);
       ids.set(wanted.name, saved.id);
       changed = true;
     }
@@ -154,11 +153,23 @@ export class GroupsService {
     return m.find(GroupEntity, { where: { clusterId, source }, select: { id: true, name: true, kind: true } });
   }
 
-  /** Imported groups of the platform that are no longer listed there; the rules that referred to them are already gone. */
+  /**
+   * Imported groups of the platform that are no longer listed there (the platform's rules on them are already
+   * gone); one that the operator's own rules still name stays until they no longer do.
+   */
   async removeImported(m: EntityManager, clusterId: string, source: PlatformSource, keep: ReadonlySet<string>): Promise<number> {
     const stale = (await m.find(GroupEntity, { where: { clusterId, source }, select: { id: true } })).filter((g) => !keep.has(g.id));
-    if (stale.length > 0) await m.delete(GroupEntity, { id: In(stale.map((g) => g.id)) });
-    return stale.length;
+    const unused: string[] = [];
+    for (const group of stale) if (!(await this.inUse(m, group.id))) unused.push(group.id);
+    if (unused.length > 0) await m.delete(GroupEntity, { id: In(unused) });
+    return unused.length;
+  }
+
+  private async inUse(m: EntityManager, groupId: string): Promise<boolean> {
+    return this.guards.assertGroupUnused(m, groupId).then(
+      () => false,
+      () => true,
+    );
   }
 
   /** A group that a rule refers to is not deleted: the rule would lose its meaning. */

@@ -101,6 +101,8 @@ export class RulesService {
       let changed = gone.length > 0 || synced.changed;
       const kept = new Map(current.filter((r) => !gone.includes(r)).map((r) => [r.name, r]));
       for (const rule of rules) {
+        // A group the import could not make (its name is the operator's, or it changed kind under the operator's rule).
+        if (!synced.ids.has(rule.vmGroup) || (rule.kind === 'vm-host' && !synced.ids.has(rule.hostGroup!))) continue;
         const fields = {
           kind: rule.kind,
           vmGroupId: synced.ids.get(rule.vmGroup)!,

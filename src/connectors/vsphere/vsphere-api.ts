@@ -26,8 +26,13 @@ export interface VsphereApi {
   close(): Promise<void>;
 }
 
+/** Incremental reads between two full ones. */
+const FULL_READ_EVERY = 10;
+
 export class VimApi implements VsphereApi {
   private watcher: InventoryWatcher | null = null;
+  private reading: { cluster: string; result: Promise<VsphereInventory> } | null = null;
+  private reads = 0;
 
   constructor(private readonly client: VimClient) {}
 
@@ -35,8 +40,23 @@ export class VimApi implements VsphereApi {
     return this.client.clusters(call);
   }
 
-  async inventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory> {
-    if (this.watcher && refKey(this.watcher.clusterRef) !== refKey(cluster)) {
+  /**
+   * One read at a time: the sync and the collection loops both ask, and two reads on one watcher would each make
+   * a PropertyCollector and apply one's updates with the other's version. A caller arriving during a read gets it.
+   */
+  inventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory> {
+    if (this.reading && this.reading.cluster === refKey(cluster)) return this.reading.result;
+    const result = this.readInventory(cluster, call).finally(() => {
+      if (this.reading?.result === result) this.reading = null;
+    });
+    this.reading = { cluster: refKey(cluster), result };
+    return result;
+  }
+
+  private async readInventory(cluster: MoRef, call?: CallOptions): Promise<VsphereInventory> {
+    // Every FULL_READ_EVERY reads start over with a full read, so that an update the collector never sent (govmomi's
+    // simulator sets maintenance mode without telling its PropertyCollector) is not missed for good.
+    if (this.watcher && (refKey(this.watcher.clusterRef) !== refKey(cluster) || ++this.reads % FULL_READ_EVERY === 0)) {
       await this.watcher.close();
       this.watcher = null;
     }

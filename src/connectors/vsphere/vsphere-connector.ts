@@ -84,7 +84,13 @@ export class VsphereConnector implements Connector {
     });
     const found = await this.api.rules(cluster.ref, { signal });
     return {
-      hosts: connected.map((h) => ({ name: h.name, cpuCores: h.cpuCores, cpuMhzPerCore: h.cpuMhzPerCore, memoryMib: h.memoryMib })),
+      hosts: connected.map((h) => ({
+        name: h.name,
+        cpuCores: h.cpuCores,
+        cpuMhzPerCore: h.cpuMhzPerCore,
+        memoryMib: h.memoryMib,
+        maintenance: h.inMaintenanceMode,
+      })),
       vms,
       unreachable,
       rules: platformRulesOf(found, view.vmNames, view.hostNames),
