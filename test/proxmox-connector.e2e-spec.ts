@@ -397,23 +397,26 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     await waitFor(async () => (await vmsByName()).get('ha1')!.heldBy === null, 30_000, 250);
   });
 
-  it('refuses a node in HA maintenance as a migration target, before asking PVE, without degrading the connector', async () => {
+  it('has a node PVE has in HA maintenance in maintenance here, places nothing there, and stays ok', async () => {
     await sim.control('POST', '/_sim/nodes/pve3/maintenance/enable');
+    const hostState = async () =>
+      new Map<string, string>(
+        (await get(`/hosts?clusterId=${clusterId}`)).items.map((h: { name: string; state: string }) => [h.name, h.state]),
+      );
+    await waitFor(async () => (await hostState()).get('pve3') === 'maintenance', 30_000, 250);
+    expect(await connectorOf()).toMatchObject({ state: 'ok', lastError: null });
     const names = await hostNames();
     const pve3 = [...names].find(([, n]) => n === 'pve3')![0];
     const where = await truth();
     const candidate = ['app1', 'app2', 'web1', 'web2'].find((n) => where.get(n) !== 'pve3')!;
     const tasksBefore = (await sim.state()).tasks.length;
-    const queued = await api('POST', '/migrations', { vmId: (await vmsByName()).get(candidate)!.id, targetHostId: pve3 });
-    expect(queued.status).toBe(201);
-    const m = (await ended(queued.body.id))!;
-    expect(m).toMatchObject({ state: 'failed', driver: 'proxmox' });
-    expect(m.error).toMatch(/pve3 is in HA maintenance/);
-    expect((await truth()).get(candidate)).toBe(where.get(candidate));
+    const refused = await api('POST', '/migrations', { vmId: (await vmsByName()).get(candidate)!.id, targetHostId: pve3 });
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toMatch(/maintenance/);
     const ours = (await sim.state()).tasks.slice(tasksBefore).filter((task) => task.user === TOKEN_ID);
     expect(ours).toHaveLength(0);
-    expect(await connectorOf()).toMatchObject({ state: 'ok', lastError: null });
     await sim.control('POST', '/_sim/nodes/pve3/maintenance/disable');
+    await waitFor(async () => (await hostState()).get('pve3') === 'connected', 30_000, 250);
   });
 
   it('says PVE balances a cluster whose guests are all HA-managed while its CRS rebalances them, and moves nothing there', async () => {

@@ -123,7 +123,8 @@ export class ProxmoxConnector implements Connector {
       unreachable.push({ host: node.name, error: `${node.name}: Proxmox VE reports the node offline` });
       return false;
     });
-    const hosts = await this.hostsOf(online, unreachable, signal);
+    // A node in HA maintenance is in maintenance here too: nothing is placed there, and the connector is not degraded by it.
+    const hosts = (await this.hostsOf(online, unreachable, signal)).map((h) => ({ ...h, maintenance: ha.maintenance.has(h.name) }));
     const present = new Set(hosts.map((h) => h.name));
     const rebalancing = haAutoRebalance(ha.crs);
     const sidOf = (g: PveGuest) => `${g.type === 'lxc' ? 'ct' : 'vm'}:${g.vmid}`;
@@ -173,7 +174,9 @@ export class ProxmoxConnector implements Connector {
 
   private heldBy(g: PveGuest, haManaged: boolean, rebalancing: boolean, maintenance: ReadonlySet<string>): string | null {
     if (g.type === 'lxc') return CONTAINER_HELD;
-    if (g.lock) return `locked by Proxmox VE (lock: ${g.lock})`;
+    // A `migrate` lock is a migration in flight (this service's own, most often): it ends by itself, and a hold would
+    // outlive it until the next sync. A migration asked meanwhile is refused by the driver, which reads the lock again.
+    if (g.lock && g.lock !== 'migrate') return `locked by Proxmox VE (lock: ${g.lock})`;
     const ignore = proxlbTags(g.tags).ignore;
     if (ignore) return `the ProxLB tag ${ignore} (ProxLB never moves a guest tagged so)`;
     if (haManaged && rebalancing) return CRS_HELD;
