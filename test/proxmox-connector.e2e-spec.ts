@@ -22,6 +22,7 @@ interface Migration {
   attempts: number;
   error: string | null;
   progress: { percent: number };
+  downtimeMs: number | null;
 }
 
 const GIB = 1024;
@@ -267,6 +268,8 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     ))!;
     figures.pass = `${since(t)}, ${done.length} migrations`;
     for (const m of done) expect(m).toMatchObject({ state: 'succeeded', driver: 'proxmox', attempts: 1, error: null });
+    // The switch-over's downtime, as the task log says it ("average migration speed: … - downtime N ms").
+    for (const m of done) expect(m.downtimeMs).toBeGreaterThan(0);
     const actual = await truth();
     await waitFor(
       async () => JSON.stringify([...(await recorded())].sort()) === JSON.stringify([...actual].sort().filter(([n]) => n !== 'tmpl')),

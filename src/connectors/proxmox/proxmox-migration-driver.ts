@@ -48,7 +48,11 @@ export interface ProxmoxClusterReader {
 }
 
 type Followed =
-  { status: 'success' } | { status: 'error'; error: string } | { status: 'cancelled' } | { status: 'timed-out' } | { status: 'detached' };
+  | { status: 'success'; progress: TaskProgress }
+  | { status: 'error'; error: string }
+  | { status: 'cancelled' }
+  | { status: 'timed-out' }
+  | { status: 'detached' };
 
 /** Errors another try will not cure. */
 const PERMANENT = /local devices|local disk|not allowed|Only root|is not HA managed|no such cluster node|not a cluster member/i;
@@ -143,11 +147,13 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
     }
     const end = await this.follow(handle, job, signal, onProgress, hooks?.detach, started + this.options.timeLimitSeconds * 1000);
     const moved = async () => (await this.whereIs(job).catch((): VmLocation => 'unknown')) === 'target';
+    // What the task log said, when it was read: the copied VM state and the switch-over's downtime.
+    const told = end.status === 'success' ? end.progress : {};
     const succeeded = (): MigrationOutcome => ({
       status: 'succeeded',
-      downtimeMs: 0,
+      downtimeMs: told.downtimeMs ?? 0,
       rounds: 1,
-      copiedMib: job.vm.memoryMib,
+      copiedMib: told.memory ? told.memory.total / 1024 / 1024 : job.vm.memoryMib,
       durationSeconds: elapsed(),
     });
     switch (end.status) {
@@ -293,7 +299,10 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
         if (handle.ha) {
           const [view, ha] = await Promise.all([this.cluster.read(), this.cluster.readHa()]);
           const node = view.guests.find((g) => g.vmid === handle.vmid)?.node;
-          if (node === handle.target) return { status: 'success' };
+          if (node === handle.target) {
+            if (upid) ({ progress } = await this.readLog(handle.node, upid, logLines, progress));
+            return { status: 'success', progress };
+          }
           const service = ha.services.get(sid);
           if (service?.state === 'migrate' || service?.state === 'relocate') haSeenMoving = true;
           if (haSeenMoving && !upid && node) upid = (await this.runningTask(node, handle.vmid)) ?? '';
@@ -314,7 +323,7 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
           );
           ({ lines: logLines, progress } = await this.readLog(handle.node, upid, logLines, progress));
           if (status?.status === 'stopped') {
-            if (status.exitstatus === 'OK') return { status: 'success' };
+            if (status.exitstatus === 'OK') return { status: 'success', progress };
             if (stopping) return { status: stopping };
             const why = await this.taskError(handle.node, upid);
             return { status: 'error', error: why ?? status.exitstatus ?? 'the task failed without saying why' };

@@ -144,8 +144,16 @@ describe('what the Proxmox VE API answers', () => {
     const progress = migrationProgress(log);
     expect(progress.memory).toEqual({ done: GIB, total: 4 * GIB });
     expect(progressPercent(progress)).toBe(25);
-    const done = migrationProgress(['2025-01-04 00:34:40 migration status: completed'], progress);
+    const done = migrationProgress(
+      [
+        '2025-01-04 00:34:39 average migration speed: 409.6 MiB/s - downtime 41 ms',
+        '2025-01-04 00:34:39 migration completed, transferred 4.1 GiB VM-state',
+        '2025-01-04 00:34:40 migration status: completed',
+      ],
+      progress,
+    );
     expect(progressPercent(done)).toBe(99);
+    expect(done.downtimeMs).toBe(41);
   });
 
   it('reads the byte counts of older PVE versions, and mirrored disks as the first half', () => {

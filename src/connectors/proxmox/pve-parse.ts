@@ -149,6 +149,8 @@ export interface TaskProgress {
   /** Local disks mirrored, by drive (the latest line of each). */
   disks?: Record<string, { done: number; total: number }>;
   completed?: boolean;
+  /** `average migration speed: … - downtime 41 ms`, once the switch-over is done. */
+  downtimeMs?: number;
 }
 
 /**
@@ -182,6 +184,8 @@ export function migrationProgress(lines: readonly string[], previous: TaskProgre
       if (total > 0 && done >= 0) progress.disks = { ...progress.disks, [m[1]]: { done, total } };
       continue;
     }
+    m = /average migration speed: .* - downtime (\d+) ms/.exec(line);
+    if (m) progress.downtimeMs = Number(m[1]);
     if (/migration status: completed|migration completed, transferred/.test(line)) progress.completed = true;
   }
   return progress;
