@@ -7,6 +7,7 @@ import type { FieldProblem } from '../common/domain-error';
 import { isObject, MAX_TEXT, unknownKeys, type CheckedConfig, type ConnectorKind } from './connector-config';
 import { ConnectorError, type ConnectorHost } from './connector';
 import { LibvirtConnector, validateHosts } from './libvirt/libvirt-connector';
+import { proxmox } from './proxmox/proxmox-kind';
 import { vsphere } from './vsphere/vsphere-kind';
 
 export const MAX_CONNECTOR_HOSTS = 1000;
@@ -173,7 +174,7 @@ const libvirt: ConnectorKind = {
   },
 };
 
-export const CONNECTOR_KINDS: Readonly<Record<string, ConnectorKind>> = { libvirt, vsphere };
+export const CONNECTOR_KINDS: Readonly<Record<string, ConnectorKind>> = { libvirt, vsphere, proxmox };
 
 /** The stored (or to be stored) configuration, checked for its kind: problems name fields such as `kind` or `settings.hosts.1.uri`. */
 export function checkConnectorConfig(kind: string, settings: unknown, credentials: unknown): CheckedConfig | FieldProblem[] {

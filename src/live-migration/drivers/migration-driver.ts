@@ -22,11 +22,24 @@ export interface VsphereMigrationHandle extends Omit<ProcessHandle, 'kind'> {
 }
 
 /**
+ * A live migration run by Proxmox VE: its task's UPID on the source node finds it again (pid 0). An HA-managed guest
+ * is moved by the HA manager (`ha`), whose task exists only once it starts: `upid` may then be empty.
+ */
+export interface ProxmoxMigrationHandle extends Omit<ProcessHandle, 'kind'> {
+  kind: 'proxmox';
+  upid: string;
+  node: string;
+  vmid: number;
+  target: string;
+  ha: boolean;
+}
+
+/**
  * What a driver started and the engine stores with the migration (as JSON), so that a restarted
  * service adopts the job instead of starting another. Connectors add their own kinds (a task id…);
  * every kind carries `pid` (0 when no local process carries the job).
  */
-export type MigrationHandle = ProcessHandle | LibvirtMigrationHandle | VsphereMigrationHandle;
+export type MigrationHandle = ProcessHandle | LibvirtMigrationHandle | VsphereMigrationHandle | ProxmoxMigrationHandle;
 
 /** A host as a job carries it: `address` (DNS name or IP literal) is what commands connect to. */
 export interface JobHost {
