@@ -7,7 +7,8 @@ import { CONNECTOR_STATES, type ConnectorState } from '../connector.entity';
 export class PutConnectorDto {
   @ApiProperty({
     example: 'libvirt',
-    description: 'The platform: libvirt (KVM hosts reached through libvirt URIs) or vsphere (a cluster through vCenter)',
+    description:
+      'The platform: libvirt (KVM hosts reached through libvirt URIs), proxmox (a Proxmox VE cluster through its API) or vsphere (a cluster through vCenter)',
   })
   @IsString()
   @MaxLength(32)
@@ -18,6 +19,7 @@ export class PutConnectorDto {
     additionalProperties: true,
     description:
       'libvirt: { hosts: [{ name, uri, migrationAddress? }] }, e.g. uri qemu+ssh://kvm-01/system or qemu+tcp://10.0.0.2/system; ' +
+      'proxmox: { endpoints: ["https://pve1:8006"], caCertificate | certificateSha256, allowLocalDisks?, migrationTimeLimitSeconds? }; ' +
       'vsphere: { url: "https://vcenter/sdk", cluster, caCertificate? | certificateSha256?, migrationTimeLimitSeconds? }',
     example: { hosts: [{ name: 'kvm-01', uri: 'qemu+ssh://root@kvm-01/system', migrationAddress: '10.0.1.1' }] },
   })
@@ -28,7 +30,7 @@ export class PutConnectorDto {
     type: 'object',
     additionalProperties: true,
     description:
-      'Write-only: stored encrypted, never returned nor logged. libvirt: { username, password } for SASL; vsphere: { username, password } (required). ' +
+      'Write-only: stored encrypted, never returned nor logged. libvirt: { username, password } for SASL; proxmox: { tokenId: "user@realm!name", secret } (required); vsphere: { username, password } (required). ' +
       'Left out: the credentials stored before are kept (when the kind stays the same)',
     writeOnly: true,
   })
