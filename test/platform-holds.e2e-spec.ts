@@ -31,6 +31,8 @@ describe('VMs held where they are by their platform', () => {
     const { cluster, held, free, b } = await lopsided();
     expect(held.heldBy).toBe(HOLD);
     expect(free.heldBy).toBeNull();
+    const balance = (await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200)).body;
+    expect(balance.heldVms).toEqual([{ vmId: held.id, vmName: 'held', hostId: expect.any(String), heldBy: HOLD }]);
     const plan = (await t.http.post(`/api/v1/clusters/${cluster.id}/plan`).send({}).expect(200)).body;
     expect(plan.moves.map((m: { vmId: string; toHostId: string }) => [m.vmId, m.toHostId])).toEqual([[free.id, b.id]]);
     expect(plan.notMoved).toContainEqual(

@@ -383,8 +383,22 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     ))!;
     expect(held.get('ha1')!.heldBy).toBe("HA-managed while Proxmox VE's CRS rebalances HA guests");
     expect(held.get('web1')!.heldBy).toBeNull();
-    // Other guests are not HA-managed: the cluster is still this service's to balance, the HA guests PVE's.
-    expect((await connectorOf()).balancedBy).toBeNull();
+    // Other guests are not HA-managed: the cluster is still this service's to balance, the HA guests PVE's, and it says so.
+    const connector = await connectorOf();
+    expect(connector.balancedBy).toBeNull();
+    expect(connector.notes).toEqual([
+      expect.stringMatching(/CRS rebalances the HA-managed guests \(crs: ha-auto-rebalance\): \d+ of them are left to it/),
+    ]);
+    const balance = (await api('GET', `/clusters/${clusterId}/balance`)).body;
+    expect(balance.heldVms).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          vmId: held.get('ha1')!.id,
+          vmName: 'ha1',
+          heldBy: "HA-managed while Proxmox VE's CRS rebalances HA guests",
+        }),
+      ]),
+    );
     const names = await hostNames();
     const target = [...names].find(([id]) => id !== held.get('ha1')!.hostId)![0];
     const refused = await api('POST', '/migrations', { vmId: held.get('ha1')!.id, targetHostId: target });
@@ -398,6 +412,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     expect([after.get('ha1'), after.get('ha2')]).toEqual([before.get('ha1'), before.get('ha2')]);
     await sim.control('POST', '/_sim/cluster-options', { crs: { ha: 'static' } });
     await waitFor(async () => (await vmsByName()).get('ha1')!.heldBy === null, 30_000, 250);
+    expect((await connectorOf()).notes).toEqual([]);
   });
 
   it('has a node PVE has in HA maintenance in maintenance here, places nothing there, and stays ok', async () => {

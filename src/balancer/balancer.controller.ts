@@ -23,7 +23,7 @@ const BUSY = 'The planner queue is full (Retry-After says when to try again), or
 export class BalancerController {
   constructor(private readonly balancer: BalancerService) {}
 
-  /** Per-host utilization, σ per resource, the imbalance I against its target, and the inputs behind them. */
+  /** Per-host utilization, σ per resource, the imbalance I against its target, the VMs their platform holds, and the inputs behind them. */
   @Get('balance')
   @SendsJsonText()
   @ApiOkResponse({ description: 'The cluster balance report' })

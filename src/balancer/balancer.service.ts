@@ -71,8 +71,11 @@ export class BalancerService implements MoveChecker {
     const key = `${clusterId} ${overridesKey(overrides)}`;
     return this.reports.get(key, this.db.changeStamp(clusterId), this.clock.now(), async () => {
       const policy = await this.policyFor(clusterId, overrides);
-      const report = balanceReport(await this.snapshot(clusterId, policy), policy);
-      return { view: { clusterId, ...report, inputs: inputsOf(policy) } };
+      const snapshot = await this.snapshot(clusterId, policy);
+      const report = balanceReport(snapshot, policy);
+      // VMs their platform holds where they are: they count for load, and this service will not move them.
+      const heldVms = snapshot.vms.flatMap((v) => (v.heldBy ? [{ vmId: v.id, vmName: v.name, hostId: v.hostId, heldBy: v.heldBy }] : []));
+      return { view: { clusterId, ...report, heldVms, inputs: inputsOf(policy) } };
     });
   }
 
@@ -168,7 +171,11 @@ export class BalancerService implements MoveChecker {
   }
 }
 
-type BalanceView = { clusterId: string; inputs: ReturnType<typeof inputsOf> } & ReturnType<typeof balanceReport>;
+type BalanceView = {
+  clusterId: string;
+  heldVms: { vmId: string; vmName: string; hostId: string; heldBy: string }[];
+  inputs: ReturnType<typeof inputsOf>;
+} & ReturnType<typeof balanceReport>;
 
 /** The what-if overrides that were given, in a stable order. */
 function overridesKey(overrides: BalancingPolicyDto | undefined): string {

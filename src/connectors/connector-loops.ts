@@ -67,6 +67,8 @@ interface ClusterLoops {
   lastRules: string | null;
   /** Why the platform balances the cluster itself (DRS on), or null. */
   balancedBy: string | null;
+  /** The platform's notes from the last sync. */
+  notes: string[];
   /** The collection loop has started (after the first sync). */
   collecting: boolean;
   /** Hosts this connector put in maintenance because the platform has them there. */
@@ -125,9 +127,10 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     return null;
   }
 
-  /** Why the platform balances the cluster itself (as the last sync found), or null. */
-  balancedBy(clusterId: string): string | null {
-    return this.loops.get(clusterId)?.balancedBy ?? null;
+  /** Why the platform balances the cluster itself, and its notes, as the last sync found. */
+  platformView(clusterId: string): { balancedBy: string | null; notes: string[] } {
+    const loops = this.loops.get(clusterId);
+    return { balancedBy: loops?.balancedBy ?? null, notes: loops?.notes ?? [] };
   }
 
   /** (Re)starts the loops of a cluster from its stored configuration: a sync at once, the first collection after it, then on their intervals. */
@@ -162,6 +165,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       unchangedSyncs: 0,
       lastRules: null,
       balancedBy: null,
+      notes: [],
       collecting: false,
       platformMaintenance: new Set(),
       stopped: false,
@@ -271,6 +275,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
         }
       }
       loops.balancedBy = discovery.balancedBy ?? null;
+      loops.notes = discovery.notes ?? [];
       const names = dto.vms.map((vm) => vm.name);
       // While a host is down its VMs stay in the inventory but send no samples: the names found are enough.
       loops.knownVms = new Set(names);

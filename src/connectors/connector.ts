@@ -52,6 +52,8 @@ export interface Discovery {
    * Two balancers would fight, so this service then moves nothing there.
    */
   balancedBy?: string | null;
+  /** What the operator should know about how the platform shares the balancing (e.g. the guests PVE's CRS rebalances). */
+  notes?: string[];
 }
 
 export interface CollectedSample {

@@ -12,7 +12,7 @@ import { CredentialCipher } from './credentials';
 import { ConnectorView, PutConnectorDto } from './dto/connector.dto';
 
 /** The view never carries the credentials, sealed or not: only whether there are some. */
-function viewOf(row: ConnectorEntity, balancedBy: string | null): ConnectorView {
+function viewOf(row: ConnectorEntity, platform: { balancedBy: string | null; notes: string[] }): ConnectorView {
   return {
     clusterId: row.clusterId,
     kind: row.kind,
@@ -20,7 +20,8 @@ function viewOf(row: ConnectorEntity, balancedBy: string | null): ConnectorView 
     hasCredentials: row.credentials !== null,
     state: row.state,
     lastError: row.lastError,
-    balancedBy,
+    balancedBy: platform.balancedBy,
+    notes: platform.notes,
     lastSyncAt: row.lastSyncAt,
     lastCollectAt: row.lastCollectAt,
     createdAt: row.createdAt,
@@ -43,7 +44,7 @@ export class ConnectorsService {
     await requireClusterFound(this.db.reader, clusterId);
     const row = await this.store.find(clusterId);
     if (!row) throw new DomainError(ErrorCode.NotFound, `Cluster ${clusterId} has no connector`);
-    return viewOf(row, this.loops.balancedBy(clusterId));
+    return viewOf(row, this.loops.platformView(clusterId));
   }
 
   /** Replaces the cluster's connector and restarts its loops: the first sync and collection start at once. */
@@ -77,7 +78,7 @@ export class ConnectorsService {
       { affects: [] },
     );
     await this.loops.start(row);
-    return viewOf(row, null);
+    return viewOf(row, { balancedBy: null, notes: [] });
   }
 
   /** Stops reading the platform; the hosts and VMs it synced stay in the inventory. */

@@ -53,6 +53,11 @@ export class ConnectorView {
     description: 'Set when the platform balances the cluster itself (vSphere DRS on): this service then moves nothing there',
   })
   balancedBy: string | null;
+  @ApiProperty({
+    type: [String],
+    description: 'What the platform balances itself within the cluster (e.g. the HA guests Proxmox VE rebalances), as the last sync found',
+  })
+  notes: string[];
   @ApiProperty({ type: Number, nullable: true, description: 'Epoch ms of the last sync' }) lastSyncAt: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Epoch ms of the last collection' }) lastCollectAt: number | null;
   @ApiProperty() createdAt: Date;

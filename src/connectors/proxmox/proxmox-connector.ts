@@ -165,6 +165,10 @@ export class ProxmoxConnector implements Connector {
         view.nodes.map((n) => n.name),
       ),
       // With CRS rebalancing the HA guests, only the others are ours to balance: when there are none, PVE balances it all.
+      notes:
+        rebalancing && haSids.size > 0 && movable.length > 0
+          ? [`Proxmox VE's CRS rebalances the HA-managed guests (crs: ha-auto-rebalance): ${haSids.size} of them are left to it`]
+          : [],
       balancedBy:
         rebalancing && haSids.size > 0 && movable.length === 0
           ? "Proxmox VE's CRS rebalances the HA-managed guests (crs: ha-auto-rebalance) and every guest of the cluster is HA-managed"

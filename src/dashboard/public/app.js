@@ -202,6 +202,7 @@ function clearClusterViews() {
   $('connector').hidden = true;
   $('connector-error').hidden = true;
   $('connector-balanced').hidden = true;
+  $('connector-notes').hidden = true;
   $('updated').textContent = 'Loading…';
 }
 
@@ -303,6 +304,9 @@ function renderConnector(connector) {
   $('connector-error').hidden = !degraded;
   $('connector-balanced').hidden = !connector?.balancedBy;
   if (connector?.balancedBy) setText($('connector-balanced'), '#connector-balanced-text', connector.balancedBy);
+  const notes = Array.isArray(connector?.notes) ? connector.notes.join(' ') : '';
+  $('connector-notes').hidden = notes === '';
+  if (notes) setText($('connector-notes'), '#connector-notes-text', notes);
   if (!connector) {
     setText(line, '#connector-kind', 'Manual inventory');
     line.title = 'No connector: hosts, VMs and samples come through the API';
