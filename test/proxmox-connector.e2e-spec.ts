@@ -23,6 +23,7 @@ interface Migration {
   error: string | null;
   progress: { percent: number };
   downtimeMs: number | null;
+  sourceHostId: string;
 }
 
 const GIB = 1024;
@@ -435,6 +436,30 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     expect(ours).toHaveLength(0);
     await sim.control('POST', '/_sim/nodes/pve3/maintenance/disable');
     await waitFor(async () => (await hostState()).get('pve3') === 'connected', 30_000, 250);
+  });
+
+  it('empties a node put in maintenance here through PVE migrations', async () => {
+    const names = await hostNames();
+    const pve3 = [...names].find(([, name]) => name === 'pve3')![0];
+    // What runs on pve3 in PVE now (the template never runs, and is not in the inventory).
+    const there = [...(await truth())].filter(([guest, node]) => node === 'pve3' && guest !== 'tmpl').map(([guest]) => guest);
+    expect(there.length).toBeGreaterThan(0);
+    const t = Date.now();
+    const entered = await api('POST', `/hosts/${pve3}/maintenance`, {});
+    expect(entered.status).toBeLessThan(300);
+    await waitFor(async () => (await get(`/hosts/${pve3}`)).state === 'maintenance', 120_000, 250);
+    figures.maintenance = `pve3: ${there.length} guest(s) out in ${since(t)}`;
+    const after = await truth();
+    for (const guest of there) expect({ guest, node: after.get(guest) }).not.toEqual({ guest, node: 'pve3' });
+    const out = (await migrations()).filter((m) => m.sourceHostId === pve3);
+    expect(out.length).toBeGreaterThanOrEqual(there.length);
+    for (const m of out.filter((x) => x.state !== 'cancelled')) expect(m).toMatchObject({ state: 'succeeded', driver: 'proxmox' });
+    await waitFor(
+      async () => JSON.stringify([...(await recorded())].sort()) === JSON.stringify([...after].filter(([g]) => g !== 'tmpl').sort()),
+      20_000,
+      250,
+    );
+    expect((await api('DELETE', `/hosts/${pve3}/maintenance`)).status).toBeLessThan(300);
   });
 
   it('says PVE balances a cluster whose guests are all HA-managed while its CRS rebalances them, and moves nothing there', async () => {
