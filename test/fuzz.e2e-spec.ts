@@ -959,6 +959,7 @@ const SAMPLE_SHAPE: Shape = {
     memoryActiveMib: { t: 'num', min: 0, max: 128 * 1024 * 1024 },
     memoryConsumedMib: { t: 'num', min: 0, max: 128 * 1024 * 1024 },
     memoryDirtyMibPerSecond: { t: 'num', min: 0, max: 1_000_000 },
+    cpuReadyPercent: { t: 'num', min: 0, max: 100 },
   },
   required: ['timestamp', 'cpuMhz', 'memoryActiveMib', 'memoryConsumedMib'],
 };
@@ -1715,6 +1716,7 @@ function buildRoutes(w: World): Route[] {
       memoryActiveMib: fc.integer({ min: 0, max: 65_536 }),
       memoryConsumedMib: fc.integer({ min: 0, max: 65_536 }),
       memoryDirtyMibPerSecond: fc.double({ min: 0, max: 1000, noNaN: true }),
+      cpuReadyPercent: fc.double({ min: 0, max: 100, noNaN: true }),
     },
     { requiredKeys: ['timestamp', 'cpuMhz', 'memoryActiveMib', 'memoryConsumedMib'] },
   );

@@ -41,6 +41,7 @@ describe('utilization samples', () => {
             timestamp: new Date(now - MINUTE).toISOString(),
             cpuMhz: 1500,
             memoryDirtyMibPerSecond: 12,
+            cpuReadyPercent: 3.5,
           }),
           sample({ hostId: host.id, cpuMhz: 9000 }),
         ],
@@ -56,6 +57,7 @@ describe('utilization samples', () => {
         memoryActiveMib: 1024,
         memoryConsumedMib: 4096,
         memoryDirtyMibPerSecond: null,
+        cpuReadyPercent: null,
         sampleCount: 1,
       },
       {
@@ -64,6 +66,7 @@ describe('utilization samples', () => {
         memoryActiveMib: 1024,
         memoryConsumedMib: 4096,
         memoryDirtyMibPerSecond: 12,
+        cpuReadyPercent: 3.5,
         sampleCount: 1,
       },
     ]);
@@ -215,8 +218,10 @@ describe('utilization samples', () => {
     const { vm } = await world();
     const retention = t.app.get(RetentionService);
     const start = Math.floor(clock.now() / 300_000) * 300_000 - 3 * 3_600_000;
-    // three hours, one sample a minute, cpu = minute index
-    const samples = Array.from({ length: 180 }, (_, i) => sample({ vmId: vm.id, timestamp: start + i * MINUTE, cpuMhz: i }));
+    // three hours, one sample a minute, cpu = minute index, CPU ready 0, 1, 2, 3, 4 % in each 5 minutes
+    const samples = Array.from({ length: 180 }, (_, i) =>
+      sample({ vmId: vm.id, timestamp: start + i * MINUTE, cpuMhz: i, cpuReadyPercent: i % 5 }),
+    );
     await t.http.post('/api/v1/samples').send({ samples }).expect(201);
 
     await retention.runOnce();
@@ -232,7 +237,7 @@ describe('utilization samples', () => {
     expect(history.body.points).toHaveLength(36);
     // bucket k holds minutes 5k … 5k+4: mean 5k + 2; the totals survive the roll-up
     history.body.points.forEach((p: { timestamp: number; cpuMhz: number; sampleCount: number }, k: number) => {
-      expect(p).toMatchObject({ timestamp: start + k * 300_000, cpuMhz: 5 * k + 2, sampleCount: 5 });
+      expect(p).toMatchObject({ timestamp: start + k * 300_000, cpuMhz: 5 * k + 2, cpuReadyPercent: 2, sampleCount: 5 });
     });
 
     // running again changes nothing; eight days later everything is gone

@@ -179,6 +179,9 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
       250,
     );
     expect(points[0].cpuMhz).toBeGreaterThan(0);
+    // CPU ready from the PerformanceManager's cpu.ready, as a share of the vCPUs' time.
+    const ready = points.map((p: { cpuReadyPercent: number | null }) => p.cpuReadyPercent);
+    expect(ready.every((r: number | null) => r !== null && r >= 0 && r <= 100)).toBe(true);
     figures.sampled = since(t);
 
     const rules = await waitFor(

@@ -313,7 +313,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       const samples = known
         ? collection.samples
             .filter((s) => known.has(s.vmName))
-            .map(({ vmName, timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond }) => ({
+            .map(({ vmName, timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, cpuReadyPercent }) => ({
               clusterId: loops.clusterId,
               vmName,
               timestamp,
@@ -321,6 +321,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
               memoryActiveMib,
               memoryConsumedMib,
               ...(memoryDirtyMibPerSecond !== undefined ? { memoryDirtyMibPerSecond } : {}),
+              ...(cpuReadyPercent !== undefined ? { cpuReadyPercent } : {}),
             }))
         : [];
       try {

@@ -65,6 +65,8 @@ export interface CollectedSample {
   memoryActiveMib: number;
   memoryConsumedMib: number;
   memoryDirtyMibPerSecond?: number;
+  /** Share of the time the VM's vCPUs waited for a physical CPU, 0–100, when the platform says (vSphere's cpu.ready). */
+  cpuReadyPercent?: number;
 }
 
 export interface Collection {

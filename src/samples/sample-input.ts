@@ -21,6 +21,7 @@ export interface SampleInput {
   memoryActiveMib: number;
   memoryConsumedMib: number;
   memoryDirtyMibPerSecond?: number;
+  cpuReadyPercent?: number;
 }
 
 const name = { type: 'string', minLength: 1, maxLength: 200 };
@@ -44,6 +45,7 @@ export const SAMPLE_ITEM_SCHEMA = {
     memoryActiveMib: { type: 'number', minimum: 0, maximum: MAX_MIB },
     memoryConsumedMib: { type: 'number', minimum: 0, maximum: MAX_MIB },
     memoryDirtyMibPerSecond: { type: 'number', minimum: 0, maximum: 1_000_000 },
+    cpuReadyPercent: { type: 'number', minimum: 0, maximum: 100 },
   },
 } as const;
 

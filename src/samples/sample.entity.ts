@@ -33,6 +33,10 @@ export class SampleEntity {
 
   @Column('real', { nullable: true })
   memoryDirtyMibPerSecond: number | null;
+
+  /** Share of the time the VM's vCPUs were ready to run but waited for a physical CPU, 0–100 (vSphere's cpu.ready). */
+  @Column('real', { nullable: true })
+  cpuReadyPercent: number | null;
 }
 
 /** 5-minute averages of raw samples older than the raw retention; `sampleCount` weighs merges. */
@@ -63,6 +67,9 @@ export class SampleRollupEntity {
 
   @Column('real', { nullable: true })
   memoryDirtyMibPerSecond: number | null;
+
+  @Column('real', { nullable: true })
+  cpuReadyPercent: number | null;
 
   @Column('integer')
   sampleCount: number;

@@ -15,6 +15,7 @@ const COLUMNS = [
   'memoryActiveMib',
   'memoryConsumedMib',
   'memoryDirtyMibPerSecond',
+  'cpuReadyPercent',
 ];
 /**
  * The whole batch is bound as one JSON text and unpacked by SQLite (json_each): binding tens of
@@ -28,6 +29,7 @@ export interface HistoryPoint {
   memoryActiveMib: number;
   memoryConsumedMib: number;
   memoryDirtyMibPerSecond: number | null;
+  cpuReadyPercent: number | null;
   sampleCount: number;
 }
 
@@ -46,10 +48,10 @@ export function historyPoints(
   limit: number,
 ): Promise<HistoryPoint[]> {
   const source = `
-      SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, 1 AS n
+      SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, cpuReadyPercent, 1 AS n
         FROM samples WHERE clusterId = ? AND timestamp BETWEEN ? AND ? AND subjectId = ?
       UNION ALL
-      SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, sampleCount AS n
+      SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, cpuReadyPercent, sampleCount AS n
         FROM sample_rollups WHERE subjectId = ? AND timestamp BETWEEN ? AND ?`;
   const params = [clusterId, from, to, subjectId, subjectId, from, to];
   const sql = stepMs
@@ -58,9 +60,10 @@ export function historyPoints(
            SUM(memoryActiveMib * n) / SUM(n) AS memoryActiveMib,
            SUM(memoryConsumedMib * n) / SUM(n) AS memoryConsumedMib,
            SUM(memoryDirtyMibPerSecond * n) / NULLIF(SUM(CASE WHEN memoryDirtyMibPerSecond IS NULL THEN 0 ELSE n END), 0) AS memoryDirtyMibPerSecond,
+           SUM(cpuReadyPercent * n) / NULLIF(SUM(CASE WHEN cpuReadyPercent IS NULL THEN 0 ELSE n END), 0) AS cpuReadyPercent,
            SUM(n) AS sampleCount
          FROM (${source}) GROUP BY 1 ORDER BY 1 LIMIT ${limit}`
-    : `SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, n AS sampleCount
+    : `SELECT timestamp, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, cpuReadyPercent, n AS sampleCount
          FROM (${source}) ORDER BY timestamp LIMIT ${limit}`;
   return m.query(sql, params);
 }
@@ -80,9 +83,9 @@ export async function oldestSample(m: EntityManager, clusterId: string): Promise
 /** Averages the cluster's raw samples before `sliceEnd` into roll-up buckets (merged with any there) and deletes them; the buckets written. */
 export async function rollUpSlice(m: EntityManager, clusterId: string, sliceEnd: number): Promise<number> {
   await m.query(
-    `INSERT INTO sample_rollups (subjectId, timestamp, subjectKind, clusterId, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, sampleCount)
+    `INSERT INTO sample_rollups (subjectId, timestamp, subjectKind, clusterId, cpuMhz, memoryActiveMib, memoryConsumedMib, memoryDirtyMibPerSecond, cpuReadyPercent, sampleCount)
      SELECT subjectId, (timestamp / ${ROLLUP_BUCKET_MS}) * ${ROLLUP_BUCKET_MS}, subjectKind, clusterId,
-    AVG(cpuMhz), AVG(memoryActiveMib), AVG(memoryConsumedMib), AVG(memoryDirtyMibPerSecond), COUNT(*)
+    AVG(cpuMhz), AVG(memoryActiveMib), AVG(memoryConsumedMib), AVG(memoryDirtyMibPerSecond), AVG(cpuReadyPercent), COUNT(*)
        FROM samples WHERE clusterId = ? AND timestamp < ?
       GROUP BY subjectId, 2
      ON CONFLICT (subjectId, timestamp) DO UPDATE SET
@@ -90,6 +93,7 @@ export async function rollUpSlice(m: EntityManager, clusterId: string, sliceEnd:
        memoryActiveMib = (memoryActiveMib * sampleCount + excluded.memoryActiveMib * excluded.sampleCount) / (sampleCount + excluded.sampleCount),
        memoryConsumedMib = (memoryConsumedMib * sampleCount + excluded.memoryConsumedMib * excluded.sampleCount) / (sampleCount + excluded.sampleCount),
        memoryDirtyMibPerSecond = COALESCE((memoryDirtyMibPerSecond * sampleCount + excluded.memoryDirtyMibPerSecond * excluded.sampleCount) / (sampleCount + excluded.sampleCount), memoryDirtyMibPerSecond, excluded.memoryDirtyMibPerSecond),
+       cpuReadyPercent = COALESCE((cpuReadyPercent * sampleCount + excluded.cpuReadyPercent * excluded.sampleCount) / (sampleCount + excluded.sampleCount), cpuReadyPercent, excluded.cpuReadyPercent),
        sampleCount = sampleCount + excluded.sampleCount`,
     [clusterId, sliceEnd],
   );

@@ -59,6 +59,7 @@ export class SamplesService {
         s.memoryActiveMib,
         s.memoryConsumedMib,
         s.memoryDirtyMibPerSecond ?? null,
+        s.cpuReadyPercent ?? null,
       ];
     });
     const clusters = new Set(subjects.map((s) => (s as Subject).clusterId));

@@ -17,6 +17,10 @@ import { VsphereMigrationDriver, type VsphereMigrationOptions } from './vsphere-
 import { platformRulesOf } from './vsphere-rules';
 
 const CPU_USAGE = 'cpu.usagemhz.average';
+/** Milliseconds the VM's vCPUs (summed) were ready to run but waited for a physical CPU, per sample interval. */
+const CPU_READY = 'cpu.ready.summation';
+/** vCenter's realtime interval. */
+const REALTIME_INTERVAL_MS = 20_000;
 /** In KiB. */
 const MEMORY_ACTIVE = 'mem.active.average';
 /** The first collection takes the last minute of realtime samples: enough for a first estimate, not a flood. */
@@ -111,11 +115,12 @@ export class VsphereConnector implements Connector {
       view.inventory.vms.map((vm) => [refKey(vm.ref), vm.hostRef ? view.hostNames.get(refKey(vm.hostRef)) : undefined]),
     );
     const running = view.inventory.vms.filter((vm) => vm.power === 'poweredOn' && !vm.template).map((vm) => vm.ref);
+    const vcpusOf = new Map(view.inventory.vms.map((vm) => [refKey(vm.ref), Math.max(1, vm.vcpus)]));
     // VMs vCenter keeps realtime samples of: only those samples count for them (none new yet: nothing this round).
     const perf = new Map<string, PerfSample[]>();
     if (running.length > 0) {
       const since = Math.max(this.lastPerfAt ?? 0, now - FIRST_PERF_WINDOW_MS);
-      const found = await this.api.queryPerf(running, [CPU_USAGE, MEMORY_ACTIVE], since, { signal });
+      const found = await this.api.queryPerf(running, [CPU_USAGE, MEMORY_ACTIVE, CPU_READY], since, { signal });
       for (const entity of found) {
         const measured = entity.samples.filter((s) => s.values[CPU_USAGE] !== undefined);
         if (measured.length > 0)
@@ -145,9 +150,11 @@ export class VsphereConnector implements Connector {
         });
         continue;
       }
+      const vcpus = vcpusOf.get(key) ?? 1;
       for (const point of series) {
         latest = Math.max(latest, point.timestamp);
         const activeKib = point.values[MEMORY_ACTIVE];
+        const readyMs = point.values[CPU_READY];
         samples.push({
           vmName,
           hostName,
@@ -155,6 +162,10 @@ export class VsphereConnector implements Connector {
           cpuMhz: Math.max(0, point.values[CPU_USAGE]),
           memoryActiveMib: activeKib === undefined ? Math.max(0, s.guestMemoryUsageMib) : Math.max(0, activeKib / 1024),
           memoryConsumedMib,
+          // The aggregate instance sums every vCPU's wait: a share of the interval times the vCPUs.
+          ...(readyMs === undefined
+            ? {}
+            : { cpuReadyPercent: Math.min(100, Math.max(0, (100 * readyMs) / (REALTIME_INTERVAL_MS * vcpus))) }),
         });
       }
     }

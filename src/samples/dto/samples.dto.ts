@@ -25,6 +25,12 @@ export class SampleDto {
   @ApiProperty({ minimum: 0, description: 'Memory backed by host pages, MiB' }) memoryConsumedMib: number;
   @ApiPropertyOptional({ minimum: 0, description: 'Pages dirtied per second, MiB/s (live-migration cost)' })
   memoryDirtyMibPerSecond?: number;
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 100,
+    description: "CPU ready: share of the time the VM's vCPUs waited for a physical CPU, % (contention; vSphere's cpu.ready)",
+  })
+  cpuReadyPercent?: number;
 }
 
 export class IngestSamplesDto {
