@@ -19,6 +19,7 @@ import { PoliciesService } from '../policies/policies.service';
 import { activeBlackout, ClusterPolicy } from '../policies/policy';
 import { RecommendationsService } from '../recommendations/recommendations.service';
 import { MetricsRecorder } from '../observability/metrics-recorder';
+import { DeferredWrites } from './deferred-writes';
 import { PassGuards } from './pass-guards';
 import { PassesSettings } from './passes.settings';
 import { decide } from './automation';
@@ -45,8 +46,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private ticking = false;
   private stopped = false;
   /** Pass records the database could not take when they were made (it was locked or full): written later. */
-  private readonly deferred: { clusterId: string; write: (m: EntityManager) => Promise<unknown> }[] = [];
-  private draining?: Promise<void>;
+  private readonly deferred: DeferredWrites;
 
   constructor(
     private readonly db: Database,
@@ -60,7 +60,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly metrics: MetricsRecorder,
     private readonly hosts: HostsService,
     private readonly guards: PassGuards,
-  ) {}
+  ) {
+    this.deferred = new DeferredWrites(db, this.logger);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     // A pass is never resumed: one that a crash or a stop interrupted is marked so, and the next pass replans.
@@ -90,7 +92,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     if (this.ticking || this.stopped) return;
     this.ticking = true;
     try {
-      await this.writeDeferred();
+      await this.deferred.flush();
       const now = this.clock.now();
       for (const id of await clusterIds(this.db.reader)) {
         await this.finishMaintenance(id);
@@ -155,7 +157,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const startedAt = this.clock.now();
     this.lastPassAt.set(clusterId, startedAt);
     await requireClusterFound(this.db.reader, clusterId);
-    await this.writeDeferred();
+    await this.deferred.flush();
     const heldBack = await this.guards.whyNotNow(clusterId);
     if (heldBack) return this.heldBackPass(clusterId, trigger, startedAt, `skipped: ${heldBack}`.slice(0, 2000), actor);
     try {
@@ -165,35 +167,32 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       const notes = `skipped: the database was unavailable (${code})`;
       const finishedAt = this.clock.now();
-      this.deferred.push({
-        clusterId,
-        write: async (m) => {
-          const pass = await m.save(
-            m.create(PassEntity, {
-              clusterId,
-              trigger,
-              status: 'skipped',
-              startedAt,
-              finishedAt,
-              imbalanceBefore: null,
-              imbalanceAfter: null,
-              target: null,
-              movesRecommended: 0,
-              skipped: [],
-              notes,
-            }),
-          );
-          await this.events.recordIn(m, {
+      this.deferred.push(clusterId, async (m) => {
+        const pass = await m.save(
+          m.create(PassEntity, {
             clusterId,
-            subjectType: 'pass',
-            subjectId: pass.id,
-            type: 'pass.skipped',
-            message: `Pass (${trigger}) ${notes}`,
-            actor,
-          });
-        },
+            trigger,
+            status: 'skipped',
+            startedAt,
+            finishedAt,
+            imbalanceBefore: null,
+            imbalanceAfter: null,
+            target: null,
+            movesRecommended: 0,
+            skipped: [],
+            notes,
+          }),
+        );
+        await this.events.recordIn(m, {
+          clusterId,
+          subjectType: 'pass',
+          subjectId: pass.id,
+          type: 'pass.skipped',
+          message: `Pass (${trigger}) ${notes}`,
+          actor,
+        });
       });
-      await this.writeDeferred();
+      await this.deferred.flush();
       throw new DomainError(
         ErrorCode.Unavailable,
         `The database is busy or out of space (${code}): the pass was skipped and is recorded as such; try again shortly`,
@@ -229,26 +228,6 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       },
       { affects: [] },
     );
-  }
-
-  /** Writes what earlier passes could not, oldest first; stops at the first the database still refuses. */
-  /** Writes the deferred records in order; one drain at a time, so a tick and a pass never write the same record twice. */
-  private writeDeferred(): Promise<void> {
-    this.draining ??= this.drainDeferred().finally(() => (this.draining = undefined));
-    return this.draining;
-  }
-
-  private async drainDeferred(): Promise<void> {
-    while (this.deferred.length > 0) {
-      const next = this.deferred[0];
-      try {
-        await this.db.transaction(next.write, { affects: [] });
-      } catch (err) {
-        if (isSqliteUnavailable(err)) return;
-        this.logger.error({ err, clusterId: next.clusterId }, 'a deferred pass record could not be written');
-      }
-      this.deferred.shift();
-    }
   }
 
   private async plannedPass(clusterId: string, trigger: PassTrigger, startedAt: number, actor: Actor | null): Promise<PassEntity> {
@@ -344,7 +323,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     } catch (err) {
       // The moves are made; only their record waits for the database.
       if (!isSqliteUnavailable(err)) throw err;
-      this.deferred.push({ clusterId, write: finish });
+      this.deferred.push(clusterId, finish);
     }
     this.metrics.passCompleted(clusterId, trigger, finishedAt - startedAt);
     return findOr404(this.db.reader, PassEntity, pass.id, 'Pass');

@@ -16,10 +16,11 @@ import type {
   ProxmoxMigrationHandle,
   VmLocation,
 } from '../../live-migration/drivers/migration-driver';
-import { emitProgress, errorMessage } from '../../live-migration/drivers/progress';
+import { anySignal, emitProgress, errorMessage } from '../../live-migration/drivers/progress';
 import { ConnectorError } from '../connector';
 import type { PveClient } from './pve-client';
-import { errorLines, haAutoRebalance, migrationProgress, progressPercent, type TaskProgress } from './pve-parse';
+import { haAutoRebalance, progressPercent, type TaskProgress } from './pve-parse';
+import { readTaskLog, taskError } from './pve-tasks';
 import type { ClusterView, HaView } from './proxmox-connector';
 
 export interface ProxmoxMigrationOptions {
@@ -300,7 +301,7 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
           const [view, ha] = await Promise.all([this.cluster.read(), this.cluster.readHa()]);
           const node = view.guests.find((g) => g.vmid === handle.vmid)?.node;
           if (node === handle.target) {
-            if (upid) ({ progress } = await this.readLog(handle.node, upid, logLines, progress));
+            if (upid) ({ progress } = await readTaskLog(this.api, handle.node, upid, logLines, progress));
             return { status: 'success', progress };
           }
           const service = ha.services.get(sid);
@@ -308,7 +309,7 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
           if (haSeenMoving && !upid && node) upid = (await this.runningTask(node, handle.vmid)) ?? '';
           if (haSeenMoving && service?.state !== 'migrate' && service?.state !== 'relocate') {
             if (stopping) return { status: stopping };
-            const why = upid ? await this.taskError(handle.node, upid) : null;
+            const why = upid ? await taskError(this.api, handle.node, upid) : null;
             return { status: 'error', error: why ?? `the HA manager's migration of ${sid} ended with the guest on ${node ?? 'no node'}` };
           }
           if (!haSeenMoving && Date.now() > haStartBy)
@@ -316,16 +317,16 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
               status: 'error',
               error: `the HA manager did not act on the request to move ${sid} to ${handle.target} within ${this.options.haStartSeconds} s`,
             };
-          if (upid) ({ lines: logLines, progress } = await this.readLog(handle.node, upid, logLines, progress));
+          if (upid) ({ lines: logLines, progress } = await readTaskLog(this.api, handle.node, upid, logLines, progress));
         } else {
           const status = await this.api.get<{ status?: string; exitstatus?: string }>(
             `${path(handle.node)}/tasks/${encodeURIComponent(upid)}/status`,
           );
-          ({ lines: logLines, progress } = await this.readLog(handle.node, upid, logLines, progress));
+          ({ lines: logLines, progress } = await readTaskLog(this.api, handle.node, upid, logLines, progress));
           if (status?.status === 'stopped') {
             if (status.exitstatus === 'OK') return { status: 'success', progress };
             if (stopping) return { status: stopping };
-            const why = await this.taskError(handle.node, upid);
+            const why = await taskError(this.api, handle.node, upid);
             return { status: 'error', error: why ?? status.exitstatus ?? 'the task failed without saying why' };
           }
         }
@@ -361,53 +362,7 @@ export class ProxmoxMigrationDriver implements MigrationDriver {
       }
       if (Date.now() >= giveUpAt)
         return { status: 'error', error: `the migration did not end after it was stopped (${lastError || 'no answer'})` };
-      await delay(this.options.pollMs, undefined, { signal: anyOf(stopping ? undefined : signal, detach) }).catch(() => undefined);
+      await delay(this.options.pollMs, undefined, { signal: anySignal(stopping ? undefined : signal, detach) }).catch(() => undefined);
     }
   }
-
-  /** New lines of the task's log, and the progress they tell. */
-  private async readLog(
-    node: string,
-    upid: string,
-    from: number,
-    progress: TaskProgress,
-  ): Promise<{ lines: number; progress: TaskProgress }> {
-    const page = await this.api.get<{ data?: Array<{ n: number; t: string }> } | Array<{ n: number; t: string }>>(
-      `${path(node)}/tasks/${encodeURIComponent(upid)}/log`,
-      { start: from, limit: 500 },
-    );
-    const lines = Array.isArray(page) ? page : (page?.data ?? []);
-    return {
-      lines: from + lines.length,
-      progress: migrationProgress(
-        lines.map((l) => l.t),
-        progress,
-      ),
-    };
-  }
-
-  /** What the task's log says went wrong, with its exit status. */
-  private async taskError(node: string, upid: string): Promise<string | null> {
-    try {
-      const status = await this.api.get<{ exitstatus?: string }>(`${path(node)}/tasks/${encodeURIComponent(upid)}/status`);
-      const page = await this.api.get<{ data?: Array<{ t: string }> } | Array<{ t: string }>>(
-        `${path(node)}/tasks/${encodeURIComponent(upid)}/log`,
-        {
-          start: 0,
-          limit: 5000,
-        },
-      );
-      const lines = (Array.isArray(page) ? page : (page?.data ?? [])).map((l) => l.t);
-      const errors = errorLines(lines).filter((l) => l !== status?.exitstatus);
-      return [status?.exitstatus, ...errors.slice(-2)].filter(Boolean).join(': ') || null;
-    } catch {
-      return null;
-    }
-  }
-}
-
-/** A signal that aborts with either (or never, when neither is given). */
-function anyOf(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length === 0 ? undefined : AbortSignal.any(present);
 }

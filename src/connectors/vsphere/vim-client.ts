@@ -1,37 +1,20 @@
 // A small vim25 SOAP client for the calls the vSphere connector makes: one session (the vmware_soap_session cookie,
 // logged in again once when it expires), keep-alive HTTP(S), a time limit and an AbortSignal per call, TLS checked
 // against a CA file or a pinned SHA-256 thumbprint, and every failure turned into a ConnectorError an operator can act on.
-import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as tls from 'node:tls';
-import type { Duplex } from 'node:stream';
-import { ConnectorError, type ConnectorErrorReason } from '../connector';
-import {
-  buildEnvelope,
-  child,
-  children,
-  moRef,
-  textOf,
-  parseEnvelope,
-  Ref,
-  Typed,
-  type MoRef,
-  type SoapFaultInfo,
-  type SoapFields,
-  type XNode,
-} from './soap-xml';
+import { ConnectorError } from '../connector';
+import { buildEnvelope, moRef, parseEnvelope, Ref, Typed, type MoRef, type SoapFields, type XNode } from './soap-xml';
 import {
   clusterFromProps,
-  hostFromProps,
   parsePerfCounters,
   parseQueryPerf,
+  perfQuery,
   parseRetrieveResult,
   parseRules,
   parseServiceContent,
   parseTaskInfo,
   quickStatsFromObjects,
-  vmFromProps,
   type About,
   type EntityPerf,
   type ObjectProps,
@@ -42,6 +25,9 @@ import {
   type VsphereInventory,
   type VsphereRules,
 } from './vim-parse';
+import { NETWORK_CODES, toConnectorError, VimFault } from './vim-faults';
+import { INVENTORY_PROPS, InventoryWatcher, inventoryFromObjects, inventorySpec, QUICK_STATS_PROPS } from './vim-inventory';
+import { normalizeThumbprint, PinnedAgent } from './vim-tls';
 
 export interface VimClientOptions {
   /** The SDK endpoint, e.g. https://vcenter.example.com/sdk (http:// only for a simulator). */
@@ -67,106 +53,6 @@ export const DEFAULT_VIM_OPTIONS = { timeoutMs: 30_000, pageSize: 1000, apiVersi
 export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
-}
-
-// Faults whose meaning for the operator is the same as their family's; vim25 has many subtypes and a fault's
-// detail names only the most specific one.
-const FAULT_REASONS: [ConnectorErrorReason, string[]][] = [
-  ['auth', ['InvalidLogin', 'NoPermission', 'NotAuthenticated', 'InvalidCertificate', 'NoClientCertificate']],
-  ['not-found', ['ManagedObjectNotFound', 'NotFound', 'InvalidCollectorVersion']],
-  [
-    'refused',
-    [
-      'InvalidState',
-      'InvalidHostState',
-      'InvalidPowerState',
-      'InvalidDatastoreState',
-      'InvalidVmState',
-      'HostNotConnected',
-      'TaskInProgress',
-      'MigrationFault',
-      'MigrationDisabled',
-      'VMotionInterfaceIssue',
-      'DisallowedMigrationDeviceAttached',
-      'InsufficientResourcesFault',
-      'NotEnoughLicenses',
-      'CannotMoveVmWithDeltaDisk',
-      'VmFaultToleranceIssue',
-      'NotSupported',
-    ],
-  ],
-];
-
-export function faultReason(type: string): ConnectorErrorReason {
-  for (const [reason, types] of FAULT_REASONS) if (types.includes(type)) return reason;
-  return 'other';
-}
-
-const NETWORK_CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused (is vCenter running and listening at that address and port?)',
-  EHOSTUNREACH: 'no route to the host',
-  ENETUNREACH: 'network unreachable',
-  ENOTFOUND: 'the host name does not resolve (check the URL and DNS)',
-  EAI_AGAIN: 'the host name could not be resolved now (DNS)',
-  ECONNRESET: 'the connection was reset',
-  EPIPE: 'the connection was closed',
-  ETIMEDOUT: 'the connection timed out',
-};
-
-export function normalizeThumbprint(thumbprint: string): string {
-  const hex = thumbprint.replace(/[:\s]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) {
-    throw new ConnectorError(
-      null,
-      'invalid-settings',
-      'the TLS thumbprint must be the SHA-256 of the certificate: 64 hex digits, colons allowed',
-    );
-  }
-  return hex;
-}
-
-const colons = (hex: string) => hex.match(/../g)!.join(':');
-
-/** Keep-alive agent whose TLS sockets are handed to HTTP only once the certificate matches the pinned thumbprint. */
-class PinnedAgent extends https.Agent {
-  constructor(
-    private readonly thumbprint: string,
-    options: https.AgentOptions,
-  ) {
-    super({ ...options, rejectUnauthorized: false });
-  }
-
-  override createConnection(options: tls.ConnectionOptions, callback: (error: Error | null, socket?: Duplex) => void): Duplex | undefined {
-    // The chain is not checked (a pinned certificate is usually self-signed); the thumbprint is, before the
-    // request (and with Login, the password) is written.
-    const socket = tls.connect({ ...options, rejectUnauthorized: false });
-    const fail = (error: Error) => {
-      socket.removeListener('secureConnect', onSecure);
-      callback(error);
-    };
-    const onSecure = () => {
-      socket.removeListener('error', fail);
-      const der = socket.getPeerCertificate()?.raw;
-      const actual = der ? createHash('sha256').update(der).digest('hex').toUpperCase() : '';
-      if (actual !== this.thumbprint) {
-        socket.destroy();
-        callback(
-          Object.assign(
-            new Error(
-              `the server's certificate (SHA-256 ${actual ? colons(actual) : 'none'}) does not match the pinned thumbprint ` +
-                `${colons(this.thumbprint)}; if vCenter's certificate was replaced, check the new one and update the thumbprint`,
-            ),
-            { code: 'ERR_THUMBPRINT_MISMATCH' },
-          ),
-        );
-        return;
-      }
-      callback(null, socket);
-    };
-    socket.once('secureConnect', onSecure);
-    socket.once('error', fail);
-    return undefined;
-  }
 }
 
 interface HttpResult {
@@ -210,9 +96,7 @@ export class VimClient {
     return `vCenter ${this.endpoint.host}`;
   }
 
-  // -------------------------------------------------------------------------------------------------------------
   // Transport
-  // -------------------------------------------------------------------------------------------------------------
 
   private post(method: string, xml: string, call: CallOptions): Promise<HttpResult> {
     const timeoutMs = call.timeoutMs ?? this.options.timeoutMs;
@@ -348,9 +232,7 @@ export class VimClient {
     return this.content;
   }
 
-  // -------------------------------------------------------------------------------------------------------------
   // Session
-  // -------------------------------------------------------------------------------------------------------------
 
   /** RetrieveServiceContent and Login. */
   async connect(call: CallOptions = {}): Promise<About> {
@@ -371,9 +253,7 @@ export class VimClient {
     this.agent.destroy();
   }
 
-  // -------------------------------------------------------------------------------------------------------------
   // PropertyCollector
-  // -------------------------------------------------------------------------------------------------------------
 
   /** RetrievePropertiesEx and its ContinueRetrievePropertiesEx pages. */
   async retrieve(specSet: SoapFields | SoapFields[], call: CallOptions = {}): Promise<ObjectProps[]> {
@@ -451,9 +331,7 @@ export class VimClient {
     return quickStatsFromObjects(await this.retrieve(inventorySpec(clusterRef, QUICK_STATS_PROPS), call));
   }
 
-  // -------------------------------------------------------------------------------------------------------------
   // PerformanceManager
-  // -------------------------------------------------------------------------------------------------------------
 
   /** Counter ids by name (cpu.usagemhz.average, ...), read once per client. */
   perfCounters(call: CallOptions = {}): Promise<Map<string, number>> {
@@ -474,27 +352,13 @@ export class VimClient {
    */
   async queryPerf(entityRefs: MoRef[], counterNames: string[], since?: number, call: CallOptions = {}): Promise<EntityPerf[]> {
     if (entityRefs.length === 0) return [];
-    const ids = await this.perfCounters(call);
-    const wanted = counterNames.filter((name) => ids.has(name));
-    if (wanted.length === 0) return entityRefs.map((entity) => ({ entity, samples: [] }));
-    const names = new Map(wanted.map((name) => [ids.get(name)!, name]));
-    const now = Date.now();
-    // Realtime data: one sample every 20 s, kept for an hour.
-    const maxSample = since === undefined ? 1 : Math.min(180, Math.max(1, Math.ceil((now - since) / 20_000)));
-    const querySpec = entityRefs.map((entity) => ({
-      entity: new Ref(entity),
-      startTime: since === undefined ? undefined : new Date(since),
-      maxSample,
-      metricId: wanted.map((name) => ({ counterId: ids.get(name)!, instance: '' })),
-      intervalId: 20,
-    }));
+    const query = perfQuery(entityRefs, await this.perfCounters(call), counterNames, since, Date.now());
+    if (!query) return entityRefs.map((entity) => ({ entity, samples: [] }));
     const { perfManager } = await this.serviceContent(call);
-    return parseQueryPerf(await this.call('QueryPerf', perfManager, { querySpec }, call), names);
+    return parseQueryPerf(await this.call('QueryPerf', perfManager, { querySpec: query.querySpec }, call), query.names);
   }
 
-  // -------------------------------------------------------------------------------------------------------------
   // Migration
-  // -------------------------------------------------------------------------------------------------------------
 
   /** Starts a vMotion of the VM to the host (and resource pool); resolves the task's reference. */
   async relocateVm(vmRef: MoRef, hostRef: MoRef, poolRef?: MoRef, call: CallOptions = {}): Promise<MoRef> {
@@ -529,193 +393,5 @@ export class VimClient {
 
   async propertyCollector(call: CallOptions = {}): Promise<MoRef> {
     return (await this.serviceContent(call)).propertyCollector;
-  }
-}
-
-/** A SOAP fault as it came, before it is turned into a ConnectorError (NotAuthenticated is retried first). */
-export class VimFault extends Error {
-  constructor(
-    readonly method: string,
-    readonly fault: SoapFaultInfo,
-    readonly where: string,
-  ) {
-    super(`${where}: ${method}: ${fault.message || fault.type}`);
-  }
-}
-
-const ADVICE: Partial<Record<ConnectorErrorReason, string>> = {
-  auth: "check the connector's user name and password and the user's vCenter permissions",
-};
-
-export function toConnectorError(error: unknown): ConnectorError {
-  if (error instanceof ConnectorError) return error;
-  if (error instanceof VimFault) {
-    const { type, message } = error.fault;
-    const reason = faultReason(type);
-    const text = message && message !== type ? `${message} (${type || 'fault'})` : type || 'fault';
-    const advice = ADVICE[reason];
-    return new ConnectorError(null, reason, `${error.where}: ${error.method}: ${text}${advice ? `; ${advice}` : ''}`);
-  }
-  return new ConnectorError(null, 'other', error instanceof Error ? error.message : String(error));
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Inventory traversal
-// ---------------------------------------------------------------------------------------------------------------
-
-const HOST_PROPS = [
-  'name',
-  'hardware.cpuInfo.numCpuCores',
-  'hardware.cpuInfo.hz',
-  'hardware.memorySize',
-  'runtime.connectionState',
-  'runtime.inMaintenanceMode',
-  'runtime.powerState',
-];
-const VM_PROPS = [
-  'name',
-  'config.instanceUuid',
-  'config.hardware.numCPU',
-  'config.hardware.memoryMB',
-  'config.template',
-  'config.cpuAllocation',
-  'config.memoryAllocation',
-  'runtime.host',
-  'runtime.powerState',
-];
-const INVENTORY_PROPS = { cluster: ['resourcePool'], host: HOST_PROPS, vm: VM_PROPS };
-const QUICK_STATS_PROPS = { cluster: [] as string[], host: ['summary.quickStats'], vm: ['summary.quickStats'] };
-
-/** From the cluster: its hosts, and the VMs of its resource pools (nested ones included), in one PropertyCollector request. */
-export function inventorySpec(clusterRef: MoRef, props: { cluster: string[]; host: string[]; vm: string[] }): SoapFields {
-  const select = (name: string) => ({ name });
-  const traversal = (name: string, type: string, path: string, selectSet?: SoapFields[]) =>
-    new Typed('TraversalSpec', { name, type, path, skip: false, selectSet });
-  return {
-    propSet: [
-      { type: 'ClusterComputeResource', pathSet: props.cluster },
-      { type: 'HostSystem', pathSet: props.host },
-      { type: 'VirtualMachine', pathSet: props.vm },
-    ],
-    objectSet: {
-      obj: new Ref(clusterRef),
-      skip: props.cluster.length === 0,
-      selectSet: [
-        traversal('clusterHosts', 'ClusterComputeResource', 'host'),
-        traversal('clusterPool', 'ClusterComputeResource', 'resourcePool', [select('poolPools'), select('poolVms')]),
-        traversal('poolPools', 'ResourcePool', 'resourcePool', [select('poolPools'), select('poolVms')]),
-        traversal('poolVms', 'ResourcePool', 'vm'),
-      ],
-    },
-  };
-}
-
-export function inventoryFromObjects(objects: ObjectProps[]): VsphereInventory {
-  const inventory: VsphereInventory = { rootPool: null, hosts: [], vms: [] };
-  for (const object of objects) {
-    if (object.ref.type === 'HostSystem') inventory.hosts.push(hostFromProps(object));
-    else if (object.ref.type === 'VirtualMachine') inventory.vms.push(vmFromProps(object));
-    else if (object.ref.type === 'ClusterComputeResource') inventory.rootPool = moRef(object.props.get('resourcePool')) ?? null;
-  }
-  inventory.hosts.sort((a, b) => a.name.localeCompare(b.name));
-  inventory.vms.sort((a, b) => a.name.localeCompare(b.name));
-  return inventory;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Incremental inventory
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * Keeps a PropertyCollector of its own with one filter on the cluster's inventory; each read() asks
- * WaitForUpdatesEx (maxWaitSeconds 0) for what changed since the last version and applies it. When the collector
- * or the filter is gone (a new session, a restarted vCenter) it starts over with a full read.
- */
-export class InventoryWatcher {
-  private collector: MoRef | undefined;
-  private version = '';
-  private readonly objects = new Map<string, ObjectProps>();
-  /** How the last read() was answered (for tests and logs). */
-  lastRead: 'full' | 'incremental' | undefined;
-
-  constructor(
-    private readonly client: VimClient,
-    readonly clusterRef: MoRef,
-  ) {}
-
-  /** The server-side collector, while there is one. */
-  get collectorRef(): MoRef | undefined {
-    return this.collector;
-  }
-
-  async read(call: CallOptions = {}): Promise<VsphereInventory> {
-    try {
-      return await this.update(call);
-    } catch (error) {
-      const reason = error instanceof ConnectorError ? error.reason : 'other';
-      if (reason !== 'not-found' || this.collector === undefined) throw error;
-      this.collector = undefined;
-      return this.update(call);
-    }
-  }
-
-  private async update(call: CallOptions): Promise<VsphereInventory> {
-    if (!this.collector) {
-      const root = await this.client.propertyCollector(call);
-      const [collector] = await this.client.invoke('CreatePropertyCollector', root, {}, call);
-      this.collector = moRef(collector)!;
-      const spec = inventorySpec(this.clusterRef, INVENTORY_PROPS);
-      await this.client.invoke('CreateFilter', this.collector, { spec, partialUpdates: false }, call);
-      this.version = '';
-      this.objects.clear();
-    }
-    const full = this.version === '';
-    // Several answers may be needed when the server splits a large update (truncated).
-    for (;;) {
-      const [set] = await this.client.invoke(
-        'WaitForUpdatesEx',
-        this.collector,
-        { version: this.version, options: { maxWaitSeconds: 0 } },
-        call,
-      );
-      if (set === undefined) break;
-      this.apply(set);
-      this.version = textOf(set, 'version') ?? this.version;
-      if (textOf(set, 'truncated') !== 'true') break;
-    }
-    this.lastRead = full ? 'full' : 'incremental';
-    return inventoryFromObjects([...this.objects.values()]);
-  }
-
-  private apply(set: XNode): void {
-    for (const filterUpdate of children(set, 'filterSet')) {
-      for (const update of children(filterUpdate, 'objectSet')) {
-        const ref = moRef(child(update, 'obj'));
-        if (!ref) continue;
-        const key = `${ref.type}:${ref.value}`;
-        const kind = textOf(update, 'kind');
-        if (kind === 'leave') {
-          this.objects.delete(key);
-          continue;
-        }
-        let object = this.objects.get(key);
-        if (!object || kind === 'enter') {
-          object = { ref, props: new Map() };
-          this.objects.set(key, object);
-        }
-        for (const change of children(update, 'changeSet')) {
-          const name = textOf(change, 'name') ?? '';
-          if (textOf(change, 'op') === 'remove') object.props.delete(name);
-          else object.props.set(name, child(change, 'val') ?? '');
-        }
-      }
-    }
-  }
-
-  /** Destroys the collector (and with it the filter). */
-  async close(): Promise<void> {
-    if (this.collector)
-      await this.client.invoke('DestroyPropertyCollector', this.collector, {}, { timeoutMs: 5_000 }).catch(() => undefined);
-    this.collector = undefined;
   }
 }

@@ -11,7 +11,7 @@ import {
   parseTaskInfo,
   quickStatsFromObjects,
 } from './vim-parse';
-import { inventoryFromObjects } from './vim-client';
+import { inventoryFromObjects } from './vim-inventory';
 
 // The files were captured from vcsim started by capture-testdata.ts with known settings: hosts of 16 cores at
 // 2,400 MHz with 131,072 MiB; VM sizes, names, rules as listed there. The expected values below are read from them.

@@ -1,6 +1,6 @@
 // What the vim25 calls return, typed, and the functions that read it out of parsed responses (pure: the unit
 // specs feed them responses captured from vcsim).
-import { booleanOf, child, children, moRef, numberOf, text, textOf, xsiType, type MoRef, type XNode } from './soap-xml';
+import { booleanOf, child, children, moRef, numberOf, Ref, text, textOf, xsiType, type MoRef, type XNode } from './soap-xml';
 
 export interface About {
   apiVersion: string;
@@ -355,4 +355,23 @@ export function parseQueryPerf(returnval: XNode[], namesById: Map<number, string
       samples: samples.filter((s) => !Number.isNaN(s.timestamp)).sort((a, b) => a.timestamp - b.timestamp),
     };
   });
+}
+
+/**
+ * The QueryPerf specs for realtime (20 s) samples of the counters the server has, since `since` (epoch ms; default:
+ * the latest sample only), and the counter names by id; null when the server has none of them.
+ */
+export function perfQuery(entityRefs: MoRef[], ids: Map<string, number>, counterNames: string[], since: number | undefined, now: number) {
+  const wanted = counterNames.filter((name) => ids.has(name));
+  if (wanted.length === 0) return null;
+  // Realtime data: one sample every 20 s, kept for an hour.
+  const maxSample = since === undefined ? 1 : Math.min(180, Math.max(1, Math.ceil((now - since) / 20_000)));
+  const querySpec = entityRefs.map((entity) => ({
+    entity: new Ref(entity),
+    startTime: since === undefined ? undefined : new Date(since),
+    maxSample,
+    metricId: wanted.map((name) => ({ counterId: ids.get(name)!, instance: '' })),
+    intervalId: 20,
+  }));
+  return { querySpec, names: new Map(wanted.map((name) => [ids.get(name)!, name])) };
 }

@@ -3,7 +3,8 @@
 // that returns only what changed since the last read (WaitForUpdatesEx).
 import { ConnectorError } from '../connector';
 import { children, moRef, type MoRef } from './soap-xml';
-import { VimClient, type CallOptions, type InventoryWatcher } from './vim-client';
+import { VimClient, type CallOptions } from './vim-client';
+import type { InventoryWatcher } from './vim-inventory';
 import type { EntityPerf, QuickStats, TaskInfo, VsphereCluster, VsphereInventory, VsphereRules } from './vim-parse';
 
 export type { MoRef };

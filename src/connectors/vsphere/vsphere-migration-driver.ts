@@ -14,7 +14,7 @@ import type {
   VmLocation,
   VsphereMigrationHandle,
 } from '../../live-migration/drivers/migration-driver';
-import { emitProgress, errorMessage } from '../../live-migration/drivers/progress';
+import { anySignal, emitProgress, errorMessage } from '../../live-migration/drivers/progress';
 import { ConnectorError } from '../connector';
 import type { TaskInfo } from './vim-parse';
 import { balancedBy, refKey, type ClusterView, type MoRef, type VsphereApi } from './vsphere-api';
@@ -264,13 +264,7 @@ export class VsphereMigrationDriver implements MigrationDriver {
       }
       if (Date.now() >= giveUpAt)
         return { status: 'error', error: `task ${task.value} did not end after CancelTask (${lastError || 'no answer'})` };
-      await delay(this.options.pollMs, undefined, { signal: anyOf(stopping ? undefined : signal, detach) }).catch(() => undefined);
+      await delay(this.options.pollMs, undefined, { signal: anySignal(stopping ? undefined : signal, detach) }).catch(() => undefined);
     }
   }
-}
-
-/** A signal that aborts with either (or never, when neither is given). */
-function anyOf(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length === 0 ? undefined : AbortSignal.any(present);
 }

@@ -12,3 +12,9 @@ export function emitProgress(onProgress: (progress: MigrationProgress) => void, 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A signal that aborts with any of those given (undefined when none is). */
+export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length === 0 ? undefined : AbortSignal.any(present);
+}
