@@ -49,7 +49,11 @@ class NaiveScoringState extends PlanningState {
 const naiveSearch: BalancingSearch = (state, ctx) => {
   if (state.connectedCount < 2 || ctx.targets.length < 2) return null;
   const I = state.imbalance();
+  const n = state.connectedCount;
   const { minGain, costWeight } = state.policy;
+  // Benefit: the drop of N·I²; cost: λ × GiB copied / the connected hosts' mean memory in GiB.
+  let hostGiB = 0;
+  for (let h = 0; h < state.hostCount; h++) if (state.connected[h]) hostGiB += state.capMem[h] / 1024 / n;
   let best: BalancingCandidate | null = null;
   for (const u of ctx.units) {
     const members = state.units[u];
@@ -59,8 +63,8 @@ const naiveSearch: BalancingSearch = (state, ctx) => {
     for (const b of ctx.targets) {
       if (b === a || ctx.hostMovesLeft[b] < size) continue;
       const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], a, b);
-      const gain = I - after;
-      const net = gain - costWeight * state.unitCost[u];
+      const gain = n * (I * I - after * after);
+      const net = gain - (costWeight * state.unitCost[u]) / hostGiB;
       if (!admissible(gain, net, minGain) || !isBetter(net, u, b, best)) continue;
       const move: Move = { vms: members, from: a, to: b, purpose: 'balance' };
       if (!allowed(move, state)) continue;

@@ -64,14 +64,18 @@ export class BalancingPolicyDto {
   @Max(10000)
   maxMovesPerHost?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'λ: imbalance a balancing move must gain per GiB it copies' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description: "λ: drop of N·I² a balancing move must bring per mean host's memory it copies (default 0.02)",
+  })
   @Optional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(1)
   costWeight?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Minimum drop in imbalance for a balancing move' })
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Minimum drop of N·I² (the spread) for a balancing move' })
   @Optional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)

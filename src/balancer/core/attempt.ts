@@ -5,7 +5,8 @@ import { BalancingSearch } from './balancing';
 import { MoveReason, NotMovedVm, NotMovedReason } from './model';
 import { PlanningState } from './planning-state';
 
-export type StepKind = 'mandatory' | 'soft' | 'balance';
+/** 'relief': a contended host's VM moved before balancing (priority 2, relief.ts). */
+export type StepKind = 'mandatory' | 'soft' | 'relief' | 'balance';
 
 /** One decided move of a VM or of a group of VMs that migrate together. */
 export interface Step {
@@ -18,6 +19,11 @@ export interface Step {
   ruleIndex?: number;
   /** Set on a mandatory move that only makes room on its target for the next move (these VMs). */
   makesRoomFor?: number[];
+}
+
+/** Balancing and relief respect cooldown; mandatory moves and rule fixes do not. */
+export function movePurpose(kind: StepKind): 'balance' | 'mandatory' {
+  return kind === 'balance' || kind === 'relief' ? 'balance' : 'mandatory';
 }
 
 export class PlanAttempt {
@@ -51,7 +57,7 @@ export class PlanAttempt {
   }
 
   record(step: Step): void {
-    this.state.applyMove({ vms: step.vms, from: step.from, to: step.to, purpose: step.kind === 'balance' ? 'balance' : 'mandatory' });
+    this.state.applyMove({ vms: step.vms, from: step.from, to: step.to, purpose: movePurpose(step.kind) });
     this.steps.push(step);
     this.count(step);
     if (step.kind !== 'balance') for (const v of step.vms) this.fixedUnits[this.state.unitOfVm[v]] = 1;

@@ -4,13 +4,17 @@
 // round costs O(units + hosts) plus full target scans for the few promising units.
 import { allowed } from './constraints';
 import { Move, PlanningState } from './planning-state';
+import { targetClasses } from './target-classes';
+import { moveWorth } from './worth';
 
 export interface BalancingCandidate {
   unit: number;
   from: number;
   to: number;
   imbalanceAfter: number;
+  /** Drop of the spread N·I² (worth.ts). */
   gain: number;
+  /** gain − λ·cost, both in spread units. */
   net: number;
 }
 
@@ -38,7 +42,7 @@ export function isBetter(net: number, unit: number, to: number, best: BalancingC
   return unit < best.unit || (unit === best.unit && to < best.to);
 }
 
-/** A candidate the greedy may take: it lowers I by at least minGain and pays for its migration cost. */
+/** A candidate the greedy may take: it lowers the spread N·I² by at least minGain and pays for its migration cost. */
 export function admissible(gain: number, net: number, minGain: number): boolean {
   return gain >= minGain && gain > TIE_EPSILON && net > 0;
 }
@@ -48,10 +52,10 @@ export const incrementalSearch: BalancingSearch = (state, ctx) => {
   if (n < 2 || ctx.targets.length < 2) return null;
   const { capCpu, capMem, uCpu, uMem, unitCpu, unitMem, unitCost, units, vmHost, wCpu, wMem } = state;
   const policy = state.policy;
-  const lambda = policy.costWeight;
+  const worth = moveWorth(state);
+  const penalty = worth.penaltyPerGiB;
   const minGain = policy.minGain;
   const I2 = state.imbalance2();
-  const I = Math.sqrt(I2);
   const s1c = state.sumCpu;
   const s1m = state.sumMem;
   const muC = s1c / n;
@@ -100,9 +104,8 @@ export const incrementalSearch: BalancingSearch = (state, ctx) => {
       const xa = m / capMem[a];
       lb += (wMem * (xa * xa * k1 - 2 * xa * (uMem[a] - muM) + 2 * m * minDevM + (2 * m * xa * minPM) / n + m * m * k1 * minP2M)) / n;
     }
-    const after2 = I2 + lb;
-    const gainUpper = I - (after2 > 0 ? Math.sqrt(after2) : 0);
-    const netUpper = gainUpper - lambda * unitCost[u];
+    const gainUpper = -n * lb;
+    const netUpper = gainUpper - penalty * unitCost[u];
     if (gainUpper < minGain - TIE_EPSILON || netUpper <= 0) continue;
     bound[i] = netUpper;
     if (top < 0 || netUpper > bound[top]) top = i;
@@ -110,43 +113,58 @@ export const incrementalSearch: BalancingSearch = (state, ctx) => {
   if (top < 0) return null;
 
   let best: BalancingCandidate | null = null;
+  const classes = targetClasses(targets, capCpu, capMem, uCpu, uMem);
+  const seen = new Int32Array(state.hostCount);
+  let stamp = 0;
   const evaluate = (u: number): void => {
     const members = units[u];
     const a = vmHost[members[0]];
     const size = members.length;
     const c = unitCpu[u];
     const m = unitMem[u];
-    const cost = lambda * unitCost[u];
+    const cost = penalty * unitCost[u];
     const xaC = c / capCpu[a];
     const xaM = m / capMem[a];
     const aC = xaC * xaC - 2 * uCpu[a] * xaC;
     const aM = xaM * xaM - 2 * uMem[a] * xaM;
     let move: Move | null = null;
-    for (let i = 0; i < targets.length; i++) {
-      const b = targets[i];
-      if (b === a || ctx.hostMovesLeft[b] < size) continue;
-      let delta = 0;
-      if (c > 0) {
-        const xb = c / capCpu[b];
-        const dS1 = xb - xaC;
-        const dS2 = aC + xb * xb + 2 * uCpu[b] * xb;
-        delta += (wCpu * (dS2 - (2 * s1c * dS1 + dS1 * dS1) / n)) / n;
+    for (const k of classes) {
+      // Δσ² = K + (2/n)(α·u_cpu(b) + β·u_mem(b)) for every target b of the class.
+      const xbC = c * k.pc;
+      const xbM = m * k.pm;
+      const dS1C = xbC - xaC;
+      const dS1M = xbM - xaM;
+      const K =
+        (c > 0 ? (wCpu * (aC + xbC * xbC - (2 * s1c * dS1C + dS1C * dS1C) / n)) / n : 0) +
+        (m > 0 ? (wMem * (aM + xbM * xbM - (2 * s1m * dS1M + dS1M * dS1M) / n)) / n : 0);
+      const alpha = c > 0 ? wCpu * xbC : 0;
+      const beta = m > 0 ? wMem * xbM : 0;
+      const { byCpu, byMem } = k;
+      stamp++;
+      for (let i = 0; i < byCpu.length; i++) {
+        // Every target not seen yet has α·u_cpu + β·u_mem ≥ this threshold.
+        const threshold = alpha * uCpu[byCpu[i]] + beta * uMem[byMem[i]];
+        const gainUpper = -n * (K + (2 * threshold) / n);
+        const netUpper = gainUpper - cost;
+        if (!admissible(gainUpper + TIE_EPSILON, netUpper + TIE_EPSILON, minGain)) break;
+        const current = best;
+        if (current !== null && netUpper < current.net - TIE_EPSILON) break;
+        for (let side = 0; side < 2; side++) {
+          const b = side === 0 ? byCpu[i] : byMem[i];
+          if (seen[b] === stamp) continue;
+          seen[b] = stamp;
+          if (b === a || ctx.hostMovesLeft[b] < size) continue;
+          const delta = K + (2 * (alpha * uCpu[b] + beta * uMem[b])) / n;
+          const gain = -n * delta;
+          const net = gain - cost;
+          if (!admissible(gain, net, minGain) || !isBetter(net, u, b, best)) continue;
+          if (move === null) move = { vms: members, from: a, to: b, purpose: 'balance' };
+          else move.to = b;
+          if (!allowed(move, state)) continue;
+          const after2 = I2 + delta;
+          best = { unit: u, from: a, to: b, imbalanceAfter: after2 > 0 ? Math.sqrt(after2) : 0, gain, net };
+        }
       }
-      if (m > 0) {
-        const xb = m / capMem[b];
-        const dS1 = xb - xaM;
-        const dS2 = aM + xb * xb + 2 * uMem[b] * xb;
-        delta += (wMem * (dS2 - (2 * s1m * dS1 + dS1 * dS1) / n)) / n;
-      }
-      const after2 = I2 + delta;
-      const after = after2 > 0 ? Math.sqrt(after2) : 0;
-      const gain = I - after;
-      const net = gain - cost;
-      if (!admissible(gain, net, minGain) || !isBetter(net, u, b, best)) continue;
-      if (move === null) move = { vms: members, from: a, to: b, purpose: 'balance' };
-      else move.to = b;
-      if (!allowed(move, state)) continue;
-      best = { unit: u, from: a, to: b, imbalanceAfter: after, gain, net };
     }
   };
 

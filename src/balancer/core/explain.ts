@@ -4,6 +4,7 @@ import { checkMove, Refusal } from './constraints';
 import { MoveReason, NotMovedVm, pinnedWhy } from './model';
 import { PlanAttempt, Step } from './attempt';
 import { PlanningState } from './planning-state';
+import { moveWorth } from './worth';
 
 export function pct(x: number): string {
   return `${(x * 100).toFixed(1)} %`;
@@ -58,6 +59,8 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
       return `${from} is entering maintenance: ${what} moves to ${targetFigures}, the allowed host leaving the lowest ${imbalance}.`;
     case 'overcommit':
       return `${from} memory is overcommitted at ${pct(f.fromMem)} of capacity (ceiling ${pct(state.policy.memoryCeiling)}); moving ${what} (${gib(load.mem)}) to ${targetFigures} brings it to ${pct(f.fromMemAfter)}.`;
+    case 'contention':
+      return `${from} cannot serve its VMs' CPU demand: at ${pct(f.fromCpu)} of capacity (ceiling ${pct(state.policy.cpuCeiling)}) they wait for CPU; moving ${what} to ${targetFigures} relieves it before any balancing (${imbalance}).`;
     case 'rule-violation':
       if (rule?.kind === 'anti-affinity') {
         const others = f.companions.map((v) => state.vms[v].name).join(', ') || 'another member';
@@ -176,10 +179,12 @@ function whyNotMoved(attempt: PlanAttempt, v: number, I: number): Pick<Refusal, 
       budgetHost ??= t;
       continue;
     }
-    const gain = I - after;
-    const net = gain - policy.costWeight * cost;
+    const worth = moveWorth(state);
+    const gain = worth.benefit(I, after);
+    const penalty = worth.penalty(cost);
+    const net = gain - penalty;
     const target = state.hosts[t].name;
-    if (gain <= 1e-12) {
+    if (I - after <= 1e-12) {
       return {
         code: 'no-gain',
         explanation: `moving ${name} to the best allowed host, ${target}, would not lower the imbalance (${I.toFixed(4)} → ${after.toFixed(4)})`,
@@ -189,8 +194,9 @@ function whyNotMoved(attempt: PlanAttempt, v: number, I: number): Pick<Refusal, 
       return {
         code: 'not-worth-cost',
         explanation:
-          `moving ${name} to ${target} would lower the imbalance by only ${gain.toExponential(2)}, ` +
-          `less than minGain ${policy.minGain} or its cost of ${cost.toFixed(1)} GiB × λ ${policy.costWeight} = ${(cost * policy.costWeight).toExponential(2)}`,
+          `moving ${name} to ${target} would lower the spread N·I² by only ${gain.toExponential(2)}, less than minGain ` +
+          `${policy.minGain} or its cost: ${cost.toFixed(1)} GiB, ${((cost / worth.hostGiB) * 100).toFixed(2)} % ` +
+          `of a host's memory, × λ ${policy.costWeight} = ${penalty.toExponential(2)}`,
       };
     }
     return { code: 'budget', explanation: `moving ${name} to ${target} would help, but the move budgets of this pass are spent` };

@@ -78,9 +78,9 @@ export interface PlannerPolicy {
   maxMovesPerPass: number;
   /** VM moves per pass with a given host as source or target. */
   maxMovesPerHost: number;
-  /** λ: imbalance a balancing move must gain per GiB of memory it copies. */
+  /** λ: drop of N·I² a balancing move must bring per mean host's memory it copies (worth.ts). */
   costWeight: number;
-  /** Minimum drop in I for a balancing move. */
+  /** Minimum drop of N·I² for a balancing move. */
   minGain: number;
   /** Fraction of capacity no move may push a target beyond. */
   cpuCeiling: number;
@@ -93,11 +93,14 @@ export interface PlannerPolicy {
  *   engine's concurrency caps pace the execution anyway, and the next pass (5 min later) continues.
  * - maxMovesPerHost 32: 8 rounds of the default 4 concurrent migrations per host, which fits a
  *   5-minute pass interval for VMs of a few GiB on 10 GbE.
- * - costWeight 1e-5 per GiB and minGain 1e-5: one balancing move of a 1 %-of-a-host VM in a
- *   96-host cluster near its target (I ≈ 0.025) gains ≈ 6e-5, in an 8-host cluster ≈ 1e-3, so
- *   ordinary moves toward the target are always worth it; what gets stopped is churn: a move of a
- *   16 GiB VM must gain at least 1.6e-4 (about 1 % of a typical I), and crumbs below 1e-5 never
- *   move. Above all the planner stops as soon as the cluster counts as balanced for the threshold.
+ * - costWeight 0.02 and minGain 1e-5, in units that do not depend on the cluster's size (worth.ts):
+ *   a move's benefit is the drop of N·I², its cost λ × the memory it copies as a share of a mean
+ *   host's. A VM holding a share x of its host's CPU and memory, moved between hosts whose
+ *   utilizations differ by g, gains ≈ 2x(g − x) and costs 0.02·x: it moves when the gap exceeds its
+ *   own share by more than one point, at 4 hosts as at 1,000 and on 256 GiB hosts as on 4 TiB ones.
+ *   Churn (moves between hosts a point apart) is refused; crumbs below 1e-5 never move; a host
+ *   above the band is relieved whatever the cost (relief.ts); and the planner stops as soon as the
+ *   cluster counts as balanced for the threshold.
  */
 export const DEFAULT_PLANNER_POLICY: Readonly<PlannerPolicy> = Object.freeze({
   migrationThreshold: 3,
@@ -105,7 +108,7 @@ export const DEFAULT_PLANNER_POLICY: Readonly<PlannerPolicy> = Object.freeze({
   memoryWeight: 0.5,
   maxMovesPerPass: 100,
   maxMovesPerHost: 32,
-  costWeight: 1e-5,
+  costWeight: 0.02,
   minGain: 1e-5,
   cpuCeiling: 1.0,
   memoryCeiling: 1.0,
@@ -137,7 +140,7 @@ export interface BalanceReport {
   connectedHosts: number;
 }
 
-export type MoveReason = 'maintenance' | 'rule-violation' | 'overcommit' | 'balance-cpu' | 'balance-memory' | 'placement';
+export type MoveReason = 'maintenance' | 'rule-violation' | 'overcommit' | 'contention' | 'balance-cpu' | 'balance-memory' | 'placement';
 
 export const MANDATORY_PRIORITY = 1;
 

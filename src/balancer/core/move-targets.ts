@@ -1,10 +1,11 @@
 // Where a VM or an affinity group can go for a mandatory move or a rule fix: the best allowed
 // target, the best unit to move off a host, gathering a split group on one host, and making room
 // on a full host by first moving another unit aside. Used by mandatory.ts.
-import { PlanAttempt, StepKind } from './attempt';
+import { movePurpose, PlanAttempt, StepKind } from './attempt';
 import { checkMove, Refusal } from './constraints';
 import { NotMovedReason, pinnedWhy } from './model';
 import { Move, PlanningState } from './planning-state';
+import { moveWorth } from './worth';
 
 export interface TargetChoice {
   to: number;
@@ -50,7 +51,7 @@ export function bestTarget(
   order.sort((x, y) => x.after - y.after || x.h - y.h);
   let firstRefusal: Refusal | null = null;
   let capacityRefusal: Refusal | null = null;
-  const move: Move = { vms, from, to: -1, purpose: kind === 'balance' ? 'balance' : 'mandatory' };
+  const move: Move = { vms, from, to: -1, purpose: movePurpose(kind) };
   for (const { h, after } of order) {
     if (!withinBudget(attempt, kind, vms.length, from, h)) {
       firstRefusal ??= { constraint: 'budget', code: 'budget', explanation: `the move budget of ${state.hosts[h].name} is spent` };
@@ -236,7 +237,7 @@ export function bestUnitMove(
 ): UnitChoice | Refusal {
   const state = attempt.state;
   const I = state.imbalance();
-  const lambda = state.policy.costWeight;
+  const worth = moveWorth(state);
   let best: UnitChoice | null = null;
   let refusal: Refusal | null = null;
   const seen = new Set<number>();
@@ -258,7 +259,7 @@ export function bestUnitMove(
       refusal ??= choice;
       continue;
     }
-    const net = I - choice.imbalanceAfter - lambda * state.unitCost[u];
+    const net = worth.benefit(I, choice.imbalanceAfter) - worth.penalty(state.unitCost[u]);
     if (best === null || net > best.net + 1e-12 || (net >= best.net - 1e-12 && u < best.unit)) {
       best = { ...choice, unit: u, vms: [...members], from, net };
     }

@@ -186,13 +186,35 @@ describe('planMoves: balancing', () => {
   });
 
   it('refuses moves that do not pay for their migration cost', () => {
-    // Moving y (1 GiB) would drop I by ≈ 0.1, which is less than λ·cost with λ = 1 per GiB.
+    // Moving y would lower N·I² from 0.15 to 0.031 (a gain of 0.119), less than its cost: λ = 1 times
+    // 1 GiB copied out of 1,000 MiB hosts. Threshold 5: no band, only moves that pay.
     const snap = cluster([host('a'), host('b')], [vm('x', 'a', 400, 400), vm('y', 'a', 200, 1024 / 10, { configuredMemoryMib: 1024 })]);
-    const cheap = planMoves(snap, policy);
+    const cheap = planMoves(snap, { ...policy, migrationThreshold: 5 });
     expect(cheap.moves.length).toBeGreaterThan(0);
-    const expensive = planMoves(snap, { ...policy, costWeight: 1 });
+    const expensive = planMoves(snap, { ...policy, migrationThreshold: 5, costWeight: 1 });
     expect(expensive.moves).toEqual([]);
     expect(expensive.notMoved.map((n) => n.reason)).toContain('not-worth-cost');
+  });
+
+  it('relieves a host above the band even when no move pays for itself', () => {
+    // Same cluster at threshold 3: a is 30 points above the mean CPU (band: 20 points), so one VM
+    // moves to b whatever λ says, and a ends 10 points from the mean.
+    const snap = cluster([host('a'), host('b')], [vm('x', 'a', 400, 400), vm('y', 'a', 200, 1024 / 10, { configuredMemoryMib: 1024 })]);
+    const plan = planMoves(snap, { ...policy, migrationThreshold: 3, costWeight: 1 });
+    expect(plan.moves).toHaveLength(1);
+    expect(plan.moves[0]).toMatchObject({ fromHostId: 'a', toHostId: 'b' });
+    expect(Math.abs(plan.after.hosts.find((h) => h.hostId === 'a')!.cpu - 0.3)).toBeCloseTo(0.1, 6);
+  });
+
+  it('relieves a contended host first, with priority 2 and the reason contention', () => {
+    // a's VMs demand 1,200 MHz of its 1,000: they wait for CPU. c is the emptiest host.
+    const snap = cluster(
+      [host('a'), host('b'), host('c')],
+      [vm('p', 'a', 700, 100), vm('q', 'a', 500, 100), vm('r', 'b', 500, 100), vm('s', 'c', 100, 100)],
+    );
+    const plan = planMoves(snap, policy);
+    expect(plan.moves[0]).toMatchObject({ fromHostId: 'a', reason: 'contention', priority: 2 });
+    expect(plan.after.hosts.find((h) => h.hostId === 'a')!.cpu).toBeLessThanOrEqual(1);
   });
 
   it('respects the CPU ceiling on targets', () => {

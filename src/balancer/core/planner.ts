@@ -1,7 +1,7 @@
 // planMoves: mandatory moves first (never capped), then greedy hill-climbing on the imbalance I,
 // then compaction of the balancing moves. Deterministic: everything is indexed in id order and
 // ties are broken by ids.
-import { PlanAttempt } from './attempt';
+import { movePurpose, PlanAttempt } from './attempt';
 import { BalancingSearch, incrementalSearch, SearchContext } from './balancing';
 import { compactBalancing } from './compaction/large-cluster';
 import { solveSmallCluster } from './compaction/small-cluster-search';
@@ -10,6 +10,7 @@ import { describeStep, explainStuckVms, StepFigures } from './explain';
 import { fixSoftRules, runMandatory } from './mandatory';
 import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, MoveReason, Plan, PlannedMove, PlannerPolicy } from './model';
 import { PlanningState, StateOptions } from './planning-state';
+import { relieveAboveBand, relieveContention } from './relief';
 import { balanceReport, balancingPriority } from './scoring';
 
 /**
@@ -86,7 +87,11 @@ function runAttempt(snapshot: ClusterSnapshot, policy: PlannerPolicy, engine: Pl
   const state = engine.createState(snapshot, policy, { enforceSoftRules });
   const attempt = new PlanAttempt(state, engine.search);
   runMandatory(attempt);
-  if (policy.migrationThreshold >= 2) runBalancing(attempt, engine);
+  if (policy.migrationThreshold >= 2) {
+    relieveContention(attempt);
+    runBalancing(attempt, engine);
+    relieveAboveBand(attempt);
+  }
   return attempt;
 }
 
@@ -190,14 +195,14 @@ function writePlan(snapshot: ClusterSnapshot, policy: PlannerPolicy, attempt: Pl
       meanMem: replay.meanMem,
       companions: rule?.kind === 'anti-affinity' ? rule.vms.filter((v) => replay.vmHost[v] === step.from && !step.vms.includes(v)) : [],
     };
-    replay.applyMove({ vms: step.vms, from: step.from, to: step.to, purpose: step.kind === 'balance' ? 'balance' : 'mandatory' });
+    replay.applyMove({ vms: step.vms, from: step.from, to: step.to, purpose: movePurpose(step.kind) });
     const I1 = replay.imbalance();
     figures.imbalanceAfter = I1;
     figures.toCpuAfter = replay.uCpu[step.to];
     figures.toMemAfter = replay.uMem[step.to];
     figures.fromMemAfter = step.from >= 0 ? replay.uMem[step.from] : 0;
     const reason: MoveReason = step.reason ?? (deltas.cpu <= deltas.mem ? 'balance-cpu' : 'balance-memory');
-    const priority = step.kind === 'mandatory' ? 1 : step.kind === 'soft' ? 2 : balancingPriority(I0, n);
+    const priority = step.kind === 'mandatory' ? 1 : step.kind === 'soft' || step.kind === 'relief' ? 2 : balancingPriority(I0, n);
     const explanation = describeStep(replay, step, reason, figures);
     const groupRule = step.vms.length > 1 ? replay.rules[replay.unitRules[replay.unitOfVm[step.vms[0]]][0]] : undefined;
     for (const v of step.vms) {

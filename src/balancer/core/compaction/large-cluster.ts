@@ -90,7 +90,7 @@ function bestChange(
       if (t === cur) continue;
       const after = state.imbalanceAfter(cpu, mem, cur, t);
       const moves = movesNow + (cur === home ? 1 : t === home ? -1 : 0);
-      const objective = after + p.lambda * (costNow + (cur === home ? cost : t === home ? -cost : 0));
+      const objective = p.worth.spread(after) + p.worth.penalty(costNow + (cur === home ? cost : t === home ? -cost : 0));
       if (!accept(moves, after, objective)) continue;
       if (best !== null) {
         if (moves > best.moves) continue;
@@ -122,7 +122,7 @@ function swapMoves(p: UnitPlacement, budget: number): boolean {
     if (p.evaluations > budget) break;
     if (p.where(u) === p.home(u)) continue;
     const k0 = p.moved().length;
-    const j0 = p.state.imbalance() + p.lambda * p.movedCost();
+    const j0 = p.worth.spread(p.state.imbalance()) + p.worth.penalty(p.movedCost());
     const from = p.where(u);
     if (!p.canPlace(u, p.home(u))) continue;
     p.place(u, p.home(u));

@@ -28,7 +28,7 @@ export function sequence(p: UnitPlacement, keepPrefix = false): Step[] | null {
       const to = target.get(u)!;
       const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], from, to);
       const gain = I - after;
-      const net = gain - p.lambda * state.unitCost[u];
+      const net = p.worth.benefit(I, after) - p.worth.penalty(state.unitCost[u]);
       if (!(gain > TIE_EPSILON) || !isBetter(net, u, to, best)) continue;
       if (!allowed({ vms: state.units[u], from, to, purpose: 'balance' }, state)) continue;
       best = { unit: u, from, to, imbalanceAfter: after, gain, net };
@@ -71,9 +71,9 @@ export function sequenceDeep(p: UnitPlacement, nodeBudget: number): Step[] | nul
       if (done[i]) return;
       const from = p.where(u);
       const to = target.get(u)!;
-      const gain = I - state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], from, to);
-      if (!(gain > TIE_EPSILON) || !allowed({ vms: state.units[u], from, to, purpose: 'balance' }, state)) return;
-      options.push({ i, net: gain - p.lambda * state.unitCost[u] });
+      const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], from, to);
+      if (!(I - after > TIE_EPSILON) || !allowed({ vms: state.units[u], from, to, purpose: 'balance' }, state)) return;
+      options.push({ i, net: p.worth.benefit(I, after) - p.worth.penalty(state.unitCost[u]) });
     });
     options.sort((x, y) => y.net - x.net || x.i - y.i);
     for (const { i } of options) {

@@ -8,6 +8,7 @@ import { seededRandom } from '../random';
 import { sequenceDeep } from './move-ordering';
 import { SadPlacement } from './sad-objective';
 import { QUALITY_EPSILON, sameHosts } from './unit-placement';
+import { moveWorth } from '../worth';
 
 /** Candidate evaluations the small-cluster search may spend in all. */
 export const SMALL_SEARCH_BUDGET = 2_000_000;
@@ -350,7 +351,8 @@ class SmallClusterSearch extends SadPlacement {
    */
   completeBySad(): void {
     const state = this.state;
-    const { minGain, costWeight } = this.attempt.policy;
+    const { minGain } = this.attempt.policy;
+    const worth = moveWorth(state);
     for (;;) {
       if (state.balanced()) return;
       const I = state.imbalance();
@@ -362,8 +364,8 @@ class SmallClusterSearch extends SadPlacement {
         const m = state.unitMem[u];
         for (const t of this.connectedHosts) {
           if (t === a) continue;
-          const gain = I - state.imbalanceAfter(c, m, a, t);
-          const net = gain - costWeight * state.unitCost[u];
+          const gain = worth.benefit(I, state.imbalanceAfter(c, m, a, t));
+          const net = gain - worth.penalty(state.unitCost[u]);
           if (!admissible(gain, net, minGain)) continue;
           const sad = this.sadWith(a, -c, -m, t, c, m);
           if (best !== null && (sad > best.sad + TIE_EPSILON || (sad >= best.sad - TIE_EPSILON && net <= best.net))) continue;

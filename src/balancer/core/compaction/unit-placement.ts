@@ -4,6 +4,7 @@
 import { PlanAttempt } from '../attempt';
 import { allowed } from '../constraints';
 import { Move, PlanningState } from '../planning-state';
+import { moveWorth, MoveWorth } from '../worth';
 
 export const QUALITY_EPSILON = 1e-12;
 /** Clusters with units × hosts up to this get the small-cluster search (solveSmallCluster). */
@@ -87,7 +88,8 @@ export function sameHosts(a: Int32Array, b: Int32Array): boolean {
 /** The balancing units of an attempt, movable one at a time; `evaluations` counts the searches' work. */
 export class UnitPlacement {
   readonly state: PlanningState;
-  readonly lambda: number;
+  /** The cost–benefit test of worth.ts. */
+  readonly worth: MoveWorth;
   /** Imbalance the compacted plan must not exceed: the greedy's. */
   readonly quality: number;
   private readonly mustStayBalanced: boolean;
@@ -101,7 +103,7 @@ export class UnitPlacement {
     readonly unitList: Int32Array,
   ) {
     this.state = attempt.state;
-    this.lambda = attempt.policy.costWeight;
+    this.worth = moveWorth(this.state);
     this.quality = this.state.imbalance();
     this.mustStayBalanced = this.state.balanced();
     for (let h = 0; h < this.state.hostCount; h++) if (this.state.connected[h]) this.connectedHosts.push(h);

@@ -1,0 +1,117 @@
+// Relief of hot hosts, which the cost–benefit test alone must never leave hot.
+// - Contention first: before any balancing move, a host whose VMs are short of CPU (load above the
+//   CPU ceiling; memory above its ceiling is a mandatory move already) sheds VMs until it is back
+//   under the ceiling, the most contended host first: priority 2, reason 'contention'.
+// - Above the band: after balancing, a host still more than (5 − L)/10 above the cluster's mean in a
+//   resource (the deviation at which one host alone makes the cluster unbalanced) sheds the unit
+//   whose move lowers the imbalance most among those that leave their target inside the band, even
+//   when the migration costs more than it gains (λ decides which moves pay inside the band; threshold
+//   5 has no band). Both respect budgets, rules, ceilings and cooldown.
+import { PlanAttempt } from './attempt';
+import { bestTarget, bestUnitMove, isRefusal, unitPinned } from './move-targets';
+import { PlanningState } from './planning-state';
+
+const EPS = 1e-9;
+
+function unitsOn(state: PlanningState, h: number, attempt: PlanAttempt): number[] {
+  const out: number[] = [];
+  for (let v = 0; v < state.vmCount; v++) {
+    if (state.vmHost[v] !== h || state.vmCpu[v] + state.vmMem[v] <= 0) continue;
+    if (attempt.fixedUnits[state.unitOfVm[v]]) continue;
+    out.push(v);
+  }
+  return out;
+}
+
+/** Hosts whose CPU load exceeds the ceiling, by how far (most contended first). */
+export function contendedHosts(state: PlanningState): number[] {
+  const ceiling = state.policy.cpuCeiling;
+  const out: number[] = [];
+  for (let h = 0; h < state.hostCount; h++) if (state.connected[h] && state.uCpu[h] > ceiling + EPS) out.push(h);
+  return out.sort((a, b) => state.uCpu[b] - state.uCpu[a] || a - b);
+}
+
+export function relieveContention(attempt: PlanAttempt): void {
+  const state = attempt.state;
+  const ceiling = state.policy.cpuCeiling;
+  for (const h of contendedHosts(state)) {
+    while (state.uCpu[h] > ceiling + EPS) {
+      const choice = bestUnitMove(attempt, unitsOn(state, h, attempt), 'relief');
+      if (isRefusal(choice)) break;
+      attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'relief', reason: 'contention' });
+    }
+  }
+}
+
+/** Half-width of the band around the mean: (5 − L)/10, the deviation of one host that alone breaks "balanced". */
+export function bandHalfWidth(threshold: number): number {
+  return Math.max(0, (5 - threshold) / 10);
+}
+
+/** Connected hosts above mean + band in CPU or memory, the furthest first. */
+export function hostsAboveBand(state: PlanningState): number[] {
+  const n = state.connectedCount;
+  if (n < 2) return [];
+  const band = bandHalfWidth(state.policy.migrationThreshold);
+  const muC = state.sumCpu / n;
+  const muM = state.sumMem / n;
+  const over = (h: number) => Math.max(state.uCpu[h] - muC, state.uMem[h] - muM) - band;
+  const out: number[] = [];
+  for (let h = 0; h < state.hostCount; h++) if (state.connected[h] && over(h) > EPS) out.push(h);
+  return out.sort((a, b) => over(b) - over(a) || a - b);
+}
+
+export function relieveAboveBand(attempt: PlanAttempt): void {
+  const state = attempt.state;
+  const band = bandHalfWidth(state.policy.migrationThreshold);
+  // At threshold 5 the band is the mean itself: there, only moves that pay are made.
+  if (band <= 0) return;
+  const stuck = new Set<number>();
+  const previous = attempt.freezeMoved;
+  attempt.freezeMoved = true;
+  try {
+    for (;;) {
+      const h = hostsAboveBand(state).find((x) => !stuck.has(x));
+      if (h === undefined) return;
+      const n = state.connectedCount;
+      const muC = state.sumCpu / n;
+      const muM = state.sumMem / n;
+      const inBand = (vms: readonly number[], t: number): boolean => {
+        const load = state.moveLoad(vms);
+        return (
+          state.uCpu[t] + load.cpu / state.capCpu[t] <= muC + band + EPS && state.uMem[t] + load.mem / state.capMem[t] <= muM + band + EPS
+        );
+      };
+      const choice = lowestImbalanceMove(attempt, h, inBand);
+      if (choice === null || choice.imbalanceAfter >= state.imbalance() - EPS) {
+        stuck.add(h);
+        continue;
+      }
+      attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'balance', reason: null });
+    }
+  } finally {
+    attempt.freezeMoved = previous;
+  }
+}
+
+/** The move of a unit off h, to a target `accept` allows, that leaves the lowest imbalance (cost aside). */
+function lowestImbalanceMove(
+  attempt: PlanAttempt,
+  h: number,
+  accept: (vms: readonly number[], t: number) => boolean,
+): { vms: number[]; from: number; to: number; imbalanceAfter: number } | null {
+  const state = attempt.state;
+  let best: { vms: number[]; from: number; to: number; imbalanceAfter: number } | null = null;
+  const seen = new Set<number>();
+  for (const v of unitsOn(state, h, attempt)) {
+    const u = state.unitOfVm[v];
+    if (seen.has(u)) continue;
+    seen.add(u);
+    const members = state.units[u];
+    if (state.unitHost(u) !== h || unitPinned(state, members) || attempt.unitMoved(u)) continue;
+    const choice = bestTarget(attempt, members, h, 'relief', (t) => accept(members, t));
+    if (isRefusal(choice)) continue;
+    if (best === null || choice.imbalanceAfter < best.imbalanceAfter - 1e-12) best = { vms: [...members], from: h, ...choice };
+  }
+  return best;
+}
