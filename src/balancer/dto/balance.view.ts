@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { HOST_STATES } from '../../inventory/host.entity';
 import { DEFAULT_TOP_VMS } from '../core';
 
 // The balance report as GET /clusters/{id}/balance sends it: for the OpenAPI document only (the
@@ -7,7 +8,7 @@ import { DEFAULT_TOP_VMS } from '../core';
 export class HostUtilizationView {
   @ApiProperty({ format: 'uuid' }) hostId: string;
   @ApiProperty() hostName: string;
-  @ApiProperty({ enum: ['connected', 'maintenance', 'entering-maintenance', 'disconnected'] }) state: string;
+  @ApiProperty({ enum: HOST_STATES }) state: string;
   @ApiProperty({ description: 'VM CPU entitlements over capacity (1 = 100 %)' }) cpu: number;
   @ApiProperty({ description: 'VM memory entitlements over capacity (1 = 100 %)' }) memory: number;
 }
