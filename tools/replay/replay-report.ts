@@ -178,7 +178,7 @@ export const TABLE_COLUMNS: readonly { header: string; cell: (r: StrategyReport)
   { header: 'peak host CPU', cell: (r) => `${(r.peakHostCpu * 100).toFixed(1)}%` },
   {
     header: 'CPU demand unmet',
-    cell: (r) => `${r.cpuDemandUnmetGhzHours.toFixed(2)} GHz·h (${(r.cpuDemandUnmetShare * 100).toFixed(2)}%)`,
+    cell: (r) => `${r.cpuDemandUnmetGhzHours.toFixed(2)} GHz·h (${(r.cpuDemandUnmetShare * 100).toFixed(3)}%)`,
   },
   { header: 'migrations', cell: (r) => String(r.migrations) },
   { header: 'failed', cell: (r) => String(r.failedMigrations) },
