@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { cluster, host, vm } from '../../../test/builders/builders';
 import { contentionReport, hostContention } from './contention';
 
@@ -143,3 +144,60 @@ describe('hostContention', () => {
 function round(x: number): number {
   return Math.round(x * 1e9) / 1e9;
 }
+
+describe('contentionReport, properties', () => {
+  const vmArb = fc.record({
+    host: fc.nat({ max: 3 }),
+    cpu: fc.integer({ min: 0, max: 8000 }),
+    reservation: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4000 })),
+    memory: fc.integer({ min: 0, max: 4000 }),
+    on: fc.boolean(),
+  });
+  const clusterArb = fc.record({
+    hosts: fc.array(fc.record({ cpu: fc.integer({ min: 1000, max: 20_000 }), memory: fc.integer({ min: 1000, max: 16_000 }) }), {
+      minLength: 4,
+      maxLength: 4,
+    }),
+    vms: fc.array(vmArb, { maxLength: 30 }),
+    cpuCeiling: fc.double({ min: 0.5, max: 1, noNaN: true }),
+  });
+  type ClusterCase = typeof clusterArb extends fc.Arbitrary<infer T> ? T : never;
+  const build = (c: ClusterCase) =>
+    cluster(
+      c.hosts.map((h, i) => host(`h${i}`, h.cpu, h.memory)),
+      c.vms.map((v, i) => vm(`v${i}`, `h${v.host}`, v.cpu, v.memory, { cpuReservationMhz: v.reservation, poweredOn: v.on })),
+    );
+
+  it('serves each host min(demand, usable) of CPU, shares in 0..1, reserved VMs no worse off than the others', () => {
+    fc.assert(
+      fc.property(clusterArb, (c) => {
+        const snapshot = build(c);
+        const ceilings = { cpuCeiling: c.cpuCeiling, memoryCeiling: 1 };
+        const report = contentionReport(snapshot, ceilings, Infinity);
+        const short = new Map(report.mostContendedVms.map((v) => [v.vmId, v]));
+        for (const [i, h] of snapshot.hosts.entries()) {
+          const own = snapshot.vms.filter((v) => v.poweredOn && v.hostId === h.id);
+          const demand = own.reduce((sum, v) => sum + v.cpuMhz, 0);
+          const served = own.reduce((sum, v) => sum + v.cpuMhz * (short.get(v.id)?.cpuServedShare ?? 1), 0);
+          expect(served).toBeCloseTo(Math.min(demand, h.cpuCapacityMhz * c.cpuCeiling), 6);
+          expect(report.hosts[i].cpuDemandUnmetMhz).toBeCloseTo(demand - served, 6);
+          const shares = own.map((v) => ({ reserved: (v.cpuReservationMhz ?? 0) > 0, share: short.get(v.id)?.cpuServedShare ?? 1 }));
+          const worstReserved = Math.min(...shares.filter((s) => s.reserved).map((s) => s.share));
+          const bestUnreserved = Math.max(...shares.filter((s) => !s.reserved).map((s) => s.share));
+          if (shares.some((s) => s.reserved) && shares.some((s) => !s.reserved))
+            expect(worstReserved).toBeGreaterThanOrEqual(bestUnreserved - 1e-12);
+        }
+        for (const v of report.mostContendedVms) {
+          expect(v.cpuServedShare).toBeGreaterThanOrEqual(0);
+          expect(v.cpuServedShare).toBeLessThanOrEqual(1);
+          expect(v.contention).toBeCloseTo(1 - Math.min(v.cpuServedShare, v.memoryServedShare), 12);
+        }
+        expect(report.mostContendedVms).toHaveLength(report.contendedVms);
+        expect(report.score).toBeGreaterThanOrEqual(0);
+        expect(report.score).toBeLessThanOrEqual(100);
+        expect(report.score === 100).toBe(report.contendedVms === 0);
+      }),
+      { seed: 16, numRuns: 300 },
+    );
+  });
+});
