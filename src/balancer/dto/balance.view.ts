@@ -64,7 +64,8 @@ export class BalanceView {
   @ApiProperty({ description: 'Population σ of CPU utilization over connected hosts' }) sigmaCpu: number;
   @ApiProperty() sigmaMemory: number;
   @ApiProperty({ description: 'I = sqrt(w_cpu σ_cpu² + w_mem σ_mem²)' }) imbalance: number;
-  @ApiProperty({ description: '(5 − L) / (10 √N)' }) target: number;
+  @ApiProperty({ nullable: true, type: Number, description: '(5 − L) / (10 √N); null (no limit) with no connected host' })
+  target: number | null;
   @ApiProperty() balanced: boolean;
   @ApiProperty({ description: 'Max over resources of (max u − min u) over connected hosts' }) maxMinGap: number;
   @ApiProperty({ nullable: true, type: Number }) gapLimit: number | null;
