@@ -150,6 +150,10 @@ describe('dashboard', () => {
       expect(await page.locator('#cluster').inputValue()).toBe(seeded.clusterId);
       await page.locator('#hosts li', { hasText: 'esx-04' }).locator('.host-state', { hasText: 'maintenance' }).waitFor();
       await page.locator('#balanced', { hasText: 'Unbalanced' }).waitFor();
+      // lopsided, yet esx-01 serves all its VMs ask for (24,000 of 32,000 MHz)
+      await page.locator('#score', { hasText: /^100$/ }).waitFor();
+      expect(await page.locator('#contended').textContent()).toBe('0 of 6');
+      expect(await page.locator('#hosts .host-contended:visible').count()).toBe(0);
       await page.locator('#chart svg circle.pass-dot').first().waitFor();
       expect(await page.locator('#recs li').count()).toBe(pending.total);
 
@@ -194,6 +198,36 @@ describe('dashboard', () => {
       expect(offsite).toEqual([]);
       expect(pageErrors).toEqual([]);
     }, 90_000);
+
+    it('shows the cluster score and the VMs short of CPU on an overcommitted host', async () => {
+      const crowded = (await t.http.post('/api/v1/clusters').send({ name: 'crowded' }).expect(201)).body;
+      const hosts = [];
+      for (const name of ['busy-01', 'idle-01'])
+        hosts.push(
+          (
+            await t.http
+              .post('/api/v1/hosts')
+              .send({ clusterId: crowded.id, name, ...HOST })
+              .expect(201)
+          ).body,
+        );
+      // 10 VMs of 4 vCPU at their configured size, 8,000 MHz each: 80,000 on 32,000 MHz, each VM served 0.4 of its demand.
+      for (let i = 1; i <= 10; i++) {
+        await t.http
+          .post('/api/v1/vms')
+          .send({ clusterId: crowded.id, hostId: hosts[0].id, name: `crowd-${i}`, vcpus: 4, memoryMib: 4096 })
+          .expect(201);
+      }
+      await page.goto('about:blank');
+      await page.goto(`${baseUrl}/#cluster=${crowded.id}`);
+      await page.locator('#score', { hasText: /^40\.0$/ }).waitFor();
+      expect(await page.locator('#contended').textContent()).toBe('10 of 10');
+      expect(await page.locator('#contended').evaluate((n) => n.classList.contains('short'))).toBe(true);
+      await page.locator('#hosts li', { hasText: 'busy-01' }).locator('.host-contended', { hasText: '10 VMs short' }).waitFor();
+      expect(await page.locator('#hosts li', { hasText: 'idle-01' }).locator('.host-contended').isHidden()).toBe(true);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-contention.png') });
+      expect(pageErrors).toEqual([]);
+    }, 60_000);
 
     it("shows each cluster's connector: degraded with the host in trouble and its last sync, or a manual inventory", async () => {
       const lab = (await t.http.post('/api/v1/clusters').send({ name: 'kvm-lab' }).expect(201)).body;

@@ -104,6 +104,30 @@ describe('Prometheus metrics at /metrics', () => {
     // Nothing has happened yet: every state and status is there, at 0.
     expect(m.byLabel('drs_migrations', of, 'state')).toEqual(ZERO_MIGRATIONS);
     expect(m.byLabel('drs_recommendations', of, 'status')).toEqual(ZERO_RECOMMENDATIONS);
+    // Lopsided but not short: host a serves all 12,000 MHz its VMs ask for.
+    expect(m.value('drs_cluster_score', labels)).toBe(100);
+    expect(m.value('drs_contended_vms', labels)).toBe(0);
+    expect(m.all('drs_vm_contention', of)).toEqual([]);
+  });
+
+  it('scores contention, and names only the 10 most contended VMs of a cluster', async () => {
+    const short = await createCluster(t.http);
+    const host = await createHost(t.http, short.id, { ...HOST, name: 'crowded' });
+    // 12 VMs at their configured size, 4,000 MHz and 8,192 MiB each, on one host: CPU 48,000 of 20,000
+    // MHz (each VM served 20/48), memory 98,304 of 65,536 MiB (each holds 2/3 in RAM): contention 1 − 20/48.
+    for (let i = 1; i <= 12; i++) await createVm(t.http, short.id, host.id, { ...VM, name: `crowd-${i}` });
+    const m = await scrape(t.http);
+    const labels = { cluster_id: short.id, cluster: short.name };
+    expect(m.value('drs_cluster_score', labels)).toBeCloseTo((100 * 20) / 48, 9);
+    expect(m.value('drs_contended_vms', labels)).toBe(12);
+    expect(m.value('drs_cluster_demand_unmet', { ...labels, resource: 'cpu' })).toBe(28_000);
+    expect(m.value('drs_cluster_demand_unmet', { ...labels, resource: 'memory' })).toBe(32_768);
+    const vms = m.all('drs_vm_contention', labels);
+    expect(vms).toHaveLength(10);
+    for (const v of vms) {
+      expect(v.labels).toMatchObject({ host_id: host.id, vm: expect.stringMatching(/^crowd-\d+$/), vm_id: expect.stringMatching(UUID) });
+      expect(v.value).toBeCloseTo(28 / 48, 12);
+    }
   });
 
   it('counts the samples accepted, and the utilization follows their demand', async () => {

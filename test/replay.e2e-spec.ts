@@ -11,6 +11,7 @@ import { formatReportTable, parseReportTable, ReplayReport, Strategy, STRATEGIES
 import { runReplay } from '../tools/replay/replay-runner';
 import { SchedulerService } from '../src/passes/scheduler.service';
 import { loadTrace } from '../src/simulator/trace';
+import { DEMO_HOST } from '../src/simulator/demo-workload';
 
 jest.setTimeout(60_000);
 
@@ -37,6 +38,11 @@ function checkShape(report: ReplayReport): void {
     expect(s.hostMinutesOver100).toBeLessThanOrEqual(s.hostMinutesOver90);
     expect(s.hostMinutesOver90).toBeLessThanOrEqual(SLICE.hosts * SLICE.steps * 5);
     expect(s.peakHostCpu).toBeGreaterThan(0);
+    expect(s.cpuDemandUnmetGhzHours).toBeGreaterThanOrEqual(0);
+    expect(s.cpuDemandUnmetShare).toBeGreaterThanOrEqual(0);
+    expect(s.cpuDemandUnmetShare).toBeLessThan(1);
+    // Demand unmet only when a host is above 100 % (the replay's VMs have no reservations or limits).
+    expect(s.cpuDemandUnmetGhzHours > 0).toBe(s.hostMinutesOver100 > 0);
     expect(s.failedMigrations).toBe(0);
   }
 }
@@ -93,12 +99,39 @@ describe('trace replay (e2e)', () => {
       expect(series.imbalance.reduce((a, b) => a + b, 0) / SLICE.steps).toBeCloseTo(s.meanImbalance, 12);
       expect(series.imbalance.filter((i) => i > report.target).length / SLICE.steps).toBeCloseTo(s.shareAboveTarget, 12);
       expect(Math.max(...series.maxHostCpu)).toBeCloseTo(s.peakHostCpu, 12);
+      // Unmet CPU demand at a step exactly when its busiest host asks for more than it has.
+      expect(series.cpuDemandUnmetMhz.map((mhz) => mhz > 1e-6)).toEqual(series.maxHostCpu.map((u) => u > 1 + 1e-12));
+      const mhzSteps = series.cpuDemandUnmetMhz.reduce((a, b) => a + b, 0);
+      expect(((mhzSteps / 1000) * 5) / 60).toBeCloseTo(s.cpuDemandUnmetGhzHours, 9);
     }
     inProcess = report;
     // The table shows the JSON's numbers.
     expect(parseReportTable(formatReportTable(report))).toEqual(
       report.strategies.map((s) => Object.fromEntries(TABLE_COLUMNS.map((c) => [c.header, c.cell(s)]))),
     );
+  });
+
+  it('counts the CPU demand a host above 100 % cannot serve', async () => {
+    // 60 VMs on 2 hosts: the busier host goes above 100 % at one step of the first two hours.
+    const report = await runReplay({
+      trace: loadTrace(),
+      traceName: 'planetlab',
+      vms: 60,
+      hosts: 2,
+      steps: 24,
+      strategies: ['none'],
+      series: true,
+    });
+    const none = report.strategies[0];
+    expect(none.hostMinutesOver100).toBe(5);
+    const series = none.series!;
+    const over = series.maxHostCpu.flatMap((u, step) => (u > 1 ? [step] : []));
+    expect(over).toHaveLength(1);
+    // Unmet at that step only: what the host asks beyond its 4 × 2,000 MHz.
+    const capacityMhz = DEMO_HOST.cpuCores * DEMO_HOST.mhzPerCore;
+    expect(series.cpuDemandUnmetMhz.flatMap((mhz, step) => (mhz > 0 ? [step] : []))).toEqual(over);
+    expect(series.cpuDemandUnmetMhz[over[0]]).toBeCloseTo((series.maxHostCpu[over[0]] - 1) * capacityMhz, 6);
+    expect(none.cpuDemandUnmetGhzHours).toBeCloseTo((series.cpuDemandUnmetMhz[over[0]] / 1000) * (5 / 60), 12);
   });
 
   it('npm run replay prints the report as a table and as JSON, with the same figures', () => {

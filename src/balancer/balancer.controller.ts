@@ -6,6 +6,7 @@ import { IdParam } from '../common/id.pipe';
 import { SendsJsonText } from '../common/json-page';
 import { BalancerService } from './balancer.service';
 import { BalanceQueryDto, BalancingPolicyDto } from '../policies/balancing-policy.dto';
+import { BalanceView } from './dto/balance.view';
 import { PlacementRequestDto } from './dto/placement.dto';
 import { PlanRequest } from './plan-runner';
 
@@ -23,10 +24,13 @@ const BUSY = 'The planner queue is full (Retry-After says when to try again), or
 export class BalancerController {
   constructor(private readonly balancer: BalancerService) {}
 
-  /** Per-host utilization, σ per resource, the imbalance I against its target, the VMs their platform holds, and the inputs behind them. */
+  /**
+   * Per-host utilization, σ per resource, the imbalance I against its target, contention (the VM demand
+   * the hosts cannot serve, and the cluster score), the VMs their platform holds, and the inputs behind them.
+   */
   @Get('balance')
   @SendsJsonText()
-  @ApiOkResponse({ description: 'The cluster balance report' })
+  @ApiOkResponse({ type: BalanceView, description: 'The cluster balance report' })
   balance(@IdParam() id: string, @Query() query: BalanceQueryDto) {
     return this.balancer.balanceJson(id, query);
   }

@@ -9,7 +9,7 @@ import { BalancingPolicyDto } from '../policies/balancing-policy.dto';
 import { PlacementRequestDto } from './dto/placement.dto';
 import { PoliciesService } from '../policies/policies.service';
 import { BalancingPolicy } from '../policies/balancing-policy';
-import { balanceReport, ClusterSnapshot, Plan, PlannerPolicy, rankPlacement } from './core';
+import { balanceReport, ClusterSnapshot, contentionReport, Plan, PlannerPolicy, rankPlacement } from './core';
 import { PlanRequest, PlanRunner } from './plan-runner';
 import { JsonText } from '../common/json-page';
 import { StampedCache } from './stamped-cache';
@@ -75,7 +75,8 @@ export class BalancerService implements MoveChecker {
       const report = balanceReport(snapshot, policy);
       // VMs their platform holds where they are: they count for load, and this service will not move them.
       const heldVms = snapshot.vms.flatMap((v) => (v.heldBy ? [{ vmId: v.id, vmName: v.name, hostId: v.hostId, heldBy: v.heldBy }] : []));
-      return { view: { clusterId, ...report, heldVms, inputs: inputsOf(policy) } };
+      const contention = contentionReport(snapshot, policy);
+      return { view: { clusterId, ...report, heldVms, contention, inputs: inputsOf(policy) } };
     });
   }
 
@@ -174,6 +175,7 @@ export class BalancerService implements MoveChecker {
 type BalanceView = {
   clusterId: string;
   heldVms: { vmId: string; vmName: string; hostId: string; heldBy: string }[];
+  contention: ReturnType<typeof contentionReport>;
   inputs: ReturnType<typeof inputsOf>;
 } & ReturnType<typeof balanceReport>;
 

@@ -57,6 +57,10 @@ export class SnapshotBuilder {
         ...(vm.heldBy ? { heldBy: vm.heldBy } : {}),
         migrating: migrating.has(vm.id),
         inCooldown: inputs.cooldownVmIds?.has(vm.id) ?? false,
+        // For contention: what the VM asks for, whatever basis the load model uses.
+        cpuDemandMhz: capped(estimate.cpuMhz, vm.cpuLimitMhz),
+        cpuReservationMhz: vm.cpuReservationMhz,
+        memoryActiveMib: capped(estimate.memoryMib, vm.memoryLimitMib),
       };
     });
 
@@ -102,4 +106,9 @@ export class SnapshotBuilder {
     const rows = await activeMigrations(this.db.reader, clusterId);
     return rows.map((r) => ({ vmId: r.vmId, fromHostId: r.sourceHostId, toHostId: r.targetHostId, memoryMib: r.memoryMib }));
   }
+}
+
+/** A limit caps what a VM can get: demand above it is the VM's own setting, not contention. */
+function capped(value: number, limit: number | null): number {
+  return limit === null ? value : Math.min(value, limit);
 }

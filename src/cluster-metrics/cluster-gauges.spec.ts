@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { BalancerService } from '../balancer/balancer.service';
-import { BalanceReport } from '../balancer/core';
+import { BalanceReport, ContentionReport } from '../balancer/core';
 import type { ClustersService } from '../inventory/clusters.service';
 import type { LiveMigrationService } from '../live-migration/live-migration.service';
 import { MetricsRecorder } from '../observability/metrics-recorder';
@@ -109,6 +109,54 @@ describe('ClusterGauges', () => {
       ['h1', 0.6],
       ['h1', 0.6],
     ]);
+  });
+});
+
+function withContention(score: number, contended: { id: string; contention: number }[]): BalanceReport & { contention: ContentionReport } {
+  const vm = (v: { id: string; contention: number }) => ({
+    vmId: v.id,
+    vmName: `name-${v.id}`,
+    hostId: 'h1',
+    cpuDemandMhz: 1000,
+    cpuServedShare: 1 - v.contention,
+    memoryActiveMib: 0,
+    memoryServedShare: 1,
+    contention: v.contention,
+  });
+  return {
+    ...report([{ id: 'h1', cpu: 1.2, memory: 0.5 }]),
+    contention: {
+      score,
+      cpuDemandMhz: 12_000,
+      cpuDemandUnmetMhz: 2000,
+      memoryActiveMib: 0,
+      memoryDemandUnmetMib: 0,
+      contendedVms: contended.length,
+      poweredOnVms: 12,
+      hosts: [],
+      mostContendedVms: contended.map(vm),
+    },
+  };
+}
+
+describe('ClusterGauges, contention', () => {
+  it('exports the score and the contended VMs, and forgets a VM once it is served again', async () => {
+    const { values, reports } = setup([{ id: 'c1', name: 'one' }], { c1: withContention(80, [{ id: 'v1', contention: 0.25 }]) });
+    expect(await values('drs_cluster_score')).toEqual([{ labels: { cluster_id: 'c1', cluster: 'one' }, value: 80 }]);
+    expect(await values('drs_vm_contention')).toEqual([
+      { labels: { cluster_id: 'c1', cluster: 'one', vm_id: 'v1', vm: 'name-v1', host_id: 'h1' }, value: 0.25 },
+    ]);
+    reports.c1 = withContention(100, []);
+    expect(await values('drs_vm_contention')).toEqual([]);
+    expect(await values('drs_contended_vms')).toEqual([{ labels: { cluster_id: 'c1', cluster: 'one' }, value: 0 }]);
+  });
+
+  it('names at most the 10 most contended VMs of a cluster, whatever the report lists', async () => {
+    const many = Array.from({ length: 20 }, (_, i) => ({ id: `v${i}`, contention: 0.9 - i * 0.01 }));
+    const { values } = setup([{ id: 'c1', name: 'one' }], { c1: withContention(60, many) });
+    const exported = await values('drs_vm_contention');
+    expect(exported.map((v) => v.labels.vm_id)).toEqual(many.slice(0, 10).map((v) => v.id));
+    expect(await values('drs_contended_vms')).toEqual([{ labels: { cluster_id: 'c1', cluster: 'one' }, value: 20 }]);
   });
 });
 

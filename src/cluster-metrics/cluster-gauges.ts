@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { BalancerService } from '../balancer/balancer.service';
-import { BalanceReport } from '../balancer/core';
+import { BalanceReport, ContentionReport } from '../balancer/core';
 import { ClustersService } from '../inventory/clusters.service';
 import { MIGRATION_STATES } from '../live-migration/live-migration.entity';
 import { LiveMigrationService } from '../live-migration/live-migration.service';
@@ -14,10 +14,16 @@ interface ClusterReading {
   id: string;
   name: string;
   /** Undefined when the cluster could not be balanced (deleted mid-scrape, say): it is left out. */
-  report?: BalanceReport;
+  report?: BalanceReport & { contention?: ContentionReport };
   migrations: Map<string, number>;
   recommendations: Map<string, number>;
 }
+
+/**
+ * VMs exported per cluster by drs_vm_contention. A series per VM would grow with the inventory; the
+ * top few name the VMs an operator should look at, and a healthy cluster exports none.
+ */
+export const METRIC_TOP_VMS = 10;
 
 interface CountRow {
   clusterId: string;
@@ -100,6 +106,41 @@ export class ClusterGauges implements OnModuleInit {
         }
       },
     );
+    const contended = (clusters: ClusterReading[]) =>
+      balanced(clusters).flatMap((c) => (c.report.contention ? [{ ...c, contention: c.report.contention }] : []));
+    gauge(
+      'cluster_score',
+      "Cluster score 0–100: the demand-weighted mean of the share of each VM's CPU and memory demand its host serves × 100.",
+      ['cluster_id', 'cluster'],
+      (clusters, set) => {
+        for (const c of contended(clusters)) set({ cluster_id: c.id, cluster: c.name }, c.contention.score);
+      },
+    );
+    gauge('contended_vms', 'Powered-on VMs short of CPU or memory on their host.', ['cluster_id', 'cluster'], (clusters, set) => {
+      for (const c of contended(clusters)) set({ cluster_id: c.id, cluster: c.name }, c.contention.contendedVms);
+    });
+    gauge(
+      'cluster_demand_unmet',
+      'Demand the hosts cannot serve under the ceilings: CPU in MHz, active memory in MiB.',
+      ['cluster_id', 'cluster', 'resource'],
+      (clusters, set) => {
+        for (const c of contended(clusters)) {
+          set({ cluster_id: c.id, cluster: c.name, resource: 'cpu' }, c.contention.cpuDemandUnmetMhz);
+          set({ cluster_id: c.id, cluster: c.name, resource: 'memory' }, c.contention.memoryDemandUnmetMib);
+        }
+      },
+    );
+    gauge(
+      'vm_contention',
+      `Contention (1 − served share of demand) of the cluster's ${METRIC_TOP_VMS} most contended VMs; none when no VM is short.`,
+      ['cluster_id', 'cluster', 'vm_id', 'vm', 'host_id'],
+      (clusters, set) => {
+        for (const c of contended(clusters)) {
+          for (const v of c.contention.mostContendedVms.slice(0, METRIC_TOP_VMS))
+            set({ cluster_id: c.id, cluster: c.name, vm_id: v.vmId, vm: v.vmName, host_id: v.hostId }, v.contention);
+        }
+      },
+    );
     gauge('migrations', 'Live migrations on record, by state.', ['cluster_id', 'state'], (clusters, set) => {
       for (const c of clusters) for (const [state, count] of c.migrations) set({ cluster_id: c.id, state }, count);
     });
@@ -135,7 +176,7 @@ export class ClusterGauges implements OnModuleInit {
     return readings;
   }
 
-  private async balance(clusterId: string): Promise<BalanceReport | undefined> {
+  private async balance(clusterId: string): Promise<ClusterReading['report']> {
     try {
       return await this.balancer.balance(clusterId);
     } catch (err) {

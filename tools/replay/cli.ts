@@ -17,7 +17,7 @@ const USAGE = `Usage: npm run replay -- [options]
   --threshold <L>      migration threshold 1..5: the report's target and ours (default 3)
   --policy <json>      changes to the policy ours runs with, e.g. '{"demandWindowSeconds":1800}'
   --strategies <list>  comma-separated subset of ${STRATEGIES.join(',')} (default: all)
-  --series             add each strategy's per-step imbalance and busiest host to the JSON
+  --series             add each strategy's per-step imbalance, busiest host and CPU demand unmet to the JSON
   --json <file>        also write the JSON report to this file
   --help`;
 

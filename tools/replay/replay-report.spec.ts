@@ -1,4 +1,5 @@
 import {
+  cpuDemandUnmet,
   formatReportTable,
   gibMoved,
   median,
@@ -13,13 +14,17 @@ import {
   timeAveragedImbalance,
 } from './replay-report';
 
-// Three 5-minute steps of a 3-host cluster, target 0.04.
+// Three 5-minute steps of a 3-host cluster of 20,000 MHz hosts, target 0.04; CPU demand unmet is
+// what the hosts above 100 % ask beyond their capacity.
 const steps: StepMeasurement[] = [
-  { imbalance: 0.05, target: 0.04, hostCpu: [0.5, 1.2, 0.95], hostMemory: [0.4, 0.4, 0.4] },
-  { imbalance: 0.03, target: 0.04, hostCpu: [0.91, 0.9, 1.0], hostMemory: [0.4, 0.4, 0.4] },
+  { imbalance: 0.05, target: 0.04, hostCpu: [0.5, 1.2, 0.95], hostMemory: [0.4, 0.4, 0.4], cpuDemandMhz: 53_000, cpuDemandUnmetMhz: 4000 },
+  { imbalance: 0.03, target: 0.04, hostCpu: [0.91, 0.9, 1.0], hostMemory: [0.4, 0.4, 0.4], cpuDemandMhz: 56_200, cpuDemandUnmetMhz: 0 },
   // Exactly at the target: not above it.
-  { imbalance: 0.04, target: 0.04, hostCpu: [1.01, 0.2, 0.3], hostMemory: [0.4, 0.4, 0.4] },
+  { imbalance: 0.04, target: 0.04, hostCpu: [1.01, 0.2, 0.3], hostMemory: [0.4, 0.4, 0.4], cpuDemandMhz: 30_200, cpuDemandUnmetMhz: 200 },
 ];
+// 4,200 MHz unmet over 5-minute steps: 4.2 GHz × 1/12 h; of 139,400 MHz demanded in all.
+const UNMET_GHZ_HOURS = 4.2 / 12;
+const UNMET_SHARE = 4200 / 139_400;
 
 const migrations: MigrationRecord[] = [
   { state: 'succeeded', memoryMib: 870 },
@@ -46,6 +51,14 @@ describe('replay report maths', () => {
     // > 90 %: 1.2 and 0.95; 0.91 and 1.0 (0.9 is not above); 1.01 → 5 host-steps × 5 min.
     expect(overloadedHostMinutes(steps, 0.9, 5)).toBe(25);
     expect(overloadedHostMinutes(steps, 0.9, 1)).toBe(5);
+  });
+
+  it('adds up the CPU demand unmet in GHz·h and as a share of the demand', () => {
+    expect(cpuDemandUnmet(steps, 300).ghzHours).toBeCloseTo(UNMET_GHZ_HOURS, 12);
+    expect(cpuDemandUnmet(steps, 300).share).toBeCloseTo(UNMET_SHARE, 12);
+    // One-minute steps: the same MHz for a fifth of the time.
+    expect(cpuDemandUnmet(steps, 60).ghzHours).toBeCloseTo(UNMET_GHZ_HOURS / 5, 12);
+    expect(cpuDemandUnmet([], 300)).toEqual({ ghzHours: 0, share: 0 });
   });
 
   it('finds the peak host CPU', () => {
@@ -76,6 +89,8 @@ describe('replay report maths', () => {
       hostMinutesOver100: 10,
       hostMinutesOver90: 25,
       peakHostCpu: 1.2,
+      cpuDemandUnmetGhzHours: expect.closeTo(UNMET_GHZ_HOURS, 12),
+      cpuDemandUnmetShare: expect.closeTo(UNMET_SHARE, 12),
       migrations: 3,
       failedMigrations: 2,
       gibMoved: expect.closeTo(3223 / 1024, 12),
@@ -110,6 +125,7 @@ describe('replay report maths', () => {
         'host-min >100%': '10',
         'host-min >90%': '25',
         'peak host CPU': '120.0%',
+        'CPU demand unmet': '0.35 GHz·h (3.013%)',
         migrations: '3',
         failed: '2',
         'GiB moved': '3.1',
@@ -122,6 +138,7 @@ describe('replay report maths', () => {
         'host-min >100%': '10',
         'host-min >90%': '25',
         'peak host CPU': '120.0%',
+        'CPU demand unmet': '0.35 GHz·h (3.013%)',
         migrations: '0',
         failed: '0',
         'GiB moved': '0.0',

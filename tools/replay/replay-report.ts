@@ -27,6 +27,9 @@ export interface StepMeasurement {
   hostCpu: number[];
   /** Memory demand / capacity per connected host. */
   hostMemory: number[];
+  /** The VMs' CPU demand, and what of it their hosts could not serve under the CPU ceiling (contention.ts). */
+  cpuDemandMhz: number;
+  cpuDemandUnmetMhz: number;
 }
 
 /** A migration as the engine recorded it. */
@@ -49,6 +52,10 @@ export interface StrategyReport {
   hostMinutesOver90: number;
   /** Highest host CPU utilization seen at any step. */
   peakHostCpu: number;
+  /** Σ over steps of the CPU demand the hosts could not serve × step hours, in GHz·h. */
+  cpuDemandUnmetGhzHours: number;
+  /** The same as a share of all the CPU demand of the day, 0..1. */
+  cpuDemandUnmetShare: number;
   /** Migrations that succeeded. */
   migrations: number;
   /** Migrations that failed or were cancelled. */
@@ -61,7 +68,7 @@ export interface StrategyReport {
   /** Mean wall-clock milliseconds per step of each phase. */
   msPerStepByPhase: Record<StepPhase, number>;
   /** Per-step figures, when asked for (--series). */
-  series?: { imbalance: number[]; maxHostCpu: number[] };
+  series?: { imbalance: number[]; maxHostCpu: number[]; cpuDemandUnmetMhz: number[] };
 }
 
 export interface ReplayReport {
@@ -106,6 +113,17 @@ export function peakHostCpu(steps: readonly StepMeasurement[]): number {
   return peak;
 }
 
+/** CPU demand unmet over the steps: GHz·h, and the share of the demand (0 when there is none). */
+export function cpuDemandUnmet(steps: readonly StepMeasurement[], stepSeconds: number): { ghzHours: number; share: number } {
+  let unmet = 0;
+  let demand = 0;
+  for (const s of steps) {
+    unmet += s.cpuDemandUnmetMhz;
+    demand += s.cpuDemandMhz;
+  }
+  return { ghzHours: (unmet / 1000) * (stepSeconds / 3600), share: demand > 0 ? unmet / demand : 0 };
+}
+
 export function succeededMigrations(migrations: readonly MigrationRecord[]): number {
   return migrations.filter((m) => m.state === 'succeeded').length;
 }
@@ -129,6 +147,7 @@ export function summarizeStrategy(
   timing: StepTiming = { stepMs: [] },
 ): StrategyReport {
   const stepMinutes = stepSeconds / 60;
+  const unmet = cpuDemandUnmet(steps, stepSeconds);
   const mean = (values: readonly number[] = []) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
   return {
     strategy,
@@ -138,6 +157,8 @@ export function summarizeStrategy(
     hostMinutesOver100: overloadedHostMinutes(steps, 1.0, stepMinutes),
     hostMinutesOver90: overloadedHostMinutes(steps, 0.9, stepMinutes),
     peakHostCpu: peakHostCpu(steps),
+    cpuDemandUnmetGhzHours: unmet.ghzHours,
+    cpuDemandUnmetShare: unmet.share,
     migrations: succeededMigrations(migrations),
     failedMigrations: migrations.filter((m) => m.state === 'failed' || m.state === 'cancelled').length,
     gibMoved: gibMoved(migrations),
@@ -155,6 +176,10 @@ export const TABLE_COLUMNS: readonly { header: string; cell: (r: StrategyReport)
   { header: 'host-min >100%', cell: (r) => String(r.hostMinutesOver100) },
   { header: 'host-min >90%', cell: (r) => String(r.hostMinutesOver90) },
   { header: 'peak host CPU', cell: (r) => `${(r.peakHostCpu * 100).toFixed(1)}%` },
+  {
+    header: 'CPU demand unmet',
+    cell: (r) => `${r.cpuDemandUnmetGhzHours.toFixed(2)} GHz·h (${(r.cpuDemandUnmetShare * 100).toFixed(3)}%)`,
+  },
   { header: 'migrations', cell: (r) => String(r.migrations) },
   { header: 'failed', cell: (r) => String(r.failedMigrations) },
   { header: 'GiB moved', cell: (r) => r.gibMoved.toFixed(1) },

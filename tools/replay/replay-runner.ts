@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppModule } from '../../src/app.module';
-import { balanceReport, greedyBaseline } from '../../src/balancer/core';
+import { balanceReport, contentionReport, greedyBaseline } from '../../src/balancer/core';
 import { BalancerService } from '../../src/balancer/balancer.service';
 import { BalancingPolicy, DEFAULT_BALANCING_POLICY } from '../../src/policies/balancing-policy';
 import { Clock } from '../../src/common/clock';
@@ -94,7 +94,7 @@ export interface ReplayOptions {
   strategies?: readonly Strategy[];
   /** Changes to the policy "ours" runs with. */
   policy?: Partial<PutClusterPolicyDto>;
-  /** Add each strategy's per-step imbalance and busiest host to the report. */
+  /** Add each strategy's per-step imbalance, busiest host and CPU demand unmet to the report. */
   series?: boolean;
   /** Where the throw-away databases go (default: /dev/shm when present, else the temp folder). */
   workDir?: string;
@@ -230,7 +230,10 @@ async function replayStrategy(
       });
 
       phase('ingest');
-      const report = balanceReport(await balancer.snapshot(cluster.id, measurePolicy), measurePolicy);
+      const measured = await balancer.snapshot(cluster.id, measurePolicy);
+      const report = balanceReport(measured, measurePolicy);
+      // The same pure function as the API's contention, on this step's demand.
+      const contention = contentionReport(measured, measurePolicy, 0);
       const connected = report.hosts.filter((h) => h.state === 'connected');
       target = report.target;
       steps.push({
@@ -238,6 +241,8 @@ async function replayStrategy(
         target: report.target,
         hostCpu: connected.map((h) => h.cpu),
         hostMemory: connected.map((h) => h.memory),
+        cpuDemandMhz: contention.cpuDemandMhz,
+        cpuDemandUnmetMhz: contention.cpuDemandUnmetMhz,
       });
 
       phase('measure');
@@ -269,7 +274,11 @@ async function replayStrategy(
     await options.inspect?.({ strategy, clusterId: cluster.id, app });
     const report = summarizeStrategy(strategy, steps, migrations, trace.stepSeconds, { stepMs: stepTimes, phases });
     if (options.series) {
-      report.series = { imbalance: steps.map((s) => s.imbalance), maxHostCpu: steps.map((s) => Math.max(0, ...s.hostCpu)) };
+      report.series = {
+        imbalance: steps.map((s) => s.imbalance),
+        maxHostCpu: steps.map((s) => Math.max(0, ...s.hostCpu)),
+        cpuDemandUnmetMhz: steps.map((s) => s.cpuDemandUnmetMhz),
+      };
     }
     return { report, target };
   } finally {

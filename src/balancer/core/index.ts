@@ -5,6 +5,17 @@ export { balanceReport, balancingPriority, gapLimitFor, imbalanceTarget, populat
 export { planMoves, applyPlan } from './planner';
 export { rankPlacement, NEW_VM_PLACEHOLDER_ID } from './placement';
 export type { PlacementRequest, PlacementRanking, PlacementOption, PlacementExclusion } from './placement';
+export {
+  contentionReport,
+  hostContention,
+  cpuSplit,
+  memoryShare,
+  cpuDemandOf,
+  memoryActiveOf,
+  CONTENDED_ABOVE,
+  DEFAULT_TOP_VMS,
+} from './contention';
+export type { ContentionCeilings, ContentionReport, HostContention, VmContention } from './contention';
 export { CONSTRAINTS } from './constraints';
 export type { Constraint } from './constraints';
 export { seededRandom } from './random';

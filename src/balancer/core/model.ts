@@ -38,6 +38,15 @@ export interface VmSnapshot {
   migrating: boolean;
   /** Moved recently: not moved for balancing (mandatory moves still allowed). */
   inCooldown?: boolean;
+  /**
+   * What the VM asks for now, for contention (contention.ts): CPU demand capped by its limit but not
+   * raised to its reservation (a reservation is a promise, not a need); absent, cpuMhz stands in.
+   */
+  cpuDemandMhz?: number;
+  /** CPU the VM is promised first when its host runs short; absent, 0. */
+  cpuReservationMhz?: number;
+  /** Memory the VM touches (active plus the idle tax, capped by its limit); absent, memoryMib stands in. */
+  memoryActiveMib?: number;
 }
 
 /** Only enabled rules are passed; groups are already resolved to member ids. */

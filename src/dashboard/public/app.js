@@ -239,6 +239,9 @@ function renderBalance(balance) {
       ? '–'
       : `${pct(balance.maxMinGap)}${balance.gapLimit ? ` (limit ${pct(balance.gapLimit)})` : ''}`;
   $('connected').textContent = `${balance.connectedHosts ?? '–'} of ${balance.hosts.length}`;
+  renderContention(balance.contention);
+  /** @type {Map<string, number>} */
+  const contendedOn = new Map((balance.contention?.hosts ?? []).map((/** @type {any} */ c) => [c.hostId, c.contendedVms]));
 
   const automation = balance.inputs?.policy?.automationLevel;
   const badgeAuto = $('automation');
@@ -254,7 +257,13 @@ function renderBalance(balance) {
       h(
         'li',
         { class: 'host' },
-        h('div', { class: 'host-head' }, h('span', { class: 'host-name' }), h('span', { class: 'badge host-state' })),
+        h(
+          'div',
+          { class: 'host-head' },
+          h('span', { class: 'host-name' }),
+          h('span', { class: 'badge host-state' }),
+          h('span', { class: 'badge bad host-contended' }),
+        ),
         h(
           'div',
           { class: 'meter-row' },
@@ -278,6 +287,10 @@ function renderBalance(balance) {
       stateBadge.hidden = connected;
       stateBadge.textContent = host.state;
       stateBadge.className = `badge host-state ${host.state === 'disconnected' ? 'bad' : 'maint'}`;
+      const short = contendedOn.get(host.hostId) ?? 0;
+      const shortBadge = /** @type {HTMLElement} */ (node.querySelector('.host-contended'));
+      shortBadge.hidden = short === 0;
+      shortBadge.textContent = short === 1 ? '1 VM short' : `${short} VMs short`;
       const [cpuBar, memBar] = node.querySelectorAll('.bar');
       cpuBar.setAttribute('aria-label', `${host.hostName} CPU`);
       memBar.setAttribute('aria-label', `${host.hostName} memory`);
@@ -288,6 +301,24 @@ function renderBalance(balance) {
     },
   );
   $('hosts-empty').hidden = hosts.length > 0;
+}
+
+/**
+ * The cluster score and the contended VMs. A score just under 100 is not rounded up to 100: some VM is short then.
+ * @param {any} contention absent from a server older than this page
+ */
+function renderContention(contention) {
+  const score = $('score');
+  const contended = $('contended');
+  if (!contention) {
+    score.textContent = '–';
+    contended.textContent = '–';
+    return;
+  }
+  score.textContent = contention.score >= 100 ? '100' : Math.min(99.9, Math.round(contention.score * 10) / 10).toFixed(1);
+  contended.textContent = `${contention.contendedVms} of ${contention.poweredOnVms}`;
+  contended.classList.toggle('short', contention.contendedVms > 0);
+  score.classList.toggle('short', contention.contendedVms > 0);
 }
 
 const CONNECTOR_BADGES = { ok: 'ok', degraded: 'bad', unknown: 'muted' };
