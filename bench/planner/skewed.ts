@@ -1,16 +1,17 @@
 // Skewed clusters of issue "Balancer II": a quarter of the hosts at 90–95 % CPU and memory, the rest
-// near 40 %, equal hosts (64 cores at 2.6 GHz, 1 TiB), VM sizes spread like real fleets (log-normal).
+// near 40 %, equal hosts (128 cores at 2.6 GHz, 3 TiB by default), VM sizes spread like real fleets
+// (log-normal: most VMs small, a few of hundreds of GiB).
 import { ClusterSnapshot, seededRandom, VmSnapshot } from '../../src/balancer/core';
 
-export const SKEW_HOST = { cpuCapacityMhz: 128 * 2600, memoryCapacityMib: Number(process.env.SKEW_MEM_GIB ?? 3072) * 1024 };
+export const SKEW_HOST = { cpuCapacityMhz: 128 * 2600, memoryCapacityMib: 3072 * 1024 };
 
-export function skewedCluster(hosts: number, vms: number, seed: number): ClusterSnapshot {
+export function skewedCluster(hosts: number, vms: number, seed: number, host = SKEW_HOST): ClusterSnapshot {
   const rnd = seededRandom(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   const hot = Math.round(hosts / 4);
-  const target = (h: number, r: 'cpu' | 'mem') => (h < hot ? 0.9 + 0.05 * rnd() : 0.4 + 0.06 * (rnd() - 0.5)) + (r === 'mem' ? 0 : 0);
-  const tCpu = Array.from({ length: hosts }, (_, h) => target(h, 'cpu'));
-  const tMem = Array.from({ length: hosts }, (_, h) => target(h, 'mem'));
+  const target = (h: number) => (h < hot ? 0.9 + 0.05 * rnd() : 0.4 + 0.06 * (rnd() - 0.5));
+  const tCpu = Array.from({ length: hosts }, (_, h) => target(h));
+  const tMem = Array.from({ length: hosts }, (_, h) => target(h));
   const weight = tCpu.map((t, h) => (t + tMem[h]) / 2);
   const total = weight.reduce((a, b) => a + b, 0);
   const counts = weight.map((w) => Math.max(1, Math.floor((vms * w) / total)));
@@ -22,13 +23,13 @@ export function skewedCluster(hosts: number, vms: number, seed: number): Cluster
     const sumC = sc.reduce((a, b) => a + b, 0);
     const sumM = sm.reduce((a, b) => a + b, 0);
     for (let i = 0; i < counts[h]; i++) {
-      const memoryMib = Math.round((tMem[h] * SKEW_HOST.memoryCapacityMib * sm[i]) / sumM);
+      const memoryMib = Math.round((tMem[h] * host.memoryCapacityMib * sm[i]) / sumM);
       out.push({
         id: `vm-${String(out.length).padStart(6, '0')}`,
         name: `vm-${out.length}`,
         hostId: hostId(h),
         poweredOn: true,
-        cpuMhz: (tCpu[h] * SKEW_HOST.cpuCapacityMhz * sc[i]) / sumC,
+        cpuMhz: (tCpu[h] * host.cpuCapacityMhz * sc[i]) / sumC,
         memoryMib,
         configuredMemoryMib: Math.max(512, Math.round(memoryMib * 1.25)),
         automation: 'default',
@@ -42,7 +43,7 @@ export function skewedCluster(hosts: number, vms: number, seed: number): Cluster
       id: hostId(h),
       name: hostId(h),
       state: 'connected' as const,
-      ...SKEW_HOST,
+      ...host,
       migrationGbps: 25,
     })),
     vms: out,

@@ -36,6 +36,8 @@ export function relieveContention(attempt: PlanAttempt): void {
   const ceiling = state.policy.cpuCeiling;
   for (const h of contendedHosts(state)) {
     while (state.uCpu[h] > ceiling + EPS) {
+      if (attempt.totalMoves >= state.policy.maxMovesPerPass) return;
+      if (attempt.hostMoves[h] >= state.policy.maxMovesPerHost) break;
       const choice = bestUnitMove(attempt, unitsOn(state, h, attempt), 'relief');
       if (isRefusal(choice)) break;
       attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'relief', reason: 'contention' });
@@ -71,7 +73,8 @@ export function relieveAboveBand(attempt: PlanAttempt): void {
   attempt.freezeMoved = true;
   try {
     for (;;) {
-      const h = hostsAboveBand(state).find((x) => !stuck.has(x));
+      if (attempt.totalMoves >= state.policy.maxMovesPerPass) return;
+      const h = hostsAboveBand(state).find((x) => !stuck.has(x) && attempt.hostMoves[x] < state.policy.maxMovesPerHost);
       if (h === undefined) return;
       const n = state.connectedCount;
       const muC = state.sumCpu / n;
