@@ -1,0 +1,32 @@
+// Jest's global setup and teardown when the specs run on PostgreSQL (TEST_DATABASE_URL, see
+// test-database.ts): one tag for the run's databases, and at the end those still there are dropped
+// (a spec that failed before its cleanup, a killed app's), leaving other runs' databases alone.
+const { randomBytes } = require('node:crypto');
+
+async function withClient(work) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+module.exports.setup = async function setup() {
+  if (!process.env.TEST_DATABASE_URL) return;
+  process.env.DRS_TEST_RUN ||= randomBytes(4).toString('hex');
+  // Fails the run at once when the server cannot be reached, rather than in every spec.
+  await withClient((client) => client.query('SELECT 1'));
+};
+
+module.exports.teardown = async function teardown() {
+  if (!process.env.TEST_DATABASE_URL || !process.env.DRS_TEST_RUN) return;
+  await withClient(async (client) => {
+    const { rows } = await client.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `drs\\_t\\_${process.env.DRS_TEST_RUN}\\_%`,
+    ]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  });
+};
