@@ -74,6 +74,8 @@ function postgresOptions(url: string, settings: DataSourceSettings, name?: strin
     // Counts and the epoch-millisecond columns are bigint: numbers, as on SQLite (all of them stay far below 2^53).
     parseInt8: true,
     connectTimeoutMS: Math.max(1000, settings.busyTimeoutMs),
+    // DATABASE_BUSY_TIMEOUT_MS as on SQLite: how long a statement waits for a lock another connection holds.
+    extra: { lock_timeout: settings.busyTimeoutMs },
     applicationName: 'drs-scheduler',
     entities,
     migrations: [join(MIGRATIONS, 'postgres', '*.{ts,js}')],

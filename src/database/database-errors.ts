@@ -17,9 +17,10 @@ const SOCKET_ERRORS = new Set([
 /**
  * PostgreSQL SQLSTATEs: connection exceptions (class 08), insufficient resources (53: too many
  * connections, disk full), shutting down or starting (57P01–57P03), read-only after a failover
- * (25006), and conflicts that outlived the retries (40001 serialization, 40P01 deadlock).
+ * (25006), a lock held longer than DATABASE_BUSY_TIMEOUT_MS (55P03), and conflicts that outlived the
+ * retries (40001 serialization, 40P01 deadlock).
  */
-const PG_UNAVAILABLE = /^(08...|53...|57P0[123]|25006|40001|40P01)$/;
+const PG_UNAVAILABLE = /^(08...|53...|57P0[123]|25006|55P03|40001|40P01)$/;
 /** node-postgres and its pool say so in words only. */
 const PG_UNAVAILABLE_MESSAGES = [
   'Connection terminated',

@@ -17,11 +17,14 @@ export async function migrate(source: DataSource, options: { transaction?: 'all'
   const session = source.createQueryRunner();
   await session.connect();
   try {
+    // However long another process takes to migrate (DATABASE_BUSY_TIMEOUT_MS is for the app's statements).
+    await session.query('SET lock_timeout = 0');
     await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
       await source.runMigrations(options);
     } finally {
       await session.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      await session.query('RESET lock_timeout');
     }
   } finally {
     await session.release();

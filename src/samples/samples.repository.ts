@@ -110,7 +110,7 @@ export async function oldestSample(m: EntityManager, clusterId: string): Promise
 
 /** new = (old × its count + excluded × its count) / both counts, for a roll-up column merged with one written again. */
 const merged = (c: string) =>
-  `("${c}" * sample_rollups."sampleCount" + excluded."${c}" * excluded."sampleCount") / (sample_rollups."sampleCount" + excluded."sampleCount")`;
+  `(sample_rollups."${c}" * sample_rollups."sampleCount" + excluded."${c}" * excluded."sampleCount") / (sample_rollups."sampleCount" + excluded."sampleCount")`;
 
 /** Averages the cluster's raw samples before `sliceEnd` into roll-up buckets (merged with any there) and deletes them; the buckets written. */
 export async function rollUpSlice(m: EntityManager, clusterId: string, sliceEnd: number): Promise<number> {
