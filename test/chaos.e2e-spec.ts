@@ -244,7 +244,7 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     );
     if (misplaced.length > 0) problems.push(`VMs not on an existing host of their cluster: ${JSON.stringify(misplaced.slice(0, 5))}`);
     const doubled = await q<{ name: string; n: number }>(
-      'SELECT clusterId, name, COUNT(*) AS n FROM vms GROUP BY clusterId, name HAVING n > 1',
+      'SELECT clusterId, name, COUNT(*) AS n FROM vms GROUP BY clusterId, name HAVING COUNT(*) > 1',
     );
     if (doubled.length > 0) problems.push(`VMs recorded twice: ${JSON.stringify(doubled.slice(0, 5))}`);
     const perCluster = new Map(

@@ -27,6 +27,17 @@ module.exports.teardown = async function teardown() {
     const { rows } = await client.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [
       `drs\\_t\\_${process.env.DRS_TEST_RUN}\\_%`,
     ]);
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    for (const { datname } of rows) {
+      // An autovacuum worker on it cannot be ended by a role that is no superuser: it is let finish.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+          break;
+        } catch (err) {
+          if (attempt === 10) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    }
   });
 };

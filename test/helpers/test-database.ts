@@ -77,17 +77,28 @@ export function databaseEnvSync(path: string): { DATABASE_URL?: string } {
   return onPostgres ? { DATABASE_URL: ensureDatabaseSync(path) } : {};
 }
 
-/** Drops the databases of the paths under `dir` (connections still open to them are ended). */
+/**
+ * Drops the databases of the paths under `dir` (connections still open to them are ended). Best
+ * effort: one that cannot be dropped now (an autovacuum worker on it, which a role that is no superuser
+ * may not end) is left to the run's global teardown.
+ */
 export async function dropDatabasesUnder(dir: string): Promise<void> {
   const root = resolve(dir);
   const names = [...created].filter(([, path]) => path === root || path.startsWith(`${root}/`)).map(([name]) => name);
   if (names.length === 0) return;
   await maintenance(async (client) => {
     for (const name of names) {
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       created.delete(name);
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        try {
+          await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
     }
-  });
+  }).catch(() => undefined);
 }
 
 /**
