@@ -1,11 +1,14 @@
-// PostgreSQL's migration set (migrations/postgres) against SQLite's (migrations/): the same tables,
-// columns, keys, indexes and references, in each database's types. SQLite's schema is proven equal to
-// the entities by schema.e2e-spec.ts; this proves PostgreSQL's equal to SQLite's. It needs a server:
-// it runs in the suite's PostgreSQL run (TEST_DATABASE_URL; CI's Node 24 run).
+// PostgreSQL. Its migration set (migrations/postgres) against SQLite's (migrations/): the same tables,
+// columns, keys, indexes and references, in each database's types (SQLite's schema is proven equal to
+// the entities by schema.e2e-spec.ts). And PostgreSQL unreachable (a restart, a failover, the network):
+// requests answer 503 with Retry-After, not 500, nothing is half-written, and the app recovers by itself.
+// Most of it needs a server: it runs in the suite's PostgreSQL run (TEST_DATABASE_URL; CI's Node 24 run).
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect, createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
-import { makeTempDir, removeTempDir } from './helpers/test-app';
+import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
 import { ensureDatabase, onPostgres } from './helpers/test-database';
 
 interface Column {
@@ -147,7 +150,80 @@ async function postgresSchema(source: DataSource): Promise<Schema> {
   return schema;
 }
 
+/** Relays connections to the server until cut; `restore` listens again on the same port. */
+class Relay {
+  private server: Server = createServer((client) => this.relay(client));
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: URL) {}
+
+  private relay(client: Socket): void {
+    const upstream = connect(Number(this.target.port || 5432), this.target.hostname);
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      this.sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        this.sockets.delete(a);
+        b.destroy();
+      });
+      a.pipe(b);
+    }
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve) => this.server.listen(this.port, '127.0.0.1', () => resolve()));
+  }
+
+  async start(): Promise<void> {
+    await this.listen();
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  /** New connections are refused and open ones cut, as when the server goes down. */
+  async cut(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  restore(): Promise<void> {
+    this.server = createServer((client) => this.relay(client));
+    return this.listen();
+  }
+}
+
 const sorted = <V>(map: Map<string, V>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
+
+/** Tables and indexes a migration file's SQL creates, by name. */
+function createdIn(sql: string): string[] {
+  return [...sql.matchAll(/CREATE (?:UNIQUE )?(TABLE|INDEX) "([^"]+)"/g)].map(([, kind, name]) => `${kind.toLowerCase()} ${name}`);
+}
+
+// Without a server: what PostgreSQL's migration set names, against what SQLite's migrations made.
+describe('the PostgreSQL migration set', () => {
+  const dir = makeTempDir();
+  afterAll(() => removeTempDir(dir));
+
+  it('creates every table and index the SQLite migrations make, and no other', async () => {
+    const sqlite = new DataSource(dataSourceOptions({ path: join(dir, 'names.sqlite'), busyTimeoutMs: 1000 }));
+    await sqlite.initialize();
+    try {
+      await sqlite.runMigrations();
+      const made: { type: string; name: string }[] = await sqlite.query(
+        `SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'`,
+      );
+      const folder = join(__dirname, '..', 'migrations', 'postgres');
+      const named = readdirSync(folder).flatMap((file) => createdIn(readFileSync(join(folder, file), 'utf8')));
+      expect(named.sort()).toEqual(made.map((m) => `${m.type} ${m.name}`).sort());
+    } finally {
+      await sqlite.destroy();
+    }
+  });
+});
 
 if (onPostgres) {
   describe('the PostgreSQL schema migrations', () => {
@@ -201,6 +277,56 @@ if (onPostgres) {
       );
       expect(tables).toEqual([]);
       expect((await postgres.runMigrations()).length).toBe(applied[0].n);
+    });
+  });
+
+  describe('PostgreSQL unreachable', () => {
+    const dir = makeTempDir();
+    let relay: Relay;
+    let t: TestApp;
+
+    beforeAll(async () => {
+      const databasePath = join(dir, 'drs.sqlite');
+      const url = new URL(await ensureDatabase(databasePath));
+      relay = new Relay(url);
+      await relay.start();
+      const relayed = new URL(url);
+      relayed.hostname = '127.0.0.1';
+      relayed.port = String(relay.port);
+      t = await createTestApp({ databasePath, env: { DATABASE_URL: relayed.toString(), SCHEDULER_ENABLED: false } });
+    });
+
+    afterAll(async () => {
+      await t?.close();
+      await relay?.cut();
+      removeTempDir(dir);
+    });
+
+    it('answers 503 with Retry-After meanwhile, writes nothing half, and serves again once it is back', async () => {
+      const kept = (await t.http.post('/api/v1/clusters').send({ name: 'before the outage' }).expect(201)).body;
+
+      await relay.cut();
+      for (const res of [
+        await t.http.get('/api/v1/clusters'),
+        await t.http.get(`/api/v1/clusters/${kept.id}`),
+        await t.http.post('/api/v1/clusters').send({ name: 'during the outage' }),
+      ]) {
+        expect(res.status).toBe(503);
+        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(res.headers['retry-after']).toBe('2');
+        expect(res.body.detail).toMatch(/unreachable/);
+      }
+
+      await relay.restore();
+      const deadline = Date.now() + 15_000;
+      let res = await t.http.get('/api/v1/clusters');
+      while (res.status !== 200 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        res = await t.http.get('/api/v1/clusters');
+      }
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((c: { name: string }) => c.name)).toEqual(['before the outage']);
+      await t.http.post('/api/v1/clusters').send({ name: 'after the outage' }).expect(201);
     });
   });
 }
