@@ -233,7 +233,7 @@ if (onPostgres) {
 
     beforeAll(async () => {
       sqlite = new DataSource(dataSourceOptions({ path: join(dir, 'schema.sqlite'), busyTimeoutMs: 1000 }));
-      const url = await ensureDatabase(join(dir, 'schema-pg'));
+      const url = await ensureDatabase(join(dir, 'schema-pg'), { empty: true });
       postgres = new DataSource(dataSourceOptions({ path: join(dir, 'schema-pg'), busyTimeoutMs: 1000, url }));
       await Promise.all([sqlite.initialize(), postgres.initialize()]);
       await sqlite.runMigrations();

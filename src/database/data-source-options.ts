@@ -77,6 +77,9 @@ function postgresOptions(url: string, settings: DataSourceSettings, name?: strin
     // DATABASE_BUSY_TIMEOUT_MS as on SQLite: how long a statement waits for a lock another connection holds.
     extra: { lock_timeout: settings.busyTimeoutMs },
     applicationName: 'drs-scheduler',
+    // Nothing to install: ids are made with gen_random_uuid(), built in since PostgreSQL 13 (and the role may not create extensions).
+    installExtensions: false,
+    uuidExtension: 'pgcrypto',
     entities,
     migrations: [join(MIGRATIONS, 'postgres', '*.{ts,js}')],
     migrationsTableName: 'schema_migrations',

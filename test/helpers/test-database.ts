@@ -41,13 +41,20 @@ async function maintenance<T>(work: (client: Client) => Promise<T>): Promise<T> 
   }
 }
 
-/** Creates the database standing for `path` unless it exists; its URL. */
-export async function ensureDatabase(path: string): Promise<string> {
+/** Migrated once per run by the global setup (drop-test-databases.js); unset when a spec runs without it. */
+const TEMPLATE = process.env.DRS_TEST_TEMPLATE;
+
+/**
+ * Creates the database standing for `path` unless it exists; its URL. It is a copy of the run's
+ * migrated template, or `empty` (for a spec of the migrations themselves).
+ */
+export async function ensureDatabase(path: string, options: { empty?: boolean } = {}): Promise<string> {
   const name = databaseNameFor(path);
   if (!created.has(name)) {
+    const from = TEMPLATE && !options.empty ? ` TEMPLATE "${TEMPLATE}"` : '';
     await maintenance(async (client) => {
       const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
+      if (!rowCount) await client.query(`CREATE DATABASE "${name}"${from}`);
     });
     created.set(name, resolve(path));
   }
@@ -58,9 +65,10 @@ export async function ensureDatabase(path: string): Promise<string> {
 export function ensureDatabaseSync(path: string): string {
   const name = databaseNameFor(path);
   if (!created.has(name)) {
+    const from = TEMPLATE ? ` TEMPLATE "${TEMPLATE}"` : '';
     const script = `const { Client } = require('pg'); (async () => { const c = new Client({ connectionString: process.env.TEST_DATABASE_URL });
       await c.connect(); const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [process.argv[1]]);
-      if (!r.rowCount) await c.query('CREATE DATABASE "' + process.argv[1] + '"'); await c.end(); })().catch((e) => { console.error(e.message); process.exit(1); });`;
+      if (!r.rowCount) await c.query('CREATE DATABASE "' + process.argv[1] + '"${from}'); await c.end(); })().catch((e) => { console.error(e.message); process.exit(1); });`;
     const result = spawnSync(process.execPath, ['-e', script, name], { cwd: __dirname, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`could not create ${name}: ${result.stderr}`);
     created.set(name, resolve(path));
