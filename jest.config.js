@@ -19,6 +19,9 @@ module.exports = {
   // once; those that assert a speed have it to themselves, first (see test/helpers/machine-lock-environment.js).
   maxWorkers: Math.max(1, Math.min(2, availableParallelism())),
   testSequencer: '<rootDir>/test/helpers/exclusive-first-sequencer.js',
+  // On PostgreSQL (TEST_DATABASE_URL): the run's tag for its databases, and those left dropped at the end.
+  globalSetup: '<rootDir>/test/helpers/global-setup.js',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
   projects: [
     {
       ...common,

@@ -7,6 +7,7 @@ import { configureApp } from './app.setup';
 import { listenDecision } from './auth/listen-policy';
 import { TokensService } from './auth/tokens.service';
 import { ServerSettings } from './common/server.settings';
+import { maskDatabaseUrl } from './database/database-url';
 import { DatabaseSettings } from './database/database.settings';
 
 async function bootstrap(): Promise<void> {
@@ -24,8 +25,12 @@ async function bootstrap(): Promise<void> {
   }
   await app.listen(server.PORT, host);
   logger.log(access.message);
+  const database = app.get(DatabaseSettings);
   logger.log(
-    { url: `http://${host}:${server.PORT}`, database: app.get(DatabaseSettings).DATABASE_PATH },
+    {
+      url: `http://${host}:${server.PORT}`,
+      database: database.DATABASE_URL ? maskDatabaseUrl(database.DATABASE_URL) : database.DATABASE_PATH,
+    },
     `Listening on http://${host}:${server.PORT} (API docs at /docs)`,
   );
 }

@@ -2,7 +2,7 @@
 import { createHash, randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Database as Sqlite } from 'sqlite3';
+import { query } from './helpers/child-app';
 import { createCluster, createHost, createVm } from './helpers/fixtures';
 import { createTestApp, TestApp } from './helpers/test-app';
 import { createTokenWithCli, untilTokensRequired } from './helpers/tokens';
@@ -25,12 +25,8 @@ jest.setTimeout(60_000);
 const RANK: Record<Role, number> = { none: 0, viewer: 1, operator: 2, admin: 3 };
 const ZERO = '00000000-0000-4000-8000-000000000000';
 
-function rawRows(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const db = new Sqlite(path);
-    db.all(sql, (err, rows) => db.close(() => (err ? reject(err) : resolve(rows as Record<string, unknown>[]))));
-  });
-}
+/** The database, read as it is (on PostgreSQL when the specs run there). */
+const rawRows = (path: string, sql: string) => query<Record<string, unknown>>(path, sql);
 
 describe('access control', () => {
   let t: TestApp;

@@ -24,7 +24,6 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { Database as Sqlite, OPEN_READONLY } from 'sqlite3';
 import request, { Response } from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { HOST_LIMITS } from '../src/inventory/dto/host.dto';
@@ -44,6 +43,7 @@ import { RECOMMENDATION_STATUSES } from '../src/recommendations/recommendation.e
 import { RULE_ENFORCEMENTS, RULE_KINDS, RULE_RELATIONS } from '../src/rules/rule.entity';
 import { BASES } from '../src/policies/balancing-policy';
 import { ROLES } from '../src/auth/api-token.entity';
+import { DbWatch, watchDatabase } from './helpers/db-watch';
 import { createTestApp, removeTempDir, TestApp } from './helpers/test-app';
 import { createTokenWithCli, untilTokensRequired } from './helpers/tokens';
 import { waitFor } from './helpers/wait';
@@ -181,45 +181,7 @@ function verdict(req: Req, res: Response, wrote: boolean): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The database, read on its own read-only connection
-
-function openReadOnly(path: string): Promise<Sqlite> {
-  return new Promise((resolve, reject) => {
-    const db = new Sqlite(path, OPEN_READONLY, (err) => (err ? reject(err) : resolve(db)));
-  });
-}
-const all = (db: Sqlite, sql: string) =>
-  new Promise<Record<string, unknown>[]>((resolve, reject) =>
-    db.all(sql, (err, rows) => (err ? reject(err) : resolve(rows as Record<string, unknown>[]))),
-  );
-const closeDb = (db: Sqlite) => new Promise<void>((resolve) => db.close(() => resolve()));
-const dataVersion = async (db: Sqlite) => Number((await all(db, 'PRAGMA data_version'))[0].data_version);
-
-const rowText = (row: Record<string, unknown>) =>
-  JSON.stringify(row, (_k, v) =>
-    v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer'
-      ? `x'${Buffer.from((v as { data: number[] }).data).toString('hex')}'`
-      : v,
-  );
-
-/** Every row of every table (and the schema), in rowid order (sorted, for WITHOUT ROWID tables). */
-async function tableContents(db: Sqlite): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  out.set('(schema)', (await all(db, 'SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name')).map(rowText));
-  const tables = await all(
-    db,
-    "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\' ORDER BY name",
-  );
-  for (const { name, sql } of tables as { name: string; sql: string | null }[]) {
-    const withoutRowid = /WITHOUT\s+ROWID/i.test(sql ?? '');
-    const quoted = `"${name.replace(/"/g, '""')}"`;
-    const rows = (
-      await all(db, withoutRowid ? `SELECT * FROM ${quoted}` : `SELECT rowid AS "(rowid)", * FROM ${quoted} ORDER BY rowid`)
-    ).map(rowText);
-    out.set(name, withoutRowid ? rows.sort() : rows);
-  }
-  return out;
-}
+// The database, watched on a connection of the spec's own (helpers/db-watch.ts)
 
 function checksum(contents: Map<string, string[]>): string {
   const hash = createHash('sha256');
@@ -2563,7 +2525,7 @@ function requestsByRoute(w: World, routes: Route[]): fc.Arbitrary<Req>[] {
 describe('fuzz: generated bad requests against every endpoint', () => {
   let t: TestApp;
   let http: TestAgent;
-  let db: Sqlite;
+  let db: DbWatch;
   let world: World;
   let routes: Route[];
   let before: Map<string, string[]>;
@@ -2577,12 +2539,12 @@ describe('fuzz: generated bad requests against every endpoint', () => {
     http = request(server);
     world = await seed(http, t.databasePath);
     routes = buildRoutes(world);
-    db = await openReadOnly(t.databasePath);
+    db = await watchDatabase(t.databasePath);
     // Settled: nothing is still being written (migration progress, events).
-    let previous = checksum(await tableContents(db));
+    let previous = checksum(await db.contents());
     for (let i = 0; ; i++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      before = await tableContents(db);
+      before = await db.contents();
       const now = checksum(before);
       if (now === previous) break;
       if (i > 40) throw new Error('the seeded database never settled');
@@ -2591,7 +2553,7 @@ describe('fuzz: generated bad requests against every endpoint', () => {
   });
 
   afterAll(async () => {
-    if (db) await closeDb(db);
+    if (db) await db.close();
     await t?.close();
     if (t) removeTempDir(dirname(t.databasePath));
   });
@@ -2612,7 +2574,7 @@ describe('fuzz: generated bad requests against every endpoint', () => {
     const hits = new Map<string, number>();
     const families = new Map<string, number>();
     let sent = 0;
-    let version = await dataVersion(db);
+    let version = await db.version();
     const started = Date.now();
     await fc.assert(
       fc.asyncProperty(requests(world, routes), async (req) => {
@@ -2625,7 +2587,7 @@ describe('fuzz: generated bad requests against every endpoint', () => {
         } catch (err) {
           throw new Error(`no HTTP answer: ${(err as Error).message}`);
         }
-        const now = await dataVersion(db);
+        const now = await db.version();
         const wrote = now !== version;
         version = now;
         const problems = verdict(req, res, wrote);
@@ -2650,19 +2612,19 @@ describe('fuzz: generated bad requests against every endpoint', () => {
   });
 
   it('refuses a body over the size limit (413, a problem) and writes nothing', async () => {
-    const version = await dataVersion(db);
+    const version = await db.version();
     const huge = JSON.stringify({ name: 'fz-huge', description: 'd'.repeat(33 * 1024 * 1024) });
     const res = await send(
       http,
       new Req(`POST ${API}/clusters`, 'oversized-body', 'POST', `${API}/clusters`, { body: huge, contentType: JSON_TYPE }),
       world.tokens.admin,
     );
-    expect(verdict(new Req('', '', 'POST', ''), res, (await dataVersion(db)) !== version)).toEqual([]);
+    expect(verdict(new Req('', '', 'POST', ''), res, (await db.version()) !== version)).toEqual([]);
     expect(res.status).toBe(413);
   });
 
   it('leaves every row of every table as it was', async () => {
-    const after = await tableContents(db);
+    const after = await db.contents();
     if (checksum(after) !== checksum(before)) throw new Error(`the database changed:\n${describeDifference(before, after)}`);
   });
 });

@@ -4,9 +4,10 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Database as Sqlite } from 'sqlite3';
 import { createCluster, createHost, createVm } from './helpers/fixtures';
+import { writeLocker, WriteLocker } from './helpers/db-watch';
 import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
+import { databaseEnvSync } from './helpers/test-database';
 
 /** Where a token's secret starts: after `drs_<16 hex>_` (the secret itself may hold `_`). */
 const SECRET_AT = 'drs_0123456789abcdef_'.length;
@@ -30,7 +31,13 @@ function freePort(): Promise<number> {
 function startMain(env: Record<string, string>): { proc: ChildProcess; output: () => string } {
   const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DEMO_ENABLED: 'false', SCHEDULER_ENABLED: 'false', ...env },
+    env: {
+      ...process.env,
+      DEMO_ENABLED: 'false',
+      SCHEDULER_ENABLED: 'false',
+      ...(env.DATABASE_PATH ? databaseEnvSync(env.DATABASE_PATH) : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -53,7 +60,7 @@ function createTokenWithCli(databasePath: string, role: string): string {
     ['-r', 'ts-node/register/transpile-only', 'src/auth/token-cli.ts', 'create', '--role', role, '--name', 'cli'],
     {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_PATH: databasePath },
+      env: { ...process.env, DATABASE_PATH: databasePath, ...databaseEnvSync(databasePath) },
       encoding: 'utf8',
     },
   );
@@ -165,17 +172,15 @@ describe('CORS by default', () => {
 
 describe('a locked database', () => {
   let t: TestApp;
-  let locker: Sqlite;
-
-  const exec = (sql: string) => new Promise<void>((resolve, reject) => locker.exec(sql, (err) => (err ? reject(err) : resolve())));
+  let locker: WriteLocker;
 
   beforeAll(async () => {
     // Fast ticks: a tick writing the deferred pass record beside the next pass must not write it twice.
     t = await createTestApp({ env: { SCHEDULER_ENABLED: false, DATABASE_BUSY_TIMEOUT_MS: 200, SCHEDULER_TICK_MS: 10 } });
-    locker = new Sqlite(t.databasePath);
+    locker = await writeLocker(t.databasePath);
   });
   afterAll(async () => {
-    await new Promise((r) => locker.close(r));
+    await locker.close();
     await t.close();
   });
 
@@ -185,7 +190,7 @@ describe('a locked database', () => {
     for (let i = 0; i < 6; i++) await createVm(t.http, cluster.id, hosts[0].id);
     const before = await t.http.get('/api/v1/vms').query({ clusterId: cluster.id }).expect(200);
 
-    await exec('BEGIN IMMEDIATE'); // another process holds the write lock
+    await locker.lock(); // another process holds the write lock
     try {
       const write = await t.http.post('/api/v1/clusters').send({ name: 'while locked' });
       expect(write.status).toBe(503);
@@ -207,7 +212,7 @@ describe('a locked database', () => {
       expect(during.body.total).toBe(before.body.total);
       await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200);
     } finally {
-      await exec('ROLLBACK');
+      await locker.unlock();
     }
 
     // nothing of the refused writes is there
@@ -223,7 +228,7 @@ describe('a locked database', () => {
     expect(passes.body.items.map((p: { status: string }) => p.status)).toEqual(['completed', 'skipped']);
     expect(passes.body.items[1]).toMatchObject({
       trigger: 'manual',
-      notes: expect.stringMatching(/database was unavailable \(SQLITE_BUSY\)/),
+      notes: expect.stringContaining(`database was unavailable (${locker.busyCode})`),
       movesRecommended: 0,
     });
     await t.http.post('/api/v1/clusters').send({ name: 'after the lock' }).expect(201);

@@ -77,7 +77,7 @@ describe('migrations survive a crash (SIGKILL) at random moments', () => {
       await busy;
       const [{ running, queued }] = await query<{ running: number; queued: number }>(
         databasePath,
-        `SELECT SUM(state = 'running') AS running, SUM(state = 'queued') AS queued FROM live_migrations`,
+        `SELECT COUNT(CASE WHEN state = 'running' THEN 1 END) AS running, COUNT(CASE WHEN state = 'queued' THEN 1 END) AS queued FROM live_migrations`,
       );
       kills.push({ afterMs, running, queued });
     }
@@ -97,7 +97,7 @@ describe('migrations survive a crash (SIGKILL) at random moments', () => {
 
     const migrations = await query<{ vmId: string; state: string; sourceHostId: string; targetHostId: string; attempts: number }>(
       databasePath,
-      'SELECT vmId, state, sourceHostId, targetHostId, attempts FROM live_migrations ORDER BY finishedAt, rowid',
+      'SELECT vmId, state, sourceHostId, targetHostId, attempts FROM live_migrations ORDER BY finishedAt, createdAt',
     );
     const finalVms = await query<{ id: string; hostId: string }>(databasePath, 'SELECT id, hostId FROM vms WHERE clusterId = ?', [
       cluster.id,

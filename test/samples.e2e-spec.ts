@@ -1,4 +1,5 @@
 import { Database } from '../src/database/database.service';
+import { selectRows } from '../src/database/dialect';
 import { RetentionService } from '../src/samples/retention.service';
 import { createCluster, createHost, createVm } from './helpers/fixtures';
 import { createTestApp, FakeClock, TestApp } from './helpers/test-app';
@@ -225,7 +226,9 @@ describe('utilization samples', () => {
     await t.http.post('/api/v1/samples').send({ samples }).expect(201);
 
     await retention.runOnce();
-    const raw = await t.app.get(Database).reader.query('SELECT COUNT(*) AS n FROM samples WHERE subjectId = ?', [vm.id]);
+    const raw = await selectRows<{ n: number }>(t.app.get(Database).reader, 'SELECT COUNT(*) AS n FROM samples WHERE "subjectId" = ?', [
+      vm.id,
+    ]);
     // raw retention is one hour: what is older than the 5-minute boundary an hour ago is rolled up
     expect(raw[0].n).toBeLessThanOrEqual(65);
     expect(raw[0].n).toBeGreaterThanOrEqual(60);

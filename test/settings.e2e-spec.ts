@@ -30,8 +30,10 @@ describe('settings at the entry points', () => {
   it('the service stops at boot naming every bad variable of every area, hides the secret, and creates no database', () => {
     const databasePath = join(dir, 'never.sqlite');
     const badKey = randomBytes(16).toString('base64');
+    const password = randomBytes(9).toString('hex');
     const { status, output } = run(['src/main.ts'], {
       DATABASE_PATH: databasePath,
+      DATABASE_URL: `mysql://drs:${password}@db.example:3306/drs`,
       PORT: 'abc',
       SAMPLE_RAW_RETENTION_SECONDS: '5',
       PLAN_WHATIF_QUEUE_MAX: '-1',
@@ -46,6 +48,8 @@ describe('settings at the entry points', () => {
     expect(output).toMatch(/MIGRATION_DRIVER="teleport": MIGRATION_DRIVER must be one of the following values: simulated, command/);
     expect(output).toMatch(/SERVICE_KEY=\(hidden\): SERVICE_KEY must be the base64 of 32 random bytes/);
     expect(output).not.toContain(badKey);
+    expect(output).toMatch(/DATABASE_URL=\(hidden\): DATABASE_URL has the scheme "mysql": only postgres and postgresql are supported/);
+    expect(output).not.toContain(password);
     expect(output).not.toMatch(/Listening on/);
     expect(existsSync(databasePath)).toBe(false);
   });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ChildApp, killApp, startApp } from './helpers/child-app';
 import { makeTempDir, removeTempDir } from './helpers/test-app';
+import { databaseEnv } from './helpers/test-database';
 
 const ROOT = join(__dirname, '..');
 const CONNECTIONS = 32;
@@ -67,7 +68,7 @@ describe('token checks under a flood of wrong secrets', () => {
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_PATH: databasePath },
+        env: { ...process.env, DATABASE_PATH: databasePath, ...(await databaseEnv(databasePath)) },
       },
     );
     token = stdout.trim();

@@ -5,8 +5,9 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { loadSettings } from '../config/settings';
-import { dataSourceOptions } from '../database/data-source-options';
+import { dataSourceOptions, dataSourceSettings } from '../database/data-source-options';
 import { DatabaseSettings } from '../database/database.settings';
+import { migrate } from '../database/migrate';
 import { SecretsSettings } from '../secrets/secrets.settings';
 import { loadServiceKey } from '../secrets/service-key';
 import { ApiTokenEntity, ROLES, Role } from './api-token.entity';
@@ -34,10 +35,10 @@ async function main(): Promise<void> {
   if (values.help || !command) fail('A command is needed.');
   // Only the settings the CLI uses: a service setting it has no use for does not stop it.
   const [database, secrets] = loadSettings([DatabaseSettings, SecretsSettings], process.env);
-  const source = new DataSource(dataSourceOptions({ path: database.DATABASE_PATH, busyTimeoutMs: database.DATABASE_BUSY_TIMEOUT_MS }));
+  const source = new DataSource(dataSourceOptions(dataSourceSettings(database)));
   await source.initialize();
   try {
-    await source.runMigrations({ transaction: 'each' });
+    await migrate(source, { transaction: 'each' });
     if (command === 'create') {
       const role = values.role as Role;
       if (!ROLES.includes(role)) fail(`--role must be one of ${ROLES.join(', ')}.`);

@@ -1,32 +1,63 @@
 import fc from 'fast-check';
+import { Client } from 'pg';
 import { Database as SqliteDatabase } from 'sqlite3';
-import { jsonOf } from './json-page';
+import { jsonOf, type JsonSql } from './json-page';
 
-// What SQLite builds must parse to exactly what the views' JSON.stringify would have sent.
-describe('jsonOf', () => {
-  let db: SqliteDatabase;
+/** Stores one row in table t, then reads the expression over it as JSON and parses it. */
+interface Backend {
+  valueOf(row: Record<string, unknown>, expression: JsonSql): Promise<unknown>;
+  close(): Promise<void>;
+}
 
-  beforeAll(async () => {
-    db = new SqliteDatabase(':memory:');
-    await new Promise<void>((resolve, reject) =>
-      db.exec('CREATE TABLE t (r REAL, ms INTEGER, dt DATETIME, doc TEXT, flag INTEGER)', (err) => (err ? reject(err) : resolve())),
+async function sqliteBackend(): Promise<Backend> {
+  const db = new SqliteDatabase(':memory:');
+  const all = (sql: string, params: unknown[] = []) =>
+    new Promise<{ j: string }[]>((resolve, reject) =>
+      db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as { j: string }[]))),
     );
-  });
+  await all('CREATE TABLE t (r REAL, ms INTEGER, dt DATETIME, doc TEXT, flag INTEGER)');
+  return {
+    async valueOf(row, expression) {
+      const columns = Object.keys(row);
+      await all('DELETE FROM t');
+      await all(`INSERT INTO t (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
+      const [{ j }] = await all(`SELECT json_object('v', ${expression.sqlite}) AS j FROM t`);
+      return (JSON.parse(j) as { v: unknown }).v;
+    },
+    close: () => new Promise<void>((resolve) => db.close(() => resolve())),
+  };
+}
 
-  afterAll(() => new Promise<void>((resolve) => db.close(() => resolve())));
+/** The same table on PostgreSQL (a temporary one), its columns of the types the PostgreSQL migration gives. */
+async function postgresBackend(url: string): Promise<Backend> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  await client.query('CREATE TEMPORARY TABLE t (r double precision, ms bigint, dt timestamp with time zone, doc text, flag bigint)');
+  return {
+    async valueOf(row, expression) {
+      // The datetimes below are UTC, as TypeORM writes them.
+      const values = Object.entries(row).map(([column, value]) => (column === 'dt' && typeof value === 'string' ? `${value}Z` : value));
+      const columns = Object.keys(row);
+      await client.query('DELETE FROM t');
+      await client.query(`INSERT INTO t (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+      const { rows } = await client.query<{ j: string }>(`SELECT CAST(json_build_object('v', ${expression.postgres}) AS text) AS j FROM t`);
+      return (JSON.parse(rows[0].j) as { v: unknown }).v;
+    },
+    close: () => client.end(),
+  };
+}
 
-  /** Stores one row, then reads `expression` over it as JSON and parses it. */
-  async function valueOf(row: Record<string, unknown>, expression: string): Promise<unknown> {
-    const columns = Object.keys(row);
-    const all = (sql: string, params: unknown[]) =>
-      new Promise<{ j: string }[]>((resolve, reject) =>
-        db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as { j: string }[]))),
-      );
-    await all('DELETE FROM t', []);
-    await all(`INSERT INTO t (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
-    const [{ j }] = await all(`SELECT json_object('v', ${expression}) AS j FROM t`, []);
-    return (JSON.parse(j) as { v: unknown }).v;
-  }
+// What the database builds must parse to exactly what the views' JSON.stringify would have sent: on
+// SQLite, and on PostgreSQL when the specs run there too (TEST_DATABASE_URL).
+const BACKENDS: [string, () => Promise<Backend>][] = [['SQLite', sqliteBackend]];
+if (process.env.TEST_DATABASE_URL) BACKENDS.push(['PostgreSQL', () => postgresBackend(process.env.TEST_DATABASE_URL!)]);
+
+describe.each(BACKENDS)('jsonOf on %s', (_, open) => {
+  let backend: Backend;
+  const valueOf = (row: Record<string, unknown>, expression: JsonSql) => backend.valueOf(row, expression);
+
+  beforeAll(async () => (backend = await open()));
+  afterAll(() => backend.close());
 
   it('prints a REAL column as the same number JSON.stringify would send', async () => {
     const awkward = [0.1, 0.1 + 0.2, 1 / 3, 25, -0.5, 1e21, 1.5e-7, 123456789.12345679, 2 ** 53 + 2, Number.MAX_VALUE, Number.MIN_VALUE];

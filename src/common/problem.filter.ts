@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { brokenConstraint, isDatabaseUnavailable } from '../database/database-errors';
 import { DomainError, ErrorCode, FieldProblem } from './domain-error';
 import { Problem, problem, PROBLEM_CONTENT_TYPE, RETRY_AFTER_SECONDS } from './problem';
 import { RequestValidationError } from './validation';
@@ -53,8 +54,8 @@ export class ProblemFilter implements ExceptionFilter {
       const fromDb = this.fromDatabaseError(exception);
       if (fromDb) return fromDb;
     }
-    if (isSqliteUnavailable(exception)) {
-      return problem(503, 'The database is busy or out of space; try again shortly');
+    if (isDatabaseUnavailable(exception)) {
+      return problem(503, 'The database is busy, unreachable or out of space; try again shortly');
     }
     this.logger.error({ err: exception }, 'Unhandled error');
     return problem(500, 'An internal error occurred; it has been logged');
@@ -79,23 +80,15 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   private fromDatabaseError(error: Error): Problem | undefined {
-    const message = String((error as { message?: string }).message ?? '');
-    if (message.includes('UNIQUE constraint failed')) {
-      const column = message.split(':').pop()?.trim().split(',')[0]?.split('.').pop();
+    const broken = brokenConstraint(error);
+    if (broken?.kind === 'unique') {
       return problem(409, 'A resource with the same unique value already exists', [
-        { field: column ?? 'name', message: `${column ?? 'value'} is already taken` },
+        { field: broken.column ?? 'name', message: `${broken.column ?? 'value'} is already taken` },
       ]);
     }
-    if (message.includes('FOREIGN KEY constraint failed')) {
+    if (broken?.kind === 'reference') {
       return problem(409, 'The change would break a reference between resources');
     }
     return undefined;
   }
-}
-
-export function isSqliteUnavailable(error: unknown): boolean {
-  const code = (error as { code?: string; driverError?: { code?: string } })?.driverError?.code ?? (error as { code?: string })?.code;
-  return (
-    code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR' || code === 'SQLITE_READONLY'
-  );
 }

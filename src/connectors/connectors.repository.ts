@@ -2,6 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Database } from '../database/database.service';
+import { execute } from '../database/dialect';
 import { ConnectorEntity, ConnectorState } from './connector.entity';
 
 export interface ConnectorStatus {
@@ -44,12 +45,12 @@ export class ConnectorStore {
    * False when the connector is gone (removed, or its cluster deleted) meanwhile.
    */
   async recordStatus(m: EntityManager, clusterId: string, status: ConnectorStatus): Promise<boolean> {
-    await m.query(
+    const changed = await execute(
+      m,
       `UPDATE "cluster_connectors" SET "state" = ?, "lastError" = ?, "lastSyncAt" = COALESCE(?, "lastSyncAt"), "lastCollectAt" = COALESCE(?, "lastCollectAt")
         WHERE "clusterId" = ?`,
       [status.state, status.lastError, status.lastSyncAt ?? null, status.lastCollectAt ?? null, clusterId],
     );
-    const [{ n }] = await m.query<{ n: number }[]>(`SELECT changes() AS n`);
-    return n > 0;
+    return changed > 0;
   }
 }

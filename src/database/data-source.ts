@@ -3,8 +3,8 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadSettings } from '../config/settings';
-import { dataSourceOptions } from './data-source-options';
+import { dataSourceOptions, dataSourceSettings } from './data-source-options';
 import { DatabaseSettings } from './database.settings';
 
 const [database] = loadSettings([DatabaseSettings], process.env);
-export default new DataSource(dataSourceOptions({ path: database.DATABASE_PATH, busyTimeoutMs: database.DATABASE_BUSY_TIMEOUT_MS }));
+export default new DataSource(dataSourceOptions(dataSourceSettings(database)));

@@ -1,13 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from './data-source-options';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { dataSourceOptions, dataSourceSettings } from './data-source-options';
 import { Database, READERS } from './database.service';
 import { DatabaseSettings } from './database.settings';
-
-function settings(database: DatabaseSettings) {
-  return { path: database.DATABASE_PATH, busyTimeoutMs: database.DATABASE_BUSY_TIMEOUT_MS };
-}
+import { migrate } from './migrate';
 
 @Global()
 @Module({
@@ -15,14 +12,29 @@ function settings(database: DatabaseSettings) {
     // The writer applies pending migrations before the app serves anything.
     TypeOrmModule.forRootAsync({
       inject: [DatabaseSettings],
-      useFactory: (database: DatabaseSettings) => ({ ...dataSourceOptions(settings(database)), migrationsRun: true }),
+      useFactory: (database: DatabaseSettings) => dataSourceOptions(dataSourceSettings(database)),
+      dataSourceFactory: async (options?: DataSourceOptions) => {
+        const source = await new DataSource(options!).initialize();
+        try {
+          await migrate(source);
+        } catch (err) {
+          await source.destroy();
+          throw err;
+        }
+        return source;
+      },
     }),
     ...READERS.map((name) =>
       TypeOrmModule.forRootAsync({
         name,
         // Depending on the writer makes the readers open only after the migrations have run.
         inject: [DatabaseSettings, getDataSourceToken()],
-        useFactory: (database: DatabaseSettings) => ({ ...dataSourceOptions(settings(database), name), migrations: [] }),
+        // On PostgreSQL the writer's pool serves the reads: these are never opened.
+        useFactory: (database: DatabaseSettings) => ({
+          ...dataSourceOptions(dataSourceSettings(database), name),
+          migrations: [],
+          manualInitialization: database.DATABASE_URL !== null,
+        }),
       }),
     ),
   ],

@@ -1,4 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
+import { isRetryableConflict } from './database-errors';
+import { Dialect, dialectOf, selectRows } from './dialect';
 import { SqliteConnection, StatementCache } from './statement-cache';
 import { WriteQueue } from './write-queue';
 
@@ -18,10 +21,16 @@ export interface WriteOptions {
   affects?: Iterable<string>;
 }
 
+/** Times a PostgreSQL transaction is run when concurrent ones keep conflicting with it. */
+const ATTEMPTS = 5;
+
 /**
- * Access to the SQLite file: writes run one transaction at a time on the writer connection (see
+ * Access to the database. SQLite: writes run one transaction at a time on the writer connection (see
  * WriteQueue); reads go to the read connections, which in WAL mode see only committed data and are
- * never blocked by a write in progress.
+ * never blocked by a write in progress. PostgreSQL: reads and writes share the writer's pool; this
+ * process still writes one transaction at a time, and each is SERIALIZABLE, so that transactions of
+ * other processes on the same database cannot interleave with it either (every write here was
+ * written for SQLite's one writer at a time); one that conflicts is run again.
  */
 export class Database {
   private readonly queue = new WriteQueue();
@@ -33,13 +42,18 @@ export class Database {
   /** Per read connection, created on first use (the connection is open by then). */
   private readonly statementCaches: (StatementCache | undefined)[] = [];
 
+  readonly dialect: Dialect;
+
   constructor(
     private readonly writer: DataSource,
     private readonly readers: DataSource[],
-  ) {}
+  ) {
+    this.dialect = dialectOf(writer);
+  }
 
-  /** Committed data only; the read connections take turns. */
+  /** Committed data only; the read connections take turns (PostgreSQL: the pool's connections). */
   get reader(): EntityManager {
+    if (this.dialect === 'postgres') return this.writer.manager;
     return this.readers[this.takeReaderTurn()].manager;
   }
 
@@ -54,6 +68,7 @@ export class Database {
    * StatementCache): for the most frequent reads, whose SQL comes from code and repeats.
    */
   readRows<R>(sql: string, params: unknown[]): Promise<R[]> {
+    if (this.dialect === 'postgres') return selectRows<R>(this.writer.manager, sql, params);
     const i = this.takeReaderTurn();
     let cache = this.statementCaches[i];
     if (!cache) {
@@ -69,11 +84,22 @@ export class Database {
     await Promise.all(this.statementCaches.filter((cache) => cache !== undefined).map((cache) => cache.close()));
   }
 
-  /** Runs `work` in a write transaction once every earlier one has finished. Keep it short: no slow awaits inside. */
+  /**
+   * Runs `work` in a write transaction once every earlier one has finished. Keep it short: no slow
+   * awaits inside. On PostgreSQL `work` may run more than once: it is to change nothing but the database.
+   */
   transaction<T>(work: (manager: EntityManager) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     return this.queue.run(async () => {
       try {
-        return await this.writer.transaction(work);
+        if (this.dialect === 'sqlite') return await this.writer.transaction(work);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.writer.transaction('SERIALIZABLE', work);
+          } catch (err) {
+            if (attempt >= ATTEMPTS || !isRetryableConflict(err)) throw err;
+            await delay(Math.random() * 20 * attempt);
+          }
+        }
       } finally {
         // Before the caller hears of the commit: whoever reads after a write never gets figures from before it.
         this.changed(options.affects);

@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { Page } from '../common/pagination';
-import { jsonOf, jsonPage, JsonText } from '../common/json-page';
+import { jsonOf, jsonPage, type JsonSql, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
 import { EventsSettings } from './events.settings';
 import { Actor } from './actor';
@@ -44,7 +44,7 @@ const EVENT_ITEM = jsonOf.object({
   message: jsonOf.column('message'),
   data: jsonOf.jsonText('data'),
   actor: jsonOf.jsonText('actor'),
-} satisfies Record<keyof EventEntity, string>);
+} satisfies Record<keyof EventEntity, JsonSql>);
 
 /** Records every decision and state change; old events are pruned after the configured retention. */
 @Injectable()
@@ -101,14 +101,14 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
     const { limit = 50, offset = 0 } = query;
     const conditions: [string, ...unknown[]][] = [];
     if (query.type) conditions.push(['type = ? OR type LIKE ?', query.type, `${query.type}.%`]);
-    if (query.from !== undefined) conditions.push(['timestamp >= ?', query.from]);
-    if (query.to !== undefined) conditions.push(['timestamp <= ?', query.to]);
+    if (query.from !== undefined) conditions.push(['"timestamp" >= ?', query.from]);
+    if (query.to !== undefined) conditions.push(['"timestamp" <= ?', query.to]);
     return jsonPage(this.db, {
       table: 'events',
       item: EVENT_ITEM,
       filters: { clusterId: query.clusterId || undefined, subjectId: query.subjectId || undefined },
       conditions,
-      orderBy: 'timestamp DESC, id DESC',
+      orderBy: '"timestamp" DESC, id DESC',
       limit,
       offset,
     });
@@ -118,7 +118,7 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
     const cutoff = this.clock.now() - this.settings.EVENT_RETENTION_DAYS * 86_400_000;
     return this.db.transaction(
       async (m) =>
-        (await m.createQueryBuilder().delete().from(EventEntity).where('timestamp < :cutoff', { cutoff }).execute()).affected ?? 0,
+        (await m.createQueryBuilder().delete().from(EventEntity).where('"timestamp" < :cutoff', { cutoff }).execute()).affected ?? 0,
     );
   }
 }

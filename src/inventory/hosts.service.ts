@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
-import { jsonOf, jsonPage, JsonText } from '../common/json-page';
+import { jsonOf, jsonPage, type JsonSql, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
@@ -29,7 +29,7 @@ const HOST_ITEM = jsonOf.object({
   version: jsonOf.column('version'),
   createdAt: jsonOf.datetime('createdAt'),
   updatedAt: jsonOf.datetime('updatedAt'),
-} satisfies Record<keyof HostView, string>);
+} satisfies Record<keyof HostView, JsonSql>);
 
 /** The cluster named in a request body must exist: otherwise a 422 naming `clusterId`. */
 export async function requireCluster(m: EntityManager, clusterId: string): Promise<ClusterEntity> {

@@ -3,6 +3,7 @@
 // the caller's EntityManager: its transaction, or a read connection (Database.reader).
 import { EntityManager, In } from 'typeorm';
 import { findOr404 } from '../common/database-helpers';
+import { placeholdersFor, selectRows } from '../database/dialect';
 import { ClusterEntity } from './cluster.entity';
 import { GroupEntity } from './group.entity';
 import { HostEntity, HostState } from './host.entity';
@@ -30,20 +31,23 @@ export async function vmNamesOfCluster(m: EntityManager, clusterId: string): Pro
  * Plain rows of the columns asked for, by name, not entities: a cluster has a thousand VMs, and the
  * balancing snapshot reads them for every pass, plan and balance report.
  */
+const quoted = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
+
 export function hostRows<K extends keyof HostEntity>(
   m: EntityManager,
   clusterId: string,
   columns: readonly K[],
 ): Promise<Pick<HostEntity, K>[]> {
-  return m.query(`SELECT ${columns.join(', ')} FROM hosts WHERE clusterId = ? ORDER BY name ASC`, [clusterId]);
+  return selectRows(m, `SELECT ${quoted(columns)} FROM hosts WHERE "clusterId" = ? ORDER BY name ASC`, [clusterId]);
 }
 
 export function vmRows<K extends keyof VmEntity>(m: EntityManager, clusterId: string, columns: readonly K[]): Promise<Pick<VmEntity, K>[]> {
-  return m.query(`SELECT ${columns.join(', ')} FROM vms WHERE clusterId = ? ORDER BY name ASC`, [clusterId]);
+  return selectRows(m, `SELECT ${quoted(columns)} FROM vms WHERE "clusterId" = ? ORDER BY name ASC`, [clusterId]);
 }
 
 export function groupKinds(m: EntityManager, clusterId: string, ids: string[]): Promise<{ id: string; kind: string }[]> {
-  return m.query(`SELECT id, kind FROM groups WHERE clusterId = ? AND id IN (${ids.map(() => '?').join(',')})`, [clusterId, ...ids]);
+  if (ids.length === 0) return Promise.resolve([]);
+  return selectRows(m, `SELECT id, kind FROM groups WHERE "clusterId" = ? AND id IN (${placeholdersFor(ids.length)})`, [clusterId, ...ids]);
 }
 
 /** Members of the groups, in id order. */
@@ -52,25 +56,27 @@ export async function groupMembers(
   groupIds: string[],
 ): Promise<{ vms: { groupId: string; vmId: string }[]; hosts: { groupId: string; hostId: string }[] }> {
   if (groupIds.length === 0) return { vms: [], hosts: [] };
-  const placeholders = groupIds.map(() => '?').join(',');
-  const vms = await m.query<{ groupId: string; vmId: string }[]>(
-    `SELECT groupId, vmId FROM vm_group_members WHERE groupId IN (${placeholders}) ORDER BY vmId`,
+  const placeholders = placeholdersFor(groupIds.length);
+  const vms = await selectRows<{ groupId: string; vmId: string }>(
+    m,
+    `SELECT "groupId", "vmId" FROM vm_group_members WHERE "groupId" IN (${placeholders}) ORDER BY "vmId"`,
     groupIds,
   );
-  const hosts = await m.query<{ groupId: string; hostId: string }[]>(
-    `SELECT groupId, hostId FROM host_group_members WHERE groupId IN (${placeholders}) ORDER BY hostId`,
+  const hosts = await selectRows<{ groupId: string; hostId: string }>(
+    m,
+    `SELECT "groupId", "hostId" FROM host_group_members WHERE "groupId" IN (${placeholders}) ORDER BY "hostId"`,
     groupIds,
   );
   return { vms, hosts };
 }
 
 export async function hostExists(m: EntityManager, id: string): Promise<boolean> {
-  return (await m.query<unknown[]>('SELECT 1 FROM hosts WHERE id = ?', [id])).length > 0;
+  return (await selectRows(m, 'SELECT 1 FROM hosts WHERE id = ?', [id])).length > 0;
 }
 
 /** Where the VM is recorded to run, or null when it is gone. */
 export async function vmHostId(m: EntityManager, vmId: string): Promise<string | null> {
-  const [vm]: { hostId: string }[] = await m.query('SELECT hostId FROM vms WHERE id = ?', [vmId]);
+  const [vm] = await selectRows<{ hostId: string }>(m, 'SELECT "hostId" FROM vms WHERE id = ?', [vmId]);
   return vm ? vm.hostId : null;
 }
 
@@ -126,9 +132,10 @@ export interface MoveLookup {
 
 /** A VM and the host it is to move to, in one read; undefined when the VM does not exist. */
 export async function moveLookup(m: EntityManager, vmId: string, targetHostId: string): Promise<MoveLookup | undefined> {
-  const [found]: MoveLookup[] = await m.query(
-    `SELECT v.name AS vmName, v.clusterId, v.hostId, v.memoryMib,
-            t.id AS targetId, t.name AS targetName, t.clusterId AS targetClusterId, t.state AS targetState
+  const [found] = await selectRows<MoveLookup>(
+    m,
+    `SELECT v.name AS "vmName", v."clusterId", v."hostId", v."memoryMib",
+            t.id AS "targetId", t.name AS "targetName", t."clusterId" AS "targetClusterId", t.state AS "targetState"
        FROM vms v
        LEFT JOIN hosts t ON t.id = ?
       WHERE v.id = ?`,
@@ -152,9 +159,10 @@ export async function subjectsBy(m: EntityManager, kind: 'vm' | 'host', column: 
   const found = new Map<string, { id: string; clusterId: string }>();
   for (let i = 0; i < values.length; i += IN_CHUNK) {
     const chunk = values.slice(i, i + IN_CHUNK);
-    const where = `${column} IN (${chunk.map(() => '?').join(',')})${clusterId ? ' AND clusterId = ?' : ''}`;
-    const rows: { id: string; clusterId: string; name: string }[] = await m.query(
-      `SELECT id, clusterId, name FROM ${table} WHERE ${where}`,
+    const where = `${column} IN (${placeholdersFor(chunk.length)})${clusterId ? ' AND "clusterId" = ?' : ''}`;
+    const rows = await selectRows<{ id: string; clusterId: string; name: string }>(
+      m,
+      `SELECT id, "clusterId", name FROM ${table} WHERE ${where}`,
       clusterId ? [...chunk, clusterId] : chunk,
     );
     for (const row of rows) found.set(column === 'id' ? row.id : row.name, row);

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { assertNameFree, assertVersion, findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { Page } from '../common/pagination';
-import { jsonOf, jsonPage, JsonText } from '../common/json-page';
+import { jsonOf, jsonPage, type JsonSql, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { changeEvent, setFields } from '../events/change-events';
@@ -18,11 +18,11 @@ import { toVmView } from './views';
 
 /** A VM as toVmView shows it, built by SQLite for list pages. */
 const VM_ITEM = jsonOf.object({
-  ...(Object.fromEntries(VM_FIELDS.map((f) => [f, jsonOf.column(f)])) as Record<(typeof VM_FIELDS)[number], string>),
+  ...(Object.fromEntries(VM_FIELDS.map((f) => [f, jsonOf.column(f)])) as Record<(typeof VM_FIELDS)[number], JsonSql>),
   version: jsonOf.column('version'),
   createdAt: jsonOf.datetime('createdAt'),
   updatedAt: jsonOf.datetime('updatedAt'),
-} satisfies Record<keyof VmView, string>);
+} satisfies Record<keyof VmView, JsonSql>);
 
 type VmLimits = Pick<VmEntity, 'memoryMib' | 'cpuReservationMhz' | 'cpuLimitMhz' | 'memoryReservationMib' | 'memoryLimitMib'>;
 

@@ -191,16 +191,16 @@ export class LiveMigrationService {
   list(query: ListMigrationsQuery): Promise<JsonText<Page<MigrationView>>> {
     const { limit = 50, offset = 0, clusterId, vmId, hostId, state, trigger, from, to } = query;
     const conditions: [string, ...unknown[]][] = [];
-    if (hostId) conditions.push(['sourceHostId = ? OR targetHostId = ?', hostId, hostId]);
+    if (hostId) conditions.push(['"sourceHostId" = ? OR "targetHostId" = ?', hostId, hostId]);
     if (state && state.length > 0) conditions.push([`state IN (${state.map(() => '?').join(', ')})`, ...state]);
-    if (from !== undefined) conditions.push(['createdAt >= ?', from]);
-    if (to !== undefined) conditions.push(['createdAt < ?', to]);
+    if (from !== undefined) conditions.push(['"createdAt" >= ?', from]);
+    if (to !== undefined) conditions.push(['"createdAt" < ?', to]);
     return jsonPage(this.db, {
       table: 'live_migrations',
       item: MIGRATION_ITEM,
       filters: { clusterId: clusterId || undefined, vmId: vmId || undefined, trigger: trigger || undefined },
       conditions,
-      orderBy: 'createdAt DESC, id ASC',
+      orderBy: '"createdAt" DESC, id ASC',
       limit,
       offset,
     });

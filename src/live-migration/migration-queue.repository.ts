@@ -5,6 +5,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import { EntityManager, In } from 'typeorm';
 import { Database } from '../database/database.service';
+import { execute, placeholdersFor, selectRows } from '../database/dialect';
 import { EventsService } from '../events/events.service';
 import { hostExists, migrationParties, vmHostId } from '../inventory/inventory.repository';
 import { allPolicySettings } from '../policies/policies.repository';
@@ -75,14 +76,15 @@ export class MigrationQueueRepository extends MigrationQueue {
     const notIn = (column: string, ids: string[]) => {
       if (ids.length === 0) return '';
       params.push(...ids);
-      return ` AND ${column} NOT IN (${ids.map(() => '?').join(',')})`;
+      return ` AND "${column}" NOT IN (${placeholdersFor(ids.length)})`;
     };
     const where = notIn('clusterId', full.clusterIds) + notIn('sourceHostId', full.hostIds) + notIn('targetHostId', full.hostIds);
     params.push(limit);
-    return this.db.reader.query(
-      `SELECT id, clusterId, vmId, sourceHostId, targetHostId FROM live_migrations
-        WHERE state = 'queued' AND (nextAttemptAt IS NULL OR nextAttemptAt <= ?)${where}
-        ORDER BY priority, createdAt, id LIMIT ?`,
+    return selectRows(
+      this.db.reader,
+      `SELECT id, "clusterId", "vmId", "sourceHostId", "targetHostId" FROM live_migrations
+        WHERE state = 'queued' AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" <= ?)${where}
+        ORDER BY priority, "createdAt", id LIMIT ?`,
       params,
     );
   }
@@ -93,6 +95,8 @@ export class MigrationQueueRepository extends MigrationQueue {
     const affects = new Set<string>();
     const started = await this.db.transaction(
       async (m) => {
+        // Written again when the transaction is retried (PostgreSQL, a conflicting writer elsewhere).
+        ended.length = 0;
         const result = new Map<string, Claimed>();
         for (const { migration, vm, source, target } of await this.partiesOf(m, ids)) {
           if (migration.state !== 'queued') continue;
@@ -129,11 +133,12 @@ export class MigrationQueueRepository extends MigrationQueue {
           byDriver.set(name, [...(byDriver.get(name) ?? []), id]);
         }
         for (const [driverName, startedIds] of byDriver) {
-          await m.query(
-            `UPDATE live_migrations SET state = 'running', attempts = attempts + 1, startedAt = ?, finishedAt = NULL,
-             nextAttemptAt = NULL, updatedAt = ?, driver = ?, progressPercent = 0, precopyRound = 0, copiedMib = 0,
-             remainingMib = NULL, etaSeconds = NULL, handle = NULL, version = version + 1
-           WHERE state = 'queued' AND id IN (${startedIds.map(() => '?').join(',')})`,
+          await execute(
+            m,
+            `UPDATE live_migrations SET state = 'running', attempts = attempts + 1, "startedAt" = ?, "finishedAt" = NULL,
+             "nextAttemptAt" = NULL, "updatedAt" = ?, driver = ?, "progressPercent" = 0, "precopyRound" = 0, "copiedMib" = 0,
+             "remainingMib" = NULL, "etaSeconds" = NULL, handle = NULL, version = version + 1
+           WHERE state = 'queued' AND id IN (${placeholdersFor(startedIds.length)})`,
             [now, now, driverName, ...startedIds],
           );
         }
@@ -185,8 +190,9 @@ export class MigrationQueueRepository extends MigrationQueue {
   }
 
   async nextRetryAt(nowMs: number): Promise<number | null> {
-    const [{ next }] = await this.db.reader.query<{ next: number | null }[]>(
-      `SELECT MIN(nextAttemptAt) AS next FROM live_migrations WHERE state = 'queued' AND nextAttemptAt > ?`,
+    const [{ next }] = await selectRows<{ next: number | null }>(
+      this.db.reader,
+      `SELECT MIN("nextAttemptAt") AS next FROM live_migrations WHERE state = 'queued' AND "nextAttemptAt" > ?`,
       [nowMs],
     );
     return next;

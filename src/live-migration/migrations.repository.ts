@@ -1,6 +1,7 @@
 // The migrations' reads for the modules above (the balancer's snapshot, maintenance, the scheduler):
 // they ask here instead of querying live_migrations. Each takes the caller's EntityManager.
 import { EntityManager, In } from 'typeorm';
+import { selectRows } from '../database/dialect';
 import { ACTIVE_MIGRATION_STATES, LiveMigrationEntity } from './live-migration.entity';
 
 /** Migrations queued or running in the cluster, oldest first. */
@@ -32,5 +33,5 @@ export function countActiveFromHost(m: EntityManager, hostId: string): Promise<n
 }
 
 export function countsByClusterAndState(m: EntityManager): Promise<{ clusterId: string; key: string; count: number }[]> {
-  return m.query('SELECT clusterId, state AS key, COUNT(*) AS count FROM live_migrations GROUP BY clusterId, state');
+  return selectRows(m, 'SELECT "clusterId", state AS key, COUNT(*) AS count FROM live_migrations GROUP BY "clusterId", state');
 }

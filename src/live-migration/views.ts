@@ -1,4 +1,4 @@
-import { jsonOf } from '../common/json-page';
+import { jsonOf, type JsonSql } from '../common/json-page';
 import { MigrationView } from './dto/migration.dto';
 import { LiveMigrationEntity } from './live-migration.entity';
 
@@ -62,7 +62,7 @@ export const MIGRATION_ITEM = jsonOf.object({
     copiedMib: jsonOf.real('copiedMib'),
     remainingMib: jsonOf.real('remainingMib'),
     etaSeconds: jsonOf.real('etaSeconds'),
-  } satisfies Record<keyof MigrationView['progress'], string>),
+  } satisfies Record<keyof MigrationView['progress'], JsonSql>),
   downtimeMs: jsonOf.real('downtimeMs'),
   durationSeconds: jsonOf.real('durationSeconds'),
   error: jsonOf.column('error'),
@@ -73,4 +73,4 @@ export const MIGRATION_ITEM = jsonOf.object({
   finishedAt: jsonOf.epochMs('finishedAt'),
   nextAttemptAt: jsonOf.epochMs('nextAttemptAt'),
   version: jsonOf.column('version'),
-} satisfies Record<keyof MigrationView, string>);
+} satisfies Record<keyof MigrationView, JsonSql>);

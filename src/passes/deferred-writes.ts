@@ -2,7 +2,7 @@
 // and written later, oldest first, by whichever comes next (a scheduler tick or the next pass).
 import type { Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { isSqliteUnavailable } from '../common/problem.filter';
+import { isDatabaseUnavailable } from '../database/database-errors';
 import type { Database } from '../database/database.service';
 
 export class DeferredWrites {
@@ -33,7 +33,7 @@ export class DeferredWrites {
       try {
         await this.db.transaction(next.write, { affects: [] });
       } catch (err) {
-        if (isSqliteUnavailable(err)) return;
+        if (isDatabaseUnavailable(err)) return;
         this.logger.error({ err, clusterId: next.clusterId }, 'a deferred pass record could not be written');
       }
       this.queue.shift();

@@ -6,7 +6,7 @@ import { Plan } from '../balancer/core';
 import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { isSqliteUnavailable } from '../common/problem.filter';
+import { isDatabaseUnavailable } from '../database/database-errors';
 import { Page } from '../common/pagination';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
@@ -163,7 +163,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     try {
       return await this.plannedPass(clusterId, trigger, startedAt, actor);
     } catch (err) {
-      if (!isSqliteUnavailable(err)) throw err;
+      if (!isDatabaseUnavailable(err)) throw err;
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       const notes = `skipped: the database was unavailable (${code})`;
       const finishedAt = this.clock.now();
@@ -322,7 +322,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       await this.db.transaction(finish, { affects: [] });
     } catch (err) {
       // The moves are made; only their record waits for the database.
-      if (!isSqliteUnavailable(err)) throw err;
+      if (!isDatabaseUnavailable(err)) throw err;
       this.deferred.push(clusterId, finish);
     }
     this.metrics.passCompleted(clusterId, trigger, finishedAt - startedAt);

@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Page } from '../common/pagination';
-import { jsonOf, jsonPage, JsonText } from '../common/json-page';
+import { jsonOf, jsonPage, type JsonSql, JsonText } from '../common/json-page';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
 import { EventsService } from '../events/events.service';
@@ -45,7 +45,7 @@ const RECOMMENDATION_ITEM = jsonOf.object({
   createdAt: jsonOf.column('createdAt'),
   decidedAt: jsonOf.column('decidedAt'),
   version: jsonOf.column('version'),
-} satisfies Record<keyof RecommendationEntity, string>);
+} satisfies Record<keyof RecommendationEntity, JsonSql>);
 
 @Injectable()
 export class RecommendationsService {
@@ -63,7 +63,7 @@ export class RecommendationsService {
       table: 'recommendations',
       item: RECOMMENDATION_ITEM,
       filters: { clusterId, status, vmId, passId },
-      orderBy: 'createdAt DESC, priority ASC, id ASC',
+      orderBy: '"createdAt" DESC, priority ASC, id ASC',
       // Unfiltered, SQLite would rather sort the whole table than walk the createdAt index (three sort keys).
       indexedBy: [clusterId, status, vmId, passId].every((f) => f === undefined) ? 'IDX_recommendations_created' : undefined,
       limit,

@@ -1,9 +1,12 @@
 // The real app in a child process (test/helpers/app-process.ts), for tests that kill it with SIGKILL
-// and start it again on the same SQLite file; and direct reads of that file.
+// and start it again on the same SQLite file; and direct reads of that file (on PostgreSQL, when the
+// specs run there: the database standing for that file, see test-database.ts).
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { Database as Sqlite } from 'sqlite3';
+import { databaseEnv, ensureDatabase, onPostgres, postgresSql } from './test-database';
 
 const ROOT = join(__dirname, '..', '..');
 const ENTRY = join(__dirname, 'app-process.ts');
@@ -28,7 +31,8 @@ export interface CallResult {
 /** Starts the app on `env` (DATABASE_PATH and the like) and resolves once it serves. */
 export async function startApp(env: Record<string, unknown>, timeoutMs = 60_000): Promise<ChildApp> {
   const started = Date.now();
-  const proc = spawn(process.execPath, ['-r', REGISTER, ENTRY, JSON.stringify(env)], {
+  const database = typeof env.DATABASE_PATH === 'string' ? await databaseEnv(env.DATABASE_PATH) : {};
+  const proc = spawn(process.execPath, ['-r', REGISTER, ENTRY, JSON.stringify({ ...database, ...env })], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -100,11 +104,25 @@ export interface FileReader {
 }
 
 export function openFile(path: string): FileReader {
+  if (onPostgres) return openPostgres(path);
   const db = new Sqlite(path);
   db.configure('busyTimeout', 5000);
   return {
     all: <T>(sql: string, params: unknown[] = []) =>
       new Promise<T[]>((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))),
     close: () => new Promise<void>((resolve) => db.close(() => resolve())),
+  };
+}
+
+/** openFile on PostgreSQL: the SQL as the specs write it for SQLite, adapted (postgresSql). */
+function openPostgres(path: string): FileReader {
+  const client = ensureDatabase(path).then(async (url) => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    return c;
+  });
+  return {
+    all: async <T>(sql: string, params: unknown[] = []) => (await (await client).query(postgresSql(sql), params)).rows as T[],
+    close: async () => (await client).end(),
   };
 }

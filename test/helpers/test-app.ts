@@ -9,6 +9,7 @@ import TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock';
+import { databaseEnv, dropDatabasesUnder, onPostgres } from './test-database';
 
 export interface TestApp {
   app: INestApplication;
@@ -22,18 +23,34 @@ export function makeTempDir(): string {
   return mkdtempSync(join(tmpdir(), 'drs-e2e-'));
 }
 
+/**
+ * Removes the directory; on PostgreSQL, also drops the databases of the files it held (test-database.ts),
+ * in the background: any the run ends before are dropped by its global teardown.
+ */
 export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+  if (onPostgres) dropDatabasesUnder(dir).catch(() => undefined);
 }
 
-/** The real app, configured exactly as main.ts does, on the given (or a new temporary) SQLite file. */
+/**
+ * The real app, configured exactly as main.ts does, on the given (or a new temporary) SQLite file; on
+ * PostgreSQL when the specs run there (TEST_DATABASE_URL), on the database standing for that file.
+ */
 export async function createTestApp(
   options: { databasePath?: string; env?: Record<string, unknown>; clock?: Clock } = {},
 ): Promise<TestApp> {
-  const databasePath = options.databasePath ?? join(makeTempDir(), 'drs.sqlite');
+  const ownDir = options.databasePath === undefined ? makeTempDir() : undefined;
+  const databasePath = options.databasePath ?? join(ownDir!, 'drs.sqlite');
   let builder = Test.createTestingModule({
     imports: [
-      AppModule.forRoot({ DATABASE_PATH: databasePath, LOG_LEVEL: 'silent', DEMO_ENABLED: false, RATE_LIMIT_MAX: 0, ...options.env }),
+      AppModule.forRoot({
+        DATABASE_PATH: databasePath,
+        ...(await databaseEnv(databasePath)),
+        LOG_LEVEL: 'silent',
+        DEMO_ENABLED: false,
+        RATE_LIMIT_MAX: 0,
+        ...options.env,
+      }),
     ],
   });
   if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
@@ -45,7 +62,11 @@ export async function createTestApp(
     app,
     http: request(app.getHttpServer()),
     databasePath,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      // A database of its own no spec can name again: PostgreSQL's is dropped now (SQLite's file stays, as it always has).
+      if (onPostgres && ownDir) await dropDatabasesUnder(ownDir);
+    },
   };
 }
 

@@ -3,21 +3,23 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import TestAgent from 'supertest/lib/agent';
+import { databaseEnv } from './test-database';
 
 const ROOT = join(__dirname, '..', '..');
 const REGISTER = join(__dirname, 'ts-cached-register.js');
 
 /** `npm run token -- create --role <role> --name <name>` on `databasePath`; resolves to the printed token. */
-export function createTokenWithCli(
+export async function createTokenWithCli(
   databasePath: string,
   role: 'viewer' | 'operator' | 'admin',
   name = `${role} from the CLI`,
 ): Promise<string> {
+  const database = await databaseEnv(databasePath);
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['-r', REGISTER, 'src/auth/token-cli.ts', 'create', '--role', role, '--name', name],
-      { cwd: ROOT, env: { ...process.env, DATABASE_PATH: databasePath }, encoding: 'utf8', timeout: 60_000 },
+      { cwd: ROOT, env: { ...process.env, DATABASE_PATH: databasePath, ...database }, encoding: 'utf8', timeout: 60_000 },
       (err, stdout, stderr) => (err ? reject(new Error(`the token CLI failed: ${stderr || err.message}`)) : resolve(stdout.trim())),
     );
   });

@@ -1,0 +1,1 @@
+module.exports = require('./drop-test-databases').teardown;
