@@ -38,7 +38,10 @@ export function relieveContention(attempt: PlanAttempt): void {
     while (state.uCpu[h] > ceiling + EPS) {
       if (attempt.totalMoves >= state.policy.maxMovesPerPass) return;
       if (attempt.hostMoves[h] >= state.policy.maxMovesPerHost) break;
-      const choice = bestUnitMove(attempt, unitsOn(state, h, attempt), 'relief');
+      // Only hosts with CPU room for the unit can take it (checked here cheaply, before the
+      // constraints write out why every full host refuses).
+      const hasRoom = (vms: readonly number[], t: number) => state.uCpu[t] + state.moveLoad(vms).cpu / state.capCpu[t] <= ceiling + EPS;
+      const choice = bestUnitMove(attempt, unitsOn(state, h, attempt), 'relief', hasRoom);
       if (isRefusal(choice)) break;
       attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'relief', reason: 'contention' });
     }
