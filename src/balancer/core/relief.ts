@@ -94,6 +94,9 @@ export function relieveAboveBand(attempt: PlanAttempt): void {
         continue;
       }
       attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'balance', reason: null });
+      // The move changed the mean and two hosts: a host found stuck before may have a way out now.
+      // Every move lowers I, so this ends.
+      stuck.clear();
     }
   } finally {
     attempt.freezeMoved = previous;
