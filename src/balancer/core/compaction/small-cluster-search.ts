@@ -157,7 +157,8 @@ export function solveSmallCluster(
 /**
  * The search at one move count on its own, as solveSmallCluster runs it: from the current
  * placement, the lowest-SAD placement found with at most k moved VMs. Leaves the state there and
- * returns its SAD. For the specs, which check it against a brute force.
+ * returns its SAD. For the specs, which check it against a brute force (with `kicks` 0, the
+ * descent alone).
  */
 export function lowestSadWithin(
   attempt: PlanAttempt,
@@ -165,9 +166,10 @@ export function lowestSadWithin(
   unitList: Int32Array,
   k: number,
   budget = SMALL_SEARCH_BUDGET,
+  kicks?: number,
 ): number {
   const c = new SmallClusterSearch(attempt, mHost, unitList);
-  c.searchSad(k, seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount())), budget);
+  c.searchSad(k, seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount())), budget, kicks);
   return c.sad();
 }
 
