@@ -187,8 +187,14 @@ function movesRatio(moves: number, least: MilpAnswer, feasible: number): number 
   return moves / m;
 }
 
-async function quality(): Promise<void> {
-  console.log('\n## 2. Quality against the MILP optimum (HiGHS), 20 clusters of 4–8 equal hosts, ≤ 40 VMs, hard rules');
+/**
+ * Section 2. `seedBase` picks the 20 clusters (seeds seedBase … seedBase + 19); the default 900 is the
+ * committed set, another base checks that the planner is not fitted to it.
+ */
+async function quality(seedBase = 900): Promise<void> {
+  console.log(
+    `\n## 2. Quality against the MILP optimum (HiGHS), 20 clusters of 4–8 equal hosts, ≤ 40 VMs, hard rules (anti-affinity, affinity, run-on; seeds ${seedBase}–${seedBase + 19})`,
+  );
   console.log(
     'Objective: SAD = Σ_r w_r Σ_h |u_r(h) − mean_r| over CPU and memory with the weights 0.5 / 0.5 (the planner minimizes I, not SAD).',
   );
@@ -211,12 +217,14 @@ async function quality(): Promise<void> {
   // Where the solver stopped at its limit, its proven bound caps the ratio from above.
   const sadUppers: number[] = [];
   const hostUppers: number[] = [];
+  const planMs: number[] = [];
   for (let i = 0; i < 20; i++) {
-    const rnd = seededRandom(900 + i);
+    const rnd = seededRandom(seedBase + i);
     const hosts = 4 + Math.floor(rnd() * 5);
     const vms = Math.min(40, hosts * (3 + Math.floor(rnd() * 3)));
-    const snap = benchCluster({ hosts, vms, seed: 900 + i, skew: 1.5, antiAffinity: 2, affinity: 1, vmHost: 1 });
-    const plan = planMoves(snap, KEEP_GOING);
+    const snap = benchCluster({ hosts, vms, seed: seedBase + i, skew: 1.5, antiAffinity: 2, affinity: 1, vmHost: 1 });
+    const { value: plan, ms } = time(() => planMoves(snap, KEEP_GOING));
+    planMs.push(ms);
     const after = applyPlan(snap, plan);
     const hostOf = new Map(after.vms.map((v) => [v.id, v.hostId]));
     const k = new Set(plan.moves.map((m) => m.vmId)).size;
@@ -269,6 +277,7 @@ async function quality(): Promise<void> {
       gmin.value + (gmin.optimal ? '' : '*'),
       greedyRatio.toFixed(2),
       hostGreedyRatios[i].toFixed(2),
+      ms.toFixed(0),
     ]);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -288,6 +297,7 @@ async function quality(): Promise<void> {
     '',
     f(greedyRatios).toFixed(2),
     f(hostGreedyRatios).toFixed(2),
+    f(planMs).toFixed(0),
   ];
   rows.push(summary('mean', mean, [3]));
   rows.push(summary('min', (xs) => Math.min(...xs), [3]));
@@ -310,6 +320,7 @@ async function quality(): Promise<void> {
         'greedy kmin',
         'greedy/kmin',
         'greedy/kmin/host',
+        'plan ms',
       ],
       rows,
     ),
@@ -318,18 +329,25 @@ async function quality(): Promise<void> {
     console.log(
       "(* = 60 s time limit reached: best solution found so far (NaN: none), so the true optimum may be lower; the ratios use the plan's own placement when it is better)",
     );
+  // Per cluster the ratio is against the best placement known (HiGHS's incumbent or the plan's own when
+  // the solver stopped at its limit), as the table shows: where the optimum is unproven the true ratio
+  // may be higher, hence the caveat.
+  const worstSad = Math.max(...sadRatios);
   verdicts.push(
     verdict(
-      mean(sadRatios) <= 1.05,
-      `(2a) SAD at the plan's k within 5 % of the optimum on average: mean ratio ${mean(sadRatios).toFixed(3)} (max ${Math.max(...sadRatios).toFixed(3)})` +
+      mean(sadRatios) <= 1.05 && worstSad <= 1.2,
+      `(2a) SAD at the plan's k ≤ 1.05 × the optimum on average and ≤ 1.2 × on every cluster: mean ratio ${mean(sadRatios).toFixed(3)}, ` +
+        `max ${worstSad.toFixed(3)} (#${sadRatios.indexOf(worstSad) + 1})` +
         (sadUnproven > 0
           ? `; optimum not proven on ${sadUnproven} clusters within the time limit: their ratios are lower bounds` +
             (mean(sadUppers) <= 1.05
               ? `, and the solver's bound proves the mean ≤ ${mean(sadUppers).toFixed(3)}`
-              : ` (the solver's bound is too weak to cap them)`)
+              : ` (the solver's bound is too weak to cap them)`) +
+            (Math.max(...sadUppers) <= 1.2 ? ` and every cluster ≤ ${Math.max(...sadUppers).toFixed(3)}` : '')
           : ''),
     ),
   );
+  verdicts.push(`INFO  (2) plan time on these clusters: median ${median(planMs).toFixed(0)} ms, max ${Math.max(...planMs).toFixed(0)} ms`);
   verdicts.push(
     verdict(
       Math.max(...hostUppers) <= 1.2,
@@ -489,7 +507,10 @@ async function baseline(): Promise<void> {
 async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'speed') speed();
-  if (!only || only === 'quality') await quality();
+  // `quality <seed>` runs section 2 on the 20 clusters from that seed on.
+  const seedArg = process.argv[3];
+  if (seedArg !== undefined && !/^\d+$/.test(seedArg)) throw new Error(`quality <seed>: a whole number, not '${seedArg}'`);
+  if (!only || only === 'quality') await quality(seedArg === undefined ? undefined : Number(seedArg));
   if (!only || only === 'baseline') await baseline();
   if (!only || only === 'skewed') skewedPasses(verdicts);
   console.log('\n## Summary\n');

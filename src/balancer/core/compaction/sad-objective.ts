@@ -74,17 +74,23 @@ export class SadPlacement extends UnitPlacement {
     this.chCount++;
   }
 
+  /** All connected hosts have the same capacities: then moves keep the means, and deltas are local. */
+  protected equalCapacities(): boolean {
+    if (this.uniformCaps === null) {
+      const state = this.state;
+      const hs = this.connectedHosts;
+      this.uniformCaps = hs.every((h) => state.capCpu[h] === state.capCpu[hs[0]] && state.capMem[h] === state.capMem[hs[0]]);
+    }
+    return this.uniformCaps;
+  }
+
   /** SAD after the pending changes (then cleared), given the current SAD and means. */
   protected sadAfterChanges(sadNow: number, meanCpu: number, meanMem: number): number {
     const state = this.state;
     this.evaluations++;
     const m = this.chCount;
     this.chCount = 0;
-    if (this.uniformCaps === null) {
-      const hs = this.connectedHosts;
-      this.uniformCaps = hs.every((h) => state.capCpu[h] === state.capCpu[hs[0]] && state.capMem[h] === state.capMem[hs[0]]);
-    }
-    if (this.uniformCaps) {
+    if (this.equalCapacities()) {
       // Equal capacities: moves keep the mean, so only the changed hosts' terms change.
       let d = 0;
       for (let i = 0; i < m; i++) {

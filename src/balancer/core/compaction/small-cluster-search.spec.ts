@@ -76,3 +76,89 @@ describe('lowestSadWithin (small-cluster search)', () => {
     expect(search(3).sad).toBeLessThan(search(2).sad - 0.05);
   });
 });
+
+describe('lowestSadWithin at the move limit, CPU and memory apart', () => {
+  // Four hosts, nine VMs whose CPU and memory differ, all at home on a and b: with k moves the best
+  // placement often trades a VM already moved for another (send one home, move one more), the
+  // neighbourhood the search evaluates from the single moves' deltas.
+  const hosts4 = ['a', 'b', 'c', 'd'];
+  const vms9: [id: string, home: string, cpu: number, mem: number][] = [
+    ['w1', 'a', 260, 90],
+    ['w2', 'a', 210, 180],
+    ['w3', 'a', 140, 40],
+    ['w4', 'a', 90, 230],
+    ['w5', 'a', 70, 120],
+    ['w6', 'b', 190, 60],
+    ['w7', 'b', 120, 210],
+    ['w8', 'b', 60, 150],
+    ['w9', 'b', 30, 20],
+  ];
+  const snap = () =>
+    cluster(
+      hosts4.map((h) => host(h)),
+      vms9.map(([id, home, c, m]) => vm(id, home, c, m)),
+    );
+  /** ½ Σ_h |cpu_h − mean| + ½ Σ_h |mem_h − mean| of a placement (host index per VM), from the definition. */
+  const sad2 = (placement: number[]) => {
+    const cpu = hosts4.map(() => 0);
+    const mem = hosts4.map(() => 0);
+    placement.forEach((h, i) => {
+      cpu[h] += vms9[i][2] / 1000;
+      mem[h] += vms9[i][3] / 1000;
+    });
+    const dev = (u: number[]) => {
+      const mean = u.reduce((x, y) => x + y, 0) / u.length;
+      return u.reduce((sum, x) => sum + Math.abs(x - mean), 0);
+    };
+    return 0.5 * dev(cpu) + 0.5 * dev(mem);
+  };
+  const home = vms9.map(([, h]) => hosts4.indexOf(h));
+  /** Lowest SAD over all 4⁹ placements with at most k VMs away from home. */
+  const brute = (k: number) => {
+    let best = Infinity;
+    const placement = new Array<number>(vms9.length).fill(0);
+    for (let code = 0; code < hosts4.length ** vms9.length; code++) {
+      let x = code;
+      let moved = 0;
+      for (let i = 0; i < vms9.length; i++) {
+        placement[i] = x % hosts4.length;
+        x = Math.floor(x / hosts4.length);
+        if (placement[i] !== home[i]) moved++;
+      }
+      if (moved <= k) best = Math.min(best, sad2(placement));
+    }
+    return best;
+  };
+
+  it.each([2, 3, 4, 5])('finds the brute force’s lowest SAD with at most %i moved VMs', (k) => {
+    const t = testAttempt(snap(), DEFAULT_PLANNER_POLICY);
+    const ids = vms9.map(([id]) => id);
+    const sad = lowestSadWithin(t.attempt, t.home, t.units(...ids), k);
+    const placed = t.hostsOf(...ids).map((h) => hosts4.indexOf(h));
+    expect(placed.filter((h, i) => h !== home[i]).length).toBeLessThanOrEqual(k);
+    expect(sad).toBeCloseTo(sad2(placed), 9);
+    expect(sad).toBeCloseTo(brute(k), 9);
+  });
+});
+
+describe('the descent at the move limit', () => {
+  it('trades a moved VM for another when neither alone pays (no kicks)', () => {
+    // Home: a holds w 100 and p 200, b holds v 300 and q 200, c and d are empty (mean 200). One VM may
+    // move, and w already went a→c: a 200, b 500, c 100, d 0, SAD 0.6. Sending w home alone (0.8) or
+    // retargeting it (0.6 at best) does not pay, nor does any exchange within one move; sending w home
+    // while v goes b→d does: a 300, b 200, c 0, d 300, SAD 0.4, the least any single move reaches
+    // (v or q off b: 0.4).
+    const t = testAttempt(
+      cluster(
+        ['a', 'b', 'c', 'd'].map((h) => host(h)),
+        [vm('w', 'a', 100, 100), vm('p', 'a', 200, 200), vm('v', 'b', 300, 300), vm('q', 'b', 200, 200)],
+      ),
+      DEFAULT_PLANNER_POLICY,
+    );
+    t.move('w', 'a', 'c');
+    const sad = lowestSadWithin(t.attempt, t.home, t.units('w', 'p', 'v', 'q'), 1, undefined, 0);
+    expect(sad).toBeCloseTo(0.4, 9);
+    const hosts = t.hostsOf('w', 'p', 'v', 'q');
+    expect(hosts.filter((h, i) => h !== ['a', 'a', 'b', 'b'][i])).toHaveLength(1);
+  });
+});

@@ -5,7 +5,7 @@
 import { PlanAttempt } from '../attempt';
 import { admissible, BalancingSearch, TIE_EPSILON } from '../balancing';
 import { seededRandom } from '../random';
-import { sequenceDeep } from './move-ordering';
+import { sequence, sequenceDeep } from './move-ordering';
 import { SadPlacement } from './sad-objective';
 import { QUALITY_EPSILON, sameHosts } from './unit-placement';
 import { moveWorth } from '../worth';
@@ -16,6 +16,11 @@ export const SMALL_SEARCH_BUDGET = 2_000_000;
 const STALL_KICKS = 60;
 /** Placements per move count kept as candidates (the best local optima of the search). */
 const POOL_SIZE = 4;
+/**
+ * Rounds of searches over the move counts (up, then down): a search at k starts from the best
+ * placement at k − 1 going up and at k + 1 coming down, so later rounds start from better ones.
+ */
+const ROUNDS = 2;
 /** The frontier goes this many VM moves beyond the greedy's plan. */
 const SMALL_EXTRA_MOVES = 4;
 
@@ -56,10 +61,13 @@ export function solveSmallCluster(
   const best: (Int32Array | null)[] = new Array<Int32Array | null>(kMax + 1).fill(null);
   const bestJ = new Float64Array(kMax + 1).fill(Infinity);
   const pools: Int32Array[][] = Array.from({ length: kMax + 1 }, () => []);
-  const perK = budget / (2 * Math.max(kMax, 1));
+  // The searches share what is left of the budget in proportion to k (a descent's last neighbourhood
+  // costs k × units × hosts), so that the budget a quick one leaves goes to the later ones.
+  let weightLeft = ROUNDS * kMax * kMax;
   const explore = (k: number, from: Int32Array) => {
     c.restore(from);
-    const J = c.searchSad(k, rnd, c.spent() + perK);
+    const J = c.searchSad(k, rnd, c.spent() + ((budget - c.spent()) * k) / Math.max(weightLeft, 1));
+    weightLeft -= k;
     if (J < bestJ[k] - 1e-12) {
       bestJ[k] = J;
       best[k] = c.save();
@@ -67,8 +75,13 @@ export function solveSmallCluster(
     seen(c.movedCount(), c.sad());
     for (const p of c.pool) pools[k].push(p.hosts);
   };
-  for (let k = 1; k <= kMax; k++) explore(k, best[k - 1] ?? homes);
-  for (let k = kMax - 1; k >= 1; k--) if (best[k + 1]) explore(k, best[k + 1]!);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 1; k <= kMax; k++) explore(k, best[k - 1] ?? homes);
+    for (let k = kMax - 1; k >= 1; k--) {
+      if (best[k + 1]) explore(k, best[k + 1]!);
+      else weightLeft -= k;
+    }
+  }
   const candidates: { hosts: Int32Array; k: number; sad: number }[] = [{ hosts: planned, k: kPlan, sad: plannedSad }];
   const keys = new Set<string>();
   const consider = () => {
@@ -99,18 +112,43 @@ export function solveSmallCluster(
     return Math.max(f > QUALITY_EPSILON ? x.sad / f - 1 : 0, (x.k / Math.max(kmin, 1) - 1) / 2);
   };
   const order = candidates
-    .map((x, i) => ({ x, i, s: score(x) }))
+    .map((x, i) => ({ x, i, s: score(x), repaired: false }))
     .sort((p, q) => p.s - q.s || p.x.k - q.x.k || p.x.sad - q.x.sad || p.i - q.i);
-  for (const { x, i } of order) {
+  for (let n = 0; n < order.length; n++) {
+    const { x, i, repaired } = order[n];
     if (i === 0) {
       c.restore(planned);
       return false;
     }
     c.restore(x.hosts);
     const steps = sequenceDeep(c, 2_000);
-    if (steps === null) continue;
-    attempt.replaceBalancingSteps(steps);
-    return true;
+    if (steps !== null) {
+      attempt.replaceBalancingSteps(steps);
+      return true;
+    }
+    if (repaired) continue;
+    // No order of these moves lowers I at every step (one only pays once another is made, or a swap
+    // that neither order allows): keep the longest order that does, complete it both ways, and rank
+    // those placements with the rest.
+    c.restore(x.hosts);
+    sequence(c, true);
+    const prefix = c.save();
+    for (const bySad of [true, false]) {
+      c.restore(prefix);
+      if (bySad) c.completeBySad();
+      else c.complete(search);
+      const hosts = c.save();
+      const key = hosts.join(',');
+      if (keys.has(key)) continue;
+      keys.add(key);
+      const fixed = { hosts, k: c.movedCount(), sad: c.sad() };
+      seen(fixed.k, fixed.sad);
+      const entry = { x: fixed, i: candidates.length, s: score(fixed), repaired: true };
+      candidates.push(fixed);
+      let at = n + 1;
+      while (at < order.length && (order[at].s < entry.s || (order[at].s === entry.s && order[at].x.k <= fixed.k))) at++;
+      order.splice(at, 0, entry);
+    }
   }
   c.restore(planned);
   return false;
@@ -119,7 +157,8 @@ export function solveSmallCluster(
 /**
  * The search at one move count on its own, as solveSmallCluster runs it: from the current
  * placement, the lowest-SAD placement found with at most k moved VMs. Leaves the state there and
- * returns its SAD. For the specs, which check it against a brute force.
+ * returns its SAD. For the specs, which check it against a brute force (with `kicks` 0, the
+ * descent alone).
  */
 export function lowestSadWithin(
   attempt: PlanAttempt,
@@ -127,9 +166,10 @@ export function lowestSadWithin(
   unitList: Int32Array,
   k: number,
   budget = SMALL_SEARCH_BUDGET,
+  kicks?: number,
 ): number {
   const c = new SmallClusterSearch(attempt, mHost, unitList);
-  c.searchSad(k, seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount())), budget);
+  c.searchSad(k, seededRandom(0x51ed270b ^ (unitList.length * 7919 + c.hostCount())), budget, kicks);
   return c.sad();
 }
 
@@ -155,16 +195,26 @@ class SmallClusterSearch extends SadPlacement {
         improved = true;
         return true;
       };
+      // At the move limit with equal capacities, the single moves' deltas (those over the limit too)
+      // are kept for the trades below, valid as long as nothing is accepted in this sweep.
+      const keep = moved >= k && this.equalCapacities();
+      if (keep) this.sizeMoveTables();
+      let kept = 0;
       for (const v of units) {
         for (const t of hosts) {
           const a = this.where(v);
           if (t === a) continue;
           const dCount = this.countChange(v, t);
-          if (moved + dCount > k) continue;
+          if (moved + dCount > k && !keep) continue;
           this.change(a, -state.unitCpu[v], -state.unitMem[v]);
           this.change(t, state.unitCpu[v], state.unitMem[v]);
           const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
-          if (after < J - 1e-12) accept([[v, t]], after, dCount);
+          if (keep) {
+            this.moveDelta[kept] = after - J;
+            this.moveUnit[kept] = v;
+            this.moveTo[kept++] = t;
+          }
+          if (moved + dCount <= k && after < J - 1e-12) accept([[v, t]], after, dCount);
         }
       }
       for (let i = 0; i < units.length; i++) {
@@ -202,7 +252,10 @@ class SmallClusterSearch extends SadPlacement {
             );
         }
       }
-      if (moved >= k) {
+      // Trading a moved unit for another costs moved × units × hosts evaluations, far more than the
+      // other two: only once they are exhausted.
+      if (!improved && moved >= k && keep) this.trade(k, moved, J, mean, kept, accept);
+      else if (!improved && moved >= k) {
         for (const w of this.moved()) {
           const b = this.where(w);
           const hw = this.home(w);
@@ -245,6 +298,94 @@ class SmallClusterSearch extends SadPlacement {
         }
       }
       if (!improved) return;
+    }
+  }
+
+  // Single moves' objective deltas from the last sweep, for trade().
+  private moveDelta = new Float64Array(0);
+  private moveUnit = new Int32Array(0);
+  private moveTo = new Int32Array(0);
+  private moveOrder = new Int32Array(0);
+
+  private sizeMoveTables(): void {
+    const n = this.unitList.length * this.connectedHosts.length;
+    if (this.moveDelta.length === n) return;
+    this.moveDelta = new Float64Array(n);
+    this.moveUnit = new Int32Array(n);
+    this.moveTo = new Int32Array(n);
+    this.moveOrder = new Int32Array(n);
+  }
+
+  /**
+   * The trade neighbourhood at equal capacities: send a moved unit w home (b → hw) and move another
+   * unit v (a → t). With equal capacities the mean stays, so when {b, hw} and {a, t} are disjoint
+   * the trade's delta is the sum of the two moves' own: those come from the sorted single-move
+   * deltas (the best first, stopping at the first that cannot pay), and only the trades sharing a
+   * host are evaluated one by one. Same trades as the plain scan over moved × units × hosts, at
+   * about moved × 4 units evaluations. Stops at the first accepted trade.
+   */
+  private trade(
+    k: number,
+    moved: number,
+    J: number,
+    mean: { cpu: number; mem: number },
+    kept: number,
+    accept: (moves: [number, number][], after: number, dCount: number) => boolean,
+  ): void {
+    const state = this.state;
+    const order = this.moveOrder.subarray(0, kept);
+    for (let i = 0; i < kept; i++) order[i] = i;
+    const delta = this.moveDelta;
+    order.sort((x, y) => delta[x] - delta[y] || x - y);
+    const tryBoth = (w: number, hw: number, v: number, t: number, after: number, dCount: number) =>
+      accept(
+        [
+          [w, hw],
+          [v, t],
+        ],
+        after,
+        dCount,
+      ) ||
+      accept(
+        [
+          [v, t],
+          [w, hw],
+        ],
+        after,
+        dCount,
+      );
+    for (const w of this.moved()) {
+      const b = this.where(w);
+      const hw = this.home(w);
+      const dw = this.countChange(w, hw);
+      this.change(b, -state.unitCpu[w], -state.unitMem[w]);
+      this.change(hw, state.unitCpu[w], state.unitMem[w]);
+      const homeDelta = this.sadAfterChanges(J, mean.cpu, mean.mem) - J;
+      for (const i of order) {
+        const d = homeDelta + delta[i];
+        if (!(d < -1e-12)) break;
+        const v = this.moveUnit[i];
+        const t = this.moveTo[i];
+        const a = this.where(v);
+        if (v === w || a === b || a === hw || t === b || t === hw) continue;
+        const dCount = dw + this.countChange(v, t);
+        if (moved + dCount <= k && tryBoth(w, hw, v, t, J + d, dCount)) return;
+      }
+      for (const v of this.unitList) {
+        if (v === w) continue;
+        const a = this.where(v);
+        for (const t of this.connectedHosts) {
+          if (t === a || (a !== b && a !== hw && t !== b && t !== hw)) continue;
+          const dCount = dw + this.countChange(v, t);
+          if (moved + dCount > k) continue;
+          this.change(b, -state.unitCpu[w], -state.unitMem[w]);
+          this.change(hw, state.unitCpu[w], state.unitMem[w]);
+          this.change(a, -state.unitCpu[v], -state.unitMem[v]);
+          this.change(t, state.unitCpu[v], state.unitMem[v]);
+          const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+          if (after < J - 1e-12 && tryBoth(w, hw, v, t, after, dCount)) return;
+        }
+      }
     }
   }
 
@@ -297,14 +438,17 @@ class SmallClusterSearch extends SadPlacement {
     for (let r = 0; r < maxKicks && stall < STALL_KICKS && this.evaluations < limit; r++) {
       const steps = 1 + Math.floor(rnd() * 3);
       for (let s = 0; s < steps; s++) {
-        const moved = this.moved();
-        if (moved.length > 0 && rnd() < 0.5) {
-          const w = moved[Math.floor(rnd() * moved.length)];
-          if (this.canPlace(w, this.home(w))) this.place(w, this.home(w));
-        }
         const v = units[Math.floor(rnd() * units.length)];
         const t = hosts[Math.floor(rnd() * hosts.length)];
-        if (t === this.where(v) || this.movedCount() + this.countChange(v, t) > k) continue;
+        if (t === this.where(v)) continue;
+        // At the move limit a kick trades a moved unit for this one (else it would change nothing
+        // and the descent would only confirm the same optimum).
+        const moved = this.moved();
+        if (moved.length > 0 && (rnd() < 0.5 || this.movedCount() + this.countChange(v, t) > k)) {
+          const w = moved[Math.floor(rnd() * moved.length)];
+          if (w !== v && this.canPlace(w, this.home(w))) this.place(w, this.home(w));
+        }
+        if (this.movedCount() + this.countChange(v, t) > k) continue;
         if (this.canPlace(v, t)) this.place(v, t);
       }
       this.descend(k, limit);
