@@ -82,11 +82,14 @@ export function relieveAboveBand(attempt: PlanAttempt): void {
       const n = state.connectedCount;
       const muC = state.sumCpu / n;
       const muM = state.sumMem / n;
+      // Inside the band and under the ceilings (checked here cheaply, before the constraints write
+      // out why every full host refuses).
+      const { cpuCeiling, memoryCeiling } = state.policy;
       const inBand = (vms: readonly number[], t: number): boolean => {
         const load = state.moveLoad(vms);
-        return (
-          state.uCpu[t] + load.cpu / state.capCpu[t] <= muC + band + EPS && state.uMem[t] + load.mem / state.capMem[t] <= muM + band + EPS
-        );
+        const c = state.uCpu[t] + load.cpu / state.capCpu[t];
+        const m = state.uMem[t] + load.mem / state.capMem[t];
+        return c <= Math.min(muC + band, cpuCeiling) + EPS && m <= Math.min(muM + band, memoryCeiling) + EPS;
       };
       const choice = lowestImbalanceMove(attempt, h, inBand);
       if (choice === null || choice.imbalanceAfter >= state.imbalance() - EPS) {
