@@ -634,6 +634,11 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     });
     const afterMs = Math.round(uniform(600, 2200));
     await Promise.race([sleep(afterMs), busy]);
+    // On a slower database no migration may be running yet at that moment: the kill waits (10 s at most) for one.
+    for (const until = Date.now() + 10_000; Date.now() < until; await sleep(50)) {
+      const running = await call(app, 'GET', `/api/v1/migrations?clusterId=${ids.mig}&state=running&limit=1`);
+      if (running.status === 200 && (running.body as { total: number }).total > 0) break;
+    }
     killed = true;
     await killApp(app);
     await busy;
