@@ -278,4 +278,28 @@ describe('planMoves: balancing', () => {
     expect(plan.after).toEqual(balanceReport(applyPlan(snap, plan), policy));
     if (plan.moves.length > 0) expect(plan.moves[plan.moves.length - 1].imbalanceAfter).toBeCloseTo(plan.after.imbalance, 10);
   });
+
+  it('plans the same moves whatever ids the database gave the hosts and VMs', () => {
+    // The database gives random ids (UUIDs); a replay or a copy of the cluster must get the same plan, also when
+    // equally good moves tie (identical VMs here).
+    const names = ['a', 'b', 'c'];
+    const vms = Array.from({ length: 8 }, (_, i) => vm(`v${i}`, 'a', 100, 80));
+    const snap = cluster(
+      names.map((n) => host(n)),
+      [...vms, vm('w', 'b', 50, 50)],
+    );
+    // Ids in the opposite order of the names.
+    const newId = (id: string) => `id-${String.fromCharCode(255 - id.charCodeAt(0))}${9 - Number(id.slice(1) || 0)}`;
+    const relabelled: ClusterSnapshot = {
+      ...snap,
+      hosts: snap.hosts.map((h) => ({ ...h, id: newId(h.id) })),
+      vms: snap.vms.map((v) => ({ ...v, id: newId(v.id), hostId: newId(v.hostId) })),
+    };
+    const hostName = (s: ClusterSnapshot, id: string) => s.hosts.find((h) => h.id === id)!.name;
+    const named = (s: ClusterSnapshot, p: Plan) =>
+      p.moves.map((m) => `${m.vmName}: ${hostName(s, m.fromHostId)} -> ${hostName(s, m.toHostId)}`);
+    const plan = planMoves(snap, policy);
+    expect(plan.moves.length).toBeGreaterThan(2);
+    expect(named(relabelled, planMoves(relabelled, policy))).toEqual(named(snap, plan));
+  });
 });

@@ -3,7 +3,7 @@
 // in O(resources) from the sums; applying a move touches two hosts.
 import { ClusterSnapshot, HostSnapshot, PlannerPolicy, VmSnapshot } from './model';
 import { affinityUnits, IndexedRule, indexRules } from './rule-index';
-import { capacityOf, compareIds, gapLimitFor, imbalanceTarget, isBalanced } from './scoring';
+import { capacityOf, compareByName, gapLimitFor, imbalanceTarget, isBalanced } from './scoring';
 
 export interface StateOptions {
   /** Attempt 1 treats soft rules like hard ones; the relaxed attempt ignores them. */
@@ -84,8 +84,8 @@ export class PlanningState {
     readonly policy: PlannerPolicy,
     readonly options: StateOptions,
   ) {
-    this.hosts = [...snapshot.hosts].sort((a, b) => compareIds(a.id, b.id));
-    this.vms = [...snapshot.vms].sort((a, b) => compareIds(a.id, b.id));
+    this.hosts = [...snapshot.hosts].sort(compareByName);
+    this.vms = [...snapshot.vms].sort(compareByName);
     const H = (this.hostCount = this.hosts.length);
     const V = (this.vmCount = this.vms.length);
     this.wCpu = policy.cpuWeight;

@@ -68,15 +68,13 @@ export function hostUtilizations(snapshot: ClusterSnapshot): HostUtilization[] {
     memory.set(vm.hostId, (memory.get(vm.hostId) ?? 0) + vm.memoryMib);
   }
   for (const m of snapshot.inFlight) memory.set(m.toHostId, (memory.get(m.toHostId) ?? 0) + m.memoryMib);
-  return [...snapshot.hosts]
-    .sort((a, b) => compareIds(a.id, b.id))
-    .map((h) => ({
-      hostId: h.id,
-      hostName: h.name,
-      state: h.state,
-      cpu: (cpu.get(h.id) ?? 0) / capacityOf(h.cpuCapacityMhz),
-      memory: (memory.get(h.id) ?? 0) / capacityOf(h.memoryCapacityMib),
-    }));
+  return [...snapshot.hosts].sort(compareByName).map((h) => ({
+    hostId: h.id,
+    hostName: h.name,
+    state: h.state,
+    cpu: (cpu.get(h.id) ?? 0) / capacityOf(h.cpuCapacityMhz),
+    memory: (memory.get(h.id) ?? 0) / capacityOf(h.memoryCapacityMib),
+  }));
 }
 
 export function balanceReport(snapshot: ClusterSnapshot, policy: PlannerPolicy): BalanceReport {
@@ -114,4 +112,13 @@ export function isBalanced(imbalance: number, target: number, maxMinGap: number,
 /** Code-point order, independent of locale: the tie-break everywhere in the balancer. */
 export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The planner's order of hosts and VMs: by name, then id. Ids are random (UUIDs) while names are the
+ * operator's, so the same cluster gets the same plan whatever ids its database gave it (a replay, a
+ * what-if on a copy); ties between equally good moves fall the same way every time.
+ */
+export function compareByName(a: { name: string; id: string }, b: { name: string; id: string }): number {
+  return compareIds(a.name, b.name) || compareIds(a.id, b.id);
 }
