@@ -1,0 +1,254 @@
+// The search in SAD terms behind the small-cluster planner (small-cluster-search.ts): at a given
+// count of moved VMs, the placement with the lowest SAD (sum of absolute deviations from the mean
+// utilization, sad-objective.ts), by first-improvement descent over three neighbourhoods and
+// iterated local search (kicks), keeping the best few placements found.
+import { SadPlacement } from './sad-objective';
+import { sameHosts } from './unit-placement';
+
+/** A search at one move count stops after this many kicks without a better placement. */
+const STALL_KICKS = 60;
+/** Placements per move count kept as candidates (the best local optima of the search). */
+const POOL_SIZE = 4;
+
+/** Makes the moves (unit, host) if they lower the objective to `after` and are allowed; whether it did. */
+type Accept = (moves: [number, number][], after: number, dCount: number) => boolean;
+
+/**
+ * Two moves made together, in either order: a pair such as a swap may be refused in one order (the
+ * first move alone would not fit) and allowed in the other.
+ */
+function eitherOrder(accept: Accept, first: [number, number], second: [number, number], after: number, dCount: number): boolean {
+  return accept([first, second], after, dCount) || accept([second, first], after, dCount);
+}
+
+export class SadSearch extends SadPlacement {
+  /**
+   * First-improvement descent on SAD with at most k moved units over three neighbourhoods: move a
+   * unit, exchange two units, and send a moved unit home while moving another.
+   */
+  private descend(k: number, limit: number): void {
+    const state = this.state;
+    const units = this.unitList;
+    const hosts = this.connectedHosts;
+    let moved = this.movedCount();
+    for (let sweep = 0; sweep < 200 && this.evaluations < limit; sweep++) {
+      let improved = false;
+      let J = this.objective();
+      let mean = this.means();
+      const accept = (moves: [number, number][], after: number, dCount: number): boolean => {
+        if (!(after < J - 1e-12) || moved + dCount > k || !this.tryPlace(moves)) return false;
+        moved += dCount;
+        J = this.objective();
+        mean = this.means();
+        improved = true;
+        return true;
+      };
+      // At the move limit with equal capacities, the single moves' deltas (those over the limit too)
+      // are kept for the trades below, valid as long as nothing is accepted in this sweep.
+      const keep = moved >= k && this.equalCapacities();
+      if (keep) this.sizeMoveTables();
+      let kept = 0;
+      for (const v of units) {
+        for (const t of hosts) {
+          const a = this.where(v);
+          if (t === a) continue;
+          const dCount = this.countChange(v, t);
+          if (moved + dCount > k && !keep) continue;
+          this.change(a, -state.unitCpu[v], -state.unitMem[v]);
+          this.change(t, state.unitCpu[v], state.unitMem[v]);
+          const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+          if (keep) {
+            this.moveDelta[kept] = after - J;
+            this.moveUnit[kept] = v;
+            this.moveTo[kept++] = t;
+          }
+          if (moved + dCount <= k && after < J - 1e-12) accept([[v, t]], after, dCount);
+        }
+      }
+      for (let i = 0; i < units.length; i++) {
+        for (let j = i + 1; j < units.length; j++) {
+          const v = units[i];
+          const w = units[j];
+          const a = this.where(v);
+          const b = this.where(w);
+          if (a === b) continue;
+          const dCount = this.countChange(v, b) + this.countChange(w, a);
+          if (moved + dCount > k) continue;
+          const dc = state.unitCpu[w] - state.unitCpu[v];
+          const dm = state.unitMem[w] - state.unitMem[v];
+          this.change(a, dc, dm);
+          this.change(b, -dc, -dm);
+          const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+          if (after < J - 1e-12) eitherOrder(accept, [v, b], [w, a], after, dCount);
+        }
+      }
+      // Trading a moved unit for another costs moved × units × hosts evaluations, far more than the
+      // other two: only once they are exhausted.
+      if (!improved && moved >= k && keep) this.trade(k, moved, J, mean, kept, accept);
+      else if (!improved && moved >= k) {
+        for (const w of this.moved()) {
+          const b = this.where(w);
+          const hw = this.home(w);
+          if (b === hw) continue;
+          for (const v of units) {
+            if (v === w) continue;
+            for (const t of hosts) {
+              const a = this.where(v);
+              if (t === a) continue;
+              const dCount = this.countChange(w, hw) + this.countChange(v, t);
+              if (moved + dCount > k) continue;
+              this.change(b, -state.unitCpu[w], -state.unitMem[w]);
+              this.change(hw, state.unitCpu[w], state.unitMem[w]);
+              this.change(a, -state.unitCpu[v], -state.unitMem[v]);
+              this.change(t, state.unitCpu[v], state.unitMem[v]);
+              const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+              if (after < J - 1e-12 && eitherOrder(accept, [w, hw], [v, t], after, dCount)) break;
+            }
+            if (this.where(w) === hw) break;
+          }
+        }
+      }
+      if (!improved) return;
+    }
+  }
+
+  // Single moves' objective deltas from the last sweep, for trade().
+  private moveDelta = new Float64Array(0);
+  private moveUnit = new Int32Array(0);
+  private moveTo = new Int32Array(0);
+  private moveOrder = new Int32Array(0);
+
+  private sizeMoveTables(): void {
+    const n = this.unitList.length * this.connectedHosts.length;
+    if (this.moveDelta.length === n) return;
+    this.moveDelta = new Float64Array(n);
+    this.moveUnit = new Int32Array(n);
+    this.moveTo = new Int32Array(n);
+    this.moveOrder = new Int32Array(n);
+  }
+
+  /**
+   * The trade neighbourhood at equal capacities: send a moved unit w home (b → hw) and move another
+   * unit v (a → t). With equal capacities the mean stays, so when {b, hw} and {a, t} are disjoint
+   * the trade's delta is the sum of the two moves' own: those come from the sorted single-move
+   * deltas (the best first, stopping at the first that cannot pay), and only the trades sharing a
+   * host are evaluated one by one. Same trades as the plain scan over moved × units × hosts, at
+   * about moved × 4 units evaluations. Stops at the first accepted trade.
+   */
+  private trade(k: number, moved: number, J: number, mean: { cpu: number; mem: number }, kept: number, accept: Accept): void {
+    const state = this.state;
+    const order = this.moveOrder.subarray(0, kept);
+    for (let i = 0; i < kept; i++) order[i] = i;
+    const delta = this.moveDelta;
+    order.sort((x, y) => delta[x] - delta[y] || x - y);
+    for (const w of this.moved()) {
+      const b = this.where(w);
+      const hw = this.home(w);
+      const dw = this.countChange(w, hw);
+      this.change(b, -state.unitCpu[w], -state.unitMem[w]);
+      this.change(hw, state.unitCpu[w], state.unitMem[w]);
+      const homeDelta = this.sadAfterChanges(J, mean.cpu, mean.mem) - J;
+      for (const i of order) {
+        const d = homeDelta + delta[i];
+        if (!(d < -1e-12)) break;
+        const v = this.moveUnit[i];
+        const t = this.moveTo[i];
+        const a = this.where(v);
+        if (v === w || a === b || a === hw || t === b || t === hw) continue;
+        const dCount = dw + this.countChange(v, t);
+        if (moved + dCount <= k && eitherOrder(accept, [w, hw], [v, t], J + d, dCount)) return;
+      }
+      for (const v of this.unitList) {
+        if (v === w) continue;
+        const a = this.where(v);
+        for (const t of this.connectedHosts) {
+          if (t === a || (a !== b && a !== hw && t !== b && t !== hw)) continue;
+          const dCount = dw + this.countChange(v, t);
+          if (moved + dCount > k) continue;
+          this.change(b, -state.unitCpu[w], -state.unitMem[w]);
+          this.change(hw, state.unitCpu[w], state.unitMem[w]);
+          this.change(a, -state.unitCpu[v], -state.unitMem[v]);
+          this.change(t, state.unitCpu[v], state.unitMem[v]);
+          const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+          if (after < J - 1e-12 && eitherOrder(accept, [w, hw], [v, t], after, dCount)) return;
+        }
+      }
+    }
+  }
+
+  /** The best distinct placements of the last searchSad(), lowest objective first. */
+  pool: { J: number; hosts: Int32Array }[] = [];
+
+  private remember(J: number): void {
+    const pool = this.pool;
+    if (pool.length >= POOL_SIZE && J >= pool[pool.length - 1].J - 1e-12) return;
+    const hosts = this.save();
+    for (const p of pool) if (Math.abs(p.J - J) <= 1e-12 && sameHosts(p.hosts, hosts)) return;
+    let i = pool.length;
+    while (i > 0 && pool[i - 1].J > J) i--;
+    pool.splice(i, 0, { J, hosts });
+    if (pool.length > POOL_SIZE) pool.pop();
+  }
+
+  /**
+   * Lowest SAD with at most k moved VMs: trim the current placement to k moves, descend, then
+   * iterated local search until the evaluation count reaches `limit` (kicks: send one to three
+   * moved units home and move as many others at random, each followed by a descent; the best
+   * placement is kept). Leaves the state at the best placement found; returns its objective.
+   */
+  searchSad(k: number, rnd: () => number, limit: number, maxKicks = 400): number {
+    while (this.movedCount() > k) {
+      let best = -1;
+      let bestAfter = Infinity;
+      for (const u of this.moved()) {
+        if (!this.canPlace(u, this.home(u))) continue;
+        const from = this.where(u);
+        this.place(u, this.home(u));
+        const after = this.objective();
+        this.place(u, from);
+        if (after < bestAfter) {
+          best = u;
+          bestAfter = after;
+        }
+      }
+      if (best < 0) return Infinity;
+      this.place(best, this.home(best));
+    }
+    this.descend(k, limit);
+    let best = this.save();
+    let bestJ = this.objective();
+    this.pool = [];
+    this.remember(bestJ);
+    const units = this.unitList;
+    const hosts = this.connectedHosts;
+    let stall = 0;
+    for (let r = 0; r < maxKicks && stall < STALL_KICKS && this.evaluations < limit; r++) {
+      const steps = 1 + Math.floor(rnd() * 3);
+      for (let s = 0; s < steps; s++) {
+        const v = units[Math.floor(rnd() * units.length)];
+        const t = hosts[Math.floor(rnd() * hosts.length)];
+        if (t === this.where(v)) continue;
+        // At the move limit a kick trades a moved unit for this one (else it would change nothing
+        // and the descent would only confirm the same optimum).
+        const moved = this.moved();
+        if (moved.length > 0 && (rnd() < 0.5 || this.movedCount() + this.countChange(v, t) > k)) {
+          const w = moved[Math.floor(rnd() * moved.length)];
+          if (w !== v && this.canPlace(w, this.home(w))) this.place(w, this.home(w));
+        }
+        if (this.movedCount() + this.countChange(v, t) > k) continue;
+        if (this.canPlace(v, t)) this.place(v, t);
+      }
+      this.descend(k, limit);
+      const J = this.objective();
+      this.remember(J);
+      stall++;
+      if (J < bestJ - 1e-12) {
+        bestJ = J;
+        best = this.save();
+        stall = 0;
+      } else if (J > bestJ + 1e-12) this.restore(best);
+    }
+    this.restore(best);
+    return bestJ;
+  }
+}
