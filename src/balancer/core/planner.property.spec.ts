@@ -6,7 +6,7 @@ import { applyPlan, planMoves } from './planner';
 import { balanceReport } from './scoring';
 import { randomCluster, seededRandom } from '../../../test/builders/random-cluster';
 
-// Each small-cluster plan runs an exhaustive-ish search (~0.2 s): 25 random clusters per property by default; raise for a deeper run.
+// Each small-cluster plan runs a search (about 30 ms here): 25 random clusters per property by default; raise for a deeper run.
 const RUNS = Number(process.env.BALANCER_PROPERTY_RUNS ?? 25);
 
 const clusterArb = fc
