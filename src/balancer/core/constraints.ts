@@ -1,13 +1,18 @@
 // Hard checks on a candidate move, as small filters with one job each (Kubernetes-scheduler style).
-// A filter answers `true` or a sentence saying why the move is refused; `code` classifies refusals
-// for the plan's notMoved list.
+// A filter answers `true` or how to say why the move is refused; `code` classifies refusals for the
+// plan's notMoved list. The sentence is worded only when read: the planner asks far more often than
+// it explains (wording every refusal was 40 % of an evacuation plan's time at 32 hosts / 1,000 VMs).
+// What a sentence says is taken from the state when the filter answers, never when it is read.
 import { NotMovedReason } from './model';
 import { Move, PlanningState } from './planning-state';
+
+/** `true`, or the refusal's sentence, worded on demand from values taken when the filter answered. */
+export type Verdict = true | (() => string);
 
 export interface Constraint {
   readonly name: string;
   readonly code: NotMovedReason;
-  allows(move: Move, state: PlanningState): true | string;
+  allows(move: Move, state: PlanningState): Verdict;
 }
 
 const CEILING_EPSILON = 1e-9;
@@ -28,9 +33,10 @@ export const targetConnected: Constraint = {
   name: 'target-connected',
   code: 'no-room',
   allows(move, state) {
-    if (move.to < 0 || move.to >= state.hostCount) return 'there is no such host';
-    if (move.to === move.from) return `${hostName(state, move.to)} is already its host`;
-    if (!state.connected[move.to]) return `${hostName(state, move.to)} is ${state.hosts[move.to].state}`;
+    const to = move.to;
+    if (to < 0 || to >= state.hostCount) return () => 'there is no such host';
+    if (to === move.from) return () => `${hostName(state, to)} is already its host`;
+    if (!state.connected[to]) return () => `${hostName(state, to)} is ${state.hosts[to].state}`;
     return true;
   },
 };
@@ -45,11 +51,14 @@ export const capacityWithinCeilings: Constraint = {
     const cpuAfter = (state.loadCpu[to] + cpu) / state.capCpu[to];
     const memAfter = (state.loadMem[to] + mem) / state.capMem[to];
     if (cpu > 0 && cpuAfter > state.policy.cpuCeiling + CEILING_EPSILON) {
-      return `${hostName(state, to)} would reach ${pct(cpuAfter)} CPU (ceiling ${pct(state.policy.cpuCeiling)})`;
+      return () => `${hostName(state, to)} would reach ${pct(cpuAfter)} CPU (ceiling ${pct(state.policy.cpuCeiling)})`;
     }
     if (mem > 0 && memAfter > state.policy.memoryCeiling + CEILING_EPSILON) {
-      const reserved = state.reservedMem[to] > 0 ? `, ${Math.round(state.reservedMem[to])} MiB of it reserved by in-flight migrations` : '';
-      return `${hostName(state, to)} would reach ${pct(memAfter)} memory${reserved} (ceiling ${pct(state.policy.memoryCeiling)})`;
+      const reservedMib = state.reservedMem[to];
+      return () => {
+        const reserved = reservedMib > 0 ? `, ${Math.round(reservedMib)} MiB of it reserved by in-flight migrations` : '';
+        return `${hostName(state, to)} would reach ${pct(memAfter)} memory${reserved} (ceiling ${pct(state.policy.memoryCeiling)})`;
+      };
     }
     return true;
   },
@@ -66,9 +75,10 @@ export const antiAffinity: Constraint = {
         for (const w of move.vms) if (rule.vms.includes(w)) moving++;
         const onTarget = state.antiCount[r]![move.to];
         if (onTarget + moving > 1) {
-          const other = rule.vms.find((w) => w !== v && state.vmHost[w] === move.to && !move.vms.includes(w));
+          const to = move.to;
+          const other = rule.vms.find((w) => w !== v && state.vmHost[w] === to && !move.vms.includes(w));
           const mate = other !== undefined ? vmName(state, other) : 'another member';
-          return `anti-affinity rule '${rule.name}' keeps ${vmName(state, v)} apart from ${mate} on ${hostName(state, move.to)}`;
+          return () => `anti-affinity rule '${rule.name}' keeps ${vmName(state, v)} apart from ${mate} on ${hostName(state, to)}`;
         }
       }
     }
@@ -91,12 +101,14 @@ export const affinityTogether: Constraint = {
       const ruleName = state.rules[state.unitRules[u][0]]?.name ?? '?';
       if (move.from >= 0) {
         const left = members.find((w) => state.vmHost[w] === move.from && !move.vms.includes(w));
-        if (left !== undefined) return `affinity rule '${ruleName}' keeps ${vmName(state, v)} with ${vmName(state, left)}`;
+        if (left !== undefined) return () => `affinity rule '${ruleName}' keeps ${vmName(state, v)} with ${vmName(state, left)}`;
       } else {
         // Initial placement: join the group where it already runs.
         const placed = members.filter((w) => !move.vms.includes(w) && state.vmHost[w] >= 0);
         if (placed.length > 0 && placed.every((w) => state.vmHost[w] === state.vmHost[placed[0]]) && state.vmHost[placed[0]] !== move.to) {
-          return `affinity rule '${ruleName}' keeps ${vmName(state, v)} with ${vmName(state, placed[0])} on ${hostName(state, state.vmHost[placed[0]])}`;
+          const where = state.vmHost[placed[0]];
+          return () =>
+            `affinity rule '${ruleName}' keeps ${vmName(state, v)} with ${vmName(state, placed[0])} on ${hostName(state, where)}`;
         }
       }
     }
@@ -115,7 +127,8 @@ export const vmHostRules: Constraint = {
           .map((r) => state.rules[r])
           .find((r) => (r.relation === 'run-on') !== (r.hostMask![move.to] === 1));
         const verb = rule?.relation === 'not-run-on' ? 'must not run on' : 'must run on another host than';
-        return `vm-host rule '${rule?.name ?? '?'}': ${vmName(state, v)} ${verb} ${hostName(state, move.to)}`;
+        const to = move.to;
+        return () => `vm-host rule '${rule?.name ?? '?'}': ${vmName(state, v)} ${verb} ${hostName(state, to)}`;
       }
     }
     return true;
@@ -127,7 +140,7 @@ export const automationOverride: Constraint = {
   code: 'pinned',
   allows(move, state) {
     const v = move.vms.find((w) => state.vmDisabled[w]);
-    return v === undefined ? true : `${vmName(state, v)} has automation disabled`;
+    return v === undefined ? true : () => `${vmName(state, v)} has automation disabled`;
   },
 };
 
@@ -136,7 +149,7 @@ export const notMigrating: Constraint = {
   code: 'migrating',
   allows(move, state) {
     const v = move.vms.find((w) => state.vmMigrating[w]);
-    return v === undefined ? true : `${vmName(state, v)} is already migrating`;
+    return v === undefined ? true : () => `${vmName(state, v)} is already migrating`;
   },
 };
 
@@ -146,7 +159,8 @@ export const sourceReachable: Constraint = {
   code: 'host-unreachable',
   allows(move, state) {
     if (move.from < 0) return true;
-    return state.reachable[move.from] ? true : `${hostName(state, move.from)} is disconnected`;
+    const from = move.from;
+    return state.reachable[from] ? true : () => `${hostName(state, from)} is disconnected`;
   },
 };
 
@@ -156,7 +170,7 @@ export const cooldown: Constraint = {
   allows(move, state) {
     if (move.purpose !== 'balance') return true;
     const v = move.vms.find((w) => state.vmCooldown[w]);
-    return v === undefined ? true : `${vmName(state, v)} moved recently and is in cooldown`;
+    return v === undefined ? true : () => `${vmName(state, v)} moved recently and is in cooldown`;
   },
 };
 
@@ -182,12 +196,17 @@ export interface Refusal {
 export function checkMove(move: Move, state: PlanningState, constraints: readonly Constraint[] = CONSTRAINTS): Refusal | null {
   for (const c of constraints) {
     const verdict = c.allows(move, state);
-    if (verdict !== true) return { constraint: c.name, code: c.code, explanation: verdict };
+    if (verdict !== true) return { constraint: c.name, code: c.code, explanation: verdict() };
   }
   return null;
 }
 
+/** The first filter that refuses the move, or null; nothing is worded. */
+export function refusedBy(move: Move, state: PlanningState): Constraint | null {
+  for (const c of CONSTRAINTS) if (c.allows(move, state) !== true) return c;
+  return null;
+}
+
 export function allowed(move: Move, state: PlanningState): boolean {
-  for (const c of CONSTRAINTS) if (c.allows(move, state) !== true) return false;
-  return true;
+  return refusedBy(move, state) === null;
 }

@@ -2,7 +2,7 @@
 // target, the best unit to move off a host, gathering a split group on one host, and making room
 // on a full host by first moving another unit aside. Used by mandatory.ts.
 import { movePurpose, PlanAttempt, StepKind } from './attempt';
-import { checkMove, Refusal } from './constraints';
+import { allowed, checkMove, Refusal, refusedBy } from './constraints';
 import { NotMovedReason, pinnedWhy } from './model';
 import { Move, PlanningState } from './planning-state';
 import { moveWorth } from './worth';
@@ -58,8 +58,11 @@ export function bestTarget(
       continue;
     }
     move.to = h;
-    const refusal = checkMove(move, state);
-    if (refusal === null) return { to: h, imbalanceAfter: after };
+    const refusing = refusedBy(move, state);
+    if (refusing === null) return { to: h, imbalanceAfter: after };
+    // Worded only for the refusals kept.
+    if (firstRefusal !== null && (refusing.code !== 'no-room' || capacityRefusal !== null)) continue;
+    const refusal = checkMove(move, state)!;
     firstRefusal ??= refusal;
     if (refusal.code === 'no-room') capacityRefusal ??= refusal;
   }
@@ -91,9 +94,9 @@ export function moveMakingRoom(
   let best: { w: number; s: number; t: number; after: number } | null = null;
   for (let t = 0; t < state.hostCount; t++) {
     if (t === from || !state.connected[t] || !accept(t)) continue;
-    const direct = checkMove({ vms, from, to: t, purpose: 'mandatory' }, state);
+    const direct = refusedBy({ vms, from, to: t, purpose: 'mandatory' }, state);
     // Room is what another VM can free: capacity, or the place an anti-affinity mate holds.
-    if (direct === null || (direct.constraint !== 'capacity' && direct.constraint !== 'anti-affinity')) continue;
+    if (direct === null || (direct.name !== 'capacity' && direct.name !== 'anti-affinity')) continue;
     const unitsOnT = new Set<number>();
     for (let v = 0; v < state.vmCount; v++) if (state.vmHost[v] === t && !moving.has(v)) unitsOnT.add(state.unitOfVm[v]);
     for (const w of unitsOnT) {
@@ -101,10 +104,10 @@ export function moveMakingRoom(
       for (let s = 0; s < state.hostCount; s++) {
         if (s === t || !state.connected[s]) continue;
         const aside: Move = { vms: state.units[w], from: t, to: s, purpose: 'mandatory' };
-        if (checkMove(aside, state) !== null) continue;
+        if (!allowed(aside, state)) continue;
         state.applyMove(aside);
         const then: Move = { vms, from, to: t, purpose: 'mandatory' };
-        if (checkMove(then, state) === null) {
+        if (allowed(then, state)) {
           const load = state.moveLoad(vms);
           const after = state.imbalanceAfter(load.cpu, load.mem, from, t);
           if (best === null || after < best.after - 1e-15) best = { w, s, t, after };
@@ -223,7 +226,7 @@ export function feasibleTargets(attempt: PlanAttempt, vms: readonly number[], fr
   for (let h = 0; h < state.hostCount; h++) {
     if (h === from || !state.connected[h]) continue;
     move.to = h;
-    if (checkMove(move, state) === null) n++;
+    if (allowed(move, state)) n++;
   }
   return n;
 }
