@@ -120,6 +120,21 @@ describe('scheduler, recommendations and maintenance', () => {
     expect((await t.http.get(`/api/v1/hosts/${hosts[0].id}`)).body.state).toBe('connected');
   });
 
+  it('evacuates without balancing the rest of the cluster: the next pass balances', async () => {
+    // All VMs on h0, far from balanced; h2, empty, enters maintenance.
+    const { cluster, hosts } = await lopsided(t.http, 3, 12);
+    await setPolicy(t.http, cluster.id, { automationLevel: 'fully-automated' });
+    await t.http.post(`/api/v1/hosts/${hosts[2].id}/maintenance`).expect(202);
+    const passes = await t.http.get(`/api/v1/clusters/${cluster.id}/passes`).expect(200);
+    expect(passes.body.items).toEqual([expect.objectContaining({ trigger: 'maintenance', movesRecommended: 0 })]);
+    const none = await t.http.get('/api/v1/migrations').query({ clusterId: cluster.id }).expect(200);
+    expect(none.body.total).toBe(0);
+    const next = await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201);
+    expect(next.body.movesApplied).toBeGreaterThan(0);
+    await waitFor(() => drained(t.http, cluster.id));
+    await t.http.delete(`/api/v1/hosts/${hosts[2].id}/maintenance`).expect(200);
+  });
+
   it('keeps a host entering maintenance when its VMs cannot go anywhere, and names them', async () => {
     const cluster = await createCluster(t.http);
     const a = await createHost(t.http, cluster.id, { ...HOST, name: 'a' });
