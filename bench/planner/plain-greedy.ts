@@ -1,11 +1,13 @@
 // Plain best-gain greedy, for comparison: our planner's scoring and constraints, but no compaction,
-// no local search, and a VM may move again. Returns the final placement.
+// no local search, and a VM may move again. Runs until `done` (by default: balanced), stuck, or the
+// pass budget; returns the final placement and whether it got stuck first.
 import { ClusterSnapshot, incrementalSearch, PlannerPolicy, PlanningState, SearchContext } from '../../src/balancer/core';
 
 export function plainGreedy(
   snapshot: ClusterSnapshot,
   policy: PlannerPolicy,
-): { moves: number; finalHost: Map<string, string>; imbalance: number } {
+  done: (state: PlanningState) => boolean = (state) => state.balanced(),
+): { moves: number; finalHost: Map<string, string>; imbalance: number; stuck: boolean } {
   const state = new PlanningState(snapshot, policy, { enforceSoftRules: true });
   const units: number[] = [];
   for (let u = 0; u < state.units.length; u++) {
@@ -16,14 +18,18 @@ export function plainGreedy(
   for (let h = 0; h < state.hostCount; h++) if (state.connected[h]) targets.push(h);
   const hostMovesLeft = new Int32Array(state.hostCount).fill(1 << 30);
   let moves = 0;
-  while (moves < policy.maxMovesPerPass && !state.balanced()) {
+  let stuck = false;
+  while (moves < policy.maxMovesPerPass && !done(state)) {
     const ctx: SearchContext = { units: Int32Array.from(units), targets: Int32Array.from(targets), hostMovesLeft, passMovesLeft: 1 << 30 };
     const best = incrementalSearch(state, ctx);
-    if (!best) break;
+    if (!best) {
+      stuck = true;
+      break;
+    }
     state.applyMove({ vms: state.units[best.unit], from: best.from, to: best.to, purpose: 'balance' });
     moves += state.units[best.unit].length;
   }
   const finalHost = new Map<string, string>();
   state.vms.forEach((vm, v) => finalHost.set(vm.id, state.hosts[state.vmHost[v]].id));
-  return { moves, finalHost, imbalance: state.imbalance() };
+  return { moves, finalHost, imbalance: state.imbalance(), stuck };
 }

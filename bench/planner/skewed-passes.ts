@@ -1,16 +1,8 @@
 // Section 4 of the planner benchmark: skewed clusters balanced by passes applied one after another
 // under the default policy, against a plain best-gain greedy (λ = 0, no budgets, a VM may move
 // again) counting the moves it needs to reach the same I.
-import {
-  applyPlan,
-  balanceReport,
-  ClusterSnapshot,
-  DEFAULT_PLANNER_POLICY,
-  incrementalSearch,
-  planMoves,
-  PlannerPolicy,
-  PlanningState,
-} from '../../src/balancer/core';
+import { applyPlan, balanceReport, ClusterSnapshot, DEFAULT_PLANNER_POLICY, planMoves, PlannerPolicy } from '../../src/balancer/core';
+import { plainGreedy } from './plain-greedy';
 import { skewedCluster } from './skewed';
 import { median, table, verdict } from './table';
 
@@ -78,18 +70,8 @@ function plainGreedyMovesTo(start: ClusterSnapshot, imbalance: number): number {
     maxMovesPerPass: 1e9,
     maxMovesPerHost: 1e9,
   };
-  const state = new PlanningState(start, policy, { enforceSoftRules: true });
-  const units = Int32Array.from(state.units.map((_, u) => u));
-  const targets = Int32Array.from(state.hosts.map((_, h) => h));
-  const hostMovesLeft = new Int32Array(state.hostCount).fill(1 << 30);
-  let moves = 0;
-  while (state.imbalance() > imbalance + 1e-12) {
-    const best = incrementalSearch(state, { units, targets, hostMovesLeft, passMovesLeft: 1 << 30 });
-    if (!best) return Infinity;
-    state.applyMove({ vms: state.units[best.unit], from: best.from, to: best.to, purpose: 'balance' });
-    moves += state.units[best.unit].length;
-  }
-  return moves;
+  const run = plainGreedy(start, policy, (state) => state.imbalance() <= imbalance + 1e-12);
+  return run.stuck ? Infinity : run.moves;
 }
 
 export function skewedPasses(verdicts: string[]): void {
