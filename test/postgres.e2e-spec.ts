@@ -198,9 +198,15 @@ class Relay {
 
 const sorted = <V>(map: Map<string, V>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
 
-/** Tables and indexes a migration file's SQL creates, by name. */
+/**
+ * Tables and indexes a migration file's SQL creates, by name. Names made in code (`"${…}"`) are left
+ * out: those are the day partitions and the tables and indexes 1796900000101 rebuilds as they were,
+ * which the initial migration names literally (the schema itself is compared on a server below).
+ */
 function createdIn(sql: string): string[] {
-  return [...sql.matchAll(/CREATE (?:UNIQUE )?(TABLE|INDEX) "([^"]+)"/g)].map(([, kind, name]) => `${kind.toLowerCase()} ${name}`);
+  return [...sql.matchAll(/CREATE (?:UNIQUE )?(TABLE|INDEX)(?: IF NOT EXISTS)? "([^"]+)"/g)]
+    .filter(([, , name]) => !name.startsWith('${'))
+    .map(([, kind, name]) => `${kind.toLowerCase()} ${name}`);
 }
 
 // Without a server: what PostgreSQL's migration set names, against what SQLite's migrations made.

@@ -112,15 +112,13 @@ export async function oldestSample(m: EntityManager, clusterId: string): Promise
 const merged = (c: string) =>
   `(sample_rollups."${c}" * sample_rollups."sampleCount" + excluded."${c}" * excluded."sampleCount") / (sample_rollups."sampleCount" + excluded."sampleCount")`;
 
-/** Averages the cluster's raw samples before `sliceEnd` into roll-up buckets (merged with any there) and deletes them; the buckets written. */
-export async function rollUpSlice(m: EntityManager, clusterId: string, sliceEnd: number): Promise<number> {
-  const written = await execute(
-    m,
-    `INSERT INTO sample_rollups ("subjectId", "timestamp", "subjectKind", "clusterId", "cpuMhz", "memoryActiveMib", "memoryConsumedMib",
+/** Averages the raw samples of `source` matching `where` into roll-up buckets, merged with any already there. */
+const rollUpFrom = (source: string, where: string) =>
+  `INSERT INTO sample_rollups ("subjectId", "timestamp", "subjectKind", "clusterId", "cpuMhz", "memoryActiveMib", "memoryConsumedMib",
        "memoryDirtyMibPerSecond", "cpuReadyPercent", "sampleCount")
      SELECT "subjectId", ("timestamp" / ${ROLLUP_BUCKET_MS}) * ${ROLLUP_BUCKET_MS}, MIN("subjectKind"), MIN("clusterId"),
     AVG("cpuMhz"), AVG("memoryActiveMib"), AVG("memoryConsumedMib"), AVG("memoryDirtyMibPerSecond"), AVG("cpuReadyPercent"), COUNT(*)
-       FROM samples WHERE "clusterId" = ? AND "timestamp" < ?
+       FROM ${source}${where}
       GROUP BY "subjectId", 2
      ON CONFLICT ("subjectId", "timestamp") DO UPDATE SET
        "cpuMhz" = ${merged('cpuMhz')},
@@ -128,11 +126,102 @@ export async function rollUpSlice(m: EntityManager, clusterId: string, sliceEnd:
        "memoryConsumedMib" = ${merged('memoryConsumedMib')},
        "memoryDirtyMibPerSecond" = COALESCE(${merged('memoryDirtyMibPerSecond')}, sample_rollups."memoryDirtyMibPerSecond", excluded."memoryDirtyMibPerSecond"),
        "cpuReadyPercent" = COALESCE(${merged('cpuReadyPercent')}, sample_rollups."cpuReadyPercent", excluded."cpuReadyPercent"),
-       "sampleCount" = sample_rollups."sampleCount" + excluded."sampleCount"`,
-    [clusterId, sliceEnd],
-  );
+       "sampleCount" = sample_rollups."sampleCount" + excluded."sampleCount"`;
+
+/** Averages the cluster's raw samples before `sliceEnd` into roll-up buckets (merged with any there) and deletes them; the buckets written. */
+export async function rollUpSlice(m: EntityManager, clusterId: string, sliceEnd: number): Promise<number> {
+  const written = await execute(m, rollUpFrom('samples', ' WHERE "clusterId" = ? AND "timestamp" < ?'), [clusterId, sliceEnd]);
   await execute(m, 'DELETE FROM samples WHERE "clusterId" = ? AND "timestamp" < ?', [clusterId, sliceEnd]);
   return written;
+}
+
+// PostgreSQL keeps `samples` and `sample_rollups` partitioned by UTC day (RANGE on "timestamp", one
+// partition per day, e.g. samples_p20261206 for [2026-12-06T00:00Z, 2026-12-07T00:00Z)); SQLite keeps
+// plain tables, and there the functions below find no partition and create none. Partition names are
+// made here from a day, never from input.
+
+export const DAY_MS = 86_400_000;
+export type PartitionedTable = 'samples' | 'sample_rollups';
+
+/** The start (epoch ms, UTC midnight) of the day holding `ms`. */
+export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS) * DAY_MS;
+
+/** The table's partition for the day starting at `day`: `samples_p20261206`. */
+export function partitionName(table: PartitionedTable, day: number): string {
+  return `${table}_p${new Date(day).toISOString().slice(0, 10).replace(/-/g, '')}`;
+}
+
+/** The day a partition name stands for, or undefined for a name that is not one of ours. */
+function dayOfPartition(table: PartitionedTable, name: string): number | undefined {
+  const match = new RegExp(`^${table}_p(\\d{4})(\\d{2})(\\d{2})$`).exec(name);
+  return match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : undefined;
+}
+
+/** The tables are partitioned by day on this database. */
+export const partitionedByDay = (m: EntityManager): boolean => dialectOf(m) === 'postgres';
+
+/** The days (their start) the table has a partition for, oldest first; none on SQLite. */
+export async function partitionDays(m: EntityManager, table: PartitionedTable): Promise<number[]> {
+  if (!partitionedByDay(m)) return [];
+  const rows = await selectRows<{ name: string }>(
+    m,
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = CAST(? AS regclass)`,
+    [table],
+  );
+  return rows
+    .map((r) => dayOfPartition(table, r.name))
+    .filter((day) => day !== undefined)
+    .sort((a, b) => a - b);
+}
+
+async function partitionExists(m: EntityManager, name: string): Promise<boolean> {
+  const [row] = await selectRows<{ found: string | null }>(m, 'SELECT to_regclass(?) AS found', [`"${name}"`]);
+  return row?.found != null;
+}
+
+/**
+ * Creates the table's partition of each day unless there is one. Each statement commits on its own:
+ * `m` is to be outside any transaction. Another process creating the same partition at the same
+ * time is no error (IF NOT EXISTS can still lose that race: then the partition exists, and that is enough).
+ */
+export async function createDayPartitions(m: EntityManager, table: PartitionedTable, days: Iterable<number>): Promise<void> {
+  if (!partitionedByDay(m)) return;
+  for (const day of new Set([...days].map(dayOf))) {
+    const name = partitionName(table, day);
+    try {
+      await execute(m, `CREATE TABLE IF NOT EXISTS "${name}" PARTITION OF "${table}" FOR VALUES FROM (${day}) TO (${day + DAY_MS})`);
+    } catch (err) {
+      if (!(await partitionExists(m, name))) throw err;
+    }
+  }
+}
+
+/**
+ * PostgreSQL: rolls up the whole day of raw samples starting at `day` (every sample in it older than
+ * the raw retention) in one INSERT … SELECT from its partition, merged with any roll-ups already there
+ * as rollUpSlice does, then drops the partition; the buckets written. The partition is locked first
+ * (before the transaction's snapshot): a sample another process writes into that day meanwhile waits,
+ * and is rolled up too or lands after the drop, never dropped unseen. The drop, which locks the
+ * whole table, comes last, just before the commit.
+ */
+export async function rollUpDay(m: EntityManager, day: number): Promise<number> {
+  const name = partitionName('samples', dayOf(day));
+  await execute(m, `LOCK TABLE "${name}" IN SHARE MODE`);
+  const written = await execute(m, rollUpFrom(`"${name}"`, ''));
+  await execute(m, `DROP TABLE "${name}"`);
+  return written;
+}
+
+/** PostgreSQL: drops the table's partition of the day starting at `day`. */
+export async function dropDayPartition(m: EntityManager, table: PartitionedTable, day: number): Promise<void> {
+  await execute(m, `DROP TABLE IF EXISTS "${partitionName(table, dayOf(day))}"`);
+}
+
+/** PostgreSQL's error for a row whose day has no partition (dropped by another process since it was cached). */
+export function isMissingPartition(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | null | undefined;
+  const code = e?.driverError?.code ?? e?.code;
+  return code === '23514' && typeof e?.message === 'string' && e.message.includes('no partition of relation');
 }
 
 export async function oldestRollup(m: EntityManager): Promise<number | null> {

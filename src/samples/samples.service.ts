@@ -7,7 +7,8 @@ import { SamplesSettings } from './samples.settings';
 import { SampleInput, sampleBodyProblems, timestampMs } from './sample-input';
 import { SubjectKind } from './sample.entity';
 import { subjectsBy } from '../inventory/inventory.repository';
-import { historyPoints, insertSamples } from './samples.repository';
+import { historyPoints, insertSamples, isMissingPartition } from './samples.repository';
+import { SamplePartitions } from './sample-partitions.service';
 
 const MAX_HISTORY_POINTS = 10_000;
 
@@ -33,6 +34,7 @@ export class SamplesService {
     private readonly clock: Clock,
     private readonly settings: SamplesSettings,
     private readonly metrics: MetricsRecorder,
+    private readonly partitions: SamplePartitions,
   ) {}
 
   /** Validates every sample, then writes all of them in one transaction, or none. */
@@ -63,7 +65,18 @@ export class SamplesService {
       ];
     });
     const clusters = new Set(subjects.map((s) => (s as Subject).clusterId));
-    await this.db.transaction((m) => insertSamples(m, rows), { affects: clusters });
+    // PostgreSQL: the days' partitions first, outside the insert's transaction (known days cost nothing).
+    await this.partitions.ensure('samples', times);
+    const insert = () => this.db.transaction((m) => insertSamples(m, rows), { affects: clusters });
+    try {
+      await insert();
+    } catch (err) {
+      // A day dropped since it was cached (by another process's retention): made again, then once more.
+      if (!isMissingPartition(err)) throw err;
+      this.partitions.forget('samples', times);
+      await this.partitions.ensure('samples', times);
+      await insert();
+    }
     this.metrics.samplesIngested(samples.length);
     return { accepted: samples.length };
   }

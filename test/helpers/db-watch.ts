@@ -64,7 +64,9 @@ async function watchPostgres(path: string): Promise<DbWatch> {
   const tableNames = async () =>
     (
       await client.query<{ name: string }>(
-        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> $1 ORDER BY table_name`,
+        // Day partitions of samples and sample_rollups are seen (and counted) through their table.
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> $1
+            AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition) ORDER BY table_name`,
         [COUNTER],
       )
     ).rows.map((r) => r.name);
