@@ -126,7 +126,17 @@ describe('scheduler, recommendations and maintenance', () => {
     await setPolicy(t.http, cluster.id, { automationLevel: 'fully-automated' });
     await t.http.post(`/api/v1/hosts/${hosts[2].id}/maintenance`).expect(202);
     const passes = await t.http.get(`/api/v1/clusters/${cluster.id}/passes`).expect(200);
-    expect(passes.body.items).toEqual([expect.objectContaining({ trigger: 'maintenance', movesRecommended: 0 })]);
+    // Recorded against the cluster's own threshold (3), not as balanced: the pass says what it left to the next one.
+    const balance = await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200);
+    expect(balance.body.balanced).toBe(false);
+    expect(passes.body.items).toEqual([
+      expect.objectContaining({
+        trigger: 'maintenance',
+        movesRecommended: 0,
+        target: expect.closeTo(balance.body.target, 12),
+        notes: 'evacuation: mandatory moves only, the next pass balances',
+      }),
+    ]);
     const none = await t.http.get('/api/v1/migrations').query({ clusterId: cluster.id }).expect(200);
     expect(none.body.total).toBe(0);
     const next = await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201);

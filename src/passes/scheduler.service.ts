@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
-import { Plan } from '../balancer/core';
+import { applyPlan, balanceReport, Plan } from '../balancer/core';
 import { Clock } from '../common/clock';
 import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
@@ -236,11 +236,15 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
     const snapshot = await this.balancer.snapshot(clusterId, policy, cooldown);
     // An evacuation makes the mandatory moves only (as at threshold 1): it answers and starts at once
-    // (balancing a 1,000-VM cluster on top took most of a second), and the next pass balances.
+    // (balancing a 1,000-VM cluster on top took most of a second), and the next pass balances. Its
+    // record measures the cluster against the cluster's own threshold, as every pass does.
     const evacuation = trigger === 'maintenance';
-    const plan = await this.balancer.planMoves(snapshot, evacuation ? { ...policy, migrationThreshold: 1 } : policy, {
+    const planned = await this.balancer.planMoves(snapshot, evacuation ? { ...policy, migrationThreshold: 1 } : policy, {
       priority: evacuation ? 'evacuation' : 'pass',
     });
+    const plan: Plan = evacuation
+      ? { ...planned, before: balanceReport(snapshot, policy), after: balanceReport(applyPlan(snapshot, planned), policy) }
+      : planned;
     const automation = new Map(snapshot.vms.map((v) => [v.id, v.automation]));
 
     const decisions = plan.moves.map((move) => ({
@@ -252,7 +256,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         ? `blackout window ${blackout.days.join(',')} ${blackout.start}–${blackout.end} (${policy.timeZone}): balancing held back`
         : '',
       policy.dryRun ? 'dry run' : '',
-      plan.before.balanced && plan.moves.length === 0 ? 'balanced: nothing to do' : '',
+      evacuation ? 'evacuation: mandatory moves only, the next pass balances' : '',
+      !evacuation && plan.before.balanced && plan.moves.length === 0 ? 'balanced: nothing to do' : '',
       plan.softRulesRelaxed?.length ? `soft rules relaxed: ${plan.softRulesRelaxed.join(', ')}` : '',
     ].filter(Boolean);
 
