@@ -19,6 +19,7 @@ function start() {
     chooseCluster();
     void refreshNow();
   });
+  document.addEventListener('dashboard-refresh', () => void refreshNow());
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) void refreshNow();
   });

@@ -3,6 +3,11 @@
 
 // ---------------------------------------------------------------- small DOM helpers
 
+/** Asks the page to refresh now (app.js listens): for modules the refresh loop itself renders, which must not import it. */
+export function requestRefresh() {
+  document.dispatchEvent(new Event('dashboard-refresh'));
+}
+
 /** @param {string} id */
 export function $(id) {
   const node = document.getElementById(id);

@@ -1,9 +1,8 @@
 // @ts-check
 // Pending recommendations, with their Apply and Dismiss buttons.
 import { api } from './api.js';
-import { $, h, notify, reconcile, setText } from './dom.js';
+import { $, h, notify, reconcile, requestRefresh, setText } from './dom.js';
 import { describe } from './format.js';
-import { refreshNow } from './refresh.js';
 import { hostName, state } from './state.js';
 
 /** @param {any} page */
@@ -72,5 +71,5 @@ async function decide(rec, action, apply, dismiss) {
     apply.removeAttribute('disabled');
     dismiss.removeAttribute('disabled');
   }
-  void refreshNow();
+  requestRefresh();
 }

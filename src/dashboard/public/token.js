@@ -1,8 +1,7 @@
 // @ts-check
 // The API token: asked for when the service wants one, kept in this tab's sessionStorage.
 import { ApiError, setBearerToken } from './api.js';
-import { $, showAlert } from './dom.js';
-import { refreshNow } from './refresh.js';
+import { $, requestRefresh, showAlert } from './dom.js';
 import { state } from './state.js';
 
 export const TOKEN_KEY = 'drs-api-token';
@@ -35,7 +34,7 @@ export function useToken(/** @type {SubmitEvent} */ event) {
   state.waitingForToken = false;
   $('token-form').hidden = true;
   state.cycles = 0;
-  void refreshNow();
+  requestRefresh();
 }
 
 /** @param {unknown} error */
