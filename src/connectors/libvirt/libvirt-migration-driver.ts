@@ -55,6 +55,8 @@ export const DEFAULT_LIBVIRT_MIGRATION_OPTIONS: LibvirtMigrationOptions = {
 
 /** Short calls made while a migration runs: a host that does not answer in this time is asked again later. */
 const QUERY_TIMEOUT_MS = 10_000;
+/** The first progress read of a migration: sooner than pollMs. */
+const FIRST_PROGRESS_MS = 250;
 const STDERR_TAIL_BYTES = 4096;
 
 /** The arguments of `virsh migrate` after `-c <source uri>`. */
@@ -283,13 +285,16 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     };
   }
 
-  /** Reads domjobinfo on the source every pollMs while the migration runs; calls never overlap. */
+  /**
+   * Reads domjobinfo on the source every pollMs while the migration runs, the first time after a
+   * quarter of a second (a small guest migrates in a second or two); calls never overlap.
+   */
   private progressPoller(virsh: Virsh, domain: string, onProgress: (progress: MigrationProgress) => void) {
     let percent = 0;
     let stopped = false;
     const tick = async () => {
-      while (!stopped) {
-        await delay(this.options.pollMs);
+      for (let first = true; !stopped; first = false) {
+        await delay(first ? Math.min(FIRST_PROGRESS_MS, this.options.pollMs) : this.options.pollMs);
         if (stopped) return;
         const job = await activeJob(virsh, domain);
         const progress = job && !stopped ? jobProgress(job, percent) : null;
