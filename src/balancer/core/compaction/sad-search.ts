@@ -22,6 +22,12 @@ function eitherOrder(accept: Accept, first: [number, number], second: [number, n
 }
 
 export class SadSearch extends SadPlacement {
+  /** Pends moving unit u's load from host a to host t (scored by sadAfterChanges, nothing moves). */
+  private shift(u: number, a: number, t: number): void {
+    this.change(a, -this.state.unitCpu[u], -this.state.unitMem[u]);
+    this.change(t, this.state.unitCpu[u], this.state.unitMem[u]);
+  }
+
   /**
    * First-improvement descent on SAD with at most k moved units over three neighbourhoods: move a
    * unit, exchange two units, and send a moved unit home while moving another.
@@ -54,8 +60,7 @@ export class SadSearch extends SadPlacement {
           if (t === a) continue;
           const dCount = this.countChange(v, t);
           if (moved + dCount > k && !keep) continue;
-          this.change(a, -state.unitCpu[v], -state.unitMem[v]);
-          this.change(t, state.unitCpu[v], state.unitMem[v]);
+          this.shift(v, a, t);
           const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
           if (keep) {
             this.moveDelta[kept] = after - J;
@@ -97,10 +102,8 @@ export class SadSearch extends SadPlacement {
               if (t === a) continue;
               const dCount = this.countChange(w, hw) + this.countChange(v, t);
               if (moved + dCount > k) continue;
-              this.change(b, -state.unitCpu[w], -state.unitMem[w]);
-              this.change(hw, state.unitCpu[w], state.unitMem[w]);
-              this.change(a, -state.unitCpu[v], -state.unitMem[v]);
-              this.change(t, state.unitCpu[v], state.unitMem[v]);
+              this.shift(w, b, hw);
+              this.shift(v, a, t);
               const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
               if (after < J - 1e-12 && eitherOrder(accept, [w, hw], [v, t], after, dCount)) break;
             }
@@ -136,7 +139,6 @@ export class SadSearch extends SadPlacement {
    * about moved × 4 units evaluations. Stops at the first accepted trade.
    */
   private trade(k: number, moved: number, J: number, mean: { cpu: number; mem: number }, kept: number, accept: Accept): void {
-    const state = this.state;
     const order = this.moveOrder.subarray(0, kept);
     for (let i = 0; i < kept; i++) order[i] = i;
     const delta = this.moveDelta;
@@ -145,8 +147,7 @@ export class SadSearch extends SadPlacement {
       const b = this.where(w);
       const hw = this.home(w);
       const dw = this.countChange(w, hw);
-      this.change(b, -state.unitCpu[w], -state.unitMem[w]);
-      this.change(hw, state.unitCpu[w], state.unitMem[w]);
+      this.shift(w, b, hw);
       const homeDelta = this.sadAfterChanges(J, mean.cpu, mean.mem) - J;
       for (const i of order) {
         const d = homeDelta + delta[i];
@@ -165,10 +166,8 @@ export class SadSearch extends SadPlacement {
           if (t === a || (a !== b && a !== hw && t !== b && t !== hw)) continue;
           const dCount = dw + this.countChange(v, t);
           if (moved + dCount > k) continue;
-          this.change(b, -state.unitCpu[w], -state.unitMem[w]);
-          this.change(hw, state.unitCpu[w], state.unitMem[w]);
-          this.change(a, -state.unitCpu[v], -state.unitMem[v]);
-          this.change(t, state.unitCpu[v], state.unitMem[v]);
+          this.shift(w, b, hw);
+          this.shift(v, a, t);
           const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
           if (after < J - 1e-12 && eitherOrder(accept, [w, hw], [v, t], after, dCount)) return;
         }
