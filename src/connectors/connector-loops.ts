@@ -260,6 +260,10 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       problems = discovery.unreachable;
       const dto = inventoryOf(discovery);
       this.followPlatformMaintenance(loops, discovery, dto);
+      // The platform's own view is told before the inventory is written: whoever reads a VM held by the platform's
+      // balancer then also finds the note that says why (they were set after the writes, and a reader could fall between).
+      loops.balancedBy = discovery.balancedBy ?? null;
+      loops.notes = discovery.notes ?? [];
       const fingerprint = JSON.stringify(dto);
       const unchanged = fingerprint === loops.lastSynced && ++loops.unchangedSyncs < RESYNC_EVERY;
       if (!unchanged && dto.hosts.length > 0) {
@@ -274,8 +278,6 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
           loops.lastRules = rules;
         }
       }
-      loops.balancedBy = discovery.balancedBy ?? null;
-      loops.notes = discovery.notes ?? [];
       const names = dto.vms.map((vm) => vm.name);
       // While a host is down its VMs stay in the inventory but send no samples: the names found are enough.
       loops.knownVms = new Set(names);
