@@ -6,6 +6,7 @@ const LAYERS = [
   ['events'],
   ['auth'],
   ['inventory'],
+  ['replicas'],
   ['rules'],
   ['samples'],
   ['policies'],

@@ -25,6 +25,8 @@ import { SamplesModule } from './samples/samples.module';
 import { SamplesSettings } from './samples/samples.settings';
 import { PoliciesModule } from './policies/policies.module';
 import { RecommendationsModule } from './recommendations/recommendations.module';
+import { ReplicasModule } from './replicas/replicas.module';
+import { ReplicasSettings } from './replicas/replicas.settings';
 import { RulesModule } from './rules/rules.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { SecretsSettings } from './secrets/secrets.settings';
@@ -50,6 +52,7 @@ export const APP_SETTINGS = [
   PoliciesSettings,
   LiveMigrationSettings,
   ConnectorsSettings,
+  ReplicasSettings,
 ] as const;
 
 @Module({})
@@ -78,6 +81,7 @@ export class AppModule {
         SecretsModule,
         DatabaseModule,
         EventsModule,
+        ReplicasModule,
         AuthModule,
         HealthModule,
         InventoryModule,

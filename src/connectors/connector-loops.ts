@@ -8,6 +8,7 @@ import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
 import type { InventorySyncDto } from '../inventory/dto/inventory-sync.dto';
 import { InventorySyncService } from '../inventory/inventory-sync.service';
+import { ClusterOwnership } from '../replicas/cluster-ownership';
 import { RulesService } from '../rules/rules.service';
 import { MAX_SAMPLES_PER_REQUEST } from '../samples/sample-input';
 import { SamplesService } from '../samples/samples.service';
@@ -24,6 +25,8 @@ import { inventoryOf } from './discovery-inventory';
 
 /** An unchanged discovery is not synced again (each sync records an event), except every this many rounds. */
 const RESYNC_EVERY = 10;
+/** Shared database: how often a replica compares the stored connectors of the clusters it owns with the loops it runs. */
+const RECONCILE_MS = 3000;
 
 /**
  * A cluster's connector, shared by its loops and the migrations it carries out: disposed (its
@@ -95,6 +98,9 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   private bootstrapped = false;
   /** Clusters whose stored connector could not be made, and why: their migrations wait rather than run elsewhere. */
   private readonly unusable = new Map<string, string>();
+  /** The configuration version each cluster's loops were (re)started from: a replica sees another's changes by it. */
+  private readonly startedVersions = new Map<string, number>();
+  private reconciler: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database,
@@ -106,15 +112,38 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly samples: SamplesService,
     private readonly events: EventsService,
     private readonly rules: RulesService,
+    private readonly ownership: ClusterOwnership,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const row of await this.store.all()) await this.start(row);
+    for (const row of await this.store.all()) if (this.ownership.owns(row.clusterId)) await this.start(row);
     this.bootstrapped = true;
+    if (!this.ownership.shared) return;
+    // Several replicas: the loops of a cluster run on its owner, which also follows configuration changes made
+    // through any replica (by the connector's version).
+    await this.ownership.listen({ acquired: () => this.reconcile(), lost: (clusterId) => this.stop(clusterId) });
+    this.reconciler = setInterval(
+      () => void this.reconcile().catch((err: unknown) => this.logger.warn({ err }, 'connector reconcile failed')),
+      RECONCILE_MS,
+    );
+    this.reconciler.unref();
+  }
+
+  /** Starts, restarts or stops loops so that they match the stored connectors of the clusters this replica owns. */
+  private async reconcile(): Promise<void> {
+    if (this.shuttingDown) return;
+    const rows = new Map((await this.store.all()).map((row) => [row.clusterId, row]));
+    for (const clusterId of [...this.loops.keys(), ...this.unusable.keys()]) {
+      if (!rows.has(clusterId) || !this.ownership.owns(clusterId)) await this.stop(clusterId);
+    }
+    for (const row of rows.values()) {
+      if (this.ownership.owns(row.clusterId) && this.startedVersions.get(row.clusterId) !== row.version) await this.start(row);
+    }
   }
 
   /** Before the database closes: no timer left, no round in flight. */
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.reconciler);
     this.shuttingDown = true;
     await Promise.all([...this.loops.keys()].map((clusterId) => this.stop(clusterId)));
   }
@@ -136,7 +165,9 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   /** (Re)starts the loops of a cluster from its stored configuration: a sync at once, the first collection after it, then on their intervals. */
   async start(row: ConnectorEntity): Promise<void> {
     await this.stop(row.clusterId);
-    if (this.shuttingDown) return;
+    // Another replica's cluster: its owner starts the loops (it sees the new configuration by its version).
+    if (this.shuttingDown || !this.ownership.owns(row.clusterId)) return;
+    this.startedVersions.set(row.clusterId, row.version);
     let live: LiveConnector;
     try {
       live = this.connect(row);
@@ -177,6 +208,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
 
   async stop(clusterId: string): Promise<void> {
     this.unusable.delete(clusterId);
+    this.startedVersions.delete(clusterId);
     const loops = this.loops.get(clusterId);
     if (!loops) return;
     this.loops.delete(clusterId);

@@ -94,6 +94,7 @@ describe('table ownership', () => {
     expect([...ownerOfTable.keys()].sort()).toEqual([
       'api_tokens',
       'cluster_connectors',
+      'cluster_leases',
       'cluster_policies',
       'clusters',
       'events',
@@ -102,6 +103,7 @@ describe('table ownership', () => {
       'live_migrations',
       'passes',
       'recommendations',
+      'replicas',
       'rules',
       'sample_rollups',
       'samples',

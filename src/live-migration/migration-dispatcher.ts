@@ -11,6 +11,7 @@ import { MigrationRecovery } from './migration-recovery';
 import { MIGRATION_SETTINGS, type MigrationEngineSettings } from './migration-settings';
 import { RunningMigrations, type RunningMigration } from './running-migrations';
 import type { SlotClaim, SlotLimits } from './slots';
+import { ClusterOwnership } from '../replicas/cluster-ownership';
 
 /** Candidates read per look at the queue; more are read while some of them could start. */
 const CANDIDATES_PER_READ = 64;
@@ -29,6 +30,13 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   private wakeAtMs = Infinity;
   /** The last reason each cluster's driver could not be had, so that it is logged once, not at every look. */
   private readonly unavailable = new Map<string, string>();
+  /**
+   * Shared database: the clusters this replica owns whose left-running migrations are settled, so that new ones may
+   * start (null: a single process, which settles all of them before the first start).
+   */
+  private ready: Set<string> | null = null;
+  /** Clusters being let go of: their attempts end as at a shutdown, left running for the new owner. */
+  private readonly lettingGo = new Set<string>();
 
   constructor(
     private readonly queue: MigrationQueue,
@@ -37,6 +45,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     private readonly drivers: ClusterDrivers,
     private readonly running: RunningMigrations,
     private readonly recovery: MigrationRecovery,
+    @Inject(ClusterOwnership) private readonly ownership: Pick<ClusterOwnership, 'shared' | 'listen' | 'nudge'>,
   ) {
     running.listen({ freed: () => void this.refill(), retryDueAt: (atMs) => this.wakeAt(atMs) });
   }
@@ -51,7 +60,14 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.recovery.recover();
+    if (this.ownership.shared) {
+      // Each cluster this replica comes to own: what its previous owner left running is settled (adopted through its
+      // handle, or reconciled with the driver) before any of its queued migrations starts here.
+      this.ready = new Set();
+      await this.ownership.listen({ acquired: (clusterId) => this.takeOver(clusterId), lost: (clusterId) => this.letGo(clusterId) });
+    } else {
+      await this.recovery.recover();
+    }
     this.accepting = true;
     this.poller = setInterval(() => void this.refill(), this.settings.pollIntervalMs);
     this.poller.unref();
@@ -79,8 +95,34 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     await this.queue.drain();
   }
 
-  /** Something was queued or freed: look at the queue soon. */
+  private async takeOver(clusterId: string): Promise<void> {
+    await this.recovery.recover(clusterId);
+    this.ready?.add(clusterId);
+    void this.refill();
+  }
+
+  /**
+   * Another replica owns the cluster now: nothing more starts here, and what runs here is let go of as at a
+   * shutdown (work that outlives the process is left to the new owner to adopt); its ends are not recorded (fenced).
+   */
+  private async letGo(clusterId: string): Promise<void> {
+    this.ready?.delete(clusterId);
+    this.lettingGo.add(clusterId);
+    try {
+      const runs = this.running.all().filter((run) => run.claim.clusterId === clusterId);
+      for (const run of runs) {
+        if (run.adoptable) run.detach.abort();
+        else run.controller.abort();
+      }
+      await Promise.all(runs.map((run) => run.settled));
+    } finally {
+      this.lettingGo.delete(clusterId);
+    }
+  }
+
+  /** Something was queued or freed: look at the queue soon (and, on a shared database, at the leases: a new cluster may have no owner yet). */
   wake(): void {
+    this.ownership.nudge();
     void this.refill();
   }
 
@@ -125,7 +167,8 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     const slots = this.running.slots;
     slots.setClusterLimits(await this.policyCaps());
     for (;;) {
-      const candidates = await this.queue.due(this.clock.now(), slots.full(), CANDIDATES_PER_READ);
+      const clusters = this.ready === null ? null : [...this.ready];
+      const candidates = await this.queue.due(this.clock.now(), slots.full(), CANDIDATES_PER_READ, clusters);
       const startable: SlotClaim[] = [];
       const leases = new Map<string, LeasedDriver>();
       for (const candidate of candidates) {
@@ -228,7 +271,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
         maxAttempts: run.maxAttempts,
         cancelRequested: run.cancelRequested,
         timedOut: run.timedOut,
-        stopping: this.stopping,
+        stopping: this.stopping || this.lettingGo.has(run.claim.clusterId),
       },
       outcome,
       { ...this.settings, ...limit },
@@ -243,7 +286,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
    * command); a crash between the launch and this write is covered by the driver's findLaunched.
    */
   private async recordHandle(run: RunningMigration, handle: MigrationHandle): Promise<void> {
-    if (!(await this.queue.recordHandle(run.claim.id, run.attempt, handle, this.clock.now()))) {
+    if (!(await this.queue.recordHandle(run.claim.id, run.claim.clusterId, run.attempt, handle, this.clock.now()))) {
       throw new Error('the migration is no longer running');
     }
   }

@@ -102,14 +102,14 @@ class InMemoryQueue extends MigrationQueue {
     return { started, ended };
   }
 
-  async recordHandle(id: string, attempt: number | null, handle: MigrationHandle): Promise<boolean> {
+  async recordHandle(id: string, _clusterId: string, attempt: number | null, handle: MigrationHandle): Promise<boolean> {
     const row = this.rows.get(id)!;
     if (row.state !== 'running' || (attempt !== null && row.attempts !== attempt)) return false;
     row.handle = handle;
     return true;
   }
 
-  async recordProgress(id: string, attempt: number, progress: { percent: number }): Promise<void> {
+  async recordProgress(id: string, _clusterId: string, attempt: number, progress: { percent: number }): Promise<void> {
     const row = this.rows.get(id)!;
     if (row.state === 'running' && row.attempts === attempt) row.progressPercent = progress.percent;
   }
@@ -228,7 +228,17 @@ describe('migration engine (dispatch loop and recovery on an in-memory queue)', 
     const s = { ...settings, ...over };
     const running = new RunningMigrations(queue, clock, s);
     const drivers = new ClusterDrivers(driver);
-    dispatcher = new MigrationDispatcher(queue, clock, s, drivers, running, new MigrationRecovery(queue, clock, s, drivers, running));
+    // One process on its own database: it owns every cluster (what ClusterOwnership is on SQLite).
+    const ownership = { shared: false, listen: async () => undefined, nudge: () => undefined };
+    dispatcher = new MigrationDispatcher(
+      queue,
+      clock,
+      s,
+      drivers,
+      running,
+      new MigrationRecovery(queue, clock, s, drivers, running),
+      ownership,
+    );
     return dispatcher;
   }
 

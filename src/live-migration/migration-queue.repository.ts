@@ -18,6 +18,7 @@ import { LiveMigrationEntity } from './live-migration.entity';
 import { migrationEvent } from './migration-events';
 import type { SlotClaim } from './slots';
 import { VmsService } from '../inventory/vms.service';
+import { ClusterOwnership } from '../replicas/cluster-ownership';
 
 /** Tries at recording the end of an attempt before leaving it to the next start's reconciliation. */
 const END_WRITE_ATTEMPTS = 5;
@@ -41,6 +42,7 @@ export class MigrationQueueRepository extends MigrationQueue {
     private readonly db: Database,
     private readonly events: EventsService,
     private readonly vms: VmsService,
+    private readonly ownership: ClusterOwnership,
   ) {
     super();
     this.endings = new CommitGroup((writes: ClusterWrite[]) =>
@@ -71,14 +73,24 @@ export class MigrationQueueRepository extends MigrationQueue {
     }));
   }
 
-  due(nowMs: number, full: { hostIds: string[]; clusterIds: string[] }, limit: number): Promise<SlotClaim[]> {
+  async due(
+    nowMs: number,
+    full: { hostIds: string[]; clusterIds: string[] },
+    limit: number,
+    clusters: string[] | null,
+  ): Promise<SlotClaim[]> {
     const params: unknown[] = [nowMs];
     const notIn = (column: string, ids: string[]) => {
       if (ids.length === 0) return '';
       params.push(...ids);
       return ` AND "${column}" NOT IN (${placeholdersFor(ids.length)})`;
     };
-    const where = notIn('clusterId', full.clusterIds) + notIn('sourceHostId', full.hostIds) + notIn('targetHostId', full.hostIds);
+    let where = notIn('clusterId', full.clusterIds) + notIn('sourceHostId', full.hostIds) + notIn('targetHostId', full.hostIds);
+    if (clusters !== null) {
+      if (clusters.length === 0) return [];
+      params.push(...clusters);
+      where += ` AND "clusterId" IN (${placeholdersFor(clusters.length)})`;
+    }
     params.push(limit);
     return selectRows(
       this.db.reader,
@@ -98,8 +110,12 @@ export class MigrationQueueRepository extends MigrationQueue {
         // Written again when the transaction is retried (PostgreSQL, a conflicting writer elsewhere).
         ended.length = 0;
         const result = new Map<string, Claimed>();
+        const fenced = new Map<string, boolean>();
         for (const { migration, vm, source, target } of await this.partiesOf(m, ids)) {
           if (migration.state !== 'queued') continue;
+          // A replica that lost the cluster's lease (paused, cut off) starts nothing there: the new owner does.
+          if (!fenced.has(migration.clusterId)) fenced.set(migration.clusterId, await this.ownership.fenced(m, migration.clusterId));
+          if (fenced.get(migration.clusterId)) continue;
           affects.add(migration.clusterId);
           const decision = claimDecision(migration, { vm, source, target });
           if (!decision.start) {
@@ -149,22 +165,25 @@ export class MigrationQueueRepository extends MigrationQueue {
     return { started, ended };
   }
 
-  async recordHandle(id: string, attempt: number | null, handle: MigrationHandle, now: number): Promise<boolean> {
+  async recordHandle(id: string, clusterId: string, attempt: number | null, handle: MigrationHandle, now: number): Promise<boolean> {
     const result = await this.db.transaction(
-      (m) =>
-        m.update(
-          LiveMigrationEntity,
-          { id, state: 'running', ...(attempt !== null ? { attempts: attempt } : {}) },
-          { handle, updatedAt: now },
-        ),
+      async (m) =>
+        (await this.ownership.fenced(m, clusterId))
+          ? { affected: 0 }
+          : m.update(
+              LiveMigrationEntity,
+              { id, state: 'running', ...(attempt !== null ? { attempts: attempt } : {}) },
+              { handle, updatedAt: now },
+            ),
       { affects: [] },
     );
     return Boolean(result.affected);
   }
 
-  recordProgress(id: string, attempt: number, p: MigrationProgress, now: number): Promise<void> {
-    return this.progressWrites.add((m) =>
-      m.update(
+  recordProgress(id: string, clusterId: string, attempt: number, p: MigrationProgress, now: number): Promise<void> {
+    return this.progressWrites.add(async (m) => {
+      if (await this.ownership.fenced(m, clusterId)) return;
+      await m.update(
         LiveMigrationEntity,
         { id, state: 'running', attempts: attempt },
         {
@@ -175,13 +194,18 @@ export class MigrationQueueRepository extends MigrationQueue {
           etaSeconds: p.etaSeconds,
           updatedAt: now,
         },
-      ),
-    );
+      );
+    });
   }
 
   async recordEnd(migration: LiveMigrationEntity, end: RecordedEnd, now: number): Promise<WrittenEnd> {
     let written: WrittenEnd = { state: end.state, error: end.state === 'succeeded' ? end.note : end.error };
     await this.withRetries(migration.clusterId, async (m) => {
+      // Another replica owns the cluster now: it settled, or settles, this migration from what the driver says.
+      if (await this.ownership.fenced(m, migration.clusterId)) {
+        written = { state: 'running', error: null, fenced: true };
+        return;
+      }
       if (end.state === 'succeeded') written = await this.succeed(m, migration, end, now);
       else if (end.state === 'queued') await this.requeue(m, migration, end.nextAttemptAt, end.error, now);
       else await this.endAs(m, migration, end.state, end.error, now);
@@ -198,8 +222,9 @@ export class MigrationQueueRepository extends MigrationQueue {
     return next;
   }
 
-  leftRunning(): Promise<LiveMigrationEntity[]> {
-    return this.db.reader.find(LiveMigrationEntity, { where: { state: 'running' }, order: { createdAt: 'ASC' } });
+  leftRunning(clusterId: string | null): Promise<LiveMigrationEntity[]> {
+    const where = clusterId === null ? { state: 'running' as const } : { state: 'running' as const, clusterId };
+    return this.db.reader.find(LiveMigrationEntity, { where, order: { createdAt: 'ASC' } });
   }
 
   async withParties(id: string): Promise<WithParties> {

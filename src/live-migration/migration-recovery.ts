@@ -29,12 +29,18 @@ export class MigrationRecovery {
    * Migrations left `running` by a crash or a shutdown. Work the driver started that still runs (a
    * command) is adopted: the engine waits for it, and cancel stops it, before anything is decided.
    * Otherwise the driver says where each VM is, and each ends succeeded (VM on the target), back in
-   * the queue (VM on its source, attempts left), or failed.
+   * the queue (VM on its source, attempts left), or failed. `clusterId`: those of one cluster, when this
+   * replica takes it over from another (shared database); null: all of them, at the start of a single process.
    */
-  async recover(): Promise<void> {
-    const stuck = await this.queue.leftRunning();
+  async recover(clusterId: string | null = null): Promise<void> {
+    const stuck = await this.queue.leftRunning(clusterId);
     if (stuck.length === 0) return;
-    this.logger.log({ migrations: stuck.length }, 'reconciling migrations left running by the previous run');
+    this.logger.log(
+      { migrations: stuck.length, ...(clusterId !== null ? { clusterId } : {}) },
+      clusterId === null
+        ? 'reconciling migrations left running by the previous run'
+        : "reconciling migrations the cluster's previous owner left running",
+    );
     for (let i = 0; i < stuck.length; i += RECOVERY_CONCURRENCY) {
       await Promise.all(stuck.slice(i, i + RECOVERY_CONCURRENCY).map((migration) => this.recoverOne(migration)));
     }
@@ -70,7 +76,7 @@ export class MigrationRecovery {
       // A handle whose command has ended meanwhile goes through adopt too, which reads its last output.
       const handle = migration.handle ?? (await driver.findLaunched?.(job).catch(() => null)) ?? null;
       if (handle) {
-        if (!migration.handle) await this.queue.recordHandle(migration.id, null, handle, this.clock.now());
+        if (!migration.handle) await this.queue.recordHandle(migration.id, migration.clusterId, null, handle, this.clock.now());
         this.adopt(migration, job, handle, driver, release);
         return true;
       }

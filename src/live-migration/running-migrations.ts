@@ -116,7 +116,7 @@ export class RunningMigrations {
     if (run.writing || nowMs - run.lastWriteMs < this.settings.progressWriteIntervalMs) return;
     run.lastWriteMs = nowMs;
     run.writing = this.queue
-      .recordProgress(run.claim.id, run.attempt, progress, this.clock.now())
+      .recordProgress(run.claim.id, run.claim.clusterId, run.attempt, progress, this.clock.now())
       .then(
         () => undefined,
         (err: unknown) => this.logger.warn({ err, migrationId: run.claim.id }, 'could not record migration progress'),
@@ -141,7 +141,9 @@ export class RunningMigrations {
       return;
     }
     const written = await this.queue.recordEnd(migration, end, this.clock.now());
-    if (written.state === 'succeeded') {
+    if (written.fenced) {
+      this.logger.warn(ids, "the attempt's end was not recorded: another replica owns the cluster now and settles the migration");
+    } else if (written.state === 'succeeded') {
       const outcome = end.state === 'succeeded' ? end.outcome : null;
       this.logState(
         migration,
@@ -156,7 +158,7 @@ export class RunningMigrations {
         ...(retryAt !== null ? { retryAt: new Date(retryAt).toISOString() } : {}),
       });
       if (retryAt !== null) this.listener.retryDueAt(retryAt);
-    } else {
+    } else if (written.state !== 'running') {
       this.logState(migration, written.state, written.error ? { error: written.error } : {});
     }
   }

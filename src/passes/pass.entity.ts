@@ -1,9 +1,13 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { Actor } from '../events/actor';
 
 export const PASS_TRIGGERS = ['interval', 'manual', 'maintenance', 'rule-change'] as const;
 export type PassTrigger = (typeof PASS_TRIGGERS)[number];
-/** `skipped`: the database was unavailable (locked, disk full), or a guard held the pass back (a degraded connector), so it planned nothing. */
-export type PassStatus = 'running' | 'completed' | 'failed' | 'skipped';
+/**
+ * `skipped`: the database was unavailable (locked, disk full), or a guard held the pass back (a degraded connector), so it planned nothing.
+ * `requested`: asked of a replica that does not own the cluster (shared database); the owner runs it.
+ */
+export type PassStatus = 'requested' | 'running' | 'completed' | 'failed' | 'skipped';
 
 export interface SkippedMove {
   vmId: string;
@@ -59,4 +63,8 @@ export class PassEntity {
   /** Why the pass did less than it could: a blackout window, dry run, manual automation, an error. */
   @Column('varchar', { length: 2000, default: '' })
   notes: string;
+
+  /** Who asked for a pass another replica runs (the owner of the cluster names them in its events). */
+  @Column('simple-json', { nullable: true, select: false })
+  requestedBy: Actor | null;
 }

@@ -19,13 +19,17 @@ import { PoliciesService } from '../policies/policies.service';
 import { activeBlackout, ClusterPolicy } from '../policies/policy';
 import { RecommendationsService } from '../recommendations/recommendations.service';
 import { MetricsRecorder } from '../observability/metrics-recorder';
+import { ClusterOwnership } from '../replicas/cluster-ownership';
 import { DeferredWrites } from './deferred-writes';
 import { PassGuards } from './pass-guards';
+import { awaitRequest, interruptPasses, lastPassStart, pendingRequests, writeRequest } from './pass-requests';
 import { PassesSettings } from './passes.settings';
 import { decide } from './automation';
 import { PassEntity, PassTrigger, SkippedMove } from './pass.entity';
 
 const TICK_JOB = 'scheduler-tick';
+/** How long a replica that does not own a cluster waits for its owner to run a pass asked of it. */
+const PASS_REQUEST_WAIT_MS = 60_000;
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -44,6 +48,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   /** What the hard rules of each cluster looked like at the last tick: a change triggers a pass. */
   private readonly hardRules = new Map<string, string>();
   private ticking = false;
+  /** Requested passes (another replica was asked) being run here. */
+  private readonly taking = new Set<string>();
   private stopped = false;
   /** Pass records the database could not take when they were made (it was locked or full): written later. */
   private readonly deferred: DeferredWrites;
@@ -60,25 +66,70 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly metrics: MetricsRecorder,
     private readonly hosts: HostsService,
     private readonly guards: PassGuards,
+    private readonly ownership: ClusterOwnership,
   ) {
     this.deferred = new DeferredWrites(db, this.logger);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     // A pass is never resumed: one that a crash or a stop interrupted is marked so, and the next pass replans.
-    await this.db.transaction((m) =>
-      m.update(
-        PassEntity,
-        { status: 'running' },
-        { status: 'failed', finishedAt: this.clock.now(), notes: 'interrupted: the service stopped during the pass' },
-      ),
-    );
+    // On a shared database, the passes of a cluster this replica takes over (from itself before a restart, or
+    // from a replica that stopped), which the next pass is due after the last one started.
+    if (this.ownership.shared) {
+      await this.ownership.listen({ acquired: (id) => this.takeOver(id), lost: (id) => this.letGo(id) });
+    } else {
+      await interruptPasses(this.db, null, 'interrupted: the service stopped during the pass', this.clock.now());
+    }
     // Without scheduled passes the ticks still finish maintenance: an evacuated host must not stay entering it.
     const every = this.settings.SCHEDULER_TICK_MS;
     this.registry.addInterval(
       TICK_JOB,
       setInterval(() => void this.tick(), every),
     );
+  }
+
+  /** A cluster this replica came to own: what its previous owner left running is over, and its schedule goes on. */
+  private async takeOver(clusterId: string): Promise<void> {
+    await interruptPasses(this.db, clusterId, 'interrupted: the replica running it stopped or lost the cluster', this.clock.now());
+    this.lastPassAt.set(clusterId, (await lastPassStart(this.db, clusterId)) ?? this.clock.now());
+  }
+
+  /** Another replica owns the cluster now: a pass in progress here ends (its writes are fenced once the lease is gone). */
+  private async letGo(clusterId: string): Promise<void> {
+    this.lastPassAt.delete(clusterId);
+    this.hardRules.delete(clusterId);
+    await this.chains.get(clusterId);
+  }
+
+  /** The pass is run by the replica owning the cluster; this one waits for its record. */
+  private async requestPass(clusterId: string, trigger: PassTrigger, actor: Actor | null): Promise<PassEntity> {
+    await requireClusterFound(this.db.reader, clusterId);
+    const request = await writeRequest(this.db, clusterId, trigger, this.clock.now(), actor);
+    this.ownership.nudge();
+    return awaitRequest(this.db, request.id, PASS_REQUEST_WAIT_MS);
+  }
+
+  /** Passes other replicas were asked for, of clusters this one owns. */
+  private async runRequestedPasses(): Promise<void> {
+    const owned = this.ownership.owned();
+    if (owned === null) return;
+    for (const request of await pendingRequests(this.db, owned)) {
+      if (this.taking.has(request.id)) continue;
+      this.taking.add(request.id);
+      void this.queuePass(request.clusterId, request.trigger, request.requestedBy, request.id)
+        .catch((err) => this.logPassFailure(err, request.clusterId))
+        .finally(() => this.taking.delete(request.id));
+    }
+  }
+
+  /** Refuses a write acting on the cluster once another replica owns it (fencing; see ClusterOwnership). */
+  private async fence(m: EntityManager, clusterId: string): Promise<void> {
+    if (await this.ownership.fenced(m, clusterId)) {
+      throw new DomainError(
+        ErrorCode.Unavailable,
+        `This replica (${this.ownership.replicaId}) no longer owns cluster ${clusterId}: the pass was not recorded; its owner runs the next one`,
+      );
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -94,7 +145,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.deferred.flush();
       const now = this.clock.now();
+      await this.runRequestedPasses();
       for (const id of await clusterIds(this.db.reader)) {
+        // Another replica's (shared database): its owner schedules it.
+        if (!this.ownership.ownsOrClaims(id)) continue;
         await this.finishMaintenance(id);
         if (!this.settings.SCHEDULER_ENABLED) continue;
         const policy = await this.policies.resolve(id);
@@ -125,9 +179,17 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
    * `actor`: who asked for it through the API; its events, and the migrations it queues, name them.
    */
   runPass(clusterId: string, trigger: PassTrigger, actor: Actor | null = null): Promise<PassEntity> {
+    if (!this.ownership.owns(clusterId)) return this.requestPass(clusterId, trigger, actor);
+    return this.queuePass(clusterId, trigger, actor, null);
+  }
+
+  /** `requestId`: the record of a pass another replica was asked for (status `requested`), which this one runs. */
+  private queuePass(clusterId: string, trigger: PassTrigger, actor: Actor | null, requestId: string | null): Promise<PassEntity> {
     this.lastPassAt.set(clusterId, this.clock.now());
     const previous = this.chains.get(clusterId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.balancer.aheadOfWhatIfs(() => this.pass(clusterId, trigger, actor)));
+    const run = previous
+      .catch(() => undefined)
+      .then(() => this.balancer.aheadOfWhatIfs(() => this.pass(clusterId, trigger, actor, requestId)));
     const tail = run.catch(() => undefined);
     this.chains.set(clusterId, tail);
     void tail.then(() => {
@@ -153,15 +215,16 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** A pass the database cannot take (locked, disk full) is skipped, and recorded as soon as it can be. */
-  private async pass(clusterId: string, trigger: PassTrigger, actor: Actor | null): Promise<PassEntity> {
+  private async pass(clusterId: string, trigger: PassTrigger, actor: Actor | null, requestId: string | null): Promise<PassEntity> {
     const startedAt = this.clock.now();
     this.lastPassAt.set(clusterId, startedAt);
     await requireClusterFound(this.db.reader, clusterId);
     await this.deferred.flush();
+    const id = requestId !== null ? { id: requestId } : {};
     const heldBack = await this.guards.whyNotNow(clusterId);
-    if (heldBack) return this.heldBackPass(clusterId, trigger, startedAt, `skipped: ${heldBack}`.slice(0, 2000), actor);
+    if (heldBack) return this.heldBackPass(clusterId, trigger, startedAt, `skipped: ${heldBack}`.slice(0, 2000), actor, id);
     try {
-      return await this.plannedPass(clusterId, trigger, startedAt, actor);
+      return await this.plannedPass(clusterId, trigger, startedAt, actor, id);
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
@@ -170,6 +233,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       this.deferred.push(clusterId, async (m) => {
         const pass = await m.save(
           m.create(PassEntity, {
+            ...id,
             clusterId,
             trigger,
             status: 'skipped',
@@ -207,9 +271,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     startedAt: number,
     notes: string,
     actor: Actor | null,
+    id: { id?: string },
   ): Promise<PassEntity> {
     const finishedAt = this.clock.now();
     const record = {
+      ...id,
       clusterId,
       trigger,
       status: 'skipped' as const,
@@ -221,6 +287,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     };
     return this.db.transaction(
       async (m) => {
+        await this.fence(m, clusterId);
         const pass = await m.save(m.create(PassEntity, { ...record, movesRecommended: 0, skipped: [], notes }));
         const message = `Pass (${trigger}) ${notes}`;
         await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message, actor });
@@ -230,7 +297,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     );
   }
 
-  private async plannedPass(clusterId: string, trigger: PassTrigger, startedAt: number, actor: Actor | null): Promise<PassEntity> {
+  private async plannedPass(
+    clusterId: string,
+    trigger: PassTrigger,
+    startedAt: number,
+    actor: Actor | null,
+    id: { id?: string },
+  ): Promise<PassEntity> {
     const policy = await this.policies.resolve(clusterId);
     const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
     const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
@@ -263,8 +336,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
     const { pass, recs } = await this.db.transaction(
       async (m) => {
+        await this.fence(m, clusterId);
         const pass = await m.save(
           m.create(PassEntity, {
+            ...id,
             clusterId,
             trigger,
             status: 'running',
@@ -313,6 +388,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
     const finishedAt = this.clock.now();
     const finish = async (m: EntityManager) => {
+      await this.fence(m, clusterId);
       await m.update(
         PassEntity,
         { id: pass.id },
