@@ -2202,7 +2202,8 @@ function buildRoutes(w: World): Route[] {
     },
     { method: 'GET', template: `${API}/tokens`, role: 'admin', query: { specs: PAGE, valid: validPage } },
     { method: 'DELETE', template: `${API}/tokens/:id`, idKind: 'token', role: 'admin' },
-    // health and Prometheus metrics take no input
+    // the replicas, health and Prometheus metrics take no input
+    { method: 'GET', template: `${API}/replicas`, inputless: true },
     { method: 'GET', template: '/health', inputless: true, role: 'public' },
     { method: 'GET', template: '/metrics', inputless: true },
   ];

@@ -82,11 +82,11 @@ export class ClusterOwnership implements OnApplicationBootstrap, OnApplicationSh
     new Gauge({
       name: `${METRIC_PREFIX}cluster_owned`,
       help: "1 for each cluster whose passes, connector loops and migrations this replica runs (its lease's epoch aside); none on SQLite, where one process owns all",
-      labelNames: ['cluster', 'replica'],
+      labelNames: ['cluster_id', 'replica'],
       registers: [prometheus.registry],
       collect: function () {
         this.reset();
-        if (shared) for (const cluster of held.keys()) this.set({ cluster, replica }, 1);
+        if (shared) for (const id of held.keys()) this.set({ cluster_id: id, replica }, 1);
       },
     });
     if (this.shared && settings.LEASE_RENEW_MS * 3 > settings.LEASE_TTL_MS) {

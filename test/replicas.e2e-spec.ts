@@ -1,0 +1,303 @@
+// Replicas. On SQLite one process owns every cluster and says so. On PostgreSQL (the suite's PostgreSQL run,
+// TEST_DATABASE_URL) three replicas run as processes of their own on loopback against one database: the
+// clusters are shared out among them; a replica killed with SIGKILL while migrations run has its clusters
+// taken over within two lease periods, and no migration is lost or recorded as done twice; a replica frozen
+// with SIGSTOP past its lease and then resumed does not act on the clusters it lost (fencing).
+import { join } from 'node:path';
+import { call, ChildApp, killApp, query, sleep, startApp } from './helpers/child-app';
+import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
+import { onPostgres } from './helpers/test-database';
+import { waitFor } from './helpers/wait';
+
+/** waitFor's value: it throws rather than give up. */
+const waitForValue = async <T>(check: () => Promise<T | undefined>, timeoutMs: number, everyMs?: number): Promise<T> =>
+  (await waitFor(check, timeoutMs, everyMs))!;
+
+jest.setTimeout(180_000);
+
+describe('one process on SQLite (or a replica alone on PostgreSQL)', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await createTestApp({ env: { REPLICA_NAME: 'solo' } })));
+  afterAll(() => t.close());
+
+  it('owns every cluster, names itself at /replicas and /health, and runs a pass asked of it', async () => {
+    const cluster = (await t.http.post('/api/v1/clusters').send({ name: 'alone' }).expect(201)).body;
+    await t.http
+      .put(`/api/v1/clusters/${cluster.id}/inventory`)
+      .send({ hosts: [{ name: 'h1', cpuCores: 8, cpuMhz: 20000, memoryMib: 65536 }], vms: [] })
+      .expect(200);
+    const pass = (await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201)).body;
+    expect(pass.status).toBe('completed');
+    const replicas = (await t.http.get('/api/v1/replicas').expect(200)).body;
+    expect(replicas.replicas.map((r: { id: string; self: boolean }) => [r.id, r.self])).toEqual([['solo', true]]);
+    const health = (await t.http.get('/health').expect(200)).body;
+    if (onPostgres) {
+      expect(replicas.mode).toBe('shared');
+      const owned = await waitFor(async () => {
+        const body = (await t.http.get('/api/v1/replicas')).body;
+        return body.replicas[0]?.leases.length === 1 ? body.replicas[0].leases : undefined;
+      }, 10_000);
+      expect(owned).toEqual([expect.objectContaining({ clusterId: cluster.id, epoch: 1 })]);
+      expect(health.info.replica).toEqual({ status: 'up', id: 'solo', mode: 'shared', clusters: [cluster.id] });
+    } else {
+      expect(replicas.mode).toBe('single');
+      expect(health.info.replica).toEqual({ status: 'up', id: 'solo', mode: 'single', clusters: 'all' });
+    }
+  });
+});
+
+if (onPostgres) {
+  describe('fencing: a replica that has not yet noticed another took its cluster over', () => {
+    let t: TestApp;
+    // It renews (and so notices) only every minute, with leases of three: within that time it still believes it owns the cluster.
+    beforeAll(
+      async () =>
+        (t = await createTestApp({
+          env: { REPLICA_NAME: 'slow', LEASE_TTL_MS: 180_000, LEASE_RENEW_MS: 60_000, SCHEDULER_ENABLED: false },
+        })),
+    );
+    afterAll(() => t.close());
+
+    it('records no pass and starts no migration there', async () => {
+      const cluster = (await t.http.post('/api/v1/clusters').send({ name: 'taken' }).expect(201)).body;
+      const hosts = ['h1', 'h2'].map((name) => ({ name, cpuCores: 8, cpuMhz: 20000, memoryMib: 65536 }));
+      await t.http
+        .put(`/api/v1/clusters/${cluster.id}/inventory`)
+        .send({ hosts, vms: [{ name: 'v1', hostName: 'h1', vcpus: 1, memoryMib: 1024 }] })
+        .expect(200);
+      expect((await t.http.post(`/api/v1/clusters/${cluster.id}/passes`).expect(201)).body.status).toBe('completed');
+      // Another replica takes the lease over, as its acquisition does once a lease ran out: the epoch grows by one.
+      await query(t.databasePath, `UPDATE cluster_leases SET "replicaId" = 'other', epoch = epoch + 1 WHERE "clusterId" = $1`, [
+        cluster.id,
+      ]);
+      const refused = await t.http.post(`/api/v1/clusters/${cluster.id}/passes`);
+      expect(refused.status).toBe(503);
+      expect(refused.body.detail).toMatch(/no longer owns cluster/);
+      const passes = (await t.http.get(`/api/v1/clusters/${cluster.id}/passes`).expect(200)).body;
+      expect(passes.total).toBe(1);
+      const vm = (await t.http.get(`/api/v1/vms?clusterId=${cluster.id}`).expect(200)).body.items[0];
+      const h2 = (await t.http.get(`/api/v1/hosts?clusterId=${cluster.id}`).expect(200)).body.items.find(
+        (h: { name: string }) => h.name === 'h2',
+      );
+      const queued = (await t.http.post('/api/v1/migrations').send({ vmId: vm.id, targetHostId: h2.id }).expect(201)).body;
+      await sleep(2000);
+      expect((await t.http.get(`/api/v1/migrations/${queued.id}`).expect(200)).body.state).toBe('queued');
+    });
+  });
+
+  const TTL = 3000;
+  const CLUSTERS = 6;
+  const HOSTS = 4;
+  const VMS = 12;
+
+  describe('three replicas on one PostgreSQL database', () => {
+    const dir = makeTempDir();
+    const databasePath = join(dir, 'drs.sqlite');
+    const env = (name: string) => ({
+      DATABASE_PATH: databasePath,
+      REPLICA_NAME: name,
+      LEASE_TTL_MS: TTL,
+      LEASE_RENEW_MS: 500,
+      SCHEDULER_ENABLED: false,
+      DEMO_ENABLED: false,
+      // About 1.5 s per migration.
+      MIGRATION_TIME_SCALE: 4,
+      MIGRATION_MAX_PER_HOST: 2,
+      MIGRATION_MAX_ATTEMPTS: 10,
+      MIGRATION_RETRY_BACKOFF_SECONDS: 0.1,
+    });
+    const apps = new Map<string, ChildApp>();
+    const clusterIds: string[] = [];
+
+    afterAll(async () => {
+      for (const app of apps.values()) {
+        app.proc.kill('SIGCONT');
+        await killApp(app);
+      }
+      removeTempDir(dir);
+    });
+
+    type Lease = { clusterId: string; epoch: number };
+    type Replica = { id: string; alive: boolean; leases: Lease[] };
+    const replicasSeenBy = async (name: string): Promise<Replica[]> =>
+      (await call(apps.get(name)!, 'GET', '/api/v1/replicas')).body.replicas;
+    /** Cluster → owning replica, from the database. */
+    const owners = async () =>
+      new Map(
+        (
+          await query<{ clusterId: string; replicaId: string; epoch: number }>(
+            databasePath,
+            `SELECT "clusterId", "replicaId", epoch FROM cluster_leases WHERE "expiresAt" > (extract(epoch from clock_timestamp()) * 1000)`,
+          )
+        ).map((l) => [l.clusterId, { replica: l.replicaId, epoch: Number(l.epoch) }]),
+      );
+
+    /** Asks for every VM of the cluster to move to the next host; resolves to the migrations' ids. */
+    const migrateAll = async (via: ChildApp, clusterId: string): Promise<string[]> => {
+      const hosts = (await call(via, 'GET', `/api/v1/hosts?clusterId=${clusterId}&limit=100`)).body.items as { id: string; name: string }[];
+      hosts.sort((a, b) => a.name.localeCompare(b.name));
+      const vms = (await call(via, 'GET', `/api/v1/vms?clusterId=${clusterId}&limit=100`)).body.items as { id: string; hostId: string }[];
+      const ids: string[] = [];
+      for (const vm of vms) {
+        const next = hosts[(hosts.findIndex((h) => h.id === vm.hostId) + 1) % hosts.length];
+        const res = await call(via, 'POST', '/api/v1/migrations', { vmId: vm.id, targetHostId: next.id });
+        expect(res.status).toBe(201);
+        ids.push(res.body.id);
+      }
+      return ids;
+    };
+
+    /** Every migration ended succeeded, recorded so once, and its VM is on its target. */
+    const expectEachDoneOnce = async (via: ChildApp, ids: string[]) => {
+      const ended = await waitForValue(
+        async () => {
+          const rows = await Promise.all(ids.map(async (id) => (await call(via, 'GET', `/api/v1/migrations/${id}`)).body));
+          return rows.every((m) => ['succeeded', 'failed', 'cancelled'].includes(m.state)) ? rows : undefined;
+        },
+        90_000,
+        500,
+      );
+      expect(ended.map((m) => m.state)).toEqual(ids.map(() => 'succeeded'));
+      const succeeded = await query<{ subjectId: string; n: number }>(
+        databasePath,
+        `SELECT "subjectId", COUNT(*) AS n FROM events WHERE type = 'migration.succeeded' GROUP BY "subjectId"`,
+      );
+      const counts = new Map(succeeded.map((r) => [r.subjectId, Number(r.n)]));
+      expect(ids.map((id) => counts.get(id) ?? 0)).toEqual(ids.map(() => 1));
+      for (const m of ended) {
+        const vm = (await call(via, 'GET', `/api/v1/vms/${m.vmId}`)).body;
+        expect(vm.hostId).toBe(m.targetHostId);
+      }
+    };
+
+    it('shares the clusters out among the three replicas', async () => {
+      for (const name of ['r1', 'r2', 'r3']) apps.set(name, await startApp(env(name)));
+      const r1 = apps.get('r1')!;
+      for (let c = 0; c < CLUSTERS; c++) {
+        const cluster = (await call(r1, 'POST', '/api/v1/clusters', { name: `c${c}` })).body;
+        const hosts = Array.from({ length: HOSTS }, (_, i) => ({ name: `h${i}`, cpuCores: 32, cpuMhz: 80000, memoryMib: 262144 }));
+        const vms = Array.from({ length: VMS }, (_, i) => ({ name: `vm${i}`, hostName: `h${i % HOSTS}`, vcpus: 1, memoryMib: 2048 }));
+        expect((await call(r1, 'PUT', `/api/v1/clusters/${cluster.id}/inventory`, { hosts, vms })).status).toBe(200);
+        clusterIds.push(cluster.id);
+      }
+      const spread = await waitForValue(
+        async () => {
+          const replicas = await replicasSeenBy('r2');
+          const counts = replicas.map((r) => r.leases.length).sort();
+          return replicas.length === 3 && counts.join() === '2,2,2' ? replicas : undefined;
+        },
+        30_000,
+        250,
+      );
+      expect(spread.flatMap((r) => r.leases.map((l) => l.clusterId)).sort()).toEqual([...clusterIds].sort());
+      // Each replica says which clusters it runs.
+      for (const [name, app] of apps) {
+        const health = (await call(app, 'GET', '/health')).body;
+        expect(health.info.replica.clusters).toEqual(
+          spread
+            .find((r) => r.id === name)!
+            .leases.map((l) => l.clusterId)
+            .sort(),
+        );
+      }
+    });
+
+    it('takes over the clusters of a replica killed during migrations within two lease periods; each migration done once', async () => {
+      const before = await owners();
+      const victim = 'r3';
+      const victims = clusterIds.filter((id) => before.get(id)?.replica === victim);
+      expect(victims.length).toBeGreaterThan(0);
+      const r1 = apps.get('r1')!;
+      const ids = (await Promise.all(clusterIds.map((id) => migrateAll(r1, id)))).flat();
+      // Some of the victim's migrations are under way when it dies.
+      await waitFor(
+        async () => {
+          const rows = await query<{ n: number }>(
+            databasePath,
+            `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running' AND "clusterId" IN (${victims.map((_, i) => `$${i + 1}`).join(', ')})`,
+            victims,
+          );
+          return Number(rows[0].n) > 0;
+        },
+        20_000,
+        50,
+      );
+      const killedAt = Date.now();
+      await killApp(apps.get(victim)!);
+      apps.delete(victim);
+      const after = await waitForValue(
+        async () => {
+          const now = await owners();
+          return victims.every((id) => ['r1', 'r2'].includes(now.get(id)?.replica ?? '')) ? now : undefined;
+        },
+        4 * TTL,
+        100,
+      );
+      const failoverMs = Date.now() - killedAt;
+      console.log(
+        `replicas e2e: the killed replica's ${victims.length} cluster(s) taken over in ${(failoverMs / 1000).toFixed(1)} s (lease ${TTL / 1000} s)`,
+      );
+      expect(failoverMs).toBeLessThanOrEqual(2 * TTL);
+      for (const id of victims) expect(after.get(id)!.epoch).toBeGreaterThan(before.get(id)!.epoch);
+      await expectEachDoneOnce(r1, ids);
+    });
+
+    it('a replica frozen (SIGSTOP) past its lease and resumed does not act on the clusters it lost', async () => {
+      const before = await owners();
+      const frozen = 'r2';
+      const lostClusters = clusterIds.filter((id) => before.get(id)?.replica === frozen);
+      expect(lostClusters.length).toBeGreaterThan(0);
+      const r1 = apps.get('r1')!;
+      const ids = (await Promise.all(clusterIds.map((id) => migrateAll(r1, id)))).flat();
+      await waitFor(
+        async () => {
+          const rows = await query<{ n: number }>(
+            databasePath,
+            `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running' AND "clusterId" IN (${lostClusters.map((_, i) => `$${i + 1}`).join(', ')})`,
+            lostClusters,
+          );
+          return Number(rows[0].n) > 0;
+        },
+        20_000,
+        50,
+      );
+      const app = apps.get(frozen)!;
+      app.proc.kill('SIGSTOP');
+      try {
+        await waitFor(
+          async () => {
+            const now = await owners();
+            return lostClusters.every((id) => now.get(id)?.replica === 'r1') ? now : undefined;
+          },
+          4 * TTL,
+          100,
+        );
+        // r1 settles and runs those migrations again while r2 sleeps through what it had started.
+        await sleep(TTL);
+      } finally {
+        app.proc.kill('SIGCONT');
+      }
+      // Resumed, its runs end and its scheduler ticks: nothing of it may be recorded, and it learns it lost them.
+      await waitFor(
+        async () => {
+          const replicas = await replicasSeenBy(frozen);
+          const mine = replicas.find((r) => r.id === frozen)?.leases.map((l) => l.clusterId) ?? [];
+          return lostClusters.every((id) => !mine.includes(id)) ? true : undefined;
+        },
+        10_000,
+        200,
+      );
+      await expectEachDoneOnce(r1, ids);
+      // And the clusters are shared out again between the two replicas left.
+      const counts = await waitFor(
+        async () => {
+          const c = (await replicasSeenBy('r1')).filter((r) => r.alive).map((r) => r.leases.length);
+          return c.length === 2 && c.every((n) => n === CLUSTERS / 2) ? c : undefined;
+        },
+        20_000,
+        250,
+      );
+      expect(counts).toEqual([3, 3]);
+    });
+  });
+}
