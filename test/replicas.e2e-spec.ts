@@ -202,6 +202,49 @@ if (onPostgres) {
       }
     });
 
+    it("drops a balance report a replica keeps as soon as another replica changes the cluster's inventory", async () => {
+      const [r1, r2] = [apps.get('r1')!, apps.get('r2')!];
+      const clusterId = clusterIds[0];
+      const report = async () => (await call(r2, 'GET', `/api/v1/clusters/${clusterId}/balance`)).body;
+      expect((await report()).hosts).toHaveLength(HOSTS);
+      expect((await report()).hosts).toHaveLength(HOSTS); // kept: nothing changed
+      const res = await call(r1, 'POST', '/api/v1/hosts', { clusterId, name: 'added', cpuCores: 32, cpuMhz: 80000, memoryMib: 262144 });
+      expect(res.status).toBe(201);
+      // Within the notification's trip, well inside the 10 s a report is otherwise kept.
+      const seen = await waitForValue(async () => ((await report()).hosts.length === HOSTS + 1 ? true : undefined), 2000, 20);
+      expect(seen).toBe(true);
+      expect((await call(r1, 'DELETE', `/api/v1/hosts/${res.body.id}`)).status).toBe(204);
+    });
+
+    it("stops a migration running on its cluster's owner when asked through another replica", async () => {
+      const owner = (await owners()).get(clusterIds[1])!.replica;
+      const other = apps.get(['r1', 'r2', 'r3'].find((name) => name !== owner)!)!;
+      const hosts = (await call(other, 'GET', `/api/v1/hosts?clusterId=${clusterIds[1]}&limit=100`)).body.items as { id: string }[];
+      // 64 GiB: it takes long enough to be stopped halfway.
+      const vm = (
+        await call(other, 'POST', '/api/v1/vms', { clusterId: clusterIds[1], hostId: hosts[0].id, name: 'big', vcpus: 1, memoryMib: 65536 })
+      ).body;
+      const queued = (await call(other, 'POST', '/api/v1/migrations', { vmId: vm.id, targetHostId: hosts[1].id })).body;
+      await waitForValue(
+        async () => ((await call(other, 'GET', `/api/v1/migrations/${queued.id}`)).body.state === 'running' ? true : undefined),
+        20_000,
+        50,
+      );
+      const cancel = await call(other, 'POST', `/api/v1/migrations/${queued.id}/cancel`);
+      expect([200, 202]).toContain(cancel.status);
+      const ended = await waitForValue(
+        async () => {
+          const m = (await call(other, 'GET', `/api/v1/migrations/${queued.id}`)).body;
+          return m.state !== 'running' ? m : undefined;
+        },
+        10_000,
+        100,
+      );
+      expect(ended.state).toBe('cancelled');
+      expect((await call(other, 'GET', `/api/v1/vms/${vm.id}`)).body.hostId).toBe(hosts[0].id);
+      expect((await call(other, 'DELETE', `/api/v1/vms/${vm.id}`)).status).toBe(204);
+    });
+
     it('takes over the clusters of a replica killed during migrations within two lease periods; each migration done once', async () => {
       const before = await owners();
       const victim = 'r3';

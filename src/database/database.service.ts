@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
+import { ChangeFeed } from './change-feed';
 import { isRetryableConflict } from './database-errors';
 import { Dialect, dialectOf, selectRows } from './dialect';
 import { SqliteConnection, StatementCache } from './statement-cache';
@@ -43,12 +44,19 @@ export class Database {
   private readonly statementCaches: (StatementCache | undefined)[] = [];
 
   readonly dialect: Dialect;
+  /** PostgreSQL: other replicas' writes move this process's change stamps too. */
+  private readonly feed: ChangeFeed | undefined;
 
   constructor(
     private readonly writer: DataSource,
     private readonly readers: DataSource[],
   ) {
     this.dialect = dialectOf(writer);
+    const url = (writer.options as { url?: string }).url;
+    if (this.dialect === 'postgres' && url) {
+      this.feed = new ChangeFeed(url, (clusters) => this.changed(clusters ?? undefined));
+      this.feed.start();
+    }
   }
 
   /** Committed data only; the read connections take turns (PostgreSQL: the pool's connections). */
@@ -81,6 +89,7 @@ export class Database {
 
   /** Before the connections close: sqlite3 will not close one that still has prepared statements. */
   async onModuleDestroy(): Promise<void> {
+    await this.feed?.close();
     await Promise.all(this.statementCaches.filter((cache) => cache !== undefined).map((cache) => cache.close()));
   }
 
@@ -92,9 +101,16 @@ export class Database {
     return this.queue.run(async () => {
       try {
         if (this.dialect === 'sqlite') return await this.writer.transaction(work);
+        // After the work: some callers fill the set of clusters they affected as they go.
+        const announced = async (m: EntityManager) => {
+          const result = await work(m);
+          const affects = options.affects === undefined ? null : [...options.affects];
+          if (this.feed && (affects === null || affects.length > 0)) await this.feed.announce(m, affects);
+          return result;
+        };
         for (let attempt = 1; ; attempt++) {
           try {
-            return await this.writer.transaction('SERIALIZABLE', work);
+            return await this.writer.transaction('SERIALIZABLE', announced);
           } catch (err) {
             if (attempt >= ATTEMPTS || !isRetryableConflict(err)) throw err;
             await delay(Math.random() * 20 * attempt);
@@ -110,7 +126,8 @@ export class Database {
   /**
    * Changes whenever a committed write may have changed the cluster's balancing inputs: figures
    * computed from the database under one stamp are still current while the stamp stays the same
-   * (writes made by other processes excepted). Take it before reading.
+   * (on PostgreSQL, writes of other replicas move it too, through the change feed; on SQLite, writes of
+   * another process to the file do not). Take it before reading.
    */
   changeStamp(clusterId: string): string {
     return `${this.generation}.${this.clusterGenerations.get(clusterId) ?? 0}`;

@@ -15,6 +15,8 @@ import { ClusterOwnership } from '../replicas/cluster-ownership';
 
 /** Candidates read per look at the queue; more are read while some of them could start. */
 const CANDIDATES_PER_READ = 64;
+/** Shared database: how often the attempts running here look for cancels asked through other replicas. */
+const CANCEL_FOLLOW_MS = 1000;
 /** The dirty rate handed to the driver is the mean over this window of the VM's samples. */
 const DIRTY_RATE_WINDOW_MS = 300_000;
 
@@ -26,6 +28,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
   private refilling: Promise<void> | undefined;
   private refillAgain = false;
   private poller: NodeJS.Timeout | undefined;
+  private cancelFollower: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAtMs = Infinity;
   /** The last reason each cluster's driver could not be had, so that it is logged once, not at every look. */
@@ -70,6 +73,10 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     }
     this.accepting = true;
     this.poller = setInterval(() => void this.refill(), this.settings.pollIntervalMs);
+    if (this.ready !== null) {
+      this.cancelFollower = setInterval(() => void this.followCancels(), CANCEL_FOLLOW_MS);
+      this.cancelFollower.unref();
+    }
     this.poller.unref();
     void this.refill();
   }
@@ -84,6 +91,7 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     this.stopping = true;
     this.accepting = false;
     clearInterval(this.poller);
+    clearInterval(this.cancelFollower);
     clearTimeout(this.wakeTimer);
     await this.refilling;
     const runs = this.running.all();
@@ -117,6 +125,17 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
       await Promise.all(runs.map((run) => run.settled));
     } finally {
       this.lettingGo.delete(clusterId);
+    }
+  }
+
+  /** Shared database: a cancel asked through another replica reaches the attempt running here. */
+  private async followCancels(): Promise<void> {
+    const runs = this.running.all().filter((run) => !run.cancelRequested);
+    if (runs.length === 0) return;
+    try {
+      for (const id of await this.queue.cancelRequested(runs.map((run) => run.claim.id))) this.running.abort(id);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not look for cancels asked through other replicas');
     }
   }
 

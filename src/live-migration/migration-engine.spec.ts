@@ -142,6 +142,10 @@ class InMemoryQueue extends MigrationQueue {
     return { migration: { ...this.row(id) }, ...this.parties.get(id)! };
   }
 
+  async cancelRequested(ids: string[]): Promise<string[]> {
+    return ids.filter((id) => this.rows.get(id)?.state === 'running' && this.rows.get(id)?.cancelRequestedAt != null);
+  }
+
   async dirtyRate(): Promise<number | undefined> {
     return undefined;
   }

@@ -3,7 +3,7 @@
 // migration succeeds, the policies' caps and the samples' dirty rates come from their owners.
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager, In, IsNull, Not } from 'typeorm';
 import { Database } from '../database/database.service';
 import { execute, placeholdersFor, selectRows } from '../database/dialect';
 import { EventsService } from '../events/events.service';
@@ -230,6 +230,15 @@ export class MigrationQueueRepository extends MigrationQueue {
   async withParties(id: string): Promise<WithParties> {
     const [found] = await this.partiesOf(this.db.reader, [id]);
     return found;
+  }
+
+  async cancelRequested(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.reader.find(LiveMigrationEntity, {
+      where: { id: In(ids), state: 'running', cancelRequestedAt: Not(IsNull()) },
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
   }
 
   async dirtyRate(vm: VmRef, sinceMs: number): Promise<number | undefined> {

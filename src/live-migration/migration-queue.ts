@@ -65,6 +65,8 @@ export abstract class MigrationQueue {
   /** Migrations a previous run (or the cluster's previous owner) left `running`, oldest first; of one cluster, or of all (null). */
   abstract leftRunning(clusterId: string | null): Promise<LiveMigrationEntity[]>;
   abstract withParties(id: string): Promise<WithParties>;
+  /** Of the given running migrations, those whose cancel was asked (through any replica). */
+  abstract cancelRequested(ids: string[]): Promise<string[]>;
   /** Mean dirty rate of the VM's samples since `sinceMs`, when it reports one. */
   abstract dirtyRate(vm: VmRef, sinceMs: number): Promise<number | undefined>;
   /** Resolves once every write accepted so far is done. */

@@ -2,7 +2,7 @@
 // passes, connector loops and migrations run on the one replica holding its lease (leases.repository.ts),
 // renewed every LEASE_RENEW_MS; the clusters are shared out evenly among the replicas alive, and those of a
 // replica that stopped are taken over once its leases run out. A SQLite file has one process: it owns all.
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { Gauge } from 'prom-client';
 import { EntityManager } from 'typeorm';
@@ -38,7 +38,7 @@ export interface OwnershipListener {
 const FORGET_AFTER_LEASES = 30;
 
 @Injectable()
-export class ClusterOwnership implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Replicas');
   /** Several replicas may share the database (PostgreSQL): leases decide; otherwise this process owns every cluster. */
   readonly shared: boolean;
@@ -107,8 +107,12 @@ export class ClusterOwnership implements OnApplicationBootstrap, OnApplicationSh
     this.timer.unref();
   }
 
-  /** Hands every lease back, so that the other replicas take the clusters over at once rather than after a lease period. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Hands every lease back, so that the other replicas take the clusters over at once rather than after a lease
+   * period (a rolling upgrade moves each cluster in seconds). While the database is still open: whatever this
+   * replica would write about them afterwards is fenced, and the new owner settles it as after a crash.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.ticking;
