@@ -4,11 +4,11 @@
 // requests answer 503 with Retry-After, not 500, nothing is half-written, and the app recovers by itself.
 // Most of it needs a server: it runs in the suite's PostgreSQL run (TEST_DATABASE_URL; CI's Node 24 run).
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect, createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
+import { Relay } from './helpers/pg-relay';
 import { ensureDatabase, onPostgres } from './helpers/test-database';
 
 interface Column {
@@ -148,52 +148,6 @@ async function postgresSchema(source: DataSource): Promise<Schema> {
   );
   for (const i of indexes) schema.indexes.set(i.name, `${i.table}(${i.columns.join(', ')})${i.unique ? ' UNIQUE' : ''}`);
   return schema;
-}
-
-/** Relays connections to the server until cut; `restore` listens again on the same port. */
-class Relay {
-  private server: Server = createServer((client) => this.relay(client));
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: URL) {}
-
-  private relay(client: Socket): void {
-    const upstream = connect(Number(this.target.port || 5432), this.target.hostname);
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ]) {
-      this.sockets.add(a);
-      a.on('error', () => b.destroy());
-      a.on('close', () => {
-        this.sockets.delete(a);
-        b.destroy();
-      });
-      a.pipe(b);
-    }
-  }
-
-  listen(): Promise<void> {
-    return new Promise((resolve) => this.server.listen(this.port, '127.0.0.1', () => resolve()));
-  }
-
-  async start(): Promise<void> {
-    await this.listen();
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  /** New connections are refused and open ones cut, as when the server goes down. */
-  async cut(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
-  }
-
-  restore(): Promise<void> {
-    this.server = createServer((client) => this.relay(client));
-    return this.listen();
-  }
 }
 
 const sorted = <V>(map: Map<string, V>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));

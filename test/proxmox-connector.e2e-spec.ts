@@ -485,7 +485,8 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
       const connector = await waitFor(
         async () => {
           const c = await connectorOf(other);
-          return c.balancedBy ? c : null;
+          // The platform's view is told as soon as a sync found it; the state once that sync is over.
+          return c.balancedBy && c.state !== 'unknown' ? c : null;
         },
         30_000,
         250,

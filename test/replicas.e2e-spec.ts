@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { call, ChildApp, killApp, query, sleep, startApp } from './helpers/child-app';
 import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
-import { onPostgres } from './helpers/test-database';
+import { Relay } from './helpers/pg-relay';
+import { ensureDatabase, onPostgres } from './helpers/test-database';
 import { waitFor } from './helpers/wait';
 
 /** waitFor's value: it throws rather than give up. */
@@ -93,8 +94,21 @@ if (onPostgres) {
   describe('three replicas on one PostgreSQL database', () => {
     const dir = makeTempDir();
     const databasePath = join(dir, 'drs.sqlite');
+    // The replicas reach PostgreSQL through a relay the last test cuts, as a restart of the server would.
+    let relay: Relay;
+    let relayedUrl: string;
+    beforeAll(async () => {
+      const direct = await ensureDatabase(databasePath);
+      relay = new Relay(new URL(direct));
+      await relay.start();
+      const url = new URL(direct);
+      url.hostname = '127.0.0.1';
+      url.port = String(relay.port);
+      relayedUrl = url.toString();
+    });
     const env = (name: string) => ({
       DATABASE_PATH: databasePath,
+      DATABASE_URL: relayedUrl,
       REPLICA_NAME: name,
       LEASE_TTL_MS: TTL,
       LEASE_RENEW_MS: 500,
@@ -114,6 +128,7 @@ if (onPostgres) {
         app.proc.kill('SIGCONT');
         await killApp(app);
       }
+      await relay?.cut();
       removeTempDir(dir);
     });
 
@@ -341,6 +356,49 @@ if (onPostgres) {
         250,
       );
       expect(counts).toEqual([3, 3]);
+    });
+
+    it('answers 503 with Retry-After while PostgreSQL is down under load, writes nothing half, and recovers by itself', async () => {
+      const live = ['r1', 'r2'].map((name) => apps.get(name)!);
+      const ids = (await Promise.all(clusterIds.map((id) => migrateAll(live[0], id)))).flat();
+      await waitFor(
+        async () =>
+          Number((await query<{ n: number }>(databasePath, `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running'`))[0].n) > 0,
+        20_000,
+        50,
+      );
+      await relay.cut();
+      const cutAt = Date.now();
+      const statuses = new Map<number, number>();
+      const retryAfter = new Set<string | null>();
+      // Down for two lease periods: every lease runs out meanwhile, and the replicas stop acting on their clusters.
+      while (Date.now() - cutAt < 2 * TTL) {
+        for (const app of live) {
+          for (const path of ['/api/v1/clusters', `/api/v1/clusters/${clusterIds[0]}/balance`]) {
+            const res = await fetch(app.baseUrl + path);
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            if (res.status === 503) retryAfter.add(res.headers.get('retry-after'));
+            await res.text();
+          }
+        }
+        await sleep(200);
+      }
+      await relay.restore();
+      // A report computed before the outage may still be served from memory; nothing else answers, and nothing fails.
+      expect([...statuses.keys()].filter((status) => status !== 503 && status !== 200)).toEqual([]);
+      expect(statuses.get(503)).toBeGreaterThan(0);
+      expect([...retryAfter]).toEqual(['2']);
+      // By themselves: the replicas serve again and hold every cluster again (with new epochs), shared between them.
+      await waitForValue(
+        async () => {
+          const replicas = (await replicasSeenBy('r1').catch(() => undefined)) ?? [];
+          const held = replicas.filter((r) => r.alive).flatMap((r) => r.leases.map((l) => l.clusterId));
+          return held.length === CLUSTERS ? true : undefined;
+        },
+        30_000,
+        250,
+      );
+      await expectEachDoneOnce(live[0], ids);
     });
   });
 }

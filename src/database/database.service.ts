@@ -20,6 +20,11 @@ export interface WriteOptions {
    * it may change anything, and every cluster's cached figures are dropped.
    */
   affects?: Iterable<string>;
+  /**
+   * PostgreSQL only: run at once, beside this process's queue of writes rather than behind it (a lease renewal must
+   * not wait for a burst of sample writes). For short transactions on tables no queued write touches.
+   */
+  unqueued?: boolean;
 }
 
 /** Times a PostgreSQL transaction is run when concurrent ones keep conflicting with it. */
@@ -98,29 +103,35 @@ export class Database {
    * awaits inside. On PostgreSQL `work` may run more than once: it is to change nothing but the database.
    */
   transaction<T>(work: (manager: EntityManager) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    if (options.unqueued && this.dialect === 'postgres') return this.serializable(work, options);
     return this.queue.run(async () => {
       try {
         if (this.dialect === 'sqlite') return await this.writer.transaction(work);
-        // After the work: some callers fill the set of clusters they affected as they go.
-        const announced = async (m: EntityManager) => {
-          const result = await work(m);
-          const affects = options.affects === undefined ? null : [...options.affects];
-          if (this.feed && (affects === null || affects.length > 0)) await this.feed.announce(m, affects);
-          return result;
-        };
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await this.writer.transaction('SERIALIZABLE', announced);
-          } catch (err) {
-            if (attempt >= ATTEMPTS || !isRetryableConflict(err)) throw err;
-            await delay(Math.random() * 20 * attempt);
-          }
-        }
+        return await this.serializable(work, options);
       } finally {
         // Before the caller hears of the commit: whoever reads after a write never gets figures from before it.
         this.changed(options.affects);
       }
     });
+  }
+
+  /** PostgreSQL: a SERIALIZABLE transaction, run again when it conflicts with another; its changes announced to the other replicas. */
+  private async serializable<T>(work: (manager: EntityManager) => Promise<T>, options: WriteOptions): Promise<T> {
+    // After the work: some callers fill the set of clusters they affected as they go.
+    const announced = async (m: EntityManager) => {
+      const result = await work(m);
+      const affects = options.affects === undefined ? null : [...options.affects];
+      if (this.feed && (affects === null || affects.length > 0)) await this.feed.announce(m, affects);
+      return result;
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writer.transaction('SERIALIZABLE', announced);
+      } catch (err) {
+        if (attempt >= ATTEMPTS || !isRetryableConflict(err)) throw err;
+        await delay(Math.random() * 20 * attempt);
+      }
+    }
   }
 
   /**

@@ -332,7 +332,12 @@ export class MigrationDispatcher implements OnApplicationBootstrap, BeforeApplic
     this.wakeAtMs = Infinity;
     await this.refill();
     if (!this.accepting) return;
-    const next = await this.queue.nextRetryAt(this.clock.now());
-    if (next !== null) this.wakeAt(next);
+    try {
+      const next = await this.queue.nextRetryAt(this.clock.now());
+      if (next !== null) this.wakeAt(next);
+    } catch (err) {
+      // The database is away (a restart, say): the poller looks at the queue again anyway.
+      this.logger.warn({ err }, 'could not read when the next retry is due');
+    }
   }
 }

@@ -47,6 +47,16 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
   /** Cluster → the epoch of the lease this replica holds on it. */
   private readonly held = new Map<string, number>();
   private readonly listeners: OwnershipListener[] = [];
+  /**
+   * The listeners hear of changes in order, one at a time, on this chain, never inside a renewal: taking a cluster
+   * over (settling what its previous owner left running) may take longer than a lease, and the leases must be
+   * renewed meanwhile.
+   */
+  private changes: Promise<void> = Promise.resolve();
+  /** Clusters whose `acquired` the listeners have heard (and no `lost` since). */
+  private readonly announced = new Set<string>();
+  /** Clusters handed over: their lease rows are still this replica's until the listeners have stopped. */
+  private readonly releasing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private tickAgain = false;
@@ -116,15 +126,17 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
     this.stopped = true;
     clearInterval(this.timer);
     await this.ticking;
-    if (!this.shared || this.held.size === 0) return;
+    if (!this.shared) return;
     const held = [...this.held];
-    await this.loseAll('shutdown');
+    for (const [id] of held) this.drop(id, 'shutdown');
+    await this.changes;
+    if (held.length === 0) return;
     await this.db
       .transaction(
         async (m) => {
           for (const [clusterId, epoch] of held) await releaseLease(m, clusterId, this.replicaId, epoch);
         },
-        { affects: [] },
+        { affects: [], unqueued: true },
       )
       .catch((err: unknown) => this.logger.warn({ err }, 'could not hand the leases back: they run out by themselves'));
   }
@@ -133,9 +145,11 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
    * Registers a module's reaction to ownership changes, and tells it at once of the clusters already owned.
    * Call it from onApplicationBootstrap, once the module is ready to act.
    */
-  async listen(listener: OwnershipListener): Promise<void> {
-    this.listeners.push(listener);
-    for (const clusterId of [...this.held.keys()]) await this.tell(listener, 'acquired', clusterId);
+  listen(listener: OwnershipListener): Promise<void> {
+    return this.later(async () => {
+      this.listeners.push(listener);
+      for (const clusterId of [...this.announced]) await this.tell(listener, 'acquired', clusterId);
+    });
   }
 
   /** True when this replica is to act on the cluster. */
@@ -209,7 +223,9 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
           leases = leases.filter((l) => clusters.has(l.clusterId));
           const replicas = await allReplicas(m);
           const mine = new Map(
-            leases.filter((l) => l.replicaId === this.replicaId && Number(l.expiresAt) > 0).map((l) => [l.clusterId, Number(l.epoch)]),
+            leases
+              .filter((l) => l.replicaId === this.replicaId && Number(l.expiresAt) > 0 && !this.releasing.has(l.clusterId))
+              .map((l) => [l.clusterId, Number(l.epoch)]),
           );
           const lost = [...this.held].filter(([id, epoch]) => mine.get(id) !== epoch).map(([id]) => id);
           // Leases that are this replica's from before a restart (same name): taken back with a new epoch.
@@ -243,45 +259,63 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
           this.leased = new Set(this.lastSeen.leases.map((l) => l.clusterId));
           return { lost, acquired, excess };
         },
-        { affects: [] },
+        { affects: [], unqueued: true },
       );
       this.renewedAt = performance.now();
     } catch (err) {
       this.logger.warn({ err }, 'could not renew the leases');
       // Past a lease period without renewal another replica may own these clusters by now: stop acting on them.
-      if (performance.now() - this.renewedAt >= ttl && this.held.size > 0) await this.loseAll('its leases could not be renewed');
+      if (performance.now() - this.renewedAt >= ttl)
+        for (const id of [...this.held.keys()]) this.drop(id, 'its leases could not be renewed');
       return;
     }
-    for (const id of outcome.lost) await this.lose(id, 'its lease was taken over');
+    for (const id of outcome.lost) this.drop(id, 'its lease was taken over');
     for (const [id, epoch] of outcome.acquired) {
       this.held.set(id, epoch);
       this.logger.log({ clusterId: id, epoch }, 'cluster acquired');
-      for (const listener of this.listeners) await this.tell(listener, 'acquired', id);
+      void this.later(async () => {
+        if (this.held.get(id) !== epoch) return; // Lost again before the listeners heard of it.
+        this.announced.add(id);
+        for (const listener of this.listeners) await this.tell(listener, 'acquired', id);
+      });
     }
-    if (outcome.excess.length > 0 && !this.stopped) await this.handOver(outcome.excess);
+    if (outcome.excess.length > 0 && !this.stopped) this.handOver(outcome.excess);
+  }
+
+  /** Runs `step` once every change before it has been heard. */
+  private later(step: () => Promise<void>): Promise<void> {
+    const next = this.changes.then(step).catch((err: unknown) => this.logger.error({ err }, 'reacting to an ownership change failed'));
+    this.changes = next;
+    return next;
   }
 
   /** Stops acting on clusters above this replica's share, then lets them go: the replicas below their share take them. */
-  private async handOver(excess: [string, number][]): Promise<void> {
-    for (const [id] of excess) await this.lose(id, 'handed over: another replica has fewer clusters');
-    await this.db
-      .transaction(
-        async (m) => {
-          for (const [id, epoch] of excess) await releaseLease(m, id, this.replicaId, epoch);
-        },
-        { affects: [] },
-      )
-      .catch((err: unknown) => this.logger.warn({ err }, 'could not hand clusters over: their leases run out by themselves'));
+  private handOver(excess: [string, number][]): void {
+    for (const [id] of excess) {
+      this.releasing.add(id);
+      this.drop(id, 'handed over: another replica has fewer clusters');
+    }
+    void this.later(async () => {
+      await this.db
+        .transaction(
+          async (m) => {
+            for (const [id, epoch] of excess) await releaseLease(m, id, this.replicaId, epoch);
+          },
+          { affects: [], unqueued: true },
+        )
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not hand clusters over: their leases run out by themselves'));
+      for (const [id] of excess) this.releasing.delete(id);
+    });
   }
 
-  private async lose(clusterId: string, why: string): Promise<void> {
+  /** This replica acts on the cluster no more from now on; the listeners stop what runs of it in their turn. */
+  private drop(clusterId: string, why: string): void {
     if (!this.held.delete(clusterId)) return;
     this.logger.log({ clusterId }, `cluster no longer owned: ${why}`);
-    for (const listener of this.listeners) await this.tell(listener, 'lost', clusterId);
-  }
-
-  private async loseAll(why: string): Promise<void> {
-    for (const id of [...this.held.keys()]) await this.lose(id, why);
+    void this.later(async () => {
+      if (!this.announced.delete(clusterId)) return;
+      for (const listener of this.listeners) await this.tell(listener, 'lost', clusterId);
+    });
   }
 
   private async tell(listener: OwnershipListener, what: 'acquired' | 'lost', clusterId: string): Promise<void> {
