@@ -87,6 +87,7 @@ if (onPostgres) {
   });
 
   const TTL = 3000;
+  const PASS_EVERY = 10;
   const CLUSTERS = 6;
   const HOSTS = 4;
   const VMS = 12;
@@ -112,7 +113,10 @@ if (onPostgres) {
       REPLICA_NAME: name,
       LEASE_TTL_MS: TTL,
       LEASE_RENEW_MS: 500,
-      SCHEDULER_ENABLED: false,
+      // Passes every PASS_EVERY seconds on each cluster (manual automation: recommendations only).
+      SCHEDULER_TICK_MS: 200,
+      // A transaction left open by a frozen replica is ended (its locks released) within a lease.
+      DATABASE_BUSY_TIMEOUT_MS: 2000,
       DEMO_ENABLED: false,
       // About 1.5 s per migration.
       MIGRATION_TIME_SCALE: 4,
@@ -185,6 +189,23 @@ if (onPostgres) {
       }
     };
 
+    /** No cluster had two passes within one interval: never two replicas balancing it at once. */
+    const expectNoIntervalTwice = async () => {
+      const passes = await query<{ clusterId: string; startedAt: number }>(
+        databasePath,
+        `SELECT "clusterId", "startedAt" FROM passes WHERE trigger = 'interval' AND status <> 'requested' ORDER BY "clusterId", "startedAt"`,
+      );
+      const tooSoon: string[] = [];
+      for (let i = 1; i < passes.length; i++) {
+        const [a, b] = [passes[i - 1], passes[i]];
+        if (a.clusterId === b.clusterId && Number(b.startedAt) - Number(a.startedAt) < PASS_EVERY * 1000) {
+          tooSoon.push(`${b.clusterId}: ${Number(b.startedAt) - Number(a.startedAt)} ms after the previous pass`);
+        }
+      }
+      expect(passes.length).toBeGreaterThanOrEqual(CLUSTERS);
+      expect(tooSoon).toEqual([]);
+    };
+
     it('shares the clusters out among the three replicas', async () => {
       for (const name of ['r1', 'r2', 'r3']) apps.set(name, await startApp(env(name)));
       const r1 = apps.get('r1')!;
@@ -193,6 +214,11 @@ if (onPostgres) {
         const hosts = Array.from({ length: HOSTS }, (_, i) => ({ name: `h${i}`, cpuCores: 32, cpuMhz: 80000, memoryMib: 262144 }));
         const vms = Array.from({ length: VMS }, (_, i) => ({ name: `vm${i}`, hostName: `h${i % HOSTS}`, vcpus: 1, memoryMib: 2048 }));
         expect((await call(r1, 'PUT', `/api/v1/clusters/${cluster.id}/inventory`, { hosts, vms })).status).toBe(200);
+        const policy = await call(r1, 'PUT', `/api/v1/clusters/${cluster.id}/policy`, {
+          passIntervalSeconds: PASS_EVERY,
+          automationLevel: 'manual',
+        });
+        expect(policy.status).toBe(200);
         clusterIds.push(cluster.id);
       }
       const spread = await waitForValue(
@@ -298,6 +324,20 @@ if (onPostgres) {
       expect(failoverMs).toBeLessThanOrEqual(2 * TTL);
       for (const id of victims) expect(after.get(id)!.epoch).toBeGreaterThan(before.get(id)!.epoch);
       await expectEachDoneOnce(r1, ids);
+      // The clusters taken over go on being balanced, on their schedule.
+      await waitForValue(
+        async () => {
+          const rows = await query<{ clusterId: string }>(
+            databasePath,
+            `SELECT DISTINCT "clusterId" FROM passes WHERE trigger = 'interval' AND status = 'completed' AND "startedAt" > $1`,
+            [killedAt],
+          );
+          return victims.every((id) => rows.some((r) => r.clusterId === id)) ? true : undefined;
+        },
+        4 * PASS_EVERY * 1000,
+        250,
+      );
+      await expectNoIntervalTwice();
     });
 
     it('a replica frozen (SIGSTOP) past its lease and resumed does not act on the clusters it lost', async () => {
@@ -346,6 +386,7 @@ if (onPostgres) {
         200,
       );
       await expectEachDoneOnce(r1, ids);
+      await expectNoIntervalTwice();
       // And the clusters are shared out again between the two replicas left.
       const counts = await waitFor(
         async () => {

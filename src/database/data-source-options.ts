@@ -74,8 +74,10 @@ function postgresOptions(url: string, settings: DataSourceSettings, name?: strin
     // Counts and the epoch-millisecond columns are bigint: numbers, as on SQLite (all of them stay far below 2^53).
     parseInt8: true,
     connectTimeoutMS: Math.max(1000, settings.busyTimeoutMs),
-    // DATABASE_BUSY_TIMEOUT_MS as on SQLite: how long a statement waits for a lock another connection holds.
-    extra: { lock_timeout: settings.busyTimeoutMs },
+    // DATABASE_BUSY_TIMEOUT_MS as on SQLite: how long a statement waits for a lock another connection holds. And as long
+    // at most a transaction may sit idle, which no transaction here does: one whose process was paused (SIGSTOP) or cut
+    // off mid-way is ended by PostgreSQL, its locks released, instead of holding up the other replicas.
+    extra: { lock_timeout: settings.busyTimeoutMs, idle_in_transaction_session_timeout: Math.max(1000, settings.busyTimeoutMs) },
     applicationName: 'drs-scheduler',
     // Nothing to install: ids are made with gen_random_uuid(), built in since PostgreSQL 13 (and the role may not create extensions).
     installExtensions: false,
