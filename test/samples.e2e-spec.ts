@@ -99,9 +99,13 @@ describe('utilization samples', () => {
       statistic: 'mean',
       windowSeconds: 300,
     });
+    // The CPU samples' spread, from the database's mean and mean square: 1000 and 3000 stray 1000 from 2000.
+    expect(demand.body.cpuSigmaMhz).toBeCloseTo(1000, 6);
 
     const max = await t.http.get(`/api/v1/vms/${vm.id}/demand`).query({ statistic: 'max', windowSeconds: 900 }).expect(200);
     expect(max.body).toMatchObject({ cpuMhz: 4000, sampleCount: 3 });
+    // 1000, 3000, 4000: mean 8000 / 3, mean square 26e6 / 3, variance 26e6 / 3 − 64e6 / 9 = 14e6 / 9.
+    expect(max.body.cpuSigmaMhz).toBeCloseTo(Math.sqrt(14e6 / 9), 6);
 
     // a second VM without samples counts at its configured size: 2 vCPU × 2500 MHz, 8192 MiB
     await createVm(t.http, host.clusterId, host.id, { vcpus: 2, memoryMib: 8192 });
@@ -115,6 +119,7 @@ describe('utilization samples', () => {
     const { vm } = await world();
     const demand = await t.http.get(`/api/v1/vms/${vm.id}/demand`).expect(200);
     expect(demand.body).toMatchObject({ cpuMhz: 5000, memoryMib: 8192, source: 'configured', sampleCount: 0 });
+    expect(demand.body).not.toHaveProperty('cpuSigmaMhz');
   });
 
   describe('rejections write nothing', () => {

@@ -44,7 +44,7 @@ export class SnapshotBuilder {
     const vmSnapshots: VmSnapshot[] = vms.map((vm) => {
       const host = hostById.get(vm.hostId)!;
       const estimate = demand.get(vm.id)!;
-      return {
+      const snapshot: VmSnapshot = {
         id: vm.id,
         name: vm.name,
         hostId: vm.hostId,
@@ -62,6 +62,12 @@ export class SnapshotBuilder {
         cpuReservationMhz: vm.cpuReservationMhz,
         memoryActiveMib: capped(estimate.memoryMib, vm.memoryLimitMib),
       };
+      // How much the VM's CPU demand moves: only when the load model counts demand (a configured size does not move).
+      if (inputs.cpuBasis === 'demand' && estimate.cpuSigmaMhz) {
+        snapshot.cpuSigmaMhz = estimate.cpuSigmaMhz;
+        snapshot.cpuSampleCount = estimate.sampleCount;
+      }
+      return snapshot;
     });
 
     return {

@@ -16,6 +16,7 @@ import {
   demandFromSummary,
   estimateDemand,
   SQL_SUMMARIZED_STATISTICS,
+  sigmaOf,
   UsagePoint,
 } from './demand';
 
@@ -99,7 +100,7 @@ export class DemandService {
       const host = hosts.get(vm.hostId);
       const d = estimate(vm, configuredSize(vm, host ? hostMhzPerCore(host) : 0));
       // Field by field: spreading thousands of database rows is most of the cost of this loop.
-      result.set(vm.id, {
+      const entry: VmDemand = {
         cpuMhz: d.cpuMhz,
         memoryMib: d.memoryMib,
         entitlement: d.entitlement,
@@ -108,7 +109,9 @@ export class DemandService {
         vmId: vm.id,
         hostId: vm.hostId,
         poweredOn: vm.powerState === 'poweredOn',
-      });
+      };
+      if (d.cpuSigmaMhz !== undefined) entry.cpuSigmaMhz = d.cpuSigmaMhz;
+      result.set(vm.id, entry);
     }
     return result;
   }
@@ -130,7 +133,14 @@ export class DemandService {
         since,
         only,
       );
-      for (const row of rows) summaries.set(row.subjectId, { cpuMhz: row.cpu, memoryMib: row.mem, sampleCount: row.n });
+      for (const row of rows) {
+        summaries.set(row.subjectId, {
+          cpuMhz: row.cpu,
+          memoryMib: row.mem,
+          sampleCount: row.n,
+          cpuSigmaMhz: sigmaOf(row.cpuavg, row.cpusq),
+        });
+      }
     }
     return (vm: DemandVm, size: ConfiguredSize): Demand => demandFromSummary(summaries.get(vm.id), size);
   }

@@ -1,4 +1,13 @@
-import { ConfiguredSize, DemandSettings, estimateDemand, memoryDemandMib, summarize, UsagePoint } from './demand';
+import {
+  ConfiguredSize,
+  DemandSettings,
+  demandFromSummary,
+  estimateDemand,
+  memoryDemandMib,
+  sigmaOf,
+  summarize,
+  UsagePoint,
+} from './demand';
 
 const settings = (over: Partial<DemandSettings> = {}): DemandSettings => ({
   statistic: 'mean',
@@ -96,6 +105,12 @@ describe('estimateDemand', () => {
     expect(demand.sampleCount).toBe(2);
   });
 
+  it('reports the spread of the CPU samples: 1000 and 3000 MHz stray 1000 from their mean', () => {
+    const demand = estimateDemand([point(0, 1000), point(1, 3000)], size(), settings());
+    expect(demand.cpuSigmaMhz).toBe(1000);
+    expect(estimateDemand([point(0, 700)], size(), settings()).cpuSigmaMhz).toBe(0);
+  });
+
   it('clamps the entitlement to the reservation and the limit, but reports the raw demand', () => {
     const low = estimateDemand([point(0, 100, 100, 100)], size({ cpuReservationMhz: 500, memoryReservationMib: 1024 }), settings());
     expect(low.cpuMhz).toBe(100);
@@ -103,5 +118,24 @@ describe('estimateDemand', () => {
 
     const high = estimateDemand([point(0, 9000, 6000, 6000)], size({ cpuLimitMhz: 4000, memoryLimitMib: 4096 }), settings());
     expect(high.entitlement).toEqual({ cpuMhz: 4000, memoryMib: 4096 });
+  });
+});
+
+describe('sigmaOf', () => {
+  it('is the standard deviation from a mean and a mean square', () => {
+    // 1000 and 3000: mean 2000, mean square (1e6 + 9e6) / 2 = 5e6, variance 1e6.
+    expect(sigmaOf(2000, 5e6)).toBe(1000);
+  });
+
+  it('is 0, never NaN, when rounding leaves the variance a hair below 0', () => {
+    expect(sigmaOf(3, 9 - 1e-12)).toBe(0);
+  });
+});
+
+describe('demandFromSummary', () => {
+  it('carries the CPU spread of a summary, and none without samples', () => {
+    const summary = { cpuMhz: 2000, memoryMib: 1000, sampleCount: 12, cpuSigmaMhz: 250 };
+    expect(demandFromSummary(summary, size()).cpuSigmaMhz).toBe(250);
+    expect(demandFromSummary(undefined, size())).not.toHaveProperty('cpuSigmaMhz');
   });
 });

@@ -39,6 +39,11 @@ export interface Demand {
   entitlement: { cpuMhz: number; memoryMib: number };
   source: 'samples' | 'configured';
   sampleCount: number;
+  /**
+   * Population standard deviation of the window's CPU samples (MHz), whatever the statistic: how far
+   * the VM's CPU demand strays from its mean from one sample to the next. Absent without samples.
+   */
+  cpuSigmaMhz?: number;
 }
 
 /** Memory a VM needs: what it touches, plus a share of what it holds but leaves idle. */
@@ -72,6 +77,22 @@ function clamp(value: number, low: number, high: number | null): number {
   return Math.max(capped, low);
 }
 
+/** Population standard deviation; `values` must not be empty. */
+export function standardDeviation(values: number[]): number {
+  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+  const variance = values.reduce((sum, v) => sum + (v - mean) * (v - mean), 0) / values.length;
+  return Math.sqrt(variance);
+}
+
+/**
+ * Standard deviation from a mean and a mean square, E[x²] − E[x]², floored at 0 (the subtraction of
+ * two close sums can come out a hair below 0 for a VM whose samples are all alike).
+ */
+export function sigmaOf(mean: number, meanSquare: number): number {
+  const variance = meanSquare - mean * mean;
+  return variance > 0 ? Math.sqrt(variance) : 0;
+}
+
 /** Points must be in time order and inside the window already. */
 export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, settings: DemandSettings): Demand {
   if (points.length === 0) return demandFromSummary(undefined, size);
@@ -88,6 +109,7 @@ export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, setti
         settings.ewmaAlpha,
       ),
       sampleCount: points.length,
+      cpuSigmaMhz: standardDeviation(points.map((p) => p.cpuMhz)),
     },
     size,
   );
@@ -98,6 +120,8 @@ export interface DemandSummary {
   cpuMhz: number;
   memoryMib: number;
   sampleCount: number;
+  /** Population standard deviation of the CPU samples (MHz). */
+  cpuSigmaMhz?: number;
 }
 
 /** Statistics the database can compute from the window without handing over every sample. */
@@ -107,7 +131,7 @@ export const SQL_SUMMARIZED_STATISTICS: ReadonlySet<DemandStatistic> = new Set([
 export function demandFromSummary(summary: DemandSummary | undefined, size: ConfiguredSize): Demand {
   const cpuMhz = summary ? summary.cpuMhz : size.vcpus * size.hostMhzPerCore;
   const memoryMib = summary ? summary.memoryMib : size.memoryMib;
-  return {
+  const demand: Demand = {
     cpuMhz,
     memoryMib,
     entitlement: {
@@ -117,4 +141,6 @@ export function demandFromSummary(summary: DemandSummary | undefined, size: Conf
     source: summary ? 'samples' : 'configured',
     sampleCount: summary ? summary.sampleCount : 0,
   };
+  if (summary?.cpuSigmaMhz !== undefined) demand.cpuSigmaMhz = summary.cpuSigmaMhz;
+  return demand;
 }

@@ -238,7 +238,8 @@ const onlyThese = (only?: string[]) => (only ? ` AND "subjectId" IN (${placehold
 
 /**
  * Per VM of the cluster, samples after `since` summarized by the database (mean or max; memory demand
- * per sample as memoryDemandMib has it): one row per VM instead of one per sample.
+ * per sample as memoryDemandMib has it; the CPU samples' mean and mean square): one row per VM instead
+ * of one per sample.
  */
 export function vmDemandSummaries(
   m: EntityManager,
@@ -247,11 +248,14 @@ export function vmDemandSummaries(
   clusterId: string,
   since: number,
   only?: string[],
-): Promise<{ subjectId: string; n: number; cpu: number; mem: number }[]> {
+): Promise<{ subjectId: string; n: number; cpu: number; mem: number; cpuavg: number; cpusq: number }[]> {
   const greatest = DIALECT[dialectOf(m)].greatest;
+  // cpuavg and cpusq (the mean of the squares) give the CPU samples' variance, whatever fn is.
   return selectRows(
     m,
     `SELECT "subjectId", COUNT(*) AS n, ${fn}("cpuMhz") AS cpu,
+            AVG(CAST("cpuMhz" AS DOUBLE PRECISION)) AS cpuavg,
+            AVG(CAST("cpuMhz" AS DOUBLE PRECISION) * "cpuMhz") AS cpusq,
             ${fn}("memoryActiveMib" + CAST(? AS DOUBLE PRECISION) * ${greatest}(0, "memoryConsumedMib" - "memoryActiveMib")) AS mem
        FROM samples
       WHERE "clusterId" = ? AND "timestamp" > ? AND "subjectKind" = 'vm'${onlyThese(only)}

@@ -3,6 +3,7 @@
 // plan's notMoved list. The sentence is worded only when read: the planner asks far more often than
 // it explains (wording every refusal was 40 % of an evacuation plan's time at 32 hosts / 1,000 VMs).
 // What a sentence says is taken from the state when the filter answers, never when it is read.
+import { cpuPeak, cpuVarianceOf } from './forecast';
 import { NotMovedReason } from './model';
 import { Move, PlanningState } from './planning-state';
 
@@ -48,7 +49,8 @@ export const capacityWithinCeilings: Constraint = {
   allows(move, state) {
     const to = move.to;
     const { cpu, mem } = state.moveLoad(move.vms);
-    const cpuAfter = (state.loadCpu[to] + cpu) / state.capCpu[to];
+    // CPU: the forecast peak (the mean plus the swing of the target's VMs and the newcomers, forecast.ts).
+    const cpuAfter = cpuPeak(state, to, cpu, cpuVarianceOf(state, move.vms));
     const memAfter = (state.loadMem[to] + mem) / state.capMem[to];
     if (cpu > 0 && cpuAfter > state.policy.cpuCeiling + CEILING_EPSILON) {
       return () => `${hostName(state, to)} would reach ${pct(cpuAfter)} CPU (ceiling ${pct(state.policy.cpuCeiling)})`;

@@ -27,6 +27,8 @@ export interface StepFigures {
   imbalanceBefore: number;
   imbalanceAfter: number;
   fromCpu: number;
+  /** The source's forecast CPU peak (forecast.ts), when it differs from fromCpu. */
+  fromCpuPeak?: number;
   fromMem: number;
   toCpuBefore: number;
   toMemBefore: number;
@@ -60,6 +62,9 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
     case 'overcommit':
       return `${from} memory is overcommitted at ${pct(f.fromMem)} of capacity (ceiling ${pct(state.policy.memoryCeiling)}); moving ${what} (${gib(load.mem)}) to ${targetFigures} brings it to ${pct(f.fromMemAfter)}.`;
     case 'contention':
+      if (f.fromCpu <= state.policy.cpuCeiling + 1e-9 && f.fromCpuPeak !== undefined) {
+        return `${from} may not serve its VMs' CPU demand: at ${pct(f.fromCpu)} of capacity on average, their demand swings enough to reach ${pct(f.fromCpuPeak)} one interval in ten (ceiling ${pct(state.policy.cpuCeiling)}); moving ${what} to ${targetFigures} relieves it before any balancing (${imbalance}).`;
+      }
       return `${from} cannot serve its VMs' CPU demand: at ${pct(f.fromCpu)} of capacity (ceiling ${pct(state.policy.cpuCeiling)}) they wait for CPU; moving ${what} to ${targetFigures} relieves it before any balancing (${imbalance}).`;
     case 'rule-violation':
       if (rule?.kind === 'anti-affinity') {

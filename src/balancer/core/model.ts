@@ -47,6 +47,13 @@ export interface VmSnapshot {
   cpuReservationMhz?: number;
   /** Memory the VM touches (active plus the idle tax, capped by its limit); absent, memoryMib stands in. */
   memoryActiveMib?: number;
+  /**
+   * Standard deviation of the VM's CPU demand over the demand window (MHz): how far its next
+   * interval may stray from cpuMhz. Absent or 0: a steady VM (forecast.ts).
+   */
+  cpuSigmaMhz?: number;
+  /** How many samples cpuMhz and cpuSigmaMhz come from (the window's); absent with no samples. */
+  cpuSampleCount?: number;
 }
 
 /** Only enabled rules are passed; groups are already resolved to member ids. */

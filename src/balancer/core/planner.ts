@@ -7,9 +7,11 @@ import { compactBalancing } from './compaction/large-cluster';
 import { solveSmallCluster } from './compaction/small-cluster-search';
 import { isSmallCluster } from './compaction/unit-placement';
 import { describeStep, explainStuckVms, StepFigures } from './explain';
+import { cpuPeak } from './forecast';
 import { fixSoftRules, runMandatory } from './mandatory';
 import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, MoveReason, Plan, PlannedMove, PlannerPolicy } from './model';
 import { PlanningState, StateOptions } from './planning-state';
+import { relievePeaks } from './peak-relief';
 import { relieveAboveBand, relieveContention } from './relief';
 import { balanceReport, balancingPriority } from './scoring';
 
@@ -91,6 +93,7 @@ function runAttempt(snapshot: ClusterSnapshot, policy: PlannerPolicy, engine: Pl
     relieveContention(attempt);
     runBalancing(attempt, engine);
     relieveAboveBand(attempt);
+    relievePeaks(attempt);
   }
   return attempt;
 }
@@ -185,6 +188,7 @@ function writePlan(snapshot: ClusterSnapshot, policy: PlannerPolicy, attempt: Pl
       imbalanceBefore: I0,
       imbalanceAfter: 0,
       fromCpu: step.from >= 0 ? replay.uCpu[step.from] : 0,
+      fromCpuPeak: step.from >= 0 ? cpuPeak(replay, step.from) : undefined,
       fromMem: step.from >= 0 ? replay.uMem[step.from] : 0,
       toCpuBefore: replay.uCpu[step.to],
       toMemBefore: replay.uMem[step.to],

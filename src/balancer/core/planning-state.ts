@@ -47,6 +47,9 @@ export class PlanningState {
   /** Load the VM puts on its host: its entitlement when powered on, 0 otherwise. */
   readonly vmCpu: Float64Array;
   readonly vmMem: Float64Array;
+  /** σ² of the VM's CPU demand (MHz²), and its sum per host (VMs independent): forecast.ts. */
+  readonly vmCpuVar: Float64Array;
+  readonly hostCpuVar: Float64Array;
   /** GiB copied by a live migration (0 for a powered-off VM). */
   readonly vmCostGiB: Float64Array;
   readonly vmMigrating: Uint8Array;
@@ -112,6 +115,8 @@ export class PlanningState {
     this.vmHost = new Int32Array(V);
     this.vmCpu = new Float64Array(V);
     this.vmMem = new Float64Array(V);
+    this.vmCpuVar = new Float64Array(V);
+    this.hostCpuVar = new Float64Array(H);
     this.vmCostGiB = new Float64Array(V);
     this.vmMigrating = new Uint8Array(V);
     this.vmDisabled = new Uint8Array(V);
@@ -121,6 +126,7 @@ export class PlanningState {
       this.vmHost[i] = h === undefined ? UNPLACED : h;
       this.vmCpu[i] = vm.poweredOn ? Math.max(0, vm.cpuMhz) : 0;
       this.vmMem[i] = vm.poweredOn ? Math.max(0, vm.memoryMib) : 0;
+      this.vmCpuVar[i] = vm.poweredOn ? Math.max(0, vm.cpuSigmaMhz ?? 0) ** 2 : 0;
       this.vmCostGiB[i] = vm.poweredOn ? Math.max(0, vm.configuredMemoryMib) / 1024 : 0;
       this.vmMigrating[i] = vm.migrating ? 1 : 0;
       this.vmDisabled[i] = vm.automation === 'disabled' ? 1 : 0;
@@ -128,6 +134,7 @@ export class PlanningState {
       if (h !== undefined) {
         this.loadCpu[h] += this.vmCpu[i];
         this.loadMem[h] += this.vmMem[i];
+        this.hostCpuVar[h] += this.vmCpuVar[i];
       }
     });
     for (const m of snapshot.inFlight) {
@@ -167,12 +174,14 @@ export class PlanningState {
     if (from >= 0) {
       this.loadCpu[from] -= c;
       this.loadMem[from] -= m;
+      this.hostCpuVar[from] -= this.vmCpuVar[v];
       this.uCpu[from] = this.loadCpu[from] / this.capCpu[from];
       this.uMem[from] = this.loadMem[from] / this.capMem[from];
     }
     if (to >= 0) {
       this.loadCpu[to] += c;
       this.loadMem[to] += m;
+      this.hostCpuVar[to] += this.vmCpuVar[v];
       this.uCpu[to] = this.loadCpu[to] / this.capCpu[to];
       this.uMem[to] = this.loadMem[to] / this.capMem[to];
     }

@@ -1,13 +1,15 @@
 // Relief of hot hosts, which the cost–benefit test alone must never leave hot.
-// - Contention first: before any balancing move, a host whose VMs are short of CPU (load above the
-//   CPU ceiling; memory above its ceiling is a mandatory move already) sheds VMs until it is back
-//   under the ceiling, the most contended host first: priority 2, reason 'contention'.
+// - Contention first: before any balancing move, a host whose VMs are or may soon be short of CPU
+//   (forecast peak, forecast.ts, above the CPU ceiling; memory above its ceiling is a mandatory move
+//   already) sheds VMs until it is back under the ceiling, the most contended host first: priority 2,
+//   reason 'contention'.
 // - Above the band: after balancing, a host still more than (5 − L)/10 above the cluster's mean in a
 //   resource (the deviation at which one host alone makes the cluster unbalanced) sheds the unit
 //   whose move lowers the imbalance most among those that leave their target inside the band, even
 //   when the migration costs more than it gains (λ decides which moves pay inside the band; threshold
 //   5 has no band). Both respect budgets, rules, ceilings and cooldown.
 import { PlanAttempt } from './attempt';
+import { cpuPeak, cpuVarianceOf } from './forecast';
 import { bestTarget, bestUnitMove, isRefusal, unitPinned } from './move-targets';
 import { PlanningState } from './planning-state';
 
@@ -23,24 +25,29 @@ function unitsOn(state: PlanningState, h: number, attempt: PlanAttempt): number[
   return out;
 }
 
-/** Hosts whose CPU load exceeds the ceiling, by how far (most contended first). */
+/** Hosts whose forecast CPU peak (forecast.ts) exceeds the ceiling, by how far (most contended first). */
 export function contendedHosts(state: PlanningState): number[] {
   const ceiling = state.policy.cpuCeiling;
   const out: number[] = [];
-  for (let h = 0; h < state.hostCount; h++) if (state.connected[h] && state.uCpu[h] > ceiling + EPS) out.push(h);
-  return out.sort((a, b) => state.uCpu[b] - state.uCpu[a] || a - b);
+  const peak = new Float64Array(state.hostCount);
+  for (let h = 0; h < state.hostCount; h++) {
+    peak[h] = cpuPeak(state, h);
+    if (state.connected[h] && peak[h] > ceiling + EPS) out.push(h);
+  }
+  return out.sort((a, b) => peak[b] - peak[a] || a - b);
 }
 
 export function relieveContention(attempt: PlanAttempt): void {
   const state = attempt.state;
   const ceiling = state.policy.cpuCeiling;
   for (const h of contendedHosts(state)) {
-    while (state.uCpu[h] > ceiling + EPS) {
+    while (cpuPeak(state, h) > ceiling + EPS) {
       if (attempt.totalMoves >= state.policy.maxMovesPerPass) return;
       if (attempt.hostMoves[h] >= state.policy.maxMovesPerHost) break;
-      // Only hosts with CPU room for the unit can take it (checked here cheaply, before the
-      // constraints write out why every full host refuses).
-      const hasRoom = (vms: readonly number[], t: number) => state.uCpu[t] + state.moveLoad(vms).cpu / state.capCpu[t] <= ceiling + EPS;
+      // Only hosts whose forecast peak stays under the ceiling with the unit can take it (checked
+      // here cheaply, before the constraints write out why every full host refuses).
+      const hasRoom = (vms: readonly number[], t: number) =>
+        cpuPeak(state, t, state.moveLoad(vms).cpu, cpuVarianceOf(state, vms)) <= ceiling + EPS;
       const choice = bestUnitMove(attempt, unitsOn(state, h, attempt), 'relief', hasRoom);
       if (isRefusal(choice)) break;
       attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'relief', reason: 'contention' });
