@@ -50,6 +50,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private ticking = false;
   /** Requested passes (another replica was asked) being run here. */
   private readonly taking = new Set<string>();
+  /**
+   * Shared database: the clusters this replica owns whose schedule it has taken up (from the passes recorded), so
+   * that no pass runs here on what it knew of the cluster before another replica had it. Null: every cluster.
+   */
+  private readonly ready: Set<string> | null;
   private stopped = false;
   /** Pass records the database could not take when they were made (it was locked or full): written later. */
   private readonly deferred: DeferredWrites;
@@ -69,6 +74,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly ownership: ClusterOwnership,
   ) {
     this.deferred = new DeferredWrites(db, this.logger);
+    this.ready = ownership.shared ? new Set() : null;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -92,10 +98,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private async takeOver(clusterId: string): Promise<void> {
     await interruptPasses(this.db, clusterId, 'interrupted: the replica running it stopped or lost the cluster', this.clock.now());
     this.lastPassAt.set(clusterId, (await lastPassStart(this.db, clusterId)) ?? this.clock.now());
+    this.hardRules.delete(clusterId);
+    this.ready?.add(clusterId);
   }
 
   /** Another replica owns the cluster now: a pass in progress here ends (its writes are fenced once the lease is gone). */
   private async letGo(clusterId: string): Promise<void> {
+    this.ready?.delete(clusterId);
     this.lastPassAt.delete(clusterId);
     this.hardRules.delete(clusterId);
     await this.chains.get(clusterId);
@@ -111,9 +120,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Passes other replicas were asked for, of clusters this one owns. */
   private async runRequestedPasses(): Promise<void> {
-    const owned = this.ownership.owned();
-    if (owned === null) return;
-    for (const request of await pendingRequests(this.db, owned)) {
+    if (this.ready === null) return;
+    for (const request of await pendingRequests(this.db, [...this.ready])) {
       if (this.taking.has(request.id)) continue;
       this.taking.add(request.id);
       void this.queuePass(request.clusterId, request.trigger, request.requestedBy, request.id)
@@ -148,7 +156,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       await this.runRequestedPasses();
       for (const id of await clusterIds(this.db.reader)) {
         // Another replica's (shared database): its owner schedules it.
-        if (!this.ownership.ownsOrClaims(id)) continue;
+        if (!this.ownership.ownsOrClaims(id) || (this.ready !== null && !this.ready.has(id))) continue;
         await this.finishMaintenance(id);
         if (!this.settings.SCHEDULER_ENABLED) continue;
         const policy = await this.policies.resolve(id);
@@ -179,7 +187,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
    * `actor`: who asked for it through the API; its events, and the migrations it queues, name them.
    */
   runPass(clusterId: string, trigger: PassTrigger, actor: Actor | null = null): Promise<PassEntity> {
-    if (!this.ownership.owns(clusterId)) return this.requestPass(clusterId, trigger, actor);
+    if (this.ready !== null && !this.ready.has(clusterId)) return this.requestPass(clusterId, trigger, actor);
     return this.queuePass(clusterId, trigger, actor, null);
   }
 

@@ -242,7 +242,8 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
           const leased = new Map(leases.map((l) => [l.clusterId, l]));
           const free = [...clusters].filter((id) => {
             const lease = leased.get(id);
-            return !lease || (lease.replicaId !== this.replicaId && Number(lease.expiresAt) <= now);
+            // Run out, or handed back (this replica's own included, from before a restart), unless being handed back now.
+            return !lease || (Number(lease.expiresAt) <= now && !this.releasing.has(id) && !mine.has(id));
           });
           // Replicas looking at once start from different clusters: fewer of them go for the same lease.
           free.sort((a, b) => spread(a, this.replicaId) - spread(b, this.replicaId));
