@@ -10,7 +10,7 @@ import { isDatabaseUnavailable } from '../database/database-errors';
 import { Page } from '../common/pagination';
 import { Database } from '../database/database.service';
 import { Actor } from '../events/actor';
-import { EventsService, NewEvent } from '../events/events.service';
+import { EventsService } from '../events/events.service';
 import { HostsService } from '../inventory/hosts.service';
 import { clusterIds, countVmsOnHost, hostsInState, requireClusterFound } from '../inventory/inventory.repository';
 import { countActiveOnHost } from '../live-migration/migrations.repository';
@@ -22,6 +22,7 @@ import { MetricsRecorder } from '../observability/metrics-recorder';
 import { ClusterOwnership } from '../replicas/cluster-ownership';
 import { DeferredWrites } from './deferred-writes';
 import { PassGuards } from './pass-guards';
+import { passEvents, recordSkipped } from './pass-records';
 import { awaitRequest, interruptPasses, lastPassStart, pendingRequests, writeRequest } from './pass-requests';
 import { PassesSettings } from './passes.settings';
 import { decide } from './automation';
@@ -238,32 +239,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       const notes = `skipped: the database was unavailable (${code})`;
       const finishedAt = this.clock.now();
-      this.deferred.push(clusterId, async (m) => {
-        const pass = await m.save(
-          m.create(PassEntity, {
-            ...id,
-            clusterId,
-            trigger,
-            status: 'skipped',
-            startedAt,
-            finishedAt,
-            imbalanceBefore: null,
-            imbalanceAfter: null,
-            target: null,
-            movesRecommended: 0,
-            skipped: [],
-            notes,
-          }),
-        );
-        await this.events.recordIn(m, {
-          clusterId,
-          subjectType: 'pass',
-          subjectId: pass.id,
-          type: 'pass.skipped',
-          message: `Pass (${trigger}) ${notes}`,
-          actor,
-        });
-      });
+      this.deferred.push(clusterId, (m) =>
+        recordSkipped(m, this.events, { ...id, clusterId, trigger, startedAt, finishedAt, notes, actor }),
+      );
       await this.deferred.flush();
       throw new DomainError(
         ErrorCode.Unavailable,
@@ -282,24 +260,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     id: { id?: string },
   ): Promise<PassEntity> {
     const finishedAt = this.clock.now();
-    const record = {
-      ...id,
-      clusterId,
-      trigger,
-      status: 'skipped' as const,
-      startedAt,
-      finishedAt,
-      imbalanceBefore: null,
-      imbalanceAfter: null,
-      target: null,
-    };
     return this.db.transaction(
       async (m) => {
         await this.fence(m, clusterId);
-        const pass = await m.save(m.create(PassEntity, { ...record, movesRecommended: 0, skipped: [], notes }));
-        const message = `Pass (${trigger}) ${notes}`;
-        await this.events.recordIn(m, { clusterId, subjectType: 'pass', subjectId: pass.id, type: 'pass.skipped', message, actor });
-        return pass;
+        return recordSkipped(m, this.events, { ...id, clusterId, trigger, startedAt, finishedAt, notes, actor });
       },
       { affects: [] },
     );
@@ -365,7 +329,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         const recs = await this.recommendations.recordForPass(m, clusterId, pass.id, plan.moves, startedAt);
         await this.events.recordIn(
           m,
-          this.passEvents(clusterId, pass, plan, trigger).map((e) => ({ ...e, actor })),
+          passEvents(clusterId, pass, plan, trigger).map((e) => ({ ...e, actor })),
         );
         return { pass, recs };
       },
@@ -421,28 +385,6 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     }
     this.metrics.passCompleted(clusterId, trigger, finishedAt - startedAt);
     return findOr404(this.db.reader, PassEntity, pass.id, 'Pass');
-  }
-
-  private passEvents(clusterId: string, pass: PassEntity, plan: Plan, trigger: PassTrigger): NewEvent[] {
-    const fmt = (x: number) => x.toFixed(4);
-    return [
-      {
-        clusterId,
-        subjectType: 'pass',
-        subjectId: pass.id,
-        type: 'pass.started',
-        message: `Pass (${trigger}): imbalance ${fmt(plan.before.imbalance)} against target ${fmt(plan.before.target)}${plan.before.balanced ? ' (balanced)' : ''}; ${plan.moves.length} move(s) would bring it to ${fmt(plan.after.imbalance)}`,
-        data: { imbalance: plan.before.imbalance, target: plan.before.target, predicted: plan.after.imbalance },
-      },
-      ...plan.moves.map((move): NewEvent => ({
-        clusterId,
-        subjectType: 'vm',
-        subjectId: move.vmId,
-        type: 'recommendation.created',
-        message: move.explanation,
-        data: { passId: pass.id, fromHostId: move.fromHostId, toHostId: move.toHostId, priority: move.priority, reason: move.reason },
-      })),
-    ];
   }
 
   /** Changes when a hard rule is added, edited, enabled or removed. */
