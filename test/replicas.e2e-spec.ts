@@ -272,6 +272,30 @@ if (onPostgres) {
       expect((await call(r1, 'DELETE', `/api/v1/hosts/${res.body.id}`)).status).toBe(204);
     });
 
+    it("runs a connector configured through another replica on the cluster's owner, and every replica shows its state", async () => {
+      const clusterId = clusterIds[2];
+      const owner = (await owners()).get(clusterId)!.replica;
+      const [other, third] = ['r1', 'r2', 'r3'].filter((name) => name !== owner).map((name) => apps.get(name)!);
+      // Nothing answers there: the owner's loops run and report it.
+      const put = await call(other, 'PUT', `/api/v1/clusters/${clusterId}/connector`, {
+        kind: 'libvirt',
+        settings: { hosts: [{ name: 'gone', uri: 'qemu+tcp://127.0.0.1:1/system' }] },
+      });
+      expect(put.status).toBe(200);
+      for (const app of [other, third, apps.get(owner)!]) {
+        const seen = await waitForValue(
+          async () => {
+            const c = (await call(app, 'GET', `/api/v1/clusters/${clusterId}/connector`)).body;
+            return c.state === 'degraded' ? c : undefined;
+          },
+          20_000,
+          200,
+        );
+        expect(seen.lastError).toMatch(/^gone: /);
+      }
+      expect((await call(other, 'DELETE', `/api/v1/clusters/${clusterId}/connector`)).status).toBe(204);
+    });
+
     it("stops a migration running on its cluster's owner when asked through another replica", async () => {
       const owner = (await owners()).get(clusterIds[1])!.replica;
       const other = apps.get(['r1', 'r2', 'r3'].find((name) => name !== owner)!)!;

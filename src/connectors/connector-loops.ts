@@ -72,6 +72,8 @@ interface ClusterLoops {
   balancedBy: string | null;
   /** The platform's notes from the last sync. */
   notes: string[];
+  /** Whether this loop has stored the platform's view yet (null: not since it started). */
+  platformStored: true | null;
   /** The collection loop has started (after the first sync). */
   collecting: boolean;
   /** Hosts this connector put in maintenance because the platform has them there. */
@@ -156,12 +158,6 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     return null;
   }
 
-  /** Why the platform balances the cluster itself, and its notes, as the last sync found. */
-  platformView(clusterId: string): { balancedBy: string | null; notes: string[] } {
-    const loops = this.loops.get(clusterId);
-    return { balancedBy: loops?.balancedBy ?? null, notes: loops?.notes ?? [] };
-  }
-
   /** (Re)starts the loops of a cluster from its stored configuration: a sync at once, the first collection after it, then on their intervals. */
   async start(row: ConnectorEntity): Promise<void> {
     await this.stop(row.clusterId);
@@ -197,6 +193,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       lastRules: null,
       balancedBy: null,
       notes: [],
+      platformStored: null,
       collecting: false,
       platformMaintenance: new Set(),
       stopped: false,
@@ -292,10 +289,16 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
       problems = discovery.unreachable;
       const dto = inventoryOf(discovery);
       this.followPlatformMaintenance(loops, discovery, dto);
-      // The platform's own view is told before the inventory is written: whoever reads a VM held by the platform's
-      // balancer then also finds the note that says why (they were set after the writes, and a reader could fall between).
-      loops.balancedBy = discovery.balancedBy ?? null;
-      loops.notes = discovery.notes ?? [];
+      // The platform's own view is stored (every replica reads it) before the inventory is written: whoever reads a VM
+      // held by the platform's balancer then also finds the note that says why.
+      const balancedBy = discovery.balancedBy ?? null;
+      const notes = discovery.notes ?? [];
+      if (loops.platformStored === null || balancedBy !== loops.balancedBy || JSON.stringify(notes) !== JSON.stringify(loops.notes)) {
+        await this.db.transaction((m) => this.store.recordPlatformView(m, loops.clusterId, balancedBy, notes), { affects: [] });
+        loops.platformStored = true;
+      }
+      loops.balancedBy = balancedBy;
+      loops.notes = notes;
       const fingerprint = JSON.stringify(dto);
       const unchanged = fingerprint === loops.lastSynced && ++loops.unchangedSyncs < RESYNC_EVERY;
       if (!unchanged && dto.hosts.length > 0) {

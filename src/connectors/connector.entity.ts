@@ -56,6 +56,14 @@ export class ConnectorEntity {
   @Column('integer', { nullable: true })
   lastCollectAt: number | null;
 
+  /** Why the platform balances the cluster itself, as the last sync found (every replica reads it here). */
+  @Column('varchar', { length: 2000, nullable: true })
+  balancedBy: string | null;
+
+  /** The platform's notes from the last sync (e.g. which guests its own balancer keeps). */
+  @Column('simple-json', { nullable: true })
+  platformNotes: string[] | null;
+
   @CreateDateColumn()
   createdAt: Date;
 

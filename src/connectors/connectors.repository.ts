@@ -40,6 +40,15 @@ export class ConnectorStore {
     return (result.affected ?? 0) > 0;
   }
 
+  /** The platform's own view (who balances the cluster, its notes), written without touching `version`. */
+  async recordPlatformView(m: EntityManager, clusterId: string, balancedBy: string | null, notes: string[]): Promise<void> {
+    await execute(m, `UPDATE "cluster_connectors" SET "balancedBy" = ?, "platformNotes" = ? WHERE "clusterId" = ?`, [
+      balancedBy,
+      JSON.stringify(notes),
+      clusterId,
+    ]);
+  }
+
   /**
    * The loops' findings, written without touching `version` (which counts configuration changes).
    * False when the connector is gone (removed, or its cluster deleted) meanwhile.

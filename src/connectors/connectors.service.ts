@@ -12,7 +12,7 @@ import { CredentialCipher } from './credentials';
 import { ConnectorView, PutConnectorDto } from './dto/connector.dto';
 
 /** The view never carries the credentials, sealed or not: only whether there are some. */
-function viewOf(row: ConnectorEntity, platform: { balancedBy: string | null; notes: string[] }): ConnectorView {
+function viewOf(row: ConnectorEntity): ConnectorView {
   return {
     clusterId: row.clusterId,
     kind: row.kind,
@@ -20,8 +20,8 @@ function viewOf(row: ConnectorEntity, platform: { balancedBy: string | null; not
     hasCredentials: row.credentials !== null,
     state: row.state,
     lastError: row.lastError,
-    balancedBy: platform.balancedBy,
-    notes: platform.notes,
+    balancedBy: row.balancedBy ?? null,
+    notes: row.platformNotes ?? [],
     lastSyncAt: row.lastSyncAt,
     lastCollectAt: row.lastCollectAt,
     createdAt: row.createdAt,
@@ -44,7 +44,7 @@ export class ConnectorsService {
     await requireClusterFound(this.db.reader, clusterId);
     const row = await this.store.find(clusterId);
     if (!row) throw new DomainError(ErrorCode.NotFound, `Cluster ${clusterId} has no connector`);
-    return viewOf(row, this.loops.platformView(clusterId));
+    return viewOf(row);
   }
 
   /** Replaces the cluster's connector and restarts its loops: the first sync and collection start at once. */
@@ -78,7 +78,7 @@ export class ConnectorsService {
       { affects: [] },
     );
     await this.loops.start(row);
-    return viewOf(row, { balancedBy: null, notes: [] });
+    return viewOf(row);
   }
 
   /** Stops reading the platform; the hosts and VMs it synced stay in the inventory. */
