@@ -17,6 +17,7 @@ import { call } from './lib/boot';
 import { median, percentile, printTable } from './lib/stats';
 import { failoverPasses, intervalPasses, spread } from './scale-out/analysis';
 import {
+  DB_NOW,
   dbNow,
   dropDatabase,
   freshDatabase,
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     const env = {
       DATABASE_URL: url,
       DEMO_ENABLED: false,
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.BENCH_REPLICA_LOG_LEVEL ?? 'silent',
       SCHEDULER_ENABLED: true,
       RATE_LIMIT_MAX: 0,
       LEASE_TTL_MS,
@@ -118,6 +119,29 @@ async function main(): Promise<void> {
         `leases: ${[...shared].map(([r, n]) => `${r} ${n}`).join(', ')} (${s(Date.now() - windowStart).toFixed(1)} s after the last cluster)`,
     );
     const cpuAtStart = await Promise.all(replicas.map((r) => r.cpuMs()));
+    // Lease monitor: every second, how many clusters have no live lease (a replica that cannot renew in time loses them).
+    const monitorDb = new Client({ connectionString: url });
+    await monitorDb.connect();
+    const unleased: { at: number; count: number }[] = [];
+    /** Per replica, the longest its heartbeat went without renewal (seen once a second; the killed one until the kill). */
+    const heartbeatGap = new Map<string, number>();
+    let monitoring = true;
+    const monitor = (async () => {
+      while (monitoring) {
+        const { rows } = await leases(monitorDb).catch(() => ({ rows: [] as { live: boolean }[] }));
+        unleased.push({ at: Date.now(), count: CLUSTERS - rows.filter((r) => r.live).length });
+        const beats = await monitorDb
+          .query(`SELECT id, ${DB_NOW} - "heartbeatAt" AS age FROM replicas`)
+          .then((r) => r.rows as { id: string; age: string }[])
+          .catch(() => []);
+        for (const b of beats) {
+          if (replicas.some((r) => r.name === b.id && running(r)))
+            heartbeatGap.set(b.id, Math.max(heartbeatGap.get(b.id) ?? 0, Number(b.age)));
+        }
+        await sleep(1000);
+      }
+      await monitorDb.end();
+    })();
 
     // Reads: all three replicas, then one alone (same load, same moment of the run), a minute into the window.
     await sleep(Math.max(0, windowStart + Math.min(60_000, (MINUTES * 60_000) / 4) - Date.now()));
@@ -131,7 +155,14 @@ async function main(): Promise<void> {
     // window), so that each taken-over cluster's next pass is due from a pass on record.
     const killAtLeast = windowStart + Math.max((MINUTES * 60_000) / 2, INTERVAL_S * 1000 + 30_000);
     await sleep(Math.max(0, killAtLeast - Date.now()));
-    const before = await leases(db);
+    // Kill only while every cluster is leased (a starved replica may have let leases run out: see the lease monitor).
+    const before = await waitFor('every cluster leased before the kill', 120_000, async () => {
+      const l = await leases(db);
+      return l.rows.filter((r) => r.live).length === CLUSTERS ? l : undefined;
+    }).catch(async (err) => {
+      console.log(`${err.message}: killing anyway`);
+      return leases(db);
+    });
     const counts = new Map<string, string[]>();
     for (const r of before.rows.filter((l) => l.live)) counts.set(r.replicaId, [...(counts.get(r.replicaId) ?? []), r.clusterId]);
     const [victimName, victimClusters] = [...counts].sort((a, b) => b[1].length - a[1].length)[0];
@@ -165,13 +196,15 @@ async function main(): Promise<void> {
     const windowEnd = Date.now();
     const cpuAtEnd = await Promise.all(replicas.map((r) => (running(r) ? r.cpuMs() : Promise.resolve(NaN))));
     await sampler.stop();
+    monitoring = false;
+    await monitor;
     const all = await passes(db);
 
     // Figures.
     const interval = intervalPasses(all, INTERVAL_S * 1000);
     const latency = interval.latencies;
     const lag = interval.lags;
-    const fo = failoverPasses(all, victimSet, killedAt, takenOverAt, INTERVAL_S * 1000, windowEnd - 15_000);
+    const fo = failoverPasses(all, victimSet, killedAt, takenOverAt, INTERVAL_S * 1000, windowEnd - Math.min(120_000, INTERVAL_S * 1000));
     const rounds = sampler.rounds;
     const roundSeconds = rounds.map((r) => s(r.ended - r.started));
     const ingestLag = rounds.map((r) => s(r.started - r.due));
@@ -195,10 +228,18 @@ async function main(): Promise<void> {
     const perReplicaCores = replicas.map((r, i) => ({
       replica: r.name,
       'leases at start': shared.get(r.name) ?? 0,
+      'longest heartbeat age s': s(heartbeatGap.get(r.name) ?? NaN),
       'CPU cores used (window)': running(r) ? (cpuAtEnd[i] - cpuAtStart[i]) / (windowEnd - windowStart) : 'killed',
     }));
     printTable('Replicas', perReplicaCores);
 
+    const gaps = unleased.filter((u) => u.count > 0 && (u.at < killedLocal || u.at > killedLocal + 2 * LEASE_TTL_MS + 5_000));
+    console.log(
+      `\nlease monitor (1/s, outside the failover): ${gaps.length} of ${unleased.length} looks found clusters without a live lease` +
+        (gaps.length
+          ? ` (at most ${Math.max(...gaps.map((g) => g.count))}; first at ${s(gaps[0].at - windowStart).toFixed(0)} s into the window)`
+          : ''),
+    );
     const statuses = new Map<string, number>();
     for (const p of all) statuses.set(`${p.trigger}/${p.status}`, (statuses.get(`${p.trigger}/${p.status}`) ?? 0) + 1);
     console.log(
@@ -208,6 +249,12 @@ async function main(): Promise<void> {
       `clusters with >= 2 interval passes: ${interval.clustersWithTwo} of ${CLUSTERS}; samples posted ${sampled.toLocaleString('en-US')} in ${rounds.length} rounds ` +
         `(${(sampled / s(windowEnd - windowStart)).toFixed(0)}/s over the window), batches: ${statusText(sampler.statuses())}`,
     );
+    const notes = new Map<string, number>();
+    for (const p of all.filter((p) => p.status !== 'completed')) {
+      const note = `${p.status}: ${p.notes.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>').slice(0, 160)}`;
+      notes.set(note, (notes.get(note) ?? 0) + 1);
+    }
+    for (const [note, n] of notes) console.log(`  ${n} × ${note}`);
     const allRate = readsRate(readsAll);
     const oneRate = readsRate(readsOne);
     console.log(

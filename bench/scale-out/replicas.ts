@@ -2,7 +2,7 @@
 // database the bench creates and drops, and a pg client on that database for the leases and passes.
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -61,6 +61,13 @@ export async function startReplica(name: string, env: Record<string, unknown>, t
     },
   );
   proc.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // BENCH_REPLICA_LOG_DIR: each replica's output (its JSON log lines, at BENCH_REPLICA_LOG_LEVEL) in <dir>/<name>.log.
+  const logDir = process.env.BENCH_REPLICA_LOG_DIR;
+  if (logDir) {
+    const log = createWriteStream(join(logDir, `${name}.log`));
+    proc.stdout!.pipe(log);
+    proc.stderr!.pipe(log);
+  }
   let stderr = '';
   proc.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const port = await new Promise<number>((resolve, reject) => {
@@ -146,11 +153,12 @@ export interface PassRow {
   startedAt: number;
   finishedAt: number | null;
   movesApplied: number;
+  notes: string;
 }
 
 export async function passes(db: Client): Promise<PassRow[]> {
   const res = await db.query(
-    `SELECT "clusterId", trigger, status, "startedAt", "finishedAt", "movesApplied" FROM passes ORDER BY "clusterId", "startedAt"`,
+    `SELECT "clusterId", trigger, status, "startedAt", "finishedAt", "movesApplied", notes FROM passes ORDER BY "clusterId", "startedAt"`,
   );
   return res.rows.map((r) => ({
     clusterId: r.clusterId,
@@ -159,5 +167,6 @@ export async function passes(db: Client): Promise<PassRow[]> {
     startedAt: Number(r.startedAt),
     finishedAt: r.finishedAt === null ? null : Number(r.finishedAt),
     movesApplied: Number(r.movesApplied),
+    notes: r.notes,
   }));
 }
