@@ -7,16 +7,21 @@
 //   npm run bench:scale-out -- --clusters 30 --minutes 2 --interval 30   a quick run
 // Options: --clusters N (1000), --minutes M (12: every cluster passes twice and the failed-over ones once after the
 // kill), --interval S (passIntervalSeconds, 300), --automation manual|partially-automated|fully-automated
-// (fully-automated), --read-seconds S (20), --in-flight N (32).
+// (manual: see below), --read-seconds S (20), --in-flight N (32).
 // BENCH_DATABASE_URL: a maintenance URL of the PostgreSQL server (default postgres://drs_ci:drs_ci@127.0.0.1:5432/postgres);
 // the bench drops and creates the database drs_bench_scaleout there. BENCH_KEEP_DB=1 keeps it afterwards.
+// Why manual by default: at the full size with fully-automated clusters (run on 2 CPUs, 2026-12-06) applying the moves
+// drowned the replicas: interval passes took 235 s (median; p95 405 s), only 681 of the 1,000 clusters had their
+// first pass within 12 minutes and none a second one. Manual passes plan and record recommendations but start no
+// migration; --automation fully-automated measures the other case.
 // Parts in bench/scale-out/: replicas.ts (processes, database), workload.ts (clusters, samples, reads), analysis.ts.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Client } from 'pg';
 import { call } from './lib/boot';
 import { median, percentile, printTable } from './lib/stats';
-import { failoverPasses, intervalPasses, spread } from './scale-out/analysis';
+import { failoverPasses, firstPasses, intervalPasses, spread } from './scale-out/analysis';
 import {
+  clusterCreation,
   DB_NOW,
   dbNow,
   dropDatabase,
@@ -39,7 +44,7 @@ function option(name: string, fallback: string): string {
 const CLUSTERS = Number(option('clusters', '1000'));
 const MINUTES = Number(option('minutes', '12'));
 const INTERVAL_S = Number(option('interval', '300'));
-const AUTOMATION = option('automation', 'fully-automated');
+const AUTOMATION = option('automation', 'manual');
 const READ_SECONDS = Number(option('read-seconds', '20'));
 const IN_FLIGHT = Number(option('in-flight', '32'));
 const MAINTENANCE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://drs_ci:drs_ci@127.0.0.1:5432/postgres';
@@ -205,6 +210,7 @@ async function main(): Promise<void> {
     const latency = interval.latencies;
     const lag = interval.lags;
     const fo = failoverPasses(all, victimSet, killedAt, takenOverAt, INTERVAL_S * 1000, windowEnd - Math.min(120_000, INTERVAL_S * 1000));
+    const firsts = firstPasses(all, await clusterCreation(db), INTERVAL_S * 1000, windowEnd - 60_000);
     const rounds = sampler.rounds;
     const roundSeconds = rounds.map((r) => s(r.ended - r.started));
     const ingestLag = rounds.map((r) => s(r.started - r.due));
@@ -213,6 +219,7 @@ async function main(): Promise<void> {
 
     const rows: Record<string, string | number>[] = [
       spread('interval pass latency (finishedAt - startedAt), s', latency.map(s)),
+      spread('first pass lag (start - (created + interval)), s', firsts.lags.map(s)),
       spread('lag behind schedule (next start - (start + interval)), s', lag.map(s)),
       spread('failed-over clusters: next pass - due, s', fo.lags.map(s)),
       spread(`sample round (${(CLUSTERS * VMS).toLocaleString('en-US')} samples), s`, roundSeconds),
@@ -246,7 +253,7 @@ async function main(): Promise<void> {
       `\npasses recorded: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(', ')}; moves applied ${all.reduce((n, p) => n + p.movesApplied, 0)}`,
     );
     console.log(
-      `clusters with >= 2 interval passes: ${interval.clustersWithTwo} of ${CLUSTERS}; samples posted ${sampled.toLocaleString('en-US')} in ${rounds.length} rounds ` +
+      `clusters with >= 2 interval passes: ${interval.clustersWithTwo} of ${CLUSTERS}, without any though due a minute before the end: ${firsts.none}; samples posted ${sampled.toLocaleString('en-US')} in ${rounds.length} rounds ` +
         `(${(sampled / s(windowEnd - windowStart)).toFixed(0)}/s over the window), batches: ${statusText(sampler.statuses())}`,
     );
     const notes = new Map<string, number>();

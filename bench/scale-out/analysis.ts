@@ -66,3 +66,23 @@ export function failoverPasses(
   }
   return { lags, missing, notDue };
 }
+
+/**
+ * Each cluster's first interval pass against its creation + the interval (the scheduler counts from when it first saw
+ * the cluster, about its creation): the lag of first passes. `none`: clusters with no interval pass though due before `horizon`.
+ */
+export function firstPasses(all: PassRow[], createdAt: Map<string, number>, intervalMs: number, horizon: number) {
+  const first = new Map<string, number>();
+  for (const p of all) {
+    if (p.trigger !== 'interval') continue;
+    first.set(p.clusterId, Math.min(first.get(p.clusterId) ?? Infinity, p.startedAt));
+  }
+  const lags: number[] = [];
+  let none = 0;
+  for (const [id, created] of createdAt) {
+    const at = first.get(id);
+    if (at !== undefined) lags.push(at - (created + intervalMs));
+    else if (created + intervalMs < horizon) none++;
+  }
+  return { lags, none };
+}

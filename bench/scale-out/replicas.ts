@@ -170,3 +170,9 @@ export async function passes(db: Client): Promise<PassRow[]> {
     notes: r.notes,
   }));
 }
+
+/** When each cluster was created (epoch ms). */
+export async function clusterCreation(db: Client): Promise<Map<string, number>> {
+  const res = await db.query(`SELECT id, extract(epoch from "createdAt") * 1000 AS at FROM clusters`);
+  return new Map(res.rows.map((r) => [r.id as string, Number(r.at)]));
+}
