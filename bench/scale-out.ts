@@ -220,6 +220,7 @@ async function main(): Promise<void> {
     const rows: Record<string, string | number>[] = [
       spread('interval pass latency (finishedAt - startedAt), s', latency.map(s)),
       spread('first pass lag (start - (created + interval)), s', firsts.lags.map(s)),
+      spread('first pass end lag (end - (created + interval)), s', firsts.endLags.map(s)),
       spread('lag behind schedule (next start - (start + interval)), s', lag.map(s)),
       spread('failed-over clusters: next pass - due, s', fo.lags.map(s)),
       spread(`sample round (${(CLUSTERS * VMS).toLocaleString('en-US')} samples), s`, roundSeconds),
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
       `\npasses recorded: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(', ')}; moves applied ${all.reduce((n, p) => n + p.movesApplied, 0)}`,
     );
     console.log(
-      `clusters with >= 2 interval passes: ${interval.clustersWithTwo} of ${CLUSTERS}, without any though due a minute before the end: ${firsts.none}; samples posted ${sampled.toLocaleString('en-US')} in ${rounds.length} rounds ` +
+      `clusters with >= 2 interval passes: ${interval.clustersWithTwo} of ${CLUSTERS}, without any recorded though due a minute before the end: ${firsts.none} (a pass is recorded once planned: those in progress are not counted); samples posted ${sampled.toLocaleString('en-US')} in ${rounds.length} rounds ` +
         `(${(sampled / s(windowEnd - windowStart)).toFixed(0)}/s over the window), batches: ${statusText(sampler.statuses())}`,
     );
     const notes = new Map<string, number>();

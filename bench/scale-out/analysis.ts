@@ -72,17 +72,22 @@ export function failoverPasses(
  * the cluster, about its creation): the lag of first passes. `none`: clusters with no interval pass though due before `horizon`.
  */
 export function firstPasses(all: PassRow[], createdAt: Map<string, number>, intervalMs: number, horizon: number) {
-  const first = new Map<string, number>();
+  const first = new Map<string, PassRow>();
   for (const p of all) {
     if (p.trigger !== 'interval') continue;
-    first.set(p.clusterId, Math.min(first.get(p.clusterId) ?? Infinity, p.startedAt));
+    const seen = first.get(p.clusterId);
+    if (!seen || p.startedAt < seen.startedAt) first.set(p.clusterId, p);
   }
   const lags: number[] = [];
+  /** The same, to the end of the pass (its recommendations recorded, its moves queued). */
+  const endLags: number[] = [];
   let none = 0;
   for (const [id, created] of createdAt) {
-    const at = first.get(id);
-    if (at !== undefined) lags.push(at - (created + intervalMs));
-    else if (created + intervalMs < horizon) none++;
+    const pass = first.get(id);
+    if (pass !== undefined) {
+      lags.push(pass.startedAt - (created + intervalMs));
+      if (pass.finishedAt !== null) endLags.push(pass.finishedAt - (created + intervalMs));
+    } else if (created + intervalMs < horizon) none++;
   }
-  return { lags, none };
+  return { lags, endLags, none };
 }
