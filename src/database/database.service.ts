@@ -25,6 +25,11 @@ export interface WriteOptions {
    * not wait for a burst of sample writes). For short transactions on tables no queued write touches.
    */
   unqueued?: boolean;
+  /**
+   * PostgreSQL only: READ COMMITTED instead of SERIALIZABLE, for work whose every statement is safe on its own
+   * (conditional upserts, updates of rows this process owns) and that must not fail on conflicts with busy writers.
+   */
+  readCommitted?: boolean;
 }
 
 /** Times a PostgreSQL transaction is run when concurrent ones keep conflicting with it. */
@@ -126,7 +131,7 @@ export class Database {
     };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.writer.transaction('SERIALIZABLE', announced);
+        return await this.writer.transaction(options.readCommitted ? 'READ COMMITTED' : 'SERIALIZABLE', announced);
       } catch (err) {
         if (attempt >= ATTEMPTS || !isRetryableConflict(err)) throw err;
         await delay(Math.random() * 20 * attempt);

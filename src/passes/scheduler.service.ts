@@ -34,6 +34,13 @@ const PASS_REQUEST_WAIT_MS = 60_000;
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
+/** A fraction in [0, 1) of the cluster's own, the same on every replica. */
+function pointInInterval(clusterId: string): number {
+  let h = 2166136261;
+  for (const ch of clusterId) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  return (h >>> 0) / 2 ** 32;
+}
+
 /**
  * Runs balancing passes: on each cluster's interval, on demand, when a host enters maintenance and
  * when a hard rule changes. Passes of one cluster run one at a time; a pass never holds a write
@@ -98,7 +105,15 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   /** A cluster this replica came to own: what its previous owner left running is over, and its schedule goes on. */
   private async takeOver(clusterId: string): Promise<void> {
     await interruptPasses(this.db, clusterId, 'interrupted: the replica running it stopped or lost the cluster', this.clock.now());
-    this.lastPassAt.set(clusterId, (await lastPassStart(this.db, clusterId)) ?? this.clock.now());
+    const last = await lastPassStart(this.db, clusterId);
+    if (last !== undefined) {
+      this.lastPassAt.set(clusterId, last);
+    } else {
+      // Never passed: the first pass comes at a point of the interval of the cluster's own, so that clusters created
+      // or taken over together (a replica's share, at its start) are not all passed at the same moment.
+      const intervalMs = (await this.policies.resolve(clusterId)).passIntervalSeconds * 1000;
+      this.lastPassAt.set(clusterId, this.clock.now() - intervalMs + Math.round(intervalMs * pointInInterval(clusterId)));
+    }
     this.hardRules.delete(clusterId);
     this.ready?.add(clusterId);
   }

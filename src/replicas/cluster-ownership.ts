@@ -136,7 +136,7 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
         async (m) => {
           for (const [clusterId, epoch] of held) await releaseLease(m, clusterId, this.replicaId, epoch);
         },
-        { affects: [], unqueued: true },
+        { affects: [], unqueued: true, readCommitted: true },
       )
       .catch((err: unknown) => this.logger.warn({ err }, 'could not hand the leases back: they run out by themselves'));
   }
@@ -260,7 +260,7 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
           this.leased = new Set(this.lastSeen.leases.map((l) => l.clusterId));
           return { lost, acquired, excess };
         },
-        { affects: [], unqueued: true },
+        { affects: [], unqueued: true, readCommitted: true },
       );
       this.renewedAt = performance.now();
     } catch (err) {
@@ -302,7 +302,7 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
           async (m) => {
             for (const [id, epoch] of excess) await releaseLease(m, id, this.replicaId, epoch);
           },
-          { affects: [], unqueued: true },
+          { affects: [], unqueued: true, readCommitted: true },
         )
         .catch((err: unknown) => this.logger.warn({ err }, 'could not hand clusters over: their leases run out by themselves'));
       for (const [id] of excess) this.releasing.delete(id);

@@ -80,7 +80,8 @@ export const forgetReplicas = (m: EntityManager, before: number) => execute(m, `
 
 /**
  * True while the replica holds the cluster's lease at that epoch and it has not run out, on the database's clock,
- * read inside the caller's transaction: on PostgreSQL (SERIALIZABLE) a takeover cannot commit in between.
+ * read inside the caller's transaction. On PostgreSQL the row is locked FOR SHARE until that transaction ends: a
+ * takeover (an UPDATE of the row) waits for it, so no write of the old owner commits after the new owner took over.
  */
 export async function holdsLease(m: EntityManager, clusterId: string, replicaId: string, epoch: number): Promise<boolean> {
   // One statement on PostgreSQL (it is read in every write that acts on a cluster): the clock is read in it.
@@ -88,7 +89,7 @@ export async function holdsLease(m: EntityManager, clusterId: string, replicaId:
   const now = postgres ? NOW_MS : '?';
   const rows = await selectRows<{ one: number }>(
     m,
-    `SELECT 1 AS one FROM cluster_leases WHERE "clusterId" = ? AND "replicaId" = ? AND epoch = ? AND "expiresAt" > ${now}`,
+    `SELECT 1 AS one FROM cluster_leases WHERE "clusterId" = ? AND "replicaId" = ? AND epoch = ? AND "expiresAt" > ${now}${postgres ? ' FOR SHARE' : ''}`,
     postgres ? [clusterId, replicaId, epoch] : [clusterId, replicaId, epoch, Date.now()],
   );
   return rows.length > 0;
