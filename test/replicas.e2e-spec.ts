@@ -2,12 +2,14 @@
 // TEST_DATABASE_URL) three replicas run as processes of their own on loopback against one database: the
 // clusters are shared out among them; a replica killed with SIGKILL while migrations run has its clusters
 // taken over within two lease periods, and no migration is lost or recorded as done twice; a replica frozen
-// with SIGSTOP past its lease and then resumed does not act on the clusters it lost (fencing).
+// with SIGSTOP past its lease and then resumed does not act on the clusters it lost (fencing); their PostgreSQL
+// server (one of their own) restarted under load: 503 with Retry-After meanwhile, and they recover by themselves.
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { call, ChildApp, killApp, query, sleep, startApp } from './helpers/child-app';
 import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
-import { Relay } from './helpers/pg-relay';
-import { ensureDatabase, onPostgres } from './helpers/test-database';
+import { PrivatePostgres } from './helpers/private-postgres';
+import { onPostgres } from './helpers/test-database';
 import { waitFor } from './helpers/wait';
 
 /** waitFor's value: it throws rather than give up. */
@@ -110,21 +112,22 @@ if (onPostgres) {
   describe('three replicas on one PostgreSQL database', () => {
     const dir = makeTempDir();
     const databasePath = join(dir, 'drs.sqlite');
-    // The replicas reach PostgreSQL through a relay the last test cuts, as a restart of the server would.
-    let relay: Relay;
-    let relayedUrl: string;
-    beforeAll(async () => {
-      const direct = await ensureDatabase(databasePath);
-      relay = new Relay(new URL(direct));
-      await relay.start();
-      const url = new URL(direct);
-      url.hostname = '127.0.0.1';
-      url.port = String(relay.port);
-      relayedUrl = url.toString();
-    });
+    // A PostgreSQL server of their own: the last test stops and starts it under load, as an operator's restart does.
+    let server: PrivatePostgres;
+    beforeAll(async () => (server = await PrivatePostgres.start()));
+    /** Reads the replicas' database directly. */
+    const db = async <T>(text: string, params: unknown[] = []): Promise<T[]> => {
+      const client = new Client({ connectionString: server.url() });
+      await client.connect();
+      try {
+        return (await client.query(text, params)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    };
     const env = (name: string) => ({
       DATABASE_PATH: databasePath,
-      DATABASE_URL: relayedUrl,
+      DATABASE_URL: server.url(),
       REPLICA_NAME: name,
       LEASE_TTL_MS: TTL,
       LEASE_RENEW_MS: 500,
@@ -147,7 +150,7 @@ if (onPostgres) {
         app.proc.kill('SIGCONT');
         await killApp(app);
       }
-      await relay?.cut();
+      await server?.close();
       removeTempDir(dir);
     });
 
@@ -159,8 +162,7 @@ if (onPostgres) {
     const owners = async () =>
       new Map(
         (
-          await query<{ clusterId: string; replicaId: string; epoch: number }>(
-            databasePath,
+          await db<{ clusterId: string; replicaId: string; epoch: number }>(
             `SELECT "clusterId", "replicaId", epoch FROM cluster_leases WHERE "expiresAt" > (extract(epoch from clock_timestamp()) * 1000)`,
           )
         ).map((l) => [l.clusterId, { replica: l.replicaId, epoch: Number(l.epoch) }]),
@@ -192,8 +194,7 @@ if (onPostgres) {
         500,
       );
       expect(ended.map((m) => m.state)).toEqual(ids.map(() => 'succeeded'));
-      const succeeded = await query<{ subjectId: string; n: number }>(
-        databasePath,
+      const succeeded = await db<{ subjectId: string; n: number }>(
         `SELECT "subjectId", COUNT(*) AS n FROM events WHERE type = 'migration.succeeded' GROUP BY "subjectId"`,
       );
       const counts = new Map(succeeded.map((r) => [r.subjectId, Number(r.n)]));
@@ -206,8 +207,7 @@ if (onPostgres) {
 
     /** No cluster had two passes within one interval: never two replicas balancing it at once. */
     const expectNoIntervalTwice = async () => {
-      const passes = await query<{ clusterId: string; startedAt: number }>(
-        databasePath,
+      const passes = await db<{ clusterId: string; startedAt: number }>(
         `SELECT "clusterId", "startedAt" FROM passes WHERE trigger = 'interval' AND status <> 'requested' ORDER BY "clusterId", "startedAt"`,
       );
       const tooSoon: string[] = [];
@@ -335,8 +335,7 @@ if (onPostgres) {
       // Some of the victim's migrations are under way when it dies.
       await waitFor(
         async () => {
-          const rows = await query<{ n: number }>(
-            databasePath,
+          const rows = await db<{ n: number }>(
             `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running' AND "clusterId" IN (${victims.map((_, i) => `$${i + 1}`).join(', ')})`,
             victims,
           );
@@ -366,8 +365,7 @@ if (onPostgres) {
       // The clusters taken over go on being balanced, on their schedule.
       await waitForValue(
         async () => {
-          const rows = await query<{ clusterId: string }>(
-            databasePath,
+          const rows = await db<{ clusterId: string }>(
             `SELECT DISTINCT "clusterId" FROM passes WHERE trigger = 'interval' AND status = 'completed' AND "startedAt" > $1`,
             [killedAt],
           );
@@ -388,8 +386,7 @@ if (onPostgres) {
       const ids = (await Promise.all(clusterIds.map((id) => migrateAll(r1, id)))).flat();
       await waitFor(
         async () => {
-          const rows = await query<{ n: number }>(
-            databasePath,
+          const rows = await db<{ n: number }>(
             `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running' AND "clusterId" IN (${lostClusters.map((_, i) => `$${i + 1}`).join(', ')})`,
             lostClusters,
           );
@@ -438,16 +435,15 @@ if (onPostgres) {
       expect(counts).toEqual([3, 3]);
     });
 
-    it('answers 503 with Retry-After while PostgreSQL is down under load, writes nothing half, and recovers by itself', async () => {
+    it('answers 503 with Retry-After while PostgreSQL restarts under load, writes nothing half, and recovers by itself', async () => {
       const live = ['r1', 'r2'].map((name) => apps.get(name)!);
       const ids = (await Promise.all(clusterIds.map((id) => migrateAll(live[0], id)))).flat();
       await waitFor(
-        async () =>
-          Number((await query<{ n: number }>(databasePath, `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running'`))[0].n) > 0,
+        async () => Number((await db<{ n: number }>(`SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running'`))[0].n) > 0,
         20_000,
         50,
       );
-      await relay.cut();
+      await server.down();
       const cutAt = Date.now();
       const statuses = new Map<number, number>();
       const retryAfter = new Set<string | null>();
@@ -463,7 +459,7 @@ if (onPostgres) {
         }
         await sleep(200);
       }
-      await relay.restore();
+      await server.up();
       // A report computed before the outage may still be served from memory; nothing else answers, and nothing fails.
       expect([...statuses.keys()].filter((status) => status !== 503 && status !== 200)).toEqual([]);
       expect(statuses.get(503)).toBeGreaterThan(0);
