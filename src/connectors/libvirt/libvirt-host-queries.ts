@@ -8,7 +8,7 @@ import type { Virsh } from './virsh';
 import { parseDomJobInfo, parseDomState, type DomJobInfo } from './virsh-parse';
 
 const QUERY_TIMEOUT_MS = 10_000;
-/** How often both hosts are asked while a job is still winding down on the source, a second apart. */
+/** How often both hosts are asked while the answer is unknown (a job winding down on the source, say), a second apart. */
 const LOCATE_ATTEMPTS = 5;
 
 /** The job running on the host for the domain, or null (none, or the host could not tell). */
@@ -53,7 +53,9 @@ export async function locateDomain(domain: string, source: Virsh, target: Virsh)
         .catch((error: unknown) => (error instanceof ConnectorError && error.reason === 'not-found' ? false : null)),
     ]);
     const decision = decideLocation(sourceView, targetView, active);
-    if (decision.location !== 'unknown' || active !== true || attempt >= LOCATE_ATTEMPTS) return decision;
+    // Unknown for a moment only (a job winding down, a source resuming its paused guest after an abort): both hosts
+    // are asked again, a second apart, before it is the answer.
+    if (decision.location !== 'unknown' || !decision.passing || attempt >= LOCATE_ATTEMPTS) return decision;
     await delay(1000);
   }
 }

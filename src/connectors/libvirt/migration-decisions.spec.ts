@@ -39,6 +39,17 @@ describe('decideLocation', () => {
     expect(decideLocation(running, leftover, true)).toMatchObject({ location: 'unknown', destroyTargetLeftover: false });
   });
 
+  it('unknown for a moment only while a job winds down or the source resumes a guest the migration paused: asked again', () => {
+    expect(decideLocation(running, leftover, true).passing).toBe(true);
+    // after an aborted migration the source resumes its paused copy: not an answer yet
+    expect(decideLocation(leftover, leftover, false)).toMatchObject({ location: 'unknown', passing: true });
+    expect(decideLocation(leftover, absent, false)).toMatchObject({ location: 'unknown', passing: true });
+    // these stay unknown however often asked
+    expect(decideLocation(running, running, false).passing).toBeFalsy();
+    expect(decideLocation(absent, absent, false).passing).toBeFalsy();
+    expect(decideLocation(running, down, false).passing).toBeFalsy();
+  });
+
   it('a guest paused by its user still counts as on that host', () => {
     expect(decideLocation(userPaused, leftover, false)).toMatchObject({ location: 'source', destroyTargetLeftover: true });
     expect(decideLocation(absent, userPaused, false).location).toBe('target');

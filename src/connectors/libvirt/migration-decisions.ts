@@ -30,6 +30,8 @@ export interface LocationDecision {
   /** Destroy the domain's paused leftover on the target (it would block the next migration there). */
   destroyTargetLeftover: boolean;
   why: string;
+  /** Unknown for now only: a job still winding down, or a source guest paused by the migration (resumed after an abort). */
+  passing?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export function decideLocation(source: HostView, target: HostView, sourceJobActi
   if (target.kind === 'unknown') return unknown(`the target could not tell: ${target.error}`);
   if (sourceJobActive === null) return unknown('the source could not tell whether a migration job is active');
   // A live job may still switch over: neither answer is final, and the target's paused copy is the job's own.
-  if (sourceJobActive) return unknown('a migration job is still active on the source');
+  if (sourceJobActive) return { ...unknown('a migration job is still active on the source'), passing: true };
   const onSource = runsOn(source);
   const onTarget = runsOn(target);
   if (onSource && onTarget) return unknown('both hosts run the domain');
@@ -61,6 +63,9 @@ export function decideLocation(source: HostView, target: HostView, sourceJobActi
   }
   if (definedOff(target) && source.kind === 'absent')
     return { location: 'target', destroyTargetLeftover: false, why: 'the domain is defined, shut off, on the target' };
+  // The source still has it, paused: after an aborted migration it resumes it in a moment.
+  if (source.kind === 'present' && source.state === 'paused')
+    return { ...unknown('no host runs the domain (paused on the source)'), passing: true };
   return unknown('no host runs the domain');
 }
 
