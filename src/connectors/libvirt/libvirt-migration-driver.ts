@@ -55,7 +55,7 @@ export const DEFAULT_LIBVIRT_MIGRATION_OPTIONS: LibvirtMigrationOptions = {
 
 /** Short calls made while a migration runs: a host that does not answer in this time is asked again later. */
 const QUERY_TIMEOUT_MS = 10_000;
-/** The first progress read of a migration: sooner than pollMs. */
+/** Progress reads until the first figures come (the job may not have started at the first read): sooner than pollMs. */
 const FIRST_PROGRESS_MS = 250;
 const STDERR_TAIL_BYTES = 4096;
 
@@ -286,19 +286,22 @@ export class LibvirtMigrationDriver implements MigrationDriver {
   }
 
   /**
-   * Reads domjobinfo on the source every pollMs while the migration runs, the first time after a
-   * quarter of a second (a small guest migrates in a second or two); calls never overlap.
+   * Reads domjobinfo on the source every quarter of a second until the job's first figures come (a small guest
+   * migrates in a second or two, and the job may not have started at the first read), then every pollMs; calls
+   * never overlap.
    */
   private progressPoller(virsh: Virsh, domain: string, onProgress: (progress: MigrationProgress) => void) {
     let percent = 0;
     let stopped = false;
+    let seen = false;
     const tick = async () => {
-      for (let first = true; !stopped; first = false) {
-        await delay(first ? Math.min(FIRST_PROGRESS_MS, this.options.pollMs) : this.options.pollMs);
+      while (!stopped) {
+        await delay(seen ? this.options.pollMs : Math.min(FIRST_PROGRESS_MS, this.options.pollMs));
         if (stopped) return;
         const job = await activeJob(virsh, domain);
         const progress = job && !stopped ? jobProgress(job, percent) : null;
         if (progress) {
+          seen = true;
           percent = progress.percent;
           emitProgress(onProgress, progress);
         }
