@@ -94,9 +94,11 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
       help: "1 for each cluster whose passes, connector loops and migrations this replica runs (its lease's epoch aside); none on SQLite, where one process owns all",
       labelNames: ['cluster_id', 'replica'],
       registers: [prometheus.registry],
-      collect: function () {
+      // Of the clusters that still exist: one deleted since the last renewal is gone from the series at once.
+      collect: async function () {
+        const existing = shared && held.size > 0 ? new Set(await clusterIds(db.reader)) : new Set<string>();
         this.reset();
-        if (shared) for (const id of held.keys()) this.set({ cluster_id: id, replica }, 1);
+        for (const id of held.keys()) if (existing.has(id)) this.set({ cluster_id: id, replica }, 1);
       },
     });
     if (this.shared && settings.LEASE_RENEW_MS * 3 > settings.LEASE_TTL_MS) {

@@ -57,6 +57,11 @@ async function watchSqlite(path: string): Promise<DbWatch> {
 
 /** The table the triggers count writes in; left out of the contents. */
 const COUNTER = 'spec_writes';
+/**
+ * Written every few seconds by the replica's lease renewal and heartbeat (see Scale out), whatever the requests do:
+ * no request's write. Left out, as SQLite leaves them empty (one process owns every cluster there).
+ */
+const BACKGROUND = ['replicas', 'cluster_leases'];
 
 async function watchPostgres(path: string): Promise<DbWatch> {
   const client = new Client({ connectionString: await ensureDatabase(path) });
@@ -66,8 +71,8 @@ async function watchPostgres(path: string): Promise<DbWatch> {
       await client.query<{ name: string }>(
         // Day partitions of samples and sample_rollups are seen (and counted) through their table.
         `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> $1
-            AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition) ORDER BY table_name`,
-        [COUNTER],
+            AND table_name <> ALL($2) AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition) ORDER BY table_name`,
+        [COUNTER, BACKGROUND],
       )
     ).rows.map((r) => r.name);
   await client.query(`CREATE TABLE IF NOT EXISTS ${COUNTER} (n bigint NOT NULL)`);
