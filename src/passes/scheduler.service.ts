@@ -31,6 +31,8 @@ import { PassEntity, PassTrigger, SkippedMove } from './pass.entity';
 const TICK_JOB = 'scheduler-tick';
 /** How long a replica that does not own a cluster waits for its owner to run a pass asked of it. */
 const PASS_REQUEST_WAIT_MS = 60_000;
+/** How long a pass asked of a replica that owns the cluster, or may, waits for it to take the cluster's schedule up. */
+const READY_WAIT_MS = 3000;
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -203,8 +205,22 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
    * `actor`: who asked for it through the API; its events, and the migrations it queues, name them.
    */
   runPass(clusterId: string, trigger: PassTrigger, actor: Actor | null = null): Promise<PassEntity> {
-    if (this.ready !== null && !this.ready.has(clusterId)) return this.requestPass(clusterId, trigger, actor);
+    if (this.ready !== null && !this.ready.has(clusterId)) return this.passWhenReady(clusterId, trigger, actor);
     return this.queuePass(clusterId, trigger, actor, null);
+  }
+
+  /**
+   * A cluster this replica owns, or no replica does yet (just created): it waits a moment to take its schedule up and
+   * runs the pass itself; a cluster another replica owns has the pass asked of that one.
+   */
+  private async passWhenReady(clusterId: string, trigger: PassTrigger, actor: Actor | null): Promise<PassEntity> {
+    const deadline = performance.now() + READY_WAIT_MS;
+    while (this.ownership.mayOwn(clusterId) && performance.now() < deadline) {
+      this.ownership.ownsOrClaims(clusterId);
+      if (this.ready?.has(clusterId)) return this.queuePass(clusterId, trigger, actor, null);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.requestPass(clusterId, trigger, actor);
   }
 
   /** `requestId`: the record of a pass another replica was asked for (status `requested`), which this one runs. */

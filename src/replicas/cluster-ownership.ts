@@ -184,6 +184,11 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
     return false;
   }
 
+  /** True when this replica owns the cluster or no replica has a lease on it yet (it may be this one's in a moment). */
+  mayOwn(clusterId: string): boolean {
+    return this.owns(clusterId) || !this.leased.has(clusterId);
+  }
+
   /** Looks at the leases soon (a cluster was created, work was queued for one nobody may own yet). */
   nudge(): void {
     if (!this.shared || this.stopped) return;
