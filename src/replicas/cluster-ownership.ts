@@ -132,15 +132,19 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
     const held = [...this.held];
     for (const [id] of held) this.drop(id, 'shutdown');
     await this.changes;
-    if (held.length === 0) return;
-    await this.db
+    if (held.length > 0) await this.release(held);
+  }
+
+  /** Hands the leases back (expired at once); those that cannot be run out by themselves. */
+  private release(leases: [string, number][]): Promise<void> {
+    return this.db
       .transaction(
         async (m) => {
-          for (const [clusterId, epoch] of held) await releaseLease(m, clusterId, this.replicaId, epoch);
+          for (const [clusterId, epoch] of leases) await releaseLease(m, clusterId, this.replicaId, epoch);
         },
         { affects: [], unqueued: true, readCommitted: true },
       )
-      .catch((err: unknown) => this.logger.warn({ err }, 'could not hand the leases back: they run out by themselves'));
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not hand leases back: they run out by themselves'));
   }
 
   /**
@@ -304,14 +308,7 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
       this.drop(id, 'handed over: another replica has fewer clusters');
     }
     void this.later(async () => {
-      await this.db
-        .transaction(
-          async (m) => {
-            for (const [id, epoch] of excess) await releaseLease(m, id, this.replicaId, epoch);
-          },
-          { affects: [], unqueued: true, readCommitted: true },
-        )
-        .catch((err: unknown) => this.logger.warn({ err }, 'could not hand clusters over: their leases run out by themselves'));
+      await this.release(excess);
       for (const [id] of excess) this.releasing.delete(id);
     });
   }
