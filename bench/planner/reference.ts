@@ -11,6 +11,7 @@ import {
   DEFAULT_ENGINE,
   isBetter,
   Move,
+  perVm,
   Plan,
   PlannerEngine,
   PlannerPolicy,
@@ -65,10 +66,11 @@ const naiveSearch: BalancingSearch = (state, ctx) => {
       const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], a, b);
       const gain = n * (I * I - after * after);
       const net = gain - (costWeight * state.unitCost[u]) / hostGiB;
-      if (!admissible(gain, net, minGain) || !isBetter(net, u, b, best)) continue;
+      const rate = perVm(net, size);
+      if (!admissible(gain, net, minGain) || !isBetter(rate, u, b, best)) continue;
       const move: Move = { vms: members, from: a, to: b, purpose: 'balance' };
       if (!allowed(move, state)) continue;
-      best = { unit: u, from: a, to: b, imbalanceAfter: after, gain, net };
+      best = { unit: u, from: a, to: b, imbalanceAfter: after, gain, net, rate };
     }
   }
   return best;

@@ -1,4 +1,5 @@
-// One round of greedy balancing: the admissible (unit, target) pair with the best net gain.
+// One round of greedy balancing: the admissible (unit, target) pair with the best net gain per
+// migrated VM (a group that must move together is as many migrations as it has members).
 // Each candidate is scored in O(resources) from the running sums, and a per-unit upper bound on
 // the gain (computed from per-round minima over the targets) skips units that cannot win, so a
 // round costs O(units + hosts) plus full target scans for the few promising units.
@@ -16,6 +17,12 @@ export interface BalancingCandidate {
   gain: number;
   /** gain − λ·cost, both in spread units. */
   net: number;
+  /**
+   * net per VM migrated, what candidates are ranked by: an affinity group of n VMs takes n
+   * migrations (and n of the pass's and hosts' move budgets), so it must pay n times as much as a
+   * single VM to come first. For a single VM it is the net gain.
+   */
+  rate: number;
 }
 
 export interface SearchContext {
@@ -35,10 +42,16 @@ export type BalancingSearch = (state: PlanningState, ctx: SearchContext) => Bala
 /** Net gains closer than this are ties, broken by unit then host index (both follow id order). */
 export const TIE_EPSILON = 1e-12;
 
-export function isBetter(net: number, unit: number, to: number, best: BalancingCandidate | null): boolean {
+/** Net gain per VM migrated (BalancingCandidate.rate). */
+export function perVm(net: number, vms: number): number {
+  return vms > 1 ? net / vms : net;
+}
+
+/** Whether a candidate with this rate (net gain per VM, perVm) ranks before `best`. */
+export function isBetter(rate: number, unit: number, to: number, best: Pick<BalancingCandidate, 'rate' | 'unit' | 'to'> | null): boolean {
   if (best === null) return true;
-  if (net > best.net + TIE_EPSILON) return true;
-  if (net < best.net - TIE_EPSILON) return false;
+  if (rate > best.rate + TIE_EPSILON) return true;
+  if (rate < best.rate - TIE_EPSILON) return false;
   return unit < best.unit || (unit === best.unit && to < best.to);
 }
 
@@ -107,7 +120,7 @@ export const incrementalSearch: BalancingSearch = (state, ctx) => {
     const gainUpper = -n * lb;
     const netUpper = gainUpper - penalty * unitCost[u];
     if (gainUpper < minGain - TIE_EPSILON || netUpper <= 0) continue;
-    bound[i] = netUpper;
+    bound[i] = perVm(netUpper, size);
     if (top < 0 || netUpper > bound[top]) top = i;
   }
   if (top < 0) return null;
@@ -148,7 +161,7 @@ export const incrementalSearch: BalancingSearch = (state, ctx) => {
         const netUpper = gainUpper - cost;
         if (!admissible(gainUpper + TIE_EPSILON, netUpper + TIE_EPSILON, minGain)) break;
         const current = best;
-        if (current !== null && netUpper < current.net - TIE_EPSILON) break;
+        if (current !== null && perVm(netUpper, size) < current.rate - TIE_EPSILON) break;
         for (let side = 0; side < 2; side++) {
           const b = side === 0 ? byCpu[i] : byMem[i];
           if (seen[b] === stamp) continue;
@@ -157,12 +170,13 @@ export const incrementalSearch: BalancingSearch = (state, ctx) => {
           const delta = K + (2 * (alpha * uCpu[b] + beta * uMem[b])) / n;
           const gain = -n * delta;
           const net = gain - cost;
-          if (!admissible(gain, net, minGain) || !isBetter(net, u, b, best)) continue;
+          const rate = perVm(net, size);
+          if (!admissible(gain, net, minGain) || !isBetter(rate, u, b, best)) continue;
           if (move === null) move = { vms: members, from: a, to: b, purpose: 'balance' };
           else move.to = b;
           if (!allowed(move, state)) continue;
           const after2 = I2 + delta;
-          best = { unit: u, from: a, to: b, imbalanceAfter: after2 > 0 ? Math.sqrt(after2) : 0, gain, net };
+          best = { unit: u, from: a, to: b, imbalanceAfter: after2 > 0 ? Math.sqrt(after2) : 0, gain, net, rate };
         }
       }
     }
@@ -172,7 +186,7 @@ export const incrementalSearch: BalancingSearch = (state, ctx) => {
   for (let i = 0; i < unitList.length; i++) {
     if (i === top) continue;
     const current = best as BalancingCandidate | null;
-    const floor = current === null ? 0 : current.net - TIE_EPSILON;
+    const floor = current === null ? 0 : current.rate - TIE_EPSILON;
     if (bound[i] < floor || bound[i] === -Infinity) continue;
     evaluate(unitList[i]);
   }

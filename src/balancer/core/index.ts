@@ -27,7 +27,7 @@ export type { BaselineResult } from './baselines/greedy-baseline';
 export { PlanningState } from './planning-state';
 export type { Move, StateOptions } from './planning-state';
 export { allowed } from './constraints';
-export { admissible, incrementalSearch, isBetter } from './balancing';
+export { admissible, incrementalSearch, isBetter, perVm } from './balancing';
 export type { BalancingCandidate, BalancingSearch, SearchContext } from './balancing';
 export { DEFAULT_ENGINE, planWith } from './planner';
 export type { PlannerEngine } from './planner';

@@ -76,11 +76,16 @@ describe('planMoves: mandatory moves', () => {
   });
 
   it('moves a hard affinity group as one unit when balancing', () => {
-    // a: the pair (2 × 200) + z + w (100 each) = 0.6 on both resources, b empty. Moving the pair leaves
-    // 0.2 / 0.4 (σ = 0.1), better than moving z or w alone (0.5 / 0.1, σ = 0.2).
+    // a: the pair (2 × 200) + z + w (100 each, automation disabled) = 0.6 on both resources, b empty.
+    // Only the pair may move: it leaves 0.2 / 0.4 (σ = 0.1).
     const snap = cluster(
       [host('a'), host('b')],
-      [vm('app', 'a', 200, 200), vm('cache', 'a', 200, 200), vm('z', 'a', 100, 100), vm('w', 'a', 100, 100)],
+      [
+        vm('app', 'a', 200, 200),
+        vm('cache', 'a', 200, 200),
+        vm('z', 'a', 100, 100, { automation: 'disabled' }),
+        vm('w', 'a', 100, 100, { automation: 'disabled' }),
+      ],
       [{ id: 'r-aff', name: 'app-cache', kind: 'affinity', enforcement: 'hard', vmIds: ['app', 'cache'] }],
     );
     const plan = planMoves(snap, policy);
@@ -90,6 +95,22 @@ describe('planMoves: mandatory moves', () => {
     expect(group[0].groupId).toBe(group[1].groupId);
     expect(group[0].toHostId).toBe(group[1].toHostId);
     expect(hostOf(snap, plan, 'app')).toBe(hostOf(snap, plan, 'cache'));
+  });
+
+  it('counts an affinity group as one migration per member: two single VMs balance as well for half the memory', () => {
+    // a: the pair (2 × 200) + z + w (100 each) = 0.6, b empty. Moving the pair (two migrations, 400 MiB)
+    // leaves 0.2 / 0.4; moving z then w (two migrations, 200 MiB) leaves 0.4 / 0.2: the same σ = 0.1.
+    // Per migration, z pays more than the pair (σ 0.3 → 0.2 for one VM against 0.3 → 0.1 for two).
+    const snap = cluster(
+      [host('a'), host('b')],
+      [vm('app', 'a', 200, 200), vm('cache', 'a', 200, 200), vm('z', 'a', 100, 100), vm('w', 'a', 100, 100)],
+      [{ id: 'r-aff', name: 'app-cache', kind: 'affinity', enforcement: 'hard', vmIds: ['app', 'cache'] }],
+    );
+    const plan = planMoves(snap, policy);
+    expect(plan.moves.map((m) => m.vmId).sort()).toEqual(['w', 'z']);
+    expect(plan.after.imbalance).toBeCloseTo(0.1, 9);
+    expect(hostOf(snap, plan, 'app')).toBe('a');
+    expect(hostOf(snap, plan, 'cache')).toBe('a');
   });
 
   it('relieves overcommitted memory with priority 1', () => {

@@ -2,13 +2,14 @@
 // every step passes every constraint and lowers I, as the greedy's own moves do; the steps are
 // what the plan lists.
 import { Step } from '../attempt';
-import { TIE_EPSILON, isBetter } from '../balancing';
+import { TIE_EPSILON, isBetter, perVm } from '../balancing';
 import { allowed } from '../constraints';
 import { UnitPlacement } from './unit-placement';
 
 /**
  * Order the moves from the post-mandatory state to the current one: each step takes the
- * remaining move with the best net gain among those the constraints allow that lower I.
+ * remaining move with the best net gain per migrated VM (as the greedy ranks them) among those
+ * the constraints allow that lower I.
  * Returns null (and leaves the state as it found it) when no such order exists, or with
  * keepPrefix the steps of the longest such order found (the state left after them).
  */
@@ -22,16 +23,16 @@ export function sequence(p: UnitPlacement, keepPrefix = false): Step[] | null {
   const remaining = new Set(pending);
   while (remaining.size > 0) {
     const I = state.imbalance();
-    let best: { unit: number; from: number; to: number; imbalanceAfter: number; gain: number; net: number } | null = null;
+    let best: { unit: number; from: number; to: number; imbalanceAfter: number; gain: number; rate: number } | null = null;
     for (const u of remaining) {
       const from = p.where(u);
       const to = target.get(u)!;
       const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], from, to);
       const gain = I - after;
-      const net = p.worth.benefit(I, after) - p.worth.penalty(state.unitCost[u]);
-      if (!(gain > TIE_EPSILON) || !isBetter(net, u, to, best)) continue;
+      const rate = perVm(p.worth.benefit(I, after) - p.worth.penalty(state.unitCost[u]), state.units[u].length);
+      if (!(gain > TIE_EPSILON) || !isBetter(rate, u, to, best)) continue;
       if (!allowed({ vms: state.units[u], from, to, purpose: 'balance' }, state)) continue;
-      best = { unit: u, from, to, imbalanceAfter: after, gain, net };
+      best = { unit: u, from, to, imbalanceAfter: after, gain, rate };
     }
     if (best === null) {
       if (keepPrefix) return steps;
@@ -47,7 +48,7 @@ export function sequence(p: UnitPlacement, keepPrefix = false): Step[] | null {
 
 /**
  * Like sequence(), but when the best-gain order gets stuck, a depth-first search over orders
- * (best gain first, failed remainders remembered) within a node budget.
+ * (best rate first, failed remainders remembered) within a node budget.
  */
 export function sequenceDeep(p: UnitPlacement, nodeBudget: number): Step[] | null {
   const quick = sequence(p);
@@ -66,16 +67,16 @@ export function sequenceDeep(p: UnitPlacement, nodeBudget: number): Step[] | nul
     const key = String(Array.from(done).join(''));
     if (failed.has(key) || ++nodes > nodeBudget) return false;
     const I = state.imbalance();
-    const options: { i: number; net: number }[] = [];
+    const options: { i: number; rate: number }[] = [];
     pending.forEach((u, i) => {
       if (done[i]) return;
       const from = p.where(u);
       const to = target.get(u)!;
       const after = state.imbalanceAfter(state.unitCpu[u], state.unitMem[u], from, to);
       if (!(I - after > TIE_EPSILON) || !allowed({ vms: state.units[u], from, to, purpose: 'balance' }, state)) return;
-      options.push({ i, net: p.worth.benefit(I, after) - p.worth.penalty(state.unitCost[u]) });
+      options.push({ i, rate: perVm(p.worth.benefit(I, after) - p.worth.penalty(state.unitCost[u]), state.units[u].length) });
     });
-    options.sort((x, y) => y.net - x.net || x.i - y.i);
+    options.sort((x, y) => y.rate - x.rate || x.i - y.i);
     for (const { i } of options) {
       const u = pending[i];
       const from = p.where(u);
