@@ -9,6 +9,8 @@ import { sameHosts } from './unit-placement';
 const STALL_KICKS = 60;
 /** Placements per move count kept as candidates (the best local optima of the search). */
 const POOL_SIZE = 4;
+/** Most units that change sides at once in a repartition of two hosts. */
+const REPARTITION_UNITS = 4;
 
 /** Makes the moves (unit, host) if they lower the objective to `after` and are allowed; whether it did. */
 type Accept = (moves: [number, number][], after: number, dCount: number) => boolean;
@@ -29,8 +31,9 @@ export class SadSearch extends SadPlacement {
   }
 
   /**
-   * First-improvement descent on SAD with at most k moved units over three neighbourhoods: move a
-   * unit, exchange two units, and send a moved unit home while moving another.
+   * First-improvement descent on SAD with at most k moved units over four neighbourhoods: move a
+   * unit, exchange two units, send a moved unit home while moving another, and, once these are
+   * exhausted, repartition two hosts (several of their units change sides at once).
    */
   private descend(k: number, limit: number): void {
     const state = this.state;
@@ -111,8 +114,72 @@ export class SadSearch extends SadPlacement {
           }
         }
       }
+      if (!improved && this.repartition(k, moved, J, mean, accept, limit)) {
+        moved = this.movedCount();
+        improved = true;
+      }
       if (!improved) return;
     }
+  }
+
+  /**
+   * Repartition of two hosts: two to REPARTITION_UNITS of the units on hosts a and b change sides at
+   * once (two leaving the same host for one, two for two, three for one…; one unit alone is a
+   * single move, one each way a swap, both searched before). With equal capacities a candidate's
+   * objective comes from the two hosts' terms alone. Stops at the first that lowers the objective
+   * within k moved VMs and is allowed in some order, or when the evaluations reach `limit`.
+   */
+  private repartition(k: number, moved: number, J: number, mean: { cpu: number; mem: number }, accept: Accept, limit: number): boolean {
+    const state = this.state;
+    const hosts = this.connectedHosts;
+    const on: number[] = [];
+    const pick: number[] = [];
+    let a = -1;
+    let b = -1;
+    // Units of `on` from index `from` on may join `pick`; (dc, dm) is the load a gains, dCount the moved-VM change.
+    const visit = (from: number, dc: number, dm: number, dCount: number, fromA: number): boolean => {
+      if (pick.length >= 2 && !(pick.length === 2 && fromA === 1) && moved + dCount <= k) {
+        this.change(a, dc, dm);
+        this.change(b, -dc, -dm);
+        const after = this.sadAfterChanges(J, mean.cpu, mean.mem);
+        if (after < J - 1e-12) {
+          const outOfA = pick.filter((u) => this.where(u) === a).map((u): [number, number] => [u, b]);
+          const outOfB = pick.filter((u) => this.where(u) === b).map((u): [number, number] => [u, a]);
+          if (accept([...outOfA, ...outOfB], after, dCount) || accept([...outOfB, ...outOfA], after, dCount)) return true;
+        }
+      }
+      if (pick.length >= REPARTITION_UNITS || this.evaluations >= limit) return false;
+      for (let x = from; x < on.length; x++) {
+        const u = on[x];
+        const leavesA = this.where(u) === a;
+        const sign = leavesA ? -1 : 1;
+        pick.push(u);
+        const hit = visit(
+          x + 1,
+          dc + sign * state.unitCpu[u],
+          dm + sign * state.unitMem[u],
+          dCount + this.countChange(u, leavesA ? b : a),
+          fromA + (leavesA ? 1 : 0),
+        );
+        pick.pop();
+        if (hit) return true;
+      }
+      return false;
+    };
+    for (let i = 0; i < hosts.length; i++) {
+      for (let j = i + 1; j < hosts.length; j++) {
+        a = hosts[i];
+        b = hosts[j];
+        on.length = 0;
+        for (const u of this.unitList) {
+          const w = this.where(u);
+          if (w === a || w === b) on.push(u);
+        }
+        if (visit(0, 0, 0, 0, 0)) return true;
+        if (this.evaluations >= limit) return false;
+      }
+    }
+    return false;
   }
 
   // Single moves' objective deltas from the last sweep, for trade().
@@ -235,7 +302,16 @@ export class SadSearch extends SadPlacement {
           if (w !== v && this.canPlace(w, this.home(w))) this.place(w, this.home(w));
         }
         if (this.movedCount() + this.countChange(v, t) > k) continue;
-        if (this.canPlace(v, t)) this.place(v, t);
+        if (this.canPlace(v, t)) {
+          this.place(v, t);
+          this.kicked.add(v);
+        }
+      }
+      // First a descent that keeps the kicked units where the kick put them (else its first step is
+      // often to move one straight back, and the kick leads nowhere new), then a free one.
+      if (this.kicked.size > 0) {
+        this.descend(k, limit);
+        this.kicked.clear();
       }
       this.descend(k, limit);
       const J = this.objective();
@@ -249,5 +325,12 @@ export class SadSearch extends SadPlacement {
     }
     this.restore(best);
     return bestJ;
+  }
+
+  /** Units a kick just moved: the descent right after it may not move them (see searchSad). */
+  private readonly kicked = new Set<number>();
+
+  override canPlace(u: number, to: number): boolean {
+    return !this.kicked.has(u) && super.canPlace(u, to);
   }
 }

@@ -162,3 +162,96 @@ describe('the descent at the move limit', () => {
     expect(hosts.filter((h, i) => h !== ['a', 'a', 'b', 'b'][i])).toHaveLength(1);
   });
 });
+
+describe('the descent: repartition of two hosts', () => {
+  it('exchanges several VMs at once between two hosts when no single move or swap helps (no kicks)', () => {
+    // a holds v2 230, v3 80, v5 180 (0.49); b holds v1 290, v4 140, v6 20 (0.45): SAD 0.04. A VM x
+    // off a helps only if 0 < x < 40 MHz (none), one onto a never does, a swap only if
+    // 0 < x − y < 40 (the closest, v5 ↔ v4, is 40: SAD 0.04 again). Three VMs changing sides at once
+    // even the hosts out: v4 + v6 (160) for v5 (180), or v1 (290) for v2 + v3 (310): 0.47 on both, SAD 0.
+    const ids = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'];
+    const size = [290, 230, 80, 140, 180, 20];
+    const home = ['b', 'a', 'a', 'b', 'a', 'b'];
+    const t = testAttempt(
+      cluster(
+        [host('a'), host('b')],
+        ids.map((id, i) => vm(id, home[i], size[i], size[i])),
+      ),
+      DEFAULT_PLANNER_POLICY,
+    );
+    const sad = lowestSadWithin(t.attempt, t.home, t.units(...ids), 3, undefined, 0);
+    expect(sad).toBeCloseTo(0, 9);
+    const hosts = t.hostsOf(...ids);
+    expect(hosts.filter((h, i) => h !== home[i]).length).toBeLessThanOrEqual(3);
+    expect(size.filter((_, i) => hosts[i] === 'a').reduce((x, y) => x + y, 0)).toBe(470);
+  });
+});
+
+describe('lowestSadWithin with kicks, four hosts and fourteen VMs', () => {
+  // A heavy-tailed mix (one VM up to a fifth of a host), CPU and memory apart, most of it on a and b.
+  // With four moves the descent's local optima are many; a kick's moves are kept through the first
+  // descent after it (else that descent often sends them straight back, and the kick leads nowhere).
+  const hosts4 = ['a', 'b', 'c', 'd'];
+  const vms14: [id: string, home: string, cpu: number, mem: number][] = [
+    ['v1', 'b', 35, 87],
+    ['v2', 'b', 205, 57],
+    ['v3', 'a', 34, 26],
+    ['v4', 'a', 28, 29],
+    ['v5', 'c', 16, 8],
+    ['v6', 'a', 82, 116],
+    ['v7', 'b', 55, 214],
+    ['v8', 'a', 23, 8],
+    ['v9', 'd', 171, 120],
+    ['v10', 'a', 40, 25],
+    ['v11', 'b', 5, 4],
+    ['v12', 'b', 80, 26],
+    ['v13', 'b', 135, 48],
+    ['v14', 'a', 23, 18],
+  ];
+  /** Lowest SAD over every choice of at most k VMs and hosts for them, from the definition. */
+  const brute = (k: number) => {
+    const cpu = hosts4.map((h) => vms14.filter((v) => v[1] === h).reduce((s, v) => s + v[2] / 1000, 0));
+    const mem = hosts4.map((h) => vms14.filter((v) => v[1] === h).reduce((s, v) => s + v[3] / 1000, 0));
+    const dev = (u: number[]) => {
+      const mean = u.reduce((x, y) => x + y, 0) / u.length;
+      return u.reduce((sum, x) => sum + Math.abs(x - mean), 0);
+    };
+    let best = Infinity;
+    const visit = (from: number, left: number) => {
+      best = Math.min(best, 0.5 * dev(cpu) + 0.5 * dev(mem));
+      if (left === 0) return;
+      for (let i = from; i < vms14.length; i++) {
+        const [, home, c, m] = vms14[i];
+        const a = hosts4.indexOf(home);
+        for (let t = 0; t < hosts4.length; t++) {
+          if (t === a) continue;
+          cpu[a] -= c / 1000;
+          mem[a] -= m / 1000;
+          cpu[t] += c / 1000;
+          mem[t] += m / 1000;
+          visit(i + 1, left - 1);
+          cpu[a] += c / 1000;
+          mem[a] += m / 1000;
+          cpu[t] -= c / 1000;
+          mem[t] -= m / 1000;
+        }
+      }
+    };
+    visit(0, k);
+    return best;
+  };
+
+  it('finds the brute force’s lowest SAD with at most 4 moved VMs', () => {
+    const t = testAttempt(
+      cluster(
+        hosts4.map((h) => host(h)),
+        vms14.map(([id, home, c, m]) => vm(id, home, c, m)),
+      ),
+      DEFAULT_PLANNER_POLICY,
+    );
+    const ids = vms14.map(([id]) => id);
+    const sad = lowestSadWithin(t.attempt, t.home, t.units(...ids), 4);
+    expect(t.hostsOf(...ids).filter((h, i) => h !== vms14[i][1]).length).toBeLessThanOrEqual(4);
+    expect(sad).toBeCloseTo(brute(4), 9);
+  });
+});
