@@ -270,9 +270,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       const notes = `skipped: the database was unavailable (${code})`;
       const finishedAt = this.clock.now();
-      this.deferred.push(clusterId, (m) =>
-        recordSkipped(m, this.events, { ...id, clusterId, trigger, startedAt, finishedAt, notes, actor }),
-      );
+      // Written later only while this replica still owns the cluster, as every pass record is.
+      this.deferred.push(clusterId, async (m) => {
+        await this.fence(m, clusterId);
+        return recordSkipped(m, this.events, { ...id, clusterId, trigger, startedAt, finishedAt, notes, actor });
+      });
       await this.deferred.flush();
       throw new DomainError(
         ErrorCode.Unavailable,

@@ -33,9 +33,14 @@ export const allReplicas = (m: EntityManager) =>
 export const allLeases = (m: EntityManager) =>
   selectRows<LeaseRow>(m, `SELECT "clusterId", "replicaId", epoch, "acquiredAt", "expiresAt" FROM cluster_leases ORDER BY "clusterId"`);
 
-/** Every lease the replica holds, expired or not, lasts until `expiresAt`: none was taken over, or it would not be its. */
-export const renewLeases = (m: EntityManager, replicaId: string, expiresAt: number) =>
-  execute(m, `UPDATE cluster_leases SET "expiresAt" = ? WHERE "replicaId" = ? AND "expiresAt" > 0`, [expiresAt, replicaId]);
+/**
+ * The replica's leases that have not run out at `now` last until `expiresAt`. One that ran out stays out, even when
+ * no other replica took it: writes acting on its cluster were refused meanwhile (fencing), so the replica takes it
+ * again as any replica would, with a new epoch, and settles what those refusals left (a migration whose end was not
+ * recorded) as the new owner of a cluster does.
+ */
+export const renewLeases = (m: EntityManager, replicaId: string, now: number, expiresAt: number) =>
+  execute(m, `UPDATE cluster_leases SET "expiresAt" = ? WHERE "replicaId" = ? AND "expiresAt" > ?`, [expiresAt, replicaId, now]);
 
 /**
  * Takes the cluster's lease when it has none, when it ran out, or when it is the replica's own from before a
