@@ -6,6 +6,8 @@
 // server (one of their own) restarted under load: 503 with Retry-After meanwhile, and they recover by themselves.
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { Database } from '../src/database/database.service';
+import { acquireLease, databaseNow, holdsLease, renewLeases } from '../src/replicas/leases.repository';
 import { call, ChildApp, killApp, query, sleep, startApp } from './helpers/child-app';
 import { createTestApp, makeTempDir, removeTempDir, TestApp } from './helpers/test-app';
 import { PrivatePostgres } from './helpers/private-postgres';
@@ -100,6 +102,64 @@ if (onPostgres) {
       const queued = (await t.http.post('/api/v1/migrations').send({ vmId: vm.id, targetHostId: h2.id }).expect(201)).body;
       await sleep(2000);
       expect((await t.http.get(`/api/v1/migrations/${queued.id}`).expect(200)).body.state).toBe('queued');
+    });
+  });
+
+  describe('the lease row under writes in progress', () => {
+    let t: TestApp;
+    beforeAll(
+      async () =>
+        (t = await createTestApp({
+          env: { REPLICA_NAME: 'locks', LEASE_TTL_MS: 180_000, LEASE_RENEW_MS: 60_000, SCHEDULER_ENABLED: false },
+        })),
+    );
+    afterAll(() => t.close());
+
+    it("an owner's renewal does not wait for its writes in progress; a takeover does, so none of them commits after it", async () => {
+      const cluster = (await t.http.post('/api/v1/clusters').send({ name: 'locks' }).expect(201)).body;
+      await waitFor(
+        async () =>
+          (await query<{ epoch: number }>(t.databasePath, `SELECT epoch FROM cluster_leases WHERE "clusterId" = $1`, [cluster.id]))[0],
+        10_000,
+      );
+      const db = t.app.get(Database);
+      const order: string[] = [];
+      let release!: () => void;
+      // Held at most 3 s (PostgreSQL ends a transaction idle for DATABASE_BUSY_TIMEOUT_MS, 5 s).
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+        setTimeout(resolve, 3000);
+      });
+      // A write acting on the cluster, as every pass record and migration change is: fenced, then still going on.
+      const write = db.transaction(
+        async (m) => {
+          expect(await holdsLease(m, cluster.id, 'locks', 1)).toBe(true);
+          order.push('fenced');
+          await held;
+          order.push('write committed');
+        },
+        { affects: [] },
+      );
+      await waitFor(async () => order.includes('fenced'), 5000, 20);
+      const beside = { affects: [], unqueued: true, readCommitted: true };
+      await db.transaction(async (m) => {
+        const now = await databaseNow(m);
+        await renewLeases(m, 'locks', now, now + 180_000);
+      }, beside);
+      order.push('renewed');
+      await query(t.databasePath, `UPDATE cluster_leases SET "expiresAt" = 1 WHERE "clusterId" = $1`, [cluster.id]);
+      order.push('ran out');
+      const takeover = db
+        .transaction(async (m) => {
+          const now = await databaseNow(m);
+          return acquireLease(m, cluster.id, 'other', now, now + 180_000);
+        }, beside)
+        .then((epoch) => order.push(`taken over at epoch ${epoch}`));
+      await sleep(500);
+      order.push('write let go');
+      release();
+      await Promise.all([write, takeover]);
+      expect(order).toEqual(['fenced', 'renewed', 'ran out', 'write let go', 'write committed', 'taken over at epoch 2']);
     });
   });
 
@@ -242,6 +302,26 @@ if (onPostgres) {
       }
       return ids;
     };
+
+    /**
+     * Once a migration runs on a cluster the replica owns (the test queues them meanwhile): the clusters it owns at
+     * that moment, and every cluster's owner.
+     */
+    const whenMigratingOn = (name: string) =>
+      waitForValue(
+        async () => {
+          const now = await owners();
+          const clusters = clusterIds.filter((id) => now.get(id)?.replica === name);
+          if (clusters.length === 0) return undefined;
+          const rows = await db<{ n: number }>(
+            `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running' AND "clusterId" = ANY($1)`,
+            [clusters],
+          );
+          return Number(rows[0].n) > 0 ? { clusters, owners: now } : undefined;
+        },
+        30_000,
+        50,
+      );
 
     /** Every migration ended succeeded, recorded so once, and its VM is on its target. */
     const expectEachDoneOnce = async (via: ChildApp, ids: string[]) => {
@@ -387,27 +467,15 @@ if (onPostgres) {
     });
 
     it('takes over the clusters of a replica killed during migrations within two lease periods; each migration done once', async () => {
-      const before = await owners();
       const victim = 'r3';
-      const victims = clusterIds.filter((id) => before.get(id)?.replica === victim);
-      expect(victims.length).toBeGreaterThan(0);
       const r1 = apps.get('r1')!;
-      const ids = (await Promise.all(clusterIds.map((id) => migrateAll(r1, id)))).flat();
+      const queueing = Promise.all(clusterIds.map((id) => migrateAll(r1, id)));
       // Some of the victim's migrations are under way when it dies.
-      await waitFor(
-        async () => {
-          const rows = await db<{ n: number }>(
-            `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running' AND "clusterId" IN (${victims.map((_, i) => `$${i + 1}`).join(', ')})`,
-            victims,
-          );
-          return Number(rows[0].n) > 0;
-        },
-        20_000,
-        50,
-      );
+      const { clusters: victims, owners: before } = await whenMigratingOn(victim);
       const killedAt = Date.now();
       await killApp(apps.get(victim)!);
       apps.delete(victim);
+      const ids = (await queueing).flat();
       const after = await waitForValue(
         async () => {
           const now = await owners();
@@ -439,25 +507,13 @@ if (onPostgres) {
     });
 
     it('a replica frozen (SIGSTOP) past its lease and resumed does not act on the clusters it lost', async () => {
-      const before = await owners();
       const frozen = 'r2';
-      const lostClusters = clusterIds.filter((id) => before.get(id)?.replica === frozen);
-      expect(lostClusters.length).toBeGreaterThan(0);
       const r1 = apps.get('r1')!;
-      const ids = (await Promise.all(clusterIds.map((id) => migrateAll(r1, id)))).flat();
-      await waitFor(
-        async () => {
-          const rows = await db<{ n: number }>(
-            `SELECT COUNT(*) AS n FROM live_migrations WHERE state = 'running' AND "clusterId" IN (${lostClusters.map((_, i) => `$${i + 1}`).join(', ')})`,
-            lostClusters,
-          );
-          return Number(rows[0].n) > 0;
-        },
-        20_000,
-        50,
-      );
+      const queueing = Promise.all(clusterIds.map((id) => migrateAll(r1, id)));
+      const { clusters: lostClusters } = await whenMigratingOn(frozen);
       const app = apps.get(frozen)!;
       app.proc.kill('SIGSTOP');
+      const ids = (await queueing).flat();
       try {
         await waitFor(
           async () => {
