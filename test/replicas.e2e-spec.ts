@@ -261,6 +261,9 @@ if (onPostgres) {
       MIGRATION_MAX_PER_HOST: 2,
       MIGRATION_MAX_ATTEMPTS: 10,
       MIGRATION_RETRY_BACKOFF_SECONDS: 0.1,
+      // Connector changes made through another replica: not looked for on a timer within a test, so that what must
+      // follow them at once (a migration started on the cluster) is seen to.
+      CONNECTOR_RECONCILE_SECONDS: 3600,
     });
     const apps = new Map<string, ChildApp>();
     const clusterIds: string[] = [];
@@ -423,6 +426,22 @@ if (onPostgres) {
         settings: { hosts: [{ name: 'gone', uri: 'qemu+tcp://127.0.0.1:1/system' }] },
       });
       expect(put.status).toBe(200);
+      // A migration queued at once goes through the new connector (whose hosts do not include the VM's), not the
+      // simulated driver: the owner follows the stored configuration when it starts a migration, not only on a timer.
+      const hosts = (await call(other, 'GET', `/api/v1/hosts?clusterId=${clusterId}&limit=100`)).body.items as { id: string }[];
+      const vm = (await call(other, 'GET', `/api/v1/vms?clusterId=${clusterId}&limit=100`)).body.items[0] as { id: string; hostId: string };
+      const elsewhere = hosts.find((h) => h.id !== vm.hostId)!;
+      const ended = async (id: string) =>
+        waitForValue(
+          async () => {
+            const m = (await call(other, 'GET', `/api/v1/migrations/${id}`)).body;
+            return ['succeeded', 'failed', 'cancelled'].includes(m.state) ? m : undefined;
+          },
+          20_000,
+          100,
+        );
+      const through = (await call(other, 'POST', '/api/v1/migrations', { vmId: vm.id, targetHostId: elsewhere.id })).body;
+      expect(await ended(through.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/not in the connector's settings/) });
       for (const app of [other, third, apps.get(owner)!]) {
         const seen = await waitForValue(
           async () => {
@@ -435,6 +454,9 @@ if (onPostgres) {
         expect(seen.lastError).toMatch(/^gone: /);
       }
       expect((await call(other, 'DELETE', `/api/v1/clusters/${clusterId}/connector`)).status).toBe(204);
+      // Removed through another replica: a migration queued at once is the configured driver's again.
+      const after = (await call(other, 'POST', '/api/v1/migrations', { vmId: vm.id, targetHostId: elsewhere.id })).body;
+      expect(await ended(after.id)).toMatchObject({ state: 'succeeded' });
     });
 
     it("stops a migration running on its cluster's owner when asked through another replica", async () => {
