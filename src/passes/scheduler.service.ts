@@ -178,8 +178,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         await this.finishMaintenance(id);
         if (!this.settings.SCHEDULER_ENABLED) continue;
         const policy = await this.policies.resolve(id);
-        const last = this.lastPassAt.get(id);
         const rules = await this.hardRulesFingerprint(id);
+        const last = this.lastPassAt.get(id);
         const ruleChanged = this.hardRules.has(id) && this.hardRules.get(id) !== rules;
         this.hardRules.set(id, rules);
         if (last === undefined) {
@@ -191,7 +191,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
           : now - last >= policy.passIntervalSeconds * 1000
             ? 'interval'
             : undefined;
-        if (trigger) void this.runPass(id, trigger).catch((err) => this.logPassFailure(err, id));
+        // Still this replica's to schedule after the reads above (it may have been handed over meanwhile): a scheduled
+        // pass is never asked of the new owner, which schedules the cluster from its last recorded pass.
+        if (trigger && this.ownership.owns(id) && (this.ready === null || this.ready.has(id))) {
+          void this.queuePass(id, trigger, null, null).catch((err) => this.logPassFailure(err, id));
+        }
       }
     } catch (err) {
       this.logger.error({ err }, 'scheduler tick failed');
