@@ -25,8 +25,6 @@ import { inventoryOf } from './discovery-inventory';
 
 /** An unchanged discovery is not synced again (each sync records an event), except every this many rounds. */
 const RESYNC_EVERY = 10;
-/** Shared database: how often a replica compares the stored connectors of the clusters it owns with the loops it runs. */
-
 /**
  * A cluster's connector, shared by its loops and the migrations it carries out: disposed (its
  * credentials file removed) once nobody holds it, so that a migration outlives a PUT or a shutdown.
