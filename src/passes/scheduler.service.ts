@@ -341,6 +341,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       evacuation ? 'evacuation: mandatory moves only, the next pass balances' : '',
       !evacuation && plan.before.balanced && plan.moves.length === 0 ? 'balanced: nothing to do' : '',
       plan.softRulesRelaxed?.length ? `soft rules relaxed: ${plan.softRulesRelaxed.join(', ')}` : '',
+      plan.searchCut
+        ? `planned with ${Math.round(plan.searchCut.share * 100)}% of the search (${plan.searchCut.waiting} plan(s) waiting behind it)`
+        : '',
     ].filter(Boolean);
 
     const { pass, recs } = await this.db.transaction(
