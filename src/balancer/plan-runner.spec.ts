@@ -2,9 +2,9 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { loadSettings } from '../config/settings';
 import { BalancerSettings } from './balancer.settings';
 import { randomCluster } from '../../test/builders/random-cluster';
-import { DEFAULT_PLANNER_POLICY, PlannerPolicy, planMoves } from './core';
+import { DEFAULT_PLANNER_POLICY, engineWithSearchShare, PlannerPolicy, planMoves, planWith } from './core';
 import { type PlanPriority, PlanQueue } from './plan-queue';
-import { PlanRunner } from './plan-runner';
+import { MIN_SEARCH_SHARE, PlanRunner, searchShareFor } from './plan-runner';
 
 function runnerWith(env: Record<string, unknown> = {}): PlanRunner {
   return new PlanRunner(loadSettings([BalancerSettings], env)[0]);
@@ -107,6 +107,30 @@ describe('PlanRunner', () => {
     expect(events).toEqual(['pass started', 'pass done', 'what-if read the cluster']);
   }, 60_000);
 
+  it('cuts the search of a pass that others wait behind, to 1 / (1 + waiting) of it, and says so in the plan', async () => {
+    // Ten hosts, a hundred VMs, most of them on a few hosts: the small-cluster search is most of the plan.
+    const snapshot = randomCluster({ seed: 11, hosts: 10, vms: 100, skew: 3 });
+    const passes = [0, 1, 2, 3].map(() => runner.plan(snapshot, DEFAULT_PLANNER_POLICY, { priority: 'pass' }));
+    const plans = await Promise.all(passes);
+    // Asked at once: the first plans with the three others waiting, the last alone.
+    expect(plans.map((p) => p.searchCut)).toEqual([
+      { share: 1 / 4, waiting: 3 },
+      { share: 1 / 3, waiting: 2 },
+      { share: 1 / 2, waiting: 1 },
+      undefined,
+    ]);
+    const full = planMoves(snapshot, DEFAULT_PLANNER_POLICY);
+    expect(full.moves.length).toBeGreaterThan(0);
+    expect(plans[3]).toEqual(full);
+    for (const [i, share] of [1 / 4, 1 / 3, 1 / 2].entries()) {
+      // The plan the planner makes with that share of its search, and a balancing one.
+      const { searchCut, ...plan } = plans[i];
+      expect(searchCut).toBeDefined();
+      expect(plan).toEqual(planWith(snapshot, DEFAULT_PLANNER_POLICY, engineWithSearchShare(share)));
+      expect(plan.after.imbalance).toBeLessThan(plan.before.imbalance);
+    }
+  }, 60_000);
+
   it('stops a what-if over its time budget with a 503, and plans the next one', async () => {
     const budgeted = runnerWith({ PLAN_WHATIF_TIMEOUT_SECONDS: '1' });
     try {
@@ -122,6 +146,23 @@ describe('PlanRunner', () => {
       await budgeted.onApplicationShutdown();
     }
   }, 120_000);
+});
+
+describe('searchShareFor', () => {
+  it('gives a pass its whole search alone, 1 / (1 + waiting) behind others, and never less than a twentieth', () => {
+    expect(searchShareFor(0)).toBe(1);
+    expect(searchShareFor(1)).toBe(0.5);
+    expect(searchShareFor(4)).toBe(0.2);
+    expect(searchShareFor(19)).toBe(0.05);
+    expect(searchShareFor(500)).toBe(0.05);
+    expect(MIN_SEARCH_SHARE).toBe(0.05);
+  });
+
+  it('refuses a share outside (0, 1] for the engine', () => {
+    expect(() => engineWithSearchShare(0)).toThrow(RangeError);
+    expect(() => engineWithSearchShare(1.5)).toThrow(RangeError);
+    expect(engineWithSearchShare(0.25).smallSearchBudget).toBe(500_000);
+  });
 });
 
 describe('PlanQueue', () => {

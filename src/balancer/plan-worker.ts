@@ -1,9 +1,9 @@
 // The planner in a worker thread (see PlanRunner): { ready: true } once loaded, then messages
-// { id, snapshot, policy } in, { id, plan } or { id, error } out. Only the pure planning code is
+// { id, snapshot, policy, searchShare } in, { id, plan } or { id, error } out. Only the pure planning code is
 // loaded here: no Nest, no database.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ClusterSnapshot, PlannerPolicy, planMoves } from './core';
+import { ClusterSnapshot, engineWithSearchShare, PlannerPolicy, planWith } from './core';
 
 // What-ifs plan at a lower CPU priority than the event loop and the pass thread. Only on Linux, where
 // the nice value belongs to the thread: elsewhere it would lower the whole service.
@@ -16,9 +16,10 @@ if (niceness > 0 && process.platform === 'linux') {
   }
 }
 
-parentPort?.on('message', (message: { id: number; snapshot: ClusterSnapshot; policy: PlannerPolicy }) => {
+parentPort?.on('message', (message: { id: number; snapshot: ClusterSnapshot; policy: PlannerPolicy; searchShare?: number }) => {
   try {
-    parentPort!.postMessage({ id: message.id, plan: planMoves(message.snapshot, message.policy) });
+    const engine = engineWithSearchShare(message.searchShare ?? 1);
+    parentPort!.postMessage({ id: message.id, plan: planWith(message.snapshot, message.policy, engine) });
   } catch (err) {
     const error =
       err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { name: 'Error', message: String(err) };

@@ -25,9 +25,6 @@ import { inventoryOf } from './discovery-inventory';
 
 /** An unchanged discovery is not synced again (each sync records an event), except every this many rounds. */
 const RESYNC_EVERY = 10;
-/** Shared database: how often a replica compares the stored connectors of the clusters it owns with the loops it runs. */
-const RECONCILE_MS = 3000;
-
 /**
  * A cluster's connector, shared by its loops and the migrations it carries out: disposed (its
  * credentials file removed) once nobody holds it, so that a migration outlives a PUT or a shutdown.
@@ -103,6 +100,10 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   /** The configuration version each cluster's loops were (re)started from: a replica sees another's changes by it. */
   private readonly startedVersions = new Map<string, number>();
   private reconciler: NodeJS.Timeout | undefined;
+  /** Each cluster's starts and stops, one after another (a reconcile, a request and a migration may ask at once). */
+  private readonly changing = new Map<string, Promise<unknown>>();
+  /** Reconciles, one after another. */
+  private reconciling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Database,
@@ -126,13 +127,19 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     await this.ownership.listen({ acquired: () => this.reconcile(), lost: (clusterId) => this.stop(clusterId) });
     this.reconciler = setInterval(
       () => void this.reconcile().catch((err: unknown) => this.logger.warn({ err }, 'connector reconcile failed')),
-      RECONCILE_MS,
+      this.settings.CONNECTOR_RECONCILE_SECONDS * 1000,
     );
     this.reconciler.unref();
   }
 
   /** Starts, restarts or stops loops so that they match the stored connectors of the clusters this replica owns. */
-  private async reconcile(): Promise<void> {
+  private reconcile(): Promise<void> {
+    const next = this.reconciling.catch(() => undefined).then(() => this.reconcileNow());
+    this.reconciling = next;
+    return next;
+  }
+
+  private async reconcileNow(): Promise<void> {
     if (this.shuttingDown) return;
     const rows = new Map((await this.store.all()).map((row) => [row.clusterId, row]));
     for (const clusterId of [...this.loops.keys(), ...this.unusable.keys()]) {
@@ -159,8 +166,26 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** (Re)starts the loops of a cluster from its stored configuration: a sync at once, the first collection after it, then on their intervals. */
-  async start(row: ConnectorEntity): Promise<void> {
-    await this.stop(row.clusterId);
+  start(row: ConnectorEntity): Promise<void> {
+    return this.serially(row.clusterId, () => this.startNow(row));
+  }
+
+  stop(clusterId: string): Promise<void> {
+    return this.serially(clusterId, () => this.stopNow(clusterId));
+  }
+
+  private serially(clusterId: string, step: () => Promise<void>): Promise<void> {
+    const run = (this.changing.get(clusterId) ?? Promise.resolve()).catch(() => undefined).then(step);
+    const tail = run.catch(() => undefined);
+    this.changing.set(clusterId, tail);
+    void tail.then(() => {
+      if (this.changing.get(clusterId) === tail) this.changing.delete(clusterId);
+    });
+    return run;
+  }
+
+  private async startNow(row: ConnectorEntity): Promise<void> {
+    await this.stopNow(row.clusterId);
     // Another replica's cluster: its owner starts the loops (it sees the new configuration by its version).
     if (this.shuttingDown || !this.ownership.owns(row.clusterId)) return;
     this.startedVersions.set(row.clusterId, row.version);
@@ -203,7 +228,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     this.schedule(loops, 'sync', 0);
   }
 
-  async stop(clusterId: string): Promise<void> {
+  private async stopNow(clusterId: string): Promise<void> {
     this.unusable.delete(clusterId);
     this.startedVersions.delete(clusterId);
     const loops = this.loops.get(clusterId);
@@ -220,11 +245,28 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
    * The driver that carries out the cluster's migrations through its platform, or null when the cluster
    * has no connector. Throws (ConnectorError) when it has one that cannot be used now. Before the loops
    * start (a restart settling what a crash left running), a connector of its own is made from the
-   * stored configuration.
+   * stored configuration. After, the stored configuration decides, not the one this replica last
+   * started: another replica may have changed or removed it a moment ago (its owner follows within
+   * CONNECTOR_RECONCILE_SECONDS, and at once here).
    */
   async leaseDriver(clusterId: string): Promise<{ driver: MigrationDriver; release(): void } | null> {
     // Any other driver would record moves the platform never made.
     if (this.shuttingDown) throw new ConnectorError(null, 'other', 'the service is shutting down');
+    if (this.bootstrapped) {
+      const row = await this.store.find(clusterId);
+      if (!row) {
+        if (this.loops.has(clusterId) || this.unusable.has(clusterId)) await this.stop(clusterId);
+        return null;
+      }
+      if (this.startedVersions.get(clusterId) !== row.version) await this.start(row);
+      if (!this.loops.has(clusterId) && !this.unusable.has(clusterId)) {
+        throw new ConnectorError(
+          null,
+          'other',
+          `another replica owns cluster ${clusterId}: its connector carries out the migrations there`,
+        );
+      }
+    }
     const loops = this.loops.get(clusterId);
     let shared: SharedConnector;
     let release: () => Promise<void>;
@@ -234,7 +276,7 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
     } else {
       const why = this.unusable.get(clusterId);
       if (why) throw new ConnectorError(null, 'invalid-settings', `the cluster's connector cannot be used: ${why}`);
-      if (this.bootstrapped) return null;
+      // Before the loops start (a restart settling what a crash left running): a connector of its own.
       const row = await this.store.find(clusterId);
       if (!row) return null;
       shared = new SharedConnector(this.connect(row));

@@ -16,4 +16,14 @@ export class ConnectorsSettings {
   @Min(1)
   @Max(86_400)
   CONNECTOR_COLLECT_INTERVAL_SECONDS = 20;
+
+  /**
+   * Replicas on PostgreSQL: seconds between two looks of a replica at the connectors of the clusters it owns, for
+   * configurations changed or removed through another replica (a migration it starts looks at once).
+   */
+  @ParseInt()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  CONNECTOR_RECONCILE_SECONDS = 3;
 }

@@ -2,6 +2,7 @@
 // and written later, oldest first, by whichever comes next (a scheduler tick or the next pass).
 import type { Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { DomainError, ErrorCode } from '../common/domain-error';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import type { Database } from '../database/database.service';
 
@@ -34,7 +35,9 @@ export class DeferredWrites {
         await this.db.transaction(next.write, { affects: [] });
       } catch (err) {
         if (isDatabaseUnavailable(err)) return;
-        this.logger.error({ err, clusterId: next.clusterId }, 'a deferred pass record could not be written');
+        // Fenced: another replica owns the cluster now, and its passes are the ones recorded.
+        if (err instanceof DomainError && err.code === ErrorCode.Unavailable) this.logger.warn({ clusterId: next.clusterId }, err.message);
+        else this.logger.error({ err, clusterId: next.clusterId }, 'a deferred pass record could not be written');
       }
       this.queue.shift();
     }

@@ -178,8 +178,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         await this.finishMaintenance(id);
         if (!this.settings.SCHEDULER_ENABLED) continue;
         const policy = await this.policies.resolve(id);
-        const last = this.lastPassAt.get(id);
         const rules = await this.hardRulesFingerprint(id);
+        const last = this.lastPassAt.get(id);
         const ruleChanged = this.hardRules.has(id) && this.hardRules.get(id) !== rules;
         this.hardRules.set(id, rules);
         if (last === undefined) {
@@ -191,7 +191,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
           : now - last >= policy.passIntervalSeconds * 1000
             ? 'interval'
             : undefined;
-        if (trigger) void this.runPass(id, trigger).catch((err) => this.logPassFailure(err, id));
+        // Still this replica's to schedule after the reads above (it may have been handed over meanwhile): a scheduled
+        // pass is never asked of the new owner, which schedules the cluster from its last recorded pass.
+        if (trigger && this.ownership.owns(id) && (this.ready === null || this.ready.has(id))) {
+          void this.queuePass(id, trigger, null, null).catch((err) => this.logPassFailure(err, id));
+        }
       }
     } catch (err) {
       this.logger.error({ err }, 'scheduler tick failed');
@@ -270,9 +274,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       const notes = `skipped: the database was unavailable (${code})`;
       const finishedAt = this.clock.now();
-      this.deferred.push(clusterId, (m) =>
-        recordSkipped(m, this.events, { ...id, clusterId, trigger, startedAt, finishedAt, notes, actor }),
-      );
+      // Written later only while this replica still owns the cluster, as every pass record is.
+      this.deferred.push(clusterId, async (m) => {
+        await this.fence(m, clusterId);
+        return recordSkipped(m, this.events, { ...id, clusterId, trigger, startedAt, finishedAt, notes, actor });
+      });
       await this.deferred.flush();
       throw new DomainError(
         ErrorCode.Unavailable,
@@ -335,6 +341,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       evacuation ? 'evacuation: mandatory moves only, the next pass balances' : '',
       !evacuation && plan.before.balanced && plan.moves.length === 0 ? 'balanced: nothing to do' : '',
       plan.softRulesRelaxed?.length ? `soft rules relaxed: ${plan.softRulesRelaxed.join(', ')}` : '',
+      plan.searchCut
+        ? `planned with ${Math.round(plan.searchCut.share * 100)}% of the search (${plan.searchCut.waiting} plan(s) waiting behind it)`
+        : '',
     ].filter(Boolean);
 
     const { pass, recs } = await this.db.transaction(

@@ -223,7 +223,7 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
         async (m) => {
           const now = await databaseNow(m);
           await heartbeat(m, { id: this.replicaId, hostname: hostname(), pid: process.pid, startedAt: this.startedAt, heartbeatAt: now });
-          await renewLeases(m, this.replicaId, now + ttl);
+          await renewLeases(m, this.replicaId, now, now + ttl);
           await forgetReplicas(m, now - FORGET_AFTER_LEASES * ttl);
           const clusters = new Set(await clusterIds(m));
           let leases = await allLeases(m);
@@ -235,7 +235,7 @@ export class ClusterOwnership implements OnApplicationBootstrap, BeforeApplicati
           const replicas = await allReplicas(m);
           const mine = new Map(
             leases
-              .filter((l) => l.replicaId === this.replicaId && Number(l.expiresAt) > 0 && !this.releasing.has(l.clusterId))
+              .filter((l) => l.replicaId === this.replicaId && Number(l.expiresAt) > now && !this.releasing.has(l.clusterId))
               .map((l) => [l.clusterId, Number(l.epoch)]),
           );
           const lost = [...this.held].filter(([id, epoch]) => mine.get(id) !== epoch).map(([id]) => id);

@@ -33,9 +33,14 @@ export const allReplicas = (m: EntityManager) =>
 export const allLeases = (m: EntityManager) =>
   selectRows<LeaseRow>(m, `SELECT "clusterId", "replicaId", epoch, "acquiredAt", "expiresAt" FROM cluster_leases ORDER BY "clusterId"`);
 
-/** Every lease the replica holds, expired or not, lasts until `expiresAt`: none was taken over, or it would not be its. */
-export const renewLeases = (m: EntityManager, replicaId: string, expiresAt: number) =>
-  execute(m, `UPDATE cluster_leases SET "expiresAt" = ? WHERE "replicaId" = ? AND "expiresAt" > 0`, [expiresAt, replicaId]);
+/**
+ * The replica's leases that have not run out at `now` last until `expiresAt`. One that ran out stays out, even when
+ * no other replica took it: writes acting on its cluster were refused meanwhile (fencing), so the replica takes it
+ * again as any replica would, with a new epoch, and settles what those refusals left (a migration whose end was not
+ * recorded) as the new owner of a cluster does.
+ */
+export const renewLeases = (m: EntityManager, replicaId: string, now: number, expiresAt: number) =>
+  execute(m, `UPDATE cluster_leases SET "expiresAt" = ? WHERE "replicaId" = ? AND "expiresAt" > ?`, [expiresAt, replicaId, now]);
 
 /**
  * Takes the cluster's lease when it has none, when it ran out, or when it is the replica's own from before a
@@ -48,6 +53,9 @@ export async function acquireLease(
   now: number,
   expiresAt: number,
 ): Promise<number | null> {
+  // The row locked FOR UPDATE first (the upsert alone would take a weaker lock, which the fences' FOR KEY SHARE does
+  // not block): the old owner's writes in progress, each holding that lock, end before the lease changes hands.
+  if (dialectOf(m) === 'postgres') await selectRows(m, `SELECT 1 AS one FROM cluster_leases WHERE "clusterId" = ? FOR UPDATE`, [clusterId]);
   const taken = await execute(
     m,
     `INSERT INTO cluster_leases ("clusterId", "replicaId", epoch, "acquiredAt", "expiresAt") VALUES (?, ?, 1, ?, ?)
@@ -80,8 +88,11 @@ export const forgetReplicas = (m: EntityManager, before: number) => execute(m, `
 
 /**
  * True while the replica holds the cluster's lease at that epoch and it has not run out, on the database's clock,
- * read inside the caller's transaction. On PostgreSQL the row is locked FOR SHARE until that transaction ends: a
- * takeover (an UPDATE of the row) waits for it, so no write of the old owner commits after the new owner took over.
+ * read inside the caller's transaction. On PostgreSQL the row is locked FOR KEY SHARE until that transaction ends: a
+ * takeover (acquireLease, which locks the row FOR UPDATE) waits for it, so no write of the old owner commits after the
+ * new owner took over. The owner's renewals (an UPDATE of the expiry alone) neither wait for that lock nor make it
+ * fail: a renewal that waited for the writes, while a write fencing another of its clusters waited for the renewal,
+ * was a deadlock, and the renewal came late.
  */
 export async function holdsLease(m: EntityManager, clusterId: string, replicaId: string, epoch: number): Promise<boolean> {
   // One statement on PostgreSQL (it is read in every write that acts on a cluster): the clock is read in it.
@@ -89,7 +100,7 @@ export async function holdsLease(m: EntityManager, clusterId: string, replicaId:
   const now = postgres ? NOW_MS : '?';
   const rows = await selectRows<{ one: number }>(
     m,
-    `SELECT 1 AS one FROM cluster_leases WHERE "clusterId" = ? AND "replicaId" = ? AND epoch = ? AND "expiresAt" > ${now}${postgres ? ' FOR SHARE' : ''}`,
+    `SELECT 1 AS one FROM cluster_leases WHERE "clusterId" = ? AND "replicaId" = ? AND epoch = ? AND "expiresAt" > ${now}${postgres ? ' FOR KEY SHARE' : ''}`,
     postgres ? [clusterId, replicaId, epoch] : [clusterId, replicaId, epoch, Date.now()],
   );
   return rows.length > 0;

@@ -3,6 +3,7 @@
 // specs run there: the database standing for that file, see test-database.ts).
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Database as Sqlite } from 'sqlite3';
@@ -32,12 +33,24 @@ export interface CallResult {
 export async function startApp(env: Record<string, unknown>, timeoutMs = 60_000): Promise<ChildApp> {
   const started = Date.now();
   const database = typeof env.DATABASE_PATH === 'string' ? await databaseEnv(env.DATABASE_PATH) : {};
-  const proc = spawn(process.execPath, ['-r', REGISTER, ENTRY, JSON.stringify({ ...database, ...env })], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['-r', REGISTER, ENTRY, JSON.stringify({ ...database, ...(process.env.CHILD_LOG_DIR ? { LOG_LEVEL: 'debug' } : {}), ...env })],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   proc.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  // CHILD_LOG_DIR (when chasing a failure): each child's whole output, at debug level, in <dir>/<REPLICA_NAME or pid>.log.
+  if (process.env.CHILD_LOG_DIR) {
+    const name = typeof env.REPLICA_NAME === 'string' ? env.REPLICA_NAME : String(proc.pid);
+    const out = createWriteStream(join(process.env.CHILD_LOG_DIR, `${name}.log`), { flags: 'a' });
+    proc.stdout.on('data', (chunk) => out.write(chunk));
+    proc.stderr.on('data', (chunk) => out.write(chunk));
+    proc.once('exit', () => out.end());
+  }
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let stdout = '';

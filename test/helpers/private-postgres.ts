@@ -3,7 +3,7 @@
 // restart, its sessions terminated and new ones refused meanwhile) without disturbing the specs that share the
 // suite's server. As root (CI), the server runs as the `postgres` user, which initdb requires.
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +59,7 @@ export class PrivatePostgres {
 
   /** Starts the server and resolves once it accepts connections. */
   up(): Promise<unknown> {
-    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c log_lock_waits=on`;
     return this.pg('pg_ctl', ['-D', join(this.dir, 'data'), '-o', options, '-l', join(this.dir, 'log'), '-w', 'start']);
   }
 
@@ -70,6 +70,9 @@ export class PrivatePostgres {
 
   async close(): Promise<void> {
     await this.down().catch(() => undefined);
+    // Kept beside the children's logs when chasing a failure (see CHILD_LOG_DIR in child-app.ts).
+    if (process.env.CHILD_LOG_DIR && existsSync(join(this.dir, 'log')))
+      copyFileSync(join(this.dir, 'log'), join(process.env.CHILD_LOG_DIR, 'postgres.log'));
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -29,7 +29,7 @@ export type { Move, StateOptions } from './planning-state';
 export { allowed } from './constraints';
 export { admissible, incrementalSearch, isBetter, perVm } from './balancing';
 export type { BalancingCandidate, BalancingSearch, SearchContext } from './balancing';
-export { DEFAULT_ENGINE, planWith } from './planner';
+export { DEFAULT_ENGINE, engineWithSearchShare, planWith } from './planner';
 export type { PlannerEngine } from './planner';
 
 // Seeded random clusters for tests and benchmarks outside core/.

@@ -203,6 +203,11 @@ export interface Plan {
    * mandatory move (an evacuation, a hard-rule fix).
    */
   softRulesRelaxed?: string[];
+  /**
+   * Set when the plan's search was cut because other plans waited behind it (PlanRunner's searchShareFor): the share
+   * of the search budgets it had, and how many plans waited.
+   */
+  searchCut?: { share: number; waiting: number };
 }
 
 /** Why a VM with automation 'disabled' stays: its platform's hold when it has one, else the setting. */

@@ -4,7 +4,7 @@
 import { movePurpose, PlanAttempt } from './attempt';
 import { BalancingSearch, incrementalSearch, SearchContext } from './balancing';
 import { compactBalancing } from './compaction/large-cluster';
-import { solveSmallCluster } from './compaction/small-cluster-search';
+import { SMALL_SEARCH_BUDGET, solveSmallCluster } from './compaction/small-cluster-search';
 import { isSmallCluster } from './compaction/unit-placement';
 import { describeStep, explainStuckVms, StepFigures } from './explain';
 import { cpuPeak } from './forecast';
@@ -24,13 +24,30 @@ export interface PlannerEngine {
   createState(snapshot: ClusterSnapshot, policy: PlannerPolicy, options: StateOptions): PlanningState;
   /** Candidate evaluations the compaction's local search may spend (it runs on small clusters only). */
   localSearchBudget: number;
+  /** Candidate evaluations the small-cluster search may spend (solveSmallCluster). */
+  smallSearchBudget: number;
 }
 
 export const DEFAULT_ENGINE: PlannerEngine = {
   search: incrementalSearch,
   createState: (snapshot, policy, options) => new PlanningState(snapshot, policy, options),
   localSearchBudget: 2_000_000,
+  smallSearchBudget: SMALL_SEARCH_BUDGET,
 };
+
+/**
+ * The default engine with its searches' budgets cut to `share` (0 < share ≤ 1) of their own: a quicker plan, which
+ * may make a move or two more for the same balance (PlanRunner uses it while plans wait behind one).
+ */
+export function engineWithSearchShare(share: number): PlannerEngine {
+  if (!(share > 0 && share <= 1)) throw new RangeError(`search share must be in (0, 1], not ${share}`);
+  if (share === 1) return DEFAULT_ENGINE;
+  return {
+    ...DEFAULT_ENGINE,
+    localSearchBudget: Math.floor(DEFAULT_ENGINE.localSearchBudget * share),
+    smallSearchBudget: Math.floor(DEFAULT_ENGINE.smallSearchBudget * share),
+  };
+}
 
 /** Greedy rounds interleaved with compaction, at most this many times. */
 const COMPACTION_ROUNDS = 3;
@@ -122,7 +139,7 @@ function runBalancing(attempt: PlanAttempt, engine: PlannerEngine): void {
   const any = added > 0;
   if (isSmallCluster(state, units)) {
     // Small clusters: a search over final placements replaces the compaction rounds.
-    if (any) solveSmallCluster(attempt, mHost, units, attempt.search);
+    if (any) solveSmallCluster(attempt, mHost, units, attempt.search, engine.smallSearchBudget);
   } else {
     for (let round = 0; round < COMPACTION_ROUNDS && added > 0; round++) {
       compactBalancing(attempt, mHost, units, { localSearchBudget: engine.localSearchBudget });
