@@ -121,7 +121,7 @@ export const incrementalSearch: BalancingSearch = (state, ctx) => {
     const netUpper = gainUpper - penalty * unitCost[u];
     if (gainUpper < minGain - TIE_EPSILON || netUpper <= 0) continue;
     bound[i] = perVm(netUpper, size);
-    if (top < 0 || netUpper > bound[top]) top = i;
+    if (top < 0 || bound[i] > bound[top]) top = i;
   }
   if (top < 0) return null;
 
