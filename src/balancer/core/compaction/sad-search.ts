@@ -134,6 +134,8 @@ export class SadSearch extends SadPlacement {
     const hosts = this.connectedHosts;
     const on: number[] = [];
     const pick: number[] = [];
+    // homeward[x]: VMs of the units on[x…] that would change sides to their home host.
+    const homeward: number[] = [];
     let a = -1;
     let b = -1;
     // Units of `on` from index `from` on may join `pick`; (dc, dm) is the load a gains, dCount the moved-VM change.
@@ -149,6 +151,8 @@ export class SadSearch extends SadPlacement {
         }
       }
       if (pick.length >= REPARTITION_UNITS || this.evaluations >= limit) return false;
+      // Over k moved VMs, only units going home can bring the count back: none left, nothing to find.
+      if (moved + dCount - homeward[from] > k) return false;
       for (let x = from; x < on.length; x++) {
         const u = on[x];
         const leavesA = this.where(u) === a;
@@ -174,6 +178,14 @@ export class SadSearch extends SadPlacement {
         for (const u of this.unitList) {
           const w = this.where(u);
           if (w === a || w === b) on.push(u);
+        }
+        homeward.length = on.length + 1;
+        homeward[on.length] = 0;
+        for (let x = on.length - 1; x >= 0; x--) {
+          const u = on[x];
+          const home = this.home(u);
+          const goesHome = (this.where(u) === a && home === b) || (this.where(u) === b && home === a);
+          homeward[x] = homeward[x + 1] + (goesHome ? state.units[u].length : 0);
         }
         if (visit(0, 0, 0, 0, 0)) return true;
         if (this.evaluations >= limit) return false;
