@@ -2,9 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from 'typeorm';
 import { BalancerService } from '../balancer/balancer.service';
-import { applyPlan, balanceReport, Plan } from '../balancer/core';
 import { Clock } from '../common/clock';
-import { findOr404 } from '../common/database-helpers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { Page } from '../common/pagination';
@@ -16,25 +14,22 @@ import { clusterIds, countVmsOnHost, hostsInState, requireClusterFound } from '.
 import { countActiveOnHost } from '../live-migration/migrations.repository';
 import { hardRulesFingerprint } from '../rules/rules.repository';
 import { PoliciesService } from '../policies/policies.service';
-import { activeBlackout, ClusterPolicy } from '../policies/policy';
 import { RecommendationsService } from '../recommendations/recommendations.service';
 import { MetricsRecorder } from '../observability/metrics-recorder';
 import { ClusterOwnership } from '../replicas/cluster-ownership';
 import { DeferredWrites } from './deferred-writes';
 import { PassGuards } from './pass-guards';
-import { passEvents, recordSkipped } from './pass-records';
+import { PlannedPass } from './planned-pass';
+import { recordSkipped } from './pass-records';
 import { awaitRequest, interruptPasses, lastPassStart, pendingRequests, writeRequest } from './pass-requests';
 import { PassesSettings } from './passes.settings';
-import { decide } from './automation';
-import { PassEntity, PassTrigger, SkippedMove } from './pass.entity';
+import { PassEntity, PassTrigger } from './pass.entity';
 
 const TICK_JOB = 'scheduler-tick';
 /** How long a replica that does not own a cluster waits for its owner to run a pass asked of it. */
 const PASS_REQUEST_WAIT_MS = 60_000;
 /** How long a pass asked of a replica that owns the cluster, or may, waits for it to take the cluster's schedule up. */
 const READY_WAIT_MS = 3000;
-
-const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 /** A fraction in [0, 1) of the cluster's own, the same on every replica. */
 function pointInInterval(clusterId: string): number {
@@ -68,6 +63,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private stopped = false;
   /** Pass records the database could not take when they were made (it was locked or full): written later. */
   private readonly deferred: DeferredWrites;
+  private readonly planned: PlannedPass;
 
   constructor(
     private readonly db: Database,
@@ -84,6 +80,18 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly ownership: ClusterOwnership,
   ) {
     this.deferred = new DeferredWrites(db, this.logger);
+    this.planned = new PlannedPass({
+      db,
+      clock,
+      balancer,
+      policies,
+      events,
+      recommendations,
+      metrics,
+      logger: this.logger,
+      deferred: this.deferred,
+      fence: (m, id) => this.fence(m, id),
+    });
     this.ready = ownership.shared ? new Set() : null;
   }
 
@@ -268,7 +276,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const heldBack = await this.guards.whyNotNow(clusterId);
     if (heldBack) return this.heldBackPass(clusterId, trigger, startedAt, `skipped: ${heldBack}`.slice(0, 2000), actor, id);
     try {
-      return await this.plannedPass(clusterId, trigger, startedAt, actor, id);
+      return await this.planned.run(clusterId, trigger, startedAt, actor, id);
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
@@ -306,136 +314,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     );
   }
 
-  private async plannedPass(
-    clusterId: string,
-    trigger: PassTrigger,
-    startedAt: number,
-    actor: Actor | null,
-    id: { id?: string },
-  ): Promise<PassEntity> {
-    const policy = await this.policies.resolve(clusterId);
-    const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
-    const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
-    const snapshot = await this.balancer.snapshot(clusterId, policy, cooldown);
-    // An evacuation makes the mandatory moves only (as at threshold 1): it answers and starts at once
-    // (balancing a 1,000-VM cluster on top took most of a second), and the next pass balances. Its
-    // record measures the cluster against the cluster's own threshold, as every pass does.
-    const evacuation = trigger === 'maintenance';
-    const planned = await this.balancer.planMoves(snapshot, evacuation ? { ...policy, migrationThreshold: 1 } : policy, {
-      priority: evacuation ? 'evacuation' : 'pass',
-    });
-    const plan: Plan = evacuation
-      ? { ...planned, before: balanceReport(snapshot, policy), after: balanceReport(applyPlan(snapshot, planned), policy) }
-      : planned;
-    const automation = new Map(snapshot.vms.map((v) => [v.id, v.automation]));
-
-    const decisions = plan.moves.map((move) => ({
-      move,
-      decision: decide(move, automation.get(move.vmId) ?? 'default', policy, blackout !== undefined),
-    }));
-    const notes = [
-      blackout
-        ? `blackout window ${blackout.days.join(',')} ${blackout.start}–${blackout.end} (${policy.timeZone}): balancing held back`
-        : '',
-      policy.dryRun ? 'dry run' : '',
-      evacuation ? 'evacuation: mandatory moves only, the next pass balances' : '',
-      !evacuation && plan.before.balanced && plan.moves.length === 0 ? 'balanced: nothing to do' : '',
-      plan.softRulesRelaxed?.length ? `soft rules relaxed: ${plan.softRulesRelaxed.join(', ')}` : '',
-      plan.searchCut
-        ? `planned with ${Math.round(plan.searchCut.share * 100)}% of the search (${plan.searchCut.waiting} plan(s) waiting behind it)`
-        : '',
-    ].filter(Boolean);
-
-    const { pass, recs } = await this.db.transaction(
-      async (m) => {
-        await this.fence(m, clusterId);
-        const pass = await m.save(
-          m.create(PassEntity, {
-            ...id,
-            clusterId,
-            trigger,
-            status: 'running',
-            startedAt,
-            finishedAt: null,
-            imbalanceBefore: finite(plan.before.imbalance),
-            imbalanceAfter: finite(plan.after.imbalance),
-            // No connected host: no target to measure against.
-            target: finite(plan.before.target),
-            movesRecommended: plan.moves.length,
-            skipped: [],
-            notes: notes.join('; '),
-          }),
-        );
-        const recs = await this.recommendations.recordForPass(m, clusterId, pass.id, plan.moves, startedAt);
-        await this.events.recordIn(
-          m,
-          passEvents(clusterId, pass, plan, trigger).map((e) => ({ ...e, actor })),
-        );
-        return { pass, recs };
-      },
-      { affects: [] },
-    ); // recommendations, the pass and its events: no input of any cluster's balance
-
-    const skipped: SkippedMove[] = [];
-    let applied = 0;
-    for (const [i, { move, decision }] of decisions.entries()) {
-      if (!decision.apply) {
-        skipped.push({ vmId: move.vmId, vmName: move.vmName, reason: decision.why });
-        continue;
-      }
-      try {
-        await this.recommendations.apply(recs[i].id, { recheck: false, actor });
-        applied++;
-      } catch (err) {
-        skipped.push({
-          vmId: move.vmId,
-          vmName: move.vmName,
-          reason: err instanceof DomainError ? err.message : 'the migration could not be queued',
-        });
-        if (!(err instanceof DomainError)) this.logger.error({ err, clusterId, passId: pass.id }, 'applying a recommendation failed');
-      }
-    }
-    // Members of an affinity group are applied together by their first member.
-    applied = await this.recommendations.countApplied(pass.id);
-
-    const finishedAt = this.clock.now();
-    const finish = async (m: EntityManager) => {
-      await this.fence(m, clusterId);
-      await m.update(
-        PassEntity,
-        { id: pass.id },
-        { status: 'completed', finishedAt, movesApplied: applied, movesSkipped: skipped.length, skipped },
-      );
-      await this.events.recordIn(m, {
-        clusterId,
-        subjectType: 'pass',
-        subjectId: pass.id,
-        type: 'pass.completed',
-        message: `Pass (${trigger}) done in ${finishedAt - startedAt} ms: ${plan.moves.length} move(s) recommended, ${applied} applied, ${skipped.length} waiting${notes.length ? ` (${notes.join('; ')})` : ''}`,
-        data: { applied, skipped: skipped.length },
-        actor,
-      });
-    };
-    try {
-      await this.db.transaction(finish, { affects: [] });
-    } catch (err) {
-      // The moves are made; only their record waits for the database.
-      if (!isDatabaseUnavailable(err)) throw err;
-      this.deferred.push(clusterId, finish);
-    }
-    this.metrics.passCompleted(clusterId, trigger, finishedAt - startedAt);
-    return findOr404(this.db.reader, PassEntity, pass.id, 'Pass');
-  }
-
   /** Changes when a hard rule is added, edited, enabled or removed. */
   private async hardRulesFingerprint(clusterId: string): Promise<string> {
     return hardRulesFingerprint(this.db.reader, clusterId);
-  }
-
-  /** VMs moved by the balancer within the policy's cooldown are left alone for balancing. */
-  private async cooldownVmIds(clusterId: string, policy: ClusterPolicy, now: number): Promise<Set<string>> {
-    if (policy.cooldownSeconds <= 0) return new Set();
-    return this.recommendations.appliedSince(clusterId, now - policy.cooldownSeconds * 1000);
   }
 
   /** A host entering maintenance with no VM left and nothing migrating to or from it is in maintenance. */

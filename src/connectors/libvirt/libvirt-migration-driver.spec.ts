@@ -1,4 +1,4 @@
-import { migrateArgs } from './libvirt-migration-driver';
+import { migrateArgs } from './migration-decisions';
 
 describe('migrateArgs', () => {
   it('a live, peer-to-peer, persistent move with named options and the data stream to the migration address', () => {

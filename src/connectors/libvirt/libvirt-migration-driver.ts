@@ -21,7 +21,7 @@ import { ProcFs, signalGroup } from '../../live-migration/drivers/process-identi
 import { emitProgress, errorMessage } from '../../live-migration/drivers/progress';
 import { ConnectorError } from '../connector';
 import { activeJob, completedJob, locateDomain } from './libvirt-host-queries';
-import { jobProgress } from './migration-decisions';
+import { jobProgress, migrateArgs } from './migration-decisions';
 import type { Virsh } from './virsh';
 import { parseUuid } from './virsh-parse';
 
@@ -58,27 +58,6 @@ const QUERY_TIMEOUT_MS = 10_000;
 /** Progress reads until the first figures come (the job may not have started at the first read): sooner than pollMs. */
 const FIRST_PROGRESS_MS = 250;
 const STDERR_TAIL_BYTES = 4096;
-
-/** The arguments of `virsh migrate` after `-c <source uri>`. */
-export function migrateArgs(domain: string, targetUri: string, migrationAddress: string, bandwidthMibPerSecond: number | null): string[] {
-  const address = migrationAddress.includes(':') && !migrationAddress.startsWith('[') ? `[${migrationAddress}]` : migrationAddress;
-  return [
-    'migrate',
-    '--live',
-    '--p2p',
-    '--persistent',
-    '--undefinesource',
-    // Named options: a domain or URI is never read as anything else.
-    '--domain',
-    domain,
-    '--desturi',
-    targetUri,
-    // Without it the target offers its hostname for the data stream, which the source may not resolve.
-    '--migrateuri',
-    `tcp://${address}`,
-    ...(bandwidthMibPerSecond !== null ? ['--bandwidth', String(bandwidthMibPerSecond)] : []),
-  ];
-}
 
 function isLibvirtHandle(handle: MigrationHandle): handle is LibvirtMigrationHandle {
   return handle.kind === 'libvirt';

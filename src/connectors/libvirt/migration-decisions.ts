@@ -1,5 +1,6 @@
-// The libvirt migration driver's decisions, as pure functions: where a domain is after a migration
-// ended (or was interrupted), whether a leftover must go, and how a running job reads as progress.
+// The libvirt migration driver's decisions, as pure functions: the `virsh migrate` it runs, where a
+// domain is after a migration ended (or was interrupted), whether a leftover must go, and how a
+// running job reads as progress.
 import type { MigrationProgress, VmLocation } from '../../live-migration/drivers/migration-driver';
 import type { DomJobInfo } from './virsh-parse';
 
@@ -86,4 +87,25 @@ export function jobProgress(job: DomJobInfo, previousPercent: number): Migration
     // Not converging (the guest dirties as fast as the link sends): no honest estimate.
     etaSeconds: netMibPerSecond > 0 ? job.remainingMib / netMibPerSecond : null,
   };
+}
+
+/** The arguments of `virsh migrate` after `-c <source uri>`. */
+export function migrateArgs(domain: string, targetUri: string, migrationAddress: string, bandwidthMibPerSecond: number | null): string[] {
+  const address = migrationAddress.includes(':') && !migrationAddress.startsWith('[') ? `[${migrationAddress}]` : migrationAddress;
+  return [
+    'migrate',
+    '--live',
+    '--p2p',
+    '--persistent',
+    '--undefinesource',
+    // Named options: a domain or URI is never read as anything else.
+    '--domain',
+    domain,
+    '--desturi',
+    targetUri,
+    // Without it the target offers its hostname for the data stream, which the source may not resolve.
+    '--migrateuri',
+    `tcp://${address}`,
+    ...(bandwidthMibPerSecond !== null ? ['--bandwidth', String(bandwidthMibPerSecond)] : []),
+  ];
 }
