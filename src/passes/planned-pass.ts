@@ -39,42 +39,18 @@ export interface PlannedPassDeps {
 }
 
 export class PlannedPass {
-  private readonly db: Database;
-  private readonly clock: Clock;
-  private readonly balancer: BalancerService;
-  private readonly policies: PoliciesService;
-  private readonly events: EventsService;
-  private readonly recommendations: RecommendationsService;
-  private readonly metrics: MetricsRecorder;
-  private readonly logger: Logger;
-  private readonly deferred: DeferredWrites;
-  private readonly fence: PlannedPassDeps['fence'];
-
-  constructor(deps: PlannedPassDeps) {
-    ({
-      db: this.db,
-      clock: this.clock,
-      balancer: this.balancer,
-      policies: this.policies,
-      events: this.events,
-      recommendations: this.recommendations,
-      metrics: this.metrics,
-      logger: this.logger,
-      deferred: this.deferred,
-      fence: this.fence,
-    } = deps);
-  }
+  constructor(private readonly deps: PlannedPassDeps) {}
 
   async run(clusterId: string, trigger: PassTrigger, startedAt: number, actor: Actor | null, id: { id?: string }): Promise<PassEntity> {
-    const policy = await this.policies.resolve(clusterId);
+    const policy = await this.deps.policies.resolve(clusterId);
     const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
     const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
-    const snapshot = await this.balancer.snapshot(clusterId, policy, cooldown);
+    const snapshot = await this.deps.balancer.snapshot(clusterId, policy, cooldown);
     // An evacuation makes the mandatory moves only (as at threshold 1): it answers and starts at once
     // (balancing a 1,000-VM cluster on top took most of a second), and the next pass balances. Its
     // record measures the cluster against the cluster's own threshold, as every pass does.
     const evacuation = trigger === 'maintenance';
-    const planned = await this.balancer.planMoves(snapshot, evacuation ? { ...policy, migrationThreshold: 1 } : policy, {
+    const planned = await this.deps.balancer.planMoves(snapshot, evacuation ? { ...policy, migrationThreshold: 1 } : policy, {
       priority: evacuation ? 'evacuation' : 'pass',
     });
     const plan: Plan = evacuation
@@ -99,9 +75,9 @@ export class PlannedPass {
         : '',
     ].filter(Boolean);
 
-    const { pass, recs } = await this.db.transaction(
+    const { pass, recs } = await this.deps.db.transaction(
       async (m) => {
-        await this.fence(m, clusterId);
+        await this.deps.fence(m, clusterId);
         const pass = await m.save(
           m.create(PassEntity, {
             ...id,
@@ -119,8 +95,8 @@ export class PlannedPass {
             notes: notes.join('; '),
           }),
         );
-        const recs = await this.recommendations.recordForPass(m, clusterId, pass.id, plan.moves, startedAt);
-        await this.events.recordIn(
+        const recs = await this.deps.recommendations.recordForPass(m, clusterId, pass.id, plan.moves, startedAt);
+        await this.deps.events.recordIn(
           m,
           passEvents(clusterId, pass, plan, trigger).map((e) => ({ ...e, actor })),
         );
@@ -137,7 +113,7 @@ export class PlannedPass {
         continue;
       }
       try {
-        await this.recommendations.apply(recs[i].id, { recheck: false, actor });
+        await this.deps.recommendations.apply(recs[i].id, { recheck: false, actor });
         applied++;
       } catch (err) {
         skipped.push({
@@ -145,21 +121,21 @@ export class PlannedPass {
           vmName: move.vmName,
           reason: err instanceof DomainError ? err.message : 'the migration could not be queued',
         });
-        if (!(err instanceof DomainError)) this.logger.error({ err, clusterId, passId: pass.id }, 'applying a recommendation failed');
+        if (!(err instanceof DomainError)) this.deps.logger.error({ err, clusterId, passId: pass.id }, 'applying a recommendation failed');
       }
     }
     // Members of an affinity group are applied together by their first member.
-    applied = await this.recommendations.countApplied(pass.id);
+    applied = await this.deps.recommendations.countApplied(pass.id);
 
-    const finishedAt = this.clock.now();
+    const finishedAt = this.deps.clock.now();
     const finish = async (m: EntityManager) => {
-      await this.fence(m, clusterId);
+      await this.deps.fence(m, clusterId);
       await m.update(
         PassEntity,
         { id: pass.id },
         { status: 'completed', finishedAt, movesApplied: applied, movesSkipped: skipped.length, skipped },
       );
-      await this.events.recordIn(m, {
+      await this.deps.events.recordIn(m, {
         clusterId,
         subjectType: 'pass',
         subjectId: pass.id,
@@ -170,19 +146,19 @@ export class PlannedPass {
       });
     };
     try {
-      await this.db.transaction(finish, { affects: [] });
+      await this.deps.db.transaction(finish, { affects: [] });
     } catch (err) {
       // The moves are made; only their record waits for the database.
       if (!isDatabaseUnavailable(err)) throw err;
-      this.deferred.push(clusterId, finish);
+      this.deps.deferred.push(clusterId, finish);
     }
-    this.metrics.passCompleted(clusterId, trigger, finishedAt - startedAt);
-    return findOr404(this.db.reader, PassEntity, pass.id, 'Pass');
+    this.deps.metrics.passCompleted(clusterId, trigger, finishedAt - startedAt);
+    return findOr404(this.deps.db.reader, PassEntity, pass.id, 'Pass');
   }
 
   /** VMs moved by the balancer within the policy's cooldown are left alone for balancing. */
   private async cooldownVmIds(clusterId: string, policy: ClusterPolicy, now: number): Promise<Set<string>> {
     if (policy.cooldownSeconds <= 0) return new Set();
-    return this.recommendations.appliedSince(clusterId, now - policy.cooldownSeconds * 1000);
+    return this.deps.recommendations.appliedSince(clusterId, now - policy.cooldownSeconds * 1000);
   }
 }
