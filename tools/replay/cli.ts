@@ -15,6 +15,7 @@ const USAGE = `Usage: npm run replay -- [options]
   --vms <n>            VMs, one per trace row, spread over the file (default: every row)
   --steps <n>          5-minute steps to replay from the start of the day (default: the whole trace)
   --threshold <L>      migration threshold 1..5: the report's target and ours (default 3)
+  --placement-seed <n> deal the VMs to the hosts in a shuffled order (same count per host; default: round-robin)
   --policy <json>      changes to the policy ours runs with, e.g. '{"demandWindowSeconds":1800}'
   --strategies <list>  comma-separated subset of ${STRATEGIES.join(',')} (default: all)
   --series             add each strategy's per-step imbalance, busiest host and CPU demand unmet to the JSON
@@ -24,6 +25,12 @@ const USAGE = `Usage: npm run replay -- [options]
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+function nonNegativeInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
   return Number(value);
 }
 
@@ -47,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       vms: { type: 'string' },
       steps: { type: 'string' },
       threshold: { type: 'string' },
+      'placement-seed': { type: 'string' },
       strategies: { type: 'string' },
       policy: { type: 'string' },
       json: { type: 'string' },
@@ -70,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     vms: positiveInt('vms', values.vms),
     steps: positiveInt('steps', values.steps),
     threshold: positiveInt('threshold', values.threshold) ?? 3,
+    placementSeed: nonNegativeInt('placement-seed', values['placement-seed']),
     strategies,
     series: values.series ?? false,
     policy: values.policy ? parsePolicy(values.policy) : undefined,

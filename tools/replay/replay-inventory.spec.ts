@@ -36,6 +36,29 @@ describe('replay inventory', () => {
     expect(vms.map((v) => v.cpuMhz)).toEqual([2500, 2000, 1000, 500]);
   });
 
+  it('deals the VMs in a shuffled order with a placement seed: same count per host, other neighbours, same for the same seed', () => {
+    const countPerHost = (vms: { hostName: string }[]) => {
+      const counts = new Map<string, number>();
+      for (const vm of vms) counts.set(vm.hostName, (counts.get(vm.hostName) ?? 0) + 1);
+      return [...counts.entries()].sort();
+    };
+    const plain = replayInventory(trace, 5).vms;
+    const seeded = replayInventory(trace, 5, undefined, 7).vms;
+    // 12 VMs on 5 hosts: 3, 3, 2, 2, 2 as round-robin deals them.
+    expect(countPerHost(seeded)).toEqual([
+      ['host-001', 3],
+      ['host-002', 3],
+      ['host-003', 2],
+      ['host-004', 2],
+      ['host-005', 2],
+    ]);
+    expect(seeded.map((v) => v.hostName)).not.toEqual(plain.map((v) => v.hostName));
+    expect(seeded.map((v) => v.traceRow)).toEqual(plain.map((v) => v.traceRow));
+    expect(replayInventory(trace, 5, undefined, 7).vms).toEqual(seeded);
+    expect(replayInventory(trace, 5, undefined, 8).vms.map((v) => v.hostName)).not.toEqual(seeded.map((v) => v.hostName));
+    expect(() => replayInventory(trace, 5, undefined, -1)).toThrow(/placement seed/);
+  });
+
   it('refuses sizes it cannot build', () => {
     expect(() => replayInventory(trace, 0)).toThrow(/hosts/);
     expect(() => replayInventory(trace, 2, 13)).toThrow(/vms must be an integer in 1..12/);

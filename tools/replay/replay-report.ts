@@ -78,6 +78,8 @@ export interface ReplayReport {
   steps: number;
   stepSeconds: number;
   threshold: number;
+  /** The seed the VMs were dealt to the hosts with (replayInventory); absent: round-robin. */
+  placementSeed?: number;
   /** The imbalance target of the threshold for the cluster's connected hosts. */
   target: number;
   /** The policy "ours" ran with (what the replay sets through the policy service). */
@@ -193,7 +195,8 @@ export function formatReportTable(report: ReplayReport): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const title =
-    `Trace replay: ${report.trace}, ${report.vms} VMs on ${report.hosts} hosts, ${report.steps} steps of ${report.stepSeconds / 60} min; ` +
+    `Trace replay: ${report.trace}, ${report.vms} VMs on ${report.hosts} hosts` +
+    `${report.placementSeed === undefined ? '' : ` (placement seed ${report.placementSeed})`}, ${report.steps} steps of ${report.stepSeconds / 60} min; ` +
     `threshold ${report.threshold} (target I ≤ ${report.target.toFixed(4)}); ${report.seconds.toFixed(1)} s`;
   return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

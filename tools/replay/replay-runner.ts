@@ -91,6 +91,8 @@ export interface ReplayOptions {
   steps?: number;
   /** Migration threshold L (1..5): the report's target, and the threshold "ours" balances to. Default 3. */
   threshold?: number;
+  /** Deal the VMs to the hosts in a shuffled order (replayInventory); default: round-robin. */
+  placementSeed?: number;
   strategies?: readonly Strategy[];
   /** Changes to the policy "ours" runs with. */
   policy?: Partial<PutClusterPolicyDto>;
@@ -115,7 +117,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   }
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > 5)
     throw new Error(`threshold must be an integer in 1..5, got ${threshold}`);
-  const inventory = replayInventory(trace, options.hosts, options.vms);
+  const inventory = replayInventory(trace, options.hosts, options.vms, options.placementSeed);
   const policy = replayPolicy(threshold, options.policy);
   const strategies = options.strategies ?? STRATEGIES;
   const reports: StrategyReport[] = [];
@@ -139,6 +141,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     steps: stepCount,
     stepSeconds: trace.stepSeconds,
     threshold,
+    ...(options.placementSeed === undefined ? {} : { placementSeed: options.placementSeed }),
     target,
     policy: { ...policy },
     strategies: reports,
