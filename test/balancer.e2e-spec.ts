@@ -36,6 +36,8 @@ describe('balancer API', () => {
     expect(res.body.sigmaMemory).toBeCloseTo(0.2, 10);
     expect(res.body.imbalance).toBeCloseTo(Math.sqrt(0.1), 10);
     expect(res.body.target).toBeCloseTo(0.2 / Math.sqrt(2), 10);
+    // No samples, so no spread: nothing of I is sampling noise.
+    expect(res.body.samplingNoise).toBe(0);
     expect(res.body.balanced).toBe(false);
     expect(res.body.maxMinGap).toBeCloseTo(0.8, 10);
     expect(res.body.inputs).toMatchObject({ demandStatistic: 'mean', demandWindowSeconds: 300 });

@@ -14,6 +14,7 @@ function report(hosts: { id: string; cpu: number; memory: number }[], imbalance 
     sigmaCpu: 0,
     sigmaMemory: 0,
     imbalance,
+    samplingNoise: 0,
     target: 0.2,
     balanced: imbalance <= 0.2,
     maxMinGap: 0,

@@ -50,14 +50,21 @@ export async function recordSkipped(m: EntityManager, events: EventsService, ski
 /** The events of a pass that planned: what it saw and predicts, and one per recommended move. */
 export function passEvents(clusterId: string, pass: PassEntity, plan: Plan, trigger: PassTrigger): NewEvent[] {
   const fmt = (x: number) => x.toFixed(4);
+  const { imbalance, target, samplingNoise, balanced } = plan.before;
+  const withinNoise = balanced && imbalance > target && samplingNoise > 0;
+  const state = balanced
+    ? withinNoise
+      ? ` (balanced: sampling noise of the demand estimates accounts for ${fmt(samplingNoise)})`
+      : ' (balanced)'
+    : '';
   return [
     {
       clusterId,
       subjectType: 'pass',
       subjectId: pass.id,
       type: 'pass.started',
-      message: `Pass (${trigger}): imbalance ${fmt(plan.before.imbalance)} against target ${fmt(plan.before.target)}${plan.before.balanced ? ' (balanced)' : ''}; ${plan.moves.length} move(s) would bring it to ${fmt(plan.after.imbalance)}`,
-      data: { imbalance: plan.before.imbalance, target: plan.before.target, predicted: plan.after.imbalance },
+      message: `Pass (${trigger}): imbalance ${fmt(imbalance)} against target ${fmt(target)}${state}; ${plan.moves.length} move(s) would bring it to ${fmt(plan.after.imbalance)}`,
+      data: { imbalance, target, samplingNoise, predicted: plan.after.imbalance },
     },
     ...plan.moves.map((move): NewEvent => ({
       clusterId,

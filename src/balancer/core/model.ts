@@ -146,8 +146,14 @@ export interface BalanceReport {
   sigmaMemory: number;
   /** I = sqrt(w_cpu σ_cpu² + w_mem σ_mem²). */
   imbalance: number;
+  /**
+   * The part of I the demand estimates' sampling error alone accounts for (scoring.ts, samplingNoise):
+   * 0 without CPU spreads. Balanced compares sqrt(I² − samplingNoise²) with the target.
+   */
+  samplingNoise: number;
   /** (5 − L) / (10 √N). */
   target: number;
+  /** sqrt(I² − samplingNoise²) ≤ target, and the max–min gap within its limit. */
   balanced: boolean;
   /** Max over resources of (max u − min u) over connected hosts. */
   maxMinGap: number;

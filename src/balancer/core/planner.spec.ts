@@ -323,4 +323,41 @@ describe('planMoves: balancing', () => {
     expect(plan.moves.length).toBeGreaterThan(2);
     expect(named(relabelled, planMoves(relabelled, policy))).toEqual(named(snap, plan));
   });
+
+  it('does not balance an excess over the target that the demand estimates sampling error accounts for', () => {
+    // 16 hosts of 1000 MHz, CPU only. Eight at 0.56 (VMs of 300, 200, 60 MHz), eight at 0.44 (300, 140):
+    // σ_cpu = 0.06 = I against a target of 0.2 / √16 = 0.05, gap 0.12 (limit 0.2). Moving a 60 MHz VM from
+    // a busy host to a quiet one evens out both.
+    const cpuOnly: PlannerPolicy = { ...policy, cpuWeight: 1, memoryWeight: 0 };
+    const build = (sigma: number) =>
+      cluster(
+        Array.from({ length: 16 }, (_, i) => host(`h${String(i).padStart(2, '0')}`)),
+        Array.from({ length: 16 }, (_, i) => {
+          const h = `h${String(i).padStart(2, '0')}`;
+          const estimate = { cpuSigmaMhz: sigma, cpuSampleCount: 4 };
+          return i < 8
+            ? [vm(`${h}-a`, h, 300, 10, estimate), vm(`${h}-b`, h, 200, 10), vm(`${h}-c`, h, 60, 10)]
+            : [vm(`${h}-a`, h, 300, 10, estimate), vm(`${h}-b`, h, 140, 10)];
+        }).flat(),
+      );
+    // Exact figures: the excess is real, and balancing moves the small VMs.
+    const exact = planMoves(build(0), cpuOnly);
+    expect(exact.before.imbalance).toBeCloseTo(0.06, 12);
+    expect(exact.before.samplingNoise).toBe(0);
+    expect(exact.before.balanced).toBe(false);
+    expect(exact.moves.length).toBeGreaterThan(0);
+    expect(exact.moves.every((m) => m.vmName.endsWith('-c'))).toBe(true);
+    // Each host's mean of 4 samples of a VM with σ = 80 MHz is off by σ²/k = 1600 MHz², s² = 0.0016 of its
+    // capacity²; the measured variance exceeds the true one by (1 − 1/16)·(1/16)·16·0.0016 = 0.0015:
+    // noise √0.0015 ≈ 0.0387, and √(0.06² − 0.0015) ≈ 0.0458 is within the target. Nothing moves.
+    const noisy = planMoves(build(80), cpuOnly);
+    expect(noisy.before.samplingNoise).toBeCloseTo(Math.sqrt(0.0015), 12);
+    expect(noisy.before.balanced).toBe(true);
+    expect(noisy.moves).toEqual([]);
+    // σ = 40 MHz: noise² = 0.000375, √(0.0036 − 0.000375) ≈ 0.0568 is above the target: balancing goes on.
+    const lessNoisy = planMoves(build(40), cpuOnly);
+    expect(lessNoisy.before.samplingNoise).toBeCloseTo(Math.sqrt(0.000375), 12);
+    expect(lessNoisy.before.balanced).toBe(false);
+    expect(lessNoisy.moves.length).toBeGreaterThan(0);
+  });
 });

@@ -3,7 +3,7 @@
 // in O(resources) from the sums; applying a move touches two hosts.
 import { ClusterSnapshot, HostSnapshot, PlannerPolicy, VmSnapshot } from './model';
 import { affinityUnits, IndexedRule, indexRules } from './rule-index';
-import { capacityOf, compareByName, gapLimitFor, imbalanceTarget, isBalanced } from './scoring';
+import { capacityOf, compareByName, estimateVariance, gapLimitFor, imbalanceTarget, isBalanced, samplingNoise } from './scoring';
 
 export interface StateOptions {
   /** Attempt 1 treats soft rules like hard ones; the relaxed attempt ignores them. */
@@ -50,6 +50,9 @@ export class PlanningState {
   /** σ² of the VM's CPU demand (MHz²), and its sum per host (VMs independent): forecast.ts. */
   readonly vmCpuVar: Float64Array;
   readonly hostCpuVar: Float64Array;
+  /** Variance of the VM's CPU demand estimate (σ²/k, scoring.ts estimateVariance), and its sum per host. */
+  readonly vmEstimateVar: Float64Array;
+  readonly hostEstimateVar: Float64Array;
   /** GiB copied by a live migration (0 for a powered-off VM). */
   readonly vmCostGiB: Float64Array;
   readonly vmMigrating: Uint8Array;
@@ -81,6 +84,7 @@ export class PlanningState {
   private s1Mem = 0;
   private imbalance2Value = 0;
   private gapValue = 0;
+  private noiseValue = 0;
 
   constructor(
     snapshot: ClusterSnapshot,
@@ -117,6 +121,8 @@ export class PlanningState {
     this.vmMem = new Float64Array(V);
     this.vmCpuVar = new Float64Array(V);
     this.hostCpuVar = new Float64Array(H);
+    this.vmEstimateVar = new Float64Array(V);
+    this.hostEstimateVar = new Float64Array(H);
     this.vmCostGiB = new Float64Array(V);
     this.vmMigrating = new Uint8Array(V);
     this.vmDisabled = new Uint8Array(V);
@@ -127,6 +133,7 @@ export class PlanningState {
       this.vmCpu[i] = vm.poweredOn ? Math.max(0, vm.cpuMhz) : 0;
       this.vmMem[i] = vm.poweredOn ? Math.max(0, vm.memoryMib) : 0;
       this.vmCpuVar[i] = vm.poweredOn ? Math.max(0, vm.cpuSigmaMhz ?? 0) ** 2 : 0;
+      this.vmEstimateVar[i] = estimateVariance(vm);
       this.vmCostGiB[i] = vm.poweredOn ? Math.max(0, vm.configuredMemoryMib) / 1024 : 0;
       this.vmMigrating[i] = vm.migrating ? 1 : 0;
       this.vmDisabled[i] = vm.automation === 'disabled' ? 1 : 0;
@@ -135,6 +142,7 @@ export class PlanningState {
         this.loadCpu[h] += this.vmCpu[i];
         this.loadMem[h] += this.vmMem[i];
         this.hostCpuVar[h] += this.vmCpuVar[i];
+        this.hostEstimateVar[h] += this.vmEstimateVar[i];
       }
     });
     for (const m of snapshot.inFlight) {
@@ -175,6 +183,7 @@ export class PlanningState {
       this.loadCpu[from] -= c;
       this.loadMem[from] -= m;
       this.hostCpuVar[from] -= this.vmCpuVar[v];
+      this.hostEstimateVar[from] -= this.vmEstimateVar[v];
       this.uCpu[from] = this.loadCpu[from] / this.capCpu[from];
       this.uMem[from] = this.loadMem[from] / this.capMem[from];
     }
@@ -182,6 +191,7 @@ export class PlanningState {
       this.loadCpu[to] += c;
       this.loadMem[to] += m;
       this.hostCpuVar[to] += this.vmCpuVar[v];
+      this.hostEstimateVar[to] += this.vmEstimateVar[v];
       this.uCpu[to] = this.loadCpu[to] / this.capCpu[to];
       this.uMem[to] = this.loadMem[to] / this.capMem[to];
     }
@@ -249,6 +259,7 @@ export class PlanningState {
     }
     let varC = 0;
     let varM = 0;
+    let estimates = 0;
     if (n > 0) {
       const mc = s1c / n;
       const mm = s1m / n;
@@ -258,6 +269,7 @@ export class PlanningState {
         const dm = this.uMem[h] - mm;
         varC += dc * dc;
         varM += dm * dm;
+        if (this.hostEstimateVar[h] > 0) estimates += this.hostEstimateVar[h] / (this.capCpu[h] * this.capCpu[h]);
       }
       varC /= n;
       varM /= n;
@@ -267,6 +279,7 @@ export class PlanningState {
     this.s1Mem = s1m;
     this.imbalance2Value = this.wCpu * varC + this.wMem * varM;
     this.gapValue = n === 0 ? 0 : Math.max(maxC - minC, maxM - minM);
+    this.noiseValue = samplingNoise(estimates, n, this.wCpu);
     this.dirty = false;
   }
 
@@ -306,6 +319,12 @@ export class PlanningState {
     return this.imbalance2Value;
   }
 
+  /** The part of I the demand estimates' sampling error accounts for (scoring.ts, samplingNoise). */
+  samplingNoise(): number {
+    this.refresh();
+    return this.noiseValue;
+  }
+
   maxMinGap(): number {
     this.refresh();
     return this.gapValue;
@@ -316,7 +335,7 @@ export class PlanningState {
   }
 
   balanced(): boolean {
-    return isBalanced(this.imbalance(), this.target(), this.maxMinGap(), gapLimitFor(this.policy.migrationThreshold));
+    return isBalanced(this.imbalance(), this.target(), this.maxMinGap(), gapLimitFor(this.policy.migrationThreshold), this.samplingNoise());
   }
 
   /**

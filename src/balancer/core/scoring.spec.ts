@@ -118,4 +118,36 @@ describe('load model and imbalance', () => {
       }
     }
   });
+
+  it('measures the sampling noise of the demand estimates by hand, and the planner keeps it as the VMs move', () => {
+    // Three connected hosts (a and c of 1000 MHz, b of 2000 MHz) and one in maintenance. Counted: x on a,
+    // σ 60 MHz over 4 samples → 3600/4 = 900 MHz²; y on b, σ 200 over 10 → 4000 MHz². Not counted: z with one
+    // sample, w powered off, v on the host in maintenance, u without a spread.
+    const snap = cluster(
+      [host('a'), host('b', 2000), host('c'), host('m', 1000, 1000, 'entering-maintenance')],
+      [
+        vm('x', 'a', 300, 100, { cpuSigmaMhz: 60, cpuSampleCount: 4 }),
+        vm('y', 'b', 600, 100, { cpuSigmaMhz: 200, cpuSampleCount: 10 }),
+        vm('z', 'c', 300, 100, { cpuSigmaMhz: 500, cpuSampleCount: 1 }),
+        vm('w', 'c', 300, 100, { cpuSigmaMhz: 500, cpuSampleCount: 12, poweredOn: false }),
+        vm('v', 'm', 300, 100, { cpuSigmaMhz: 500, cpuSampleCount: 12 }),
+        vm('u', 'c', 300, 100, { cpuSampleCount: 12 }),
+      ],
+    );
+    // Σ s_h² = 900 / 1000² + 4000 / 2000² = 0.0009 + 0.001 = 0.0019; noise² = 0.5 · 0.0019 · (1 − 1/3) / 3.
+    const expected = Math.sqrt((0.5 * 0.0019 * (2 / 3)) / 3);
+    expect(balanceReport(snap, policy).samplingNoise).toBeCloseTo(expected, 12);
+    const state = new PlanningState(snap, policy, { enforceSoftRules: true });
+    expect(state.samplingNoise()).toBeCloseTo(expected, 12);
+    // y moves to c (1000 MHz): its 4000 MHz² now weigh 4000 / 1000² = 0.004; Σ s_h² = 0.0049.
+    state.applyMove({
+      vms: [state.vmIndexById.get('y')!],
+      from: state.hostIndexById.get('b')!,
+      to: state.hostIndexById.get('c')!,
+      purpose: 'balance',
+    });
+    expect(state.samplingNoise()).toBeCloseTo(Math.sqrt((0.5 * 0.0049 * (2 / 3)) / 3), 12);
+    // Without spreads there is none.
+    expect(balanceReport(cluster([host('a'), host('b')], [vm('x', 'a', 300, 100, { cpuSampleCount: 12 })]), policy).samplingNoise).toBe(0);
+  });
 });

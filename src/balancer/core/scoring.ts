@@ -1,6 +1,6 @@
 // The load model and the imbalance metric of DESIGN.md, computed from scratch over a snapshot.
 // The planner keeps running sums instead (see planning-state.ts); both must agree.
-import { BalanceReport, ClusterSnapshot, HostSnapshot, HostUtilization, PlannerPolicy } from './model';
+import { BalanceReport, ClusterSnapshot, HostSnapshot, HostUtilization, PlannerPolicy, VmSnapshot } from './model';
 
 /** Guard against a zero capacity: such a host reads as full as soon as anything is on it. */
 export function capacityOf(value: number): number {
@@ -77,6 +77,29 @@ export function hostUtilizations(snapshot: ClusterSnapshot): HostUtilization[] {
   }));
 }
 
+/**
+ * Variance (MHz²) of a VM's CPU demand estimate as an estimate of its mean demand: σ²/k for the mean of
+ * k samples with standard deviation σ (samples taken as independent). 0 for a powered-off VM or one
+ * without a spread or with fewer than two samples.
+ */
+export function estimateVariance(vm: Pick<VmSnapshot, 'poweredOn' | 'cpuSigmaMhz' | 'cpuSampleCount'>): number {
+  const k = vm.cpuSampleCount ?? 0;
+  const sigma = vm.cpuSigmaMhz ?? 0;
+  return vm.poweredOn && k >= 2 && sigma > 0 ? (sigma * sigma) / k : 0;
+}
+
+/**
+ * The imbalance that the demand estimates' sampling error alone accounts for. Each connected host's
+ * CPU utilization is off by an error of variance s_h² = Σ σ²/k over its VMs / capacity², so the
+ * variance of the measured utilizations exceeds the true one by (1 − 1/N)·(1/N)·Σ s_h² on average:
+ * the returned noise is sqrt(w_cpu · that). `scaledVariance` is Σ s_h² over the connected hosts.
+ */
+export function samplingNoise(scaledVariance: number, connectedHosts: number, cpuWeight: number): number {
+  const n = connectedHosts;
+  if (n < 2 || !(scaledVariance > 0)) return 0;
+  return Math.sqrt((cpuWeight * scaledVariance * (1 - 1 / n)) / n);
+}
+
 export function balanceReport(snapshot: ClusterSnapshot, policy: PlannerPolicy): BalanceReport {
   const hosts = hostUtilizations(snapshot);
   const counted = hosts.filter((h) => countsInImbalance(h));
@@ -89,13 +112,21 @@ export function balanceReport(snapshot: ClusterSnapshot, policy: PlannerPolicy):
   const target = imbalanceTarget(policy.migrationThreshold, n);
   const maxMinGap = n === 0 ? 0 : Math.max(Math.max(...cpu) - Math.min(...cpu), Math.max(...memory) - Math.min(...memory));
   const gapLimit = gapLimitFor(policy.migrationThreshold);
+  const connected = new Map(snapshot.hosts.filter((h) => countsInImbalance(h)).map((h) => [h.id, capacityOf(h.cpuCapacityMhz)]));
+  let scaledVariance = 0;
+  for (const vm of snapshot.vms) {
+    const capacity = connected.get(vm.hostId);
+    if (capacity !== undefined) scaledVariance += estimateVariance(vm) / (capacity * capacity);
+  }
+  const noise = samplingNoise(scaledVariance, n, policy.cpuWeight);
   return {
     hosts,
     sigmaCpu,
     sigmaMemory,
     imbalance,
+    samplingNoise: noise,
     target,
-    balanced: isBalanced(imbalance, target, maxMinGap, gapLimit),
+    balanced: isBalanced(imbalance, target, maxMinGap, gapLimit, noise),
     maxMinGap,
     gapLimit,
     connectedHosts: n,
@@ -105,8 +136,9 @@ export function balanceReport(snapshot: ClusterSnapshot, policy: PlannerPolicy):
 /** Tolerance for float noise when comparing an imbalance or a utilization with a limit. */
 export const SCORE_EPSILON = 1e-12;
 
-export function isBalanced(imbalance: number, target: number, maxMinGap: number, gapLimit: number | null): boolean {
-  return imbalance <= target + SCORE_EPSILON && (gapLimit === null || maxMinGap <= gapLimit + SCORE_EPSILON);
+export function isBalanced(imbalance: number, target: number, maxMinGap: number, gapLimit: number | null, samplingNoise = 0): boolean {
+  const beyondNoise = samplingNoise > 0 ? Math.sqrt(Math.max(0, imbalance * imbalance - samplingNoise * samplingNoise)) : imbalance;
+  return beyondNoise <= target + SCORE_EPSILON && (gapLimit === null || maxMinGap <= gapLimit + SCORE_EPSILON);
 }
 
 /** Code-point order, independent of locale: the tie-break everywhere in the balancer. */

@@ -66,7 +66,12 @@ export class BalanceView {
   @ApiProperty({ description: 'I = sqrt(w_cpu σ_cpu² + w_mem σ_mem²)' }) imbalance: number;
   @ApiProperty({ nullable: true, type: Number, description: '(5 − L) / (10 √N); null (no limit) with no connected host' })
   target: number | null;
-  @ApiProperty() balanced: boolean;
+  @ApiProperty({
+    description:
+      'The part of I that the sampling error of the demand estimates alone accounts for (σ²/k per VM over its window); 0 without CPU spreads',
+  })
+  samplingNoise: number;
+  @ApiProperty({ description: 'sqrt(I² − samplingNoise²) ≤ target, and maxMinGap ≤ gapLimit' }) balanced: boolean;
   @ApiProperty({ description: 'Max over resources of (max u − min u) over connected hosts' }) maxMinGap: number;
   @ApiProperty({ nullable: true, type: Number }) gapLimit: number | null;
   @ApiProperty() connectedHosts: number;

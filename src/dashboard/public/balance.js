@@ -12,7 +12,11 @@ export function renderBalance(balance) {
   $('imbalance').textContent = imbalance.toFixed(3);
   $('target').textContent = target.toFixed(3);
   const badge = $('balanced');
-  badge.textContent = balance.balanced ? 'Balanced' : 'Unbalanced';
+  // Balanced although I is above the target: the rest is the demand estimates' sampling noise.
+  const noise = balance.samplingNoise ?? 0;
+  const withinNoise = balance.balanced && imbalance > target && noise > 0;
+  badge.textContent = balance.balanced ? (withinNoise ? 'Balanced within sampling noise' : 'Balanced') : 'Unbalanced';
+  badge.title = withinNoise ? `${noise.toFixed(3)} of the imbalance is sampling noise of the demand estimates` : '';
   badge.className = `badge ${balance.balanced ? 'ok' : 'warn'}`;
 
   const scale = Math.max(0.05, imbalance, target) * 1.25;
