@@ -80,7 +80,9 @@ export function hostUtilizations(snapshot: ClusterSnapshot): HostUtilization[] {
 /**
  * Variance (MHz²) of a VM's CPU demand estimate as an estimate of its mean demand: σ²/k for the mean of
  * k samples with standard deviation σ (samples taken as independent). 0 for a powered-off VM or one
- * without a spread or with fewer than two samples.
+ * without a spread or with fewer than two samples. For the other demand statistics (p80, max, EWMA)
+ * the estimate's error is as large or larger: this understates it, and the balancer errs on the side
+ * of moving.
  */
 export function estimateVariance(vm: Pick<VmSnapshot, 'poweredOn' | 'cpuSigmaMhz' | 'cpuSampleCount'>): number {
   const k = vm.cpuSampleCount ?? 0;
