@@ -8,15 +8,19 @@ import type { Virsh } from './virsh';
 import { parseDomJobInfo, parseDomState, type DomJobInfo } from './virsh-parse';
 
 const QUERY_TIMEOUT_MS = 10_000;
-/** How often both hosts are asked while the answer is unknown (a job winding down on the source, say), a second apart. */
-const LOCATE_ATTEMPTS = 5;
+/**
+ * How long both hosts are asked again, a second apart, while the answer is unknown for a moment only (a job winding
+ * down on the source, a source resuming its paused guest after an abort). On a loaded host an aborted migration has
+ * taken more than 5 s to wind down.
+ */
+const LOCATE_PASSING_MS = 20_000;
 /**
  * An unknown answer that need not be a moment's (a host that could not tell, both or neither running the domain) is
  * asked again too while this much time has gone by since the first question: on a loaded host a query fails now and
- * then, and right after an aborted migration the hosts' states change within a second or two. A host that does not
- * answer at all takes QUERY_TIMEOUT_MS per question, past this, and is not asked again.
+ * then, and right after an aborted migration the hosts' states change within seconds. A host that does not answer at
+ * all takes QUERY_TIMEOUT_MS per question, this long, and is not asked again.
  */
-const LOCATE_UNSURE_MS = 3000;
+const LOCATE_UNSURE_MS = QUERY_TIMEOUT_MS;
 
 /** The job running on the host for the domain, or null (none, or the host could not tell). */
 export async function activeJob(virsh: Virsh, domain: string): Promise<DomJobInfo | null> {
@@ -51,7 +55,7 @@ export async function hostView(virsh: Virsh, domain: string): Promise<HostView> 
 /** Asks both hosts (and the source whether a job is active); a job that is just ending gets a few seconds. */
 export async function locateDomain(domain: string, source: Virsh, target: Virsh): Promise<LocationDecision> {
   const started = performance.now();
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
     const [sourceView, targetView, active] = await Promise.all([
       hostView(source, domain),
       hostView(target, domain),
@@ -61,10 +65,10 @@ export async function locateDomain(domain: string, source: Virsh, target: Virsh)
         .catch((error: unknown) => (error instanceof ConnectorError && error.reason === 'not-found' ? false : null)),
     ]);
     const decision = decideLocation(sourceView, targetView, active);
-    // Unknown for a moment only (a job winding down, a source resuming its paused guest after an abort), or maybe
-    // (LOCATE_UNSURE_MS): both hosts are asked again, a second apart, before it is the answer.
-    const again = decision.passing || performance.now() - started < LOCATE_UNSURE_MS;
-    if (decision.location !== 'unknown' || !again || attempt >= LOCATE_ATTEMPTS) return decision;
+    // Unknown for a moment only (LOCATE_PASSING_MS), or maybe (LOCATE_UNSURE_MS): both hosts are asked again, a
+    // second apart, before it is the answer.
+    const again = performance.now() - started < (decision.passing ? LOCATE_PASSING_MS : LOCATE_UNSURE_MS);
+    if (decision.location !== 'unknown' || !again) return decision;
     await delay(1000);
   }
 }

@@ -20,8 +20,8 @@ import type {
 import { ProcFs, signalGroup } from '../../live-migration/drivers/process-identity';
 import { emitProgress, errorMessage } from '../../live-migration/drivers/progress';
 import { ConnectorError } from '../connector';
-import { activeJob, completedJob, locateDomain } from './libvirt-host-queries';
-import { jobProgress, migrateArgs } from './migration-decisions';
+import { activeJob, completedJob, hostView, locateDomain } from './libvirt-host-queries';
+import { isIncomingLeftover, jobProgress, migrateArgs } from './migration-decisions';
 import type { Virsh } from './virsh';
 import { parseUuid } from './virsh-parse';
 
@@ -297,10 +297,17 @@ export class LibvirtMigrationDriver implements MigrationDriver {
     if (!source || !target) return 'unknown';
     try {
       const decision = await locateDomain(job.vm.name, source.virsh, target.virsh);
-      if (decision.destroyTargetLeftover) await target.virsh.run(['destroy', job.vm.name], { timeoutMs: QUERY_TIMEOUT_MS });
+      if (!decision.destroyTargetLeftover) return decision.location;
+      try {
+        await target.virsh.run(['destroy', job.vm.name], { timeoutMs: QUERY_TIMEOUT_MS });
+      } catch {
+        // Gone meanwhile (libvirt tears the incoming domain down itself once the source has aborted the job) is fine;
+        // a leftover still there would block the next migration to that host.
+        const now = await hostView(target.virsh, job.vm.name);
+        if (now.kind === 'unknown' || isIncomingLeftover(now)) return 'unknown';
+      }
       return decision.location;
     } catch {
-      // The leftover could not be destroyed: it would block the next migration to that host.
       return 'unknown';
     }
   }
