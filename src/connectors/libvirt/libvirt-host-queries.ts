@@ -52,7 +52,7 @@ export async function hostView(virsh: Virsh, domain: string): Promise<HostView> 
   }
 }
 
-/** Asks both hosts (and the source whether a job is active); a job that is just ending gets a few seconds. */
+/** Asks both hosts (and the source whether a job is active); a job that is just ending gets up to LOCATE_PASSING_MS. */
 export async function locateDomain(domain: string, source: Virsh, target: Virsh): Promise<LocationDecision> {
   const started = performance.now();
   for (;;) {
