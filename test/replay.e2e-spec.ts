@@ -10,6 +10,7 @@ import { Page } from '../src/common/pagination';
 import { formatReportTable, parseReportTable, ReplayReport, Strategy, STRATEGIES, TABLE_COLUMNS } from '../tools/replay/replay-report';
 import { runReplay } from '../tools/replay/replay-runner';
 import { SchedulerService } from '../src/passes/scheduler.service';
+import { EventsService } from '../src/events/events.service';
 import { loadTrace } from '../src/simulator/trace';
 import { DEMO_HOST } from '../src/simulator/demo-workload';
 
@@ -20,6 +21,8 @@ const SLICE = { vms: 60, hosts: 6, steps: 24 };
 interface Recorded {
   migrations: { state: string; memoryMib: number; trigger: string }[];
   passes: number;
+  /** Passes whose pass.started event says the cluster was not balanced. */
+  unbalancedPasses: number;
 }
 
 function checkShape(report: ReplayReport): void {
@@ -31,8 +34,11 @@ function checkShape(report: ReplayReport): void {
     expect(s.meanImbalance).toBeGreaterThan(0);
     expect(s.shareAboveTarget).toBeGreaterThanOrEqual(0);
     expect(s.shareAboveTarget).toBeLessThanOrEqual(1);
-    // A share of 24 steps.
+    // Shares of 24 steps.
     expect(Math.abs(s.shareAboveTarget * SLICE.steps - Math.round(s.shareAboveTarget * SLICE.steps))).toBeLessThan(1e-9);
+    expect(s.shareUnbalanced).toBeGreaterThanOrEqual(0);
+    expect(s.shareUnbalanced).toBeLessThanOrEqual(1);
+    expect(Math.abs(s.shareUnbalanced * SLICE.steps - Math.round(s.shareUnbalanced * SLICE.steps))).toBeLessThan(1e-9);
     expect(s.hostMinutesOver100 % 5).toBe(0);
     expect(s.hostMinutesOver90 % 5).toBe(0);
     expect(s.hostMinutesOver100).toBeLessThanOrEqual(s.hostMinutesOver90);
@@ -66,7 +72,11 @@ describe('trace replay (e2e)', () => {
         const page = JSON.parse(await app.get(LiveMigrationService).list({ clusterId, limit: 1000 })) as Page<MigrationView>;
         expect(page.total).toBe(page.items.length);
         const passes = await app.get(SchedulerService).listPasses(clusterId);
-        recorded.set(strategy, { migrations: page.items, passes: passes.total });
+        const started = JSON.parse(await app.get(EventsService).list({ clusterId, type: 'pass.started', limit: 1000 })) as Page<{
+          data: { balanced: boolean };
+        }>;
+        const unbalancedPasses = started.items.filter((e) => e.data.balanced === false).length;
+        recorded.set(strategy, { migrations: page.items, passes: passes.total, unbalancedPasses });
       },
     });
     checkShape(report);
@@ -80,9 +90,13 @@ describe('trace replay (e2e)', () => {
       expect(byName[strategy].gibMoved).toBeCloseTo(succeeded.reduce((sum, m) => sum + m.memoryMib, 0) / 1024, 9);
     }
     // None does nothing; ours acts only through its passes (one per step); greedy through manual moves.
-    expect(recorded.get('none')).toEqual({ migrations: [], passes: 0 });
+    expect(recorded.get('none')).toEqual({ migrations: [], passes: 0, unbalancedPasses: 0 });
     expect(byName.none.gibMoved).toBe(0);
     expect(recorded.get('ours')!.passes).toBe(SLICE.steps);
+    // The replay's "unbalanced as planned" is what ours's own passes saw when they began.
+    expect(recorded.get('ours')!.unbalancedPasses).toBe(Math.round(byName.ours.shareUnbalanced * SLICE.steps));
+    // Left alone, the slice is unbalanced at its start (the first step has one sample per VM, so no sampling noise).
+    expect(byName.none.shareUnbalanced).toBeGreaterThan(0);
     expect(recorded.get('ours')!.migrations.every((m) => m.trigger === 'recommendation')).toBe(true);
     expect(recorded.get('greedy')!.passes).toBe(0);
     expect(recorded.get('greedy')!.migrations.every((m) => m.trigger === 'manual')).toBe(true);

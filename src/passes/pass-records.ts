@@ -64,7 +64,7 @@ export function passEvents(clusterId: string, pass: PassEntity, plan: Plan, trig
       subjectId: pass.id,
       type: 'pass.started',
       message: `Pass (${trigger}): imbalance ${fmt(imbalance)} against target ${fmt(target)}${state}; ${plan.moves.length} move(s) would bring it to ${fmt(plan.after.imbalance)}`,
-      data: { imbalance, target, samplingNoise, predicted: plan.after.imbalance },
+      data: { imbalance, target, samplingNoise, balanced, predicted: plan.after.imbalance },
     },
     ...plan.moves.map((move): NewEvent => ({
       clusterId,

@@ -9,18 +9,44 @@ import {
   peakHostCpu,
   ReplayReport,
   shareAboveTarget,
+  shareUnbalanced,
   StepMeasurement,
   summarizeStrategy,
   timeAveragedImbalance,
 } from './replay-report';
 
 // Three 5-minute steps of a 3-host cluster of 20,000 MHz hosts, target 0.04; CPU demand unmet is
-// what the hosts above 100 % ask beyond their capacity.
+// what the hosts above 100 % ask beyond their capacity. On the demand the policy plans on (an hour's
+// mean, say) the cluster is unbalanced at the first two steps, whatever I says on the step's samples.
 const steps: StepMeasurement[] = [
-  { imbalance: 0.05, target: 0.04, hostCpu: [0.5, 1.2, 0.95], hostMemory: [0.4, 0.4, 0.4], cpuDemandMhz: 53_000, cpuDemandUnmetMhz: 4000 },
-  { imbalance: 0.03, target: 0.04, hostCpu: [0.91, 0.9, 1.0], hostMemory: [0.4, 0.4, 0.4], cpuDemandMhz: 56_200, cpuDemandUnmetMhz: 0 },
+  {
+    imbalance: 0.05,
+    target: 0.04,
+    hostCpu: [0.5, 1.2, 0.95],
+    hostMemory: [0.4, 0.4, 0.4],
+    cpuDemandMhz: 53_000,
+    cpuDemandUnmetMhz: 4000,
+    balancedOnPlannedDemand: false,
+  },
+  {
+    imbalance: 0.03,
+    target: 0.04,
+    hostCpu: [0.91, 0.9, 1.0],
+    hostMemory: [0.4, 0.4, 0.4],
+    cpuDemandMhz: 56_200,
+    cpuDemandUnmetMhz: 0,
+    balancedOnPlannedDemand: false,
+  },
   // Exactly at the target: not above it.
-  { imbalance: 0.04, target: 0.04, hostCpu: [1.01, 0.2, 0.3], hostMemory: [0.4, 0.4, 0.4], cpuDemandMhz: 30_200, cpuDemandUnmetMhz: 200 },
+  {
+    imbalance: 0.04,
+    target: 0.04,
+    hostCpu: [1.01, 0.2, 0.3],
+    hostMemory: [0.4, 0.4, 0.4],
+    cpuDemandMhz: 30_200,
+    cpuDemandUnmetMhz: 200,
+    balancedOnPlannedDemand: true,
+  },
 ];
 // 4,200 MHz unmet over 5-minute steps: 4.2 GHz × 1/12 h; of 139,400 MHz demanded in all.
 const UNMET_GHZ_HOURS = 4.2 / 12;
@@ -43,6 +69,11 @@ describe('replay report maths', () => {
   it('counts the share of steps strictly above the target: 1 of 3', () => {
     expect(shareAboveTarget(steps)).toBeCloseTo(1 / 3, 12);
     expect(shareAboveTarget([])).toBe(0);
+  });
+
+  it('counts the share of steps that began unbalanced on the planned demand: 2 of 3', () => {
+    expect(shareUnbalanced(steps)).toBeCloseTo(2 / 3, 12);
+    expect(shareUnbalanced([])).toBe(0);
   });
 
   it('counts host-minutes strictly above 100 % and 90 % of CPU', () => {
@@ -86,6 +117,7 @@ describe('replay report maths', () => {
       steps: 3,
       meanImbalance: expect.closeTo(0.04, 12),
       shareAboveTarget: expect.closeTo(1 / 3, 12),
+      shareUnbalanced: expect.closeTo(2 / 3, 12),
       hostMinutesOver100: 10,
       hostMinutesOver90: 25,
       peakHostCpu: 1.2,
@@ -122,6 +154,7 @@ describe('replay report maths', () => {
         strategy: 'ours',
         'mean I': '0.0400',
         'above target': '33.3%',
+        'unbalanced as planned': '66.7%',
         'host-min >100%': '10',
         'host-min >90%': '25',
         'peak host CPU': '120.0%',
@@ -135,6 +168,7 @@ describe('replay report maths', () => {
         strategy: 'none',
         'mean I': '0.0400',
         'above target': '33.3%',
+        'unbalanced as planned': '66.7%',
         'host-min >100%': '10',
         'host-min >90%': '25',
         'peak host CPU': '120.0%',

@@ -30,6 +30,12 @@ export interface StepMeasurement {
   /** The VMs' CPU demand, and what of it their hosts could not serve under the CPU ceiling (contention.ts). */
   cpuDemandMhz: number;
   cpuDemandUnmetMhz: number;
+  /**
+   * Whether the cluster counts as balanced for the policy's threshold (balanceReport: the target
+   * net of sampling noise, and the gap) on the demand the policy plans on (its statistic and
+   * window), not on this step's samples: what a pass of any strategy sees when the step begins.
+   */
+  balancedOnPlannedDemand: boolean;
 }
 
 /** A migration as the engine recorded it. */
@@ -46,6 +52,8 @@ export interface StrategyReport {
   meanImbalance: number;
   /** Share of the steps (so of the time) with I above the target, 0..1. */
   shareAboveTarget: number;
+  /** Share of the steps that began with the cluster unbalanced on the demand the policy plans on (balancedOnPlannedDemand), 0..1. */
+  shareUnbalanced: number;
   /** Σ over steps of (hosts with CPU demand above 100 % of capacity) × step minutes. */
   hostMinutesOver100: number;
   /** The same above 90 %. */
@@ -102,6 +110,11 @@ export function shareAboveTarget(steps: readonly StepMeasurement[]): number {
   return steps.filter((s) => s.imbalance > s.target + EPSILON).length / steps.length;
 }
 
+export function shareUnbalanced(steps: readonly StepMeasurement[]): number {
+  if (steps.length === 0) return 0;
+  return steps.filter((s) => !s.balancedOnPlannedDemand).length / steps.length;
+}
+
 /** Host-minutes with CPU utilization strictly above `limit` (1 = 100 %). */
 export function overloadedHostMinutes(steps: readonly StepMeasurement[], limit: number, stepMinutes: number): number {
   let hostSteps = 0;
@@ -156,6 +169,7 @@ export function summarizeStrategy(
     steps: steps.length,
     meanImbalance: timeAveragedImbalance(steps),
     shareAboveTarget: shareAboveTarget(steps),
+    shareUnbalanced: shareUnbalanced(steps),
     hostMinutesOver100: overloadedHostMinutes(steps, 1.0, stepMinutes),
     hostMinutesOver90: overloadedHostMinutes(steps, 0.9, stepMinutes),
     peakHostCpu: peakHostCpu(steps),
@@ -175,6 +189,7 @@ export const TABLE_COLUMNS: readonly { header: string; cell: (r: StrategyReport)
   { header: 'strategy', cell: (r) => r.strategy },
   { header: 'mean I', cell: (r) => r.meanImbalance.toFixed(4) },
   { header: 'above target', cell: (r) => `${(r.shareAboveTarget * 100).toFixed(1)}%` },
+  { header: 'unbalanced as planned', cell: (r) => `${(r.shareUnbalanced * 100).toFixed(1)}%` },
   { header: 'host-min >100%', cell: (r) => String(r.hostMinutesOver100) },
   { header: 'host-min >90%', cell: (r) => String(r.hostMinutesOver90) },
   { header: 'peak host CPU', cell: (r) => `${(r.peakHostCpu * 100).toFixed(1)}%` },

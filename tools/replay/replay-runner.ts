@@ -239,6 +239,9 @@ async function replayStrategy(
       const contention = contentionReport(measured, measurePolicy, 0);
       const connected = report.hosts.filter((h) => h.state === 'connected');
       target = report.target;
+      // What a pass sees now, on the policy's own demand: the greedy plans on this very snapshot.
+      const current = await balancer.policyFor(cluster.id);
+      const planned = await balancer.snapshot(cluster.id, current);
       steps.push({
         imbalance: report.imbalance,
         target: report.target,
@@ -246,19 +249,18 @@ async function replayStrategy(
         hostMemory: connected.map((h) => h.memory),
         cpuDemandMhz: contention.cpuDemandMhz,
         cpuDemandUnmetMhz: contention.cpuDemandUnmetMhz,
+        balancedOnPlannedDemand: balanceReport(planned, current).balanced,
       });
 
       phase('measure');
       if (strategy === 'ours') {
         await scheduler.runPass(cluster.id, 'interval');
       } else if (strategy === 'greedy') {
-        const current = await balancer.policyFor(cluster.id);
-        const snapshot = await balancer.snapshot(cluster.id, current);
-        const plan = greedyBaseline(snapshot, current);
+        const plan = greedyBaseline(planned, current);
         // A VM the baseline moves twice (A→B, then B→C) migrates once, to where the plan leaves it.
         const finalHost = new Map<string, string>();
         for (const move of plan.moves) for (const vmId of move.vmIds) finalHost.set(vmId, move.toHostId);
-        const hostOf = new Map(snapshot.vms.map((v) => [v.id, v.hostId]));
+        const hostOf = new Map(planned.vms.map((v) => [v.id, v.hostId]));
         for (const [vmId, toHostId] of finalHost) {
           if (hostOf.get(vmId) === toHostId) continue;
           await engine.enqueue({ vmId, targetHostId: toHostId, trigger: 'manual', reason: 'greedy baseline (trace replay)' });
