@@ -3,7 +3,9 @@ import { admissible } from './balancing';
 import { checkMove, Refusal } from './constraints';
 import { MoveReason, NotMovedVm, pinnedWhy } from './model';
 import { PlanAttempt, Step } from './attempt';
+import { cpuPeak, cpuVarianceOf } from './forecast';
 import { PlanningState } from './planning-state';
+import { bandHalfWidth } from './relief';
 import { moveWorth } from './worth';
 
 export function pct(x: number): string {
@@ -66,6 +68,15 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
         return `${from} may not serve its VMs' CPU demand: at ${pct(f.fromCpu)} of capacity on average, their demand swings enough to reach ${pct(f.fromCpuPeak)} one interval in ten (ceiling ${pct(state.policy.cpuCeiling)}); moving ${what} to ${targetFigures} relieves it before any balancing (${imbalance}).`;
       }
       return `${from} cannot serve its VMs' CPU demand: at ${pct(f.fromCpu)} of capacity (ceiling ${pct(state.policy.cpuCeiling)}) they wait for CPU; moving ${what} to ${targetFigures} relieves it before any balancing (${imbalance}).`;
+    case 'forecast-peak': {
+      const line = Math.min(f.meanCpu + bandHalfWidth(state.policy.migrationThreshold), state.policy.cpuCeiling);
+      const sigma = Math.sqrt(cpuVarianceOf(state, step.vms));
+      return (
+        `${from}'s VMs swing: at ${pct(f.fromCpu)} of its CPU on average, their demand reaches ${pct(f.fromCpuPeak ?? f.fromCpu)} one interval in ten, ` +
+        `above ${pct(line)} (the cluster mean ${pct(f.meanCpu)} + the band); moving ${what} (${Math.round(load.cpu)} MHz, swinging by ${Math.round(sigma)} MHz) ` +
+        `to ${targetFigures} brings ${from}'s peak to ${pct(cpuPeak(state, step.from))} and ${to}'s to ${pct(cpuPeak(state, step.to))} (${imbalance}).`
+      );
+    }
     case 'rule-violation':
       if (rule?.kind === 'anti-affinity') {
         const others = f.companions.map((v) => state.vms[v].name).join(', ') || 'another member';

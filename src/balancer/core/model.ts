@@ -162,7 +162,8 @@ export interface BalanceReport {
   connectedHosts: number;
 }
 
-export type MoveReason = 'maintenance' | 'rule-violation' | 'overcommit' | 'contention' | 'balance-cpu' | 'balance-memory' | 'placement';
+export type MoveReason =
+  'maintenance' | 'rule-violation' | 'overcommit' | 'contention' | 'forecast-peak' | 'balance-cpu' | 'balance-memory' | 'placement';
 
 export const MANDATORY_PRIORITY = 1;
 

@@ -28,6 +28,12 @@ describe('peak relief', () => {
     // put b at 67 %, outside.
     const plan = planMoves(swinging(12), policy);
     expect(plan.moves.map((m) => [m.vmId, m.fromHostId, m.toHostId])).toEqual([['n', 'a', 'b']]);
+    // Its own reason, and a sentence with the peaks: a's without n is its steady 50 %.
+    expect(plan.moves[0].reason).toBe('forecast-peak');
+    const sentence = plan.moves[0].explanation;
+    expect(sentence).toContain('at 60.0 % of its CPU on average, their demand reaches 72.8 % one interval in ten, above 66.5 %');
+    expect(sentence).toContain('moving n (100 MHz, swinging by 100 MHz) to b (CPU 42.0 % → 52.0 %');
+    expect(sentence).toContain("brings a's peak to 50.0 % and b's to 64.8 %");
   });
 
   it('leaves the same means alone when the VMs are steady', () => {

@@ -8,7 +8,7 @@
 // again), or, when none does, the one that lowers the source's peak most. A host counts only when its
 // peak is above the limit by more than the next sample may change it (forecastNoise): no VM moves for
 // a gain the next sample erases. Budgets, rules, ceilings and cooldown hold; a unit moves at most
-// once, so this ends.
+// once, so this ends. The moves carry the reason 'forecast-peak' and a balancing priority.
 import { PlanAttempt } from './attempt';
 import { cpuPeak, cpuVarianceOf, forecastNoise } from './forecast';
 import { bestTarget, isRefusal, unitPinned } from './move-targets';
@@ -62,7 +62,7 @@ export function relievePeaks(attempt: PlanAttempt): void {
         stuck.add(h);
         continue;
       }
-      attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'balance', reason: null });
+      attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'balance', reason: 'forecast-peak' });
       stuck.clear();
     }
   } finally {
