@@ -68,6 +68,15 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
         return `${from} may not serve its VMs' CPU demand: at ${pct(f.fromCpu)} of capacity on average, their demand swings enough to reach ${pct(f.fromCpuPeak)} one interval in ten (ceiling ${pct(state.policy.cpuCeiling)}); moving ${what} to ${targetFigures} relieves it before any balancing (${imbalance}).`;
       }
       return `${from} cannot serve its VMs' CPU demand: at ${pct(f.fromCpu)} of capacity (ceiling ${pct(state.policy.cpuCeiling)}) they wait for CPU; moving ${what} to ${targetFigures} relieves it before any balancing (${imbalance}).`;
+    case 'above-band': {
+      const band = bandHalfWidth(state.policy.migrationThreshold);
+      return (
+        `${from} is at CPU ${pct(f.fromCpu)} / memory ${pct(f.fromMem)}, more than the band (${Math.round(band * 100)} points) above the cluster mean ` +
+        `${pct(f.meanCpu)} / ${pct(f.meanMem)}; moving ${what} (${Math.round(load.cpu)} MHz, ${gib(load.mem)}) to ${targetFigures} brings it to ` +
+        `CPU ${pct(state.uCpu[step.from])} / memory ${pct(f.fromMemAfter)}. A host above the band is relieved whatever the migration costs ` +
+        `(${load.cost.toFixed(1)} GiB copied; ${imbalance}).`
+      );
+    }
     case 'forecast-peak': {
       const line = Math.min(f.meanCpu + bandHalfWidth(state.policy.migrationThreshold), state.policy.cpuCeiling);
       const sigma = Math.sqrt(cpuVarianceOf(state, step.vms));

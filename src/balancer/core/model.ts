@@ -163,7 +163,15 @@ export interface BalanceReport {
 }
 
 export type MoveReason =
-  'maintenance' | 'rule-violation' | 'overcommit' | 'contention' | 'forecast-peak' | 'balance-cpu' | 'balance-memory' | 'placement';
+  | 'maintenance'
+  | 'rule-violation'
+  | 'overcommit'
+  | 'contention'
+  | 'above-band'
+  | 'forecast-peak'
+  | 'balance-cpu'
+  | 'balance-memory'
+  | 'placement';
 
 export const MANDATORY_PRIORITY = 1;
 

@@ -223,8 +223,13 @@ describe('planMoves: balancing', () => {
     const snap = cluster([host('a'), host('b')], [vm('x', 'a', 400, 400), vm('y', 'a', 200, 1024 / 10, { configuredMemoryMib: 1024 })]);
     const plan = planMoves(snap, { ...policy, migrationThreshold: 3, costWeight: 1 });
     expect(plan.moves).toHaveLength(1);
-    expect(plan.moves[0]).toMatchObject({ fromHostId: 'a', toHostId: 'b' });
+    expect(plan.moves[0]).toMatchObject({ fromHostId: 'a', toHostId: 'b', reason: 'above-band' });
     expect(Math.abs(plan.after.hosts.find((h) => h.hostId === 'a')!.cpu - 0.3)).toBeCloseTo(0.1, 6);
+    // The sentence says why a move that does not pay is made: a at 60 % CPU, the mean 30 %.
+    expect(plan.moves[0].explanation).toMatch(
+      /^a is at CPU 60\.0 % \/ memory [0-9.]+ %, more than the band \(20 points\) above the cluster mean 30\.0 %/,
+    );
+    expect(plan.moves[0].explanation).toContain('A host above the band is relieved whatever the migration costs');
   });
 
   it('relieves a contended host first, with priority 2 and the reason contention', () => {

@@ -7,7 +7,8 @@
 //   resource (the deviation at which one host alone makes the cluster unbalanced) sheds the unit
 //   whose move lowers the imbalance most among those that leave their target inside the band, even
 //   when the migration costs more than it gains (λ decides which moves pay inside the band; threshold
-//   5 has no band). Both respect budgets, rules, ceilings and cooldown.
+//   5 has no band): reason 'above-band', a balancing priority. Both respect budgets, rules, ceilings
+//   and cooldown.
 import { PlanAttempt } from './attempt';
 import { cpuPeak, cpuVarianceOf } from './forecast';
 import { bestTarget, bestUnitMove, isRefusal, unitPinned } from './move-targets';
@@ -103,7 +104,7 @@ export function relieveAboveBand(attempt: PlanAttempt): void {
         stuck.add(h);
         continue;
       }
-      attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'balance', reason: null });
+      attempt.record({ vms: choice.vms, from: choice.from, to: choice.to, kind: 'balance', reason: 'above-band' });
       // The move changed the mean and two hosts: a host found stuck before may have a way out now.
       // Every move lowers I, so this ends.
       stuck.clear();
