@@ -95,7 +95,7 @@ describe('trace replay (e2e)', () => {
     expect(recorded.get('ours')!.passes).toBe(SLICE.steps);
     // The replay's "unbalanced as planned" is what ours's own passes saw when they began.
     expect(recorded.get('ours')!.unbalancedPasses).toBe(Math.round(byName.ours.shareUnbalanced * SLICE.steps));
-    // Left alone, the slice is unbalanced at its start (the first step has one sample per VM, so no sampling noise).
+    // Left alone, the slice starts unbalanced: round-robin leaves 28 points between its busiest and idlest host (threshold 3 allows 20).
     expect(byName.none.shareUnbalanced).toBeGreaterThan(0);
     expect(recorded.get('ours')!.migrations.every((m) => m.trigger === 'recommendation')).toBe(true);
     expect(recorded.get('greedy')!.passes).toBe(0);
