@@ -4,6 +4,7 @@ import { checkMove, Refusal } from './constraints';
 import { MoveReason, NotMovedVm, pinnedWhy } from './model';
 import { PlanAttempt, Step } from './attempt';
 import { cpuPeak, cpuVarianceOf } from './forecast';
+import { peakLine } from './peak-relief';
 import { PlanningState } from './planning-state';
 import { bandHalfWidth } from './relief';
 import { moveWorth } from './worth';
@@ -78,7 +79,8 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
       );
     }
     case 'forecast-peak': {
-      const line = Math.min(f.meanCpu + bandHalfWidth(state.policy.migrationThreshold), state.policy.cpuCeiling);
+      // A move between connected hosts leaves the mean, so the line is the one the move was made against.
+      const line = peakLine(state);
       const sigma = Math.sqrt(cpuVarianceOf(state, step.vms));
       return (
         `${from}'s VMs swing: at ${pct(f.fromCpu)} of its CPU on average, their demand reaches ${pct(f.fromCpuPeak ?? f.fromCpu)} one interval in ten, ` +

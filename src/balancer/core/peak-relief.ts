@@ -41,6 +41,12 @@ function peaksAbove(state: PlanningState, limit: number, skip: ReadonlySet<numbe
   return peaks.sort((a, b) => b.peak - a.peak || a.h - b.h).map((x) => x.h);
 }
 
+/** The line a host's forecast CPU peak must stay under: the cluster's mean CPU + the band, at most the CPU ceiling. */
+export function peakLine(state: PlanningState): number {
+  const band = bandHalfWidth(state.policy.migrationThreshold);
+  return Math.min(state.sumCpu / state.connectedCount + band, state.policy.cpuCeiling);
+}
+
 export function relievePeaks(attempt: PlanAttempt): void {
   const state = attempt.state;
   const band = bandHalfWidth(state.policy.migrationThreshold);
@@ -52,9 +58,8 @@ export function relievePeaks(attempt: PlanAttempt): void {
   try {
     for (;;) {
       if (attempt.totalMoves >= state.policy.maxMovesPerPass) return;
-      const n = state.connectedCount;
-      const cpuLimit = Math.min(state.sumCpu / n + band, state.policy.cpuCeiling);
-      const memLimit = Math.min(state.sumMem / n + band, state.policy.memoryCeiling);
+      const cpuLimit = peakLine(state);
+      const memLimit = Math.min(state.sumMem / state.connectedCount + band, state.policy.memoryCeiling);
       const h = peaksAbove(state, cpuLimit, stuck).find((x) => attempt.hostMoves[x] < state.policy.maxMovesPerHost);
       if (h === undefined) return;
       const choice = peakMove(attempt, h, cpuLimit, memLimit);
