@@ -71,8 +71,19 @@ describe('migrations survive a crash (SIGKILL) at random moments', () => {
     for (let round = 0; round < KILLS; round++) {
       if (round > 0) child = await startApp(env);
       const busy = keepBusy(child).catch(() => undefined); // The kill cuts it short.
-      const afterMs = 300 + Math.floor(Math.random() * 1500);
-      await sleep(afterMs);
+      // The random moment counts from the first migration running: on a loaded machine the engine has taken
+      // longer than the shortest delay to start one (8 queued, none running, 371 ms after the start).
+      const started = Date.now();
+      while (Date.now() - started < 15_000) {
+        const [{ running }] = await query<{ running: number }>(
+          databasePath,
+          `SELECT COUNT(CASE WHEN state = 'running' THEN 1 END) AS running FROM live_migrations`,
+        );
+        if (running > 0) break;
+        await sleep(50);
+      }
+      const afterMs = Date.now() - started + Math.floor(Math.random() * 1500);
+      await sleep(afterMs - (Date.now() - started));
       await kill(child);
       await busy;
       const [{ running, queued }] = await query<{ running: number; queued: number }>(
