@@ -39,6 +39,7 @@ describe('balancer API', () => {
     // No samples, so no spread: nothing of I is sampling noise.
     expect(res.body.samplingNoise).toBe(0);
     expect(res.body.balanced).toBe(false);
+    expect(res.body.balancedWithinNoise).toBe(false);
     expect(res.body.maxMinGap).toBeCloseTo(0.8, 10);
     expect(res.body.inputs).toMatchObject({ demandStatistic: 'mean', demandWindowSeconds: 300 });
   });

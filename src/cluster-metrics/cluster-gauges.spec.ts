@@ -17,6 +17,7 @@ function report(hosts: { id: string; cpu: number; memory: number }[], imbalance 
     samplingNoise: 0,
     target: 0.2,
     balanced: imbalance <= 0.2,
+    balancedWithinNoise: false,
     maxMinGap: 0,
     gapLimit: 0.2,
     connectedHosts: hosts.length,

@@ -50,10 +50,9 @@ export async function recordSkipped(m: EntityManager, events: EventsService, ski
 /** The events of a pass that planned: what it saw and predicts, and one per recommended move. */
 export function passEvents(clusterId: string, pass: PassEntity, plan: Plan, trigger: PassTrigger): NewEvent[] {
   const fmt = (x: number) => x.toFixed(4);
-  const { imbalance, target, samplingNoise, balanced } = plan.before;
-  const withinNoise = balanced && imbalance > target && samplingNoise > 0;
+  const { imbalance, target, samplingNoise, balanced, balancedWithinNoise } = plan.before;
   const state = balanced
-    ? withinNoise
+    ? balancedWithinNoise
       ? ` (balanced: sampling noise of the demand estimates accounts for ${fmt(samplingNoise)})`
       : ' (balanced)'
     : '';

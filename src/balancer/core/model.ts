@@ -155,6 +155,8 @@ export interface BalanceReport {
   target: number;
   /** sqrt(I² − samplingNoise²) ≤ target, and the max–min gap within its limit. */
   balanced: boolean;
+  /** Balanced although I itself is above the target: the sampling noise accounts for the rest. */
+  balancedWithinNoise: boolean;
   /** Max over resources of (max u − min u) over connected hosts. */
   maxMinGap: number;
   /** 0.30 / 0.20 / 0.10 / 0.05 for L = 2 / 3 / 4 / 5; null at L = 1 (no gap condition). */

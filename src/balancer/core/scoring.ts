@@ -121,6 +121,7 @@ export function balanceReport(snapshot: ClusterSnapshot, policy: PlannerPolicy):
     if (capacity !== undefined) scaledVariance += estimateVariance(vm) / (capacity * capacity);
   }
   const noise = samplingNoise(scaledVariance, n, policy.cpuWeight);
+  const balanced = isBalanced(imbalance, target, maxMinGap, gapLimit, noise);
   return {
     hosts,
     sigmaCpu,
@@ -128,7 +129,8 @@ export function balanceReport(snapshot: ClusterSnapshot, policy: PlannerPolicy):
     imbalance,
     samplingNoise: noise,
     target,
-    balanced: isBalanced(imbalance, target, maxMinGap, gapLimit, noise),
+    balanced,
+    balancedWithinNoise: balanced && noise > 0 && imbalance > target + SCORE_EPSILON,
     maxMinGap,
     gapLimit,
     connectedHosts: n,

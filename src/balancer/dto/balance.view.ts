@@ -72,6 +72,8 @@ export class BalanceView {
   })
   samplingNoise: number;
   @ApiProperty({ description: 'sqrt(I² − samplingNoise²) ≤ target, and maxMinGap ≤ gapLimit' }) balanced: boolean;
+  @ApiProperty({ description: 'Balanced although I itself is above the target: samplingNoise accounts for the rest' })
+  balancedWithinNoise: boolean;
   @ApiProperty({ description: 'Max over resources of (max u − min u) over connected hosts' }) maxMinGap: number;
   @ApiProperty({ nullable: true, type: Number }) gapLimit: number | null;
   @ApiProperty() connectedHosts: number;

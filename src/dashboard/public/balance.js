@@ -14,7 +14,7 @@ export function renderBalance(balance) {
   const badge = $('balanced');
   // Balanced although I is above the target: the rest is the demand estimates' sampling noise.
   const noise = balance.samplingNoise ?? 0;
-  const withinNoise = balance.balanced && imbalance > target && noise > 0;
+  const withinNoise = balance.balancedWithinNoise === true;
   badge.textContent = balance.balanced ? (withinNoise ? 'Balanced within sampling noise' : 'Balanced') : 'Unbalanced';
   badge.title = withinNoise ? `${noise.toFixed(3)} of the imbalance is sampling noise of the demand estimates` : '';
   badge.className = `badge ${balance.balanced ? 'ok' : 'warn'}`;
