@@ -1,5 +1,4 @@
-import { DEFAULT_PLANNER_POLICY, PlannerPolicy } from '../balancer/core';
-import { planMoves } from '../balancer/core/planner';
+import { DEFAULT_PLANNER_POLICY, PlannerPolicy, planMoves } from '../balancer/core';
 import { cluster, host, vm } from '../../test/builders/builders';
 import { PassEntity } from './pass.entity';
 import { passEvents } from './pass-records';
