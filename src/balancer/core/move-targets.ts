@@ -1,6 +1,7 @@
-// Where a VM or an affinity group can go for a mandatory move or a rule fix: the best allowed
-// target, the best unit to move off a host, gathering a split group on one host, and making room
-// on a full host by first moving another unit aside. Used by mandatory.ts.
+// Where a VM or an affinity group can go for a mandatory move, a rule fix or a relief move: the best
+// allowed target, the units relief may move off a host, the best unit to move off a host, gathering a
+// split group on one host, and making room on a full host by first moving another unit aside. Used by
+// mandatory.ts, relief.ts and peak-relief.ts.
 import { movePurpose, PlanAttempt, StepKind } from './attempt';
 import { allowed, checkMove, Refusal, refusedBy } from './constraints';
 import { NotMovedReason, pinnedWhy } from './model';
@@ -131,6 +132,25 @@ export function pinnedReason(state: PlanningState, v: number): { code: NotMovedR
   if (h < 0) return { code: 'host-unreachable', explanation: `${vm.name} is on an unknown host` };
   if (!state.reachable[h]) return { code: 'host-unreachable', explanation: `${state.hosts[h].name} is disconnected` };
   return null;
+}
+
+/**
+ * The units on host h that relief may move off it, in VM order, each once: one of its members carries load as
+ * `carries` says, and the unit is together on h, neither pinned nor fixed, and not moved yet by this plan.
+ */
+export function reliefUnitsOn(attempt: PlanAttempt, h: number, carries: (v: number) => boolean): number[] {
+  const state = attempt.state;
+  const out: number[] = [];
+  const seen = new Set<number>();
+  for (let v = 0; v < state.vmCount; v++) {
+    if (state.vmHost[v] !== h || !carries(v)) continue;
+    const u = state.unitOfVm[v];
+    if (seen.has(u)) continue;
+    seen.add(u);
+    if (attempt.fixedUnits[u] || state.unitHost(u) !== h || unitPinned(state, state.units[u]) || attempt.unitMoved(u)) continue;
+    out.push(u);
+  }
+  return out;
 }
 
 export function unitPinned(state: PlanningState, members: readonly number[]): { code: NotMovedReason; explanation: string } | null {

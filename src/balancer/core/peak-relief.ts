@@ -11,7 +11,7 @@
 // once, so this ends. The moves carry the reason 'forecast-peak' and a balancing priority.
 import { PlanAttempt } from './attempt';
 import { cpuPeak, cpuVarianceOf, forecastNoise } from './forecast';
-import { bestTarget, isRefusal, unitPinned } from './move-targets';
+import { bestTarget, isRefusal, reliefUnitsOn } from './move-targets';
 import { PlanningState } from './planning-state';
 import { bandHalfWidth } from './relief';
 
@@ -88,14 +88,8 @@ function peakMove(attempt: PlanAttempt, h: number, cpuLimit: number, memLimit: n
       return c.variance > best.variance + 1e-9 || (c.variance >= best.variance - 1e-9 && c.imbalanceAfter < best.imbalanceAfter - 1e-12);
     return c.sourcePeakAfter < best.sourcePeakAfter - 1e-12;
   };
-  const seen = new Set<number>();
-  for (let v = 0; v < state.vmCount; v++) {
-    if (state.vmHost[v] !== h || state.vmCpu[v] <= 0) continue;
-    const u = state.unitOfVm[v];
-    if (seen.has(u)) continue;
-    seen.add(u);
+  for (const u of reliefUnitsOn(attempt, h, (v) => state.vmCpu[v] > 0)) {
     const members = state.units[u];
-    if (attempt.fixedUnits[u] || state.unitHost(u) !== h || unitPinned(state, members) || attempt.unitMoved(u)) continue;
     const load = state.moveLoad(members);
     const variance = cpuVarianceOf(state, members);
     const sourcePeakAfter = cpuPeak(state, h, -load.cpu, -variance);

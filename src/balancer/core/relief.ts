@@ -11,7 +11,7 @@
 //   and cooldown.
 import { PlanAttempt } from './attempt';
 import { cpuPeak, cpuVarianceOf } from './forecast';
-import { bestTarget, bestUnitMove, isRefusal, unitPinned } from './move-targets';
+import { bestTarget, bestUnitMove, isRefusal, reliefUnitsOn } from './move-targets';
 import { PlanningState } from './planning-state';
 
 const EPS = 1e-9;
@@ -122,13 +122,8 @@ function lowestImbalanceMove(
 ): { vms: number[]; from: number; to: number; imbalanceAfter: number } | null {
   const state = attempt.state;
   let best: { vms: number[]; from: number; to: number; imbalanceAfter: number } | null = null;
-  const seen = new Set<number>();
-  for (const v of unitsOn(state, h, attempt)) {
-    const u = state.unitOfVm[v];
-    if (seen.has(u)) continue;
-    seen.add(u);
+  for (const u of reliefUnitsOn(attempt, h, (v) => state.vmCpu[v] + state.vmMem[v] > 0)) {
     const members = state.units[u];
-    if (state.unitHost(u) !== h || unitPinned(state, members) || attempt.unitMoved(u)) continue;
     const choice = bestTarget(attempt, members, h, 'relief', (t) => accept(members, t));
     if (isRefusal(choice)) continue;
     if (best === null || choice.imbalanceAfter < best.imbalanceAfter - 1e-12) best = { vms: [...members], from: h, ...choice };
