@@ -4,9 +4,8 @@ import { checkMove, Refusal } from './constraints';
 import { MoveReason, NotMovedVm, pinnedWhy } from './model';
 import { PlanAttempt, Step } from './attempt';
 import { cpuPeak, cpuVarianceOf } from './forecast';
-import { peakLine } from './peak-relief';
 import { PlanningState } from './planning-state';
-import { bandHalfWidth } from './relief';
+import { bandHalfWidth, bandLimits } from './relief';
 import { moveWorth } from './worth';
 
 export function pct(x: number): string {
@@ -80,7 +79,7 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
     }
     case 'forecast-peak': {
       // A move between connected hosts leaves the mean, so the line is the one the move was made against.
-      const line = peakLine(state);
+      const line = bandLimits(state).cpu;
       const sigma = Math.sqrt(cpuVarianceOf(state, step.vms));
       return (
         `${from}'s VMs swing: at ${pct(f.fromCpu)} of its CPU on average, their demand reaches ${pct(f.fromCpuPeak ?? f.fromCpu)} one interval in ten, ` +

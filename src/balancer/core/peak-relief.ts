@@ -13,7 +13,7 @@ import { PlanAttempt } from './attempt';
 import { cpuPeak, cpuVarianceOf, forecastNoise } from './forecast';
 import { bestTarget, isRefusal, reliefUnitsOn } from './move-targets';
 import { PlanningState } from './planning-state';
-import { bandHalfWidth } from './relief';
+import { bandHalfWidth, bandLimits } from './relief';
 
 const EPS = 1e-9;
 
@@ -41,12 +41,6 @@ function peaksAbove(state: PlanningState, limit: number, skip: ReadonlySet<numbe
   return peaks.sort((a, b) => b.peak - a.peak || a.h - b.h).map((x) => x.h);
 }
 
-/** The line a host's forecast CPU peak must stay under: the cluster's mean CPU + the band, at most the CPU ceiling. */
-export function peakLine(state: PlanningState): number {
-  const band = bandHalfWidth(state.policy.migrationThreshold);
-  return Math.min(state.sumCpu / state.connectedCount + band, state.policy.cpuCeiling);
-}
-
 export function relievePeaks(attempt: PlanAttempt): void {
   const state = attempt.state;
   const band = bandHalfWidth(state.policy.migrationThreshold);
@@ -58,8 +52,7 @@ export function relievePeaks(attempt: PlanAttempt): void {
   try {
     for (;;) {
       if (attempt.totalMoves >= state.policy.maxMovesPerPass) return;
-      const cpuLimit = peakLine(state);
-      const memLimit = Math.min(state.sumMem / state.connectedCount + band, state.policy.memoryCeiling);
+      const { cpu: cpuLimit, mem: memLimit } = bandLimits(state);
       const h = peaksAbove(state, cpuLimit, stuck).find((x) => attempt.hostMoves[x] < state.policy.maxMovesPerHost);
       if (h === undefined) return;
       const choice = peakMove(attempt, h, cpuLimit, memLimit);

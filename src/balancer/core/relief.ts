@@ -61,6 +61,20 @@ export function bandHalfWidth(threshold: number): number {
   return Math.max(0, (5 - threshold) / 10);
 }
 
+/**
+ * The band's upper lines, per resource: the cluster's mean utilization + the band, at most the
+ * resource's ceiling. Above-band relief keeps its targets' means under them, peak relief its hosts'
+ * forecast CPU peaks (peak-relief.ts).
+ */
+export function bandLimits(state: PlanningState): { cpu: number; mem: number } {
+  const band = bandHalfWidth(state.policy.migrationThreshold);
+  const n = state.connectedCount;
+  return {
+    cpu: Math.min(state.sumCpu / n + band, state.policy.cpuCeiling),
+    mem: Math.min(state.sumMem / n + band, state.policy.memoryCeiling),
+  };
+}
+
 /** Connected hosts above mean + band in CPU or memory, the furthest first. */
 export function hostsAboveBand(state: PlanningState): number[] {
   const n = state.connectedCount;
@@ -87,17 +101,14 @@ export function relieveAboveBand(attempt: PlanAttempt): void {
       if (attempt.totalMoves >= state.policy.maxMovesPerPass) return;
       const h = hostsAboveBand(state).find((x) => !stuck.has(x) && attempt.hostMoves[x] < state.policy.maxMovesPerHost);
       if (h === undefined) return;
-      const n = state.connectedCount;
-      const muC = state.sumCpu / n;
-      const muM = state.sumMem / n;
       // Inside the band and under the ceilings (checked here cheaply, before the constraints write
       // out why every full host refuses).
-      const { cpuCeiling, memoryCeiling } = state.policy;
+      const limit = bandLimits(state);
       const inBand = (vms: readonly number[], t: number): boolean => {
         const load = state.moveLoad(vms);
         const c = state.uCpu[t] + load.cpu / state.capCpu[t];
         const m = state.uMem[t] + load.mem / state.capMem[t];
-        return c <= Math.min(muC + band, cpuCeiling) + EPS && m <= Math.min(muM + band, memoryCeiling) + EPS;
+        return c <= limit.cpu + EPS && m <= limit.mem + EPS;
       };
       const choice = lowestImbalanceMove(attempt, h, inBand);
       if (choice === null || choice.imbalanceAfter >= state.imbalance() - EPS) {
