@@ -117,8 +117,10 @@ describe('chaos: SIGKILL during passes, migrations, inventory syncs and sample i
     MIGRATION_MAX_PER_CLUSTER: 12,
     MIGRATION_MAX_ATTEMPTS: 10,
     MIGRATION_RETRY_BACKOFF_SECONDS: 0.1,
-    // Roll-ups run all the time, so that kills land in them too.
+    // Roll-ups run all the time, so that kills land in them too: raw samples are kept an hour, so the
+    // old ones (3 hours back) are rolled up and the recent ones (30 minutes) stay raw.
     SAMPLE_RETENTION_INTERVAL_SECONDS: 1,
+    SAMPLE_RAW_RETENTION_SECONDS: 3600,
   };
   const T0 = Date.now();
   const RECENT_FROM = T0 - 31 * 60_000;

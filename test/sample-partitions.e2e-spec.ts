@@ -53,7 +53,7 @@ describe('samples over several days: roll-up and retention', () => {
   const posted: Posted[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp({ clock });
+    t = await createTestApp({ clock, env: { SAMPLE_RAW_RETENTION_SECONDS: 3600 } });
     db = t.app.get(Database);
     const cluster = await createCluster(t.http);
     const host = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });

@@ -98,14 +98,23 @@ describe('utilization samples', () => {
       sampleCount: 2,
       statistic: 'mean',
       windowSeconds: 300,
+      swingWindowSeconds: 10_800,
     });
-    // The CPU samples' spread, from the database's mean and mean square: 1000 and 3000 stray 1000 from 2000.
-    expect(demand.body.cpuSigmaMhz).toBeCloseTo(1000, 6);
+    // The swing is measured over the swing window (3 hours), which holds all three samples: 1000, 3000,
+    // 4000 have mean 8000 / 3 and mean square 26e6 / 3, so variance 26e6 / 3 − 64e6 / 9 = 14e6 / 9.
+    expect(demand.body.cpuSigmaMhz).toBeCloseTo(Math.sqrt(14e6 / 9), 6);
+    // Over a 5-minute swing window, the window's two samples: 1000 and 3000 stray 1000 from 2000.
+    const short = await t.http.get(`/api/v1/vms/${vm.id}/demand`).query({ swingWindowSeconds: 300 }).expect(200);
+    expect(short.body).toMatchObject({ cpuMhz: 2000, sampleCount: 2, swingWindowSeconds: 300 });
+    expect(short.body.cpuSigmaMhz).toBeCloseTo(1000, 6);
 
     const max = await t.http.get(`/api/v1/vms/${vm.id}/demand`).query({ statistic: 'max', windowSeconds: 900 }).expect(200);
     expect(max.body).toMatchObject({ cpuMhz: 4000, sampleCount: 3 });
-    // 1000, 3000, 4000: mean 8000 / 3, mean square 26e6 / 3, variance 26e6 / 3 − 64e6 / 9 = 14e6 / 9.
     expect(max.body.cpuSigmaMhz).toBeCloseTo(Math.sqrt(14e6 / 9), 6);
+    // p80 reads the samples themselves: the window's two for the statistic, the swing window's three for the swing.
+    const p80 = await t.http.get(`/api/v1/vms/${vm.id}/demand`).query({ statistic: 'p80' }).expect(200);
+    expect(p80.body).toMatchObject({ cpuMhz: 3000, sampleCount: 2 });
+    expect(p80.body.cpuSigmaMhz).toBeCloseTo(Math.sqrt(14e6 / 9), 6);
 
     // a second VM without samples counts at its configured size: 2 vCPU × 2500 MHz, 8192 MiB
     await createVm(t.http, host.clusterId, host.id, { vcpus: 2, memoryMib: 8192 });
@@ -120,6 +129,22 @@ describe('utilization samples', () => {
     const demand = await t.http.get(`/api/v1/vms/${vm.id}/demand`).expect(200);
     expect(demand.body).toMatchObject({ cpuMhz: 5000, memoryMib: 8192, source: 'configured', sampleCount: 0 });
     expect(demand.body).not.toHaveProperty('cpuSigmaMhz');
+
+    // Samples older than the window but inside the swing window do not make a demand, whatever the statistic.
+    await t.http
+      .post('/api/v1/samples')
+      .send({
+        samples: [
+          sample({ vmId: vm.id, timestamp: clock.now() - 20 * MINUTE, cpuMhz: 1000 }),
+          sample({ vmId: vm.id, timestamp: clock.now() - 10 * MINUTE, cpuMhz: 3000 }),
+        ],
+      })
+      .expect(201);
+    for (const statistic of ['mean', 'max', 'p80']) {
+      const old = await t.http.get(`/api/v1/vms/${vm.id}/demand`).query({ statistic }).expect(200);
+      expect(old.body).toMatchObject({ cpuMhz: 5000, memoryMib: 8192, source: 'configured', sampleCount: 0 });
+      expect(old.body).not.toHaveProperty('cpuSigmaMhz');
+    }
   });
 
   describe('rejections write nothing', () => {
@@ -223,9 +248,9 @@ describe('utilization samples', () => {
   it('rolls raw samples older than the retention into 5-minute averages, and prunes old roll-ups', async () => {
     const { vm } = await world();
     const retention = t.app.get(RetentionService);
-    const start = Math.floor(clock.now() / 300_000) * 300_000 - 3 * 3_600_000;
-    // three hours, one sample a minute, cpu = minute index, CPU ready 0, 1, 2, 3, 4 % in each 5 minutes
-    const samples = Array.from({ length: 180 }, (_, i) =>
+    const start = Math.floor(clock.now() / 300_000) * 300_000 - 5 * 3_600_000;
+    // five hours, one sample a minute, cpu = minute index, CPU ready 0, 1, 2, 3, 4 % in each 5 minutes
+    const samples = Array.from({ length: 300 }, (_, i) =>
       sample({ vmId: vm.id, timestamp: start + i * MINUTE, cpuMhz: i, cpuReadyPercent: i % 5 }),
     );
     await t.http.post('/api/v1/samples').send({ samples }).expect(201);
@@ -234,15 +259,15 @@ describe('utilization samples', () => {
     const raw = await selectRows<{ n: number }>(t.app.get(Database).reader, 'SELECT COUNT(*) AS n FROM samples WHERE "subjectId" = ?', [
       vm.id,
     ]);
-    // raw retention is one hour: what is older than the 5-minute boundary an hour ago is rolled up
-    expect(raw[0].n).toBeLessThanOrEqual(65);
-    expect(raw[0].n).toBeGreaterThanOrEqual(60);
+    // raw retention is three hours: what is older than the 5-minute boundary three hours ago is rolled up
+    expect(raw[0].n).toBeLessThanOrEqual(185);
+    expect(raw[0].n).toBeGreaterThanOrEqual(180);
 
     const history = await t.http
       .get(`/api/v1/vms/${vm.id}/samples`)
-      .query({ from: start, to: start + 3 * 3_600_000, step: 300 })
+      .query({ from: start, to: start + 5 * 3_600_000, step: 300 })
       .expect(200);
-    expect(history.body.points).toHaveLength(36);
+    expect(history.body.points).toHaveLength(60);
     // bucket k holds minutes 5k … 5k+4: mean 5k + 2; the totals survive the roll-up
     history.body.points.forEach((p: { timestamp: number; cpuMhz: number; sampleCount: number }, k: number) => {
       expect(p).toMatchObject({ timestamp: start + k * 300_000, cpuMhz: 5 * k + 2, cpuReadyPercent: 2, sampleCount: 5 });
@@ -252,7 +277,7 @@ describe('utilization samples', () => {
     await retention.runOnce();
     const again = await t.http
       .get(`/api/v1/vms/${vm.id}/samples`)
-      .query({ from: start, to: start + 3 * 3_600_000, step: 300 })
+      .query({ from: start, to: start + 5 * 3_600_000, step: 300 })
       .expect(200);
     expect(again.body.points).toEqual(history.body.points);
     clock.advance(8 * 86_400_000);

@@ -45,7 +45,11 @@ export class BalancerService implements MoveChecker {
 
   async snapshot(clusterId: string, policy: BalancingPolicy, cooldownVmIds?: ReadonlySet<string>): Promise<ClusterSnapshot> {
     return this.snapshots.build(clusterId, {
-      demand: this.demand.settings({ statistic: policy.demandStatistic, windowSeconds: policy.demandWindowSeconds }),
+      demand: this.demand.settings({
+        statistic: policy.demandStatistic,
+        windowSeconds: policy.demandWindowSeconds,
+        swingWindowSeconds: policy.swingWindowSeconds,
+      }),
       cpuBasis: policy.cpuBasis,
       memoryBasis: policy.memoryBasis,
       cooldownVmIds,
@@ -190,6 +194,7 @@ function inputsOf(policy: BalancingPolicy) {
   return {
     demandStatistic: policy.demandStatistic,
     demandWindowSeconds: policy.demandWindowSeconds,
+    swingWindowSeconds: policy.swingWindowSeconds,
     cpuBasis: policy.cpuBasis,
     memoryBasis: policy.memoryBasis,
     policy,

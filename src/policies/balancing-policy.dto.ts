@@ -50,6 +50,18 @@ export class BalancingPolicyDto {
   @Max(86400)
   demandWindowSeconds?: number;
 
+  @ApiPropertyOptional({
+    minimum: 10,
+    maximum: 86400,
+    description:
+      "Seconds over which each VM's swing (the standard deviation of its CPU samples, for forecast peaks and sampling noise) is measured; the demand window when that is longer (default 10800). Raw samples must be kept as long (SAMPLE_RAW_RETENTION_SECONDS)",
+  })
+  @Optional()
+  @IsInt()
+  @Min(10)
+  @Max(86400)
+  swingWindowSeconds?: number;
+
   @ApiPropertyOptional({ minimum: 0, maximum: 10000, description: 'Moves per pass (mandatory moves are never capped)' })
   @Optional()
   @IsInt()
@@ -109,6 +121,7 @@ const NUMERIC_FIELDS = [
   'cpuWeight',
   'memoryWeight',
   'demandWindowSeconds',
+  'swingWindowSeconds',
   'maxMovesPerPass',
   'maxMovesPerHost',
   'costWeight',

@@ -1,6 +1,6 @@
 // The policy fields that shape a plan, their defaults, and how what-if overrides merge into them.
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { DEFAULT_DEMAND_STATISTIC, DEFAULT_DEMAND_WINDOW_SECONDS, DemandStatistic } from '../samples/demand';
+import { DEFAULT_DEMAND_STATISTIC, DEFAULT_DEMAND_WINDOW_SECONDS, DEFAULT_SWING_WINDOW_SECONDS, DemandStatistic } from '../samples/demand';
 import { DEFAULT_PLANNER_POLICY, PlannerPolicy } from '../balancer/core';
 
 export const BASES = ['demand', 'configured'] as const;
@@ -12,6 +12,8 @@ export interface BalancingPolicy extends PlannerPolicy {
   memoryBasis: Basis;
   demandStatistic: DemandStatistic;
   demandWindowSeconds: number;
+  /** Seconds over which each VM's swing (the σ of its CPU samples) is measured, at least the demand window. */
+  swingWindowSeconds: number;
 }
 
 export const DEFAULT_BALANCING_POLICY: Readonly<BalancingPolicy> = Object.freeze({
@@ -20,6 +22,7 @@ export const DEFAULT_BALANCING_POLICY: Readonly<BalancingPolicy> = Object.freeze
   memoryBasis: 'demand',
   demandStatistic: DEFAULT_DEMAND_STATISTIC,
   demandWindowSeconds: DEFAULT_DEMAND_WINDOW_SECONDS,
+  swingWindowSeconds: DEFAULT_SWING_WINDOW_SECONDS,
 });
 
 /** Merges overrides into a policy; the weights must still add up to 1. */

@@ -10,6 +10,7 @@ import {
   ConfiguredSize,
   DEFAULT_DEMAND_STATISTIC,
   DEFAULT_DEMAND_WINDOW_SECONDS,
+  DEFAULT_SWING_WINDOW_SECONDS,
   Demand,
   DemandSettings,
   DemandSummary,
@@ -17,6 +18,7 @@ import {
   estimateDemand,
   SQL_SUMMARIZED_STATISTICS,
   sigmaOf,
+  swingSeconds,
   UsagePoint,
 } from './demand';
 
@@ -78,10 +80,11 @@ export class DemandService {
     private readonly samplesSettings: SamplesSettings,
   ) {}
 
-  settings(overrides: Partial<Pick<DemandSettings, 'statistic' | 'windowSeconds'>> = {}): DemandSettings {
+  settings(overrides: Partial<Pick<DemandSettings, 'statistic' | 'windowSeconds' | 'swingWindowSeconds'>> = {}): DemandSettings {
     return {
       statistic: overrides.statistic ?? DEFAULT_DEMAND_STATISTIC,
       windowSeconds: overrides.windowSeconds ?? DEFAULT_DEMAND_WINDOW_SECONDS,
+      swingWindowSeconds: overrides.swingWindowSeconds ?? DEFAULT_SWING_WINDOW_SECONDS,
       idleTax: this.samplesSettings.MEMORY_IDLE_TAX,
       ewmaAlpha: this.samplesSettings.DEMAND_EWMA_ALPHA,
     };
@@ -90,11 +93,12 @@ export class DemandService {
   /** Demand of the given VMs (all on hosts of `hosts`), from the samples of the look-back window. */
   async demandOf(vms: DemandVm[], hosts: Map<string, DemandHost>, settings: DemandSettings): Promise<Map<string, VmDemand>> {
     const since = this.clock.now() - settings.windowSeconds * 1000;
+    const swingSince = this.clock.now() - swingSeconds(settings) * 1000;
     const clusterIds = [...new Set(vms.map((v) => v.clusterId))];
     const only = vms.length < FEW_VMS ? vms.map((v) => v.id) : undefined;
     const estimate = SQL_SUMMARIZED_STATISTICS.has(settings.statistic)
-      ? await this.summarizedBySql(clusterIds, since, settings, only)
-      : await this.summarizedFromPoints(clusterIds, since, settings, only);
+      ? await this.summarizedBySql(clusterIds, since, swingSince, settings, only)
+      : await this.summarizedFromPoints(clusterIds, since, swingSince, settings, only);
     const result = new Map<string, VmDemand>();
     for (const vm of vms) {
       const host = hosts.get(vm.hostId);
@@ -122,7 +126,7 @@ export class DemandService {
    * the same formula as memoryDemandMib. SQLite's AVG sums with compensated (Kahan–Babuška–Neumaier)
    * summation, so a mean may differ from summarize()'s plain sum in the last bit.
    */
-  private async summarizedBySql(clusterIds: string[], since: number, settings: DemandSettings, only?: string[]) {
+  private async summarizedBySql(clusterIds: string[], since: number, swingSince: number, settings: DemandSettings, only?: string[]) {
     const summaries = new Map<string, DemandSummary>();
     for (const clusterId of clusterIds) {
       const rows = await vmDemandSummaries(
@@ -131,9 +135,12 @@ export class DemandService {
         settings.idleTax,
         clusterId,
         since,
+        swingSince,
         only,
       );
       for (const row of rows) {
+        // A VM with samples in the swing window only has none in the window: it counts at its configured size.
+        if (!(row.n > 0) || row.cpu === null || row.mem === null) continue;
         summaries.set(row.subjectId, {
           cpuMhz: row.cpu,
           memoryMib: row.mem,
@@ -146,24 +153,38 @@ export class DemandService {
   }
 
   /** Statistics that need every sample in time order (p80, EWMA). */
-  private async summarizedFromPoints(clusterIds: string[], since: number, settings: DemandSettings, only?: string[]) {
+  private async summarizedFromPoints(clusterIds: string[], since: number, swingSince: number, settings: DemandSettings, only?: string[]) {
     const points = new Map<string, UsagePoint[]>();
     for (const clusterId of clusterIds) {
-      const rows = await vmUsagePoints(this.db.reader, clusterId, since, only);
+      const rows = await vmUsagePoints(this.db.reader, clusterId, Math.min(since, swingSince), only);
       for (const row of rows) {
         let list = points.get(row.subjectId);
         if (!list) points.set(row.subjectId, (list = []));
         list.push(row);
       }
     }
-    return (vm: DemandVm, size: ConfiguredSize): Demand => estimateDemand(points.get(vm.id) ?? [], size, settings);
+    return (vm: DemandVm, size: ConfiguredSize): Demand => {
+      const all = points.get(vm.id) ?? [];
+      return estimateDemand(
+        all.filter((p) => p.timestamp > since),
+        size,
+        settings,
+        all.map((p) => p.cpuMhz),
+      );
+    };
   }
 
   async vmDemand(vmId: string, settings: DemandSettings) {
     const vm = await requireVmFound(this.db.reader, vmId);
     const host = await requireHostFound(this.db.reader, vm.hostId);
     const demand = (await this.demandOf([vm], new Map([[host.id, host]]), settings)).get(vm.id) as VmDemand;
-    return { ...demand, statistic: settings.statistic, windowSeconds: settings.windowSeconds, idleTax: settings.idleTax };
+    return {
+      ...demand,
+      statistic: settings.statistic,
+      windowSeconds: settings.windowSeconds,
+      swingWindowSeconds: swingSeconds(settings),
+      idleTax: settings.idleTax,
+    };
   }
 
   /** Host utilization as the load model defines it: the entitlements of its powered-on VMs over its capacity. */

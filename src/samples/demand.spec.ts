@@ -12,6 +12,7 @@ import {
 const settings = (over: Partial<DemandSettings> = {}): DemandSettings => ({
   statistic: 'mean',
   windowSeconds: 300,
+  swingWindowSeconds: 10_800,
   idleTax: 0.25,
   ewmaAlpha: 0.5,
   ...over,

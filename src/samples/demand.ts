@@ -4,6 +4,12 @@ export const DEMAND_STATISTICS = ['mean', 'p80', 'max', 'ewma'] as const;
 export type DemandStatistic = (typeof DEMAND_STATISTICS)[number];
 export const DEFAULT_DEMAND_STATISTIC: DemandStatistic = 'mean';
 export const DEFAULT_DEMAND_WINDOW_SECONDS = 300;
+/**
+ * How far back a VM's swing (the standard deviation of its CPU samples) is measured: 3 hours. The
+ * swing is a property of the VM more than of the hour; over 12 samples (an hour of 5-minute samples)
+ * its estimate is off by 20 % or more, enough to make a different VM look the noisiest each hour.
+ */
+export const DEFAULT_SWING_WINDOW_SECONDS = 10_800;
 
 export interface UsagePoint {
   timestamp: number;
@@ -15,6 +21,8 @@ export interface UsagePoint {
 export interface DemandSettings {
   statistic: DemandStatistic;
   windowSeconds: number;
+  /** The swing (cpuSigmaMhz) is measured over this many seconds, or over the window when that is longer. */
+  swingWindowSeconds: number;
   /** Share of consumed-but-idle memory that counts as demand (0.25 in DRS). */
   idleTax: number;
   /** Smoothing factor of `ewma`: the newest sample's weight. */
@@ -40,10 +48,16 @@ export interface Demand {
   source: 'samples' | 'configured';
   sampleCount: number;
   /**
-   * Population standard deviation of the window's CPU samples (MHz), whatever the statistic: how far
-   * the VM's CPU demand strays from its mean from one sample to the next. Absent without samples.
+   * The VM's swing: population standard deviation of its CPU samples (MHz) over the swing window (at
+   * least the window), whatever the statistic: how far its CPU demand strays from its mean from one
+   * sample to the next. Absent without samples in the window.
    */
   cpuSigmaMhz?: number;
+}
+
+/** Seconds over which the swing is measured: the swing window, or the window when that is longer. */
+export function swingSeconds(settings: Pick<DemandSettings, 'windowSeconds' | 'swingWindowSeconds'>): number {
+  return Math.max(settings.windowSeconds, settings.swingWindowSeconds);
 }
 
 /** Memory a VM needs: what it touches, plus a share of what it holds but leaves idle. */
@@ -93,8 +107,11 @@ export function sigmaOf(mean: number, meanSquare: number): number {
   return variance > 0 ? Math.sqrt(variance) : 0;
 }
 
-/** Points must be in time order and inside the window already. */
-export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, settings: DemandSettings): Demand {
+/**
+ * Points must be in time order and inside the window already; `swingCpuMhz` are the CPU samples of
+ * the swing window (the window's points when not given).
+ */
+export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, settings: DemandSettings, swingCpuMhz?: number[]): Demand {
   if (points.length === 0) return demandFromSummary(undefined, size);
   return demandFromSummary(
     {
@@ -109,7 +126,7 @@ export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, setti
         settings.ewmaAlpha,
       ),
       sampleCount: points.length,
-      cpuSigmaMhz: standardDeviation(points.map((p) => p.cpuMhz)),
+      cpuSigmaMhz: standardDeviation(swingCpuMhz && swingCpuMhz.length > 0 ? swingCpuMhz : points.map((p) => p.cpuMhz)),
     },
     size,
   );
@@ -120,7 +137,7 @@ export interface DemandSummary {
   cpuMhz: number;
   memoryMib: number;
   sampleCount: number;
-  /** Population standard deviation of the CPU samples (MHz). */
+  /** Population standard deviation of the CPU samples (MHz) over the swing window. */
   cpuSigmaMhz?: number;
 }
 

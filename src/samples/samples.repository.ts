@@ -247,20 +247,24 @@ export function vmDemandSummaries(
   idleTax: number,
   clusterId: string,
   since: number,
+  swingSince: number,
   only?: string[],
-): Promise<{ subjectId: string; n: number; cpu: number; mem: number; cpuavg: number; cpusq: number }[]> {
+): Promise<{ subjectId: string; n: number; cpu: number | null; mem: number | null; cpuavg: number; cpusq: number }[]> {
   const greatest = DIALECT[dialectOf(m)].greatest;
-  // cpuavg and cpusq (the mean of the squares) give the CPU samples' variance, whatever fn is.
+  // n, cpu and mem over the window (after `since`); cpuavg and cpusq (the mean of the squares) over the
+  // swing window (after `swingSince`), for the CPU samples' variance whatever fn is. One scan of the
+  // longer of the two: a VM with samples in the swing window only has n = 0.
+  const inWindow = (expression: string) => `CASE WHEN "timestamp" > ? THEN ${expression} END`;
   return selectRows(
     m,
-    `SELECT "subjectId", COUNT(*) AS n, ${fn}("cpuMhz") AS cpu,
+    `SELECT "subjectId", COUNT(${inWindow('1')}) AS n, ${fn}(${inWindow('"cpuMhz"')}) AS cpu,
             AVG(CAST("cpuMhz" AS DOUBLE PRECISION)) AS cpuavg,
             AVG(CAST("cpuMhz" AS DOUBLE PRECISION) * "cpuMhz") AS cpusq,
-            ${fn}("memoryActiveMib" + CAST(? AS DOUBLE PRECISION) * ${greatest}(0, "memoryConsumedMib" - "memoryActiveMib")) AS mem
+            ${fn}(${inWindow(`"memoryActiveMib" + CAST(? AS DOUBLE PRECISION) * ${greatest}(0, "memoryConsumedMib" - "memoryActiveMib")`)}) AS mem
        FROM samples
       WHERE "clusterId" = ? AND "timestamp" > ? AND "subjectKind" = 'vm'${onlyThese(only)}
       GROUP BY "subjectId"`,
-    [idleTax, clusterId, since, ...(only ?? [])],
+    [since, since, since, idleTax, clusterId, Math.min(since, swingSince), ...(only ?? [])],
   );
 }
 

@@ -3,12 +3,15 @@ import { ParseInt, ParseNumber } from '../config/transforms';
 
 /** Sample ingestion, retention and demand estimation. */
 export class SamplesSettings {
-  /** Raw utilization samples are kept this long, then rolled up into 5-minute averages. */
+  /**
+   * Raw utilization samples are kept this long, then rolled up into 5-minute averages: 3 hours, the
+   * default swing window (a VM's swing is measured over raw samples).
+   */
   @ParseInt()
   @IsInt()
   @Min(300)
   @Max(30 * 86400)
-  SAMPLE_RAW_RETENTION_SECONDS = 3600;
+  SAMPLE_RAW_RETENTION_SECONDS = 10_800;
 
   /** 5-minute roll-ups are kept this long. */
   @ParseInt()

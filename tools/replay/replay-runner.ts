@@ -211,6 +211,7 @@ async function replayStrategy(
       migrationThreshold: threshold,
       demandStatistic: 'mean',
       demandWindowSeconds: trace.stepSeconds,
+      swingWindowSeconds: trace.stepSeconds,
     };
 
     const vmIds = new Map(

@@ -5,7 +5,8 @@ import { MoveReason, NotMovedVm, pinnedWhy } from './model';
 import { PlanAttempt, Step } from './attempt';
 import { cpuPeak, cpuVarianceOf } from './forecast';
 import { PlanningState } from './planning-state';
-import { bandHalfWidth, bandLimits } from './relief';
+import { PeakLine, peakLine } from './peak-relief';
+import { bandHalfWidth } from './relief';
 import { moveWorth } from './worth';
 
 export function pct(x: number): string {
@@ -31,6 +32,8 @@ export interface StepFigures {
   fromCpu: number;
   /** The source's forecast CPU peak (forecast.ts), when it differs from fromCpu. */
   fromCpuPeak?: number;
+  /** Peak relief's line before the move (peak-relief.ts), for a 'forecast-peak' move. */
+  peakLine?: PeakLine;
   fromMem: number;
   toCpuBefore: number;
   toMemBefore: number;
@@ -78,12 +81,15 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
       );
     }
     case 'forecast-peak': {
-      // A move between connected hosts leaves the mean, so the line is the one the move was made against.
-      const line = bandLimits(state).cpu;
+      const { line, meanPeak } = f.peakLine ?? peakLine(state);
+      const drawn =
+        line < meanPeak + bandHalfWidth(state.policy.migrationThreshold) - 1e-9
+          ? `the CPU ceiling; the hosts' peaks average ${pct(meanPeak)}`
+          : `the hosts' mean peak ${pct(meanPeak)} + the band`;
       const sigma = Math.sqrt(cpuVarianceOf(state, step.vms));
       return (
         `${from}'s VMs swing: at ${pct(f.fromCpu)} of its CPU on average, their demand reaches ${pct(f.fromCpuPeak ?? f.fromCpu)} one interval in ten, ` +
-        `above ${pct(line)} (the cluster mean ${pct(f.meanCpu)} + the band); moving ${what} (${Math.round(load.cpu)} MHz, swinging by ${Math.round(sigma)} MHz) ` +
+        `above ${pct(line)} (${drawn}); moving ${what} (${Math.round(load.cpu)} MHz, swinging by ${Math.round(sigma)} MHz) ` +
         `to ${targetFigures} brings ${from}'s peak to ${pct(cpuPeak(state, step.from))} and ${to}'s to ${pct(cpuPeak(state, step.to))} (${imbalance}).`
       );
     }

@@ -48,11 +48,11 @@ export interface VmSnapshot {
   /** Memory the VM touches (active plus the idle tax, capped by its limit); absent, memoryMib stands in. */
   memoryActiveMib?: number;
   /**
-   * Standard deviation of the VM's CPU demand over the demand window (MHz): how far its next
-   * interval may stray from cpuMhz. Absent or 0: a steady VM (forecast.ts).
+   * The VM's swing: standard deviation of its CPU samples over the swing window (MHz, at least the
+   * demand window): how far its next interval may stray from cpuMhz. Absent or 0: a steady VM (forecast.ts).
    */
   cpuSigmaMhz?: number;
-  /** How many samples cpuMhz and cpuSigmaMhz come from (the window's); absent with no samples. */
+  /** How many samples cpuMhz comes from (the demand window's); absent with no samples. */
   cpuSampleCount?: number;
 }
 

@@ -11,7 +11,7 @@ import { cpuPeak } from './forecast';
 import { fixSoftRules, runMandatory } from './mandatory';
 import { ClusterSnapshot, DEFAULT_PLANNER_POLICY, MoveReason, Plan, PlannedMove, PlannerPolicy } from './model';
 import { PlanningState, StateOptions } from './planning-state';
-import { relievePeaks } from './peak-relief';
+import { peakLine, relievePeaks } from './peak-relief';
 import { relieveAboveBand, relieveContention } from './relief';
 import { balanceReport, balancingPriority } from './scoring';
 
@@ -206,6 +206,7 @@ function writePlan(snapshot: ClusterSnapshot, policy: PlannerPolicy, attempt: Pl
       imbalanceAfter: 0,
       fromCpu: step.from >= 0 ? replay.uCpu[step.from] : 0,
       fromCpuPeak: step.from >= 0 ? cpuPeak(replay, step.from) : undefined,
+      peakLine: step.reason === 'forecast-peak' ? peakLine(replay) : undefined,
       fromMem: step.from >= 0 ? replay.uMem[step.from] : 0,
       toCpuBefore: replay.uCpu[step.to],
       toMemBefore: replay.uMem[step.to],

@@ -63,8 +63,8 @@ export function bandHalfWidth(threshold: number): number {
 
 /**
  * The band's upper lines, per resource: the cluster's mean utilization + the band, at most the
- * resource's ceiling. Above-band relief keeps its targets' means under them, peak relief its hosts'
- * forecast CPU peaks (peak-relief.ts).
+ * resource's ceiling. Above-band relief keeps its targets' means under them; peak relief keeps its
+ * targets' memory under the memory line (its CPU line is drawn from the hosts' peaks, peak-relief.ts).
  */
 export function bandLimits(state: PlanningState): { cpu: number; mem: number } {
   const band = bandHalfWidth(state.policy.migrationThreshold);

@@ -55,6 +55,19 @@ export class DemandQuery {
   @Min(10)
   @Max(86400)
   windowSeconds?: number;
+
+  @ApiPropertyOptional({
+    minimum: 10,
+    maximum: 86400,
+    default: 10800,
+    description: "Look-back of the VM's swing (cpuSigmaMhz) in seconds; the window when that is longer",
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(86400)
+  swingWindowSeconds?: number;
 }
 
 export class HistoryQueryDto {
