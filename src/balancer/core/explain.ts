@@ -5,7 +5,7 @@ import { MoveReason, NotMovedVm, pinnedWhy } from './model';
 import { PlanAttempt, Step } from './attempt';
 import { cpuPeak, cpuVarianceOf } from './forecast';
 import { PlanningState } from './planning-state';
-import { PeakLine, peakLine } from './peak-relief';
+import { PeakLine } from './peak-relief';
 import { bandHalfWidth } from './relief';
 import { moveWorth } from './worth';
 
@@ -32,7 +32,7 @@ export interface StepFigures {
   fromCpu: number;
   /** The source's forecast CPU peak (forecast.ts), when it differs from fromCpu. */
   fromCpuPeak?: number;
-  /** Peak relief's line before the move (peak-relief.ts), for a 'forecast-peak' move. */
+  /** Peak relief's line before the move (peak-relief.ts): set for every 'forecast-peak' move (the move changes it). */
   peakLine?: PeakLine;
   fromMem: number;
   toCpuBefore: number;
@@ -81,7 +81,7 @@ export function describeStep(state: PlanningState, step: Step, reason: MoveReaso
       );
     }
     case 'forecast-peak': {
-      const { line, meanPeak } = f.peakLine ?? peakLine(state);
+      const { line, meanPeak } = f.peakLine!;
       const drawn =
         line < meanPeak + bandHalfWidth(state.policy.migrationThreshold) - 1e-9
           ? `the CPU ceiling; the hosts' peaks average ${pct(meanPeak)}`

@@ -1,7 +1,8 @@
 // The CPU a host may need next interval, for contention relief and the CPU ceiling only (balance is
 // scored on the mean). A VM's demand over the window has a mean (its cpuMhz), and its samples over the
-// swing window a standard deviation σ (VmSnapshot.cpuSigmaMhz, the VM's swing); taking the VMs as independent, the host's load next interval has mean
-// Σ cpuMhz and variance Σ σ², and its 90th percentile is about Σ cpuMhz + z·sqrt(Σ σ²) with z = 1.2816.
+// swing window a standard deviation σ (VmSnapshot.cpuSigmaMhz, the VM's swing); taking the VMs as
+// independent, the host's load next interval has mean Σ cpuMhz and variance Σ σ², and its 90th
+// percentile is about Σ cpuMhz + z·sqrt(Σ σ²) with z = 1.2816.
 // A host whose mean fits but whose VMs swing together far enough to cross the ceiling one interval
 // in ten counts as contended, and no move may fill a host that far.
 import { PlanningState } from './planning-state';
