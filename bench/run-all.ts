@@ -7,7 +7,7 @@ import { join } from 'node:path';
 // Not bench/vsphere.ts either: it builds and starts vcsim, which needs Go and govmomi's sources from Debian's packages
 // (installed by test/fixtures/vcsim/vcsim.sh as root); `npm run bench` stays runnable on any machine with Node (npm run bench:vsphere).
 // Not bench/scale-out.ts: it needs a PostgreSQL server and runs three replicas for about a quarter of an hour (npm run bench:scale-out).
-const BENCHES = ['inventory-sync', 'ingest', 'planner', 'migrations', 'load', 'proxmox'];
+const BENCHES = ['inventory-sync', 'ingest', 'demand', 'planner', 'migrations', 'load', 'proxmox'];
 
 let failed = false;
 for (const name of BENCHES) {

@@ -80,9 +80,11 @@ export function hostUtilizations(snapshot: ClusterSnapshot): HostUtilization[] {
 /**
  * Variance (MHz²) of a VM's CPU demand estimate as an estimate of its mean demand: σ²/k for the mean of
  * k samples with standard deviation σ (samples taken as independent). 0 for a powered-off VM or one
- * without a spread or with fewer than two samples. For the other demand statistics (p80, max, EWMA)
- * the estimate's error is as large or larger: this understates it, and the balancer errs on the side
- * of moving.
+ * without a spread or with fewer than two samples. σ is the VM's swing, measured over the swing window
+ * (3 hours by default), k the demand window's samples: where demand drifts within the swing window,
+ * σ is larger than the spread of the k samples themselves and this overstates the error. For the other
+ * demand statistics (p80, max, EWMA) the estimate's error is as large or larger than σ²/k, which then
+ * understates it.
  */
 export function estimateVariance(vm: Pick<VmSnapshot, 'poweredOn' | 'cpuSigmaMhz' | 'cpuSampleCount'>): number {
   const k = vm.cpuSampleCount ?? 0;
