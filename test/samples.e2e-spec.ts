@@ -124,6 +124,40 @@ describe('utilization samples', () => {
     expect(utilization.body).toMatchObject({ poweredOnVms: 2, vmsWithoutSamples: 1 });
   });
 
+  it('reuses the swings of a cluster for a minute in cluster-wide estimates, and reads them again after', async () => {
+    // Two hosts of 20,000 MHz and 50 VMs (a cluster-wide estimate, not a few VMs'); only x has samples.
+    const cluster = await createCluster(t.http);
+    const a = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });
+    const b = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });
+    const x = await createVm(t.http, cluster.id, a.id, { vcpus: 1, memoryMib: 512 });
+    for (let i = 0; i < 49; i++) await createVm(t.http, cluster.id, i % 2 ? a.id : b.id, { vcpus: 1, memoryMib: 512 });
+    const now = clock.now();
+    await t.http
+      .post('/api/v1/samples')
+      .send({
+        samples: [sample({ vmId: x.id, timestamp: now - 2 * MINUTE }), sample({ vmId: x.id, timestamp: now - MINUTE, cpuMhz: 3000 })],
+      })
+      .expect(201);
+    const noise = async () => (await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200)).body.samplingNoise as number;
+    // x: 1000 and 3000 in the window (k = 2) and in the swing window, σ = 1000: s_a² = 1000² / 2 / 20,000² = 1.25e-3,
+    // noise = sqrt(w_cpu · (1 − 1/2) · 1.25e-3 / 2) = sqrt(0.5 · 0.5 · 6.25e-4).
+    expect(await noise()).toBeCloseTo(Math.sqrt(0.5 * 0.5 * 6.25e-4), 12);
+
+    // A sample two hours old joins the swing window (not the window): σ over 1000, 3000, 4000 is sqrt(14e6 / 9).
+    await t.http
+      .post('/api/v1/samples')
+      .send({ samples: [sample({ vmId: x.id, timestamp: now - 120 * MINUTE, cpuMhz: 4000 })] })
+      .expect(201);
+    const own = await t.http.get(`/api/v1/vms/${x.id}/demand`).expect(200);
+    expect(own.body).toMatchObject({ cpuMhz: 2000, sampleCount: 2 });
+    expect(own.body.cpuSigmaMhz).toBeCloseTo(Math.sqrt(14e6 / 9), 6);
+    // The balance report, renewed by the new sample, reuses the swings read less than a minute ago.
+    expect(await noise()).toBeCloseTo(Math.sqrt(0.5 * 0.5 * 6.25e-4), 12);
+    // A minute later it reads them again: s_a² = (14e6 / 9) / 2 / 20,000².
+    clock.advance(MINUTE);
+    expect(await noise()).toBeCloseTo(Math.sqrt((0.5 * 0.5 * (14e6 / 9 / 2 / 4e8)) / 2), 12);
+  });
+
   it('falls back to the configured size when the VM has no recent samples', async () => {
     const { vm } = await world();
     const demand = await t.http.get(`/api/v1/vms/${vm.id}/demand`).expect(200);

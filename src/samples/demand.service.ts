@@ -18,9 +18,17 @@ import {
   estimateDemand,
   SQL_SUMMARIZED_STATISTICS,
   sigmaOf,
+  standardDeviation,
   swingSeconds,
   UsagePoint,
 } from './demand';
+
+/** When an estimate is made, and the starts (exclusive, epoch ms) of its window and swing window. */
+interface SwingWindow {
+  now: number;
+  since: number;
+  swingSince: number;
+}
 
 /** What demand estimation needs of a VM (a VmEntity has it all). */
 export type DemandVm = Pick<
@@ -40,6 +48,15 @@ export type DemandHost = Pick<HostEntity, 'cpuMhz' | 'cpuCores'>;
 
 /** Below this many VMs, the window's samples are read for those VMs only rather than for their whole cluster. */
 const FEW_VMS = 50;
+
+/**
+ * How long a cluster's swings (each VM's σ over the swing window) are reused by cluster-wide estimates
+ * before the swing window is read again. The window is read afresh every time; the swing window (3
+ * hours by default, 540 samples per VM at vCenter's 20 s) costs nine times the 5-minute window's scan
+ * (npm run bench:demand), and a balance report is renewed by every batch of samples. Within a minute a
+ * 3-hour σ can change by the samples of that minute only (1/180 of them at 20 s).
+ */
+export const SWING_REUSE_MS = 60_000;
 
 export interface VmDemand extends Demand {
   vmId: string;
@@ -74,11 +91,40 @@ function hostMhzPerCore(host: DemandHost): number {
 /** Estimates what VMs need now from their recent samples, and what that means for their hosts. */
 @Injectable()
 export class DemandService {
+  /** Cluster-wide swings by `${clusterId} ${swing seconds}`: σ per VM id (MHz) and when they were read. */
+  private readonly swings = new Map<string, { at: number; sigma: Map<string, number> }>();
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly samplesSettings: SamplesSettings,
   ) {}
+
+  /**
+   * Where a cluster-wide estimate gets each VM's swing when the swing window is longer than the window:
+   * the cluster's swings read less than SWING_REUSE_MS ago (`kept`: then only the window is read), or
+   * the samples read now from `swingSince` (`read`, filled by the caller and kept by `keep`). An estimate
+   * of a few VMs (`only`) reads its own samples, cheaply, and keeps nothing; so does one whose swing
+   * window is the window.
+   */
+  private swingsFor(clusterId: string, settings: DemandSettings, window: SwingWindow, only?: string[]) {
+    const key = `${clusterId} ${swingSeconds(settings)}`;
+    const fresh = (at: number) => at <= window.now && window.now - at < SWING_REUSE_MS;
+    const reusable = !only && window.swingSince < window.since;
+    const entry = reusable ? this.swings.get(key) : undefined;
+    const kept = entry && fresh(entry.at) ? entry.sigma : undefined;
+    const read = reusable && !kept ? new Map<string, number>() : undefined;
+    return {
+      kept,
+      read,
+      swingSince: kept ? window.since : window.swingSince,
+      keep: () => {
+        if (!read) return;
+        for (const [k, e] of this.swings) if (!fresh(e.at)) this.swings.delete(k);
+        this.swings.set(key, { at: window.now, sigma: read });
+      },
+    };
+  }
 
   settings(overrides: Partial<Pick<DemandSettings, 'statistic' | 'windowSeconds' | 'swingWindowSeconds'>> = {}): DemandSettings {
     return {
@@ -92,13 +138,13 @@ export class DemandService {
 
   /** Demand of the given VMs (all on hosts of `hosts`), from the samples of the look-back window. */
   async demandOf(vms: DemandVm[], hosts: Map<string, DemandHost>, settings: DemandSettings): Promise<Map<string, VmDemand>> {
-    const since = this.clock.now() - settings.windowSeconds * 1000;
-    const swingSince = this.clock.now() - swingSeconds(settings) * 1000;
+    const now = this.clock.now();
+    const window = { now, since: now - settings.windowSeconds * 1000, swingSince: now - swingSeconds(settings) * 1000 };
     const clusterIds = [...new Set(vms.map((v) => v.clusterId))];
     const only = vms.length < FEW_VMS ? vms.map((v) => v.id) : undefined;
     const estimate = SQL_SUMMARIZED_STATISTICS.has(settings.statistic)
-      ? await this.summarizedBySql(clusterIds, since, swingSince, settings, only)
-      : await this.summarizedFromPoints(clusterIds, since, swingSince, settings, only);
+      ? await this.summarizedBySql(clusterIds, window, settings, only)
+      : await this.summarizedFromPoints(clusterIds, window, settings, only);
     const result = new Map<string, VmDemand>();
     for (const vm of vms) {
       const host = hosts.get(vm.hostId);
@@ -126,52 +172,61 @@ export class DemandService {
    * the same formula as memoryDemandMib. SQLite's AVG sums with compensated (Kahan–Babuška–Neumaier)
    * summation, so a mean may differ from summarize()'s plain sum in the last bit.
    */
-  private async summarizedBySql(clusterIds: string[], since: number, swingSince: number, settings: DemandSettings, only?: string[]) {
+  private async summarizedBySql(clusterIds: string[], window: SwingWindow, settings: DemandSettings, only?: string[]) {
     const summaries = new Map<string, DemandSummary>();
     for (const clusterId of clusterIds) {
+      const swings = this.swingsFor(clusterId, settings, window, only);
       const rows = await vmDemandSummaries(
         this.db.reader,
         settings.statistic === 'max' ? 'MAX' : 'AVG',
         settings.idleTax,
         clusterId,
-        since,
-        swingSince,
+        window.since,
+        swings.swingSince,
         only,
       );
       for (const row of rows) {
+        const sigma = sigmaOf(row.cpuavg, row.cpusq);
+        swings.read?.set(row.subjectId, sigma);
         // A VM with samples in the swing window only has none in the window: it counts at its configured size.
         if (!(row.n > 0) || row.cpu === null || row.mem === null) continue;
         summaries.set(row.subjectId, {
           cpuMhz: row.cpu,
           memoryMib: row.mem,
           sampleCount: row.n,
-          cpuSigmaMhz: sigmaOf(row.cpuavg, row.cpusq),
+          // With swings kept, a VM that had no samples when they were read has the window's own σ.
+          cpuSigmaMhz: swings.kept?.get(row.subjectId) ?? sigma,
         });
       }
+      swings.keep();
     }
     return (vm: DemandVm, size: ConfiguredSize): Demand => demandFromSummary(summaries.get(vm.id), size);
   }
 
   /** Statistics that need every sample in time order (p80, EWMA). */
-  private async summarizedFromPoints(clusterIds: string[], since: number, swingSince: number, settings: DemandSettings, only?: string[]) {
+  private async summarizedFromPoints(clusterIds: string[], window: SwingWindow, settings: DemandSettings, only?: string[]) {
     const points = new Map<string, UsagePoint[]>();
+    const sigmas = new Map<string, number>();
     for (const clusterId of clusterIds) {
-      const rows = await vmUsagePoints(this.db.reader, clusterId, Math.min(since, swingSince), only);
-      for (const row of rows) {
-        let list = points.get(row.subjectId);
-        if (!list) points.set(row.subjectId, (list = []));
+      const swings = this.swingsFor(clusterId, settings, window, only);
+      const byVm = new Map<string, UsagePoint[]>();
+      for (const row of await vmUsagePoints(this.db.reader, clusterId, Math.min(window.since, swings.swingSince), only)) {
+        let list = byVm.get(row.subjectId);
+        if (!list) byVm.set(row.subjectId, (list = []));
         list.push(row);
       }
+      for (const [vmId, all] of byVm) {
+        const sigma = standardDeviation(all.map((p) => p.cpuMhz));
+        swings.read?.set(vmId, sigma);
+        sigmas.set(vmId, swings.kept?.get(vmId) ?? sigma);
+        points.set(
+          vmId,
+          all.filter((p) => p.timestamp > window.since),
+        );
+      }
+      swings.keep();
     }
-    return (vm: DemandVm, size: ConfiguredSize): Demand => {
-      const all = points.get(vm.id) ?? [];
-      return estimateDemand(
-        all.filter((p) => p.timestamp > since),
-        size,
-        settings,
-        all.map((p) => p.cpuMhz),
-      );
-    };
+    return (vm: DemandVm, size: ConfiguredSize): Demand => estimateDemand(points.get(vm.id) ?? [], size, settings, sigmas.get(vm.id));
   }
 
   async vmDemand(vmId: string, settings: DemandSettings) {

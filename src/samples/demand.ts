@@ -108,10 +108,10 @@ export function sigmaOf(mean: number, meanSquare: number): number {
 }
 
 /**
- * Points must be in time order and inside the window already; `swingCpuMhz` are the CPU samples of
- * the swing window (the window's points when not given).
+ * Points must be in time order and inside the window already; `swingSigmaMhz` is the σ of the CPU
+ * samples of the swing window (the window's points' when not given).
  */
-export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, settings: DemandSettings, swingCpuMhz?: number[]): Demand {
+export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, settings: DemandSettings, swingSigmaMhz?: number): Demand {
   if (points.length === 0) return demandFromSummary(undefined, size);
   return demandFromSummary(
     {
@@ -126,7 +126,7 @@ export function estimateDemand(points: UsagePoint[], size: ConfiguredSize, setti
         settings.ewmaAlpha,
       ),
       sampleCount: points.length,
-      cpuSigmaMhz: standardDeviation(swingCpuMhz && swingCpuMhz.length > 0 ? swingCpuMhz : points.map((p) => p.cpuMhz)),
+      cpuSigmaMhz: swingSigmaMhz ?? standardDeviation(points.map((p) => p.cpuMhz)),
     },
     size,
   );
