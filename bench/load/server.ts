@@ -26,7 +26,7 @@ export async function startServer(env: Record<string, unknown>): Promise<Server>
       ...nodeArgs,
       '-r',
       'ts-node/register/transpile-only',
-      join(__dirname, 'lib', 'app-process.ts'),
+      join(__dirname, '..', 'lib', 'app-process.ts'),
       JSON.stringify({ DATABASE_PATH: join(dir, 'load.sqlite'), ...env }),
     ],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, TZ: 'UTC' } },
