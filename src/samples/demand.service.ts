@@ -52,9 +52,9 @@ const FEW_VMS = 50;
 /**
  * How long a cluster's swings (each VM's σ over the swing window) are reused by cluster-wide estimates
  * before the swing window is read again. The window is read afresh every time; the swing window (3
- * hours by default, 540 samples per VM at vCenter's 20 s) costs nine times the 5-minute window's scan
+ * hours by default, 540 samples per VM at vCenter's 20 s) costs about ten times the 5-minute window's scan
  * (npm run bench:demand), and a balance report is renewed by every batch of samples. Within a minute a
- * 3-hour σ can change by the samples of that minute only (1/180 of them at 20 s).
+ * 3-hour σ changes only by the samples that enter and leave it (1/180 of them each at 20 s).
  */
 export const SWING_REUSE_MS = 60_000;
 
