@@ -25,7 +25,9 @@ import { BalancingPolicy } from '../src/policies/balancing-policy';
 import { DemandStatistic, swingSeconds } from '../src/samples/demand';
 import { loadTrace, utilizationAt } from '../src/simulator/trace';
 import { generateInventory } from '../test/helpers/inventory-generator';
+import { seededRandom } from '../src/balancer/core';
 import { bootApp, call } from './lib/boot';
+import { vmSample } from './lib/vm-sample';
 import { median, printTable } from './lib/stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -111,26 +113,9 @@ const CASES: Case[] = [
 ];
 const idOf = (c: Case) => c.name.split(' ')[0];
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-async function post(baseUrl: string, samples: unknown[]): Promise<void> {
-  const res = await fetch(`${baseUrl}/api/v1/samples`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ samples }),
-  });
-  if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  await res.arrayBuffer();
+async function postSamples(baseUrl: string, samples: unknown[]): Promise<void> {
+  const res = await call(baseUrl, 'POST', '/api/v1/samples', { samples });
+  if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
 }
 
 async function main(): Promise<void> {
@@ -162,7 +147,7 @@ async function main(): Promise<void> {
     const trace = loadTrace();
     const ticks = Math.round((HOURS * 3_600_000) / SAMPLE_INTERVAL_MS);
     const end = clock.now();
-    const jitter = random(42);
+    const jitter = seededRandom(42);
     const ingestStarted = performance.now();
     let batch: unknown[] = [];
     let ingested = 0;
@@ -170,23 +155,16 @@ async function main(): Promise<void> {
       const timestamp = end - (ticks - 1 - t) * SAMPLE_INTERVAL_MS;
       for (const [i, vm] of vms.entries()) {
         const util = Math.min(1, (utilizationAt(trace, i % trace.names.length, t * 20) / 100) * (0.8 + 0.4 * jitter()));
-        batch.push({
-          vmId: vm.id,
-          timestamp,
-          cpuMhz: Math.round(util * vm.vcpus * 2600),
-          memoryActiveMib: Math.round(vm.memoryMib * (0.15 + 0.5 * util)),
-          memoryConsumedMib: Math.round(vm.memoryMib * 0.85),
-          memoryDirtyMibPerSecond: Math.round(5 + 100 * util),
-        });
+        batch.push(vmSample(vm, util, timestamp));
         if (batch.length === BATCH) {
-          await post(bench.baseUrl, batch);
+          await postSamples(bench.baseUrl, batch);
           ingested += batch.length;
           batch = [];
         }
       }
     }
     if (batch.length > 0) {
-      await post(bench.baseUrl, batch);
+      await postSamples(bench.baseUrl, batch);
       ingested += batch.length;
     }
     const ingestSeconds = (performance.now() - ingestStarted) / 1000;

@@ -3,6 +3,7 @@ import { Trace, utilizationAt } from '../../src/simulator/trace';
 import { generateInventory } from '../../test/helpers/inventory-generator';
 import { CLUSTERS, DEMAND_WINDOW_S, HOSTS, SAMPLE_INTERVAL_S, VMS } from './options';
 import { must } from './server';
+import { vmSample } from '../lib/vm-sample';
 
 export interface SeededCluster {
   id: string;
@@ -11,17 +12,7 @@ export interface SeededCluster {
 
 /** One round of samples for every VM of a cluster at `timestamp`, CPU demand from the PlanetLab trace. */
 export function sampleRound(trace: Trace, cluster: SeededCluster, timestamp: number, traceSeconds: number) {
-  return cluster.vms.map((vm) => {
-    const util = utilizationAt(trace, vm.trace, traceSeconds) / 100;
-    return {
-      vmId: vm.id,
-      timestamp,
-      cpuMhz: Math.round(util * vm.vcpus * 2600),
-      memoryActiveMib: Math.round(vm.memoryMib * (0.15 + 0.5 * util)),
-      memoryConsumedMib: Math.round(vm.memoryMib * 0.85),
-      memoryDirtyMibPerSecond: Math.round(5 + 100 * util),
-    };
-  });
+  return cluster.vms.map((vm) => vmSample(vm, utilizationAt(trace, vm.trace, traceSeconds) / 100, timestamp));
 }
 
 export async function seed(baseUrl: string, trace: Trace, traceStart: number): Promise<SeededCluster[]> {
