@@ -1,7 +1,9 @@
 // The dashboard in a real browser: Debian's chromium driven by playwright-core against the real app on
 // a loopback port. Seeds a lopsided manual cluster, applies a recommendation from the page and watches
-// its migration run and finish; shows a cluster's connector degrading (a libvirt URI nothing answers, so
-// no libvirt host is needed). Saves screenshots to test-results/dashboard.png and dashboard-connector.png.
+// its migration run and finish; shows the cluster score, the "balanced within sampling noise" badge, and a
+// cluster's connector degrading (a libvirt URI nothing answers, so no libvirt host is needed). Saves
+// screenshots to test-results/dashboard.png, dashboard-contention.png, dashboard-noise.png and
+// dashboard-connector.png.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -226,6 +228,74 @@ describe('dashboard', () => {
       await page.locator('#hosts li', { hasText: 'busy-01' }).locator('.host-contended', { hasText: '10 VMs short' }).waitFor();
       expect(await page.locator('#hosts li', { hasText: 'idle-01' }).locator('.host-contended').isHidden()).toBe(true);
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-contention.png') });
+      expect(pageErrors).toEqual([]);
+    }, 60_000);
+
+    it('says "balanced within sampling noise" where the excess over the target is the demand estimates\' noise, and "unbalanced" where it is not', async () => {
+      // 16 hosts of 32,000 MHz, CPU only. Eight carry VMs of 9,600 + 6,400 + 1,920 MHz (0.56 of the host),
+      // eight 9,600 + 4,480 (0.44): σ_cpu = I = 0.06 against a target of (5 − 3) / (10·√16) = 0.05, gap 0.12
+      // (limit 0.2). Every VM reports four samples in the demand window (5 minutes). In "steady" they are
+      // all alike. In "noisy" the 9,600 MHz VM of each host alternates 7,040 and 12,160 MHz: the same mean,
+      // σ = 2,560 MHz, so each host's estimate is off by σ²/4 = (2,560 / 32,000)² / 4 = 0.0016 of its
+      // capacity², the measured variance exceeds the true one by (1 − 1/16)·0.0016 = 0.0015, and
+      // √(0.06² − 0.0015) ≈ 0.0458 is within the target: balanced, with √0.0015 ≈ 0.039 of noise.
+      const seed = async (name: string, swing: number) => {
+        const cluster = (await t.http.post('/api/v1/clusters').send({ name }).expect(201)).body;
+        await t.http
+          .put(`/api/v1/clusters/${cluster.id}/policy`)
+          .send({ automationLevel: 'manual', cpuWeight: 1, memoryWeight: 0 })
+          .expect(200);
+        const now = Date.now();
+        const samples = [];
+        for (let i = 0; i < 16; i++) {
+          const host = (
+            await t.http
+              .post('/api/v1/hosts')
+              .send({ clusterId: cluster.id, name: `${name}-${String(i + 1).padStart(2, '0')}`, ...HOST })
+              .expect(201)
+          ).body;
+          const demands = i < 8 ? [9_600, 6_400, 1_920] : [9_600, 4_480];
+          for (const [j, mhz] of demands.entries()) {
+            const vm = (
+              await t.http
+                .post('/api/v1/vms')
+                .send({ clusterId: cluster.id, hostId: host.id, name: `${host.name}-vm${j + 1}`, vcpus: 8, memoryMib: 4096 })
+                .expect(201)
+            ).body;
+            for (let k = 0; k < 4; k++) {
+              const cpuMhz = j === 0 ? mhz + (k % 2 === 0 ? -swing : swing) : mhz;
+              samples.push({ vmId: vm.id, timestamp: now - (4 - k) * 15_000, cpuMhz, memoryActiveMib: 1024, memoryConsumedMib: 4096 });
+            }
+          }
+        }
+        await t.http.post('/api/v1/samples').send({ samples }).expect(201);
+        return cluster;
+      };
+      const steady = await seed('steady', 0);
+      const noisy = await seed('noisy', 2_560);
+
+      const report = (await t.http.get(`/api/v1/clusters/${noisy.id}/balance`).expect(200)).body;
+      expect(report.imbalance).toBeCloseTo(0.06, 9);
+      expect(report.target).toBeCloseTo(0.05, 9);
+      expect(report.samplingNoise).toBeCloseTo(Math.sqrt(0.0015), 9);
+      expect(report).toMatchObject({ balanced: true, balancedWithinNoise: true });
+
+      await page.goto('about:blank');
+      await page.goto(`${baseUrl}/#cluster=${noisy.id}`);
+      const badge = page.locator('#balanced');
+      await page.locator('#balanced', { hasText: 'Balanced within sampling noise' }).waitFor();
+      expect(await page.locator('#imbalance').textContent()).toBe('0.060');
+      expect(await page.locator('#target').textContent()).toBe('0.050');
+      expect(await badge.getAttribute('title')).toBe('0.039 of the imbalance is sampling noise of the demand estimates');
+      expect(await badge.evaluate((n) => n.classList.contains('ok'))).toBe(true);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-noise.png') });
+
+      await page.goto('about:blank');
+      await page.goto(`${baseUrl}/#cluster=${steady.id}`);
+      await page.locator('#balanced', { hasText: /^Unbalanced$/ }).waitFor();
+      expect(await page.locator('#imbalance').textContent()).toBe('0.060');
+      expect(await badge.getAttribute('title')).toBe('');
+      expect(await badge.evaluate((n) => n.classList.contains('warn'))).toBe(true);
       expect(pageErrors).toEqual([]);
     }, 60_000);
 
