@@ -8,7 +8,7 @@ import { LiveMigrationService } from '../src/live-migration/live-migration.servi
 import { MigrationView } from '../src/live-migration/dto/migration.dto';
 import { Page } from '../src/common/pagination';
 import { formatReportTable, parseReportTable, ReplayReport, Strategy, STRATEGIES, TABLE_COLUMNS } from '../tools/replay/replay-report';
-import { runReplay } from '../tools/replay/replay-runner';
+import { REPLAY_START_MS, runReplay } from '../tools/replay/replay-runner';
 import { SchedulerService } from '../src/passes/scheduler.service';
 import { EventsService } from '../src/events/events.service';
 import { loadTrace } from '../src/simulator/trace';
@@ -19,7 +19,7 @@ jest.setTimeout(60_000);
 const SLICE = { vms: 60, hosts: 6, steps: 24 };
 
 interface Recorded {
-  migrations: { state: string; memoryMib: number; trigger: string }[];
+  migrations: { state: string; memoryMib: number; trigger: string; createdAt: string }[];
   passes: number;
   /** Passes whose pass.started event says the cluster was not balanced. */
   unbalancedPasses: number;
@@ -117,7 +117,13 @@ describe('trace replay (e2e)', () => {
       expect(series.cpuDemandUnmetMhz.map((mhz) => mhz > 1e-6)).toEqual(series.maxHostCpu.map((u) => u > 1 + 1e-12));
       const mhzSteps = series.cpuDemandUnmetMhz.reduce((a, b) => a + b, 0);
       expect(((mhzSteps / 1000) * 5) / 60).toBeCloseTo(s.cpuDemandUnmetGhzHours, 9);
+      // The migrations of each step, as the engine recorded them: queued at the step's time on the replay's clock.
+      const perStep = new Array<number>(SLICE.steps).fill(0);
+      for (const m of recorded.get(s.strategy)!.migrations)
+        if (m.state === 'succeeded') perStep[(Date.parse(m.createdAt) - REPLAY_START_MS) / (report.stepSeconds * 1000)]++;
+      expect(series.migrations).toEqual(perStep);
     }
+    expect(report.strategies.find((s) => s.strategy === 'ours')!.series!.migrations.some((n) => n > 0)).toBe(true);
     inProcess = report;
     // The table shows the JSON's numbers.
     expect(parseReportTable(formatReportTable(report))).toEqual(

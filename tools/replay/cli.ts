@@ -18,7 +18,7 @@ const USAGE = `Usage: npm run replay -- [options]
   --placement-seed <n> deal the VMs to the hosts in a shuffled order (same count per host; default: round-robin)
   --policy <json>      changes to the policy ours runs with, e.g. '{"demandWindowSeconds":1800}'
   --strategies <list>  comma-separated subset of ${STRATEGIES.join(',')} (default: all)
-  --series             add each strategy's per-step imbalance, busiest host and CPU demand unmet to the JSON
+  --series             add each strategy's per-step imbalance, busiest host, CPU demand unmet and migrations to the JSON
   --json <file>        also write the JSON report to this file
   --help`;
 

@@ -75,8 +75,8 @@ export interface StrategyReport {
   msPerStepMean: number;
   /** Mean wall-clock milliseconds per step of each phase. */
   msPerStepByPhase: Record<StepPhase, number>;
-  /** Per-step figures, when asked for (--series). */
-  series?: { imbalance: number[]; maxHostCpu: number[]; cpuDemandUnmetMhz: number[] };
+  /** Per-step figures, when asked for (--series); `migrations`: the migrations the step's decision made (succeeded). */
+  series?: { imbalance: number[]; maxHostCpu: number[]; cpuDemandUnmetMhz: number[]; migrations: number[] };
 }
 
 export interface ReplayReport {

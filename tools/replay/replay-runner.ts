@@ -221,6 +221,8 @@ async function replayStrategy(
     const stepTimes: number[] = [];
     const phases: Record<StepPhase, number[]> = { ingest: [], measure: [], act: [], drain: [] };
     let target = NaN;
+    /** Succeeded migrations of the cluster after each step's drain (with `series` only: one count per step). */
+    const succeededAfter: number[] = [];
     for (let step = 0; step < stepCount; step++) {
       clock.current = REPLAY_START_MS + step * stepMs;
       const t = performance.now();
@@ -271,6 +273,8 @@ async function replayStrategy(
       await drain(engine, cluster.id);
       phase('drain');
       stepTimes.push(performance.now() - t);
+      if (options.series)
+        succeededAfter.push(await db.reader.count(LiveMigrationEntity, { where: { clusterId: cluster.id, state: 'succeeded' } }));
     }
 
     const migrations: MigrationRecord[] = await db.reader.find(LiveMigrationEntity, {
@@ -284,6 +288,7 @@ async function replayStrategy(
         imbalance: steps.map((s) => s.imbalance),
         maxHostCpu: steps.map((s) => Math.max(0, ...s.hostCpu)),
         cpuDemandUnmetMhz: steps.map((s) => s.cpuDemandUnmetMhz),
+        migrations: succeededAfter.map((n, step) => n - (step > 0 ? succeededAfter[step - 1] : 0)),
       };
     }
     return { report, target };
