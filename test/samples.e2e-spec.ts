@@ -158,6 +158,48 @@ describe('utilization samples', () => {
     expect(await noise()).toBeCloseTo(Math.sqrt((0.5 * 0.5 * (14e6 / 9 / 2 / 4e8)) / 2), 12);
   });
 
+  it('slides the swing window in cluster-wide estimates: a sample that left it stops counting', async () => {
+    const cluster = await createCluster(t.http);
+    const a = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });
+    const b = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });
+    const x = await createVm(t.http, cluster.id, a.id, { vcpus: 1, memoryMib: 512 });
+    for (let i = 0; i < 49; i++) await createVm(t.http, cluster.id, i % 2 ? a.id : b.id, { vcpus: 1, memoryMib: 512 });
+    const noise = async () => (await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200)).body.samplingNoise as number;
+    // As above, for x alone with k samples in the 5-minute window and σ over the 3-hour swing window:
+    // noise = sqrt(0.5 · (1 − 1/2) · σ² / k / 20,000² / 2).
+    const expected = (variance: number, k: number) => Math.sqrt((0.5 * 0.5 * (variance / k / 4e8)) / 2);
+    const now = clock.now();
+    await t.http
+      .post('/api/v1/samples')
+      .send({
+        samples: [
+          sample({ vmId: x.id, timestamp: now - 170 * MINUTE, cpuMhz: 5000 }),
+          sample({ vmId: x.id, timestamp: now - MINUTE, cpuMhz: 1000 }),
+          sample({ vmId: x.id, timestamp: now, cpuMhz: 3000 }),
+        ],
+      })
+      .expect(201);
+    // 5000, 1000 and 3000 around their mean of 3000: σ² = 8e6 / 3; the window holds the last two.
+    expect(await noise()).toBeCloseTo(expected(8e6 / 3, 2), 12);
+
+    // A quarter of an hour on, the 5000 is 185 minutes old: out of the swing window. Two new samples.
+    clock.advance(15 * MINUTE);
+    await t.http
+      .post('/api/v1/samples')
+      .send({
+        samples: [
+          sample({ vmId: x.id, timestamp: clock.now() - MINUTE, cpuMhz: 1000 }),
+          sample({ vmId: x.id, timestamp: clock.now(), cpuMhz: 3000 }),
+        ],
+      })
+      .expect(201);
+    // 1000, 3000, 1000, 3000: σ = 1000.
+    expect(await noise()).toBeCloseTo(expected(1e6, 2), 12);
+    // The VM's own estimate reads its samples directly, and agrees.
+    const own = await t.http.get(`/api/v1/vms/${x.id}/demand`).expect(200);
+    expect(own.body.cpuSigmaMhz).toBeCloseTo(1000, 6);
+  });
+
   it('falls back to the configured size when the VM has no recent samples', async () => {
     const { vm } = await world();
     const demand = await t.http.get(`/api/v1/vms/${vm.id}/demand`).expect(200);

@@ -5,7 +5,8 @@ import { HostEntity } from '../inventory/host.entity';
 import { VmEntity } from '../inventory/vm.entity';
 import { SamplesSettings } from './samples.settings';
 import { requireHostFound, requireVmFound, vmsOnHost } from '../inventory/inventory.repository';
-import { vmDemandSummaries, vmUsagePoints } from './samples.repository';
+import { vmCpuSumsByBucket, vmCpuSumsOutside, vmDemandSummaries, vmUsagePoints } from './samples.repository';
+import { keptSpan, SWING_BUCKET_MS, SwingLedger } from './swing-ledger';
 import {
   ConfiguredSize,
   DEFAULT_DEMAND_STATISTIC,
@@ -51,10 +52,12 @@ const FEW_VMS = 50;
 
 /**
  * How long a cluster's swings (each VM's σ over the swing window) are reused by cluster-wide estimates
- * before the swing window is read again. The window is read afresh every time; the swing window (3
- * hours by default, 540 samples per VM at vCenter's 20 s) costs about ten times the 5-minute window's scan
- * (npm run bench:demand), and a balance report is renewed by every batch of samples. Within a minute a
- * 3-hour σ changes only by the samples that enter and leave it (1/180 of them each at 20 s).
+ * before they are worked out again. The window is read afresh every time. The swing window (3 hours by
+ * default, 540 samples per VM at vCenter's 20 s) is read in full only when its swing ledger starts
+ * (swing-ledger.ts), about ten times the 5-minute window's scan (npm run bench:demand); after that, working
+ * the swings out reads the ledger's head and tail, up to 15 minutes of samples. A balance report is
+ * renewed by every batch of samples; within a minute a 3-hour σ changes only by the samples that enter
+ * and leave it (1/180 of them each at 20 s).
  */
 export const SWING_REUSE_MS = 60_000;
 
@@ -93,6 +96,10 @@ function hostMhzPerCore(host: DemandHost): number {
 export class DemandService {
   /** Cluster-wide swings by `${clusterId} ${swing seconds}`: σ per VM id (MHz) and when they were read. */
   private readonly swings = new Map<string, { at: number; sigma: Map<string, number> }>();
+  /** Swing ledgers by the same key. */
+  private readonly ledgers = new Map<string, SwingLedger>();
+  /** The last slide of each ledger, which the next one waits for. */
+  private readonly sliding = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly db: Database,
@@ -102,28 +109,54 @@ export class DemandService {
 
   /**
    * Where a cluster-wide estimate gets each VM's swing when the swing window is longer than the window:
-   * the cluster's swings read less than SWING_REUSE_MS ago (`kept`: then only the window is read), or
-   * the samples read now from `swingSince` (`read`, filled by the caller and kept by `keep`). An estimate
-   * of a few VMs (`only`) reads its own samples, cheaply, and keeps nothing; so does one whose swing
-   * window is the window.
+   * the cluster's swings worked out less than SWING_REUSE_MS ago, or worked out now from its swing ledger
+   * (swing-ledger.ts: the kept buckets, plus the samples they do not hold). Either way the estimate then
+   * reads only the window (`swingSince` is its start), and a VM the swings miss (its first samples came
+   * meanwhile) has the window's own σ. An estimate of a few VMs (`only`) reads its own samples, cheaply,
+   * and keeps nothing; so does one whose swing window is the window (`kept` undefined).
    */
-  private swingsFor(clusterId: string, settings: DemandSettings, window: SwingWindow, only?: string[]) {
+  private async swingsFor(
+    clusterId: string,
+    settings: DemandSettings,
+    window: SwingWindow,
+    only?: string[],
+  ): Promise<{ kept?: Map<string, number>; swingSince: number }> {
+    if (only || window.swingSince >= window.since) return { swingSince: window.swingSince };
     const key = `${clusterId} ${swingSeconds(settings)}`;
     const fresh = (at: number) => at <= window.now && window.now - at < SWING_REUSE_MS;
-    const reusable = !only && window.swingSince < window.since;
-    const entry = reusable ? this.swings.get(key) : undefined;
-    const kept = entry && fresh(entry.at) ? entry.sigma : undefined;
-    const read = reusable && !kept ? new Map<string, number>() : undefined;
-    return {
-      kept,
-      read,
-      swingSince: kept ? window.since : window.swingSince,
-      keep: () => {
-        if (!read) return;
-        for (const [k, e] of this.swings) if (!fresh(e.at)) this.swings.delete(k);
-        this.swings.set(key, { at: window.now, sigma: read });
-      },
-    };
+    const entry = this.swings.get(key);
+    if (entry && fresh(entry.at)) return { kept: entry.sigma, swingSince: window.since };
+    // One cluster's ledger moves one estimate at a time: another's reads would land in it twice.
+    const slid = (this.sliding.get(key) ?? Promise.resolve()).then(() => this.slideLedger(key, clusterId, window));
+    this.sliding.set(
+      key,
+      slid.catch(() => undefined),
+    );
+    const sigma = await slid;
+    for (const [k, e] of this.swings) if (!fresh(e.at)) this.swings.delete(k);
+    this.swings.set(key, { at: window.now, sigma });
+    return { kept: sigma, swingSince: window.since };
+  }
+
+  /** Slides the cluster's swing ledger to the window (started afresh when it cannot serve it); σ per VM. */
+  private async slideLedger(key: string, clusterId: string, window: SwingWindow): Promise<Map<string, number>> {
+    const { from, to } = keptSpan(window.swingSince, window.now);
+    let ledger = this.ledgers.get(key);
+    if (!ledger || !ledger.servesAt(window.now, from)) {
+      for (const [k, l] of this.ledgers) if (!l.servesAt(window.now, l.from)) this.ledgers.delete(k);
+      this.ledgers.set(key, (ledger = new SwingLedger(window.now, from)));
+    }
+    ledger.dropBefore(from);
+    if (to > ledger.to) ledger.extend(await vmCpuSumsByBucket(this.db.reader, clusterId, ledger.to, to, SWING_BUCKET_MS), to);
+    return ledger.sigmas(await vmCpuSumsOutside(this.db.reader, clusterId, window.swingSince, ledger.from, ledger.to));
+  }
+
+  /**
+   * Samples of `clusterId` as old as `oldest` were just written: a swing ledger that already keeps
+   * their bucket would miss them, so it is read afresh at the next estimate.
+   */
+  samplesWritten(clusterId: string, oldest: number): void {
+    for (const [key, ledger] of this.ledgers) if (key.startsWith(`${clusterId} `) && oldest < ledger.to) this.ledgers.delete(key);
   }
 
   settings(overrides: Partial<Pick<DemandSettings, 'statistic' | 'windowSeconds' | 'swingWindowSeconds'>> = {}): DemandSettings {
@@ -175,7 +208,7 @@ export class DemandService {
   private async summarizedBySql(clusterIds: string[], window: SwingWindow, settings: DemandSettings, only?: string[]) {
     const summaries = new Map<string, DemandSummary>();
     for (const clusterId of clusterIds) {
-      const swings = this.swingsFor(clusterId, settings, window, only);
+      const swings = await this.swingsFor(clusterId, settings, window, only);
       const rows = await vmDemandSummaries(
         this.db.reader,
         settings.statistic === 'max' ? 'MAX' : 'AVG',
@@ -187,18 +220,15 @@ export class DemandService {
       );
       for (const row of rows) {
         const sigma = sigmaOf(row.cpuavg, row.cpusq);
-        swings.read?.set(row.subjectId, sigma);
         // A VM with samples in the swing window only has none in the window: it counts at its configured size.
         if (!(row.n > 0) || row.cpu === null || row.mem === null) continue;
         summaries.set(row.subjectId, {
           cpuMhz: row.cpu,
           memoryMib: row.mem,
           sampleCount: row.n,
-          // With swings kept, a VM that had no samples when they were read has the window's own σ.
           cpuSigmaMhz: swings.kept?.get(row.subjectId) ?? sigma,
         });
       }
-      swings.keep();
     }
     return (vm: DemandVm, size: ConfiguredSize): Demand => demandFromSummary(summaries.get(vm.id), size);
   }
@@ -208,7 +238,7 @@ export class DemandService {
     const points = new Map<string, UsagePoint[]>();
     const sigmas = new Map<string, number>();
     for (const clusterId of clusterIds) {
-      const swings = this.swingsFor(clusterId, settings, window, only);
+      const swings = await this.swingsFor(clusterId, settings, window, only);
       const byVm = new Map<string, UsagePoint[]>();
       for (const row of await vmUsagePoints(this.db.reader, clusterId, Math.min(window.since, swings.swingSince), only)) {
         let list = byVm.get(row.subjectId);
@@ -217,14 +247,12 @@ export class DemandService {
       }
       for (const [vmId, all] of byVm) {
         const sigma = standardDeviation(all.map((p) => p.cpuMhz));
-        swings.read?.set(vmId, sigma);
         sigmas.set(vmId, swings.kept?.get(vmId) ?? sigma);
         points.set(
           vmId,
           all.filter((p) => p.timestamp > window.since),
         );
       }
-      swings.keep();
     }
     return (vm: DemandVm, size: ConfiguredSize): Demand => estimateDemand(points.get(vm.id) ?? [], size, settings, sigmas.get(vm.id));
   }

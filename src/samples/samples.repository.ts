@@ -268,6 +268,55 @@ export function vmDemandSummaries(
   );
 }
 
+/**
+ * Per VM and bucket of `bucketMs` (aligned to multiples of it), the count, sum and sum of squares of the
+ * VM's CPU samples from `from` (inclusive) to `to` (exclusive): the kept buckets of a swing ledger.
+ */
+export async function vmCpuSumsByBucket(
+  m: EntityManager,
+  clusterId: string,
+  from: number,
+  to: number,
+  bucketMs: number,
+): Promise<{ subjectId: string; bucket: number; n: number; s1: number; s2: number }[]> {
+  const rows = await selectRows<{ subjectId: string; bucket: number | string; n: number | string; s1: number; s2: number }>(
+    m,
+    `SELECT "subjectId", ("timestamp" / ${bucketMs}) * ${bucketMs} AS bucket, COUNT(*) AS n,
+            SUM(CAST("cpuMhz" AS DOUBLE PRECISION)) AS s1, SUM(CAST("cpuMhz" AS DOUBLE PRECISION) * "cpuMhz") AS s2
+       FROM samples
+      WHERE "clusterId" = ? AND "timestamp" >= ? AND "timestamp" < ? AND "subjectKind" = 'vm'
+      GROUP BY "subjectId", ("timestamp" / ${bucketMs}) * ${bucketMs}`,
+    [clusterId, from, to],
+  );
+  // PostgreSQL answers bigint columns as text.
+  return rows.map((r) => ({ subjectId: r.subjectId, bucket: Number(r.bucket), n: Number(r.n), s1: Number(r.s1), s2: Number(r.s2) }));
+}
+
+/**
+ * Per VM, the count, sum and sum of squares of the CPU samples a swing ledger does not keep: after
+ * `after` and before `before` (the swing window's head), and from `from` on (its tail).
+ */
+export async function vmCpuSumsOutside(
+  m: EntityManager,
+  clusterId: string,
+  after: number,
+  before: number,
+  from: number,
+): Promise<{ subjectId: string; n: number; s1: number; s2: number }[]> {
+  const rows = await selectRows<{ subjectId: string; n: number | string; s1: number; s2: number }>(
+    m,
+    `SELECT "subjectId", COUNT(*) AS n, SUM(x) AS s1, SUM(x * x) AS s2
+       FROM (SELECT "subjectId", CAST("cpuMhz" AS DOUBLE PRECISION) AS x FROM samples
+              WHERE "clusterId" = ? AND "timestamp" > ? AND "timestamp" < ? AND "subjectKind" = 'vm'
+             UNION ALL
+             SELECT "subjectId", CAST("cpuMhz" AS DOUBLE PRECISION) AS x FROM samples
+              WHERE "clusterId" = ? AND "timestamp" >= ? AND "subjectKind" = 'vm') AS outside
+      GROUP BY "subjectId"`,
+    [clusterId, after, before, clusterId, from],
+  );
+  return rows.map((r) => ({ subjectId: r.subjectId, n: Number(r.n), s1: Number(r.s1), s2: Number(r.s2) }));
+}
+
 /** Every VM sample of the cluster after `since`, by VM and time. */
 export function vmUsagePoints(
   m: EntityManager,

@@ -9,6 +9,7 @@ import { SubjectKind } from './sample.entity';
 import { subjectsBy } from '../inventory/inventory.repository';
 import { historyPoints, insertSamples, isMissingPartition } from './samples.repository';
 import { SamplePartitions } from './sample-partitions.service';
+import { DemandService } from './demand.service';
 
 const MAX_HISTORY_POINTS = 10_000;
 
@@ -35,6 +36,7 @@ export class SamplesService {
     private readonly settings: SamplesSettings,
     private readonly metrics: MetricsRecorder,
     private readonly partitions: SamplePartitions,
+    private readonly demand: DemandService,
   ) {}
 
   /** Validates every sample, then writes all of them in one transaction, or none. */
@@ -77,6 +79,13 @@ export class SamplesService {
       await this.partitions.ensure('samples', times);
       await insert();
     }
+    // A VM sample older than what the swing ledgers keep makes its cluster's ledger be read afresh.
+    const oldest = new Map<string, number>();
+    for (const [i, subject] of subjects.entries()) {
+      const { clusterId, kind } = subject as Subject;
+      if (kind === 'vm' && times[i] < (oldest.get(clusterId) ?? Infinity)) oldest.set(clusterId, times[i]);
+    }
+    for (const [clusterId, at] of oldest) this.demand.samplesWritten(clusterId, at);
     this.metrics.samplesIngested(samples.length);
     return { accepted: samples.length };
   }
