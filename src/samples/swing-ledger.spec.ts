@@ -62,6 +62,10 @@ describe('keptSpan', () => {
     expect(keptSpan(1_000_000, 11_900_000)).toEqual({ from: 1_200_000, to: 11_400_000 });
   });
 
+  it('starts after the start of the window even on a bucket boundary: the start is exclusive', () => {
+    expect(keptSpan(1_200_000, 11_900_000)).toEqual({ from: 1_500_000, to: 11_400_000 });
+  });
+
   it('keeps nothing when the window is too short to hold a settled bucket', () => {
     expect(keptSpan(1_000_000, 1_400_000)).toEqual({ from: 1_200_000, to: 1_200_000 });
   });
@@ -95,6 +99,21 @@ describe('SwingLedger', () => {
     expect(checked).toBeGreaterThan(70);
     // After the first 3 hours the window is full, and most of it was read once, from the kept buckets.
     expect(ledger.to - ledger.from).toBeGreaterThanOrEqual(swingMs - 2 * SWING_BUCKET_MS);
+  });
+
+  it('agrees on bucket boundaries too: samples and estimates on the 5-minute marks', () => {
+    const random = seededRandom(11);
+    const start = 1_700_000_100_000; // a multiple of 5 minutes
+    const samples: Sample[] = [];
+    for (let t = start; t < start + 5 * HOUR; t += 5 * MINUTE) samples.push({ vm: 'a', t, cpu: Math.round(1000 + 4000 * random()) });
+    const swingMs = 3 * HOUR;
+    const ledger = new SwingLedger(start, keptSpan(start - swingMs, start).from);
+    for (let now = start + 5 * MINUTE; now < start + 5 * HOUR; now += 5 * MINUTE) {
+      const known = samples.filter((s) => s.t <= now);
+      // The sample stamped exactly 3 hours before now is not in the window.
+      const inWindow = known.filter((s) => s.t > now - swingMs).map((s) => s.cpu);
+      expect(slide(ledger, known, now, swingMs).get('a')).toBeCloseTo(sigma(inWindow), 6);
+    }
   });
 
   it('forgets a VM once all its samples have left the window', () => {

@@ -36,7 +36,8 @@ export interface BucketCpuSums extends VmCpuSums {
 
 /** The kept buckets of a swing window, [from, to): where they start and end for a window at `now`. */
 export function keptSpan(swingSince: number, now: number): { from: number; to: number } {
-  const from = Math.ceil(swingSince / SWING_BUCKET_MS) * SWING_BUCKET_MS;
+  // The window's start is exclusive: a sample stamped exactly then is not in it (nor in a kept bucket).
+  const from = (Math.floor(swingSince / SWING_BUCKET_MS) + 1) * SWING_BUCKET_MS;
   const to = Math.floor((now - SWING_SETTLE_MS) / SWING_BUCKET_MS) * SWING_BUCKET_MS;
   return { from, to: Math.max(from, to) };
 }
