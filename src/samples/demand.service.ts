@@ -128,10 +128,11 @@ export class DemandService {
     if (entry && fresh(entry.at)) return { kept: entry.sigma, swingSince: window.since };
     // One cluster's ledger moves one estimate at a time: another's reads would land in it twice.
     const slid = (this.sliding.get(key) ?? Promise.resolve()).then(() => this.slideLedger(key, clusterId, window));
-    this.sliding.set(
-      key,
-      slid.catch(() => undefined),
-    );
+    const settled = slid.catch(() => undefined);
+    this.sliding.set(key, settled);
+    void settled.then(() => {
+      if (this.sliding.get(key) === settled) this.sliding.delete(key);
+    });
     const sigma = await slid;
     for (const [k, e] of this.swings) if (!fresh(e.at)) this.swings.delete(k);
     this.swings.set(key, { at: window.now, sigma });

@@ -56,8 +56,11 @@ function add(into: Map<string, CpuSums>, id: string, sums: CpuSums, sign: 1 | -1
 
 /** The kept buckets of one cluster's swing window, [from, to), and their sums per VM. */
 export class SwingLedger {
-  /** Per VM sums of each kept bucket, by the bucket's start. */
-  private readonly buckets = new Map<number, Map<string, CpuSums>>();
+  /**
+   * The sums of each kept bucket, by the bucket's start: one row per VM with samples in it, in typed
+   * arrays (about 30 bytes a row: 36 buckets of 40,000 VMs take some 45 MB).
+   */
+  private readonly buckets = new Map<number, { ids: string[]; n: Int32Array; s1: Float64Array; s2: Float64Array }>();
   /** Per VM sums over every kept bucket. */
   private readonly total = new Map<string, CpuSums>();
   private fromMs: number;
@@ -88,9 +91,9 @@ export class SwingLedger {
   /** Subtracts the buckets that start before `from`; the span then starts there. */
   dropBefore(from: number): void {
     if (from <= this.fromMs) return;
-    for (const [start, sums] of this.buckets) {
+    for (const [start, b] of this.buckets) {
       if (start >= from) continue;
-      for (const [id, s] of sums) add(this.total, id, s, -1);
+      for (let i = 0; i < b.ids.length; i++) add(this.total, b.ids[i], { n: b.n[i], s1: b.s1[i], s2: b.s2[i] }, -1);
       this.buckets.delete(start);
     }
     this.fromMs = from;
@@ -99,12 +102,21 @@ export class SwingLedger {
 
   /** Keeps the buckets in [this.to, to) read from the samples (`rows`): the span then ends at `to`. */
   extend(rows: readonly BucketCpuSums[], to: number): void {
+    const byBucket = new Map<number, BucketCpuSums[]>();
     for (const row of rows) {
-      if (row.bucket < this.toMs || row.bucket >= to) continue;
-      let sums = this.buckets.get(row.bucket);
-      if (!sums) this.buckets.set(row.bucket, (sums = new Map<string, CpuSums>()));
-      add(sums, row.subjectId, row, 1);
+      if (row.bucket < this.toMs || row.bucket >= to || this.buckets.has(row.bucket)) continue;
+      let list = byBucket.get(row.bucket);
+      if (!list) byBucket.set(row.bucket, (list = []));
+      list.push(row);
       add(this.total, row.subjectId, row, 1);
+    }
+    for (const [start, list] of byBucket) {
+      this.buckets.set(start, {
+        ids: list.map((r) => r.subjectId),
+        n: Int32Array.from(list, (r) => r.n),
+        s1: Float64Array.from(list, (r) => r.s1),
+        s2: Float64Array.from(list, (r) => r.s2),
+      });
     }
     if (to > this.toMs) this.toMs = to;
   }
