@@ -148,16 +148,17 @@ export class DemandService {
       this.ledgers.set(key, (ledger = new SwingLedger(window.now, from)));
     }
     ledger.dropBefore(from);
+    ledger.claim(to);
     if (to > ledger.to) ledger.extend(await vmCpuSumsByBucket(this.db.reader, clusterId, ledger.to, to, SWING_BUCKET_MS), to);
     return ledger.sigmas(await vmCpuSumsOutside(this.db.reader, clusterId, window.swingSince, ledger.from, ledger.to));
   }
 
   /**
-   * Samples of `clusterId` as old as `oldest` were just written: a swing ledger that already keeps
-   * their bucket would miss them, so it is read afresh at the next estimate.
+   * Samples of `clusterId` as old as `oldest` were just written: a swing ledger that already keeps (or
+   * is reading) their bucket would miss them, so it is read afresh at the next estimate.
    */
   samplesWritten(clusterId: string, oldest: number): void {
-    for (const [key, ledger] of this.ledgers) if (key.startsWith(`${clusterId} `) && oldest < ledger.to) this.ledgers.delete(key);
+    for (const [key, ledger] of this.ledgers) if (key.startsWith(`${clusterId} `) && oldest < ledger.claimedTo) this.ledgers.delete(key);
   }
 
   settings(overrides: Partial<Pick<DemandSettings, 'statistic' | 'windowSeconds' | 'swingWindowSeconds'>> = {}): DemandSettings {

@@ -133,6 +133,16 @@ describe('SwingLedger', () => {
     expect(late.get('stays')).toBeCloseTo(1000, 9);
   });
 
+  it('counts the buckets being read as kept, so a late sample written meanwhile is seen as late', () => {
+    const ledger = new SwingLedger(10 * HOUR, 7 * HOUR);
+    expect(ledger.claimedTo).toBe(7 * HOUR);
+    ledger.claim(9 * HOUR);
+    expect(ledger.to).toBe(7 * HOUR);
+    expect(ledger.claimedTo).toBe(9 * HOUR);
+    ledger.extend([], 9 * HOUR);
+    expect(ledger.to).toBe(9 * HOUR);
+  });
+
   it('is read afresh when it is 30 minutes old, or when the clock goes back', () => {
     const ledger = new SwingLedger(10 * HOUR, 7 * HOUR);
     expect(ledger.servesAt(10 * HOUR + 29 * MINUTE, 7 * HOUR)).toBe(true);

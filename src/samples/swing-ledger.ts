@@ -65,6 +65,8 @@ export class SwingLedger {
   private readonly total = new Map<string, CpuSums>();
   private fromMs: number;
   private toMs: number;
+  /** Where the span will end once the read under way lands (`claim`). */
+  private claimedMs: number;
 
   constructor(
     /** When the ledger was started (epoch ms): it is read afresh SWING_REBUILD_MS later. */
@@ -73,6 +75,7 @@ export class SwingLedger {
   ) {
     this.fromMs = from;
     this.toMs = from;
+    this.claimedMs = from;
   }
 
   get from(): number {
@@ -81,6 +84,19 @@ export class SwingLedger {
 
   get to(): number {
     return this.toMs;
+  }
+
+  /**
+   * Where the kept buckets end, counting those being read: a sample written before that is one they may
+   * miss (DemandService.samplesWritten).
+   */
+  get claimedTo(): number {
+    return Math.max(this.claimedMs, this.toMs);
+  }
+
+  /** The buckets up to `to` are being read (before `extend` brings them). */
+  claim(to: number): void {
+    if (to > this.claimedMs) this.claimedMs = to;
   }
 
   /** Whether the ledger can serve a window whose kept span starts at `from`, at `now`. */
