@@ -102,9 +102,19 @@ export class BalancerService implements MoveChecker {
     return this.planner.holdingWhatIfs(work);
   }
 
-  /** planMoves, off the event loop (see PlanRunner). */
-  planMoves(snapshot: ClusterSnapshot, policy: PlannerPolicy, request: PlanRequest): Promise<Plan> {
-    return this.planner.plan(snapshot, policy, request);
+  /**
+   * planMoves, off the event loop (see PlanRunner), on the snapshot `read` gives when the plan's turn
+   * comes: a pass queued behind others plans on the cluster as it then is, and holds no snapshot while
+   * it waits.
+   */
+  async planInTurn(
+    read: () => Promise<ClusterSnapshot>,
+    policy: PlannerPolicy,
+    request: PlanRequest,
+  ): Promise<{ snapshot: ClusterSnapshot; plan: Plan }> {
+    const input: { snapshot?: ClusterSnapshot } = {};
+    const plan = await this.planner.run(async () => ({ snapshot: (input.snapshot = await read()), policy }), request);
+    return { snapshot: input.snapshot as ClusterSnapshot, plan };
   }
 
   /**

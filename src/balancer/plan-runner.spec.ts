@@ -107,6 +107,36 @@ describe('PlanRunner', () => {
     expect(events).toEqual(['pass started', 'pass done', 'what-if read the cluster']);
   }, 60_000);
 
+  it('reads the cluster of a pass only when its turn comes, after the evacuation queued before it', async () => {
+    const small = randomCluster({ seed: 5, hosts: 16, vms: 200, enteringMaintenance: 1 });
+    const events: string[] = [];
+    const evacuationRead = gate();
+    const evacuation = runner.run(
+      async () => {
+        events.push('evacuation read the cluster');
+        await evacuationRead.promise;
+        return { snapshot: small, policy: DEFAULT_PLANNER_POLICY };
+      },
+      { priority: 'evacuation' },
+    );
+    const pass = runner.run(
+      () => {
+        events.push('pass read the cluster');
+        return { snapshot: small, policy: DEFAULT_PLANNER_POLICY };
+      },
+      { priority: 'pass' },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['evacuation read the cluster']);
+    evacuationRead.open();
+    // The pass waits in the queue before it reads anything, so the evacuation's search is cut for it.
+    const { searchCut, ...evacuated } = await evacuation;
+    expect(searchCut).toEqual({ share: 1 / 2, waiting: 1 });
+    expect(evacuated.moves.some((m) => m.reason === 'maintenance')).toBe(true);
+    expect(await pass).toEqual(planMoves(small, DEFAULT_PLANNER_POLICY));
+    expect(events).toEqual(['evacuation read the cluster', 'pass read the cluster']);
+  }, 60_000);
+
   it('cuts the search of a pass that others wait behind, to 1 / (1 + waiting) of it, and says so in the plan', async () => {
     // Ten hosts, a hundred VMs, most of them on a few hosts: the small-cluster search is most of the plan.
     const snapshot = randomCluster({ seed: 11, hosts: 10, vms: 100, skew: 3 });

@@ -44,15 +44,16 @@ export class PlannedPass {
   async run(clusterId: string, trigger: PassTrigger, startedAt: number, actor: Actor | null, id: { id?: string }): Promise<PassEntity> {
     const policy = await this.deps.policies.resolve(clusterId);
     const blackout = activeBlackout(policy.blackoutWindows, startedAt, policy.timeZone);
-    const cooldown = await this.cooldownVmIds(clusterId, policy, startedAt);
-    const snapshot = await this.deps.balancer.snapshot(clusterId, policy, cooldown);
     // An evacuation makes the mandatory moves only (as at threshold 1): it answers and starts at once
     // (balancing a 1,000-VM cluster on top took most of a second), and the next pass balances. Its
-    // record measures the cluster against the cluster's own threshold, as every pass does.
+    // record measures the cluster against the cluster's own threshold, as every pass does. The cluster
+    // (and which of its VMs are in cooldown) is read when the plan's turn comes in the planner queue.
     const evacuation = trigger === 'maintenance';
-    const planned = await this.deps.balancer.planMoves(snapshot, evacuation ? { ...policy, migrationThreshold: 1 } : policy, {
-      priority: evacuation ? 'evacuation' : 'pass',
-    });
+    const { snapshot, plan: planned } = await this.deps.balancer.planInTurn(
+      async () => this.deps.balancer.snapshot(clusterId, policy, await this.cooldownVmIds(clusterId, policy, startedAt)),
+      evacuation ? { ...policy, migrationThreshold: 1 } : policy,
+      { priority: evacuation ? 'evacuation' : 'pass' },
+    );
     const plan: Plan = evacuation
       ? { ...planned, before: balanceReport(snapshot, policy), after: balanceReport(applyPlan(snapshot, planned), policy) }
       : planned;
