@@ -1,3 +1,10 @@
+/**
+ * Its kills aim at requests in flight, at fractions of how long such requests took earlier in the run: with
+ * the other worker's spec beside it (the libvirt e2e's QEMU migrations), a child took 16 s to start and a
+ * kill found nothing in flight (CI, 2026-12-07). It has the machine to itself (test/helpers/machine-lock-environment.js).
+ *
+ * @machine exclusive
+ */
 // Chaos: the app runs in a child process and is killed with SIGKILL at random moments, each kill
 // landing in turn during one of four activities: balancing passes (fully automated), simulated
 // migrations in flight, bulk inventory syncs (3,000 VMs) and bulk sample ingestion (12,000 samples,

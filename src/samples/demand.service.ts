@@ -96,8 +96,8 @@ function hostMhzPerCore(host: DemandHost): number {
 export class DemandService {
   /** Cluster-wide swings by `${clusterId} ${swing seconds}`: σ per VM id (MHz) and when they were read. */
   private readonly swings = new Map<string, { at: number; sigma: Map<string, number> }>();
-  /** Swing ledgers by the same key. */
-  private readonly ledgers = new Map<string, SwingLedger>();
+  /** Swing ledgers by cluster id, then by swing window (seconds). */
+  private readonly ledgers = new Map<string, Map<number, SwingLedger>>();
   /** The last slide of each ledger, which the next one waits for. */
   private readonly sliding = new Map<string, Promise<unknown>>();
 
@@ -127,7 +127,7 @@ export class DemandService {
     const entry = this.swings.get(key);
     if (entry && fresh(entry.at)) return { kept: entry.sigma, swingSince: window.since };
     // One cluster's ledger moves one estimate at a time: another's reads would land in it twice.
-    const slid = (this.sliding.get(key) ?? Promise.resolve()).then(() => this.slideLedger(key, clusterId, window));
+    const slid = (this.sliding.get(key) ?? Promise.resolve()).then(() => this.slideLedger(clusterId, swingSeconds(settings), window));
     const settled = slid.catch(() => undefined);
     this.sliding.set(key, settled);
     void settled.then(() => {
@@ -140,12 +140,16 @@ export class DemandService {
   }
 
   /** Slides the cluster's swing ledger to the window (started afresh when it cannot serve it); σ per VM. */
-  private async slideLedger(key: string, clusterId: string, window: SwingWindow): Promise<Map<string, number>> {
+  private async slideLedger(clusterId: string, swing: number, window: SwingWindow): Promise<Map<string, number>> {
     const { from, to } = keptSpan(window.swingSince, window.now);
-    let ledger = this.ledgers.get(key);
+    let ledger = this.ledgers.get(clusterId)?.get(swing);
     if (!ledger || !ledger.servesAt(window.now, from)) {
-      for (const [k, l] of this.ledgers) if (!l.servesAt(window.now, l.from)) this.ledgers.delete(k);
-      this.ledgers.set(key, (ledger = new SwingLedger(window.now, from)));
+      for (const [id, bySwing] of this.ledgers) {
+        for (const [k, l] of bySwing) if (!l.servesAt(window.now, l.from)) bySwing.delete(k);
+        if (bySwing.size === 0) this.ledgers.delete(id);
+      }
+      ledger = new SwingLedger(window.now, from);
+      this.ledgers.set(clusterId, (this.ledgers.get(clusterId) ?? new Map<number, SwingLedger>()).set(swing, ledger));
     }
     ledger.dropBefore(from);
     ledger.claim(to);
@@ -158,7 +162,9 @@ export class DemandService {
    * is reading) their bucket would miss them, so it is read afresh at the next estimate.
    */
   samplesWritten(clusterId: string, oldest: number): void {
-    for (const [key, ledger] of this.ledgers) if (key.startsWith(`${clusterId} `) && oldest < ledger.claimedTo) this.ledgers.delete(key);
+    const bySwing = this.ledgers.get(clusterId);
+    if (!bySwing) return;
+    for (const [swing, ledger] of bySwing) if (oldest < ledger.claimedTo) bySwing.delete(swing);
   }
 
   settings(overrides: Partial<Pick<DemandSettings, 'statistic' | 'windowSeconds' | 'swingWindowSeconds'>> = {}): DemandSettings {
