@@ -124,13 +124,22 @@ describe('utilization samples', () => {
     expect(utilization.body).toMatchObject({ poweredOnVms: 2, vmsWithoutSamples: 1 });
   });
 
-  it('reuses the swings of a cluster for a minute in cluster-wide estimates, and reads them again after', async () => {
-    // Two hosts of 20,000 MHz and 50 VMs (a cluster-wide estimate, not a few VMs'); only x has samples.
+  /**
+   * Two hosts of 20,000 MHz and 50 VMs (a cluster-wide estimate, not a few VMs'), of which only x will have
+   * samples; and the cluster's samplingNoise as its balance report gives it.
+   */
+  async function fiftyVms() {
     const cluster = await createCluster(t.http);
     const a = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });
     const b = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });
     const x = await createVm(t.http, cluster.id, a.id, { vcpus: 1, memoryMib: 512 });
     for (let i = 0; i < 49; i++) await createVm(t.http, cluster.id, i % 2 ? a.id : b.id, { vcpus: 1, memoryMib: 512 });
+    const noise = async () => (await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200)).body.samplingNoise as number;
+    return { x, noise };
+  }
+
+  it('reuses the swings of a cluster for a minute in cluster-wide estimates, and reads them again after', async () => {
+    const { x, noise } = await fiftyVms();
     const now = clock.now();
     await t.http
       .post('/api/v1/samples')
@@ -138,7 +147,6 @@ describe('utilization samples', () => {
         samples: [sample({ vmId: x.id, timestamp: now - 2 * MINUTE }), sample({ vmId: x.id, timestamp: now - MINUTE, cpuMhz: 3000 })],
       })
       .expect(201);
-    const noise = async () => (await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200)).body.samplingNoise as number;
     // x: 1000 and 3000 in the window (k = 2) and in the swing window, σ = 1000: s_a² = 1000² / 2 / 20,000² = 1.25e-3,
     // noise = sqrt(w_cpu · (1 − 1/2) · 1.25e-3 / 2) = sqrt(0.5 · 0.5 · 6.25e-4).
     expect(await noise()).toBeCloseTo(Math.sqrt(0.5 * 0.5 * 6.25e-4), 12);
@@ -159,12 +167,7 @@ describe('utilization samples', () => {
   });
 
   it('slides the swing window in cluster-wide estimates: a sample that left it stops counting', async () => {
-    const cluster = await createCluster(t.http);
-    const a = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });
-    const b = await createHost(t.http, cluster.id, { cpuCores: 8, cpuMhz: 20_000, memoryMib: 65_536 });
-    const x = await createVm(t.http, cluster.id, a.id, { vcpus: 1, memoryMib: 512 });
-    for (let i = 0; i < 49; i++) await createVm(t.http, cluster.id, i % 2 ? a.id : b.id, { vcpus: 1, memoryMib: 512 });
-    const noise = async () => (await t.http.get(`/api/v1/clusters/${cluster.id}/balance`).expect(200)).body.samplingNoise as number;
+    const { x, noise } = await fiftyVms();
     // As above, for x alone with k samples in the 5-minute window and σ over the 3-hour swing window:
     // noise = sqrt(0.5 · (1 − 1/2) · σ² / k / 20,000² / 2).
     const expected = (variance: number, k: number) => Math.sqrt((0.5 * 0.5 * (variance / k / 4e8)) / 2);

@@ -122,12 +122,13 @@ export class DemandService {
     only?: string[],
   ): Promise<{ kept?: Map<string, number>; swingSince: number }> {
     if (only || window.swingSince >= window.since) return { swingSince: window.swingSince };
-    const key = `${clusterId} ${swingSeconds(settings)}`;
+    const swing = swingSeconds(settings);
+    const key = `${clusterId} ${swing}`;
     const fresh = (at: number) => at <= window.now && window.now - at < SWING_REUSE_MS;
     const entry = this.swings.get(key);
     if (entry && fresh(entry.at)) return { kept: entry.sigma, swingSince: window.since };
     // One cluster's ledger moves one estimate at a time: another's reads would land in it twice.
-    const slid = (this.sliding.get(key) ?? Promise.resolve()).then(() => this.slideLedger(clusterId, swingSeconds(settings), window));
+    const slid = (this.sliding.get(key) ?? Promise.resolve()).then(() => this.slideLedger(clusterId, swing, window));
     const settled = slid.catch(() => undefined);
     this.sliding.set(key, settled);
     void settled.then(() => {
