@@ -7,7 +7,15 @@ import { join, resolve } from 'node:path';
 import { LiveMigrationService } from '../src/live-migration/live-migration.service';
 import { MigrationView } from '../src/live-migration/dto/migration.dto';
 import { Page } from '../src/common/pagination';
-import { formatReportTable, parseReportTable, ReplayReport, Strategy, STRATEGIES, TABLE_COLUMNS } from '../tools/replay/replay-report';
+import {
+  formatReportTable,
+  parseReportTable,
+  ReplayReport,
+  ReplayTotals,
+  Strategy,
+  STRATEGIES,
+  TABLE_COLUMNS,
+} from '../tools/replay/replay-report';
 import { REPLAY_START_MS, runReplay } from '../tools/replay/replay-runner';
 import { SchedulerService } from '../src/passes/scheduler.service';
 import { EventsService } from '../src/events/events.service';
@@ -59,6 +67,25 @@ function figures(report: ReplayReport) {
 }
 
 let inProcess: ReplayReport | undefined;
+
+/** `npm run replay -- <args>` on the slice, as a user runs it; stdout is the tables, then the JSON after a line starting with "{". */
+function replayCommand(args: string[], timeoutMs = 150_000) {
+  const run = spawnSync(
+    process.execPath,
+    [
+      ...['-r', 'ts-node/register/transpile-only', 'tools/replay/cli.ts'],
+      ...['--vms', `${SLICE.vms}`, '--hosts', `${SLICE.hosts}`, '--steps', `${SLICE.steps}`, ...args],
+    ],
+    // Patience, not a speed target: on a loaded machine the transpiling and the replay took over 50 s.
+    { cwd: resolve(__dirname, '..'), encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, TZ: 'UTC' } },
+  );
+  const at = run.stdout.indexOf('\n{');
+  return {
+    ...run,
+    tables: at < 0 ? run.stdout : run.stdout.slice(0, at),
+    json: at < 0 ? undefined : (JSON.parse(run.stdout.slice(at + 1)) as unknown),
+  };
+}
 
 describe('trace replay (e2e)', () => {
   it('replays a slice through the real services; the figures agree with the engine and the scheduler', async () => {
@@ -158,27 +185,16 @@ describe('trace replay (e2e)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drs-replay-e2e-'));
     try {
       const jsonFile = join(dir, 'report.json');
-      const root = resolve(__dirname, '..');
-      const run = spawnSync(
-        process.execPath,
-        [
-          ...['-r', 'ts-node/register/transpile-only', 'tools/replay/cli.ts'],
-          ...['--vms', `${SLICE.vms}`, '--hosts', `${SLICE.hosts}`, '--steps', `${SLICE.steps}`, '--json', jsonFile],
-        ],
-        // Patience, not a speed target: on a loaded machine the transpiling and the replay took over 50 s.
-        { cwd: root, encoding: 'utf8', timeout: 150_000, env: { ...process.env, TZ: 'UTC' } },
-      );
+      const run = replayCommand(['--json', jsonFile]);
       expect(run.stderr).toContain('ours: 24 steps');
       expect(run.status).toBe(0);
-      const stdout = run.stdout;
-      const printedJson = stdout.slice(stdout.indexOf('\n{') + 1);
-      const report = JSON.parse(printedJson) as ReplayReport;
+      const report = run.json as ReplayReport;
       expect(JSON.parse(readFileSync(jsonFile, 'utf8'))).toEqual(report);
       checkShape(report);
-      expect(stdout.split('\n')[0]).toContain(
+      expect(run.stdout.split('\n')[0]).toContain(
         `Trace replay: planetlab-20110303.csv, ${SLICE.vms} VMs on ${SLICE.hosts} hosts, ${SLICE.steps} steps of 5 min`,
       );
-      const table = parseReportTable(stdout.slice(0, stdout.indexOf('\n{')));
+      const table = parseReportTable(run.tables);
       expect(table).toEqual(report.strategies.map((s) => Object.fromEntries(TABLE_COLUMNS.map((c) => [c.header, c.cell(s)]))));
       // Deterministic apart from timings: the command's figures are the in-process run's.
       // (To 12 digits: sums in another order differ in the last bit.)
@@ -191,4 +207,44 @@ describe('trace replay (e2e)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it('npm run replay --placement-seeds replays once per seed, then adds the printed figures up', () => {
+    const both = replayCommand(['--placement-seed', '1', '--placement-seeds', '2,3']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('give --placement-seed or --placement-seeds, not both');
+
+    const run = replayCommand(['--strategies', 'ours,greedy', '--placement-seeds', '1,2'], 270_000);
+    expect(run.status).toBe(0);
+    const { runs } = run.json as { runs: ReplayReport[]; totals: ReplayTotals };
+    expect(runs.map((r) => r.placementSeed)).toEqual([1, 2]);
+    const [first, second, totals] = run.tables.split('\n\n').map((t) => t.trim());
+    expect(first.split('\n')[0]).toContain('(placement seed 1)');
+    expect(second.split('\n')[0]).toContain('(placement seed 2)');
+    const perRun = [parseReportTable(first), parseReportTable(second)];
+    const lines = totals.split('\n');
+    expect(lines[0]).toBe('Totals over placement seeds 1, 2');
+    ['ours', 'greedy'].forEach((strategy, i) => {
+      const cells = lines[3 + i].split(/\s{2,}/);
+      const sum = (column: string) => perRun.reduce((total, rows) => total + Number(rows.find((r) => r.strategy === strategy)![column]), 0);
+      expect(cells.slice(0, 2)).toEqual([strategy, '2']);
+      expect(Number(cells[3])).toBe(sum('host-min >100%'));
+      expect(Number(cells[4])).toBe(sum('host-min >90%'));
+      expect(Number(cells[6])).toBe(sum('migrations'));
+    });
+    // The comparison, counted here from each run's JSON.
+    const pairs = runs.map((r) => ['ours', 'greedy'].map((name) => r.strategies.find((s) => s.strategy === name)!));
+    const count = (better: (o: ReplayReport['strategies'][number], g: ReplayReport['strategies'][number]) => boolean) =>
+      pairs.filter(([o, g]) => better(o, g)).length;
+    const fewer = count((o, g) => o.migrations < g.migrations);
+    const cooler = count((o, g) => o.hostMinutesOver90 <= g.hostMinutesOver90);
+    const served = count((o, g) => o.cpuDemandUnmetGhzHours <= g.cpuDemandUnmetGhzHours);
+    const all = count(
+      (o, g) =>
+        o.migrations < g.migrations && o.hostMinutesOver90 <= g.hostMinutesOver90 && o.cpuDemandUnmetGhzHours <= g.cpuDemandUnmetGhzHours,
+    );
+    expect(lines[5]).toBe(
+      `ours against greedy, runs of 2: fewer migrations in ${fewer}, as few or fewer host-minutes above 90 % in ${cooler}, ` +
+        `as little or less CPU demand unmet in ${served}, all three in ${all}`,
+    );
+  }, 300_000);
 });

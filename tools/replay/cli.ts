@@ -1,12 +1,13 @@
 // npm run replay -- --trace <csv> --hosts <n> [--vms <n>] [--steps <n>] [--threshold <L>] [--json <file>]
 // Replays a trace day through the real services for our balancer, no balancing and the simple greedy
-// baseline, and prints the report as a table, then as JSON.
+// baseline, and prints the report as a table, then as JSON. With --placement-seeds, once per seed,
+// then the figures added up over the runs.
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TRACE_FILE, loadTrace, tracesFolder } from '../../src/simulator/trace';
-import { formatReportTable, STRATEGIES, Strategy } from './replay-report';
+import { formatReportTable, formatTotalsTable, ReplayReport, STRATEGIES, Strategy, totalsOverRuns } from './replay-report';
 import { runReplay } from './replay-runner';
 
 const USAGE = `Usage: npm run replay -- [options]
@@ -16,6 +17,8 @@ const USAGE = `Usage: npm run replay -- [options]
   --steps <n>          5-minute steps to replay from the start of the day (default: the whole trace)
   --threshold <L>      migration threshold 1..5: the report's target and ours (default 3)
   --placement-seed <n> deal the VMs to the hosts in a shuffled order (same count per host; default: round-robin)
+  --placement-seeds <list>
+                       comma-separated seeds: one replay per seed, then the figures added up over them
   --policy <json>      changes to the policy ours runs with, e.g. '{"demandWindowSeconds":1800}'
   --strategies <list>  comma-separated subset of ${STRATEGIES.join(',')} (default: all)
   --series             add each strategy's per-step imbalance, busiest host, CPU demand unmet and migrations to the JSON
@@ -32,6 +35,13 @@ function nonNegativeInt(name: string, value: string | undefined): number | undef
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
   return Number(value);
+}
+
+function seedList(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const seeds = value.split(',').map((s) => nonNegativeInt('placement-seeds', s.trim())!);
+  if (new Set(seeds).size !== seeds.length) throw new Error(`--placement-seeds must not repeat a seed, got "${value}"`);
+  return seeds;
 }
 
 function parsePolicy(text: string): Record<string, unknown> {
@@ -55,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       steps: { type: 'string' },
       threshold: { type: 'string' },
       'placement-seed': { type: 'string' },
+      'placement-seeds': { type: 'string' },
       strategies: { type: 'string' },
       policy: { type: 'string' },
       json: { type: 'string' },
@@ -71,21 +82,40 @@ export async function main(argv: string[]): Promise<number> {
   const strategies = values.strategies?.split(',').map((s) => s.trim()) as Strategy[] | undefined;
   const unknown = strategies?.filter((s) => !(STRATEGIES as readonly string[]).includes(s)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown strategies: ${unknown.join(', ')} (known: ${STRATEGIES.join(', ')})`);
-  const report = await runReplay({
-    trace: loadTrace(tracePath),
-    traceName: basename(tracePath),
-    hosts: positiveInt('hosts', values.hosts) ?? 40,
-    vms: positiveInt('vms', values.vms),
-    steps: positiveInt('steps', values.steps),
-    threshold: positiveInt('threshold', values.threshold) ?? 3,
-    placementSeed: nonNegativeInt('placement-seed', values['placement-seed']),
-    strategies,
-    series: values.series ?? false,
-    policy: values.policy ? parsePolicy(values.policy) : undefined,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const json = JSON.stringify(report, null, 2);
-  console.log(formatReportTable(report));
+  const seeds = seedList(values['placement-seeds']);
+  if (seeds && values['placement-seed'] !== undefined) throw new Error('give --placement-seed or --placement-seeds, not both');
+  const trace = loadTrace(tracePath);
+  const replay = (placementSeed: number | undefined) =>
+    runReplay({
+      trace,
+      traceName: basename(tracePath),
+      hosts: positiveInt('hosts', values.hosts) ?? 40,
+      vms: positiveInt('vms', values.vms),
+      steps: positiveInt('steps', values.steps),
+      threshold: positiveInt('threshold', values.threshold) ?? 3,
+      placementSeed,
+      strategies,
+      series: values.series ?? false,
+      policy: values.policy ? parsePolicy(values.policy) : undefined,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  let json: string;
+  if (seeds) {
+    const runs: ReplayReport[] = [];
+    for (const seed of seeds) {
+      const report = await replay(seed);
+      runs.push(report);
+      console.log(formatReportTable(report));
+      console.log('');
+    }
+    const totals = totalsOverRuns(runs);
+    console.log(formatTotalsTable(totals, seeds));
+    json = JSON.stringify({ runs, totals }, null, 2);
+  } else {
+    const report = await replay(nonNegativeInt('placement-seed', values['placement-seed']));
+    console.log(formatReportTable(report));
+    json = JSON.stringify(report, null, 2);
+  }
   console.log('');
   console.log(json);
   if (values.json) writeFileSync(values.json, `${json}\n`);

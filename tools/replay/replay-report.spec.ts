@@ -1,6 +1,7 @@
 import {
   cpuDemandUnmet,
   formatReportTable,
+  formatTotalsTable,
   gibMoved,
   median,
   MigrationRecord,
@@ -11,8 +12,10 @@ import {
   shareAboveTarget,
   shareUnbalanced,
   StepMeasurement,
+  StrategyReport,
   summarizeStrategy,
   timeAveragedImbalance,
+  totalsOverRuns,
 } from './replay-report';
 
 // Three 5-minute steps of a 3-host cluster of 20,000 MHz hosts, target 0.04; CPU demand unmet is
@@ -51,6 +54,11 @@ const steps: StepMeasurement[] = [
 // 4,200 MHz unmet over 5-minute steps: 4.2 GHz × 1/12 h; of 139,400 MHz demanded in all.
 const UNMET_GHZ_HOURS = 4.2 / 12;
 const UNMET_SHARE = 4200 / 139_400;
+
+/** A replay of those three steps on 9 VMs and 3 hosts, with these strategies' figures. */
+function reportOf(strategies: StrategyReport[]): ReplayReport {
+  return { trace: 't.csv', vms: 9, hosts: 3, steps: 3, stepSeconds: 300, threshold: 3, target: 0.04, policy: {}, strategies, seconds: 1 };
+}
 
 const migrations: MigrationRecord[] = [
   { state: 'succeeded', memoryMib: 870 },
@@ -135,19 +143,7 @@ describe('replay report maths', () => {
   it('prints a table that parses back to the JSON figures, rounded', () => {
     const ours = summarizeStrategy('ours', steps, migrations, 300, { stepMs: [12.4] });
     const none = summarizeStrategy('none', steps, [], 300, { stepMs: [3] });
-    const report: ReplayReport = {
-      trace: 't.csv',
-      vms: 9,
-      hosts: 3,
-      steps: 3,
-      stepSeconds: 300,
-      threshold: 3,
-      target: 0.04,
-      policy: {},
-      strategies: [ours, none],
-      seconds: 1.25,
-    };
-    const text = formatReportTable(report);
+    const text = formatReportTable({ ...reportOf([ours, none]), seconds: 1.25 });
     expect(text.split('\n')[0]).toContain('9 VMs on 3 hosts, 3 steps of 5 min; threshold 3 (target I ≤ 0.0400)');
     expect(parseReportTable(`noise before\n${text}\n\n{"json": "after"}`)).toEqual([
       {
@@ -179,5 +175,133 @@ describe('replay report maths', () => {
         'ms/step': '3',
       },
     ]);
+  });
+});
+
+describe('replay totals over several placement seeds', () => {
+  type Figures = Pick<
+    StrategyReport,
+    'strategy' | 'meanImbalance' | 'hostMinutesOver100' | 'hostMinutesOver90' | 'cpuDemandUnmetGhzHours' | 'migrations' | 'gibMoved'
+  >;
+  const run = (seed: number, ...figures: Figures[]): ReplayReport => ({
+    ...reportOf(figures.map((f) => ({ ...summarizeStrategy(f.strategy, steps, [], 300), ...f }))),
+    placementSeed: seed,
+  });
+  // Seed 1: ours migrates less, is cooler, and leaves exactly as much demand unmet (a tie counts for ours).
+  // Seed 2: ours migrates more and is hotter, but leaves less demand unmet.
+  const seed1 = run(
+    1,
+    {
+      strategy: 'ours',
+      meanImbalance: 0.05,
+      hostMinutesOver100: 20,
+      hostMinutesOver90: 100,
+      cpuDemandUnmetGhzHours: 0.3,
+      migrations: 10,
+      gibMoved: 5,
+    },
+    {
+      strategy: 'greedy',
+      meanImbalance: 0.06,
+      hostMinutesOver100: 30,
+      hostMinutesOver90: 120,
+      cpuDemandUnmetGhzHours: 0.3,
+      migrations: 20,
+      gibMoved: 12,
+    },
+  );
+  const seed2 = run(
+    2,
+    {
+      strategy: 'ours',
+      meanImbalance: 0.03,
+      hostMinutesOver100: 0,
+      hostMinutesOver90: 50,
+      cpuDemandUnmetGhzHours: 0.1,
+      migrations: 30,
+      gibMoved: 9,
+    },
+    {
+      strategy: 'greedy',
+      meanImbalance: 0.04,
+      hostMinutesOver100: 5,
+      hostMinutesOver90: 40,
+      cpuDemandUnmetGhzHours: 0.2,
+      migrations: 25,
+      gibMoved: 8,
+    },
+  );
+
+  it('adds up each strategy over the runs, averages mean I, and counts where ours did better than the greedy', () => {
+    const totals = totalsOverRuns([seed1, seed2]);
+    expect(totals.strategies).toEqual([
+      {
+        strategy: 'ours',
+        runs: 2,
+        meanImbalance: expect.closeTo(0.04, 12),
+        hostMinutesOver100: 20,
+        hostMinutesOver90: 150,
+        cpuDemandUnmetGhzHours: expect.closeTo(0.4, 12),
+        migrations: 40,
+        gibMoved: 14,
+      },
+      {
+        strategy: 'greedy',
+        runs: 2,
+        meanImbalance: expect.closeTo(0.05, 12),
+        hostMinutesOver100: 35,
+        hostMinutesOver90: 160,
+        cpuDemandUnmetGhzHours: expect.closeTo(0.5, 12),
+        migrations: 45,
+        gibMoved: 20,
+      },
+    ]);
+    expect(totals.oursOverGreedy).toEqual({
+      runs: 2,
+      fewerMigrations: 1,
+      noMoreHostMinutesOver90: 1,
+      noMoreCpuDemandUnmet: 2,
+      allThree: 1,
+    });
+  });
+
+  it('has no comparison with the greedy when a run lacks it', () => {
+    const oursOnly = run(3, {
+      strategy: 'ours',
+      meanImbalance: 0.02,
+      hostMinutesOver100: 0,
+      hostMinutesOver90: 0,
+      cpuDemandUnmetGhzHours: 0,
+      migrations: 1,
+      gibMoved: 1,
+    });
+    const totals = totalsOverRuns([seed1, oursOnly]);
+    expect(totals.oursOverGreedy).toBeUndefined();
+    expect(totals.strategies.map((t) => [t.strategy, t.runs, t.migrations])).toEqual([
+      ['ours', 2, 11],
+      ['greedy', 1, 20],
+    ]);
+  });
+
+  it('prints the totals as a table, with the comparison line', () => {
+    const text = formatTotalsTable(totalsOverRuns([seed1, seed2]), [1, 2]);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('Totals over placement seeds 1, 2');
+    expect(lines[1].split(/\s{2,}/)).toEqual([
+      'strategy',
+      'runs',
+      'mean I',
+      'host-min >100%',
+      'host-min >90%',
+      'CPU demand unmet',
+      'migrations',
+      'GiB moved',
+    ]);
+    expect(lines[3].split(/\s{2,}/)).toEqual(['ours', '2', '0.0400', '20', '150', '0.40 GHz·h', '40', '14.0']);
+    expect(lines[4].split(/\s{2,}/)).toEqual(['greedy', '2', '0.0500', '35', '160', '0.50 GHz·h', '45', '20.0']);
+    expect(lines[5]).toBe(
+      'ours against greedy, runs of 2: fewer migrations in 1, as few or fewer host-minutes above 90 % in 1, ' +
+        'as little or less CPU demand unmet in 2, all three in 1',
+    );
   });
 });

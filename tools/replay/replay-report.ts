@@ -203,17 +203,22 @@ export const TABLE_COLUMNS: readonly { header: string; cell: (r: StrategyReport)
   { header: 'ms/step', cell: (r) => r.msPerStepMedian.toFixed(0) },
 ];
 
+/** A header, a line of dashes and the rows, columns two spaces apart: the first left-aligned, the others right-aligned. */
+function alignedLines(header: readonly string[], rows: readonly string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
 /** The report as an aligned text table, one line per strategy, under a title line. */
 export function formatReportTable(report: ReplayReport): string {
   const header = TABLE_COLUMNS.map((c) => c.header);
   const rows = report.strategies.map((r) => TABLE_COLUMNS.map((c) => c.cell(r)));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const title =
     `Trace replay: ${report.trace}, ${report.vms} VMs on ${report.hosts} hosts` +
     `${report.placementSeed === undefined ? '' : ` (placement seed ${report.placementSeed})`}, ${report.steps} steps of ${report.stepSeconds / 60} min; ` +
     `threshold ${report.threshold} (target I ≤ ${report.target.toFixed(4)}); ${report.seconds.toFixed(1)} s`;
-  return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return [title, ...alignedLines(header, rows)].join('\n');
 }
 
 /** Parses a table printed by formatReportTable back into its cells (header → cell), one record per strategy. */
@@ -236,4 +241,111 @@ export function parseReportTable(text: string): Record<string, string>[] {
     rows.push(Object.fromEntries(header.map((h, i) => [h, cells[i]])));
   }
   return rows;
+}
+
+/** One strategy's figures added up over several runs of the replay (--placement-seeds). */
+export interface StrategyTotals {
+  strategy: Strategy;
+  runs: number;
+  /** The runs' mean I, averaged over the runs. */
+  meanImbalance: number;
+  hostMinutesOver100: number;
+  hostMinutesOver90: number;
+  cpuDemandUnmetGhzHours: number;
+  migrations: number;
+  gibMoved: number;
+}
+
+/**
+ * In how many runs "ours" did better than the greedy baseline: fewer migrations, as few or fewer
+ * host-minutes above 90 % CPU, as little or less CPU demand unmet, and all three at once.
+ */
+export interface WinsOverGreedy {
+  runs: number;
+  fewerMigrations: number;
+  noMoreHostMinutesOver90: number;
+  noMoreCpuDemandUnmet: number;
+  allThree: number;
+}
+
+export interface ReplayTotals {
+  strategies: StrategyTotals[];
+  /** Absent unless every run has both "ours" and "greedy". */
+  oursOverGreedy?: WinsOverGreedy;
+}
+
+/** Sums the runs' figures per strategy, in the order the strategies first appear. */
+export function totalsOverRuns(reports: readonly ReplayReport[]): ReplayTotals {
+  const byStrategy = new Map<Strategy, StrategyTotals>();
+  for (const report of reports) {
+    for (const s of report.strategies) {
+      let t = byStrategy.get(s.strategy);
+      if (!t) {
+        t = {
+          strategy: s.strategy,
+          runs: 0,
+          meanImbalance: 0,
+          hostMinutesOver100: 0,
+          hostMinutesOver90: 0,
+          cpuDemandUnmetGhzHours: 0,
+          migrations: 0,
+          gibMoved: 0,
+        };
+        byStrategy.set(s.strategy, t);
+      }
+      t.runs++;
+      t.meanImbalance += s.meanImbalance;
+      t.hostMinutesOver100 += s.hostMinutesOver100;
+      t.hostMinutesOver90 += s.hostMinutesOver90;
+      t.cpuDemandUnmetGhzHours += s.cpuDemandUnmetGhzHours;
+      t.migrations += s.migrations;
+      t.gibMoved += s.gibMoved;
+    }
+  }
+  const strategies = [...byStrategy.values()].map((t) => ({ ...t, meanImbalance: t.meanImbalance / t.runs }));
+  const pairs = reports.map(
+    (r) => [r.strategies.find((s) => s.strategy === 'ours'), r.strategies.find((s) => s.strategy === 'greedy')] as const,
+  );
+  if (reports.length === 0 || pairs.some(([o, g]) => !o || !g)) return { strategies };
+  const wins: WinsOverGreedy = { runs: pairs.length, fewerMigrations: 0, noMoreHostMinutesOver90: 0, noMoreCpuDemandUnmet: 0, allThree: 0 };
+  for (const [o, g] of pairs) {
+    const fewer = o!.migrations < g!.migrations;
+    const cooler = o!.hostMinutesOver90 <= g!.hostMinutesOver90;
+    const served = o!.cpuDemandUnmetGhzHours <= g!.cpuDemandUnmetGhzHours + EPSILON;
+    wins.fewerMigrations += fewer ? 1 : 0;
+    wins.noMoreHostMinutesOver90 += cooler ? 1 : 0;
+    wins.noMoreCpuDemandUnmet += served ? 1 : 0;
+    wins.allThree += fewer && cooler && served ? 1 : 0;
+  }
+  return { strategies, oursOverGreedy: wins };
+}
+
+/** The totals as an aligned text table under a title line, and a line of ours's wins over the greedy. */
+export function formatTotalsTable(totals: ReplayTotals, seeds: readonly number[]): string {
+  const columns: readonly { header: string; cell: (t: StrategyTotals) => string }[] = [
+    { header: 'strategy', cell: (t) => t.strategy },
+    { header: 'runs', cell: (t) => String(t.runs) },
+    { header: 'mean I', cell: (t) => t.meanImbalance.toFixed(4) },
+    { header: 'host-min >100%', cell: (t) => String(t.hostMinutesOver100) },
+    { header: 'host-min >90%', cell: (t) => String(t.hostMinutesOver90) },
+    { header: 'CPU demand unmet', cell: (t) => `${t.cpuDemandUnmetGhzHours.toFixed(2)} GHz·h` },
+    { header: 'migrations', cell: (t) => String(t.migrations) },
+    { header: 'GiB moved', cell: (t) => t.gibMoved.toFixed(1) },
+  ];
+  const rows = totals.strategies.map((t) => columns.map((c) => c.cell(t)));
+  const out = [
+    `Totals over placement seeds ${seeds.join(', ')}`,
+    ...alignedLines(
+      columns.map((c) => c.header),
+      rows,
+    ),
+  ];
+  const w = totals.oursOverGreedy;
+  if (w) {
+    out.push(
+      `ours against greedy, runs of ${w.runs}: fewer migrations in ${w.fewerMigrations}, as few or fewer host-minutes above 90 % in ` +
+        `${w.noMoreHostMinutesOver90}, as little or less CPU demand unmet in ${w.noMoreCpuDemandUnmet}, all three in ${w.allThree}`,
+    );
+  }
+  return out.join('\n');
 }
