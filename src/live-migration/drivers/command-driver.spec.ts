@@ -188,8 +188,10 @@ describe('CommandMigrationDriver', () => {
   };
 
   /** A killed process closes its pipes a moment before it is gone from the process table. */
+  // Dead well before the 30 s the fake's sleep would last. Patience, not a speed target: in CI, beside the libvirt e2e's
+  // busy QEMU guests, a command killed at once was still alive 500 ms later.
   const diesSoon = async (pidFile: string) => {
-    for (let waitedMs = 0; waitedMs < 500; waitedMs += 10) {
+    for (let waitedMs = 0; waitedMs < 5000; waitedMs += 10) {
       if (!isAlive(pidFile)) return true;
       await new Promise((r) => setTimeout(r, 10));
     }
