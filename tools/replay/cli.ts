@@ -84,21 +84,20 @@ export async function main(argv: string[]): Promise<number> {
   if (unknown.length > 0) throw new Error(`unknown strategies: ${unknown.join(', ')} (known: ${STRATEGIES.join(', ')})`);
   const seeds = seedList(values['placement-seeds']);
   if (seeds && values['placement-seed'] !== undefined) throw new Error('give --placement-seed or --placement-seeds, not both');
-  const trace = loadTrace(tracePath);
-  const replay = (placementSeed: number | undefined) =>
-    runReplay({
-      trace,
-      traceName: basename(tracePath),
-      hosts: positiveInt('hosts', values.hosts) ?? 40,
-      vms: positiveInt('vms', values.vms),
-      steps: positiveInt('steps', values.steps),
-      threshold: positiveInt('threshold', values.threshold) ?? 3,
-      placementSeed,
-      strategies,
-      series: values.series ?? false,
-      policy: values.policy ? parsePolicy(values.policy) : undefined,
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
+  // Options read once, whatever the number of runs.
+  const options = {
+    hosts: positiveInt('hosts', values.hosts) ?? 40,
+    vms: positiveInt('vms', values.vms),
+    steps: positiveInt('steps', values.steps),
+    threshold: positiveInt('threshold', values.threshold) ?? 3,
+    strategies,
+    series: values.series ?? false,
+    policy: values.policy ? parsePolicy(values.policy) : undefined,
+    log: (line: string) => process.stderr.write(`${line}\n`),
+    trace: loadTrace(tracePath),
+    traceName: basename(tracePath),
+  };
+  const replay = (placementSeed: number | undefined) => runReplay({ ...options, placementSeed });
   let json: string;
   if (seeds) {
     const runs: ReplayReport[] = [];
