@@ -1,5 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { checkConnectorConfig, isProblems, libvirtAuthConf, libvirtAuthFile } from './connector-kinds';
 
 const host = (name: string, uri = `qemu+tcp://10.0.0.${name.length}/system`) => ({ name, uri });
@@ -83,5 +85,23 @@ describe('connector configuration per kind', () => {
     expect(readFileSync(file, 'utf8')).toContain('password=pw\n');
     auth.dispose();
     expect(existsSync(dirname(file))).toBe(false);
+  });
+
+  it("removes the auth folders a process that died left behind (a crash cannot dispose), never a live process's", () => {
+    const parent = mkdtempSync(join(tmpdir(), 'drs-auth-spec-'));
+    try {
+      const deadPid = spawnSync('true').pid;
+      const left = [`drs-libvirt-auth-${deadPid}-aB12cD`, `drs-libvirt-auth-${process.pid}-eF34gH`, 'drs-libvirt-auth-iJ56kL'];
+      for (const name of left) {
+        mkdirSync(join(parent, name));
+        writeFileSync(join(parent, name, 'auth.conf'), 'password=old\n');
+      }
+      const auth = libvirtAuthFile({ username: 'drs', password: 'pw' }, parent);
+      expect(readdirSync(parent).sort()).toEqual([basename(dirname(auth.env.LIBVIRT_AUTH_FILE)), ...left.slice(1)].sort());
+      expect(basename(dirname(auth.env.LIBVIRT_AUTH_FILE))).toMatch(new RegExp(`^drs-libvirt-auth-${process.pid}-`));
+      auth.dispose();
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 // What each kind of connector accepts as settings and credentials, checked before anything is stored,
 // and how a stored configuration becomes a live Connector. One entry per kind: add a platform here.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FieldProblem } from '../common/domain-error';
@@ -108,12 +108,46 @@ export function libvirtAuthConf(credentials: Record<string, string>): string {
   return `[credentials-drs]\nauthname=${user}\nusername=${user}\npassword=${keyFileValue(credentials.password)}\n\n[auth-libvirt-default]\ncredentials=drs\n`;
 }
 
+const AUTH_DIR_PREFIX = 'drs-libvirt-auth-';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the credentials folders (below) of service processes that are gone: one that crashed, or was
+ * killed, could not remove its own. Only this user's folders, named with a process id that no longer runs.
+ */
+export function removeStaleAuthFiles(parent = tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(parent)) {
+    const pid = Number(new RegExp(`^${AUTH_DIR_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    const dir = join(parent, name);
+    try {
+      if (statSync(dir).uid !== process.getuid?.()) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
 /**
  * libvirt's client reads credentials from the file LIBVIRT_AUTH_FILE names: written here, readable by
- * the service's user only, in a folder of its own, and removed when the connector stops.
+ * the service's user only, in a folder of its own named with the process id, and removed when the
+ * connector stops; the folders of processes that died first are removed when the next one is written.
  */
-export function libvirtAuthFile(credentials: Record<string, string>): { env: Record<string, string>; dispose(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'drs-libvirt-auth-'));
+export function libvirtAuthFile(credentials: Record<string, string>, parent = tmpdir()): { env: Record<string, string>; dispose(): void } {
+  removeStaleAuthFiles(parent);
+  const dir = mkdtempSync(join(parent, `${AUTH_DIR_PREFIX}${process.pid}-`));
   const file = join(dir, 'auth.conf');
   writeFileSync(file, libvirtAuthConf(credentials), { mode: 0o600 });
   return { env: { LIBVIRT_AUTH_FILE: file }, dispose: () => rmSync(dir, { recursive: true, force: true }) };

@@ -64,8 +64,11 @@ export async function createTestApp(
     databasePath,
     close: async () => {
       await app.close();
-      // A database of its own no spec can name again: PostgreSQL's is dropped now (SQLite's file stays, as it always has).
-      if (onPostgres && ownDir) await dropDatabasesUnder(ownDir);
+      // A database of its own no spec can name again: removed now, PostgreSQL's dropped with it.
+      if (ownDir) {
+        rmSync(ownDir, { recursive: true, force: true });
+        if (onPostgres) await dropDatabasesUnder(ownDir);
+      }
     },
   };
 }
