@@ -29,6 +29,18 @@ describe('PlanetLab day import', () => {
         { name: 'b', text: '1\n2\n' },
       ]),
     ).toThrow('b: 2 samples, where a has 3');
+    expect(() =>
+      planetlabCsv([
+        { name: 'a', text: '1\n2\n3\n' },
+        { name: 'host b', text: '1\n2\n' },
+      ]),
+    ).toThrow('host b: 2 samples, where a has 3');
+    expect(() =>
+      planetlabCsv([
+        { name: 'host b', text: '1\n' },
+        { name: 'host_b', text: '2\n' },
+      ]),
+    ).toThrow('"host b" and "host_b" would both be VM host_b (spaces become underscores)');
     expect(() => planetlabCsv([{ name: 'x,y', text: '1\n' }])).toThrow('x,y: a VM file');
   });
 

@@ -18,9 +18,13 @@ export interface VmFile {
 export function planetlabCsv(files: readonly VmFile[]): string {
   if (files.length === 0) throw new Error('no VM files: a PlanetLab day folder holds one file per VM');
   const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const fileOf = new Map<string, string>();
   const rows = sorted.map((file) => {
     if (/[,\r\n"]/.test(file.name)) throw new Error(`${file.name}: a VM file's name cannot hold a comma, a quote or a line break`);
     const name = file.name.replace(/ /g, '_');
+    const other = fileOf.get(name);
+    if (other !== undefined) throw new Error(`"${other}" and "${file.name}" would both be VM ${name} (spaces become underscores)`);
+    fileOf.set(name, file.name);
     const lines = file.text.split(/\r?\n/);
     while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
     if (lines.length === 0) throw new Error(`${file.name}: no samples`);
@@ -28,11 +32,11 @@ export function planetlabCsv(files: readonly VmFile[]): string {
       const value = line.trim();
       if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`${file.name} line ${i + 1}: "${line}" is not a utilization in percent`);
     });
-    return { name, values: lines.map((l) => l.trim()) };
+    return { file: file.name, name, values: lines.map((l) => l.trim()) };
   });
   const samples = rows[0].values.length;
   const uneven = rows.find((r) => r.values.length !== samples);
-  if (uneven) throw new Error(`${uneven.name}: ${uneven.values.length} samples, where ${rows[0].name} has ${samples}`);
+  if (uneven) throw new Error(`${uneven.file}: ${uneven.values.length} samples, where ${rows[0].file} has ${samples}`);
   const header = ['vm', ...Array.from({ length: samples }, (_, t) => `t${t}`)].join(',');
   const csv = [header, ...rows.map((r) => [r.name, ...r.values].join(','))].join('\n') + '\n';
   parseTrace(csv); // what the replay will read back
