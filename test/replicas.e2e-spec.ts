@@ -4,7 +4,7 @@
 // taken over within two lease periods, and no migration is lost or recorded as done twice; a replica frozen
 // with SIGSTOP past its lease and then resumed does not act on the clusters it lost (fencing); their PostgreSQL
 // server (one of their own) restarted under load: 503 with Retry-After meanwhile, and they recover by themselves.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { Database } from '../src/database/database.service';
 import { acquireLease, databaseNow, holdsLease, renewLeases } from '../src/replicas/leases.repository';
@@ -23,7 +23,11 @@ jest.setTimeout(180_000);
 describe('one process on SQLite (or a replica alone on PostgreSQL)', () => {
   let t: TestApp;
   beforeAll(async () => (t = await createTestApp({ env: { REPLICA_NAME: 'solo' } })));
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    // Started again on the first app's database (below), it does not own that folder.
+    removeTempDir(dirname(t.databasePath));
+  });
 
   it('owns every cluster, names itself at /replicas and /health, and runs a pass asked of it', async () => {
     const cluster = (await t.http.post('/api/v1/clusters').send({ name: 'alone' }).expect(201)).body;

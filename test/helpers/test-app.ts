@@ -41,23 +41,30 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const ownDir = options.databasePath === undefined ? makeTempDir() : undefined;
   const databasePath = options.databasePath ?? join(ownDir!, 'drs.sqlite');
-  let builder = Test.createTestingModule({
-    imports: [
-      AppModule.forRoot({
-        DATABASE_PATH: databasePath,
-        ...(await databaseEnv(databasePath)),
-        LOG_LEVEL: 'silent',
-        DEMO_ENABLED: false,
-        RATE_LIMIT_MAX: 0,
-        ...options.env,
-      }),
-    ],
-  });
-  if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
-  const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-  configureApp(app);
-  await app.init();
+  let app: NestExpressApplication;
+  try {
+    let builder = Test.createTestingModule({
+      imports: [
+        AppModule.forRoot({
+          DATABASE_PATH: databasePath,
+          ...(await databaseEnv(databasePath)),
+          LOG_LEVEL: 'silent',
+          DEMO_ENABLED: false,
+          RATE_LIMIT_MAX: 0,
+          ...options.env,
+        }),
+      ],
+    });
+    if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
+    const moduleRef = await builder.compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+    configureApp(app);
+    await app.init();
+  } catch (error) {
+    // An app that does not start (a boot check refusing its settings) leaves no folder behind either.
+    if (ownDir) removeTempDir(ownDir);
+    throw error;
+  }
   return {
     app,
     http: request(app.getHttpServer()),
