@@ -24,13 +24,18 @@ function alive(pid) {
   }
 }
 
+/** The lock's directory for the jest run whose main process has this id; its global teardown removes it. */
+function machineLockDir(run) {
+  return join(tmpdir(), `drs-jest-machine-${run}`);
+}
+
 class MachineLockEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     this.exclusive = context.docblockPragmas.machine === 'exclusive';
     // One directory per jest run: its workers are children of the jest process (in band, jest runs the specs itself).
     const run = process.env.JEST_WORKER_ID !== undefined && process.send !== undefined ? process.ppid : process.pid;
-    this.dir = join(tmpdir(), `drs-jest-machine-${run}`);
+    this.dir = machineLockDir(run);
     this.sharedFile = join(this.dir, `shared-${process.pid}`);
     this.exclusiveDir = join(this.dir, 'exclusive');
     this.held = false;
@@ -107,3 +112,4 @@ class MachineLockEnvironment extends TestEnvironment {
 }
 
 module.exports = MachineLockEnvironment;
+module.exports.machineLockDir = machineLockDir;
