@@ -109,6 +109,7 @@ export function libvirtAuthConf(credentials: Record<string, string>): string {
 }
 
 const AUTH_DIR_PREFIX = 'drs-libvirt-auth-';
+const AUTH_DIR_OF_PID = new RegExp(`^${AUTH_DIR_PREFIX}(\\d+)-`);
 
 function isAlive(pid: number): boolean {
   try {
@@ -126,7 +127,7 @@ function isAlive(pid: number): boolean {
 export function removeStaleAuthFiles(parent = tmpdir()): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(parent)) {
-    const pid = Number(new RegExp(`^${AUTH_DIR_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    const pid = Number(AUTH_DIR_OF_PID.exec(name)?.[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue;
     const dir = join(parent, name);
     try {
