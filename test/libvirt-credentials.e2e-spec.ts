@@ -4,7 +4,7 @@
 // the right password makes it ok with the host discovered. Neither password is in any answer or log line.
 // One host, no guest. Needs root; `libvirt-hosts.sh install` adds the Debian packages when they are missing.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -134,5 +134,18 @@ describe('libvirt credentials against a real libvirtd that requires SASL', () =>
       expect(answers.filter((text) => text.includes(secret))).toEqual([]);
       expect(log.split('\n').filter((line) => line.includes(secret))).toEqual([]);
     }
+  });
+
+  it('a service killed while it holds the credentials leaves them on disk; the next start removes them', async () => {
+    const authDirs = (pid: number) => readdirSync(tmpdir()).filter((name) => name.startsWith(`drs-libvirt-auth-${pid}-`));
+    const killed = app.proc.pid!;
+    const [folder] = authDirs(killed);
+    expect(readFileSync(join(tmpdir(), folder, 'auth.conf'), 'utf8')).toContain(`authname=${USER}`);
+    await killApp(app);
+    expect(authDirs(killed)).toEqual([folder]);
+    // A fresh database: no connector starts, so only the start itself can remove them.
+    app = await startApp({ DATABASE_PATH: join(dataDir, 'fresh.sqlite'), DEMO_ENABLED: false, SCHEDULER_ENABLED: false });
+    expect((await fetch(`${app.baseUrl}/health`)).status).toBe(200);
+    expect(authDirs(killed)).toEqual([]);
   });
 });

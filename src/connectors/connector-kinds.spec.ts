@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { checkConnectorConfig, isProblems, libvirtAuthConf, libvirtAuthFile } from './connector-kinds';
+import { checkConnectorConfig, isProblems, libvirtAuthConf, libvirtAuthFile, removeStaleAuthFiles } from './connector-kinds';
 
 const host = (name: string, uri = `qemu+tcp://10.0.0.${name.length}/system`) => ({ name, uri });
 const fields = (result: ReturnType<typeof checkConnectorConfig>) => (isProblems(result) ? result.map((p) => p.field) : []);
@@ -91,17 +91,40 @@ describe('connector configuration per kind', () => {
     const parent = mkdtempSync(join(tmpdir(), 'drs-auth-spec-'));
     try {
       const deadPid = spawnSync('true').pid;
-      const left = [`drs-libvirt-auth-${deadPid}-aB12cD`, `drs-libvirt-auth-${process.pid}-eF34gH`, 'drs-libvirt-auth-iJ56kL'];
-      for (const name of left) {
+      const started = ownStartTime();
+      const stale = [
+        `drs-libvirt-auth-${deadPid}-${started}-aB12cD`,
+        // this process's id, but another start time: a process that ran under the same id before
+        `drs-libvirt-auth-${process.pid}-${started + 1}-mN78oP`,
+        // named before the start time was added
+        `drs-libvirt-auth-${deadPid}-qR90sT`,
+      ];
+      const kept = [
+        `drs-libvirt-auth-${process.pid}-${started}-eF34gH`,
+        `drs-libvirt-auth-${process.pid}-123456`,
+        'drs-libvirt-auth-iJ56kL',
+      ];
+      for (const name of [...stale, ...kept]) {
         mkdirSync(join(parent, name));
         writeFileSync(join(parent, name, 'auth.conf'), 'password=old\n');
       }
       const auth = libvirtAuthFile({ username: 'drs', password: 'pw' }, parent);
-      expect(readdirSync(parent).sort()).toEqual([basename(dirname(auth.env.LIBVIRT_AUTH_FILE)), ...left.slice(1)].sort());
-      expect(basename(dirname(auth.env.LIBVIRT_AUTH_FILE))).toMatch(new RegExp(`^drs-libvirt-auth-${process.pid}-`));
+      const own = basename(dirname(auth.env.LIBVIRT_AUTH_FILE));
+      expect(readdirSync(parent).sort()).toEqual([own, ...kept].sort());
+      expect(own).toMatch(new RegExp(`^drs-libvirt-auth-${process.pid}-${started}-[A-Za-z0-9]{6}$`));
       auth.dispose();
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
   });
+
+  it('a missing temporary directory sweeps nothing', () => {
+    expect(removeStaleAuthFiles(join(tmpdir(), 'drs-auth-spec-missing', 'none'))).toEqual([]);
+  });
 });
+
+/** Field 22 of /proc/self/stat: when this process started, in clock ticks after boot. */
+function ownStartTime(): number {
+  const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}

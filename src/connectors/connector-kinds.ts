@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { FieldProblem } from '../common/domain-error';
 import { isObject, MAX_TEXT, unknownKeys, type CheckedConfig, type ConnectorKind } from './connector-config';
 import { ConnectorError, type ConnectorHost } from './connector';
+import { ProcFs } from '../live-migration/drivers/process-identity';
 import { LibvirtConnector, validateHosts } from './libvirt/libvirt-connector';
 import { proxmox } from './proxmox/proxmox-kind';
 import { vsphere } from './vsphere/vsphere-kind';
@@ -109,7 +110,9 @@ export function libvirtAuthConf(credentials: Record<string, string>): string {
 }
 
 const AUTH_DIR_PREFIX = 'drs-libvirt-auth-';
-const AUTH_DIR_OF_PID = new RegExp(`^${AUTH_DIR_PREFIX}(\\d+)-`);
+/** `<prefix><pid>-<start time>-XXXXXX`, or `<prefix><pid>-XXXXXX` as named before the start time was added. */
+const AUTH_DIR_NAME = new RegExp(`^${AUTH_DIR_PREFIX}(\\d+)-(?:(\\d+)-)?[A-Za-z0-9]{6}$`);
+const proc = new ProcFs();
 
 function isAlive(pid: number): boolean {
   try {
@@ -121,14 +124,42 @@ function isAlive(pid: number): boolean {
 }
 
 /**
+ * Whether the process a folder was named after is gone. A process id alone is reused: where /proc says
+ * when the process running under that id started, a different start time (or a zombie) is another
+ * process, or none.
+ */
+function isGone(pid: number, startTime: number | undefined): boolean {
+  if (!isAlive(pid)) return true;
+  if (startTime === undefined) return false;
+  const stat = proc.stat(pid);
+  return stat !== null && (stat.startTime !== startTime || stat.state === 'Z' || stat.state === 'X');
+}
+
+/** This process as the folders name it: its id, and where /proc knows it, its start time. */
+function ownTag(): string {
+  const startTime = proc.stat(process.pid)?.startTime;
+  return startTime === undefined ? `${process.pid}` : `${process.pid}-${startTime}`;
+}
+
+/**
  * Removes the credentials folders (below) of service processes that are gone: one that crashed, or was
- * killed, could not remove its own. Only this user's folders, named with a process id that no longer runs.
+ * killed, could not remove its own. Only this user's folders, named with a process that no longer runs.
+ * Run at every start of the service and before each new folder is written.
  */
 export function removeStaleAuthFiles(parent = tmpdir()): string[] {
   const removed: string[] = [];
-  for (const name of readdirSync(parent)) {
-    const pid = Number(AUTH_DIR_OF_PID.exec(name)?.[1]);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const match = AUTH_DIR_NAME.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    const startTime = match[2] === undefined ? undefined : Number(match[2]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || !isGone(pid, startTime)) continue;
     const dir = join(parent, name);
     try {
       if (statSync(dir).uid !== process.getuid?.()) continue;
@@ -143,12 +174,13 @@ export function removeStaleAuthFiles(parent = tmpdir()): string[] {
 
 /**
  * libvirt's client reads credentials from the file LIBVIRT_AUTH_FILE names: written here, readable by
- * the service's user only, in a folder of its own named with the process id, and removed when the
- * connector stops; the folders of processes that died first are removed when the next one is written.
+ * the service's user only, in a folder of its own named with the process (id and start time), and
+ * removed when the connector stops; the folders of processes that died first are removed when the next
+ * one is written, and at every start of the service.
  */
 export function libvirtAuthFile(credentials: Record<string, string>, parent = tmpdir()): { env: Record<string, string>; dispose(): void } {
   removeStaleAuthFiles(parent);
-  const dir = mkdtempSync(join(parent, `${AUTH_DIR_PREFIX}${process.pid}-`));
+  const dir = mkdtempSync(join(parent, `${AUTH_DIR_PREFIX}${ownTag()}-`));
   const file = join(dir, 'auth.conf');
   writeFileSync(file, libvirtAuthConf(credentials), { mode: 0o600 });
   return { env: { LIBVIRT_AUTH_FILE: file }, dispose: () => rmSync(dir, { recursive: true, force: true }) };

@@ -16,7 +16,7 @@ import type { MigrationDriver } from '../live-migration/drivers/migration-driver
 import { ConnectorError, type Discovery, type UnreachableHost } from './connector';
 import { describeProblem, nextHealth, type LoopName } from './connector-health';
 import type { LiveConnector } from './connector-config';
-import { CONNECTOR_KINDS } from './connector-kinds';
+import { CONNECTOR_KINDS, removeStaleAuthFiles } from './connector-kinds';
 import type { ConnectorEntity } from './connector.entity';
 import { ConnectorsSettings } from './connectors.settings';
 import { ConnectorStore, type ConnectorStatus } from './connectors.repository';
@@ -57,6 +57,11 @@ export class ConnectorLoops implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // A service that crashed left its libvirt credentials on disk; remove them whether or not a
+    // connector with credentials starts here again.
+    const removed = removeStaleAuthFiles();
+    if (removed.length > 0)
+      this.logger.log(`removed ${removed.length} libvirt credentials folder(s) of service processes that no longer run`);
     for (const row of await this.store.all()) if (this.ownership.owns(row.clusterId)) await this.start(row);
     this.bootstrapped = true;
     if (!this.ownership.shared) return;
