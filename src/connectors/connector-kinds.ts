@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FieldProblem } from '../common/domain-error';
+import { ProcFs } from '../live-migration/drivers/process-identity';
 import { isObject, MAX_TEXT, unknownKeys, type CheckedConfig, type ConnectorKind } from './connector-config';
 import { ConnectorError, type ConnectorHost } from './connector';
-import { ProcFs } from '../live-migration/drivers/process-identity';
 import { LibvirtConnector, validateHosts } from './libvirt/libvirt-connector';
 import { proxmox } from './proxmox/proxmox-kind';
 import { vsphere } from './vsphere/vsphere-kind';
