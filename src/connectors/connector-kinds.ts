@@ -124,15 +124,12 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Whether the process a folder was named after is gone. A process id alone is reused: where /proc says
- * when the process running under that id started, a different start time (or a zombie) is another
- * process, or none.
+ * Whether the process a folder was named after is gone. A process id alone is reused: a folder named with
+ * a start time (from /proc) belongs to the very process /proc still shows under that id and start time.
  */
 function isGone(pid: number, startTime: number | undefined): boolean {
-  if (!isAlive(pid)) return true;
-  if (startTime === undefined) return false;
-  const stat = proc.stat(pid);
-  return stat !== null && (stat.startTime !== startTime || stat.state === 'Z' || stat.state === 'X');
+  if (startTime === undefined) return !isAlive(pid);
+  return !proc.isRunning({ pid, startTime, bootId: null });
 }
 
 /** This process as the folders name it: its id, and where /proc knows it, its start time. */
