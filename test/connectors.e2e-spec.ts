@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ChildApp, killApp, startApp } from './helpers/child-app';
+import { call, CallResult, ChildApp, killApp, startApp } from './helpers/child-app';
 import { waitFor } from './helpers/wait';
 
 jest.setTimeout(240_000);
@@ -27,13 +27,6 @@ interface Point {
   memoryConsumedMib: number;
 }
 
-interface Answer {
-  status: number;
-  type: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
-  body: any;
-}
-
 describe('connectors on real libvirt hosts', () => {
   const state = mkdtempSync(join(tmpdir(), 'drs-connectors-e2e-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'drs-connectors-db-'));
@@ -47,15 +40,10 @@ describe('connectors on real libvirt hosts', () => {
   const startedAt = Date.now();
   const since = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
-  async function api(method: string, path: string, body?: unknown): Promise<Answer> {
-    const res = await fetch(`${app.baseUrl}/api/v1${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    answers.push(text);
-    return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
+  async function api(method: string, path: string, body?: unknown): Promise<CallResult> {
+    const answer = await call(app, method, `/api/v1${path}`, body);
+    answers.push(answer.text);
+    return answer;
   }
   const get = async (path: string) => (await api('GET', path)).body;
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ChildApp, killApp, startApp } from './helpers/child-app';
+import { call, CallResult, ChildApp, killApp, startApp } from './helpers/child-app';
 import { waitFor } from './helpers/wait';
 
 jest.setTimeout(180_000);
@@ -23,12 +23,6 @@ const USER = 'drs';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)} #;:x`;
 const WRONG = `wrong-${Math.random().toString(36).slice(2)}`;
 
-interface Answer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
-  body: any;
-}
-
 describe('libvirt credentials against a real libvirtd that requires SASL', () => {
   const state = mkdtempSync(join(tmpdir(), 'drs-credentials-e2e-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'drs-credentials-db-'));
@@ -38,15 +32,10 @@ describe('libvirt credentials against a real libvirtd that requires SASL', () =>
   const answers: string[] = [];
   let clusterId = '';
 
-  async function api(method: string, path: string, body?: unknown): Promise<Answer> {
-    const res = await fetch(`${app.baseUrl}/api/v1${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    answers.push(text);
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  async function api(method: string, path: string, body?: unknown): Promise<CallResult> {
+    const answer = await call(app, method, `/api/v1${path}`, body);
+    answers.push(answer.text);
+    return answer;
   }
   const get = async (path: string) => (await api('GET', path)).body;
   const put = (credentials?: { username: string; password: string }) =>

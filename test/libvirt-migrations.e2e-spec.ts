@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ChildApp, killApp, query, startApp } from './helpers/child-app';
+import { call, ChildApp, killApp, query, startApp } from './helpers/child-app';
 import { waitFor } from './helpers/wait';
 
 jest.setTimeout(300_000);
@@ -81,16 +81,7 @@ describe('live migrations on real libvirt hosts', () => {
     CONNECTOR_COLLECT_INTERVAL_SECONDS: 2,
   };
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${app.baseUrl}/api/v1${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const api = (method: string, path: string, body?: unknown) => call(app, method, `/api/v1${path}`, body);
   const get = async (path: string) => (await api('GET', path)).body;
 
   async function start(): Promise<void> {

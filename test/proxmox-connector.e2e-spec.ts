@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scenario } from './fixtures/pve-simulator/scenario';
-import { ChildApp, killApp, query, startApp } from './helpers/child-app';
+import { call, ChildApp, killApp, query, startApp } from './helpers/child-app';
 import { startPveSimulator, type PveSimulator } from './helpers/pve-simulator';
 import { waitFor } from './helpers/wait';
 
@@ -94,16 +94,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     CONNECTOR_COLLECT_INTERVAL_SECONDS: 1,
   };
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; type: string }> {
-    const res = await fetch(`${app.baseUrl}/api/v1${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, type: res.headers.get('content-type') ?? '' };
-  }
+  const api = (method: string, path: string, body?: unknown) => call(app, method, `/api/v1${path}`, body);
   const get = async (path: string) => (await api('GET', path)).body;
 
   const settings = (extra: Record<string, unknown> = {}) => ({ endpoints: sim.urls, certificateSha256: sim.fingerprint, ...extra });

@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChildApp, killApp, query, startApp } from './helpers/child-app';
+import { call, ChildApp, killApp, query, startApp } from './helpers/child-app';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_VIM_OPTIONS, VimClient } from '../src/connectors/vsphere/vim-client';
 import { startVcsim, type Vcsim, type VcsimRulesFile } from './helpers/vcsim';
@@ -90,16 +90,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
     CONNECTOR_COLLECT_INTERVAL_SECONDS: 1,
   };
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; type: string }> {
-    const res = await fetch(`${app.baseUrl}/api/v1${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, type: res.headers.get('content-type') ?? '' };
-  }
+  const api = (method: string, path: string, body?: unknown) => call(app, method, `/api/v1${path}`, body);
   const get = async (path: string) => (await api('GET', path)).body;
 
   const settings = (cluster: string, extra: Record<string, unknown> = {}) => ({

@@ -27,6 +27,10 @@ export interface CallResult {
   status: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, read as supertest reads one (see eslint.config.mjs)
   body: any;
+  /** The content-type header ('' without one). */
+  type: string;
+  /** The body as it came, before parsing (to look for what must never be in an answer). */
+  text: string;
 }
 
 /** Starts the app on `env` (DATABASE_PATH and the like) and resolves once it serves. */
@@ -95,7 +99,7 @@ export async function call(child: ChildApp, method: string, path: string, body?:
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, type: res.headers.get('content-type') ?? '', text };
 }
 
 /** Reads the database file directly, as it is on disk (after a kill: what the crash left). */
