@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { call, CallResult, ChildApp, killApp, startApp } from './helpers/child-app';
+import { call, CallResult, ChildApp, connectorAppEnv, killApp, secondsSince, startApp } from './helpers/child-app';
 import { waitFor } from './helpers/wait';
 
 jest.setTimeout(240_000);
@@ -38,7 +38,6 @@ describe('connectors on real libvirt hosts', () => {
   let bootedAt = 0;
   const figures: Record<string, string> = {};
   const startedAt = Date.now();
-  const since = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
   async function api(method: string, path: string, body?: unknown): Promise<CallResult> {
     const answer = await call(app, method, `/api/v1${path}`, body);
@@ -61,17 +60,9 @@ describe('connectors on real libvirt hosts', () => {
     // busy (on h0) dirties memory in a loop, so it burns CPU; calm (on h1) only sleeps.
     await fixture(['guest', state, '0', 'busy', '128']);
     await fixture(['guest', state, '1', 'calm', '128'], { GUEST_DIRTY_MB: '0' });
-    figures.hostsAndGuests = since(t);
+    figures.hostsAndGuests = secondsSince(t);
     t = Date.now();
-    app = await startApp({
-      DATABASE_PATH: join(dataDir, 'drs.sqlite'),
-      LOG_LEVEL: 'debug',
-      DEMO_ENABLED: false,
-      RATE_LIMIT_MAX: 0,
-      SCHEDULER_ENABLED: false,
-      CONNECTOR_SYNC_INTERVAL_SECONDS: 2,
-      CONNECTOR_COLLECT_INTERVAL_SECONDS: 2,
-    });
+    app = await startApp(connectorAppEnv(join(dataDir, 'drs.sqlite'), 2));
     // Everything the service writes from now on: the credentials are sent after this point.
     app.proc.stdout!.on('data', (chunk) => (log += chunk));
     app.proc.stderr!.on('data', (chunk) => (log += chunk));
@@ -79,7 +70,7 @@ describe('connectors on real libvirt hosts', () => {
     // An idle guest still burns CPU while its kernel boots under emulation: compare once both run their loop.
     await fixture(['wait-guest', state, 'calm', '150']);
     bootedAt = Date.now();
-    figures.serviceAndBoot = since(t);
+    figures.serviceAndBoot = secondsSince(t);
     const cluster = await api('POST', '/clusters', { name: 'kvm' });
     expect(cluster.status).toBe(201);
     clusterId = cluster.body.id;
@@ -90,7 +81,7 @@ describe('connectors on real libvirt hosts', () => {
     await fixture(['down', state]).catch((error: Error) => console.error(error.message));
     rmSync(state, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
-    figures.total = since(startedAt);
+    figures.total = secondsSince(startedAt);
     console.log(`connectors e2e figures: ${JSON.stringify(figures)}`);
   });
 
@@ -146,7 +137,7 @@ describe('connectors on real libvirt hosts', () => {
       30_000,
       250,
     );
-    figures.firstSync = since(t);
+    figures.firstSync = secondsSince(t);
     const hostPage = await get(`/hosts?clusterId=${clusterId}`);
     const memTotalKib = Number(/MemTotal:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
     expect(hostPage.items.map((h: { name: string }) => h.name).sort()).toEqual(['h0', 'h1']);
@@ -192,7 +183,7 @@ describe('connectors on real libvirt hosts', () => {
       500,
     );
     const points = found!;
-    figures.samples = since(t);
+    figures.samples = secondsSince(t);
     const mean = (list: Point[]) => list.reduce((sum, p) => sum + p.cpuMhz, 0) / list.length;
     expect(mean(points.busy)).toBeGreaterThan(100);
     expect(mean(points.busy)).toBeGreaterThan(3 * Math.max(1, mean(points.calm)));
@@ -212,7 +203,7 @@ describe('connectors on real libvirt hosts', () => {
       30_000,
       250,
     );
-    figures.degradedAfter = since(t);
+    figures.degradedAfter = secondsSince(t);
     expect(degraded.lastError).toMatch(/^h1: /);
     expect(degraded.lastError).not.toMatch(/h0/);
     const events = await get(`/events?clusterId=${clusterId}&type=connector.degraded`);
@@ -239,7 +230,7 @@ describe('connectors on real libvirt hosts', () => {
     t = Date.now();
     await fixture(['start-daemon', state, '1']);
     await waitFor(async () => (await get(`/clusters/${clusterId}/connector`)).state === 'ok', 30_000, 250);
-    figures.recoveredAfter = since(t);
+    figures.recoveredAfter = secondsSince(t);
     expect((await get(`/clusters/${clusterId}/connector`)).lastError).toBeNull();
     expect((await get(`/events?clusterId=${clusterId}&type=connector.recovered`)).total).toBe(1);
     const next = await api('POST', `/clusters/${clusterId}/passes`);

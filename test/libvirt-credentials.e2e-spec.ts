@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { call, CallResult, ChildApp, killApp, startApp } from './helpers/child-app';
+import { call, CallResult, ChildApp, connectorAppEnv, killApp, startApp } from './helpers/child-app';
 import { waitFor } from './helpers/wait';
 
 jest.setTimeout(180_000);
@@ -62,15 +62,7 @@ describe('libvirt credentials against a real libvirtd that requires SASL', () =>
     const up = await fixture(['up', state, '1'], { LIBVIRT_HOSTS_SASL: `${USER}:${PASSWORD}` });
     const [name, , uri] = up.stdout.trim().split(' ');
     host = { name, uri };
-    app = await startApp({
-      DATABASE_PATH: join(dataDir, 'drs.sqlite'),
-      LOG_LEVEL: 'debug',
-      DEMO_ENABLED: false,
-      RATE_LIMIT_MAX: 0,
-      SCHEDULER_ENABLED: false,
-      CONNECTOR_SYNC_INTERVAL_SECONDS: 2,
-      CONNECTOR_COLLECT_INTERVAL_SECONDS: 2,
-    });
+    app = await startApp(connectorAppEnv(join(dataDir, 'drs.sqlite'), 2));
     app.proc.stdout!.on('data', (chunk) => (log += chunk));
     app.proc.stderr!.on('data', (chunk) => (log += chunk));
     const cluster = await api('POST', '/clusters', { name: 'kvm-sasl' });

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { call, ChildApp, killApp, query, startApp } from './helpers/child-app';
+import { call, ChildApp, connectorAppEnv, killApp, query, secondsSince, startApp } from './helpers/child-app';
 import { waitFor } from './helpers/wait';
 
 jest.setTimeout(300_000);
@@ -70,16 +70,7 @@ describe('live migrations on real libvirt hosts', () => {
   let clusterId = '';
   const figures: Record<string, string> = {};
   const startedAt = Date.now();
-  const since = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
-  const env = {
-    DATABASE_PATH: databasePath,
-    LOG_LEVEL: 'debug',
-    DEMO_ENABLED: false,
-    RATE_LIMIT_MAX: 0,
-    SCHEDULER_ENABLED: false,
-    CONNECTOR_SYNC_INTERVAL_SECONDS: 2,
-    CONNECTOR_COLLECT_INTERVAL_SECONDS: 2,
-  };
+  const env = connectorAppEnv(databasePath, 2);
 
   const api = (method: string, path: string, body?: unknown) => call(app, method, `/api/v1${path}`, body);
   const get = async (path: string) => (await api('GET', path)).body;
@@ -123,11 +114,11 @@ describe('live migrations on real libvirt hosts', () => {
     // Skewed: three guests that burn CPU (rewriting 8 MiB in a loop) on h0, an idle one on h1, nothing on h2.
     for (const name of ['b1', 'b2', 'b3']) await fixture(['guest', state, '0', name, '128'], { GUEST_DIRTY_MB: '8' });
     await fixture(['guest', state, '1', 'calm', '128'], { GUEST_DIRTY_MB: '0' });
-    figures.hostsAndGuests = since(t);
+    figures.hostsAndGuests = secondsSince(t);
     t = Date.now();
     await start();
     for (const name of GUESTS) await fixture(['wait-guest', state, name, '300']);
-    figures.serviceAndBoot = since(t);
+    figures.serviceAndBoot = secondsSince(t);
     clusterId = (await api('POST', '/clusters', { name: 'kvm' })).body.id;
   });
 
@@ -136,7 +127,7 @@ describe('live migrations on real libvirt hosts', () => {
     await fixture(['down', state]).catch((error: Error) => console.error(error.message));
     rmSync(state, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
-    figures.total = since(startedAt);
+    figures.total = secondsSince(startedAt);
     console.log(`libvirt migrations e2e figures: ${JSON.stringify(figures)}`);
   });
 
@@ -161,7 +152,7 @@ describe('live migrations on real libvirt hosts', () => {
       60_000,
       500,
     );
-    figures.discoveredAndSampled = since(t);
+    figures.discoveredAndSampled = secondsSince(t);
     const before = await get(`/clusters/${clusterId}/balance`);
     expect(await expectVirshAgrees()).toEqual(new Map([...['b1', 'b2', 'b3'].map((b) => [b, 'h0'] as const), ['calm', 'h1']]));
 
@@ -178,7 +169,7 @@ describe('live migrations on real libvirt hosts', () => {
       180_000,
       500,
     ))!;
-    figures.pass = `${since(t)}, ${done.length} migrations`;
+    figures.pass = `${secondsSince(t)}, ${done.length} migrations`;
     for (const m of done) {
       expect(m).toMatchObject({ state: 'succeeded', driver: 'libvirt', attempts: 1, error: null });
       // As libvirt reported them for the completed job.
@@ -214,7 +205,7 @@ describe('live migrations on real libvirt hosts', () => {
     const entered = await api('POST', `/hosts/${byName.get(busiest)}/maintenance`, {});
     expect(entered.status).toBeLessThan(300);
     await waitFor(async () => (await get(`/hosts/${byName.get(busiest)}`)).state === 'maintenance', 180_000, 500);
-    figures.maintenance = `${busiest}: ${guestsThere.length} guests out in ${since(t)}`;
+    figures.maintenance = `${busiest}: ${guestsThere.length} guests out in ${secondsSince(t)}`;
     expect(await runningOn(hosts.find((h) => h.name === busiest)!.uri)).toEqual([]);
     const recorded = await expectVirshAgrees();
     expect([...recorded.values()]).not.toContain(busiest);
@@ -275,7 +266,7 @@ describe('live migrations on real libvirt hosts', () => {
       120_000,
       250,
     ))!;
-    figures.adopted = `ended ${ended.state} ${since(t)} after the kill`;
+    figures.adopted = `ended ${ended.state} ${secondsSince(t)} after the kill`;
     // Adopted, not restarted: the attempt the killed service started is the only one.
     expect(ended).toMatchObject({ state: 'succeeded', attempts: 1, driver: 'libvirt' });
     expect((await migrations()).filter((m) => m.vmId === guest.id && m.state === 'running')).toEqual([]);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scenario } from './fixtures/pve-simulator/scenario';
-import { call, ChildApp, killApp, query, startApp } from './helpers/child-app';
+import { call, ChildApp, connectorAppEnv, killApp, query, secondsSince, startApp } from './helpers/child-app';
 import { startPveSimulator, type PveSimulator } from './helpers/pve-simulator';
 import { waitFor } from './helpers/wait';
 
@@ -83,16 +83,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
   let clusterId = '';
   const figures: Record<string, string> = {};
   const startedAt = Date.now();
-  const since = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
-  const env = {
-    DATABASE_PATH: databasePath,
-    LOG_LEVEL: 'debug',
-    DEMO_ENABLED: false,
-    RATE_LIMIT_MAX: 0,
-    SCHEDULER_ENABLED: false,
-    CONNECTOR_SYNC_INTERVAL_SECONDS: 1,
-    CONNECTOR_COLLECT_INTERVAL_SECONDS: 1,
-  };
+  const env = connectorAppEnv(databasePath, 1);
 
   const api = (method: string, path: string, body?: unknown) => call(app, method, `/api/v1${path}`, body);
   const get = async (path: string) => (await api('GET', path)).body;
@@ -136,7 +127,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
   beforeAll(async () => {
     const t = Date.now();
     sim = await startPveSimulator(scenario);
-    figures.simulator = since(t);
+    figures.simulator = secondsSince(t);
     app = await startApp(env);
     clusterId = (await api('POST', '/clusters', { name: 'pve' })).body.id;
   });
@@ -145,7 +136,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     if (app) await killApp(app);
     await sim?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    figures.total = since(startedAt);
+    figures.total = secondsSince(startedAt);
     console.log(`Proxmox VE e2e figures: ${JSON.stringify(figures)}`);
   });
 
@@ -181,7 +172,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     const expected = await truth();
     expected.delete('tmpl');
     await waitFor(async () => (await recorded()).size === expected.size, 30_000, 250);
-    figures.discovered = since(t);
+    figures.discovered = secondsSince(t);
     expect(await recorded()).toEqual(expected);
     const hosts = (await get(`/hosts?clusterId=${clusterId}`)).items;
     expect(hosts.map((h: { name: string }) => h.name).sort()).toEqual(['pve1', 'pve2', 'pve3']);
@@ -216,7 +207,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     const last = points[points.length - 1];
     expect(last.cpuMhz).toBeGreaterThan(6500);
     expect(last.cpuMhz).toBeLessThan(8900);
-    figures.sampled = since(t);
+    figures.sampled = secondsSince(t);
 
     const rules = await waitFor(
       async () => {
@@ -258,7 +249,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
       60_000,
       250,
     ))!;
-    figures.pass = `${since(t)}, ${done.length} migrations`;
+    figures.pass = `${secondsSince(t)}, ${done.length} migrations`;
     for (const m of done) expect(m).toMatchObject({ state: 'succeeded', driver: 'proxmox', attempts: 1, error: null });
     // The switch-over's downtime, as the task log says it ("average migration speed: … - downtime N ms").
     for (const m of done) expect(m.downtimeMs).toBeGreaterThan(0);
@@ -354,7 +345,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     app = await startApp(env);
     await sim.control('POST', '/_sim/time', { speed: 10 });
     const m = (await ended(migrationId))!;
-    figures.adopted = `ended ${m.state} ${since(t)} after the kill`;
+    figures.adopted = `ended ${m.state} ${secondsSince(t)} after the kill`;
     expect(m).toMatchObject({ state: 'succeeded', attempts: 1, driver: 'proxmox' });
     const state = await sim.state();
     expect(state.guests.find((g) => g.vmid === 109)!.node).toBe(to);
@@ -439,7 +430,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     const entered = await api('POST', `/hosts/${pve3}/maintenance`, {});
     expect(entered.status).toBeLessThan(300);
     await waitFor(async () => (await get(`/hosts/${pve3}`)).state === 'maintenance', 120_000, 250);
-    figures.maintenance = `pve3: ${there.length} guest(s) out in ${since(t)}`;
+    figures.maintenance = `pve3: ${there.length} guest(s) out in ${secondsSince(t)}`;
     const after = await truth();
     for (const guest of there) expect({ guest, node: after.get(guest) }).not.toEqual({ guest, node: 'pve3' });
     const out = (await migrations()).filter((m) => m.sourceHostId === pve3);
@@ -500,7 +491,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     const t = Date.now();
     // Several syncs after the stop, each answered by another node, and the connector never degraded.
     await waitFor(async () => ((await connectorOf()).lastSyncAt ?? 0) > t + 3000, 30_000, 250);
-    figures.failover = since(t);
+    figures.failover = secondsSince(t);
     expect(await connectorOf()).toMatchObject({ state: 'ok', lastError: null });
     const events = (await get(`/events?clusterId=${clusterId}&type=connector.degraded&from=${t}&limit=50`)).items;
     expect(events).toHaveLength(0);
@@ -519,7 +510,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
       30_000,
       250,
     );
-    figures.degradedAfter = since(t);
+    figures.degradedAfter = secondsSince(t);
     expect(degraded.lastError).toMatch(/no Proxmox VE endpoint answered.*127\.0\.0\.1:\d+: connection refused/);
     const pass = await api('POST', `/clusters/${clusterId}/passes`);
     expect(pass.body.status).toBe('skipped');
@@ -527,7 +518,7 @@ describe('a Proxmox VE cluster through its API (PVE 9 simulator)', () => {
     const back = Date.now();
     for (const n of ['pve1', 'pve2', 'pve3']) await sim.control('POST', `/_sim/listeners/${n}/start`);
     await waitFor(async () => (await connectorOf()).state === 'ok', 60_000, 250);
-    figures.recoveredAfter = since(back);
+    figures.recoveredAfter = secondsSince(back);
   });
 
   it('says the API token was refused, never what its secret is, and syncs nothing', async () => {

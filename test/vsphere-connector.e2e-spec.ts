@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { call, ChildApp, killApp, query, startApp } from './helpers/child-app';
+import { call, ChildApp, connectorAppEnv, killApp, query, secondsSince, startApp } from './helpers/child-app';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_VIM_OPTIONS, VimClient } from '../src/connectors/vsphere/vim-client';
 import { startVcsim, type Vcsim, type VcsimRulesFile } from './helpers/vcsim';
@@ -79,16 +79,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
   let clusterId = '';
   const figures: Record<string, string> = {};
   const startedAt = Date.now();
-  const since = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
-  const env = {
-    DATABASE_PATH: databasePath,
-    LOG_LEVEL: 'debug',
-    DEMO_ENABLED: false,
-    RATE_LIMIT_MAX: 0,
-    SCHEDULER_ENABLED: false,
-    CONNECTOR_SYNC_INTERVAL_SECONDS: 1,
-    CONNECTOR_COLLECT_INTERVAL_SECONDS: 1,
-  };
+  const env = connectorAppEnv(databasePath, 1);
 
   const api = (method: string, path: string, body?: unknown) => call(app, method, `/api/v1${path}`, body);
   const get = async (path: string) => (await api('GET', path)).body;
@@ -127,7 +118,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
     const url = new URL(vcsim.url);
     relay = new Relay({ host: url.hostname, port: Number(url.port) });
     await relay.open();
-    figures.vcsim = since(t);
+    figures.vcsim = secondsSince(t);
     app = await startApp(env);
     clusterId = (await api('POST', '/clusters', { name: 'vsphere' })).body.id;
   });
@@ -137,7 +128,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
     await relay?.close();
     await vcsim?.kill();
     rmSync(dataDir, { recursive: true, force: true });
-    figures.total = since(startedAt);
+    figures.total = secondsSince(startedAt);
     console.log(`vSphere e2e figures: ${JSON.stringify(figures)}`);
   });
 
@@ -152,7 +143,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
     expect(JSON.stringify(put.body)).not.toContain(vcsim.password);
     const expected = await truthHosts(OURS);
     await waitFor(async () => (await recorded()).size === expected.size, 30_000, 250);
-    figures.discovered = since(t);
+    figures.discovered = secondsSince(t);
     expect(await recorded()).toEqual(expected);
     const hosts = (await get(`/hosts?clusterId=${clusterId}`)).items;
     expect(hosts.map((h: { name: string }) => h.name).sort()).toEqual([`${OURS}_H0`, `${OURS}_H1`, `${OURS}_H2`]);
@@ -173,7 +164,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
     // CPU ready from the PerformanceManager's cpu.ready, as a share of the vCPUs' time.
     const ready = points.map((p: { cpuReadyPercent: number | null }) => p.cpuReadyPercent);
     expect(ready.every((r: number | null) => r !== null && r >= 0 && r <= 100)).toBe(true);
-    figures.sampled = since(t);
+    figures.sampled = secondsSince(t);
 
     const rules = await waitFor(
       async () => {
@@ -213,7 +204,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
       120_000,
       250,
     ))!;
-    figures.pass = `${since(t)}, ${done.length} migrations`;
+    figures.pass = `${secondsSince(t)}, ${done.length} migrations`;
     for (const m of done) expect(m).toMatchObject({ state: 'succeeded', driver: 'vsphere', attempts: 1, error: null });
     // vCenter agrees with the inventory, once the next sync has run.
     const actual = await truthHosts(OURS);
@@ -312,7 +303,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
       60_000,
       250,
     ))!;
-    figures.adopted = `ended ${ended.state} ${since(t)} after the kill`;
+    figures.adopted = `ended ${ended.state} ${secondsSince(t)} after the kill`;
     expect(ended).toMatchObject({ state: 'succeeded', attempts: 1, driver: 'vsphere' });
     const after = (await truth(OURS)).get(vm.name)!;
     expect(after).toEqual({ host: to, relocations: relocationsBefore + 1 });
@@ -357,7 +348,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
       30_000,
       250,
     );
-    figures.degradedAfter = since(t);
+    figures.degradedAfter = secondsSince(t);
     expect(degraded.lastError).toMatch(/unreachable|refused|ECONNREFUSED|connect/i);
     const pass = await api('POST', `/clusters/${clusterId}/passes`);
     expect(pass.body.status).toBe('skipped');
@@ -365,7 +356,7 @@ describe('a vSphere cluster through vCenter (vcsim)', () => {
     const back = Date.now();
     await relay.open();
     await waitFor(async () => (await get(`/clusters/${clusterId}/connector`)).state === 'ok', 30_000, 250);
-    figures.recoveredAfter = since(back);
+    figures.recoveredAfter = secondsSince(back);
   });
 
   it('says the password is wrong, never what it is, and syncs nothing', async () => {

@@ -91,6 +91,25 @@ export async function killApp(child: ChildApp): Promise<void> {
   await exited;
 }
 
+/**
+ * What a connector e2e spec runs the service with: its own SQLite file, debug logs, no demo, no rate limit,
+ * no scheduled passes (the spec asks for them), and the connector's sync and collection every `loopSeconds`.
+ */
+export function connectorAppEnv(databasePath: string, loopSeconds: number): Record<string, unknown> {
+  return {
+    DATABASE_PATH: databasePath,
+    LOG_LEVEL: 'debug',
+    DEMO_ENABLED: false,
+    RATE_LIMIT_MAX: 0,
+    SCHEDULER_ENABLED: false,
+    CONNECTOR_SYNC_INTERVAL_SECONDS: loopSeconds,
+    CONNECTOR_COLLECT_INTERVAL_SECONDS: loopSeconds,
+  };
+}
+
+/** Seconds since `t` (epoch ms), as a spec's printed figures give them. */
+export const secondsSince = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+
 /** One JSON request; a connection cut by a kill rejects. */
 export async function call(child: ChildApp, method: string, path: string, body?: unknown): Promise<CallResult> {
   const res = await fetch(child.baseUrl + path, {
