@@ -13,6 +13,7 @@ import type { LaunchHooks, MigrationHandle, MigrationJob, MigrationProgress } fr
 import { ProcFs } from '../src/live-migration/drivers/process-identity';
 import { Virsh } from '../src/connectors/libvirt/virsh';
 import { waitFor } from './helpers/wait';
+import { secondsSince } from './helpers/child-app';
 
 jest.setTimeout(180_000);
 
@@ -47,7 +48,7 @@ describe('libvirt connector on real libvirt hosts', () => {
   const figures: Record<string, string> = {};
   const startedAt = Date.now();
 
-  const phase = (name: string, since: number) => (figures[name] = `${((Date.now() - since) / 1000).toFixed(1)} s`);
+  const phase = (name: string, since: number) => (figures[name] = secondsSince(since));
 
   beforeAll(async () => {
     let t = Date.now();
@@ -72,7 +73,7 @@ describe('libvirt connector on real libvirt hosts', () => {
     t = Date.now();
     await fixture('wait-guest', state, 'busy', '150');
     phase('boot', t);
-    figures.setup = `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
+    figures.setup = secondsSince(startedAt);
     connector = new LibvirtConnector(
       hosts.map(({ name, uri, address }) => ({ name, uri, migrationAddress: address })),
       { migration: { pollMs: 200, outputDir, abortGraceSeconds: 5 } },
@@ -83,7 +84,7 @@ describe('libvirt connector on real libvirt hosts', () => {
     await connector?.close();
     await fixture('down', state).catch((error: Error) => console.error(error.message));
     rmSync(state, { recursive: true, force: true });
-    figures.total = `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
+    figures.total = secondsSince(startedAt);
     console.log(`libvirt e2e figures: ${JSON.stringify(figures)}`);
   });
 
